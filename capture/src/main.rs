@@ -1,0 +1,3 @@
+fn main() {
+    println!("ptcap: live capture arrives with the eBPF backend");
+}

@@ -1,0 +1,19 @@
+//! The formats both ptcap binaries share: nothing here does I/O policy or threading.
+//!
+//! - [`pcapng`]: a zero-copy reader of pcap and pcapng (both byte orders, several sections)
+//!   over a byte slice, and the pcapng writer ptcap and ptanalyze use.
+//! - [`meta`]: the metadata model (process, parent, container, pod, provenance) and its two
+//!   carriers in pcapng: ptcpdump-layout comments and structured custom options.
+//! - [`wire`]: typed views over packet bytes (Ethernet, VLAN, SLL, SLL2, IPv4/6, TCP, UDP, ...).
+//! - [`render`]: tcpdump-style text (`-nn`, `-v`, dumps, timestamps) plus the process context.
+//!
+//! ```
+//! use formats::meta::{PacketMeta, Provenance};
+//! let meta = PacketMeta::default();
+//! assert_eq!(meta.provenance, Provenance::None);
+//! ```
+
+pub mod meta;
+pub mod pcapng;
+pub mod render;
+pub mod wire;

@@ -1,0 +1,183 @@
+//! The metadata model: who sent or received a packet, and how we know.
+//!
+//! One model for both binaries. ptcap fills it from eBPF events, /proc and the container
+//! runtimes; the pcapng writer carries it in two forms (ptcpdump-layout comments for people and
+//! Wireshark, structured custom options for our tools); the reader turns either form back into
+//! a [`PacketMeta`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// A process as seen at the time of the packet.
+///
+/// Strings are valid UTF-8: whoever builds one from raw bytes (argv, comm) escapes invalid
+/// bytes as `\xNN` (see [`escape_bytes`]), so nothing is lost and nothing panics later.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    /// The kernel's task name (`/proc/PID/comm`, at most 15 bytes).
+    #[serde(default)]
+    pub comm: String,
+    /// Path of the executable (`/proc/PID/exe`), empty when unknown.
+    #[serde(default)]
+    pub exe: String,
+    /// The argument vector, boundaries kept.
+    #[serde(default)]
+    pub argv: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<u32>,
+}
+
+impl ProcessInfo {
+    /// The argument vector joined by spaces, as ptcpdump prints it.
+    pub fn args_line(&self) -> String {
+        self.argv.join(" ")
+    }
+
+    /// The short name users expect: comm, else the executable's basename.
+    pub fn short_name(&self) -> &str {
+        if !self.comm.is_empty() {
+            &self.comm
+        } else {
+            self.exe.rsplit('/').next().unwrap_or("")
+        }
+    }
+}
+
+/// A container, from containerd, Docker or labels written by either.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ContainerInfo {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// `containerd` or `docker`; empty when unknown (e.g. read from a ptcpdump comment).
+    #[serde(default)]
+    pub runtime: String,
+    /// The runtime's namespace (containerd: `default`, `moby`, `k8s.io`).
+    #[serde(default)]
+    pub namespace: String,
+}
+
+/// A Kubernetes pod, from a container's `io.kubernetes.pod.*` labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PodInfo {
+    pub name: String,
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub uid: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// How a packet was tied to its process: what is certain and what is inferred.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum Provenance {
+    /// No owner known.
+    #[default]
+    None = 0,
+    /// The packet carried its socket (`skb->sk`); the socket's cookie named the process.
+    SocketCookie = 1,
+    /// The packet's 5-tuple matched a socket a hook had recorded.
+    Tuple = 2,
+    /// The reversed 5-tuple matched (a reply seen where the socket reference was gone).
+    ReverseTuple = 3,
+    /// Matched a listening socket's local address and port (a server's accepted connection).
+    Listener = 4,
+    /// Resolved in user space through netlink sock_diag and /proc.
+    SockDiag = 5,
+    /// Read from comment text (a ptcpdump file, or one of ours without the structured copy):
+    /// the writer knew, this reader cannot say how.
+    Comment = 6,
+}
+
+impl Provenance {
+    pub const ALL: [Provenance; 7] = [
+        Provenance::None,
+        Provenance::SocketCookie,
+        Provenance::Tuple,
+        Provenance::ReverseTuple,
+        Provenance::Listener,
+        Provenance::SockDiag,
+        Provenance::Comment,
+    ];
+
+    pub fn from_u8(v: u8) -> Option<Provenance> {
+        Self::ALL.get(v as usize).copied()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provenance::None => "none",
+            Provenance::SocketCookie => "socket_cookie",
+            Provenance::Tuple => "tuple",
+            Provenance::ReverseTuple => "reverse_tuple",
+            Provenance::Listener => "listener",
+            Provenance::SockDiag => "sock_diag",
+            Provenance::Comment => "comment",
+        }
+    }
+}
+
+/// Everything known about one packet's owner. Entities are shared (`Arc`): a capture has few
+/// processes and containers and many packets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PacketMeta {
+    pub process: Option<Arc<ProcessInfo>>,
+    pub parent: Option<Arc<ProcessInfo>>,
+    pub container: Option<Arc<ContainerInfo>>,
+    pub pod: Option<Arc<PodInfo>>,
+    /// The thread that sent or received, when known.
+    pub tid: Option<u32>,
+    pub provenance: Provenance,
+}
+
+impl PacketMeta {
+    pub fn is_empty(&self) -> bool {
+        self.process.is_none() && self.container.is_none() && self.pod.is_none()
+    }
+}
+
+/// Turns raw bytes (argv, comm, labels from the kernel or a runtime) into a valid UTF-8 string:
+/// valid UTF-8 is kept as is, each invalid byte becomes `\xNN`.
+pub fn escape_bytes(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for chunk in raw.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_bytes_keeps_utf8_and_escapes_the_rest() {
+        assert_eq!(escape_bytes("wget é".as_bytes()), "wget é");
+        assert_eq!(escape_bytes(b"a\xffb"), "a\\xffb");
+    }
+
+    #[test]
+    fn provenance_codes_round_trip() {
+        for p in Provenance::ALL {
+            assert_eq!(Provenance::from_u8(p as u8), Some(p));
+        }
+        assert_eq!(Provenance::from_u8(200), None);
+    }
+}

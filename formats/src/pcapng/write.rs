@@ -1,0 +1,1 @@
+//! The pcapng writer: see the module documentation of [`crate::pcapng`].
