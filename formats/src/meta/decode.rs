@@ -1,12 +1,38 @@
 //! [`MetaReader`]: turns a packet's options back into a [`PacketMeta`].
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use super::comment::parse_comments;
 use super::record::{split_pen, Definition, Entity, MetaRecord};
 use super::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo};
 use crate::pcapng::{code, RawOptions};
+
+/// Entity tables keyed by (scope, id): small integers from our own writer, looked up once per
+/// packet, so a multiply-shift hash instead of SipHash (no untrusted-collision concern worth
+/// SipHash's cost: an adversarial file can only slow its own reading).
+type IdMap<V> = HashMap<(u32, u32), V, BuildHasherDefault<IdHasher>>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 /// Counters of what [`MetaReader`] met, for a reader's summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,9 +64,9 @@ pub struct MetaStats {
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct MetaReader {
-    processes: HashMap<(u32, u32), Arc<ProcessInfo>>,
-    containers: HashMap<(u32, u32), Arc<ContainerInfo>>,
-    pods: HashMap<(u32, u32), Arc<PodInfo>>,
+    processes: IdMap<Arc<ProcessInfo>>,
+    containers: IdMap<Arc<ContainerInfo>>,
+    pods: IdMap<Arc<PodInfo>>,
     stats: MetaStats,
 }
 
@@ -56,29 +82,33 @@ impl MetaReader {
     /// Records the definitions (2988 options with our PEN) among `options`.
     pub fn learn_definitions(&mut self, options: &RawOptions<'_>) {
         for (c, value) in options.iter() {
-            if c != code::OPT_CUSTOM_UTF8 {
-                continue;
+            if c == code::OPT_CUSTOM_UTF8 {
+                self.learn_definition(value);
             }
-            let Some((true, data)) = split_pen(value) else {
-                continue;
-            };
-            let Some(def) = Definition::from_json(data) else {
-                self.stats.malformed += 1;
-                continue;
-            };
-            self.stats.definitions += 1;
-            let key = (def.scope, def.id);
-            match def.entity {
-                Entity::Process(p) => self.insert_process(key, p),
-                Entity::Container(c) => {
-                    if self.containers.get(&key).map(|x| **x != c).unwrap_or(true) {
-                        self.containers.insert(key, Arc::new(c));
-                    }
+        }
+    }
+
+    /// Learns one 2988 option's definition, if it is ours.
+    fn learn_definition(&mut self, value: &[u8]) {
+        let Some((true, data)) = split_pen(value) else {
+            return;
+        };
+        let Some(def) = Definition::from_json(data) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        self.stats.definitions += 1;
+        let key = (def.scope, def.id);
+        match def.entity {
+            Entity::Process(p) => self.insert_process(key, p),
+            Entity::Container(c) => {
+                if self.containers.get(&key).map(|x| **x != c).unwrap_or(true) {
+                    self.containers.insert(key, Arc::new(c));
                 }
-                Entity::Pod(p) => {
-                    if self.pods.get(&key).map(|x| **x != p).unwrap_or(true) {
-                        self.pods.insert(key, Arc::new(p));
-                    }
+            }
+            Entity::Pod(p) => {
+                if self.pods.get(&key).map(|x| **x != p).unwrap_or(true) {
+                    self.pods.insert(key, Arc::new(p));
                 }
             }
         }
@@ -92,11 +122,13 @@ impl MetaReader {
 
     /// The packet's metadata. Learns the packet's own definitions first.
     pub fn decode(&mut self, options: &RawOptions<'_>) -> PacketMeta {
-        self.learn_definitions(options);
         let mut record = None;
         let mut has_comment = false;
+        // One pass: a packet's definitions precede its record in the writer's order, and
+        // resolution happens after the loop anyway.
         for (c, value) in options.iter() {
             match c {
+                code::OPT_CUSTOM_UTF8 => self.learn_definition(value),
                 code::OPT_CUSTOM_BINARY => {
                     if let Some((true, data)) = split_pen(value) {
                         record = Some(data);
@@ -130,12 +162,7 @@ impl MetaReader {
         PacketMeta::default()
     }
 
-    fn lookup<T>(
-        map: &HashMap<(u32, u32), Arc<T>>,
-        scope: u32,
-        id: u32,
-        unresolved: &mut u64,
-    ) -> Option<Arc<T>> {
+    fn lookup<T>(map: &IdMap<Arc<T>>, scope: u32, id: u32, unresolved: &mut u64) -> Option<Arc<T>> {
         if id == 0 {
             return None;
         }
