@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what ptcap needs to build and test on Debian 12, as root. Idempotent: installs only
+# what is missing, and runs `apt-get update` only when something is.
+set -euo pipefail
+
+PACKAGES=(
+  # build: C toolchain for the BPF programs and -sys crates
+  build-essential pkg-config clang llvm libelf-dev zlib1g-dev libpcap-dev protobuf-compiler
+  # test peers and oracles
+  tcpdump tshark
+  # test hosts in network namespaces, traffic
+  iproute2 iputils-ping netcat-openbsd python3 util-linux procps
+  # benchmarks
+  hyperfine bc
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer for it.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: no Rust toolchain found: install Rust 1.85 or newer (https://rustup.rs) and run again" >&2
+  exit 1
+fi
+rustc_minor=$(rustc --version | sed -E 's/rustc 1\.([0-9]+).*/\1/')
+if [ "${rustc_minor:-0}" -lt 85 ]; then
+  echo "setup: $(rustc --version) is too old: ptcap needs Rust 1.85 or newer (rustup update)" >&2
+  exit 1
+fi
