@@ -1162,6 +1162,15 @@ impl Printer<'_> {
                     return;
                 };
                 let (odst, osrc) = (oip.dst(), oip.src());
+                self.out.s(", ");
+                self.out.s(match m.code() {
+                    0 => "unreachable route",
+                    1 => "unreachable prohibited",
+                    2 => "beyond scope",
+                    3 => "unreachable address",
+                    4 => "unreachable port",
+                    _ => "",
+                });
                 match m.code() {
                     0 | 1 | 3 => {
                         self.out.c(b' ');
@@ -1203,7 +1212,7 @@ impl Printer<'_> {
                         self.out.n(port);
                     }
                     c => {
-                        self.out.s(", Unknown unreach code (");
+                        self.out.s("unknown unreach code (");
                         self.out.n(c);
                         self.out.s(")");
                     }
