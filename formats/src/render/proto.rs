@@ -205,13 +205,13 @@ impl Printer<'_> {
 
     fn arp(&mut self, b: &[u8], length: usize) {
         let Ok(arp) = ArpPacket::new_checked(b) else {
-            self.out.s("[|ARP]");
+            self.out.s(" [|arp]");
             return;
         };
         let (Some(sha), Some(spa), Some(tha), Some(tpa)) =
             (arp.sender_hw(), arp.sender_proto(), arp.target_hw(), arp.target_proto())
         else {
-            self.out.s("[|ARP]");
+            self.out.s(" [|arp]");
             return;
         };
         let v = self.opts.verbose > 0;
@@ -465,11 +465,11 @@ impl Printer<'_> {
     }
 
     pub(crate) fn ipv6(&mut self, b: &[u8]) {
-        self.out.s("IP6 ");
         let Ok(ip) = Ipv6Packet::new_checked(b) else {
             trunc(self.out, "ip6");
             return;
         };
+        self.out.s("IP6 ");
         let plen = usize::from(ip.payload_len());
         let mut nh = ip.next_header();
         if self.opts.verbose > 0 {
@@ -634,10 +634,9 @@ impl Printer<'_> {
             if b.len() >= 4 {
                 let (s, d) = (get_be16(b, 0).unwrap_or(0), get_be16(b, 2).unwrap_or(0));
                 self.ports(&ip, s, d);
-                self.out.truncate(self.out.len() - 1);
             } else {
                 self.addrs(ip.src, ip.dst);
-                self.out.truncate(self.out.len() - 1);
+                self.out.pop();
             }
             trunc(self.out, "tcp");
             return;
@@ -753,11 +752,43 @@ impl Printer<'_> {
             self.out.n(t.urgent());
         }
         if hlen > 20 {
-            let Some(opts) = t.options() else {
+            self.out.s(", options [");
+            let captured = &b[20.min(b.len())..hlen.min(b.len())];
+            if captured.len() < hlen - 20 {
+                // The capture ends inside the options: print the whole ones, then the mark.
+                let mut i = 0;
+                let mut first = true;
+                loop {
+                    if !first {
+                        self.out.c(b',');
+                    }
+                    first = false;
+                    let Some(&k) = captured.get(i) else { break };
+                    if k <= 1 {
+                        self.out.s(if k == 0 { "eol" } else { "nop" });
+                        i += 1;
+                        continue;
+                    }
+                    let Some(&l) = captured.get(i + 1) else { break };
+                    let l = usize::from(l);
+                    if l < 2 || i + l > hlen - 20 {
+                        self.tcp_opt_name(k);
+                        self.out.s("[bad opt]]");
+                        return;
+                    }
+                    self.tcp_opt_name(k);
+                    let Some(d) = captured.get(i + 2..i + l) else {
+                        trunc(self.out, "tcp");
+                        self.out.c(b'>');
+                        return;
+                    };
+                    self.tcp_opt_value(k, d, rev, thseq, thack);
+                    i += l;
+                }
                 trunc(self.out, "tcp");
                 return;
-            };
-            self.out.s(", options [");
+            }
+            let opts = captured;
             let mut first = true;
             for o in TcpOptions::new(opts) {
                 if !first {
@@ -910,25 +941,25 @@ impl Printer<'_> {
         if !is_reqresp {
             return;
         }
+        let captured_all = p.len() >= len;
         if self.opts.verbose > 0 {
             self.out.s(", length: ");
             self.out.n(len);
             let mut idx = 0;
             while idx < p.len() {
-                match txt_line(self.out, "\n\t", p, idx, "http") {
+                match txt_line(self.out, "\n\t", p, idx, "http", captured_all) {
                     Some(next) => idx = next,
                     None => break,
                 }
             }
         } else {
-            txt_line(self.out, ": ", p, 0, "http");
+            txt_line(self.out, ": ", p, 0, "http", captured_all);
         }
     }
 
     fn udp(&mut self, b: &[u8], length: usize, ip: IpCtx<'_>) {
         let Ok(u) = UdpPacket::new_checked(b) else {
             self.addrs(ip.src, ip.dst);
-            self.out.truncate(self.out.len() - 1);
             trunc(self.out, "udp");
             return;
         };
@@ -976,7 +1007,6 @@ impl Printer<'_> {
 
     fn icmp(&mut self, b: &[u8], plen: usize, ip: IpCtx<'_>) {
         let Ok(m) = IcmpPacket::new_checked(b) else {
-            self.out.s("ICMP");
             trunc(self.out, "icmp");
             return;
         };
@@ -1105,7 +1135,6 @@ impl Printer<'_> {
 
     fn icmp6(&mut self, b: &[u8], length: usize, ip: IpCtx<'_>) {
         let Ok(m) = IcmpPacket::new_checked(b) else {
-            self.out.s("ICMP6");
             trunc(self.out, "icmp6");
             return;
         };
@@ -1391,6 +1420,10 @@ impl Printer<'_> {
 
     fn dns(&mut self, msg: &[u8], length: usize) {
         let Ok(d) = DnsPacket::new_checked(msg) else {
+            if length >= 12 {
+                trunc(self.out, "domain");
+                return;
+            }
             self.out.s("domain [length ");
             self.out.n(length);
             self.out.s(" < 12] (invalid)");
@@ -1782,7 +1815,16 @@ fn fetch_token(p: &[u8], mut idx: usize) -> Option<(&[u8], usize)> {
 
 /// Prints one text line (printable ASCII and tabs only) after `prefix`; returns where the next
 /// line starts, or `None` at binary data or the end of the data (marked `[|proto]`).
-fn txt_line(out: &mut Vec<u8>, prefix: &str, p: &[u8], start: usize, proto: &str) -> Option<usize> {
+/// `captured_all`: false when the capture ended before the data did; a line running into
+/// that end is not printed, only the truncation mark.
+fn txt_line(
+    out: &mut Vec<u8>,
+    prefix: &str,
+    p: &[u8],
+    start: usize,
+    proto: &str,
+    captured_all: bool,
+) -> Option<usize> {
     let mut idx = start;
     while idx < p.len() {
         let c = p[idx];
@@ -1792,6 +1834,9 @@ fn txt_line(out: &mut Vec<u8>, prefix: &str, p: &[u8], start: usize, proto: &str
             return Some(idx + 1);
         } else if c == b'\r' {
             if idx + 1 >= p.len() {
+                if !captured_all {
+                    trunc(out, proto);
+                }
                 return None;
             }
             if p[idx + 1] == b'\n' {
@@ -1805,8 +1850,10 @@ fn txt_line(out: &mut Vec<u8>, prefix: &str, p: &[u8], start: usize, proto: &str
         }
         idx += 1;
     }
-    out.s(prefix);
-    out.b(&p[start..idx]);
+    if captured_all {
+        out.s(prefix);
+        out.b(&p[start..idx]);
+    }
     trunc(out, proto);
     None
 }
