@@ -9,12 +9,16 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser};
-use formats::meta::PacketMeta;
-use formats::pcapng::{CaptureReader, Packet};
+use formats::meta::MetaReader;
+use formats::pcapng::CaptureReader;
 use formats::render::{DumpMode, PacketRef, RenderOptions, Renderer, TimestampMode};
 
 #[derive(Parser, Debug)]
-#[command(name = "ptanalyze", version, about = "Print pcap/pcapng captures like tcpdump -nn, with process context")]
+#[command(
+    name = "ptanalyze",
+    version,
+    about = "Print pcap/pcapng captures like tcpdump -nn, with process context"
+)]
 struct Cli {
     /// Capture files (`-` reads standard input).
     #[arg(required = true, value_name = "FILE")]
@@ -149,14 +153,6 @@ fn open(name: &str) -> io::Result<Input> {
     }
 }
 
-/// The one place where a packet's metadata is obtained.
-///
-/// TODO(metadata): decode our pcapng metadata options and ptcpdump comments from
-/// `pkt.options` here; until then no packet has metadata.
-fn packet_meta(_pkt: &Packet<'_>) -> Option<PacketMeta> {
-    None
-}
-
 fn print_file(
     name: &str,
     renderer: &mut Renderer,
@@ -177,6 +173,8 @@ fn print_file(
             return Err(Failure::Damaged);
         }
     };
+    // Entity definitions are per file (each file of ours is self-contained).
+    let mut meta_reader = MetaReader::new();
     let mut buf = Vec::with_capacity(1 << 12);
     while *remaining > 0 {
         let pkt = match reader.next_packet() {
@@ -193,7 +191,7 @@ fn print_file(
         *remaining -= 1;
         let iface = reader.interfaces().get(pkt.interface as usize);
         let link_type = iface.map(|i| i.link_type).unwrap_or(1);
-        let meta = packet_meta(&pkt);
+        let meta = meta_reader.decode(&pkt.options);
         let pref = PacketRef {
             ts_ns: pkt.ts_ns,
             link_type,
@@ -203,7 +201,7 @@ fn print_file(
             direction: pkt.direction,
         };
         buf.clear();
-        renderer.render(&mut buf, &pref, meta.as_ref());
+        renderer.render(&mut buf, &pref, (!meta.is_empty()).then_some(&meta));
         if out.write_all(&buf).is_err() {
             return Err(Failure::Quiet);
         }

@@ -15,7 +15,9 @@ pub const ADDR6_B: &str = "fd00:198:18::2";
 
 /// Runs a command to completion, panicking with its output if it fails.
 pub fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}\n{}",
@@ -47,15 +49,42 @@ impl TestHosts {
         run(Command::new("ip").args(["netns", "add", &hosts.ns_a]));
         run(Command::new("ip").args(["netns", "add", &hosts.ns_b]));
         run(Command::new("ip").args([
-            "link", "add", &hosts.veth_a, "netns", &hosts.ns_a, "type", "veth", "peer", "name",
-            &hosts.veth_b, "netns", &hosts.ns_b,
+            "link",
+            "add",
+            &hosts.veth_a,
+            "netns",
+            &hosts.ns_a,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &hosts.veth_b,
+            "netns",
+            &hosts.ns_b,
         ]));
         for (ns, dev, a4, a6) in [
             (&hosts.ns_a, &hosts.veth_a, ADDR_A, ADDR6_A),
             (&hosts.ns_b, &hosts.veth_b, ADDR_B, ADDR6_B),
         ] {
-            run(Command::new("ip").args(["-n", ns, "addr", "add", &format!("{a4}/24"), "dev", dev]));
-            run(Command::new("ip").args(["-n", ns, "addr", "add", &format!("{a6}/64"), "dev", dev, "nodad"]));
+            run(Command::new("ip").args([
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{a4}/24"),
+                "dev",
+                dev,
+            ]));
+            run(Command::new("ip").args([
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{a6}/64"),
+                "dev",
+                dev,
+                "nodad",
+            ]));
             run(Command::new("ip").args(["-n", ns, "link", "set", "lo", "up"]));
             run(Command::new("ip").args(["-n", ns, "link", "set", dev, "up"]));
         }
@@ -71,7 +100,9 @@ impl TestHosts {
 
     /// Starts a long-running process; the guard kills it (by pid) on drop.
     pub fn spawn(&mut self, mut cmd: Command) -> u32 {
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
         let pid = child.id();
         self.children.push(child);
         pid
@@ -82,9 +113,13 @@ impl TestHosts {
         let mut cmd = self.cmd(ns, "tcpdump");
         // -Z root: keep root so it can write into our temp dir. --immediate-mode: without it
         // packets wait in the kernel ring for up to a second and are lost when we stop it.
-        cmd.args(["-Z", "root", "--immediate-mode", "-U", "-w"]).arg(file).args(args);
+        cmd.args(["-Z", "root", "--immediate-mode", "-U", "-w"])
+            .arg(file)
+            .args(args);
         cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start tcpdump: {e}"));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start tcpdump: {e}"));
         let pid = child.id();
         let stderr = child.stderr.take().expect("piped stderr");
         self.children.push(child);
@@ -103,9 +138,13 @@ impl TestHosts {
 
     /// Ends one of our processes with SIGTERM (tcpdump then flushes) and waits for it.
     pub fn stop(&mut self, pid: u32) {
-        let Some(i) = self.children.iter().position(|c| c.id() == pid) else { return };
+        let Some(i) = self.children.iter().position(|c| c.id() == pid) else {
+            return;
+        };
         let mut child = self.children.remove(i);
-        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -124,7 +163,11 @@ impl Drop for TestHosts {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = Command::new("ip").args(["netns", "del", &self.ns_a]).status();
-        let _ = Command::new("ip").args(["netns", "del", &self.ns_b]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.ns_a])
+            .status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.ns_b])
+            .status();
     }
 }

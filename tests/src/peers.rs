@@ -7,7 +7,9 @@ use std::process::Command;
 pub fn require_tcpdump() {
     match Command::new("tcpdump").arg("--version").output() {
         Ok(o) if o.status.success() => {}
-        other => panic!("tcpdump is required for the differential tests (apt-get install tcpdump): {other:?}"),
+        other => panic!(
+            "tcpdump is required for the differential tests (apt-get install tcpdump): {other:?}"
+        ),
     }
 }
 
@@ -50,9 +52,15 @@ impl Comparison {
 pub fn compare_lines(expected: &str, got: &str) -> Comparison {
     let e: Vec<&str> = expected.lines().collect();
     let g: Vec<&str> = got.lines().collect();
-    let mut c = Comparison { total: e.len().max(g.len()), ..Default::default() };
+    let mut c = Comparison {
+        total: e.len().max(g.len()),
+        ..Default::default()
+    };
     for i in 0..c.total {
-        let (a, b) = (e.get(i).copied().unwrap_or("<missing>"), g.get(i).copied().unwrap_or("<missing>"));
+        let (a, b) = (
+            e.get(i).copied().unwrap_or("<missing>"),
+            g.get(i).copied().unwrap_or("<missing>"),
+        );
         if a == b {
             c.equal += 1;
         } else if c.diffs.len() < 5 {

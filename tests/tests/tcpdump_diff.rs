@@ -108,10 +108,22 @@ fn capture_traffic(dir: &std::path::Path) -> Vec<Capture> {
     let (ns_a, ns_b) = (hosts.ns_a.clone(), hosts.ns_b.clone());
     let veth = hosts.veth_a.clone();
     let caps = vec![
-        Capture { name: "ethernet", file: dir.join("eth.pcap") },
-        Capture { name: "sll2", file: dir.join("sll2.pcap") },
-        Capture { name: "sll", file: dir.join("sll.pcap") },
-        Capture { name: "loopback", file: dir.join("lo.pcap") },
+        Capture {
+            name: "ethernet",
+            file: dir.join("eth.pcap"),
+        },
+        Capture {
+            name: "sll2",
+            file: dir.join("sll2.pcap"),
+        },
+        Capture {
+            name: "sll",
+            file: dir.join("sll.pcap"),
+        },
+        Capture {
+            name: "loopback",
+            file: dir.join("lo.pcap"),
+        },
     ];
     let args: [&[&str]; 4] = [
         &["-i", &veth],
@@ -131,13 +143,21 @@ fn capture_traffic(dir: &std::path::Path) -> Vec<Capture> {
     let run = |c: &mut std::process::Command| ptcap_tests::netns::run(c);
     // ARP and neighbour discovery from a clean neighbour cache.
     run(hosts.cmd(&ns_a, "ip").args(["neigh", "flush", "all"]));
-    run(hosts.cmd(&ns_a, "ping").args(["-c", "2", "-i", "0.2", ADDR_B]));
-    run(hosts.cmd(&ns_a, "ping").args(["-6", "-c", "2", "-i", "0.2", ADDR6_B]));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-c", "2", "-i", "0.2", ADDR_B]));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-6", "-c", "2", "-i", "0.2", ADDR6_B]));
     run(&mut python(&hosts, &ns_a, CLIENT, ADDR_B));
     run(&mut python(&hosts, &ns_a, CLIENT, ADDR6_B));
     run(&mut python(&hosts, &ns_a, CLIENT, "127.0.0.1"));
-    run(hosts.cmd(&ns_a, "ping").args(["-c", "1", "-s", "100", "127.0.0.1"]));
-    run(hosts.cmd(&ns_a, "ping").args(["-c", "1", "-p", "1b5b33316d", "-s", "56", ADDR_B]));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-c", "1", "-s", "100", "127.0.0.1"]));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-c", "1", "-p", "1b5b33316d", "-s", "56", ADDR_B]));
     sleep(Duration::from_millis(300));
     for pid in dumpers {
         hosts.stop(pid);
@@ -157,7 +177,10 @@ fn ptanalyze_prints_what_tcpdump_prints() {
     if let Some(keep) = std::env::var_os("PTCAP_KEEP_CAPTURES") {
         let _ = std::fs::create_dir_all(&keep);
         for c in &caps {
-            let _ = std::fs::copy(&c.file, PathBuf::from(&keep).join(c.file.file_name().unwrap()));
+            let _ = std::fs::copy(
+                &c.file,
+                PathBuf::from(&keep).join(c.file.file_name().unwrap()),
+            );
         }
     }
 
@@ -187,7 +210,11 @@ fn ptanalyze_prints_what_tcpdump_prints() {
         for cap in &caps {
             let expected = text_of(&tcpdump, &["-nn"], flags, &["-r"], &cap.file);
             let got = text_of(&ptanalyze, &[], flags, &[], &cap.file);
-            assert!(!expected.is_empty(), "tcpdump printed nothing for {}", cap.name);
+            assert!(
+                !expected.is_empty(),
+                "tcpdump printed nothing for {}",
+                cap.name
+            );
             let c = compare_lines(&expected, &got);
             eq += c.equal;
             total += c.total;

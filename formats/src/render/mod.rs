@@ -184,7 +184,9 @@ impl Renderer {
             tcp: &mut self.tcp,
             sll2_prefix: !ptcpdump,
         };
-        let hdrlen = p.link(pkt.link_type, pkt.data, pkt.orig_len).min(pkt.data.len());
+        let hdrlen = p
+            .link(pkt.link_type, pkt.data, pkt.orig_len)
+            .min(pkt.data.len());
         if let Some(m) = meta {
             if v {
                 context_lines(out, m);

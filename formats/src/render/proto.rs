@@ -96,7 +96,12 @@ impl Printer<'_> {
                     return data.len();
                 };
                 let l = SllPacket::<&[u8]>::HEADER_LEN;
-                self.ethertype(sll.protocol(), sll.payload(), wire_len.saturating_sub(l), orig_len);
+                self.ethertype(
+                    sll.protocol(),
+                    sll.payload(),
+                    wire_len.saturating_sub(l),
+                    orig_len,
+                );
                 l
             }
             linktype::LINUX_SLL2 => {
@@ -132,7 +137,12 @@ impl Printer<'_> {
                     self.out.c(b' ');
                 }
                 let l = Sll2Packet::<&[u8]>::HEADER_LEN;
-                self.ethertype(sll.protocol(), sll.payload(), wire_len.saturating_sub(l), orig_len);
+                self.ethertype(
+                    sll.protocol(),
+                    sll.payload(),
+                    wire_len.saturating_sub(l),
+                    orig_len,
+                );
                 l
             }
             linktype::RAW | linktype::IPV4 | linktype::IPV6 => {
@@ -158,7 +168,11 @@ impl Printer<'_> {
                     u32::from_be_bytes([fam[0], fam[1], fam[2], fam[3]])
                 } else {
                     let le = u32::from_le_bytes([fam[0], fam[1], fam[2], fam[3]]);
-                    if le & 0xffff_0000 != 0 { le.swap_bytes() } else { le }
+                    if le & 0xffff_0000 != 0 {
+                        le.swap_bytes()
+                    } else {
+                        le
+                    }
                 };
                 match fam {
                     2 => self.ipv4(&data[4..]),
@@ -208,9 +222,12 @@ impl Printer<'_> {
             self.out.s(" [|arp]");
             return;
         };
-        let (Some(sha), Some(spa), Some(tha), Some(tpa)) =
-            (arp.sender_hw(), arp.sender_proto(), arp.target_hw(), arp.target_proto())
-        else {
+        let (Some(sha), Some(spa), Some(tha), Some(tpa)) = (
+            arp.sender_hw(),
+            arp.sender_proto(),
+            arp.target_hw(),
+            arp.target_proto(),
+        ) else {
             self.out.s(" [|arp]");
             return;
         };
@@ -345,7 +362,11 @@ impl Printer<'_> {
             self.out.n(ip.frag_offset());
             self.out.s(", flags [");
             let mut any = false;
-            for (bit, name) in [(ipv4::FLAG_MF, "+"), (ipv4::FLAG_DF, "DF"), (ipv4::FLAG_RESERVED, "rsvd")] {
+            for (bit, name) in [
+                (ipv4::FLAG_MF, "+"),
+                (ipv4::FLAG_DF, "DF"),
+                (ipv4::FLAG_RESERVED, "rsvd"),
+            ] {
                 if off & bit != 0 {
                     if any {
                         self.out.s(", ");
@@ -372,7 +393,8 @@ impl Printer<'_> {
                 self.out.s(", bad cksum ");
                 self.out.hexn(u32::from(ip.checksum()));
                 self.out.s(" (->");
-                self.out.hexn(u32::from(checksum::expected(0, ip.header(), 10)));
+                self.out
+                    .hexn(u32::from(checksum::expected(0, ip.header(), 10)));
                 self.out.s(")!");
             }
             self.out.s(")\n    ");
@@ -380,7 +402,12 @@ impl Printer<'_> {
         let (src, dst) = (ip.src(), ip.dst());
         let payload = ip.payload();
         let plen = total - hlen;
-        let ctx = IpCtx { src: &src, dst: &dst, v6: false, fragmented };
+        let ctx = IpCtx {
+            src: &src,
+            dst: &dst,
+            v6: false,
+            fragmented,
+        };
         if off & 0x1fff == 0 {
             let p = ip.protocol();
             if p != ipproto::TCP && p != ipproto::UDP {
@@ -508,7 +535,11 @@ impl Printer<'_> {
             };
             match nh {
                 ipproto::HOPOPTS | ipproto::DSTOPTS => {
-                    self.out.s(if nh == ipproto::HOPOPTS { "HBH " } else { "DSTOPT " });
+                    self.out.s(if nh == ipproto::HOPOPTS {
+                        "HBH "
+                    } else {
+                        "DSTOPT "
+                    });
                     if self.opts.verbose > 0 {
                         self.ip6_options(ext.options());
                     }
@@ -553,7 +584,12 @@ impl Printer<'_> {
             rest = &rest[ext.len()..];
             remaining = remaining.saturating_sub(ext.len());
         }
-        let ctx = IpCtx { src: &src, dst: &dst, v6: true, fragmented };
+        let ctx = IpCtx {
+            src: &src,
+            dst: &dst,
+            v6: true,
+            fragmented,
+        };
         self.transport(nh, rest, remaining, ctx);
     }
 
@@ -687,9 +723,17 @@ impl Printer<'_> {
             d[..ip.dst.len()].copy_from_slice(ip.dst);
             rev = sport > dport || (sport == dport && a > d);
             let key = if rev {
-                TcpKey { a: d, b: a, ports: (u32::from(dport) << 16) | u32::from(sport) }
+                TcpKey {
+                    a: d,
+                    b: a,
+                    ports: (u32::from(dport) << 16) | u32::from(sport),
+                }
             } else {
-                TcpKey { a, b: d, ports: (u32::from(sport) << 16) | u32::from(dport) }
+                TcpKey {
+                    a,
+                    b: d,
+                    ports: (u32::from(sport) << 16) | u32::from(dport),
+                }
             };
             match self.tcp.map.get_mut(&key) {
                 Some(e) if flags & tcp::flags::SYN == 0 => {
@@ -722,7 +766,10 @@ impl Printer<'_> {
                 self.out.s(" (correct)");
             } else {
                 self.out.s(" (incorrect -> 0x");
-                self.out.hex(u32::from(checksum::expected(pseudo, seg, tcp::CHECKSUM_OFFSET)), 4);
+                self.out.hex(
+                    u32::from(checksum::expected(pseudo, seg, tcp::CHECKSUM_OFFSET)),
+                    4,
+                );
                 self.out.s(")");
             }
         }
@@ -733,7 +780,10 @@ impl Printer<'_> {
             return;
         }
         let dlen = length - hlen;
-        if self.opts.verbose > 1 || dlen > 0 || flags & (tcp::flags::SYN | tcp::flags::FIN | tcp::flags::RST) != 0 {
+        if self.opts.verbose > 1
+            || dlen > 0
+            || flags & (tcp::flags::SYN | tcp::flags::FIN | tcp::flags::RST) != 0
+        {
             self.out.s(", seq ");
             self.out.n(seq);
             if dlen > 0 {
@@ -877,7 +927,8 @@ impl Printer<'_> {
                     self.out.n(d.len() / 8);
                     self.out.c(b' ');
                     for blk in d.chunks_exact(8) {
-                        let (mut s, mut e) = (get_be32(blk, 0).unwrap_or(0), get_be32(blk, 4).unwrap_or(0));
+                        let (mut s, mut e) =
+                            (get_be32(blk, 0).unwrap_or(0), get_be32(blk, 4).unwrap_or(0));
                         let base = if rev { thseq } else { thack };
                         s = s.wrapping_sub(base);
                         e = e.wrapping_sub(base);
@@ -919,11 +970,44 @@ impl Printer<'_> {
 
     fn http(&mut self, p: &[u8], len: usize) {
         const CMDS: &[&str] = &[
-            "OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT", "PROPFIND",
-            "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "POLL", "BCOPY", "BMOVE",
-            "SEARCH", "BDELETE", "BPROPFIND", "BPROPPATCH", "SUBSCRIBE", "UNSUBSCRIBE", "NOTIFY",
-            "VERSION-CONTROL", "REPORT", "CHECKOUT", "CHECKIN", "UNCHECKOUT", "MKWORKSPACE",
-            "UPDATE", "LABEL", "MERGE", "BASELINE-CONTROL", "MKACTIVITY", "ORDERPATCH", "ACL",
+            "OPTIONS",
+            "GET",
+            "HEAD",
+            "POST",
+            "PUT",
+            "DELETE",
+            "TRACE",
+            "CONNECT",
+            "PROPFIND",
+            "PROPPATCH",
+            "MKCOL",
+            "COPY",
+            "MOVE",
+            "LOCK",
+            "UNLOCK",
+            "POLL",
+            "BCOPY",
+            "BMOVE",
+            "SEARCH",
+            "BDELETE",
+            "BPROPFIND",
+            "BPROPPATCH",
+            "SUBSCRIBE",
+            "UNSUBSCRIBE",
+            "NOTIFY",
+            "VERSION-CONTROL",
+            "REPORT",
+            "CHECKOUT",
+            "CHECKIN",
+            "UNCHECKOUT",
+            "MKWORKSPACE",
+            "UPDATE",
+            "LABEL",
+            "MERGE",
+            "BASELINE-CONTROL",
+            "MKACTIVITY",
+            "ORDERPATCH",
+            "ACL",
             "PATCH",
         ];
         let mut is_reqresp = false;
@@ -991,7 +1075,10 @@ impl Printer<'_> {
                     self.out.s("[bad udp cksum 0x");
                     self.out.hex(u32::from(u.checksum()), 4);
                     self.out.s(" -> 0x");
-                    self.out.hex(u32::from(checksum::expected(pseudo, seg, udp::CHECKSUM_OFFSET)), 4);
+                    self.out.hex(
+                        u32::from(checksum::expected(pseudo, seg, udp::CHECKSUM_OFFSET)),
+                        4,
+                    );
                     self.out.s("!] ");
                 }
             }
@@ -1016,7 +1103,11 @@ impl Printer<'_> {
         let inner = Ipv4Packet::new_checked(body).ok();
         match ty {
             0 | 8 => {
-                self.out.s(if ty == 0 { "echo reply" } else { "echo request" });
+                self.out.s(if ty == 0 {
+                    "echo reply"
+                } else {
+                    "echo request"
+                });
                 self.out.s(", id ");
                 self.out.n(m.echo_ident());
                 self.out.s(", seq ");
@@ -1075,7 +1166,11 @@ impl Printer<'_> {
                     11 => net(self.out, "net ", " unreachable - tos prohibited"),
                     12 => net(self.out, "host ", " unreachable - tos prohibited"),
                     13 => net(self.out, "host ", " unreachable - admin prohibited filter"),
-                    14 => net(self.out, "host ", " unreachable - host precedence violation"),
+                    14 => net(
+                        self.out,
+                        "host ",
+                        " unreachable - host precedence violation",
+                    ),
                     15 => net(self.out, "host ", " unreachable - precedence cutoff"),
                     c => {
                         net(self.out, "", " unreachable - #");
@@ -1122,7 +1217,8 @@ impl Printer<'_> {
                 self.out.s(" (wrong icmp cksum ");
                 self.out.hexn(u32::from(m.checksum()));
                 self.out.s(" (->");
-                self.out.hexn(u32::from(checksum::expected(0, seg, icmp::CHECKSUM_OFFSET)));
+                self.out
+                    .hexn(u32::from(checksum::expected(0, seg, icmp::CHECKSUM_OFFSET)));
                 self.out.s(")!)");
             }
         }
@@ -1148,7 +1244,10 @@ impl Printer<'_> {
                 self.out.s("[bad icmp6 cksum 0x");
                 self.out.hex(u32::from(m.checksum()), 4);
                 self.out.s(" -> 0x");
-                self.out.hex(u32::from(checksum::expected(pseudo, seg, icmp::CHECKSUM_OFFSET)), 4);
+                self.out.hex(
+                    u32::from(checksum::expected(pseudo, seg, icmp::CHECKSUM_OFFSET)),
+                    4,
+                );
                 self.out.s("!] ");
             }
         }
@@ -1216,7 +1315,9 @@ impl Printer<'_> {
                         let mut nh = oip.next_header();
                         let mut rest = oip.payload();
                         while is_extension(nh) {
-                            let Ok(e) = ExtHeader::parse(nh, rest) else { break };
+                            let Ok(e) = ExtHeader::parse(nh, rest) else {
+                                break;
+                            };
                             nh = e.next_header();
                             rest = &rest[e.len()..];
                         }
@@ -1277,14 +1378,19 @@ impl Printer<'_> {
                     trunc(self.out, "icmp6");
                     return;
                 };
-                self.out.s(if ty == 135 { ", who has " } else { ", tgt is " });
+                self.out
+                    .s(if ty == 135 { ", who has " } else { ", tgt is " });
                 self.out.ipv6(tgt);
                 if v > 0 {
                     if ty == 136 {
                         self.out.s(", Flags [");
                         let f = m.rest();
                         let mut any = false;
-                        for (bit, n) in [(0x8000_0000u32, "router"), (0x4000_0000, "solicited"), (0x2000_0000, "override")] {
+                        for (bit, n) in [
+                            (0x8000_0000u32, "router"),
+                            (0x4000_0000, "solicited"),
+                            (0x2000_0000, "override"),
+                        ] {
                             if f & bit != 0 {
                                 if any {
                                     self.out.s(", ");
@@ -1430,8 +1536,22 @@ impl Printer<'_> {
             return;
         };
         const OPS: [&str; 16] = [
-            "", " inv_q", " stat", " op3", " notify", " update", " op6", " op7", " op8",
-            " updateA", " updateD", " updateDA", " updateM", " updateMA", " zoneInit", " zoneRef",
+            "",
+            " inv_q",
+            " stat",
+            " op3",
+            " notify",
+            " update",
+            " op6",
+            " op7",
+            " op8",
+            " updateA",
+            " updateD",
+            " updateDA",
+            " updateM",
+            " updateMA",
+            " zoneInit",
+            " zoneRef",
         ];
         let f = d.flags();
         let (qd, an, ns, ar) = (d.qdcount(), d.ancount(), d.nscount(), d.arcount());
@@ -1713,11 +1833,58 @@ fn rcode_name(r: u8) -> &'static str {
 
 fn type_name(out: &mut Vec<u8>, t: u16) {
     const NAMES: [&str; 52] = [
-        "", "A", "NS", "MD", "MF", "CNAME", "SOA", "MB", "MG", "MR", "NULL", "WKS", "PTR", "HINFO",
-        "MINFO", "MX", "TXT", "RP", "AFSDB", "X25", "ISDN", "RT", "NSAP", "NSAP_PTR", "SIG", "KEY",
-        "PX", "GPOS", "AAAA", "LOC", "NXT", "EID", "NIMLOC", "SRV", "ATMA", "NAPTR", "KX", "CERT",
-        "A6", "DNAME", "SINK", "OPT", "APL", "DS", "SSHFP", "IPSECKEY", "RRSIG", "NSEC", "DNSKEY",
-        "", "NSEC3", "NSEC3PARAM",
+        "",
+        "A",
+        "NS",
+        "MD",
+        "MF",
+        "CNAME",
+        "SOA",
+        "MB",
+        "MG",
+        "MR",
+        "NULL",
+        "WKS",
+        "PTR",
+        "HINFO",
+        "MINFO",
+        "MX",
+        "TXT",
+        "RP",
+        "AFSDB",
+        "X25",
+        "ISDN",
+        "RT",
+        "NSAP",
+        "NSAP_PTR",
+        "SIG",
+        "KEY",
+        "PX",
+        "GPOS",
+        "AAAA",
+        "LOC",
+        "NXT",
+        "EID",
+        "NIMLOC",
+        "SRV",
+        "ATMA",
+        "NAPTR",
+        "KX",
+        "CERT",
+        "A6",
+        "DNAME",
+        "SINK",
+        "OPT",
+        "APL",
+        "DS",
+        "SSHFP",
+        "IPSECKEY",
+        "RRSIG",
+        "NSEC",
+        "DNSKEY",
+        "",
+        "NSEC3",
+        "NSEC3PARAM",
     ];
     let name = match t {
         1..=51 => NAMES[usize::from(t)],

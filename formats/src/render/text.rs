@@ -48,7 +48,11 @@ impl Out for Vec<u8> {
         self.extend_from_slice(buf.format(n).as_bytes());
     }
     fn hex(&mut self, v: u32, width: usize) {
-        let digits = if v == 0 { 1 } else { (32 - v.leading_zeros() as usize).div_ceil(4) };
+        let digits = if v == 0 {
+            1
+        } else {
+            (32 - v.leading_zeros() as usize).div_ceil(4)
+        };
         for _ in digits..width {
             self.push(b'0');
         }
@@ -167,7 +171,17 @@ mod tests {
 
     #[test]
     fn ipv6_text_like_tcpdump() {
-        for s in ["::", "::1", "fe80::1", "fd00:198:18::2", "ff02::1:ff00:2", "1:0:1:0:1:0:1:0", "::ffff:1.2.3.4", "::1.2.3.4", "2001:db8::"] {
+        for s in [
+            "::",
+            "::1",
+            "fe80::1",
+            "fd00:198:18::2",
+            "ff02::1:ff00:2",
+            "1:0:1:0:1:0:1:0",
+            "::ffff:1.2.3.4",
+            "::1.2.3.4",
+            "2001:db8::",
+        ] {
             assert_eq!(v6(s), s);
         }
     }

@@ -117,7 +117,10 @@ mod tests {
         let mut labels = Vec::new();
         let end = walk_name(&msg, 25, |l| labels.push(l.to_vec())).unwrap();
         assert_eq!(end, 31);
-        assert_eq!(labels, vec![b"www".to_vec(), b"example".to_vec(), b"com".to_vec()]);
+        assert_eq!(
+            labels,
+            vec![b"www".to_vec(), b"example".to_vec(), b"com".to_vec()]
+        );
         // A pointer to itself is rejected.
         let looped = [0u8, 0, 0xc0, 2];
         assert_eq!(walk_name(&looped, 2, |_| {}), Err(NameError::BadPointer));

@@ -25,11 +25,15 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     }
 
     pub fn dst(&self) -> [u8; 6] {
-        self.buffer.as_ref()[field::DST].try_into().unwrap_or([0; 6])
+        self.buffer.as_ref()[field::DST]
+            .try_into()
+            .unwrap_or([0; 6])
     }
 
     pub fn src(&self) -> [u8; 6] {
-        self.buffer.as_ref()[field::SRC].try_into().unwrap_or([0; 6])
+        self.buffer.as_ref()[field::SRC]
+            .try_into()
+            .unwrap_or([0; 6])
     }
 
     /// The outer EtherType (may be a VLAN TPID).

@@ -75,10 +75,14 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         be16(self.buffer.as_ref(), field::CHECKSUM.start)
     }
     pub fn src(&self) -> [u8; 4] {
-        self.buffer.as_ref()[field::SRC].try_into().unwrap_or([0; 4])
+        self.buffer.as_ref()[field::SRC]
+            .try_into()
+            .unwrap_or([0; 4])
     }
     pub fn dst(&self) -> [u8; 4] {
-        self.buffer.as_ref()[field::DST].try_into().unwrap_or([0; 4])
+        self.buffer.as_ref()[field::DST]
+            .try_into()
+            .unwrap_or([0; 4])
     }
     pub fn header(&self) -> &[u8] {
         &self.buffer.as_ref()[..self.header_len()]

@@ -46,10 +46,14 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
         self.buffer.as_ref()[field::HOP_LIMIT]
     }
     pub fn src(&self) -> [u8; 16] {
-        self.buffer.as_ref()[field::SRC].try_into().unwrap_or([0; 16])
+        self.buffer.as_ref()[field::SRC]
+            .try_into()
+            .unwrap_or([0; 16])
     }
     pub fn dst(&self) -> [u8; 16] {
-        self.buffer.as_ref()[field::DST].try_into().unwrap_or([0; 16])
+        self.buffer.as_ref()[field::DST]
+            .try_into()
+            .unwrap_or([0; 16])
     }
     /// Everything after the fixed header, clipped to the payload length.
     pub fn payload(&self) -> &[u8] {

@@ -108,7 +108,9 @@ mod tests {
 
     #[test]
     fn sll2_fields() {
-        let mut b = vec![0x08, 0x00, 0, 0, 0, 0, 0, 7, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0];
+        let mut b = vec![
+            0x08, 0x00, 0, 0, 0, 0, 0, 7, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+        ];
         b.push(0x45);
         let p = Sll2Packet::new_checked(&b[..]).unwrap();
         assert_eq!(p.protocol(), 0x0800);

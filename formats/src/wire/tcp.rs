@@ -79,7 +79,10 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
     /// Payload as captured (empty when the header is cut short).
     pub fn payload(&self) -> &[u8] {
-        self.buffer.as_ref().get(self.header_len().max(20)..).unwrap_or(&[])
+        self.buffer
+            .as_ref()
+            .get(self.header_len().max(20)..)
+            .unwrap_or(&[])
     }
 }
 

@@ -47,7 +47,11 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     pub fn payload(&self) -> &[u8] {
         let b = self.buffer.as_ref();
         let l = usize::from(self.len());
-        let end = if l >= field::HEADER_LEN { l.min(b.len()) } else { b.len() };
+        let end = if l >= field::HEADER_LEN {
+            l.min(b.len())
+        } else {
+            b.len()
+        };
         &b[field::HEADER_LEN..end]
     }
 }
