@@ -74,7 +74,7 @@ pub enum DumpMode {
     Ascii,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderOptions {
     /// Number of `-v`.
     pub verbose: u8,
