@@ -5,6 +5,13 @@
 //! Wireshark, structured custom options for our tools); the reader turns either form back into
 //! a [`PacketMeta`].
 
+pub mod comment;
+pub mod decode;
+pub mod record;
+
+pub use comment::CommentMode;
+pub use decode::{MetaReader, MetaStats};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

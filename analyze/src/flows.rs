@@ -1,0 +1,1 @@
+//! Bidirectional flows (conversations) with their owners.

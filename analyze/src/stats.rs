@@ -1,0 +1,1 @@
+//! Totals and rollups per container, pod, process and interface.

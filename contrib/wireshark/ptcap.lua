@@ -1,0 +1,111 @@
+-- ptcap.lua: a Wireshark post-dissector that turns the process and container comments that
+-- ptcap (and ptcpdump) write into every packet into typed, filterable fields:
+--   ptcap.pid, ptcap.tid, ptcap.comm, ptcap.exe, ptcap.args, ptcap.uid, ptcap.gid,
+--   ptcap.ppid, ptcap.parent.exe, ptcap.parent.args,
+--   ptcap.container.id, ptcap.container.name, ptcap.container.image,
+--   ptcap.pod.name, ptcap.pod.namespace, ptcap.pod.uid
+-- Install: copy to ~/.local/lib/wireshark/plugins/ (Wireshark >= 3.6), or run
+--   tshark -X lua_script:ptcap.lua -r capture.pcapng -Y 'ptcap.pid == 1234'
+-- Comment layout (one comment per group, "Key: value" lines; values escape control characters
+-- and backslash as \xNN and \\):
+--   PID/Cmd/Args, ThreadId/ThreadName, UserId/GroupId, ParentPID/ParentCmd/ParentArgs,
+--   ContainerName/ContainerId/ContainerImage/ContainerLabels, PodName/PodNamespace/PodUID/...
+-- ptcpdump's older keys TID, Command and ParentCommand are read too.
+
+local ptcap = Proto("ptcap", "ptcap process and container context")
+
+local F = {
+    pid = ProtoField.uint32("ptcap.pid", "PID", base.DEC),
+    tid = ProtoField.uint32("ptcap.tid", "Thread ID", base.DEC),
+    comm = ProtoField.string("ptcap.comm", "Command name"),
+    exe = ProtoField.string("ptcap.exe", "Executable"),
+    args = ProtoField.string("ptcap.args", "Arguments"),
+    uid = ProtoField.uint32("ptcap.uid", "User ID", base.DEC),
+    gid = ProtoField.uint32("ptcap.gid", "Group ID", base.DEC),
+    ppid = ProtoField.uint32("ptcap.ppid", "Parent PID", base.DEC),
+    parent_exe = ProtoField.string("ptcap.parent.exe", "Parent executable"),
+    parent_args = ProtoField.string("ptcap.parent.args", "Parent arguments"),
+    container_id = ProtoField.string("ptcap.container.id", "Container ID"),
+    container_name = ProtoField.string("ptcap.container.name", "Container name"),
+    container_image = ProtoField.string("ptcap.container.image", "Container image"),
+    pod_name = ProtoField.string("ptcap.pod.name", "Pod name"),
+    pod_namespace = ProtoField.string("ptcap.pod.namespace", "Pod namespace"),
+    pod_uid = ProtoField.string("ptcap.pod.uid", "Pod UID"),
+}
+ptcap.fields = {
+    F.pid, F.tid, F.comm, F.exe, F.args, F.uid, F.gid, F.ppid, F.parent_exe, F.parent_args,
+    F.container_id, F.container_name, F.container_image, F.pod_name, F.pod_namespace, F.pod_uid,
+}
+
+local frame_comment = Field.new("frame.comment")
+
+-- Comment key -> field and kind ("u" = number, "s" = string).
+local KEYS = {
+    PID = { F.pid, "u" },
+    ThreadId = { F.tid, "u" },
+    TID = { F.tid, "u" },
+    ThreadName = { F.comm, "s" },
+    Cmd = { F.exe, "s" },
+    Command = { F.exe, "s" },
+    Args = { F.args, "s" },
+    UserId = { F.uid, "u" },
+    GroupId = { F.gid, "u" },
+    ParentPID = { F.ppid, "u" },
+    ParentCmd = { F.parent_exe, "s" },
+    ParentCommand = { F.parent_exe, "s" },
+    ParentArgs = { F.parent_args, "s" },
+    ContainerId = { F.container_id, "s" },
+    ContainerName = { F.container_name, "s" },
+    ContainerImage = { F.container_image, "s" },
+    PodName = { F.pod_name, "s" },
+    PodNamespace = { F.pod_namespace, "s" },
+    PodUID = { F.pod_uid, "s" },
+}
+
+local function unescape(v)
+    v = v:gsub("\\x(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
+    return (v:gsub("\\\\", "\\"))
+end
+
+function ptcap.dissector(tvb, pinfo, tree)
+    local comments = { frame_comment() }
+    if #comments == 0 then
+        return
+    end
+    local values = {}
+    for _, c in ipairs(comments) do
+        for line in tostring(c.value):gmatch("[^\n]+") do
+            local key, value = line:match("^(%w+): ?(.*)$")
+            if key and KEYS[key] and values[key] == nil then
+                values[key] = value
+            end
+        end
+    end
+    if next(values) == nil then
+        return
+    end
+    local subtree = tree:add(ptcap, "ptcap context")
+    local comm_set = false
+    for _, key in ipairs({ "PID", "ThreadId", "TID", "ThreadName", "Cmd", "Command", "Args",
+        "UserId", "GroupId", "ParentPID", "ParentCmd", "ParentCommand", "ParentArgs",
+        "ContainerId", "ContainerName", "ContainerImage", "PodName", "PodNamespace", "PodUID" }) do
+        local v = values[key]
+        if v ~= nil and v ~= "" then
+            local field, kind = KEYS[key][1], KEYS[key][2]
+            if kind == "u" then
+                local n = tonumber(v)
+                if n then subtree:add(field, n) end
+            else
+                subtree:add(field, unescape(v))
+                if field == F.comm then comm_set = true end
+            end
+        end
+    end
+    -- Without a ThreadName line, the command name is the executable's basename.
+    local exe = values.Cmd or values.Command
+    if not comm_set and exe and exe ~= "" then
+        subtree:add(F.comm, (unescape(exe):match("([^/]+)$")))
+    end
+end
+
+register_postdissector(ptcap)

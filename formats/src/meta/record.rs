@@ -1,0 +1,198 @@
+//! The structured carrier: copyable custom options with our PEN (see
+//! [`crate::pcapng::PTCAP_PEN`]).
+//!
+//! - A **definition** (option 2988, custom UTF-8) holds one entity as JSON:
+//!   `{"ptcap":1,"scope":S,"kind":"process"|"container"|"pod","id":N,"v":{...the model...}}`.
+//!   It appears once per file, in the first packet that refers to the entity.
+//! - A **reference record** (option 2989, custom binary) rides in every packet with metadata:
+//!   `version (1) | provenance (u8) | varint scope | varint process | varint parent |
+//!   varint container | varint pod | varint tid`, ids 0 = absent. Varints are LEB128
+//!   (7 bits per byte, low first), at most 5 bytes for a u32; the record is plain bytes, so it
+//!   does not depend on the section's byte order.
+//!
+//! `scope` is a number chosen per written file (random by default): ids are small per-file
+//! counters, and `mergecap` can interleave two files whose ids collide; definitions and
+//! references are matched on (scope, id).
+//!
+//! After the option header, both carry the PEN as a u32 in the section's byte order. editcap
+//! and mergecap 4.0 write it back byte-swapped, so [`split_pen`] accepts either order.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ContainerInfo, PodInfo, ProcessInfo, Provenance};
+use crate::pcapng::PTCAP_PEN;
+
+/// Version byte of the reference record and the `ptcap` field of a definition.
+pub const RECORD_VERSION: u8 = 1;
+/// Longest reference record: 2 bytes + 6 varints of at most 5 bytes.
+pub const MAX_RECORD_LEN: usize = 2 + 6 * 5;
+
+/// Appends `v` as a LEB128 varint.
+pub fn put_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 varint of at most 5 bytes that fits a u32; `None` if cut short or too big.
+pub fn get_varint(bytes: &mut &[u8]) -> Option<u32> {
+    let mut v: u64 = 0;
+    for i in 0..5 {
+        let (&b, rest) = bytes.split_first()?;
+        *bytes = rest;
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return u32::try_from(v).ok();
+        }
+    }
+    None
+}
+
+/// One packet's references (the 2989 record, decoded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaRecord {
+    pub provenance: Provenance,
+    pub scope: u32,
+    pub process: u32,
+    pub parent: u32,
+    pub container: u32,
+    pub pod: u32,
+    /// 0 = unknown.
+    pub tid: u32,
+}
+
+impl MetaRecord {
+    /// Appends the record bytes (without PEN) to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.push(RECORD_VERSION);
+        out.push(self.provenance as u8);
+        for v in [
+            self.scope,
+            self.process,
+            self.parent,
+            self.container,
+            self.pod,
+            self.tid,
+        ] {
+            put_varint(out, v);
+        }
+    }
+
+    /// Decodes record bytes (without PEN). Trailing bytes are allowed (a later version may add
+    /// fields); an unknown version, provenance or a cut varint is `None`.
+    pub fn decode(mut bytes: &[u8]) -> Option<MetaRecord> {
+        let (&version, rest) = bytes.split_first()?;
+        if version != RECORD_VERSION {
+            return None;
+        }
+        let (&prov, rest) = rest.split_first()?;
+        bytes = rest;
+        let provenance = Provenance::from_u8(prov)?;
+        let mut next = || get_varint(&mut bytes);
+        Some(MetaRecord {
+            provenance,
+            scope: next()?,
+            process: next()?,
+            parent: next()?,
+            container: next()?,
+            pod: next()?,
+            tid: next()?,
+        })
+    }
+}
+
+/// The entity a definition carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "v", rename_all = "snake_case")]
+pub enum Entity {
+    Process(ProcessInfo),
+    Container(ContainerInfo),
+    Pod(PodInfo),
+}
+
+/// A 2988 definition: an entity with its (scope, id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    /// Always [`RECORD_VERSION`] for what we write.
+    pub ptcap: u8,
+    pub scope: u32,
+    pub id: u32,
+    #[serde(flatten)]
+    pub entity: Entity,
+}
+
+impl Definition {
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs of strings and maps cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses a definition; `None` for invalid JSON, another version or id 0.
+    pub fn from_json(text: &[u8]) -> Option<Definition> {
+        let d: Definition = serde_json::from_slice(text).ok()?;
+        (d.ptcap == RECORD_VERSION && d.id != 0).then_some(d)
+    }
+}
+
+/// Splits a custom option's value into (PEN matches ours, data), accepting the PEN in either
+/// byte order. `None` when the value is shorter than a PEN.
+pub fn split_pen(value: &[u8]) -> Option<(bool, &[u8])> {
+    let (pen, data) = value.split_first_chunk::<4>()?;
+    let le = u32::from_le_bytes(*pen);
+    Some((le == PTCAP_PEN || le.swap_bytes() == PTCAP_PEN, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_and_reject_overlong() {
+        for v in [0, 1, 127, 128, 300, 1 << 21, u32::MAX] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            let mut s = &b[..];
+            assert_eq!(get_varint(&mut s), Some(v));
+            assert!(s.is_empty());
+        }
+        let mut s: &[u8] = &[0xff, 0xff, 0xff, 0xff, 0x7f];
+        assert_eq!(get_varint(&mut s), None);
+        let mut s: &[u8] = &[0x80, 0x80];
+        assert_eq!(get_varint(&mut s), None);
+    }
+
+    #[test]
+    fn record_and_definition_round_trip() {
+        let r = MetaRecord {
+            provenance: Provenance::Tuple,
+            scope: 123_456,
+            process: 1,
+            parent: 2,
+            container: 1,
+            pod: 0,
+            tid: 4242,
+        };
+        let mut b = Vec::new();
+        r.encode(&mut b);
+        assert!(b.len() <= MAX_RECORD_LEN);
+        assert_eq!(MetaRecord::decode(&b), Some(r));
+        for cut in 0..b.len() {
+            assert_eq!(MetaRecord::decode(&b[..cut]), None);
+        }
+        let d = Definition {
+            ptcap: 1,
+            scope: 9,
+            id: 3,
+            entity: Entity::Pod(PodInfo {
+                name: "api".into(),
+                ..Default::default()
+            }),
+        };
+        let j = d.to_json();
+        assert!(j.contains("\"kind\":\"pod\""), "{j}");
+        assert_eq!(Definition::from_json(j.as_bytes()), Some(d));
+        assert_eq!(Definition::from_json(b"{\"ptcap\":1"), None);
+    }
+}

@@ -1,0 +1,231 @@
+//! Differential test: ptanalyze's text against real tcpdump's, on real traffic between two
+//! network namespaces, captured by real tcpdump (Ethernet, LINUX_SLL, LINUX_SLL2, loopback).
+//!
+//! Needs root and tcpdump (missing tcpdump fails the test). Build the binary first:
+//! `cargo build -p analyze && cargo test -p ptcap-tests` (CI builds the workspace first).
+
+use std::path::PathBuf;
+use std::thread::sleep;
+use std::time::Duration;
+
+use ptcap_tests::netns::{TestHosts, ADDR6_B, ADDR_B};
+use ptcap_tests::peers::{compare_lines, require_tcpdump, text_of};
+use ptcap_tests::{ptanalyze_bin, TempDir};
+
+/// Answers HTTP on TCP 8080 and DNS-shaped queries on UDP 53, IPv4 and IPv6 (or one address).
+const SERVER: &str = r#"
+import socket, struct, sys, threading
+bind = sys.argv[1]
+fam = socket.AF_INET6 if ':' in bind else socket.AF_INET
+def tcp():
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind((bind, 8080)); s.listen(16)
+    while True:
+        c, _ = s.accept()
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nhello world\n")
+        c.close()
+def name(n):
+    return b"".join(bytes([len(l)]) + l for l in n.split(b".")) + b"\0"
+def udp():
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET6: u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    u.bind((bind, 53))
+    while True:
+        d, a = u.recvfrom(4096)
+        tid = d[:2]; q = d[12:]
+        end = q.index(b"\0") + 1
+        qname = q[:end]; qtype = struct.unpack(">H", q[end:end+2])[0]
+        qn = qname.lower()
+        ans = []; flags = 0x8180
+        if qn.startswith(b"\x02nx"):
+            flags = 0x8183
+        elif qn.startswith(b"\x03www"):
+            ans.append(b"\xc0\x0c" + struct.pack(">HHIH", 5, 1, 60, 2) + b"\xc0\x10")
+            ans.append(b"\xc0\x10" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([198, 18, 0, 9]))
+        elif qtype == 28:
+            ans.append(b"\xc0\x0c" + struct.pack(">HHIH", 28, 1, 60, 16) + socket.inet_pton(socket.AF_INET6, "fd00:198:18::99"))
+        elif qtype == 16:
+            txt = b"v=1 \x1b[31mred\x07 \xff"
+            ans.append(b"\xc0\x0c" + struct.pack(">HHIH", 16, 1, 60, len(txt) + 1) + bytes([len(txt)]) + txt)
+        elif qtype == 15:
+            ans.append(b"\xc0\x0c" + struct.pack(">HHIH", 15, 1, 60, 4) + struct.pack(">H", 10) + b"\xc0\x0c")
+        else:
+            ans.append(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + bytes([198, 18, 0, 9]))
+            ans.append(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + bytes([198, 18, 0, 10]))
+        r = tid + struct.pack(">HHHHH", flags, 1, len(ans), 0, 0) + qname + q[end:end+4] + b"".join(ans)
+        u.sendto(r, a)
+for f in (tcp, udp):
+    threading.Thread(target=f, daemon=True).start()
+threading.Event().wait()
+"#;
+
+/// The client side: HTTP, DNS queries, a datagram to a closed port (ICMP unreachable).
+const CLIENT: &str = r#"
+import socket, struct, sys, time
+host = sys.argv[1]
+fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+def connect():
+    for _ in range(100):
+        try:
+            return socket.create_connection((host, 8080), timeout=2)
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server not reachable")
+for path in (b"/index.html", b"/a?b=c"):
+    s = connect()
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: test\r\nUser-Agent: ptcap-test\r\n\r\n")
+    while s.recv(4096): pass
+    s.close()
+u = socket.socket(fam, socket.SOCK_DGRAM); u.settimeout(2)
+def name(n):
+    return b"".join(bytes([len(l)]) + l for l in n.split(b".")) + b"\0"
+for i, (n, t) in enumerate([(b"example.com", 1), (b"www.example.com", 1), (b"example.com", 28),
+                            (b"nx.example.com", 1), (b"txt.example.com", 16), (b"example.com", 15)]):
+    q = struct.pack(">HHHHHH", 0x1000 + i, 0x0100, 1, 0, 0, 0) + name(n) + struct.pack(">HH", t, 1)
+    u.sendto(q, (host, 53))
+    try: u.recvfrom(4096)
+    except socket.timeout: pass
+u.sendto(b"hello udp", (host, 9999))
+time.sleep(0.2)
+"#;
+
+fn python(hosts: &TestHosts, ns: &str, script: &str, arg: &str) -> std::process::Command {
+    let mut c = hosts.cmd(ns, "python3");
+    c.args(["-c", script, arg]);
+    c
+}
+
+struct Capture {
+    name: &'static str,
+    file: PathBuf,
+}
+
+fn capture_traffic(dir: &std::path::Path) -> Vec<Capture> {
+    let mut hosts = TestHosts::new();
+    let (ns_a, ns_b) = (hosts.ns_a.clone(), hosts.ns_b.clone());
+    let veth = hosts.veth_a.clone();
+    let caps = vec![
+        Capture {
+            name: "ethernet",
+            file: dir.join("eth.pcap"),
+        },
+        Capture {
+            name: "sll2",
+            file: dir.join("sll2.pcap"),
+        },
+        Capture {
+            name: "sll",
+            file: dir.join("sll.pcap"),
+        },
+        Capture {
+            name: "loopback",
+            file: dir.join("lo.pcap"),
+        },
+    ];
+    let args: [&[&str]; 4] = [
+        &["-i", &veth],
+        &["-i", "any", "-y", "LINUX_SLL2"],
+        &["-i", "any", "-y", "LINUX_SLL"],
+        &["-i", "lo"],
+    ];
+    let mut dumpers = Vec::new();
+    for (c, a) in caps.iter().zip(args) {
+        dumpers.push(hosts.start_tcpdump(&ns_a, &c.file, a));
+    }
+    let server_b = python(&hosts, &ns_b, SERVER, "::");
+    hosts.spawn(server_b);
+    let server_lo = python(&hosts, &ns_a, SERVER, "127.0.0.1");
+    hosts.spawn(server_lo);
+
+    let run = |c: &mut std::process::Command| ptcap_tests::netns::run(c);
+    // ARP and neighbour discovery from a clean neighbour cache.
+    run(hosts.cmd(&ns_a, "ip").args(["neigh", "flush", "all"]));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-c", "2", "-i", "0.2", ADDR_B]));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-6", "-c", "2", "-i", "0.2", ADDR6_B]));
+    run(&mut python(&hosts, &ns_a, CLIENT, ADDR_B));
+    run(&mut python(&hosts, &ns_a, CLIENT, ADDR6_B));
+    run(&mut python(&hosts, &ns_a, CLIENT, "127.0.0.1"));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-c", "1", "-s", "100", "127.0.0.1"]));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-c", "1", "-p", "1b5b33316d", "-s", "56", ADDR_B]));
+    sleep(Duration::from_millis(300));
+    for pid in dumpers {
+        hosts.stop(pid);
+    }
+    drop(hosts);
+    caps
+}
+
+#[test]
+fn ptanalyze_prints_what_tcpdump_prints() {
+    require_tcpdump();
+    let tcpdump = PathBuf::from("tcpdump");
+    let ptanalyze = ptanalyze_bin();
+    let dir = TempDir::new("tcpdump-diff");
+    let caps = capture_traffic(dir.path());
+    // For debugging a difference: PTCAP_KEEP_CAPTURES=DIR keeps a copy of the captures.
+    if let Some(keep) = std::env::var_os("PTCAP_KEEP_CAPTURES") {
+        let _ = std::fs::create_dir_all(&keep);
+        for c in &caps {
+            let _ = std::fs::copy(
+                &c.file,
+                PathBuf::from(&keep).join(c.file.file_name().unwrap()),
+            );
+        }
+    }
+
+    let flag_sets: &[&[&str]] = &[
+        &[],
+        &["-v"],
+        &["-S"],
+        &["-q"],
+        &["-x"],
+        &["-xx"],
+        &["-X"],
+        &["-XX"],
+        &["-A"],
+        &["-t"],
+        &["-tt"],
+        &["-ttt"],
+        &["-tttt"],
+        &["-ttttt"],
+        &["-tt", "--nano"],
+        &["-v", "-S", "-X"],
+        &["-c", "5"],
+    ];
+    let mut failures = Vec::new();
+    let (mut all_eq, mut all_total) = (0, 0);
+    for flags in flag_sets {
+        let (mut eq, mut total) = (0, 0);
+        for cap in &caps {
+            let expected = text_of(&tcpdump, &["-nn"], flags, &["-r"], &cap.file);
+            let got = text_of(&ptanalyze, &[], flags, &[], &cap.file);
+            assert!(
+                !expected.is_empty(),
+                "tcpdump printed nothing for {}",
+                cap.name
+            );
+            let c = compare_lines(&expected, &got);
+            eq += c.equal;
+            total += c.total;
+            if !c.is_exact() {
+                failures.push(format!("{} {flags:?}: {:?}", cap.name, c.diffs));
+            }
+        }
+        println!("{:<22} {eq}/{total} lines equal", format!("{flags:?}"));
+        all_eq += eq;
+        all_total += total;
+    }
+    println!("all flag sets: {all_eq}/{all_total} lines equal");
+    assert!(failures.is_empty(), "differences:\n{}", failures.join("\n"));
+}

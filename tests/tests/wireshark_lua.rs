@@ -1,0 +1,206 @@
+//! contrib/wireshark/ptcap.lua in Debian's tshark 4.0: the comments of our files and of
+//! ptcpdump-layout files become typed fields that select exactly the right packets.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use formats::meta::{CommentMode, ContainerInfo, PacketMeta, PodInfo, ProcessInfo, Provenance};
+use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
+use formats::pcapng::{linktype, Direction};
+use ptcap_tests::TempDir;
+
+fn lua() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../contrib/wireshark/ptcap.lua")
+}
+
+fn proc_(pid: u32, comm: &str, exe: &str, argv: &[&str], uid: u32) -> Arc<ProcessInfo> {
+    Arc::new(ProcessInfo {
+        pid,
+        comm: comm.into(),
+        exe: exe.into(),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        uid: Some(uid),
+        gid: Some(uid),
+    })
+}
+
+/// Packet i belongs to: 0 wget in container web1 of pod api.shop, 1 nginx (no container),
+/// 2 nobody.
+fn owner(i: usize) -> PacketMeta {
+    let shim = proc_(
+        4100,
+        "containerd-shim",
+        "/usr/bin/containerd-shim-runc-v2",
+        &["containerd-shim-runc-v2", "-id", "web1"],
+        0,
+    );
+    match i % 3 {
+        0 => PacketMeta {
+            process: Some(proc_(
+                4242,
+                "wget",
+                "/bin/busybox",
+                &["wget", "-q", "http://198.18.0.2/a b"],
+                1000,
+            )),
+            parent: Some(shim),
+            container: Some(Arc::new(ContainerInfo {
+                id: "ab12".repeat(16),
+                name: "web1".into(),
+                image: "busybox:test".into(),
+                ..ContainerInfo::default()
+            })),
+            pod: Some(Arc::new(PodInfo {
+                name: "api".into(),
+                namespace: "shop".into(),
+                uid: "u-1".into(),
+                ..PodInfo::default()
+            })),
+            tid: Some(4243),
+            provenance: Provenance::SocketCookie,
+        },
+        1 => PacketMeta {
+            process: Some(proc_(
+                5150,
+                "nginx",
+                "/usr/sbin/nginx",
+                &["nginx: worker process"],
+                33,
+            )),
+            provenance: Provenance::Listener,
+            ..PacketMeta::default()
+        },
+        _ => PacketMeta::default(),
+    }
+}
+
+fn write_file(path: &Path, structured: bool, n: usize) {
+    let mut cfg = WriterConfig::new("ptcap-test", "0");
+    cfg.comments = CommentMode::Full;
+    cfg.structured = structured;
+    let mut w = PcapngWriter::new(Vec::new(), cfg).unwrap();
+    let eth = w
+        .add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262144))
+        .unwrap();
+    for i in 0..n {
+        let frame = [2u8, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xb5, 1, 2, 3, 4];
+        w.write_packet(
+            eth,
+            1_764_000_000_000_000_000 + i as u64,
+            frame.len() as u32,
+            &frame,
+            Some(Direction::Out),
+            &owner(i),
+        )
+        .unwrap();
+    }
+    std::fs::write(path, w.finish().unwrap()).unwrap();
+}
+
+/// Frame numbers tshark selects with `filter`, through the Lua dissector.
+fn select(file: &Path, filter: &str) -> Vec<usize> {
+    let out = Command::new("tshark")
+        .arg("-X")
+        .arg(format!("lua_script:{}", lua().display()))
+        .args(["-n", "-r"])
+        .arg(file)
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .output()
+        .expect("tshark is required (apt-get install tshark)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tshark failed for {filter}: {stderr}");
+    assert!(
+        !stderr.contains("Lua: Error"),
+        "the Lua script failed: {stderr}"
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect()
+}
+
+fn fields(file: &Path, frame: usize, names: &[&str]) -> Vec<String> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-X")
+        .arg(format!("lua_script:{}", lua().display()))
+        .args(["-n", "-r"])
+        .arg(file);
+    cmd.args(["-Y", &format!("frame.number == {frame}"), "-T", "fields"]);
+    for n in names {
+        cmd.args(["-e", n]);
+    }
+    let out = cmd.output().expect("tshark");
+    String::from_utf8_lossy(&out.stdout)
+        .trim_end_matches('\n')
+        .split('\t')
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn lua_fields_select_the_right_packets() {
+    let dir = TempDir::new("lua");
+    let n = 12;
+    for (name, structured) in [("ours.pcapng", true), ("ptcpdump-layout.pcapng", false)] {
+        let file = dir.path().join(name);
+        write_file(&file, structured, n);
+        let of = |k: usize| (1..=n).filter(|f| (f - 1) % 3 == k).collect::<Vec<_>>();
+        assert_eq!(select(&file, "ptcap.pid == 4242"), of(0), "{name}");
+        assert_eq!(select(&file, "ptcap.pid == 5150"), of(1), "{name}");
+        assert_eq!(select(&file, "ptcap.comm == \"wget\""), of(0), "{name}");
+        assert_eq!(select(&file, "ptcap.uid == 33"), of(1), "{name}");
+        assert_eq!(select(&file, "ptcap.ppid == 4100"), of(0), "{name}");
+        assert_eq!(
+            select(&file, "ptcap.container.name == \"web1\""),
+            of(0),
+            "{name}"
+        );
+        assert_eq!(
+            select(&file, "ptcap.container.id contains \"ab12ab12\""),
+            of(0),
+            "{name}"
+        );
+        assert_eq!(
+            select(&file, "ptcap.container.image == \"busybox:test\""),
+            of(0),
+            "{name}"
+        );
+        assert_eq!(
+            select(
+                &file,
+                "ptcap.pod.name == \"api\" && ptcap.pod.namespace == \"shop\""
+            ),
+            of(0),
+            "{name}"
+        );
+        assert_eq!(
+            select(&file, "ptcap.exe == \"/usr/sbin/nginx\""),
+            of(1),
+            "{name}"
+        );
+        assert_eq!(select(&file, "!ptcap"), of(2), "{name}");
+        let f = fields(
+            &file,
+            1,
+            &[
+                "ptcap.pid",
+                "ptcap.tid",
+                "ptcap.comm",
+                "ptcap.args",
+                "ptcap.container.name",
+            ],
+        );
+        assert_eq!(
+            f,
+            [
+                "4242",
+                "4243",
+                "wget",
+                "wget -q http://198.18.0.2/a b",
+                "web1"
+            ],
+            "{name}"
+        );
+    }
+}
