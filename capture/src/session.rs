@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bpf::{filter, CaptureOptions, Direction, Event, LinkKind, PacketCapture, WallClock};
 
 use crate::iface::{self, NetInterface};
-use crate::output::{packet_line, OutInterface, OutPacket, OutStats, PcapngOut};
+use crate::output::{OutInterface, OutPacket, OutStats, PcapngOut, TextOut};
 
 /// What the command line asked for.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ fn install_signal_handlers() {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as usize;
+            sa.sa_sigaction = on_signal as *const () as usize;
             libc::sigemptyset(&mut sa.sa_mask);
             libc::sigaction(sig, &sa, std::ptr::null_mut());
         }
@@ -146,9 +146,12 @@ struct CheckCounts {
 }
 
 enum Sink {
-    Text(Box<dyn Write>),
     Pcapng(PcapngOut<Box<dyn Write>>),
     Nothing,
+}
+
+fn unix_now_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
 /// Runs a capture; returns the process exit code.
@@ -220,6 +223,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                 let f = std::fs::File::create(path).map_err(|e| CaptureError(format!("{path}: {e}")))?;
                 Box::new(io::BufWriter::with_capacity(1 << 20, f))
             };
+            let netns = iface::netns_cookie();
             let ifs: Vec<OutInterface> = targets
                 .iter()
                 .map(|(i, k)| OutInterface {
@@ -227,26 +231,27 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                     linktype: k.linktype(),
                     snaplen: s.snaplen,
                     filter: (!s.expression.is_empty()).then(|| s.expression.clone()),
+                    description: netns.map(|c| format!("network namespace cookie {c}")),
                 })
                 .collect();
-            Sink::Pcapng(PcapngOut::new(w, &ifs).map_err(|e| CaptureError(format!("{path}: {e}")))?)
+            Sink::Pcapng(PcapngOut::new(w, &ifs, unix_now_ns()).map_err(|e| CaptureError(format!("{path}: {e}")))?)
         }
         None => Sink::Nothing,
     };
     let print = s.print || s.write.is_none();
-    let text: Option<Box<dyn Write>> = print.then(|| {
-        if s.write.as_deref() == Some("-") {
+    let text: Option<TextOut> = print.then(|| {
+        TextOut::new(if s.write.as_deref() == Some("-") {
             Box::new(io::stderr()) as Box<dyn Write>
         } else {
             Box::new(io::LineWriter::new(io::stdout())) as Box<dyn Write>
-        }
+        })
     });
     let position: HashMap<u32, (u32, &NetInterface, LinkKind)> =
         targets.iter().enumerate().map(|(n, (i, k))| (i.index, (n as u32, i, *k))).collect();
 
     struct State<'a> {
         sink: Sink,
-        text: Option<Box<dyn Write>>,
+        text: Option<TextOut>,
         captured: u64,
         delivered: HashMap<u32, u64>,
         check: CheckCounts,
@@ -316,7 +321,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             result = w.write_packet(&out);
         }
         if let (Some(t), Ok(())) = (&mut st.text, &result) {
-            result = writeln!(t, "{}", packet_line(&out));
+            result = t.write_packet(&out);
         }
         if let Err(e) = result {
             st.write_error = Some(e.to_string());
@@ -339,17 +344,11 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     cap.detach_all();
     let _ = ring.consume_raw();
     drop(ring);
-    let counters: Vec<_> = counters
-        .into_iter()
-        .map(|(ix, before)| (ix, if before.seen == 0 { before } else { before }))
-        .collect();
 
     let mut st = state.into_inner();
     let received: u64 = counters.iter().map(|(_, c)| c.accepted).sum();
     let dropped: u64 = counters.iter().map(|(_, c)| c.ring_drops).sum();
-    let end_ns = clock.to_unix_ns(0).max(1);
-    let _ = end_ns;
-    let now_ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let now_ns = unix_now_ns();
     if let Sink::Pcapng(w) = std::mem::replace(&mut st.sink, Sink::Nothing) {
         let stats: Vec<OutStats> = counters
             .iter()
