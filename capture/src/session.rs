@@ -146,7 +146,7 @@ struct CheckCounts {
 }
 
 enum Sink {
-    Pcapng(PcapngOut<Box<dyn Write>>),
+    Pcapng(Box<PcapngOut<Box<dyn Write>>>),
     Nothing,
 }
 
@@ -234,7 +234,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                     description: netns.map(|c| format!("network namespace cookie {c}")),
                 })
                 .collect();
-            Sink::Pcapng(PcapngOut::new(w, &ifs, unix_now_ns()).map_err(|e| CaptureError(format!("{path}: {e}")))?)
+            Sink::Pcapng(Box::new(PcapngOut::new(w, &ifs, unix_now_ns()).map_err(|e| CaptureError(format!("{path}: {e}")))?))
         }
         None => Sink::Nothing,
     };
