@@ -112,7 +112,8 @@ fn fixture_file() -> Vec<u8> {
     let out = Some(Direction::Out);
     let inn = Some(Direction::In);
     // (interface, direction, owner, wire length, bytes)
-    let pkts: Vec<(u32, Option<Direction>, &PacketMeta, u32, Vec<u8>)> = vec![
+    type Row<'a> = (u32, Option<Direction>, &'a PacketMeta, u32, Vec<u8>);
+    let pkts: Vec<Row> = vec![
         (0, out, &curl, 100, ip(6, 1, 2, 40000, 80)),
         (0, inn, &curl, 1500, ip(6, 2, 1, 80, 40000)),
         (0, out, &curl, 80, ip(17, 1, 3, 40001, 53)),
