@@ -60,7 +60,10 @@ use std::ptr::NonNull;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags, RingBuffer, RingBufferBuilder};
 
+pub mod attribution;
 pub mod filter;
+
+pub use attribution::{cgroup2_root, ProcEvent, ProcKind, SockEvent, SockKind, TaskContext};
 
 mod skel {
     #![allow(clippy::all, unused_imports, non_camel_case_types, dead_code)]
@@ -187,6 +190,10 @@ impl LinkKind {
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
     Packet(PacketEvent<'a>),
+    /// A socket or flow event (attribution hooks).
+    Sock(SockEvent),
+    /// A process event (exec, fork, exit).
+    Proc(ProcEvent<'a>),
     /// A record type this build does not know (a newer kernel side).
     Other(u16),
 }
@@ -230,8 +237,11 @@ pub fn parse_event(bytes: &[u8]) -> Option<Event<'_>> {
         return None;
     }
     let kind = u16_at(bytes, 0);
-    if kind != EVENT_PACKET {
-        return Some(Event::Other(kind));
+    match kind {
+        EVENT_PACKET => {}
+        attribution::EVENT_SOCK => return attribution::parse_sock(bytes).map(Event::Sock),
+        attribution::EVENT_PROC => return attribution::parse_proc(bytes).map(Event::Proc),
+        _ => return Some(Event::Other(kind)),
     }
     let header_len = u16_at(bytes, 2) as usize;
     if header_len < PACKET_HEADER_LEN || bytes.len() < header_len {
@@ -364,6 +374,8 @@ struct Interface {
 pub struct PacketCapture {
     skel: CaptureSkel<'static>,
     interfaces: Vec<Interface>,
+    /// Attribution hooks (cgroup root, tracepoints): dropping a link detaches it.
+    attribution: Vec<Link>,
 }
 
 /// Raises RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11; later
@@ -435,7 +447,7 @@ impl PacketCapture {
             };
             Error::new(kind, format!("loading the BPF programs: {e}{hint}"))
         })?;
-        Ok(PacketCapture { skel, interfaces: Vec::new() })
+        Ok(PacketCapture { skel, interfaces: Vec::new(), attribution: Vec::new() })
     }
 
     /// Stores compiled filter number `index` (< [`MAX_FILTERS`]) for [`Self::attach`] to use.
@@ -583,11 +595,89 @@ impl PacketCapture {
         builder.build().map_err(|e| Error::new(ErrorKind::Map, format!("opening the ring buffer: {e}")))
     }
 
-    /// Detaches every program from every interface (and removes qdiscs it created).
+    /// Detaches every program from every interface (and removes qdiscs it created), and the
+    /// attribution hooks.
     pub fn detach_all(&mut self) {
         for iface in self.interfaces.drain(..) {
             detach_interface(iface);
         }
+        self.detach_attribution();
+    }
+
+    /// Attaches the attribution programs: the socket hooks, sockops and cgroup_skb tuple
+    /// learning at the cgroup v2 directory `cgroup` (the hierarchy's root, to see every process
+    /// in every network namespace; [`cgroup2_root`] finds it) and the exec/fork/exit
+    /// tracepoints. Their events arrive in the same ring as the packets. All links are
+    /// multi-attach links owned by this capture: nothing is pinned, closing them (or the
+    /// process exiting) detaches everything. On error nothing stays attached.
+    pub fn attach_attribution(&mut self, cgroup: &std::path::Path) -> Result<(), Error> {
+        if !self.attribution.is_empty() {
+            return Ok(());
+        }
+        let dir = attribution::open_cgroup(cgroup)
+            .map_err(|e| Error::new(ErrorKind::Attach, format!("opening cgroup {}: {e}", cgroup.display())))?;
+        let fd = attribution::raw_fd(&dir);
+        let progs = &self.skel.progs;
+        let cgroup_progs = [
+            ("sock_create", &progs.ptcap_sock_create),
+            ("sock_release", &progs.ptcap_sock_release),
+            ("post_bind4", &progs.ptcap_post_bind4),
+            ("post_bind6", &progs.ptcap_post_bind6),
+            ("connect4", &progs.ptcap_connect4),
+            ("connect6", &progs.ptcap_connect6),
+            ("sendmsg4", &progs.ptcap_sendmsg4),
+            ("sendmsg6", &progs.ptcap_sendmsg6),
+            ("recvmsg4", &progs.ptcap_recvmsg4),
+            ("recvmsg6", &progs.ptcap_recvmsg6),
+            ("sockops", &progs.ptcap_tcp_ops),
+            ("cgroup_skb egress", &progs.ptcap_flow_egress),
+            ("cgroup_skb ingress", &progs.ptcap_flow_ingress),
+        ];
+        let mut links = Vec::new();
+        for (what, prog) in cgroup_progs {
+            match prog.attach_cgroup(fd) {
+                Ok(l) => links.push(l),
+                Err(e) => {
+                    return Err(Error::new(
+                        errno_kind(&e, ErrorKind::Attach),
+                        format!("attaching the {what} hook to {}: {e}", cgroup.display()),
+                    ))
+                }
+            }
+        }
+        for (what, prog) in [
+            ("sched_process_exec", &progs.ptcap_exec),
+            ("sched_process_fork", &progs.ptcap_fork),
+            ("sched_process_exit", &progs.ptcap_exit),
+        ] {
+            match prog.attach() {
+                Ok(l) => links.push(l),
+                Err(e) => {
+                    return Err(Error::new(
+                        errno_kind(&e, ErrorKind::Attach),
+                        format!("attaching the {what} tracepoint: {e}"),
+                    ))
+                }
+            }
+        }
+        self.attribution = links;
+        Ok(())
+    }
+
+    /// Detaches the attribution hooks (no more socket or process events).
+    pub fn detach_attribution(&mut self) {
+        self.attribution.clear();
+    }
+
+    /// Socket and process events the ring had no room for, summed over CPUs.
+    pub fn attribution_drops(&self) -> (u64, u64) {
+        let mut out = (0, 0);
+        for (idx, slot) in [(0u32, &mut out.0), (1u32, &mut out.1)] {
+            if let Ok(Some(per_cpu)) = self.skel.maps.attr_drops.lookup_percpu(&idx.to_ne_bytes(), MapFlags::ANY) {
+                *slot = per_cpu.iter().filter(|v| v.len() >= 8).map(|v| u64_at(v, 0)).sum();
+            }
+        }
+        out
     }
 
     /// Interfaces attached, in attach order.

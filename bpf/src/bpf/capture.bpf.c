@@ -490,3 +490,6 @@ int capture_egress(struct __sk_buff *skb)
 {
 	return capture(skb, PTCAP_DIR_OUT);
 }
+
+/* Socket, flow and process events for attribution share the `events` ring. */
+#include "attribution.bpf.h"

@@ -6,6 +6,8 @@
 /* Every record in the ring buffer starts with struct ptcap_event_header; `type` says what
  * follows, so socket and process events can share the ring (and its ordering) later. */
 #define PTCAP_EVENT_PACKET 1
+#define PTCAP_EVENT_SOCK 2 /* struct ptcap_sock_event */
+#define PTCAP_EVENT_PROC 3 /* struct ptcap_proc_event */
 
 /* Largest snapshot length the kernel side copies (tcpdump's default, 256 KiB). */
 #define PTCAP_MAX_SNAPLEN 262144
@@ -45,6 +47,72 @@ struct ptcap_packet_event {
 	__u32 filter_ret;  /* what the filter returned (0 = reject, else the snapshot length) */
 	__u64 ts_ns;       /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 socket_cookie; /* bpf_get_socket_cookie(skb); 0 when the skb has no socket */
+};
+
+/* ---- attribution (attribution.bpf.h) ---------------------------------------------------------- */
+
+/* struct ptcap_sock_event.kind */
+#define PTCAP_SOCK_CREATE 1      /* cgroup/sock_create: a process made a socket */
+#define PTCAP_SOCK_RELEASE 2     /* cgroup/sock_release: closed */
+#define PTCAP_SOCK_BIND 3        /* cgroup/post_bind4/6: local address and port */
+#define PTCAP_SOCK_LISTEN 4      /* sockops TCP_LISTEN: a TCP server (process context) */
+#define PTCAP_SOCK_OWNER 5       /* connect/sendmsg/recvmsg by a process other than the recorded owner */
+#define PTCAP_SOCK_ACTIVE_EST 6  /* sockops: client connection established (4-tuple) */
+#define PTCAP_SOCK_PASSIVE_EST 7 /* sockops: accepted child established (4-tuple; owner = listener's) */
+#define PTCAP_SOCK_FLOW 8        /* cgroup_skb: a packet of this socket with a tuple not seen before */
+
+/* struct ptcap_sock_event.flags */
+#define PTCAP_SOCKF_PROCESS 1    /* pid/tid/uid/gid/comm/cgroup_id are the current process's */
+#define PTCAP_SOCKF_INGRESS 2    /* FLOW: learnt from a received packet */
+
+/* Socket and flow events. Addresses in network order (IPv4 in the first 4 bytes), ports in host
+ * order, local/remote from the socket's point of view. */
+struct ptcap_sock_event {
+	__u16 type;       /* PTCAP_EVENT_SOCK */
+	__u16 header_len; /* sizeof(struct ptcap_sock_event) */
+	__u8 kind;        /* PTCAP_SOCK_* */
+	__u8 family;      /* AF_INET 2, AF_INET6 10; 0 unknown */
+	__u8 protocol;    /* IPPROTO_*; ICMP echo: ports hold the echo id */
+	__u8 sock_type;   /* SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_RAW 3 */
+	__u32 pid;        /* tgid (PTCAP_SOCKF_PROCESS) */
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u16 local_port;
+	__u16 remote_port;
+	__u32 flags;      /* PTCAP_SOCKF_* */
+	__u64 ts_ns;
+	__u64 cookie;     /* socket cookie */
+	__u64 netns_cookie;
+	__u64 cgroup_id;
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+	char comm[16];
+};
+
+/* struct ptcap_proc_event.kind */
+#define PTCAP_PROC_EXEC 1
+#define PTCAP_PROC_FORK 2
+#define PTCAP_PROC_EXIT 3
+
+#define PTCAP_MAX_FILENAME 256
+#define PTCAP_MAX_ARGS 1024
+
+struct ptcap_proc_event {
+	__u16 type;       /* PTCAP_EVENT_PROC */
+	__u16 header_len; /* sizeof(struct ptcap_proc_event): the args bytes start here */
+	__u8 kind;        /* PTCAP_PROC_* */
+	__u8 reserved[3];
+	__u32 pid;        /* tgid (fork: the child's) */
+	__u32 tid;
+	__u32 ppid;       /* parent's tgid */
+	__u32 uid;
+	__u32 gid;
+	__u32 args_len;   /* bytes of argv (NUL-separated) after the header; EXEC only */
+	__u64 ts_ns;
+	__u64 cgroup_id;
+	char comm[16];
+	char filename[PTCAP_MAX_FILENAME]; /* EXEC: the path given to execve */
 };
 
 /* Value of the `ifaces` map (key: ifindex). */
