@@ -2,9 +2,12 @@
 //! kernel. This binary only parses flags; the capture is in [`session`], the kernel side in
 //! the `bpf` crate.
 
+mod attribution;
 mod iface;
 mod output;
+mod procs;
 mod session;
+mod sockdiag;
 
 use clap::Parser;
 
@@ -42,6 +45,16 @@ struct Args {
     /// libpcap's (pcap_offline_filter) on the same bytes; exit status 1 on any mismatch.
     #[arg(long, hide = true)]
     check_filter: bool,
+    /// Keep only packets of process PID (repeatable); its children are followed.
+    #[arg(long = "pid", value_name = "PID")]
+    pids: Vec<u32>,
+    /// Keep only packets of processes named NAME: comm or executable basename (repeatable);
+    /// their children are followed.
+    #[arg(long = "pname", value_name = "NAME")]
+    pnames: Vec<String>,
+    /// Keep only packets of processes running as UID (repeatable); children are followed.
+    #[arg(long = "uid", value_name = "UID")]
+    uids: Vec<u32>,
     /// Filter expression (tcpdump/pcap-filter syntax).
     #[arg(trailing_var_arg = true, value_name = "EXPRESSION")]
     expression: Vec<String>,
@@ -83,6 +96,7 @@ fn main() {
         verbose: args.verbose,
         expression: args.expression.join(" "),
         check_filter: args.check_filter,
+        selection: attribution::Selection { pids: args.pids, names: args.pnames, uids: args.uids },
     };
     match session::run(&settings) {
         Ok(code) => std::process::exit(code),

@@ -1,6 +1,6 @@
 //! Where captured packets go: a pcapng file (`-w`, formats' one writer) and/or text lines
-//! (`--print`, the default; formats' tcpdump renderer). Packets carry no process metadata yet
-//! (attribution is the next step), so every packet gets an empty [`PacketMeta`].
+//! (`--print`, the default; formats' tcpdump renderer). Each packet carries the [`PacketMeta`]
+//! attribution found for it (or none).
 
 use std::io::{self, Write};
 
@@ -19,6 +19,8 @@ pub struct OutPacket<'a> {
     pub wire_len: u32,
     pub inbound: bool,
     pub data: &'a [u8],
+    /// Who sent or received it (attribution); None writes no metadata.
+    pub meta: Option<&'a PacketMeta>,
 }
 
 impl OutPacket<'_> {
@@ -75,7 +77,7 @@ impl<W: Write> PcapngOut<W> {
     }
 
     pub fn write_packet(&mut self, p: &OutPacket<'_>) -> io::Result<()> {
-        self.w.write_packet(p.interface, p.ts_unix_ns, p.wire_len, p.data, Some(p.direction()), &self.empty)
+        self.w.write_packet(p.interface, p.ts_unix_ns, p.wire_len, p.data, Some(p.direction()), p.meta.unwrap_or(&self.empty))
     }
 
     pub fn finish(mut self, end_ns: u64, stats: &[OutStats]) -> io::Result<()> {
@@ -115,7 +117,7 @@ impl TextOut {
             interface: Some(p.interface_name),
             direction: Some(p.direction()),
         };
-        self.renderer.render(&mut self.buf, &pkt, None);
+        self.renderer.render(&mut self.buf, &pkt, p.meta.filter(|m| !m.is_empty()));
         self.out.write_all(&self.buf)
     }
 

@@ -1,0 +1,533 @@
+//! Per-packet attribution: which process sent or received each packet, and how we know.
+//!
+//! State, all fed from the one ring buffer (socket and process events precede the packets that
+//! depend on them) plus one sock_diag snapshot at start:
+//! - sockets: cookie -> owner (pid, tid, network namespace) from cgroup/sock_create, updated by
+//!   connect/sendmsg/recvmsg when another process uses the socket; accepted TCP children (no
+//!   sock_create: the kernel clones them) get the owner of the listener on their netns and port
+//!   (sockops PASSIVE_ESTABLISHED); older sockets come from sock_diag.
+//! - flows: the FULL tuple (protocol, local address and port, remote address and port) as the
+//!   socket sees it -> (network namespace, cookie), learnt by cgroup_skb from real packets in
+//!   the socket's own namespace, and from sockops and sock_diag.
+//! - listeners: (protocol, port) -> (netns, cookie), from listen()/bind() and sock_diag.
+//! - processes: `procs::ProcessCache`.
+//!
+//! A packet is resolved, first match wins:
+//! 1. its own socket (`skb->sk`, the cookie in the packet event) when the owner is known:
+//!    [`Provenance::SocketCookie`];
+//! 2. its tuple as sent (src -> dst) names the sending socket: [`Provenance::Tuple`];
+//! 3. TCP from a listening port: a server's packet before its child socket exists (the
+//!    SYN-ACK carries a request socket): [`Provenance::Listener`];
+//! 4. the reversed tuple names the receiving socket: [`Provenance::ReverseTuple`];
+//! 5. TCP/UDP to a listening port (a first packet from a peer on another host):
+//!    [`Provenance::Listener`].
+//!
+//! Whatever the path, a socket known only from sock_diag yields [`Provenance::SockDiag`] and an
+//! accepted child yields [`Provenance::Listener`]. A packet that carries a socket ptcap cannot
+//! name (a kernel socket: RSTs for closed ports, ICMP errors and echo replies, ND) falls through
+//! to the tuple paths, so an echo reply belongs to the pinging process.
+//! When several namespaces hold the same tuple, the entry of the capture's own namespace wins,
+//! then the most recent.
+//!
+//! # Process selection (`--pid`, `--pname`, `--uid`) runs here, in user space
+//! The kernel knows the owner of a packet only when it carries its socket; packets on the host
+//! side of a veth, a bridge or forwarded ones are matched by tuple against tables that live
+//! here, and a kernel-side selection would drop exactly those (or need a second copy of every
+//! table in maps). Selecting after attribution is exact for every packet; the cost is copying
+//! unselected packets through the ring. The filter expression still runs in the kernel, so
+//! `ptcap --pid N tcp port 80` copies only port-80 traffic.
+//! Children are followed: a fork of a selected process is selected, and so is a process that
+//! execs into a selected name or runs as a selected uid.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use formats::meta::{PacketMeta, Provenance};
+
+use crate::procs::ProcessCache;
+use crate::sockdiag;
+
+/// Which processes to keep (empty = everything).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub pids: Vec<u32>,
+    /// comm or the executable's basename.
+    pub names: Vec<String>,
+    pub uids: Vec<u32>,
+}
+
+impl Selection {
+    pub fn is_empty(&self) -> bool {
+        self.pids.is_empty() && self.names.is_empty() && self.uids.is_empty()
+    }
+}
+
+/// How an owner was learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// A hook in the process's context (sock_create, connect, ...).
+    Hook,
+    /// An accepted TCP child: the listener's owner.
+    Listener,
+    /// sock_diag and /proc at start.
+    SockDiag,
+}
+
+#[derive(Debug, Clone)]
+struct Sock {
+    pid: u32,
+    tid: Option<u32>,
+    netns: u64,
+    origin: Origin,
+}
+
+/// A tuple from the socket's point of view (or a packet's as sent: local = source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    proto: u8,
+    local: IpAddr,
+    lport: u16,
+    remote: IpAddr,
+    rport: u16,
+}
+
+impl FlowKey {
+    fn reversed(self) -> FlowKey {
+        FlowKey { proto: self.proto, local: self.remote, lport: self.rport, remote: self.local, rport: self.lport }
+    }
+}
+
+/// Counts per provenance (index: `Provenance as u8`), for the exit summary.
+#[derive(Debug, Default, Clone)]
+pub struct AttributionStats {
+    pub by_provenance: [u64; 7],
+    pub selected_out: u64,
+    pub sock_events: u64,
+    pub proc_events: u64,
+    pub diag_sockets: usize,
+}
+
+const MAX_FLOWS: usize = 262_144;
+const MAX_SOCKS: usize = 262_144;
+const MAX_RELEASED: usize = 16_384;
+const RELEASE_GRACE_NS: u64 = 60_000_000_000;
+
+pub struct Attributor {
+    procs: ProcessCache,
+    socks: HashMap<u64, Sock>,
+    /// Released sockets (cookie, release time): evicted after a grace period (a closed TCP
+    /// socket still sends its FIN and last ACKs).
+    released: VecDeque<(u64, u64)>,
+    flows: HashMap<FlowKey, Vec<(u64, u64)>>,
+    flow_order: VecDeque<FlowKey>,
+    listeners: HashMap<(u8, u16), Vec<(u64, u64)>>,
+    /// The capture's own network namespace (preferred when a tuple is ambiguous).
+    netns: u64,
+    selection: Selection,
+    selected: HashSet<u32>,
+    pub stats: AttributionStats,
+}
+
+fn ip(family: u8, raw: &[u8]) -> Option<IpAddr> {
+    match family {
+        4 => Some(IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))),
+        6 => Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&raw[..16]).ok()?))),
+        _ => None,
+    }
+}
+
+/// The flow tuple of a packet as sent (source = local), with ICMP echo ids in both ports.
+/// `data` starts at an Ethernet header (`ethernet`) or at the IP header.
+fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
+    let mut off = 0usize;
+    if ethernet {
+        let mut ethertype = u16::from_be_bytes([*data.get(12)?, *data.get(13)?]);
+        off = 14;
+        while ethertype == 0x8100 || ethertype == 0x88a8 {
+            ethertype = u16::from_be_bytes([*data.get(off + 2)?, *data.get(off + 3)?]);
+            off += 4;
+        }
+        if ethertype != 0x0800 && ethertype != 0x86dd {
+            return None;
+        }
+    }
+    let ipd = data.get(off..)?;
+    let version = ipd.first()? >> 4;
+    let (proto, src, dst, l4) = match version {
+        4 => {
+            if ipd.len() < 20 {
+                return None;
+            }
+            let ihl = ((ipd[0] & 0xf) as usize) * 4;
+            let frag = u16::from_be_bytes([ipd[6], ipd[7]]) & 0x1fff;
+            let proto = if frag != 0 { 0 } else { ipd[9] };
+            (proto, ip(4, &ipd[12..16])?, ip(4, &ipd[16..20])?, ipd.get(ihl..).unwrap_or(&[]))
+        }
+        6 => {
+            if ipd.len() < 40 {
+                return None;
+            }
+            (ipd[6], ip(6, &ipd[8..24])?, ip(6, &ipd[24..40])?, &ipd[40..])
+        }
+        _ => return None,
+    };
+    let (mut sport, mut dport) = (0, 0);
+    match proto {
+        6 | 17 | 132 | 136 if l4.len() >= 4 => {
+            sport = u16::from_be_bytes([l4[0], l4[1]]);
+            dport = u16::from_be_bytes([l4[2], l4[3]]);
+        }
+        1 | 58 if l4.len() >= 8 => {
+            let echo = if proto == 1 { l4[0] == 8 || l4[0] == 0 } else { l4[0] == 128 || l4[0] == 129 };
+            if echo {
+                let id = u16::from_be_bytes([l4[4], l4[5]]);
+                sport = id;
+                dport = id;
+            }
+        }
+        _ => {}
+    }
+    Some(FlowKey { proto, local: src, lport: sport, remote: dst, rport: dport })
+}
+
+fn is_listening_pair(proto: u8) -> bool {
+    proto == 6 || proto == 17
+}
+
+impl Attributor {
+    /// Scans /proc and takes a sock_diag snapshot of every namespace. Call it after the
+    /// kernel hooks are attached (nothing then falls between the snapshot and the events).
+    pub fn new(capture_netns: u64, selection: Selection) -> Attributor {
+        let procs = ProcessCache::scan(65_536);
+        let mut a = Attributor {
+            procs,
+            socks: HashMap::new(),
+            released: VecDeque::new(),
+            flows: HashMap::new(),
+            flow_order: VecDeque::new(),
+            listeners: HashMap::new(),
+            netns: capture_netns,
+            selection,
+            selected: HashSet::new(),
+            stats: AttributionStats::default(),
+        };
+        a.load_sockdiag(sockdiag::snapshot());
+        a.init_selection();
+        a
+    }
+
+    fn load_sockdiag(&mut self, socks: Vec<sockdiag::DiagSocket>) {
+        self.stats.diag_sockets = socks.len();
+        for s in socks {
+            let Some(pid) = s.pid else { continue };
+            self.procs.ensure(pid, b"", 0, 0, 0);
+            self.socks
+                .entry(s.cookie)
+                .or_insert(Sock { pid, tid: None, netns: s.netns_cookie, origin: Origin::SockDiag });
+            if s.protocol == 6 && s.state == 10 {
+                self.add_listener(6, s.local_port, s.netns_cookie, s.cookie);
+            } else if s.protocol == 17 && s.remote_port == 0 && s.local_port != 0 {
+                self.add_listener(17, s.local_port, s.netns_cookie, s.cookie);
+            }
+            if s.remote_port != 0 {
+                let key = FlowKey { proto: s.protocol, local: s.local, lport: s.local_port, remote: s.remote, rport: s.remote_port };
+                self.add_flow(key, s.netns_cookie, s.cookie);
+            }
+        }
+    }
+
+    fn matches_selection(&self, pid: u32) -> bool {
+        let Some(p) = self.procs.get(pid) else { return false };
+        let sel = &self.selection;
+        if sel.pids.contains(&pid) {
+            return true;
+        }
+        if let Some(uid) = p.info.uid {
+            if sel.uids.contains(&uid) {
+                return true;
+            }
+        }
+        let base = p.info.exe.rsplit('/').next().unwrap_or("");
+        sel.names.iter().any(|n| *n == p.info.comm || (!base.is_empty() && *n == base))
+    }
+
+    fn init_selection(&mut self) {
+        if self.selection.is_empty() {
+            return;
+        }
+        let roots: HashSet<u32> =
+            self.procs.iter().map(|(pid, _)| *pid).filter(|&pid| self.matches_selection(pid)).collect();
+        let mut roots = roots;
+        roots.extend(self.selection.pids.iter().copied());
+        self.selected = self.procs.descendants(&roots);
+    }
+
+    fn add_flow(&mut self, key: FlowKey, netns: u64, cookie: u64) {
+        let entries = self.flows.entry(key).or_default();
+        if let Some(e) = entries.iter_mut().find(|e| e.0 == netns) {
+            e.1 = cookie;
+            return;
+        }
+        entries.push((netns, cookie));
+        self.flow_order.push_back(key);
+        while self.flow_order.len() > MAX_FLOWS {
+            if let Some(old) = self.flow_order.pop_front() {
+                if let Some(v) = self.flows.get_mut(&old) {
+                    if !v.is_empty() {
+                        v.remove(0);
+                    }
+                    if v.is_empty() {
+                        self.flows.remove(&old);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_listener(&mut self, proto: u8, port: u16, netns: u64, cookie: u64) {
+        if port == 0 {
+            return;
+        }
+        let v = self.listeners.entry((proto, port)).or_default();
+        v.retain(|e| e.0 != netns);
+        v.push((netns, cookie));
+    }
+
+    /// The owner of a listener on (proto, port), preferring namespace `netns` (0: any).
+    fn listener_owner(&self, proto: u8, port: u16, netns: u64) -> Option<(u64, &Sock)> {
+        let v = self.listeners.get(&(proto, port))?;
+        let pick = |want: Option<u64>| {
+            v.iter().rev().find_map(|(ns, cookie)| {
+                if want.is_some_and(|w| w != *ns) {
+                    return None;
+                }
+                self.socks.get(cookie).map(|s| (*cookie, s))
+            })
+        };
+        if netns != 0 {
+            if let Some(found) = pick(Some(netns)) {
+                return Some(found);
+            }
+        }
+        // Another namespace: only when unambiguous.
+        let owners: HashSet<u32> = v.iter().filter_map(|(_, c)| self.socks.get(c).map(|s| s.pid)).collect();
+        if owners.len() == 1 {
+            return pick(None);
+        }
+        None
+    }
+
+    fn remember_sock(&mut self, cookie: u64, sock: Sock) {
+        if self.socks.len() >= MAX_SOCKS && !self.socks.contains_key(&cookie) {
+            // Over the bound: drop released sockets early, then anything old enough.
+            while let Some((c, _)) = self.released.pop_front() {
+                self.socks.remove(&c);
+                if self.socks.len() < MAX_SOCKS {
+                    break;
+                }
+            }
+        }
+        self.socks.insert(cookie, sock);
+    }
+
+    /// A socket or flow event from the ring.
+    pub fn on_sock_event(&mut self, ev: &bpf::SockEvent) {
+        use bpf::SockKind;
+        self.stats.sock_events += 1;
+        if let Some(t) = &ev.task {
+            self.procs.ensure(t.pid, &t.comm, t.uid, t.gid, t.cgroup_id);
+        }
+        match ev.kind {
+            SockKind::Create | SockKind::Owner => {
+                if let Some(t) = &ev.task {
+                    let netns = if ev.netns_cookie != 0 {
+                        ev.netns_cookie
+                    } else {
+                        self.socks.get(&ev.cookie).map_or(0, |s| s.netns)
+                    };
+                    self.remember_sock(ev.cookie, Sock { pid: t.pid, tid: Some(t.tid), netns, origin: Origin::Hook });
+                }
+            }
+            SockKind::Bind => {
+                if let Some(t) = &ev.task {
+                    self.socks.entry(ev.cookie).or_insert(Sock {
+                        pid: t.pid,
+                        tid: Some(t.tid),
+                        netns: ev.netns_cookie,
+                        origin: Origin::Hook,
+                    });
+                }
+                // A bound UDP socket is a server until it connects (flows then name it).
+                if ev.protocol == 17 {
+                    self.add_listener(17, ev.local_port, ev.netns_cookie, ev.cookie);
+                }
+            }
+            SockKind::Listen => self.add_listener(6, ev.local_port, ev.netns_cookie, ev.cookie),
+            SockKind::PassiveEstablished => {
+                if !self.socks.contains_key(&ev.cookie) {
+                    if let Some((_, l)) = self.listener_owner(6, ev.local_port, ev.netns_cookie) {
+                        let s = Sock { pid: l.pid, tid: None, netns: ev.netns_cookie, origin: Origin::Listener };
+                        self.remember_sock(ev.cookie, s);
+                    }
+                }
+                self.learn_flow(ev);
+            }
+            SockKind::ActiveEstablished | SockKind::Flow => self.learn_flow(ev),
+            SockKind::Release => {
+                let now = ev.ts_mono_ns;
+                self.released.push_back((ev.cookie, now));
+                while let Some(&(c, t)) = self.released.front() {
+                    if self.released.len() > MAX_RELEASED || now.saturating_sub(t) > RELEASE_GRACE_NS {
+                        self.released.pop_front();
+                        self.socks.remove(&c);
+                    } else {
+                        break;
+                    }
+                }
+            }
+            SockKind::Unknown(_) => {}
+        }
+    }
+
+    fn learn_flow(&mut self, ev: &bpf::SockEvent) {
+        let (Some(local), Some(remote)) = (ev.local_ip(), ev.remote_ip()) else { return };
+        let key = FlowKey { proto: ev.protocol, local, lport: ev.local_port, remote, rport: ev.remote_port };
+        self.add_flow(key, ev.netns_cookie, ev.cookie);
+    }
+
+    /// A process event from the ring.
+    pub fn on_proc_event(&mut self, ev: &bpf::ProcEvent<'_>) {
+        use bpf::ProcKind;
+        self.stats.proc_events += 1;
+        match ev.kind {
+            ProcKind::Exec => {
+                self.procs.on_exec(ev);
+                if !self.selection.is_empty() && self.matches_selection(ev.pid) {
+                    self.selected.insert(ev.pid);
+                }
+            }
+            ProcKind::Fork => {
+                self.procs.on_fork(ev);
+                if self.selected.contains(&ev.ppid) || (!self.selection.is_empty() && self.matches_selection(ev.pid)) {
+                    self.selected.insert(ev.pid);
+                }
+            }
+            ProcKind::Exit => self.procs.on_exit(ev.pid),
+            ProcKind::Unknown(_) => {}
+        }
+    }
+
+    /// The socket behind a flow key, preferring the capture's namespace, skipping cookies
+    /// whose owner is unknown.
+    fn flow_owner(&self, key: &FlowKey) -> Option<&Sock> {
+        let v = self.flows.get(key)?;
+        let known = |ns_ok: &dyn Fn(u64) -> bool| {
+            v.iter().rev().filter(|(ns, _)| ns_ok(*ns)).find_map(|(_, c)| self.socks.get(c))
+        };
+        known(&|ns| ns == self.netns).or_else(|| known(&|_| true))
+    }
+
+    fn provenance(sock: &Sock, path: Provenance) -> Provenance {
+        match sock.origin {
+            Origin::SockDiag => Provenance::SockDiag,
+            Origin::Listener if path != Provenance::SocketCookie => Provenance::Listener,
+            _ => path,
+        }
+    }
+
+    fn resolve(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<(&Sock, Provenance)> {
+        if p.socket_cookie != 0 {
+            if let Some(s) = self.socks.get(&p.socket_cookie) {
+                return Some((s, Self::provenance(s, Provenance::SocketCookie)));
+            }
+        }
+        let key = packet_tuple(p.data, ethernet)?;
+        if let Some(s) = self.flow_owner(&key) {
+            return Some((s, Self::provenance(s, Provenance::Tuple)));
+        }
+        let flow_ns = self.flows.get(&key.reversed()).and_then(|v| v.last()).map_or(0, |e| e.0);
+        if key.proto == 6 {
+            if let Some((_, s)) = self.listener_owner(6, key.lport, flow_ns) {
+                return Some((s, Provenance::Listener));
+            }
+        }
+        if let Some(s) = self.flow_owner(&key.reversed()) {
+            return Some((s, Self::provenance(s, Provenance::ReverseTuple)));
+        }
+        if is_listening_pair(key.proto) {
+            if let Some((_, s)) = self.listener_owner(key.proto, key.rport, 0) {
+                return Some((s, Provenance::Listener));
+            }
+        }
+        None
+    }
+
+    /// The metadata of one packet (and whether the selection keeps it). Never blocks: only
+    /// in-memory tables.
+    pub fn meta_for(&mut self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> (PacketMeta, bool) {
+        let mut meta = PacketMeta::default();
+        if let Some((sock, prov)) = self.resolve(p, ethernet) {
+            let pid = sock.pid;
+            let tid = sock.tid;
+            if let Some(proc_) = self.procs.get(pid) {
+                meta.process = Some(Arc::clone(&proc_.info));
+                meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
+                meta.tid = tid;
+                meta.provenance = prov;
+            }
+        }
+        self.stats.by_provenance[meta.provenance as usize] += 1;
+        let keep = self.selection.is_empty() || meta.process.as_ref().is_some_and(|pr| self.selected.contains(&pr.pid));
+        if !keep {
+            self.stats.selected_out += 1;
+        }
+        (meta, keep)
+    }
+
+    /// One line for the exit summary.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = Provenance::ALL
+            .iter()
+            .filter(|p| self.stats.by_provenance[**p as usize] > 0)
+            .map(|p| format!("{} {}", p.as_str(), self.stats.by_provenance[*p as usize]))
+            .collect();
+        format!(
+            "attribution: {}; {} socket and {} process events, {} sockets from sock_diag, {} processes known",
+            if parts.is_empty() { "no packets".to_string() } else { parts.join(", ") },
+            self.stats.sock_events,
+            self.stats.proc_events,
+            self.stats.diag_sockets,
+            self.procs.len()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_of_tcp_and_icmp_echo() {
+        // Ethernet + IPv4 + TCP 198.18.0.1:40000 -> 198.18.0.2:80.
+        let mut f = vec![0u8; 14 + 20 + 20];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[14 + 9] = 6;
+        f[26..30].copy_from_slice(&[198, 18, 0, 1]);
+        f[30..34].copy_from_slice(&[198, 18, 0, 2]);
+        f[34..36].copy_from_slice(&40000u16.to_be_bytes());
+        f[36..38].copy_from_slice(&80u16.to_be_bytes());
+        let k = packet_tuple(&f, true).unwrap();
+        assert_eq!((k.proto, k.lport, k.rport), (6, 40000, 80));
+        assert_eq!(k.reversed().local, "198.18.0.2".parse::<IpAddr>().unwrap());
+        // Raw IP + ICMP echo reply id 0x1234: the id in both ports.
+        let mut g = vec![0u8; 28];
+        g[0] = 0x45;
+        g[9] = 1;
+        g[20] = 0;
+        g[24..26].copy_from_slice(&0x1234u16.to_be_bytes());
+        let k = packet_tuple(&g, false).unwrap();
+        assert_eq!((k.proto, k.lport, k.rport), (1, 0x1234, 0x1234));
+    }
+}
