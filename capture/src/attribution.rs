@@ -36,6 +36,8 @@
 //! table in maps). Selecting after attribution is exact for every packet; the cost is copying
 //! unselected packets through the ring. The filter expression still runs in the kernel, so
 //! `ptcap --pid N tcp port 80` copies only port-80 traffic.
+//! A packet is kept when its owner (the sender when local) or its local receiver is selected,
+//! so a selected process's conversations are kept in both directions.
 //! Children are followed: a fork of a selected process is selected, and so is a process that
 //! execs into a selected name or runs as a selected uid.
 
@@ -463,6 +465,16 @@ impl Attributor {
         None
     }
 
+    /// The local receiver of a packet (its reversed tuple's socket, or a listener on its
+    /// destination port): a selected process's conversation is kept in both directions.
+    fn receiver_pid(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<u32> {
+        let key = packet_tuple(p.data, ethernet)?;
+        if let Some(s) = self.flow_owner(&key.reversed()) {
+            return Some(s.pid);
+        }
+        is_listening_pair(key.proto).then(|| self.listener_owner(key.proto, key.rport, 0).map(|(_, s)| s.pid)).flatten()
+    }
+
     /// The metadata of one packet (and whether the selection keeps it). Never blocks: only
     /// in-memory tables.
     pub fn meta_for(&mut self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> (PacketMeta, bool) {
@@ -478,7 +490,9 @@ impl Attributor {
             }
         }
         self.stats.by_provenance[meta.provenance as usize] += 1;
-        let keep = self.selection.is_empty() || meta.process.as_ref().is_some_and(|pr| self.selected.contains(&pr.pid));
+        let keep = self.selection.is_empty()
+            || meta.process.as_ref().is_some_and(|pr| self.selected.contains(&pr.pid))
+            || self.receiver_pid(p, ethernet).is_some_and(|pid| self.selected.contains(&pid));
         if !keep {
             self.stats.selected_out += 1;
         }

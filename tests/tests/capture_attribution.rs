@@ -1,0 +1,689 @@
+//! ptcap's per-packet attribution, end to end, as root, on the real kernel.
+//!
+//! Topology (198.18.0.0/15 only, unique names): namespaces A and B each hold one end of a veth
+//! pair whose other end is in the root namespace, enslaved to a bridge there; A is 198.18.S.1,
+//! B is 198.18.S.2. ptcap runs with `-i any` in the root namespace (it sees each packet on both
+//! host-side veth ends, where no packet carries its socket) and, at the same time, inside B
+//! (`nsenter --net`; B's veth end and loopback). Clients and servers are python3/ping
+//! processes started by this test (pids known: nsenter execs them). Every written packet is read
+//! back with formats' CaptureReader + MetaReader and checked: process (pid, comm, argv, uid),
+//! parent, provenance. Coverage and the count per provenance are printed (`--nocapture`).
+//!
+//! A guard deletes the namespaces and kills only the processes it started (also on panic); each
+//! test checks afterwards that no program of ours stays loaded or attached to a cgroup.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use formats::meta::{MetaReader, PacketMeta, Provenance};
+use formats::pcapng::CaptureReader;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn is_root() -> bool {
+    // SAFETY: plain syscall.
+    unsafe { libc_geteuid() == 0 }
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+fn ptcap_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let bin = exe.parent().and_then(|p| p.parent()).expect("target dir").join("ptcap");
+    assert!(bin.exists(), "{} is missing: run `cargo build --bins` first", bin.display());
+    bin
+}
+
+fn run(cmd: &[&str]) -> String {
+    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The system's python3 (not a shim script: users other than root must run it too).
+fn python_bin() -> String {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3".into()
+    } else {
+        "python3".into()
+    }
+}
+
+/// The test programs (python3): servers print "ready", clients "done".
+const PROG: &str = r#"
+import os, socket, sys, time
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+def exchange(c, n):
+    for i in range(n):
+        c.sendall(b'x' * 100)
+        got = 0
+        while got < 100:
+            d = c.recv(100 - got)
+            if not d: return
+            got += len(d)
+if mode == 'tcpserver':
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port)); s.listen(16)
+    print('ready', flush=True)
+    import threading
+    def serve(c):
+        while True:
+            d = c.recv(65536)
+            if not d: break
+            c.sendall(d)
+        c.close()
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+elif mode == 'udpserver':
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind((host, port))
+    print('ready', flush=True)
+    while True:
+        d, a = s.recvfrom(65536)
+        s.sendto(d, a)
+elif mode == 'tcpclient':
+    n = int(sys.argv[4])
+    opts = sys.argv[5] if len(sys.argv) > 5 else ''
+    c = socket.create_connection((host, port))
+    if 'wait' in opts:
+        print('connected', flush=True)
+        sys.stdin.readline()
+    if 'fork' in opts:
+        pid = os.fork()
+        if pid == 0:
+            k = socket.create_connection((host, port))
+            exchange(k, n); k.close(); os._exit(0)
+        os.waitpid(pid, 0)
+    exchange(c, n)
+    c.close()
+    time.sleep(0.3)
+    print('done', flush=True)
+elif mode == 'udpclient':
+    n = int(sys.argv[4])
+    c = socket.socket(fam, socket.SOCK_DGRAM)
+    for i in range(n):
+        c.sendto(b'y' * 50, (host, port))
+        c.recvfrom(100)
+    print('done', flush=True)
+"#;
+
+/// Namespaces A and B bridged through the root namespace.
+struct Net {
+    a: String,
+    b: String,
+    bridge: String,
+    host_a: String,
+    host_b: String,
+    subnet: u32,
+    children: Vec<Child>,
+    dir: PathBuf,
+}
+
+impl Net {
+    fn new() -> Net {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let pid = std::process::id();
+        let tag = format!("{}{}", pid % 100_000, n);
+        let dir = std::env::temp_dir().join(format!("ptcap-attr-{pid}-{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let net = Net {
+            a: format!("ptattr-{pid}-{n}-a"),
+            b: format!("ptattr-{pid}-{n}-b"),
+            bridge: format!("pab{tag}"),
+            host_a: format!("paa{tag}"),
+            host_b: format!("pah{tag}"),
+            subnet: 100 + (pid % 50) * 2 + n % 2,
+            children: Vec::new(),
+            dir,
+        };
+        run(&["ip", "netns", "add", &net.a]);
+        run(&["ip", "netns", "add", &net.b]);
+        run(&["ip", "link", "add", &net.bridge, "type", "bridge"]);
+        run(&["ip", "link", "set", &net.bridge, "up"]);
+        for (ns, host, ip) in [(&net.a, &net.host_a, net.ip_a()), (&net.b, &net.host_b, net.ip_b())] {
+            run(&["ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns]);
+            run(&["ip", "link", "set", host, "master", &net.bridge]);
+            run(&["ip", "link", "set", host, "up"]);
+            run(&["ip", "-n", ns, "addr", "add", &format!("{ip}/24"), "dev", "eth0"]);
+            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            run(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
+        }
+        std::fs::write(net.dir.join("prog.py"), PROG).unwrap();
+        net
+    }
+
+    fn ip_a(&self) -> String {
+        format!("198.18.{}.1", self.subnet)
+    }
+
+    fn ip_b(&self) -> String {
+        format!("198.18.{}.2", self.subnet)
+    }
+
+    fn cmd(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net=/var/run/netns/{ns}")).args(args);
+        c
+    }
+
+    /// Starts a process in `ns`, waits for `ready` on its stdout; returns (pid, stdin).
+    fn start(&mut self, ns: &str, args: &[&str], ready: Option<&str>) -> (u32, ChildStdin) {
+        let mut child = self
+            .cmd(ns, args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let pid = child.id();
+        let stdin = child.stdin.take().unwrap();
+        let out = child.stdout.take().unwrap();
+        self.children.push(child);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        if let Some(r) = ready {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(l) if l.contains(r) => break,
+                    Ok(_) => {}
+                    Err(_) => panic!("{args:?} did not print {r:?}"),
+                }
+            }
+        }
+        // Keep the receiver alive for later lines (a client's "done").
+        DONE.lock().unwrap().insert(pid, rx);
+        (pid, stdin)
+    }
+
+    fn python(&mut self, ns: &str, args: &[&str], ready: Option<&str>) -> (u32, ChildStdin) {
+        let prog = self.dir.join("prog.py");
+        let py = python_bin();
+        let mut full = vec![py.as_str(), prog.to_str().unwrap()];
+        full.extend_from_slice(args);
+        self.start(ns, &full, ready)
+    }
+
+    /// Waits for one of our processes to exit.
+    fn wait(&mut self, pid: u32) {
+        let i = self.children.iter().position(|c| c.id() == pid).expect("our child");
+        let mut c = self.children.remove(i);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                assert!(st.success(), "process {pid} failed: {st}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "process {pid} did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+static DONE: Mutex<BTreeMap<u32, std::sync::mpsc::Receiver<String>>> = Mutex::new(BTreeMap::new());
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = Command::new("ip").args(["link", "del", &self.host_a]).stderr(Stdio::null()).status();
+        let _ = Command::new("ip").args(["link", "del", &self.host_b]).stderr(Stdio::null()).status();
+        let _ = Command::new("ip").args(["link", "del", &self.bridge]).stderr(Stdio::null()).status();
+        for ns in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running ptcap.
+struct Ptcap {
+    child: Child,
+    file: PathBuf,
+}
+
+/// Program ids held by a process (its bpf fds' fdinfo `prog_id:`): exactly ours, whatever
+/// else (other captures on this machine) has loaded programs of the same names.
+fn prog_ids_of(pid: u32) -> HashSet<u32> {
+    let mut ids = HashSet::new();
+    if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) {
+        for e in dir.flatten() {
+            if let Ok(text) = std::fs::read_to_string(e.path()) {
+                for l in text.lines() {
+                    if let Some(v) = l.strip_prefix("prog_id:") {
+                        if let Ok(id) = v.trim().parse() {
+                            ids.insert(id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ids
+}
+
+static OURS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+impl Ptcap {
+    /// Starts ptcap (in `ns`, or the root namespace) writing `file`; waits until it captures.
+    fn start(ns: Option<&str>, file: &Path, args: &[&str]) -> Ptcap {
+        let bin = ptcap_bin();
+        let mut cmd = match ns {
+            Some(ns) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/var/run/netns/{ns}")).arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
+        cmd.arg("-w").arg(file).args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("ptcap starts");
+        let err = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            let mut r = BufReader::new(err);
+            let mut l = String::new();
+            while r.read_line(&mut l).map(|n| n > 0).unwrap_or(false) {
+                if l.starts_with("capturing on") {
+                    let _ = tx.send(None);
+                }
+                lines.push(std::mem::take(&mut l));
+            }
+            let _ = tx.send(Some(lines.concat()));
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(None) => {}
+            other => panic!("ptcap {args:?} did not start: {other:?}"),
+        }
+        STDERR.lock().unwrap().insert(child.id(), rx);
+        let ids = prog_ids_of(child.id());
+        assert!(ids.len() >= 18, "ptcap holds {} programs: the attribution hooks are missing", ids.len());
+        OURS.lock().unwrap().extend(ids);
+        Ptcap { child, file: file.to_path_buf() }
+    }
+
+    /// SIGINT, wait, return stderr; reads the file back.
+    fn stop(mut self) -> (String, Vec<Pkt>) {
+        let file = self.file.clone();
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let st = self.child.wait().unwrap();
+        let rx = STDERR.lock().unwrap().remove(&self.child.id()).unwrap();
+        let err = loop {
+            match rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(Some(s)) => break s,
+                Ok(None) => continue,
+                Err(_) => break String::new(),
+            }
+        };
+        assert!(st.success(), "ptcap failed: {err}");
+        (err, read_packets(&file))
+    }
+}
+
+impl Drop for Ptcap {
+    /// A test that failed before stop(): end this ptcap (by its pid) so it detaches.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+static STDERR: Mutex<BTreeMap<u32, std::sync::mpsc::Receiver<Option<String>>>> = Mutex::new(BTreeMap::new());
+
+/// One packet read back.
+#[derive(Debug)]
+struct Pkt {
+    ts_ns: u64,
+    iface: String,
+    proto: u8,
+    src: String,
+    sport: u16,
+    dst: String,
+    dport: u16,
+    meta: PacketMeta,
+}
+
+fn read_packets(file: &Path) -> Vec<Pkt> {
+    let bytes = std::fs::read(file).unwrap();
+    let mut r = CaptureReader::new(&bytes).unwrap();
+    let mut m = MetaReader::new();
+    let mut out = Vec::new();
+    while let Ok(Some(p)) = r.next_packet() {
+        let iface = &r.interfaces()[p.interface as usize];
+        m.learn_definitions(&p.options);
+        let meta = m.decode(&p.options);
+        let ip = match iface.link_type {
+            1 => {
+                let et = u16::from_be_bytes([p.data[12], p.data[13]]);
+                if et != 0x0800 && et != 0x86dd {
+                    continue;
+                }
+                &p.data[14..]
+            }
+            276 => &p.data[20..],
+            _ => p.data,
+        };
+        let (proto, src, dst, l4): (u8, String, String, &[u8]) = match ip[0] >> 4 {
+            4 => {
+                let ihl = (ip[0] & 15) as usize * 4;
+                let a = |o: usize| std::net::Ipv4Addr::new(ip[o], ip[o + 1], ip[o + 2], ip[o + 3]).to_string();
+                (ip[9], a(12), a(16), &ip[ihl..])
+            }
+            6 => {
+                let a = |o: usize| std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&ip[o..o + 16]).unwrap()).to_string();
+                (ip[6], a(8), a(24), &ip[40..])
+            }
+            _ => continue,
+        };
+        let (sport, dport) = if (proto == 6 || proto == 17) && l4.len() >= 4 {
+            (u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]]))
+        } else {
+            (0, 0)
+        };
+        out.push(Pkt { ts_ns: p.ts_ns, iface: iface.name.clone().unwrap_or_default(), proto, src, sport, dst, dport, meta });
+    }
+    out
+}
+
+/// Counts per provenance and checks every packet's owner with `expect` (packet -> pid, plus
+/// the expected argv[1] marker); returns (right, total).
+fn check(label: &str, pkts: &[Pkt], expect: &dyn Fn(&Pkt) -> (u32, &'static str)) -> (usize, usize) {
+    let mut by_prov: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_iface: BTreeMap<String, usize> = BTreeMap::new();
+    let mut right = 0;
+    let mut wrong = Vec::new();
+    let me = std::process::id();
+    for p in pkts {
+        *by_prov.entry(p.meta.provenance.as_str()).or_default() += 1;
+        *by_iface.entry(p.iface.clone()).or_default() += 1;
+        let (pid, mode) = expect(p);
+        let ok = p.meta.process.as_ref().is_some_and(|pr| {
+            pr.pid == pid
+                && pr.uid == Some(0)
+                && (mode.is_empty() || pr.argv.get(2).map(String::as_str) == Some(mode))
+        }) && p.meta.provenance != Provenance::None;
+        // The parent: this test (nsenter execs the program), or the forking client.
+        let parent_ok = p.meta.parent.as_ref().is_some_and(|pp| pp.pid == me || mode == "forked");
+        if ok && parent_ok {
+            right += 1;
+        } else if wrong.len() < 5 {
+            wrong.push(format!(
+                "{} {}:{} > {}:{} proto {} expected pid {pid}: got {:?} parent {:?} via {:?}",
+                p.iface,
+                p.src,
+                p.sport,
+                p.dst,
+                p.dport,
+                p.proto,
+                p.meta.process.as_ref().map(|x| (x.pid, x.comm.clone(), x.argv.clone())),
+                p.meta.parent.as_ref().map(|x| x.pid),
+                p.meta.provenance
+            ));
+        }
+    }
+    eprintln!(
+        "[{label}] coverage {right}/{} ({:.1}%), by provenance {by_prov:?}, by interface {by_iface:?}",
+        pkts.len(),
+        100.0 * right as f64 / pkts.len().max(1) as f64
+    );
+    assert!(!pkts.is_empty(), "[{label}] no packets");
+    assert_eq!(right, pkts.len(), "[{label}] wrongly attributed packets, e.g.:\n{}", wrong.join("\n"));
+    (right, pkts.len())
+}
+
+/// Nothing of ours (the program ids our ptcaps held) may stay loaded or attached to a cgroup
+/// once ptcap has exited.
+fn assert_nothing_left(net: &Net) {
+    let ours: HashSet<String> = OURS.lock().unwrap().drain(..).map(|id| id.to_string()).collect();
+    assert!(!ours.is_empty());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let progs = run(&["bpftool", "prog", "show"]);
+        let tree = run(&["bpftool", "cgroup", "tree"]);
+        let left: Vec<&str> = progs
+            .lines()
+            .filter(|l| l.split(':').next().is_some_and(|id| ours.contains(id.trim())))
+            .chain(tree.lines().filter(|l| l.split_whitespace().next().is_some_and(|id| ours.contains(id))))
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "programs of ours still loaded or attached: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for (ns, dev) in [(None, &net.host_a), (None, &net.host_b), (Some(&net.b), &"eth0".to_string())] {
+        let q = match ns {
+            Some(ns) => run(&["ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", dev]),
+            None => run(&["tc", "qdisc", "show", "dev", dev]),
+        };
+        assert!(!q.contains("clsact"), "a clsact qdisc was left on {dev}: {q}");
+    }
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+}
+
+fn setup() -> Option<std::sync::MutexGuard<'static, ()>> {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return None;
+    }
+    Some(SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// TCP across namespaces, captured on the host side (`-i any` in the root namespace, where no
+/// packet carries its socket) and inside B at once.
+#[test]
+fn tcp_client_and_server_in_two_namespaces() {
+    let Some(_g) = setup() else { return };
+    let mut net = Net::new();
+    let port = 20000 + (std::process::id() % 10000) as u16;
+    let (srv, _i) = net.python(&net.b.clone(), &["tcpserver", &net.ip_b(), &port.to_string()], Some("ready"));
+    let filter = format!("tcp port {port}");
+    let root = Ptcap::start(None, &net.dir.join("root.pcapng"), &["-i", "any", &filter]);
+    let inside = Ptcap::start(Some(&net.b.clone()), &net.dir.join("b.pcapng"), &["-i", "any", &filter]);
+    let ip_b = net.ip_b();
+    let (cli, _c) = net.python(&net.a.clone(), &["tcpclient", &ip_b, &port.to_string(), "20"], None);
+    net.wait(cli);
+    let (_, root_pkts) = root.stop();
+    let (_, b_pkts) = inside.stop();
+    let expect = |p: &Pkt| if p.sport == port { (srv, "tcpserver") } else { (cli, "tcpclient") };
+    check("tcp root -i any", &root_pkts, &expect);
+    check("tcp inside B", &b_pkts, &expect);
+    // Both host-side veth ends saw the packets.
+    for h in [&net.host_a, &net.host_b] {
+        assert!(root_pkts.iter().any(|p| &p.iface == h), "no packet on {h}");
+    }
+    assert!(root_pkts.len() >= 2 * 40, "too few packets: {}", root_pkts.len());
+    assert_nothing_left(&net);
+}
+
+/// A connection (and a server) that existed before ptcap started: the sock_diag path.
+#[test]
+fn connection_opened_before_ptcap_started() {
+    let Some(_g) = setup() else { return };
+    let mut net = Net::new();
+    let port = 21000 + (std::process::id() % 10000) as u16;
+    let (srv, _i) = net.python(&net.b.clone(), &["tcpserver", &net.ip_b(), &port.to_string()], Some("ready"));
+    let ip_b = net.ip_b();
+    let (cli, mut go) = net.python(&net.a.clone(), &["tcpclient", &ip_b, &port.to_string(), "10", "wait"], Some("connected"));
+    let root = Ptcap::start(None, &net.dir.join("root.pcapng"), &["-i", "any", &format!("tcp port {port}")]);
+    writeln!(go, "go").unwrap();
+    net.wait(cli);
+    let (_, pkts) = root.stop();
+    let expect = |p: &Pkt| if p.sport == port { (srv, "tcpserver") } else { (cli, "tcpclient") };
+    check("pre-existing tcp", &pkts, &expect);
+    let diag = pkts.iter().filter(|p| p.meta.provenance == Provenance::SockDiag).count();
+    assert!(diag > 0, "no packet attributed through sock_diag");
+    assert_nothing_left(&net);
+}
+
+/// UDP request/response (unconnected sockets both sides) and ICMP echo (replies belong to
+/// the pinging process).
+#[test]
+fn udp_and_icmp_echo() {
+    let Some(_g) = setup() else { return };
+    let mut net = Net::new();
+    let port = 22000 + (std::process::id() % 10000) as u16;
+    let (srv, _i) = net.python(&net.b.clone(), &["udpserver", &net.ip_b(), &port.to_string()], Some("ready"));
+    let filter = format!("udp port {port} or icmp");
+    let root = Ptcap::start(None, &net.dir.join("root.pcapng"), &["-i", "any", &filter]);
+    let ip_b = net.ip_b();
+    let (cli, _c) = net.python(&net.a.clone(), &["udpclient", &ip_b, &port.to_string(), "10"], None);
+    net.wait(cli);
+    let (ping, _p) = net.start(&net.a.clone(), &["ping", "-c", "3", "-i", "0.2", &ip_b], None);
+    net.wait(ping);
+    let (_, pkts) = root.stop();
+    let (udp, icmp): (Vec<Pkt>, Vec<Pkt>) = pkts.into_iter().partition(|p| p.proto == 17);
+    check("udp", &udp, &|p: &Pkt| if p.sport == port { (srv, "udpserver") } else { (cli, "udpclient") });
+    assert_eq!(udp.len(), 2 * 20, "UDP packets on both host-side ends");
+    check("icmp echo", &icmp, &|_: &Pkt| (ping, ""));
+    assert_eq!(icmp.len(), 2 * 6, "echo requests and replies on both host-side ends");
+    for p in &icmp {
+        assert_eq!(p.meta.process.as_ref().unwrap().comm, "ping");
+    }
+    assert_nothing_left(&net);
+}
+
+/// IPv6 (loopback ::1 inside namespace A; no other address is allowed in tests), ptcap
+/// inside A.
+#[test]
+fn ipv6_tcp_and_udp_inside_a_namespace() {
+    let Some(_g) = setup() else { return };
+    let mut net = Net::new();
+    let port = 23000 + (std::process::id() % 10000) as u16;
+    let a = net.a.clone();
+    let (srv, _i) = net.python(&a, &["tcpserver", "::1", &port.to_string()], Some("ready"));
+    let (usrv, _j) = net.python(&a, &["udpserver", "::1", &(port + 1).to_string()], Some("ready"));
+    let filter = format!("ip6 and (port {port} or port {})", port + 1);
+    let cap = Ptcap::start(Some(&a), &net.dir.join("a6.pcapng"), &["-i", "lo", &filter]);
+    let (cli, _c) = net.python(&a, &["tcpclient", "::1", &port.to_string(), "10"], None);
+    net.wait(cli);
+    let (ucli, _d) = net.python(&a, &["udpclient", "::1", &(port + 1).to_string(), "5"], None);
+    net.wait(ucli);
+    let (_, pkts) = cap.stop();
+    check("ipv6 lo", &pkts, &|p: &Pkt| match (p.proto, p.sport == port || p.sport == port + 1) {
+        (6, true) => (srv, "tcpserver"),
+        (6, false) => (cli, "tcpclient"),
+        (_, true) => (usrv, "udpserver"),
+        (_, false) => (ucli, "udpclient"),
+    });
+    assert!(pkts.iter().all(|p| p.src == "::1"));
+    assert_nothing_left(&net);
+}
+
+/// `--pid`, `--pname`, `--uid` keep exactly the conversations of the selected processes (a
+/// forked child's included), compared with an unfiltered capture of the same traffic.
+#[test]
+fn pid_pname_and_uid_select_exactly() {
+    let Some(_g) = setup() else { return };
+    let mut net = Net::new();
+    let port = 24000 + (std::process::id() % 10000) as u16;
+    let b = net.b.clone();
+    let a = net.a.clone();
+    let ip_b = net.ip_b();
+    let ps = port.to_string();
+    let (srv, _i) = net.python(&b, &["tcpserver", &ip_b, &ps], Some("ready"));
+    // A client named differently (its comm is the name it was executed under).
+    let alias = net.dir.join("ptcapcli");
+    std::os::unix::fs::symlink(python_bin(), &alias).unwrap();
+    let filter = format!("tcp port {port}");
+    let all = Ptcap::start(None, &net.dir.join("all.pcapng"), &["-i", "any", &filter]);
+    // Clients: a forking one (selected by --pid), one under another name (--pname), one as
+    // nobody (--uid 65534), and one that nothing selects.
+    let forker_file = net.dir.join("pid.pcapng");
+    let (forker, mut fgo) = net.python(&a, &["tcpclient", &ip_b, &ps, "5", "wait,fork"], Some("connected"));
+    let selective_start = now_ns();
+    let by_pid = Ptcap::start(None, &forker_file, &["-i", "any", "--pid", &forker.to_string(), &filter]);
+    let by_name = Ptcap::start(None, &net.dir.join("pname.pcapng"), &["-i", "any", "--pname", "ptcapcli", &filter]);
+    let by_uid = Ptcap::start(None, &net.dir.join("uid.pcapng"), &["-i", "any", "--uid", "65534", &filter]);
+    writeln!(fgo, "go").unwrap();
+    net.wait(forker);
+    let prog = net.dir.join("prog.py");
+    let prog = prog.to_str().unwrap();
+    let (named, _n) = net.start(&a, &[alias.to_str().unwrap(), prog, "tcpclient", &ip_b, &ps, "5"], None);
+    net.wait(named);
+    let (nobody, _u) = net.start(
+        &a,
+        &["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", &python_bin(), prog, "tcpclient", &ip_b, &ps, "5"],
+        None,
+    );
+    net.wait(nobody);
+    let (other, _o) = net.python(&a, &["tcpclient", &ip_b, &ps, "5"], None);
+    net.wait(other);
+    let _ = srv;
+    let (_, everything) = all.stop();
+    let (_, pid_pkts) = by_pid.stop();
+    let (_, name_pkts) = by_name.stop();
+    let (_, uid_pkts) = by_uid.stop();
+
+    // Client port -> client pid, from the unfiltered capture (client-sent packets).
+    let mut owner_of_port: HashMap<u16, u32> = HashMap::new();
+    for p in &everything {
+        if p.dport == port {
+            let pid = p.meta.process.as_ref().expect("attributed").pid;
+            owner_of_port.insert(p.sport, pid);
+        }
+    }
+    let forked_children: HashSet<u32> = everything
+        .iter()
+        .filter_map(|p| {
+            let pr = p.meta.process.as_ref()?;
+            (p.meta.parent.as_ref()?.pid == forker).then_some(pr.pid)
+        })
+        .collect();
+    assert_eq!(forked_children.len(), 1, "the forked child's connection was seen");
+    for (label, pkts, pids) in [
+        ("--pid", &pid_pkts, [forker].into_iter().chain(forked_children.iter().copied()).collect::<HashSet<u32>>()),
+        ("--pname", &name_pkts, [named].into_iter().collect()),
+        ("--uid", &uid_pkts, [nobody].into_iter().collect()),
+    ] {
+        let client_port = |p: &Pkt| if p.dport == port { p.sport } else { p.dport };
+        let want: Vec<(String, u16, u16)> = everything
+            .iter()
+            .filter(|p| p.ts_ns > selective_start)
+            .filter(|p| owner_of_port.get(&client_port(p)).is_some_and(|o| pids.contains(o)))
+            .map(|p| (p.iface.clone(), p.sport, p.dport))
+            .collect();
+        let mut want = want;
+        want.sort();
+        let mut got: Vec<(String, u16, u16)> = pkts.iter().map(|p| (p.iface.clone(), p.sport, p.dport)).collect();
+        got.sort();
+        eprintln!("[{label}] {} packets selected of {}", got.len(), everything.len());
+        assert!(!want.is_empty());
+        assert_eq!(got, want, "{label} selected other packets than the selected processes' conversations");
+    }
+    assert!(pid_pkts.iter().any(|p| forked_children.contains(&p.meta.process.as_ref().unwrap().pid)));
+    assert_nothing_left(&net);
+}
