@@ -28,11 +28,14 @@ size=$(stat -c %s "$FILE")
 echo "file: $size bytes ($(echo "$size/1073741824" | bc -l | cut -c1-5) GiB), $PACKETS packets"
 echo "writer MB/s (median of $RUNS): $(printf '%s\n' "${w[@]}" | median)"
 
-r=()
+r=(); rm=()
 for i in $(seq "$RUNS"); do
-  r+=("$(taskset -c 0 target/release/read_speed "$FILE" | awk '/packets\/s/ {print $1}')")
+  o=$(taskset -c 0 target/release/read_speed "$FILE")
+  r+=("$(echo "$o" | awk '/packets\/s packets only/ {print $1}')")
+  rm+=("$(echo "$o" | awk '/packets\/s with metadata/ {print $1}')")
 done
-echo "reader packets/s, one core (median of $RUNS): $(printf '%s\n' "${r[@]}" | median)"
+echo "reader packets/s, one core, blocks and packets (median of $RUNS): $(printf '%s\n' "${r[@]}" | median)"
+echo "reader packets/s, one core, with metadata decoded (median of $RUNS): $(printf '%s\n' "${rm[@]}" | median)"
 
 declare -A med
 for tool in ptanalyze tcpdump tshark; do

@@ -13,7 +13,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.max(1))
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -22,7 +22,7 @@ impl Rng {
         x.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -136,20 +136,19 @@ pub fn tcp(
     let mac2 = [0x02, 0, 0, 0, 0, 2];
     let start = out.len();
     let ip_at = start + ETH_LEN;
-    let l4;
-    match (src, dst) {
+    let l4 = match (src, dst) {
         (Addr::V4(s), Addr::V4(d)) => {
             ethernet(out, mac, mac2, 0x0800);
             ipv4(out, s, d, 6, tcp_len, (seq ^ ack) as u16);
-            l4 = ip_at + 20;
+            ip_at + 20
         }
         (Addr::V6(s), Addr::V6(d)) => {
             ethernet(out, mac, mac2, 0x86dd);
             ipv6(out, s, d, 6, tcp_len);
-            l4 = ip_at + 40;
+            ip_at + 40
         }
         _ => unreachable!("mixed address families"),
-    }
+    };
     out.extend_from_slice(&sport.to_be_bytes());
     out.extend_from_slice(&dport.to_be_bytes());
     out.extend_from_slice(&seq.to_be_bytes());
@@ -446,8 +445,8 @@ pub fn generate(count: u64, seed: u64, mut emit: impl FnMut(&SynthPacket)) {
                     server,
                     cport: next_port,
                     sport: if rng.below(2) == 0 { 80 } else { 443 },
-                    cseq: rng.next() as u32,
-                    sseq: rng.next() as u32,
+                    cseq: rng.next_u64() as u32,
+                    sseq: rng.next_u64() as u32,
                     owner: rng.below(4) as usize,
                     left: 500 + rng.below(200_000) as usize,
                     state: 0,

@@ -35,6 +35,8 @@ pub struct TestHosts {
     children: Vec<Child>,
 }
 
+// No `Default`: creating test hosts has side effects (namespaces, links).
+#[allow(clippy::new_without_default)]
 impl TestHosts {
     /// Creates the namespaces, the veth pair and the addresses, and brings everything up.
     pub fn new() -> TestHosts {

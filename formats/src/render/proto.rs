@@ -695,7 +695,7 @@ impl Printer<'_> {
         }
         let flags = t.flags();
         self.out.s("Flags [");
-        if flags & 0xff == 0 {
+        if flags == 0 {
             self.out.s("none");
         }
         for (bit, ch) in [

@@ -49,7 +49,7 @@ fn ptcpdump_layout_with_process() {
         ..Default::default()
     };
     assert_eq!(
-        render(opts.clone(), &pkt, Some(&meta)),
+        render(opts, &pkt, Some(&meta)),
         "eth0 curl\\x1b].42 Out IP 198.18.0.1.12345 > 198.18.0.2.9999: UDP, length 1, Container [web]\n"
     );
     let v = RenderOptions {
