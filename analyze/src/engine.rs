@@ -22,6 +22,8 @@ pub struct PacketView<'a, 'm> {
     pub file: usize,
     pub offset: u64,
     pub ts_ns: u64,
+    /// Index into the input's interfaces (for per-interface rollups).
+    #[allow(dead_code)]
     pub interface: u32,
     pub link_type: u16,
     pub interface_name: Option<&'a str>,
@@ -57,7 +59,6 @@ pub struct Kept<'a> {
 
 /// One chunk's results.
 pub struct ChunkResult<'a, A> {
-    pub file: usize,
     pub bytes: u64,
     pub kept: Vec<Kept<'a>>,
     pub text: Vec<u8>,
@@ -86,7 +87,6 @@ struct Chunk<'a> {
 
 /// One input, planned: chunks with the reader state at each start.
 pub struct Source<'a> {
-    pub name: String,
     pub data: &'a [u8],
     chunks: Vec<Chunk<'a>>,
     /// Every interface of the input, in the reader's (global) numbering.
@@ -144,7 +144,7 @@ fn scan_chunk<'a>(base: &CaptureReader<'a>, start: u64, end: u64) -> Scan<'a> {
 
 /// Plans one input: finds chunk boundaries from split points (in parallel), verifies them in
 /// order, and computes each chunk's starting state. The error is a file that is no capture.
-pub fn plan<'a>(name: &str, data: &'a [u8], chunk_size: u64) -> Result<Source<'a>, ReadError> {
+pub fn plan<'a>(data: &'a [u8], chunk_size: u64) -> Result<Source<'a>, ReadError> {
     let head = CaptureReader::new(data)?;
     let first_ts = head.clone().next_packet().ok().flatten().map(|p| p.ts_ns);
     // Learn the first section's byte order before looking for boundaries.
@@ -219,7 +219,6 @@ pub fn plan<'a>(name: &str, data: &'a [u8], chunk_size: u64) -> Result<Source<'a
         interfaces = head.interfaces().to_vec();
     }
     Ok(Source {
-        name: name.to_string(),
         data,
         chunks,
         interfaces,
@@ -227,11 +226,6 @@ pub fn plan<'a>(name: &str, data: &'a [u8], chunk_size: u64) -> Result<Source<'a
     })
 }
 
-impl Source<'_> {
-    pub fn chunk_count(&self) -> usize {
-        self.chunks.len()
-    }
-}
 
 fn run_chunk<'a, W: Work>(
     file: usize,
@@ -243,7 +237,6 @@ fn run_chunk<'a, W: Work>(
     let mut meta = chunk.meta.clone();
     let mut owners = OwnerCache::default();
     let mut res = ChunkResult {
-        file,
         bytes: chunk.end - chunk.start,
         kept: Vec::new(),
         text: Vec::new(),

@@ -191,7 +191,6 @@ fn message(e: pcap::Error) -> String {
 
 /// The expression compiled per link type of the inputs' interfaces.
 pub struct Expression {
-    pub text: String,
     programs: HashMap<u16, Result<Program, String>>,
 }
 
@@ -211,7 +210,6 @@ impl Expression {
             return Err(e.clone());
         }
         Ok(Expression {
-            text: text.to_string(),
             programs,
         })
     }

@@ -49,6 +49,18 @@ struct PacketJson<'a> {
     tid: Option<u32>,
 }
 
+/// The last line of `--json` packet output.
+#[derive(Serialize)]
+struct SummaryJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    packets: u64,
+    matched: u64,
+    /// The input was damaged: what follows the damage was not read.
+    incomplete: bool,
+    errors: Vec<String>,
+}
+
 impl Work for Job<'_> {
     type Acc = ();
     fn new_acc(&self) {}
@@ -169,7 +181,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut sources: Vec<Source<'_>> = Vec::new();
     let mut file_names: Vec<String> = Vec::new();
     for (name, input) in names.iter().zip(inputs) {
-        match plan(name, input.bytes(), cli.chunk_size) {
+        match plan(input.bytes(), cli.chunk_size) {
             Ok(s) => {
                 sources.push(s);
                 file_names.push(name.clone());
@@ -282,14 +294,19 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     }
     let incomplete = !totals.errors.is_empty();
     if let Sink::Json = sink {
-        let summary = serde_json::json!({
-            "type": "summary",
-            "packets": totals.packets,
-            "matched": totals.matched,
-            "incomplete": incomplete,
-            "errors": totals.errors.iter().map(|(f, e)| format!("{}: {e}", file_names[*f])).collect::<Vec<_>>(),
-        });
-        let _ = writeln!(out, "{summary}");
+        let summary = SummaryJson {
+            kind: "summary",
+            packets: totals.packets,
+            matched: totals.matched,
+            incomplete,
+            errors: totals
+                .errors
+                .iter()
+                .map(|(f, e)| format!("{}: {e}", file_names[*f]))
+                .collect(),
+        };
+        let _ = serde_json::to_writer(&mut out, &summary);
+        let _ = out.write_all(b"\n");
     }
     if let Sink::Pcapng(w, _) = sink {
         if let Err(e) = w.finish().and_then(|mut inner| inner.flush()) {
@@ -396,6 +413,19 @@ fn emit<W: Write>(
     }
 }
 
+fn output_scope(sources: &[Source<'_>], args: &str) -> u32 {
+    use std::hash::{Hash, Hasher};
+    // FNV-style fold via DefaultHasher with fixed keys (SipHash 1-3, zero key): deterministic.
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    args.hash(&mut h);
+    for s in sources {
+        s.data.len().hash(&mut h);
+        s.data[..s.data.len().min(4096)].hash(&mut h);
+    }
+    ((h.finish() as u32) & 0x1f_ffff).max(1)
+}
+
 /// A pcapng writer with one interface per input interface, link types kept.
 fn pcapng_sink(
     cli: &Cli,
@@ -410,6 +440,10 @@ fn pcapng_sink(
     };
     let mut cfg = WriterConfig::new("ptanalyze", env!("CARGO_PKG_VERSION"));
     cfg.comments = cli.comment_mode();
+    // A scope derived from the inputs and the selection, not random: the same run writes the
+    // same bytes (whatever -j), and different inputs or filters still get different scopes.
+    let what = format!("{:?} {:?} {:?}", cli.inputs_and_expression(), cli.owner_filter(), cli.comments);
+    cfg.scope = Some(output_scope(sources, &what));
     let all: Vec<_> = sources.iter().flat_map(|s| s.interfaces.iter()).collect();
     let mixed = all
         .first()
