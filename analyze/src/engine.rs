@@ -59,6 +59,8 @@ pub struct Kept<'a> {
 
 /// One chunk's results.
 pub struct ChunkResult<'a, A> {
+    /// The chunk's bytes in its input.
+    pub range: Range<u64>,
     pub bytes: u64,
     pub kept: Vec<Kept<'a>>,
     pub text: Vec<u8>,
@@ -144,7 +146,12 @@ fn scan_chunk<'a>(base: &CaptureReader<'a>, start: u64, end: u64) -> Scan<'a> {
 
 /// Plans one input: finds chunk boundaries from split points (in parallel), verifies them in
 /// order, and computes each chunk's starting state. The error is a file that is no capture.
-pub fn plan<'a>(data: &'a [u8], chunk_size: u64) -> Result<Source<'a>, ReadError> {
+/// `release(start, end)` is called for byte ranges the first pass is done with.
+pub fn plan<'a>(
+    data: &'a [u8],
+    chunk_size: u64,
+    release: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Source<'a>, ReadError> {
     let head = CaptureReader::new(data)?;
     let first_ts = head.clone().next_packet().ok().flatten().map(|p| p.ts_ns);
     // Learn the first section's byte order before looking for boundaries.
@@ -168,7 +175,11 @@ pub fn plan<'a>(data: &'a [u8], chunk_size: u64) -> Result<Source<'a>, ReadError
     let scans: Vec<Scan<'a>> = starts
         .par_iter()
         .zip(ends.par_iter())
-        .map(|(&s, &e)| scan_chunk(&probe, s, e))
+        .map(|(&s, &e)| {
+            let scan = scan_chunk(&probe, s, e);
+            release(s, scan.end);
+            scan
+        })
         .collect();
 
     // Verify in order: chunk k's walk from its (verified) start must end exactly where chunk
@@ -237,6 +248,7 @@ fn run_chunk<'a, W: Work>(
     let mut meta = chunk.meta.clone();
     let mut owners = OwnerCache::default();
     let mut res = ChunkResult {
+        range: chunk.start..chunk.end,
         bytes: chunk.end - chunk.start,
         kept: Vec::new(),
         text: Vec::new(),

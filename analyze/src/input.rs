@@ -18,6 +18,31 @@ impl Input {
     }
 }
 
+impl Input {
+    /// Tells the kernel this process is done with bytes `start..end` of a mapped input, so
+    /// they leave the resident set (they stay in the page cache; a later read faults them
+    /// back in). Keeps RSS bounded by the chunks in flight, not by the file size.
+    pub fn release(&self, start: u64, end: u64) {
+        const PAGE: u64 = 4096;
+        if let Input::Map(m) = self {
+            let from = start.div_ceil(PAGE) * PAGE;
+            let to = (end / PAGE * PAGE).min(m.len() as u64);
+            if to > from {
+                // SAFETY: a read-only mapping of a file: dropping its pages never changes what
+                // the bytes read as (they are read again from the file), so slices borrowed
+                // from the map stay valid.
+                let _ = unsafe {
+                    m.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        from as usize,
+                        (to - from) as usize,
+                    )
+                };
+            }
+        }
+    }
+}
+
 fn map(file: File) -> io::Result<Input> {
     if file.metadata()?.len() == 0 {
         return Ok(Input::Bytes(Vec::new()));

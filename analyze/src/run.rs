@@ -180,11 +180,13 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut code = 0u8;
     let mut sources: Vec<Source<'_>> = Vec::new();
     let mut file_names: Vec<String> = Vec::new();
+    let mut source_inputs: Vec<&Input> = Vec::new();
     for (name, input) in names.iter().zip(inputs) {
-        match plan(input.bytes(), cli.chunk_size) {
+        match plan(input.bytes(), cli.chunk_size, &|a, b| input.release(a, b)) {
             Ok(s) => {
                 sources.push(s);
                 file_names.push(name.clone());
+                source_inputs.push(input);
             }
             Err(e) => {
                 eprintln!("ptanalyze: {name}: {e}");
@@ -214,6 +216,11 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
 
     let report = cli.flows || cli.stats;
+    if report {
+        // analyze::flows and analyze::stats are not in this build yet.
+        eprintln!("ptanalyze: --flows and --stats are not available in this build yet");
+        return ExitCode::from(2);
+    }
     let mut sink: Sink<Box<dyn Write>> = if let Some(path) = &cli.write {
         match pcapng_sink(cli, path, &sources) {
             Ok(s) => s,
@@ -272,7 +279,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         let Some((_, f)) = best else { break };
         if !started[f] {
             started[f] = true;
-            refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress);
+            refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f]);
             continue;
         }
         let c = cursors[f].as_mut().unwrap();
@@ -284,7 +291,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
             break 'merge;
         }
         remaining -= 1;
-        refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress);
+        refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f]);
     }
     if let Some(p) = &progress {
         p.clear();
@@ -343,6 +350,7 @@ fn refill<'s, 'a, 'n>(
     job: &Job<'n>,
     totals: &mut Totals,
     progress: &mut Option<Progress>,
+    input: &Input,
 ) -> bool {
     loop {
         if let Some(c) = &cursors[f] {
@@ -365,7 +373,9 @@ fn refill<'s, 'a, 'n>(
         if let Some(p) = progress.as_mut() {
             p.add(res.bytes);
         }
-        cursors[f] = Some(Cursor { res, idx: 0 });
+        if let Some(done) = cursors[f].replace(Cursor { res, idx: 0 }) {
+            input.release(done.res.range.start, done.res.range.end);
+        }
     }
 }
 
