@@ -342,6 +342,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
 }
 
 /// Makes file f's cursor point at a kept packet, taking chunks as needed; false at its end.
+#[allow(clippy::too_many_arguments)]
 fn refill<'s, 'a, 'n>(
     f: usize,
     cursors: &mut [Option<Cursor<'a>>],
