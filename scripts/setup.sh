@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build: C toolchain for the BPF programs and -sys crates
-  build-essential pkg-config clang llvm libelf-dev zlib1g-dev libpcap-dev protobuf-compiler
+  build-essential pkg-config clang llvm libelf-dev zlib1g-dev libpcap-dev protobuf-compiler bpftool
   # test peers and oracles
   tcpdump tshark
   # test hosts in network namespaces, traffic

@@ -1,1 +1,1209 @@
-//! Bidirectional flows (conversations) with their owners.
+//! Bidirectional flows (conversations) with their owners, in the spirit of zeek's conn.log.
+//!
+//! A flow is keyed by IP protocol, both addresses and both ports (ICMP/ICMPv6 echo: the echo
+//! identifier; other ICMP: type and code as the Community ID spec maps them). Its stable id is
+//! the Community ID v1 (seed 0).
+//!
+//! The table is built for a parallel engine: each worker fills a [`FlowTable`] from one chunk
+//! of packets, and the chunks are merged in file order with [`FlowTable::merge`]. Every field
+//! is kept in a form that composes (per canonical side, with the packet's index in the table,
+//! never per packet), so a merged table gives exactly what one table fed every packet in order
+//! gives. The one bound: a retransmission of data sent before a chunk boundary is recognised
+//! among the first [`FRESH_SEGMENTS`] new-looking segments of each direction in the later
+//! chunk; see [`Side`]'s notes.
+//!
+//! Owners: the metadata of a packet belongs to the local process. With direction `Out` (or
+//! none: ptcap writes the sender's metadata) it is the owner of the side that *sent* the packet;
+//! with direction `In` it is the owner of the side that *received* it (a local server's reply
+//! traffic seen on the host). The direction comes from the record (`epb_flags`) or else from a
+//! cooked (SLL/SLL2) header. Each side's owner is the first metadata so assigned to it.
+//!
+//! ```
+//! use analyze::flows::{FlowTable, Observed};
+//! use formats::meta::PacketMeta;
+//! let udp = [0x45, 0, 0, 29, 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+//!            0x30, 0x39, 0x27, 0x0f, 0, 9, 0, 0, b'x'];
+//! let meta = PacketMeta::default();
+//! let mut t = FlowTable::new();
+//! t.observe(&Observed { ts_ns: 1_000, orig_len: 29, link_type: 101, data: &udp,
+//!     interface: None, direction: None, meta: &meta });
+//! let flows = t.finish();
+//! assert_eq!(flows[0].initiator.to_string(), "198.18.0.1:12345");
+//! assert_eq!(flows[0].orig.packets, 1);
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use formats::meta::{PacketMeta, Provenance};
+use formats::pcapng::Direction;
+use formats::wire::flow::{summarize, PacketSummary, Transport};
+use formats::wire::ipproto;
+use formats::wire::tcp::flags;
+use serde::Serialize;
+use sha1::{Digest, Sha1};
+
+/// One packet as the engine hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    pub ts_ns: u64,
+    /// Length on the wire (the record's original length).
+    pub orig_len: u32,
+    pub link_type: u16,
+    pub data: &'a [u8],
+    /// The capture interface's name, when the file has one.
+    pub interface: Option<&'a str>,
+    /// The record's direction (`epb_flags`).
+    pub direction: Option<Direction>,
+    pub meta: &'a PacketMeta,
+}
+
+impl Observed<'_> {
+    /// Parses the packet once, to hand to both [`FlowTable::observe_summary`] and
+    /// [`crate::stats::Rollups::observe_summary`].
+    pub fn summarize(&self) -> Option<PacketSummary> {
+        summarize(self.link_type, self.data)
+    }
+
+    /// The record's direction, else the one a cooked header states.
+    pub fn direction_with(&self, s: Option<&PacketSummary>) -> Option<Direction> {
+        self.direction.or(s.and_then(|s| s.link_direction))
+    }
+}
+
+/// An address and, for TCP/UDP, a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Endpoint {
+    pub addr: IpAddr,
+    pub port: Option<u16>,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.addr, self.port) {
+            (IpAddr::V6(a), Some(p)) => write!(f, "[{a}]:{p}"),
+            (a, Some(p)) => write!(f, "{a}:{p}"),
+            (a, None) => write!(f, "{a}"),
+        }
+    }
+}
+
+/// How the two 16-bit key values of a flow are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyKind {
+    /// TCP/UDP ports.
+    Ports,
+    /// ICMP echo: both values are the echo identifier.
+    EchoId,
+    /// Other ICMP: type and code mapped as the Community ID spec does.
+    IcmpTypes,
+    /// Anything else (and later fragments): both zero.
+    Bare,
+}
+
+/// A flow's key with its endpoints in canonical order (`lo` <= `hi`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    pub protocol: u8,
+    pub kind: KeyKind,
+    pub lo: (IpAddr, u16),
+    pub hi: (IpAddr, u16),
+}
+
+impl FlowKey {
+    /// The key of a packet and the canonical side (0 = `lo`, 1 = `hi`) that sent it.
+    pub fn of(s: &PacketSummary) -> (FlowKey, usize) {
+        let (kind, sp, dp) = match s.transport {
+            Transport::Tcp(t) => (KeyKind::Ports, t.src_port, t.dst_port),
+            Transport::Udp {
+                src_port, dst_port, ..
+            } => (KeyKind::Ports, src_port, dst_port),
+            Transport::Icmp {
+                echo_id: Some(id), ..
+            } => (KeyKind::EchoId, id, id),
+            Transport::Icmp {
+                v6, msg_type, code, ..
+            } => {
+                let (a, b, _) = icmp_ports(v6, msg_type, code);
+                (KeyKind::IcmpTypes, a, b)
+            }
+            Transport::None => (KeyKind::Bare, 0, 0),
+        };
+        let (a, b) = ((s.src, sp), (s.dst, dp));
+        let (lo, hi, side) = if a <= b { (a, b, 0) } else { (b, a, 1) };
+        (
+            FlowKey {
+                protocol: s.protocol,
+                kind,
+                lo,
+                hi,
+            },
+            side,
+        )
+    }
+}
+
+/// ICMP type and code as the Community ID spec's port pair: a request or reply type becomes
+/// (type, its counterpart); any other type is one-way, (type, code).
+pub fn icmp_ports(v6: bool, msg_type: u8, code: u8) -> (u16, u16, bool) {
+    let counterpart = if v6 {
+        match msg_type {
+            128 => Some(129),
+            129 => Some(128),
+            130 => Some(131),
+            131 => Some(130),
+            133 => Some(134),
+            134 => Some(133),
+            135 => Some(136),
+            136 => Some(135),
+            139 => Some(140),
+            140 => Some(139),
+            144 => Some(145),
+            145 => Some(144),
+            _ => None,
+        }
+    } else {
+        match msg_type {
+            8 => Some(0),
+            0 => Some(8),
+            13 => Some(14),
+            14 => Some(13),
+            15 => Some(16),
+            16 => Some(15),
+            10 => Some(9),
+            9 => Some(10),
+            17 => Some(18),
+            18 => Some(17),
+            _ => None,
+        }
+    };
+    match counterpart {
+        Some(c) => (u16::from(msg_type), c, false),
+        None => (u16::from(msg_type), u16::from(code), true),
+    }
+}
+
+/// The Community ID v1 of one packet's tuple: `1:` + base64(SHA-1(seed, addresses, protocol,
+/// 0, ports)), endpoints ordered smaller first unless the ICMP message is one-way.
+pub fn community_id(seed: u16, s: &PacketSummary) -> String {
+    let (ports, one_way) = match s.transport {
+        Transport::Tcp(t) => (Some((t.src_port, t.dst_port)), false),
+        Transport::Udp {
+            src_port, dst_port, ..
+        } => (Some((src_port, dst_port)), false),
+        Transport::Icmp {
+            v6, msg_type, code, ..
+        } => {
+            let (a, b, one_way) = icmp_ports(v6, msg_type, code);
+            (Some((a, b)), one_way)
+        }
+        Transport::None => (None, false),
+    };
+    community_id_of(seed, s.src, s.dst, s.protocol, ports, one_way)
+}
+
+fn addr_bytes(a: &IpAddr, out: &mut Vec<u8>) {
+    match a {
+        IpAddr::V4(a) => out.extend_from_slice(&a.octets()),
+        IpAddr::V6(a) => out.extend_from_slice(&a.octets()),
+    }
+}
+
+fn community_id_of(
+    seed: u16,
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    ports: Option<(u16, u16)>,
+    one_way: bool,
+) -> String {
+    let (sp, dp) = ports.unwrap_or((0, 0));
+    let ordered = one_way || (src, sp) <= (dst, dp);
+    let (src, dst, sp, dp) = if ordered {
+        (src, dst, sp, dp)
+    } else {
+        (dst, src, dp, sp)
+    };
+    let mut buf = Vec::with_capacity(44);
+    buf.extend_from_slice(&seed.to_be_bytes());
+    addr_bytes(&src, &mut buf);
+    addr_bytes(&dst, &mut buf);
+    buf.push(protocol);
+    buf.push(0);
+    if ports.is_some() {
+        buf.extend_from_slice(&sp.to_be_bytes());
+        buf.extend_from_slice(&dp.to_be_bytes());
+    }
+    let digest = Sha1::digest(&buf);
+    let mut out = String::from("1:");
+    base64(&digest, &mut out);
+    out
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8], out: &mut String) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+/// History letters (zeek's conn.log `history`), in the order used for ties within a packet.
+const LETTERS: [u8; 9] = [b'S', b'H', b'Q', b'A', b'D', b'T', b'W', b'F', b'R'];
+const L_SYN: usize = 0;
+const L_SYNACK: usize = 1;
+const L_MULTI: usize = 2;
+const L_ACK: usize = 3;
+const L_DATA: usize = 4;
+const L_RETRANS: usize = 5;
+const L_ZEROWIN: usize = 6;
+const L_FIN: usize = 7;
+const L_RST: usize = 8;
+
+/// How many new-looking data segments per direction a table remembers so that a merge can
+/// tell which of them retransmit data sent before the chunk boundary.
+pub const FRESH_SEGMENTS: usize = 32;
+
+/// True when `a` comes before `b` in sequence space.
+fn seq_lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+fn seq_max(a: u32, b: u32) -> u32 {
+    if seq_lt(a, b) {
+        b
+    } else {
+        a
+    }
+}
+
+/// What one direction of a flow sent. Indices (`u64`) are positions in the table's packet
+/// order; a merge shifts the later table's by the earlier's packet count.
+///
+/// Retransmissions: a data segment whose sequence number lies before the highest sequence
+/// number this side had already sent. Across a chunk boundary the later chunk cannot know the
+/// earlier's highest number, so it keeps its first [`FRESH_SEGMENTS`] segments that looked new
+/// (their sequence numbers increase); the merge counts those below the earlier chunk's highest
+/// number. Beyond that bound such retransmissions are not counted.
+#[derive(Debug, Clone)]
+struct Side {
+    packets: u64,
+    bytes: u64,
+    ip_bytes: u64,
+    payload_bytes: u64,
+    first_ts: u64,
+    last_ts: u64,
+    owner: Option<PacketMeta>,
+    attributed: u64,
+    /// First packet that makes its sender the initiator (TCP SYN, ICMP request).
+    opener: Option<u64>,
+    /// First packet that makes its receiver the initiator (TCP SYN-ACK, ICMP reply).
+    answer: Option<u64>,
+    /// First SYN (without ACK) and SYN-ACK sent: (index, time).
+    syn: Option<(u64, u64)>,
+    synack: Option<(u64, u64)>,
+    /// First ACK without SYN sent: (index, time).
+    first_ack: Option<(u64, u64)>,
+    /// Time of the first ACK without SYN sent after the peer's first SYN-ACK.
+    ack_after_peer_synack: Option<u64>,
+    /// Sent a TCP packet other than SYN or SYN-ACK.
+    other: bool,
+    fin: bool,
+    rst: bool,
+    max_end: Option<u32>,
+    retransmissions: u64,
+    fresh: Vec<(u32, u64)>,
+    fresh_overflow: bool,
+    letters: [Option<u64>; LETTERS.len()],
+}
+
+impl Default for Side {
+    fn default() -> Self {
+        Side {
+            packets: 0,
+            bytes: 0,
+            ip_bytes: 0,
+            payload_bytes: 0,
+            first_ts: u64::MAX,
+            last_ts: 0,
+            owner: None,
+            attributed: 0,
+            opener: None,
+            answer: None,
+            syn: None,
+            synack: None,
+            first_ack: None,
+            ack_after_peer_synack: None,
+            other: false,
+            fin: false,
+            rst: false,
+            max_end: None,
+            retransmissions: 0,
+            fresh: Vec::new(),
+            fresh_overflow: false,
+            letters: [None; LETTERS.len()],
+        }
+    }
+}
+
+fn shift(v: &mut Option<u64>, off: u64) {
+    if let Some(x) = v {
+        *x += off;
+    }
+}
+
+fn shift2(v: &mut Option<(u64, u64)>, off: u64) {
+    if let Some((x, _)) = v {
+        *x += off;
+    }
+}
+
+impl Side {
+    fn shift(&mut self, off: u64) {
+        shift(&mut self.opener, off);
+        shift(&mut self.answer, off);
+        shift2(&mut self.syn, off);
+        shift2(&mut self.synack, off);
+        shift2(&mut self.first_ack, off);
+        for f in &mut self.fresh {
+            f.1 += off;
+        }
+        for l in &mut self.letters {
+            shift(l, off);
+        }
+    }
+
+    fn letter(&mut self, l: usize, idx: u64) {
+        self.letters[l].get_or_insert(idx);
+    }
+
+    /// Folds the later table's side in; `peer_had_synack`: the peer sent a SYN-ACK in the
+    /// earlier part.
+    fn absorb(&mut self, l: Side, peer_had_synack: bool) {
+        self.packets += l.packets;
+        self.bytes += l.bytes;
+        self.ip_bytes += l.ip_bytes;
+        self.payload_bytes += l.payload_bytes;
+        self.first_ts = self.first_ts.min(l.first_ts);
+        self.last_ts = self.last_ts.max(l.last_ts);
+        if self.owner.is_none() {
+            self.owner = l.owner;
+        }
+        self.attributed += l.attributed;
+        self.opener = self.opener.or(l.opener);
+        self.answer = self.answer.or(l.answer);
+        self.syn = self.syn.or(l.syn);
+        self.synack = self.synack.or(l.synack);
+        self.ack_after_peer_synack = if peer_had_synack {
+            self.ack_after_peer_synack.or(l.first_ack.map(|(_, ts)| ts))
+        } else {
+            l.ack_after_peer_synack
+        };
+        self.first_ack = self.first_ack.or(l.first_ack);
+        self.other |= l.other;
+        self.fin |= l.fin;
+        self.rst |= l.rst;
+        // Retransmissions across the boundary: the later part's new-looking segments below
+        // the earlier part's highest sequence number.
+        self.retransmissions += l.retransmissions;
+        let mut first_retrans = l.letters[L_RETRANS];
+        let mut still_fresh = l.fresh.as_slice();
+        if let Some(m0) = self.max_end {
+            let n = l
+                .fresh
+                .iter()
+                .take_while(|(seq, _)| seq_lt(*seq, m0))
+                .count();
+            self.retransmissions += n as u64;
+            if n > 0 {
+                let idx = l.fresh[0].1;
+                first_retrans = Some(first_retrans.map_or(idx, |i| i.min(idx)));
+            }
+            still_fresh = &l.fresh[n..];
+        }
+        self.max_end = match (self.max_end, l.max_end) {
+            (Some(a), Some(b)) => Some(seq_max(a, b)),
+            (a, b) => a.or(b),
+        };
+        if !self.fresh_overflow {
+            for &f in still_fresh {
+                if self.fresh.len() < FRESH_SEGMENTS {
+                    self.fresh.push(f);
+                } else {
+                    self.fresh_overflow = true;
+                    break;
+                }
+            }
+            self.fresh_overflow |= l.fresh_overflow;
+        }
+        for (i, v) in l.letters.iter().enumerate() {
+            let v = if i == L_RETRANS { first_retrans } else { *v };
+            if self.letters[i].is_none() {
+                self.letters[i] = v;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Flow {
+    first_idx: u64,
+    first_side: usize,
+    /// The first packet's Community ID input: (sender side, ICMP type, code).
+    cid_icmp: Option<(usize, bool, u8, u8)>,
+    sides: [Side; 2],
+    interfaces: Vec<Box<str>>,
+}
+
+impl Flow {
+    fn shift(&mut self, off: u64) {
+        self.first_idx += off;
+        for s in &mut self.sides {
+            s.shift(off);
+        }
+    }
+}
+
+/// A fast, non-cryptographic hasher for flow keys (the table is filled from files, not from
+/// an adversary that adapts to it).
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
+
+/// Flows of a run of packets; holds one entry per flow, never packets.
+#[derive(Debug, Clone, Default)]
+pub struct FlowTable {
+    flows: KeyMap<FlowKey, Flow>,
+    seen: u64,
+    non_ip: u64,
+}
+
+impl FlowTable {
+    pub fn new() -> FlowTable {
+        FlowTable::default()
+    }
+
+    /// Packets observed so far.
+    pub fn packets(&self) -> u64 {
+        self.seen
+    }
+
+    /// Packets without an IP header we could read (ARP, other link types, cut short).
+    pub fn non_ip_packets(&self) -> u64 {
+        self.non_ip
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    pub fn observe(&mut self, pkt: &Observed<'_>) {
+        let s = pkt.summarize();
+        self.observe_summary(pkt, s.as_ref());
+    }
+
+    /// [`observe`](Self::observe) with the packet already summarized (`pkt.summarize()`).
+    pub fn observe_summary(&mut self, pkt: &Observed<'_>, s: Option<&PacketSummary>) {
+        let idx = self.seen;
+        self.seen += 1;
+        let Some(s) = s else {
+            self.non_ip += 1;
+            return;
+        };
+        let (key, side) = FlowKey::of(s);
+        let flow = self.flows.entry(key).or_insert_with(|| Flow {
+            first_idx: idx,
+            first_side: side,
+            cid_icmp: match s.transport {
+                Transport::Icmp {
+                    v6, msg_type, code, ..
+                } => Some((side, v6, msg_type, code)),
+                _ => None,
+            },
+            sides: [Side::default(), Side::default()],
+            interfaces: Vec::new(),
+        });
+        if let Some(name) = pkt.interface {
+            if !flow.interfaces.iter().any(|i| &**i == name) {
+                flow.interfaces.push(name.into());
+            }
+        }
+        if !pkt.meta.is_empty() {
+            let owner_side = match pkt.direction_with(Some(s)) {
+                Some(Direction::In) => 1 - side,
+                _ => side,
+            };
+            let o = &mut flow.sides[owner_side];
+            o.attributed += 1;
+            if o.owner.is_none() {
+                o.owner = Some(pkt.meta.clone());
+            }
+        }
+        let peer_synack = flow.sides[1 - side].synack.is_some();
+        let me = &mut flow.sides[side];
+        me.packets += 1;
+        me.bytes += u64::from(pkt.orig_len);
+        me.ip_bytes += u64::from(s.ip_len);
+        me.first_ts = me.first_ts.min(pkt.ts_ns);
+        me.last_ts = me.last_ts.max(pkt.ts_ns);
+        match s.transport {
+            Transport::Tcp(t) => {
+                me.payload_bytes += u64::from(t.payload_len);
+                tcp_packet(me, idx, pkt.ts_ns, &t, peer_synack);
+            }
+            Transport::Udp { payload_len, .. } => me.payload_bytes += u64::from(payload_len),
+            Transport::Icmp {
+                v6, msg_type, code, ..
+            } => {
+                let (_, _, one_way) = icmp_ports(v6, msg_type, code);
+                if !one_way {
+                    let request = if v6 {
+                        matches!(msg_type, 128 | 130 | 133 | 135 | 139 | 144)
+                    } else {
+                        matches!(msg_type, 8 | 10 | 13 | 15 | 17)
+                    };
+                    if request {
+                        me.opener.get_or_insert(idx);
+                    } else {
+                        me.answer.get_or_insert(idx);
+                    }
+                }
+            }
+            Transport::None => {}
+        }
+    }
+
+    /// Folds in the table of the packets that come right after this table's (file order).
+    pub fn merge(&mut self, later: FlowTable) {
+        let off = self.seen;
+        self.seen += later.seen;
+        self.non_ip += later.non_ip;
+        for (key, mut lf) in later.flows {
+            lf.shift(off);
+            match self.flows.get_mut(&key) {
+                None => {
+                    self.flows.insert(key, lf);
+                }
+                Some(ef) => {
+                    let had_synack = [ef.sides[0].synack.is_some(), ef.sides[1].synack.is_some()];
+                    let [l0, l1] = lf.sides;
+                    ef.sides[0].absorb(l0, had_synack[1]);
+                    ef.sides[1].absorb(l1, had_synack[0]);
+                    for i in lf.interfaces {
+                        if !ef.interfaces.contains(&i) {
+                            ef.interfaces.push(i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The flows, sorted by first-seen time (then by first packet).
+    pub fn finish(self) -> Vec<FlowRecord> {
+        let mut flows: Vec<(FlowKey, Flow)> = self.flows.into_iter().collect();
+        flows.sort_by_key(|(_, f)| (f.sides[0].first_ts.min(f.sides[1].first_ts), f.first_idx));
+        flows.into_iter().map(|(k, f)| record(&k, f)).collect()
+    }
+}
+
+fn tcp_packet(
+    me: &mut Side,
+    idx: u64,
+    ts: u64,
+    t: &formats::wire::flow::TcpSummary,
+    peer_synack: bool,
+) {
+    let f = t.flags;
+    let syn = f & flags::SYN != 0;
+    let ack = f & flags::ACK != 0;
+    let fin = f & flags::FIN != 0;
+    let rst = f & flags::RST != 0;
+    if syn && (fin || rst) {
+        me.letter(L_MULTI, idx);
+    }
+    if syn && !ack {
+        me.syn.get_or_insert((idx, ts));
+        me.opener.get_or_insert(idx);
+        me.letter(L_SYN, idx);
+    } else if syn {
+        me.synack.get_or_insert((idx, ts));
+        me.answer.get_or_insert(idx);
+        me.letter(L_SYNACK, idx);
+    } else {
+        me.other = true;
+        if ack {
+            me.first_ack.get_or_insert((idx, ts));
+            if peer_synack {
+                me.ack_after_peer_synack.get_or_insert(ts);
+            }
+        }
+    }
+    if !syn && ack && !fin && !rst && t.payload_len == 0 {
+        me.letter(L_ACK, idx);
+    }
+    if t.payload_len > 0 {
+        me.letter(L_DATA, idx);
+        match me.max_end {
+            Some(m) if seq_lt(t.seq, m) => {
+                me.retransmissions += 1;
+                me.letter(L_RETRANS, idx);
+            }
+            _ => {
+                if me.fresh.len() < FRESH_SEGMENTS {
+                    me.fresh.push((t.seq, idx));
+                } else {
+                    me.fresh_overflow = true;
+                }
+            }
+        }
+    }
+    if t.window == 0 && !syn && !rst {
+        me.letter(L_ZEROWIN, idx);
+    }
+    if fin {
+        me.fin = true;
+        me.letter(L_FIN, idx);
+    }
+    if rst {
+        me.rst = true;
+        me.letter(L_RST, idx);
+    }
+    let end = t
+        .seq
+        .wrapping_add(t.payload_len)
+        .wrapping_add(u32::from(syn) + u32::from(fin));
+    me.max_end = Some(me.max_end.map_or(end, |m| seq_max(m, end)));
+}
+
+/// A process, container and pod owning one side of a flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<OwnerProcess>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<OwnerContainer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<OwnerPod>,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerProcess {
+    pub pid: u32,
+    pub comm: String,
+    pub exe: String,
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerContainer {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerPod {
+    pub name: String,
+    pub namespace: String,
+}
+
+impl Owner {
+    pub fn from_meta(m: &PacketMeta) -> Owner {
+        Owner {
+            process: m.process.as_ref().map(|p| OwnerProcess {
+                pid: p.pid,
+                comm: p.comm.clone(),
+                exe: p.exe.clone(),
+                args: p.argv.clone(),
+            }),
+            container: m.container.as_ref().map(|c| OwnerContainer {
+                id: c.id.clone(),
+                name: c.name.clone(),
+            }),
+            pod: m.pod.as_ref().map(|p| OwnerPod {
+                name: p.name.clone(),
+                namespace: p.namespace.clone(),
+            }),
+            provenance: m.provenance,
+        }
+    }
+
+    /// `comm.pid[container]` (container name, else its id's first 12 characters).
+    pub fn short(&self) -> String {
+        let mut s = match &self.process {
+            Some(p) => {
+                let name = if p.comm.is_empty() {
+                    p.exe.rsplit('/').next().unwrap_or("")
+                } else {
+                    &p.comm
+                };
+                format!("{}.{}", name, p.pid)
+            }
+            None => String::from("?"),
+        };
+        if let Some(c) = &self.container {
+            let name = if c.name.is_empty() {
+                c.id.get(..12).unwrap_or(&c.id)
+            } else {
+                &c.name
+            };
+            s.push('[');
+            s.push_str(name);
+            s.push(']');
+        }
+        s
+    }
+}
+
+/// One direction of a flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SideRecord {
+    pub packets: u64,
+    /// Bytes on the wire (each record's original length), as tshark's conversations count.
+    pub bytes: u64,
+    /// Bytes at the IP layer (IPv4 total length, IPv6 40 + payload length).
+    pub ip_bytes: u64,
+    /// TCP/UDP payload bytes per the headers' lengths (zeek's orig_bytes/resp_bytes count
+    /// sequence space instead).
+    pub payload_bytes: u64,
+    pub first_ts_ns: Option<u64>,
+    pub last_ts_ns: Option<u64>,
+    pub duration_ns: u64,
+    /// TCP data segments sent again (sequence number before the highest already sent).
+    pub retransmissions: u64,
+    /// Packets whose metadata named this side's owner.
+    pub attributed_packets: u64,
+    pub owner: Option<Owner>,
+}
+
+/// TCP details in zeek's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TcpRecord {
+    pub conn_state: &'static str,
+    pub history: String,
+    /// SYN to the initiator's ACK of the SYN-ACK.
+    pub handshake_rtt_ns: Option<u64>,
+    /// SYN to SYN-ACK (the responder's side of the path, seen from the capture point).
+    pub syn_to_synack_ns: Option<u64>,
+    /// SYN-ACK to ACK (the initiator's side).
+    pub synack_to_ack_ns: Option<u64>,
+}
+
+/// One flow, as ptanalyze reports it (JSON: one object per line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowRecord {
+    pub community_id: String,
+    /// `tcp`, `udp`, `icmp`, `icmp6`, or the protocol number.
+    pub proto: String,
+    pub ip_proto: u8,
+    pub initiator: Endpoint,
+    pub responder: Endpoint,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_echo_id: Option<u16>,
+    pub first_ts_ns: u64,
+    pub last_ts_ns: u64,
+    pub duration_ns: u64,
+    /// Initiator to responder.
+    pub orig: SideRecord,
+    /// Responder to initiator.
+    pub resp: SideRecord,
+    pub interfaces: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpRecord>,
+}
+
+fn side_record(s: &Side) -> SideRecord {
+    let seen = s.packets > 0;
+    SideRecord {
+        packets: s.packets,
+        bytes: s.bytes,
+        ip_bytes: s.ip_bytes,
+        payload_bytes: s.payload_bytes,
+        first_ts_ns: seen.then_some(s.first_ts),
+        last_ts_ns: seen.then_some(s.last_ts),
+        duration_ns: if seen { s.last_ts - s.first_ts } else { 0 },
+        retransmissions: s.retransmissions,
+        attributed_packets: s.attributed,
+        owner: s.owner.as_ref().map(Owner::from_meta),
+    }
+}
+
+fn initiator_side(f: &Flow) -> usize {
+    let first = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(x), Some(y)) => Some(if x <= y { 0 } else { 1 }),
+        (Some(_), None) => Some(0),
+        (None, Some(_)) => Some(1),
+        (None, None) => None,
+    };
+    if let Some(s) = first(f.sides[0].opener, f.sides[1].opener) {
+        return s;
+    }
+    if let Some(s) = first(f.sides[0].answer, f.sides[1].answer) {
+        return 1 - s;
+    }
+    f.first_side
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        ipproto::TCP => "tcp".into(),
+        ipproto::UDP => "udp".into(),
+        ipproto::ICMP => "icmp".into(),
+        ipproto::ICMPV6 => "icmp6".into(),
+        n => n.to_string(),
+    }
+}
+
+fn record(k: &FlowKey, f: Flow) -> FlowRecord {
+    let i = initiator_side(&f);
+    let r = 1 - i;
+    let ends = [k.lo, k.hi];
+    let port = |p: u16| (k.kind == KeyKind::Ports).then_some(p);
+    let initiator = Endpoint {
+        addr: ends[i].0,
+        port: port(ends[i].1),
+    };
+    let responder = Endpoint {
+        addr: ends[r].0,
+        port: port(ends[r].1),
+    };
+    let community_id = match f.cid_icmp {
+        Some((side, v6, t, c)) => {
+            let (a, b, one_way) = icmp_ports(v6, t, c);
+            let (src, dst) = (ends[side].0, ends[1 - side].0);
+            community_id_of(0, src, dst, k.protocol, Some((a, b)), one_way)
+        }
+        None => community_id_of(
+            0,
+            ends[0].0,
+            ends[1].0,
+            k.protocol,
+            (k.kind == KeyKind::Ports).then_some((ends[0].1, ends[1].1)),
+            false,
+        ),
+    };
+    let first = f.sides[0].first_ts.min(f.sides[1].first_ts);
+    let last = f.sides[0].last_ts.max(f.sides[1].last_ts);
+    let tcp = (k.protocol == ipproto::TCP && k.kind == KeyKind::Ports).then(|| tcp_record(&f, i));
+    FlowRecord {
+        community_id,
+        proto: proto_name(k.protocol),
+        ip_proto: k.protocol,
+        initiator,
+        responder,
+        icmp_echo_id: (k.kind == KeyKind::EchoId).then_some(k.lo.1),
+        first_ts_ns: first,
+        last_ts_ns: last,
+        duration_ns: last.saturating_sub(first),
+        orig: side_record(&f.sides[i]),
+        resp: side_record(&f.sides[r]),
+        interfaces: f.interfaces.iter().map(|s| s.to_string()).collect(),
+        tcp,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EpState {
+    Inactive,
+    SynSent,
+    SynAckSent,
+    Partial,
+    Established,
+    Closed,
+    Reset,
+}
+
+fn ep_state(me: &Side, peer: &Side) -> EpState {
+    if me.packets == 0 {
+        EpState::Inactive
+    } else if me.rst {
+        EpState::Reset
+    } else if me.fin {
+        EpState::Closed
+    } else if me.syn.is_none() && me.synack.is_none() {
+        EpState::Partial
+    } else if me.other || (me.synack.is_some() && peer.ack_after_peer_synack.is_some()) {
+        EpState::Established
+    } else if me.synack.is_some() {
+        EpState::SynAckSent
+    } else {
+        EpState::SynSent
+    }
+}
+
+fn history(f: &Flow, init: usize) -> String {
+    let mut ev: Vec<(u64, usize, u8)> = Vec::new();
+    for (side, s) in f.sides.iter().enumerate() {
+        for (li, at) in s.letters.iter().enumerate() {
+            if let Some(at) = at {
+                let c = if side == init {
+                    LETTERS[li]
+                } else {
+                    LETTERS[li].to_ascii_lowercase()
+                };
+                ev.push((*at, li, c));
+            }
+        }
+    }
+    ev.sort();
+    ev.into_iter().map(|(_, _, c)| c as char).collect()
+}
+
+fn conn_state(os: EpState, rs: EpState, o: &Side, r: &Side, history: &str) -> &'static str {
+    use EpState::*;
+    let o_inactive = matches!(os, Inactive | Partial);
+    let r_inactive = matches!(rs, Inactive | Partial);
+    if rs == Reset {
+        if matches!(os, SynSent | SynAckSent)
+            || (os == Reset && o.payload_bytes == 0 && r.payload_bytes == 0)
+        {
+            "REJ"
+        } else if o_inactive {
+            "RSTRH"
+        } else {
+            "RSTR"
+        }
+    } else if os == Reset {
+        if r_inactive {
+            // A SYN, then the originator's RST with no handshake or data letter between.
+            let h = history.strip_prefix('^').unwrap_or(history);
+            let syn_then_rst = h.starts_with('S')
+                && h.find('R')
+                    .is_some_and(|at| !h[..at].contains(['H', 'A', 'F', 'G', 'I', 'Q']));
+            if syn_then_rst {
+                "RSTOS0"
+            } else {
+                "OTH"
+            }
+        } else {
+            "RSTO"
+        }
+    } else if os == Closed && rs == Closed {
+        "SF"
+    } else if os == Closed {
+        if r_inactive {
+            "SH"
+        } else {
+            "S2"
+        }
+    } else if rs == Closed {
+        if o_inactive {
+            "SHR"
+        } else {
+            "S3"
+        }
+    } else if os == SynSent && rs == Inactive {
+        "S0"
+    } else if os == Established && rs == Established {
+        "S1"
+    } else {
+        "OTH"
+    }
+}
+
+fn tcp_record(f: &Flow, i: usize) -> TcpRecord {
+    let (o, r) = (&f.sides[i], &f.sides[1 - i]);
+    let history = history(f, i);
+    let state = conn_state(ep_state(o, r), ep_state(r, o), o, r, &history);
+    let syn = o.syn;
+    let synack = r.synack.filter(|(at, _)| syn.is_some_and(|(s, _)| *at > s));
+    let ack = synack.and(o.ack_after_peer_synack);
+    let d = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    let (syn_ts, synack_ts) = (syn.map(|s| s.1), synack.map(|s| s.1));
+    TcpRecord {
+        conn_state: state,
+        history,
+        handshake_rtt_ns: d(syn_ts, ack),
+        syn_to_synack_ns: d(syn_ts, synack_ts),
+        synack_to_ack_ns: d(synack_ts, ack),
+    }
+}
+
+/// Escapes control characters (and backslash) as `\xNN` so no file content steers a terminal.
+pub(crate) fn clean(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || c == '\\' {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Seconds with microseconds, as tshark and zeek print durations.
+pub(crate) fn secs(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
+}
+
+/// Writes rows of cells with each column padded to its widest cell (the last one unpadded).
+pub(crate) fn write_table(
+    out: &mut impl Write,
+    rows: &[Vec<String>],
+    right: &[bool],
+) -> io::Result<()> {
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let mut width = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let mut line = String::new();
+    for r in rows {
+        line.clear();
+        for (i, c) in r.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = width[i] - c.chars().count();
+            let last = i + 1 == r.len();
+            if right.get(i).copied().unwrap_or(false) {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(c);
+            } else {
+                line.push_str(c);
+                if !last {
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// One row per flow, columns aligned: protocol, initiator, responder, packets and bytes each
+/// way (`>` initiator to responder), duration in seconds, TCP state and history (ICMP echo:
+/// `id=N`), each side's owner as `comm.pid[container]` (`-` when unknown).
+pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Result<()> {
+    let mut rows = Vec::with_capacity(flows.len() + 1);
+    rows.push(
+        [
+            "PROTO",
+            "INITIATOR",
+            "RESPONDER",
+            "PKTS>",
+            "BYTES>",
+            "PKTS<",
+            "BYTES<",
+            "DURATION",
+            "STATE",
+            "HISTORY",
+            "INITIATOR-OWNER",
+            "RESPONDER-OWNER",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    for f in flows {
+        let (state, hist) = match (&f.tcp, f.icmp_echo_id) {
+            (Some(t), _) => (t.conn_state.to_string(), t.history.clone()),
+            (None, Some(id)) => ("-".into(), format!("id={id}")),
+            _ => ("-".into(), "-".into()),
+        };
+        let owner = |s: &SideRecord| {
+            s.owner
+                .as_ref()
+                .map(|o| clean(&o.short()))
+                .unwrap_or_else(|| "-".into())
+        };
+        rows.push(vec![
+            f.proto.clone(),
+            f.initiator.to_string(),
+            f.responder.to_string(),
+            f.orig.packets.to_string(),
+            f.orig.bytes.to_string(),
+            f.resp.packets.to_string(),
+            f.resp.bytes.to_string(),
+            secs(f.duration_ns),
+            state,
+            if hist.is_empty() { "-".into() } else { hist },
+            owner(&f.orig),
+            owner(&f.resp),
+        ]);
+    }
+    write_table(
+        out,
+        &rows,
+        &[false, false, false, true, true, true, true, true],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_padding() {
+        let mut s = String::new();
+        base64(b"f", &mut s);
+        base64(b"fo", &mut s);
+        base64(b"foo", &mut s);
+        assert_eq!(s, "Zg==Zm8=Zm9v");
+    }
+
+    #[test]
+    fn seq_space_wraps() {
+        assert!(seq_lt(0xffff_fff0, 5));
+        assert!(!seq_lt(5, 0xffff_fff0));
+        assert_eq!(seq_max(0xffff_fff0, 5), 5);
+    }
+}

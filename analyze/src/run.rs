@@ -13,6 +13,9 @@ use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::{Direction, ReadError};
 use formats::render::{PacketRef, Renderer};
 
+use analyze::flows::{write_flows_text, FlowTable, Observed};
+use analyze::stats::{write_report_text, Rollups};
+
 use crate::cli::Cli;
 use crate::engine::{plan, ChunkResult, Kept, PacketView, Selection, Source, Stream, Work};
 use crate::filter::Expression;
@@ -22,6 +25,26 @@ use crate::input::{self, Input};
 struct Job<'n> {
     names: &'n [String],
     json_packets: bool,
+    flows: bool,
+    stats: bool,
+}
+
+/// A chunk's (and, merged, the run's) flow table and rollups.
+#[derive(Default)]
+struct Acc {
+    flows: Option<FlowTable>,
+    stats: Option<Rollups>,
+}
+
+impl Acc {
+    fn merge(&mut self, later: Acc) {
+        if let (Some(a), Some(b)) = (self.flows.as_mut(), later.flows) {
+            a.merge(b);
+        }
+        if let (Some(a), Some(b)) = (self.stats.as_mut(), later.stats) {
+            a.merge(b);
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -62,9 +85,32 @@ struct SummaryJson {
 }
 
 impl Work for Job<'_> {
-    type Acc = ();
-    fn new_acc(&self) {}
-    fn observe(&self, _acc: &mut (), p: &PacketView<'_, '_>, text: &mut Vec<u8>) {
+    type Acc = Acc;
+    fn new_acc(&self) -> Acc {
+        Acc {
+            flows: self.flows.then(FlowTable::new),
+            stats: self.stats.then(Rollups::new),
+        }
+    }
+    fn observe(&self, acc: &mut Acc, p: &PacketView<'_, '_>, text: &mut Vec<u8>) {
+        if acc.flows.is_some() || acc.stats.is_some() {
+            let o = Observed {
+                ts_ns: p.ts_ns,
+                orig_len: p.orig_len,
+                link_type: p.link_type,
+                data: p.data,
+                interface: p.interface_name,
+                direction: p.direction,
+                meta: p.meta,
+            };
+            let summary = o.summarize();
+            if let Some(f) = acc.flows.as_mut() {
+                f.observe_summary(&o, summary.as_ref());
+            }
+            if let Some(r) = acc.stats.as_mut() {
+                r.observe_summary(&o, summary.as_ref());
+            }
+        }
         if self.json_packets {
             let m = p.meta;
             let j = PacketJson {
@@ -149,7 +195,7 @@ struct Totals {
 }
 
 struct Cursor<'a> {
-    res: ChunkResult<'a, ()>,
+    res: ChunkResult<'a, Acc>,
     idx: usize,
 }
 
@@ -216,11 +262,6 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
 
     let report = cli.flows || cli.stats;
-    if report {
-        // analyze::flows and analyze::stats are not in this build yet.
-        eprintln!("ptanalyze: --flows and --stats are not available in this build yet");
-        return ExitCode::from(2);
-    }
     let mut sink: Sink<Box<dyn Write>> = if let Some(path) = &cli.write {
         match pcapng_sink(cli, path, &sources) {
             Ok(s) => s,
@@ -245,6 +286,8 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let job = Job {
         names: &file_names,
         json_packets: matches!(sink, Sink::Json),
+        flows: cli.flows,
+        stats: cli.stats,
     };
     let wave = rayon::current_num_threads().max(1) * 3;
     let mut streams: Vec<Stream<'_, '_, Job>> = sources
@@ -255,6 +298,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut started = vec![false; sources.len()];
     let mut cursors: Vec<Option<Cursor<'_>>> = (0..sources.len()).map(|_| None).collect();
     let mut totals = Totals::default();
+    let mut acc = job.new_acc();
     let mut progress = Progress::new(inputs.iter().map(|i| i.bytes().len() as u64).sum());
     let mut remaining = cli.count.unwrap_or(u64::MAX);
     let mut quiet_stop = false;
@@ -279,7 +323,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         let Some((_, f)) = best else { break };
         if !started[f] {
             started[f] = true;
-            refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f]);
+            refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f], &mut acc);
             continue;
         }
         let c = cursors[f].as_mut().unwrap();
@@ -291,7 +335,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
             break 'merge;
         }
         remaining -= 1;
-        refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f]);
+        refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f], &mut acc);
     }
     if let Some(p) = &progress {
         p.clear();
@@ -300,6 +344,10 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         return ExitCode::SUCCESS;
     }
     let incomplete = !totals.errors.is_empty();
+    let reported = write_reports(&mut out, acc, cli.json, report, incomplete, &totals, &file_names);
+    if reported.is_err() {
+        return ExitCode::SUCCESS;
+    }
     if let Sink::Json = sink {
         let summary = SummaryJson {
             kind: "summary",
@@ -341,6 +389,59 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     ExitCode::from(code)
 }
 
+/// The --flows and --stats reports, text or JSON, marked incomplete after damage.
+fn write_reports(
+    out: &mut impl Write,
+    acc: Acc,
+    json: bool,
+    report: bool,
+    incomplete: bool,
+    totals: &Totals,
+    names: &[String],
+) -> io::Result<()> {
+    let errors: Vec<String> = totals
+        .errors
+        .iter()
+        .map(|(f, e)| format!("{}: {e}", names[*f]))
+        .collect();
+    if let Some(flows) = acc.flows {
+        let records = flows.finish();
+        if json {
+            for r in &records {
+                serde_json::to_writer(&mut *out, r)?;
+                out.write_all(b"\n")?;
+            }
+            if incomplete {
+                let s = SummaryJson {
+                    kind: "summary",
+                    packets: totals.packets,
+                    matched: totals.matched,
+                    incomplete,
+                    errors: errors.clone(),
+                };
+                serde_json::to_writer(&mut *out, &s)?;
+                out.write_all(b"\n")?;
+            }
+        } else {
+            write_flows_text(&records, out)?;
+        }
+    }
+    if let Some(stats) = acc.stats {
+        let report = stats.finish();
+        if json {
+            let v = serde_json::json!({"type": "stats", "incomplete": incomplete, "errors": errors, "report": report});
+            serde_json::to_writer(&mut *out, &v)?;
+            out.write_all(b"\n")?;
+        } else {
+            write_report_text(&report, out)?;
+        }
+    }
+    if incomplete && !json && report {
+        writeln!(out, "# incomplete: the input is damaged; packets after the damage were not read")?;
+    }
+    Ok(())
+}
+
 /// Makes file f's cursor point at a kept packet, taking chunks as needed; false at its end.
 #[allow(clippy::too_many_arguments)]
 fn refill<'s, 'a, 'n>(
@@ -352,6 +453,7 @@ fn refill<'s, 'a, 'n>(
     totals: &mut Totals,
     progress: &mut Option<Progress>,
     input: &Input,
+    acc: &mut Acc,
 ) -> bool {
     loop {
         if let Some(c) = &cursors[f] {
@@ -371,6 +473,7 @@ fn refill<'s, 'a, 'n>(
         if let Some(e) = res.error.take() {
             totals.errors.push((f, e));
         }
+        acc.merge(std::mem::take(&mut res.acc));
         if let Some(p) = progress.as_mut() {
             p.add(res.bytes);
         }

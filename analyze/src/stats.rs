@@ -1,1 +1,563 @@
-//! Totals and rollups per container, pod, process and interface.
+//! Totals and rollups per container, pod, process and interface, and how much of the traffic
+//! is attributed to a process (by [`Provenance`]).
+//!
+//! Rules:
+//! - A packet's metadata names the local owner. Direction `Out` counts as *sent* by that owner,
+//!   `In` as *received*; a packet with no direction (neither in the record nor in a cooked
+//!   header) is counted in its own `unknown` column.
+//! - The remote endpoint is the destination address of a sent packet and the source of a
+//!   received one; with no direction, the destination (ptcap writes the sender's metadata).
+//! - Flows are counted by [`FlowKey`] (both directions of a conversation are one flow).
+//! - Every figure is a sum, a minimum/maximum or a set union, so [`Rollups::merge`] of chunks
+//!   equals one sequential pass.
+//!
+//! ```
+//! use analyze::flows::Observed;
+//! use analyze::stats::Rollups;
+//! use formats::meta::PacketMeta;
+//! let udp = [0x45, 0, 0, 29, 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+//!            0x30, 0x39, 0x27, 0x0f, 0, 9, 0, 0, b'x'];
+//! let meta = PacketMeta::default();
+//! let mut r = Rollups::new();
+//! r.observe(&Observed { ts_ns: 1_000, orig_len: 29, link_type: 101, data: &udp,
+//!     interface: Some("eth0"), direction: None, meta: &meta });
+//! let report = r.finish();
+//! assert_eq!((report.totals.packets, report.totals.flows), (1, 1));
+//! assert_eq!(report.interfaces[0].name, "eth0");
+//! ```
+
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use formats::meta::{PacketMeta, Provenance};
+use formats::pcapng::Direction;
+use formats::wire::flow::PacketSummary;
+use serde::Serialize;
+
+use crate::flows::{clean, secs, write_table, FlowKey, KeyHasher, KeyMap, Observed};
+
+type KeySet<T> = HashSet<T, BuildHasherDefault<KeyHasher>>;
+
+/// Packets and bytes (wire length) one way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Traffic {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+impl Traffic {
+    fn add(&mut self, o: Traffic) {
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Group {
+    sent: Traffic,
+    received: Traffic,
+    unknown: Traffic,
+    first_ts: Option<u64>,
+    last_ts: Option<u64>,
+    flows: KeySet<FlowKey>,
+    remotes: KeySet<IpAddr>,
+}
+
+impl Group {
+    fn add(&mut self, p: &Seen) {
+        let t = match p.direction {
+            Some(Direction::Out) => &mut self.sent,
+            Some(Direction::In) => &mut self.received,
+            None => &mut self.unknown,
+        };
+        t.packets += 1;
+        t.bytes += p.bytes;
+        self.first_ts = Some(self.first_ts.map_or(p.ts, |f| f.min(p.ts)));
+        self.last_ts = Some(self.last_ts.map_or(p.ts, |l| l.max(p.ts)));
+        if let Some((key, remote)) = &p.flow {
+            self.flows.insert(*key);
+            self.remotes.insert(*remote);
+        }
+    }
+
+    fn absorb(&mut self, o: Group) {
+        self.sent.add(o.sent);
+        self.received.add(o.received);
+        self.unknown.add(o.unknown);
+        self.first_ts = match (self.first_ts, o.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.flows.extend(o.flows);
+        self.remotes.extend(o.remotes);
+    }
+}
+
+/// What every group learns from one packet.
+struct Seen {
+    ts: u64,
+    bytes: u64,
+    direction: Option<Direction>,
+    flow: Option<(FlowKey, IpAddr)>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct ProvenanceCount {
+    packets: u64,
+    with_process: u64,
+}
+
+/// Rollups of a run of packets; holds one entry per owner, flow key and remote address.
+#[derive(Debug, Clone, Default)]
+pub struct Rollups {
+    total: Group,
+    non_ip: u64,
+    /// By container id: (name, figures).
+    containers: KeyMap<String, (String, Group)>,
+    /// By pod name: (namespace, figures) per namespace.
+    pods: KeyMap<String, Vec<(String, Group)>>,
+    /// By pid: (comm, exe, figures) per distinct program seen with that pid.
+    processes: KeyMap<u32, Vec<(String, String, Group)>>,
+    interfaces: KeyMap<String, Group>,
+    unnamed_interface: Option<Group>,
+    provenance: [ProvenanceCount; Provenance::ALL.len()],
+}
+
+impl Rollups {
+    pub fn new() -> Rollups {
+        Rollups::default()
+    }
+
+    pub fn observe(&mut self, pkt: &Observed<'_>) {
+        let s = pkt.summarize();
+        self.observe_summary(pkt, s.as_ref());
+    }
+
+    /// [`observe`](Self::observe) with the packet already summarized (`pkt.summarize()`).
+    pub fn observe_summary(&mut self, pkt: &Observed<'_>, s: Option<&PacketSummary>) {
+        let direction = pkt.direction_with(s);
+        let flow = s.map(|s| {
+            let remote = if direction == Some(Direction::In) {
+                s.src
+            } else {
+                s.dst
+            };
+            (FlowKey::of(s).0, remote)
+        });
+        if s.is_none() {
+            self.non_ip += 1;
+        }
+        let seen = Seen {
+            ts: pkt.ts_ns,
+            bytes: u64::from(pkt.orig_len),
+            direction,
+            flow,
+        };
+        self.total.add(&seen);
+        let m: &PacketMeta = pkt.meta;
+        let pc = &mut self.provenance[m.provenance as usize];
+        pc.packets += 1;
+        if let Some(p) = &m.process {
+            pc.with_process += 1;
+            let list = self.processes.entry(p.pid).or_default();
+            let at = match list
+                .iter()
+                .position(|(c, e, _)| *c == p.comm && *e == p.exe)
+            {
+                Some(i) => i,
+                None => {
+                    list.push((p.comm.clone(), p.exe.clone(), Group::default()));
+                    list.len() - 1
+                }
+            };
+            list[at].2.add(&seen);
+        }
+        if let Some(c) = &m.container {
+            match self.containers.get_mut(c.id.as_str()) {
+                Some(g) => g.1.add(&seen),
+                None => {
+                    let mut g = Group::default();
+                    g.add(&seen);
+                    self.containers.insert(c.id.clone(), (c.name.clone(), g));
+                }
+            }
+        }
+        if let Some(p) = &m.pod {
+            let list = match self.pods.get_mut(p.name.as_str()) {
+                Some(l) => l,
+                None => self.pods.entry(p.name.clone()).or_default(),
+            };
+            match list.iter_mut().find(|(ns, _)| *ns == p.namespace) {
+                Some(g) => g.1.add(&seen),
+                None => {
+                    let mut g = Group::default();
+                    g.add(&seen);
+                    list.push((p.namespace.clone(), g));
+                }
+            }
+        }
+        match pkt.interface {
+            Some(name) => match self.interfaces.get_mut(name) {
+                Some(g) => g.add(&seen),
+                None => {
+                    let mut g = Group::default();
+                    g.add(&seen);
+                    self.interfaces.insert(name.to_string(), g);
+                }
+            },
+            None => self
+                .unnamed_interface
+                .get_or_insert_with(Group::default)
+                .add(&seen),
+        }
+    }
+
+    /// Folds in the rollups of another chunk (any order gives the same figures).
+    pub fn merge(&mut self, later: Rollups) {
+        self.total.absorb(later.total);
+        self.non_ip += later.non_ip;
+        for (id, (name, g)) in later.containers {
+            match self.containers.get_mut(&id) {
+                Some(e) => e.1.absorb(g),
+                None => {
+                    self.containers.insert(id, (name, g));
+                }
+            }
+        }
+        for (name, list) in later.pods {
+            let mine = self.pods.entry(name).or_default();
+            for (ns, g) in list {
+                match mine.iter_mut().find(|(n, _)| *n == ns) {
+                    Some(e) => e.1.absorb(g),
+                    None => mine.push((ns, g)),
+                }
+            }
+        }
+        for (pid, list) in later.processes {
+            let mine = self.processes.entry(pid).or_default();
+            for (comm, exe, g) in list {
+                match mine.iter_mut().find(|(c, e, _)| *c == comm && *e == exe) {
+                    Some(e) => e.2.absorb(g),
+                    None => mine.push((comm, exe, g)),
+                }
+            }
+        }
+        for (name, g) in later.interfaces {
+            self.interfaces.entry(name).or_default().absorb(g);
+        }
+        if let Some(g) = later.unnamed_interface {
+            self.unnamed_interface
+                .get_or_insert_with(Group::default)
+                .absorb(g);
+        }
+        for (a, b) in self.provenance.iter_mut().zip(later.provenance) {
+            a.packets += b.packets;
+            a.with_process += b.with_process;
+        }
+    }
+
+    pub fn finish(self) -> Report {
+        let t = &self.total;
+        let all = t.sent.packets + t.received.packets + t.unknown.packets;
+        let share = |n: u64| if all == 0 { 0.0 } else { n as f64 / all as f64 };
+        let with_process: u64 = self.provenance.iter().map(|p| p.with_process).sum();
+        let coverage = Coverage {
+            packets: all,
+            with_process,
+            share_with_process: share(with_process),
+            by_provenance: Provenance::ALL
+                .iter()
+                .zip(self.provenance)
+                .filter(|(_, c)| c.packets > 0)
+                .map(|(p, c)| ProvenanceShare {
+                    provenance: *p,
+                    packets: c.packets,
+                    with_process: c.with_process,
+                    share: share(c.packets),
+                })
+                .collect(),
+        };
+        let totals = Totals {
+            packets: all,
+            bytes: t.sent.bytes + t.received.bytes + t.unknown.bytes,
+            sent: t.sent,
+            received: t.received,
+            unknown: t.unknown,
+            non_ip_packets: self.non_ip,
+            flows: t.flows.len() as u64,
+            remote_endpoints: t.remotes.len() as u64,
+            first_ts_ns: t.first_ts,
+            last_ts_ns: t.last_ts,
+        };
+        let base = |name: String, g: Group| Rollup {
+            name,
+            id: None,
+            namespace: None,
+            pid: None,
+            comm: None,
+            exe: None,
+            packets: g.sent.packets + g.received.packets + g.unknown.packets,
+            bytes: g.sent.bytes + g.received.bytes + g.unknown.bytes,
+            sent: g.sent,
+            received: g.received,
+            unknown: g.unknown,
+            flows: g.flows.len() as u64,
+            remote_endpoints: g.remotes.len() as u64,
+            first_ts_ns: g.first_ts,
+            last_ts_ns: g.last_ts,
+        };
+        let containers = sorted(
+            self.containers
+                .into_iter()
+                .map(|(id, (name, g))| {
+                    let shown = if name.is_empty() {
+                        id.get(..12).unwrap_or(&id).to_string()
+                    } else {
+                        name
+                    };
+                    Rollup {
+                        id: Some(id),
+                        ..base(shown, g)
+                    }
+                })
+                .collect(),
+        );
+        let pods = sorted(
+            self.pods
+                .into_iter()
+                .flat_map(|(name, list)| {
+                    list.into_iter().map(move |(ns, g)| Rollup {
+                        namespace: Some(ns.clone()),
+                        ..base(format!("{}.{}", name, ns), g)
+                    })
+                })
+                .collect(),
+        );
+        let processes = sorted(
+            self.processes
+                .into_iter()
+                .flat_map(|(pid, list)| {
+                    list.into_iter().map(move |(comm, exe, g)| {
+                        let short = if comm.is_empty() {
+                            exe.rsplit('/').next().unwrap_or("").to_string()
+                        } else {
+                            comm.clone()
+                        };
+                        Rollup {
+                            pid: Some(pid),
+                            comm: Some(comm),
+                            exe: Some(exe),
+                            ..base(format!("{short}.{pid}"), g)
+                        }
+                    })
+                })
+                .collect(),
+        );
+        let mut ifs: Vec<Rollup> = self
+            .interfaces
+            .into_iter()
+            .map(|(n, g)| base(n, g))
+            .collect();
+        if let Some(g) = self.unnamed_interface {
+            ifs.push(base(String::new(), g));
+        }
+        Report {
+            totals,
+            coverage,
+            containers,
+            pods,
+            processes,
+            interfaces: sorted(ifs),
+        }
+    }
+}
+
+/// Bytes descending, then name and ids, so the order never depends on hashing.
+fn sorted(mut v: Vec<Rollup>) -> Vec<Rollup> {
+    v.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.pid.cmp(&b.pid))
+            .then_with(|| a.exe.cmp(&b.exe))
+    });
+    v
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub packets: u64,
+    pub bytes: u64,
+    pub sent: Traffic,
+    pub received: Traffic,
+    /// Packets with no direction.
+    pub unknown: Traffic,
+    /// Packets without an IP header we could read (ARP, cut short, other link types).
+    pub non_ip_packets: u64,
+    pub flows: u64,
+    pub remote_endpoints: u64,
+    pub first_ts_ns: Option<u64>,
+    pub last_ts_ns: Option<u64>,
+}
+
+/// One container, pod, process or interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rollup {
+    /// Container: its name (else the id's first 12 characters); pod: `name.namespace`;
+    /// process: `comm.pid`; interface: its name (empty when the file names none).
+    pub name: String,
+    /// Container id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Pod namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exe: Option<String>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub sent: Traffic,
+    pub received: Traffic,
+    pub unknown: Traffic,
+    pub flows: u64,
+    pub remote_endpoints: u64,
+    pub first_ts_ns: Option<u64>,
+    pub last_ts_ns: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProvenanceShare {
+    pub provenance: Provenance,
+    pub packets: u64,
+    pub with_process: u64,
+    /// Of all packets.
+    pub share: f64,
+}
+
+/// How much of the traffic has a process, and how that was found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    pub packets: u64,
+    pub with_process: u64,
+    pub share_with_process: f64,
+    /// Provenances that occur, in [`Provenance::ALL`] order.
+    pub by_provenance: Vec<ProvenanceShare>,
+}
+
+/// Everything [`Rollups::finish`] computes; JSON via serde.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub totals: Totals,
+    pub coverage: Coverage,
+    pub containers: Vec<Rollup>,
+    pub pods: Vec<Rollup>,
+    pub processes: Vec<Rollup>,
+    pub interfaces: Vec<Rollup>,
+}
+
+fn ts(t: Option<u64>) -> String {
+    t.map(secs).unwrap_or_else(|| "-".into())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn rollup_table(out: &mut impl Write, title: &str, first: &str, rows: &[Rollup]) -> io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{title}")?;
+    let mut t = vec![[
+        first,
+        "PKTS-OUT",
+        "BYTES-OUT",
+        "PKTS-IN",
+        "BYTES-IN",
+        "PKTS-?",
+        "BYTES-?",
+        "FLOWS",
+        "REMOTES",
+        "FIRST",
+        "LAST",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for r in rows {
+        let name = if r.name.is_empty() { "-" } else { &r.name };
+        t.push(vec![
+            clean(name),
+            r.sent.packets.to_string(),
+            r.sent.bytes.to_string(),
+            r.received.packets.to_string(),
+            r.received.bytes.to_string(),
+            r.unknown.packets.to_string(),
+            r.unknown.bytes.to_string(),
+            r.flows.to_string(),
+            r.remote_endpoints.to_string(),
+            ts(r.first_ts_ns),
+            ts(r.last_ts_ns),
+        ]);
+    }
+    write_table(
+        out,
+        &t,
+        &[false, true, true, true, true, true, true, true, true, true],
+    )
+}
+
+/// Readable tables: totals, attribution coverage, then containers, pods, processes and
+/// interfaces (each sorted by bytes, descending; `?` columns: packets with no direction).
+pub fn write_report_text(r: &Report, out: &mut impl Write) -> io::Result<()> {
+    let t = &r.totals;
+    writeln!(
+        out,
+        "Totals: {} packets, {} bytes (out {}/{}, in {}/{}, unknown direction {}/{}), \
+         {} flows, {} remote addresses, {} non-IP packets, first {}, last {}",
+        t.packets,
+        t.bytes,
+        t.sent.packets,
+        t.sent.bytes,
+        t.received.packets,
+        t.received.bytes,
+        t.unknown.packets,
+        t.unknown.bytes,
+        t.flows,
+        t.remote_endpoints,
+        t.non_ip_packets,
+        ts(t.first_ts_ns),
+        ts(t.last_ts_ns),
+    )?;
+    let c = &r.coverage;
+    writeln!(
+        out,
+        "\nAttribution: {} of {} packets have a process ({})",
+        c.with_process,
+        c.packets,
+        pct(c.share_with_process)
+    )?;
+    let mut rows = vec![["PROVENANCE", "PACKETS", "SHARE", "WITH-PROCESS"]
+        .map(String::from)
+        .to_vec()];
+    for p in &c.by_provenance {
+        rows.push(vec![
+            p.provenance.as_str().to_string(),
+            p.packets.to_string(),
+            pct(p.share),
+            p.with_process.to_string(),
+        ]);
+    }
+    write_table(out, &rows, &[false, true, true, true])?;
+    rollup_table(out, "Containers", "CONTAINER", &r.containers)?;
+    rollup_table(out, "Pods", "POD", &r.pods)?;
+    rollup_table(out, "Processes", "PROCESS", &r.processes)?;
+    rollup_table(out, "Interfaces", "INTERFACE", &r.interfaces)
+}

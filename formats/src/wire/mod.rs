@@ -17,6 +17,7 @@ pub mod arp;
 pub mod checksum;
 pub mod dns;
 pub mod ethernet;
+pub mod flow;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;

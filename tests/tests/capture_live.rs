@@ -1,0 +1,496 @@
+//! ptcap live capture, end to end, as root: test hosts in network namespaces joined by a veth
+//! pair (198.18.0.0/15 only), real traffic (ping, TCP, UDP) and replayed frames, ptcap run with
+//! `nsenter --net` inside a namespace. Checks packet counts against what was sent and against
+//! tcpdump, and the in-kernel filter against libpcap's on every packet (`--check-filter`).
+//!
+//! Each test holds a lock while ptcap runs, so "no capture program is left loaded" can be
+//! checked globally after each run; namespaces and started processes are removed on drop,
+//! also when a test panics.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn is_root() -> bool {
+    let out = Command::new("id").arg("-u").output().expect("id -u");
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+fn ptcap_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/debug/deps/capture_live-HASH -> target/debug/ptcap
+    let bin = exe.parent().and_then(|p| p.parent()).expect("target dir").join("ptcap");
+    assert!(bin.exists(), "{} is missing: run `cargo build --bins` first", bin.display());
+    bin
+}
+
+fn run(cmd: &[&str]) -> String {
+    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Two namespaces A and B joined by veth va (198.18.N.1) <-> vb (198.18.N.2).
+struct TestNet {
+    a: String,
+    b: String,
+    subnet: u32,
+    pids: Vec<u32>,
+}
+
+impl TestNet {
+    fn new(tag: &str, subnet: u32) -> TestNet {
+        let pid = std::process::id();
+        let net = TestNet {
+            a: format!("ptcap-bpf-{pid}-{tag}-a"),
+            b: format!("ptcap-bpf-{pid}-{tag}-b"),
+            subnet,
+            pids: Vec::new(),
+        };
+        run(&["ip", "netns", "add", &net.a]);
+        run(&["ip", "netns", "add", &net.b]);
+        run(&["ip", "-n", &net.a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &net.b]);
+        run(&["ip", "-n", &net.a, "addr", "add", &format!("{}/24", net.ip_a()), "dev", "va"]);
+        run(&["ip", "-n", &net.b, "addr", "add", &format!("{}/24", net.ip_b()), "dev", "vb"]);
+        for (ns, dev) in [(&net.a, "va"), (&net.b, "vb")] {
+            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+        }
+        net
+    }
+
+    fn ip_a(&self) -> String {
+        format!("198.18.{}.1", self.subnet)
+    }
+
+    fn ip_b(&self) -> String {
+        format!("198.18.{}.2", self.subnet)
+    }
+
+    fn cmd(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net=/var/run/netns/{ns}")).args(args);
+        c
+    }
+
+    fn run_in(&self, ns: &str, args: &[&str]) -> String {
+        let out = self.cmd(ns, args).output().unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(out.status.success(), "{args:?} in {ns} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn spawn(&mut self, ns: &str, args: &[&str]) -> Child {
+        let child = self
+            .cmd(ns, args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        self.pids.push(child.id());
+        child
+    }
+
+    fn mac(&self, ns: &str, dev: &str) -> String {
+        // Not /sys/class/net: under nsenter --net, /sys still shows the caller's namespace.
+        let out = run(&["ip", "-n", ns, "-o", "link", "show", "dev", dev]);
+        let mut words = out.split_whitespace();
+        words.find(|w| *w == "link/ether").and_then(|_| words.next()).expect("link/ether").to_string()
+    }
+}
+
+impl Drop for TestNet {
+    fn drop(&mut self) {
+        for pid in &self.pids {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).stderr(Stdio::null()).status();
+        }
+        for ns in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// A running process whose stderr lines arrive on a channel.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr: Vec<String>,
+}
+
+impl Running {
+    fn start(net: &mut TestNet, ns: &str, args: &[&str], ready: &str) -> Running {
+        let mut child = net.spawn(ns, args);
+        let err = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut r = Running { child, lines: rx, stderr: Vec::new() };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match r.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.contains(ready);
+                    r.stderr.push(line);
+                    if done {
+                        return r;
+                    }
+                }
+                Err(_) => panic!("{args:?} did not print {ready:?}; stderr: {:?}", r.stderr),
+            }
+        }
+    }
+
+    /// Sends SIGINT and waits: (exit code, stdout, all stderr lines).
+    fn stop(mut self) -> (i32, String, Vec<String>) {
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let mut out = String::new();
+        if let Some(mut o) = self.child.stdout.take() {
+            let _ = o.read_to_string(&mut out);
+        }
+        let status = self.child.wait().expect("wait");
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            self.stderr.push(l);
+        }
+        (status.code().unwrap_or(-1), out, self.stderr)
+    }
+}
+
+fn count_line(stderr: &[String], what: &str) -> u64 {
+    stderr
+        .iter()
+        .find_map(|l| l.strip_suffix(what).and_then(|n| n.trim().split(' ').next()?.parse().ok()))
+        .unwrap_or_else(|| panic!("no '{what}' line in {stderr:?}"))
+}
+
+/// No capture program may stay loaded once ptcap has exited: a tcx link or a tc filter left
+/// behind would keep it alive.
+fn assert_nothing_left() {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let progs = run(&["bpftool", "prog", "show"]);
+        let left: Vec<_> = progs.lines().filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress")).collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "capture programs still loaded after ptcap exited: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn assert_no_qdisc(net: &TestNet) {
+    let q = net.run_in(&net.b, &["tc", "qdisc", "show", "dev", "vb"]);
+    assert!(!q.contains("clsact"), "a clsact qdisc was left on vb: {q}");
+}
+
+#[test]
+fn capture_counts_match_ping_and_tcpdump() {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = TestNet::new("count", 1);
+    let bin = ptcap_bin();
+    let dir = std::env::temp_dir().join(format!("ptcap-bpf-{}-count", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("icmp.pcapng");
+    let b = net.b.clone();
+
+    // ping: 5 requests in, 5 replies out.
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[bin.to_str().unwrap(), "-i", "vb", "-w", file.to_str().unwrap(), "icmp"],
+        "capturing on",
+    );
+    assert!(cap.stderr.iter().any(|l| l.contains("capturing on vb, link-type EN10MB (Ethernet), snapshot length 262144 bytes, tcx")), "{:?}", cap.stderr);
+    let a = net.a.clone();
+    net.run_in(&a, &["ping", "-c", "5", "-i", "0.2", "-W", "2", &net.ip_b()]);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _, stderr) = cap.stop();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert_eq!(count_line(&stderr, "captured"), 10, "{stderr:?}");
+    assert_eq!(count_line(&stderr, "received by filter"), 10, "{stderr:?}");
+    assert_eq!(count_line(&stderr, "dropped by kernel"), 0, "{stderr:?}");
+    assert_nothing_left();
+    assert_no_qdisc(&net);
+    // The file is pcapng that tcpdump reads: 10 ICMP packets, 5 each way.
+    let text = run(&["tcpdump", "-nn", "-r", file.to_str().unwrap()]);
+    assert_eq!(text.lines().count(), 10, "{text}");
+    assert_eq!(text.matches("echo request").count(), 5, "{text}");
+    assert_eq!(text.matches("echo reply").count(), 5, "{text}");
+
+    // TCP: ptcap and tcpdump on the same interface see the same number of packets.
+    let server = format!(
+        "import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('{}',5555)); s.listen(1); print('ready', flush=True)\nc,_=s.accept()\nn=0\n\
+         while n < 200000:\n    d=c.recv(65536)\n    if not d: break\n    n+=len(d)\nc.sendall(b'done')\nc.close()",
+        net.ip_b()
+    );
+    let client = format!(
+        "import socket\nc=socket.create_connection(('{}',5555))\nc.sendall(b'x'*200000)\nprint(c.recv(10))\nc.close()",
+        net.ip_b()
+    );
+    let pcap_file = dir.join("tcpdump.pcap");
+    let dump = Running::start(
+        &mut net,
+        &b,
+        &["tcpdump", "--immediate-mode", "-U", "-nn", "-i", "vb", "-w", pcap_file.to_str().unwrap(), "tcp port 5555"],
+        "listening on",
+    );
+    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "tcp port 5555"], "capturing on");
+    let mut srv = net.spawn(&b, &["python3", "-c", &server]);
+    let mut line = String::new();
+    BufReader::new(srv.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    net.run_in(&a, &["python3", "-c", &client]);
+    srv.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, out, stderr) = cap.stop();
+    let (_, _, dump_err) = dump.stop();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert_nothing_left();
+    let ours = count_line(&stderr, "captured");
+    let theirs = count_line(&dump_err, "captured");
+    assert!(ours >= 8, "a TCP exchange has at least 8 packets, ptcap saw {ours}");
+    assert_eq!(ours, theirs, "ptcap {stderr:?} vs tcpdump {dump_err:?}");
+    assert_eq!(out.lines().count() as u64, ours, "one text line per packet");
+    assert_eq!(count_line(&stderr, "dropped by kernel"), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn capture_errors_are_one_line() {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let net = TestNet::new("err", 2);
+    let bin = ptcap_bin();
+    let out = net.cmd(&net.b, &[bin.to_str().unwrap(), "-i", "vb", "tcp", "portt", "80"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("ptcap: ") && err.contains("syntax error"), "{err}");
+    let out = net.cmd(&net.b, &[bin.to_str().unwrap(), "-i", "nosuch0"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(err.trim(), "ptcap: nosuch0: No such device exists (ptcap -D lists the interfaces)");
+    let out = net.cmd(&net.b, &[bin.to_str().unwrap(), "-D"]).output().unwrap();
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(list.contains(".lo [Up, Running, Loopback]") && list.contains(".vb [Up"), "{list}");
+    assert_nothing_left();
+}
+
+/// Python that replays a classic pcap file's frames, then a set of crafted frames, out of `va`.
+const REPLAY: &str = r#"
+import socket, struct, sys
+path, ifname, mac_a, mac_b, ip_a, ip_b = sys.argv[1:7]
+frames = []
+with open(path, 'rb') as f:
+    data = f.read()
+off = 24
+while off + 16 <= len(data):
+    incl = struct.unpack('<I', data[off+8:off+12])[0]
+    frame = data[off+16:off+16+incl]
+    off += 16 + incl
+    if 14 <= len(frame) <= 1514:
+        frames.append(frame)
+def mac(s): return bytes(int(x, 16) for x in s.split(':'))
+def ip4(s): return bytes(int(x) for x in s.split('.'))
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b)//2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return (~s) & 0xffff
+def ipv4(proto, payload, src, dst, ttl=64, frag=0, opts=b''):
+    hl = 5 + len(opts)//4
+    h = struct.pack('!BBHHHBBH4s4s', 0x40|hl, 0, 20+len(opts)+len(payload), 7, frag, ttl, proto, 0, ip4(src), ip4(dst)) + opts
+    h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+    return h + payload
+def tcp(sp, dp, flags, payload=b''):
+    return struct.pack('!HHIIBBHHH', sp, dp, 1000, 2000, 0x50, flags, 8192, 0, 0) + payload
+def udp(sp, dp, payload):
+    return struct.pack('!HHHH', sp, dp, 8+len(payload), 0) + payload
+def eth(dst, src, etype, payload): return dst + src + struct.pack('!H', etype) + payload
+def vlan(dst, src, vid, etype, payload): return dst + src + struct.pack('!HHH', 0x8100, vid, etype) + payload
+A, B, X = mac(mac_a), mac(mac_b), mac('02:00:00:00:00:aa')
+BC = b'\xff' * 6
+crafted = []
+for fl in (0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x29, 0xff):
+    crafted.append(eth(B, A, 0x0800, ipv4(6, tcp(40000, 5555, fl, b'y' * fl), ip_a, ip_b)))
+for n in (0, 50, 200, 1200):
+    crafted.append(eth(B, A, 0x0800, ipv4(17, udp(5556, 5556, b'PTCA' + b'z' * n), ip_a, ip_b)))
+crafted.append(eth(B, X, 0x0800, ipv4(1, struct.pack('!BBHHH', 8, 0, 0, 1, 1) + b'p' * 56, ip_a, ip_b)))
+crafted.append(eth(B, X, 0x0800, ipv4(1, struct.pack('!BBHHH', 0, 0, 0, 1, 1), ip_b, ip_a, ttl=1)))
+crafted.append(eth(B, A, 0x0800, ipv4(17, udp(53, 53, b'q' * 30), ip_a, '198.18.200.7', frag=0x2000)))
+crafted.append(eth(B, A, 0x0800, ipv4(17, b'r' * 40, ip_a, ip_b, frag=0x0010)))
+crafted.append(eth(B, A, 0x0800, ipv4(6, tcp(22, 80, 0x02), ip_a, ip_b, opts=b'\x01\x01\x01\x00')))
+crafted.append(eth(B, A, 0x0800, ipv4(47, b'\0\0\x08\0' + b'g' * 20, ip_a, ip_b)))
+crafted.append(eth(BC, A, 0x0806, struct.pack('!HHBBH6s4s6s4s', 1, 0x0800, 6, 4, 1, A, ip4(ip_a), b'\0'*6, ip4(ip_b))))
+crafted.append(eth(mac('01:00:5e:00:00:fb'), A, 0x0800, ipv4(17, udp(5353, 5353, b'm' * 20), ip_a, '224.0.0.251')))
+crafted.append(eth(B, A, 0x86dd, struct.pack('!IHBB16s16s', 0x60000000, 20, 6, 64, b'\xfe\x80' + b'\0'*13 + b'\x01', b'\xfe\x80' + b'\0'*13 + b'\x02') + tcp(40001, 5555, 0x02)))
+crafted.append(eth(B, A, 0x86dd, struct.pack('!IHBB16s16s', 0x60000000, 12, 17, 64, b'\xfe\x80' + b'\0'*13 + b'\x01', b'\xfe\x80' + b'\0'*13 + b'\x02') + udp(5556, 5556, b'PTCA')))
+crafted.append(eth(mac('33:33:00:00:00:01'), A, 0x86dd, struct.pack('!IHBB16s16s', 0x60000000, 8, 58, 255, b'\xfe\x80' + b'\0'*13 + b'\x01', b'\xff\x02' + b'\0'*13 + b'\x01') + struct.pack('!BBHI', 134, 0, 0, 0)))
+crafted.append(vlan(B, A, 10, 0x0800, ipv4(17, udp(5556, 5556, b'PTCA' + b'v' * 10), ip_a, ip_b)))
+crafted.append(vlan(B, A, 20, 0x0800, ipv4(6, tcp(40002, 5555, 0x02), ip_a, ip_b)))
+crafted.append(vlan(BC, A, 10, 0x0806, struct.pack('!HHBBH6s4s6s4s', 1, 0x0800, 6, 4, 1, A, ip4(ip_a), b'\0'*6, ip4(ip_b))))
+crafted.append(eth(mac('01:80:c2:00:00:0e'), X, 0x88cc, b'\x02\x07\x04' + b'l' * 40))
+crafted.append(eth(B, A, 0x0800, b'\x45\x00'))  # truncated IPv4
+frames += crafted
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+for fr in frames:
+    s.send(fr)
+print(len(frames))
+"#;
+
+const EXPRESSIONS: &[&str] = &[
+    "host {A}",
+    "src host {B}",
+    "dst host {A}",
+    "net 198.18.0.0/15",
+    "net {NET}.0/24 and not host {A}",
+    "port 5555",
+    "tcp port 5555",
+    "udp port 5556",
+    "src port 5555",
+    "dst port 5555",
+    "portrange 5550-5560",
+    "tcp portrange 1-1024",
+    "tcp",
+    "udp",
+    "icmp",
+    "arp",
+    "ip",
+    "ip6",
+    "icmp6",
+    "ip6 and tcp",
+    "ip6 and udp port 5556",
+    "tcp[tcpflags] & tcp-syn != 0",
+    "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
+    "tcp[tcpflags] & (tcp-fin|tcp-rst) != 0",
+    "tcp[13] = 0x12",
+    "ip[2:2] > 100",
+    "ip[8] < 64",
+    "ip[6:2] & 0x1fff != 0",
+    "ip[0] & 0xf > 5",
+    "ip proto 47",
+    "ip multicast",
+    "vlan",
+    "vlan 10",
+    "vlan and udp",
+    "vlan and arp",
+    "not tcp",
+    "not arp and not ip6",
+    "tcp or udp",
+    "icmp or arp",
+    "(tcp and port 5555) or icmp",
+    "greater 200",
+    "less 100",
+    "len > 1000",
+    "ether broadcast",
+    "ether multicast",
+    "ether src 02:00:00:00:00:aa",
+    "ether host {MACA}",
+    "ether proto 0x88cc",
+    "udp[8:4] = 0x50544341",
+    "icmp[icmptype] = icmp-echo",
+    "icmp[icmptype] == icmp-echoreply",
+    "tcp dst port 5555 and tcp[tcpflags] & tcp-syn != 0",
+    "ip host {A} and ip host {B}",
+    "ether[0] & 1 != 0",
+];
+
+#[test]
+fn capture_kernel_filter_matches_libpcap() {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = TestNet::new("filter", 3);
+    let bin = ptcap_bin();
+    let dir = std::env::temp_dir().join(format!("ptcap-bpf-{}-filter", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let corpus = dir.join("corpus.pcap");
+    let (a, b) = (net.a.clone(), net.b.clone());
+    let (ip_a, ip_b) = (net.ip_a(), net.ip_b());
+    let (mac_a, mac_b) = (net.mac(&a, "va"), net.mac(&b, "vb"));
+
+    // 1. Real traffic, recorded by tcpdump on va: ping, ping to a link-local IPv6 address,
+    //    a TCP exchange, UDP datagrams, ARP.
+    let dump = Running::start(&mut net, &a, &["tcpdump", "--immediate-mode", "-U", "-nn", "-i", "va", "-w", corpus.to_str().unwrap()], "listening on");
+    net.run_in(&a, &["ping", "-c", "3", "-i", "0.2", "-s", "300", &ip_b]);
+    let server = format!(
+        "import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('{ip_b}',5555)); s.listen(1); print('ready', flush=True)\nc,_=s.accept()\nc.sendall(c.recv(100)*20)\nc.close()"
+    );
+    let mut srv = net.spawn(&b, &["python3", "-c", &server]);
+    let mut line = String::new();
+    BufReader::new(srv.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    net.run_in(
+        &a,
+        &["python3", "-c", &format!(
+            "import socket\nc=socket.create_connection(('{ip_b}',5555))\nc.sendall(b'hello'*10)\nwhile c.recv(4096): pass\nc.close()\n\
+             u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor n in (10, 500, 1400): u.sendto(b'PTCA'+b'u'*n, ('{ip_b}', 5556))"
+        )],
+    );
+    srv.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = dump.stop();
+    let corpus_packets = run(&["tcpdump", "-nn", "-r", corpus.to_str().unwrap()]).lines().count();
+    assert!(corpus_packets >= 15, "recorded only {corpus_packets} packets");
+
+    // 2. Per expression: ptcap in check mode on vb ingress while the corpus and crafted frames
+    //    are replayed from va; every packet's kernel verdict is compared with libpcap's.
+    let mut nontrivial = 0;
+    let mut total_checked = 0;
+    for template in EXPRESSIONS {
+        let expr = template
+            .replace("{A}", &ip_a)
+            .replace("{B}", &ip_b)
+            .replace("{NET}", "198.18.3")
+            .replace("{MACA}", &mac_a);
+        let cap = Running::start(
+            &mut net,
+            &b,
+            &[bin.to_str().unwrap(), "--check-filter", "-Q", "in", "-i", "vb", "-w", "/dev/null", &expr],
+            "capturing on",
+        );
+        let sent: usize = net
+            .run_in(&a, &["python3", "-c", REPLAY, corpus.to_str().unwrap(), "va", &mac_a, &mac_b, &ip_a, &ip_b])
+            .trim()
+            .parse()
+            .expect("replay count");
+        std::thread::sleep(Duration::from_millis(250));
+        let (code, _, stderr) = cap.stop();
+        let check = stderr.iter().find(|l| l.starts_with("filter check: ") && l.contains(" packets, ")).unwrap_or_else(|| panic!("{expr}: {stderr:?}"));
+        let nums: Vec<u64> = check.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+        let (checked, accepted, mismatches) = (nums[0], nums[1], nums[2]);
+        assert_eq!(mismatches, 0, "{expr}: kernel and libpcap disagree: {stderr:?}");
+        assert_eq!(code, 0, "{expr}: {stderr:?}");
+        assert!(checked >= sent as u64, "{expr}: {checked} packets checked, {sent} sent: {stderr:?}");
+        if accepted > 0 && accepted < checked {
+            nontrivial += 1;
+        }
+        total_checked += checked;
+        eprintln!("{expr:50} checked {checked:4} accepted {accepted:4}");
+    }
+    assert_nothing_left();
+    assert_no_qdisc(&net);
+    assert!(nontrivial * 10 >= EXPRESSIONS.len() * 9, "only {nontrivial} of {} expressions split the corpus", EXPRESSIONS.len());
+    eprintln!("{} expressions, {total_checked} verdicts compared, {nontrivial} split the corpus", EXPRESSIONS.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
