@@ -47,6 +47,7 @@ use std::sync::Arc;
 
 use formats::meta::{PacketMeta, Provenance};
 
+use crate::containers::Tracker;
 use crate::procs::ProcessCache;
 use crate::sockdiag;
 
@@ -128,6 +129,8 @@ pub struct Attributor {
     netns: u64,
     selection: Selection,
     selected: HashSet<u32>,
+    /// Containers: metadata and `--container-id/--container-name/--pod-name` (containers/).
+    containers: Tracker,
     pub stats: AttributionStats,
 }
 
@@ -212,11 +215,17 @@ impl Attributor {
             netns: capture_netns,
             selection,
             selected: HashSet::new(),
+            containers: Tracker::inactive(),
             stats: AttributionStats::default(),
         };
         a.load_sockdiag(sockdiag::snapshot());
         a.init_selection();
         a
+    }
+
+    /// Container metadata and selection from the runtimes' watchers.
+    pub fn set_containers(&mut self, containers: Tracker) {
+        self.containers = containers;
     }
 
     fn load_sockdiag(&mut self, socks: Vec<sockdiag::DiagSocket>) {
@@ -405,17 +414,22 @@ impl Attributor {
         match ev.kind {
             ProcKind::Exec => {
                 self.procs.on_exec(ev);
+                self.containers.on_exec(ev.pid);
                 if !self.selection.is_empty() && self.matches_selection(ev.pid) {
                     self.selected.insert(ev.pid);
                 }
             }
             ProcKind::Fork => {
                 self.procs.on_fork(ev);
+                self.containers.on_fork(ev.pid, ev.ppid);
                 if self.selected.contains(&ev.ppid) || (!self.selection.is_empty() && self.matches_selection(ev.pid)) {
                     self.selected.insert(ev.pid);
                 }
             }
-            ProcKind::Exit => self.procs.on_exit(ev.pid),
+            ProcKind::Exit => {
+                self.procs.on_exit(ev.pid);
+                self.containers.on_exit(ev.pid);
+            }
             ProcKind::Unknown(_) => {}
         }
     }
@@ -490,9 +504,13 @@ impl Attributor {
             }
         }
         self.stats.by_provenance[meta.provenance as usize] += 1;
-        let keep = self.selection.is_empty()
-            || meta.process.as_ref().is_some_and(|pr| self.selected.contains(&pr.pid))
-            || self.receiver_pid(p, ethernet).is_some_and(|pid| self.selected.contains(&pid));
+        let owner = meta.process.as_ref().map(|pr| pr.pid);
+        if let Some(pid) = owner {
+            self.containers.annotate(&mut meta, pid);
+        }
+        let keep = (self.selection.is_empty() && !self.containers.selecting())
+            || owner.is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid))
+            || self.receiver_pid(p, ethernet).is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid));
         if !keep {
             self.stats.selected_out += 1;
         }
@@ -507,12 +525,13 @@ impl Attributor {
             .map(|p| format!("{} {}", p.as_str(), self.stats.by_provenance[*p as usize]))
             .collect();
         format!(
-            "attribution: {}; {} socket and {} process events, {} sockets from sock_diag, {} processes known",
+            "attribution: {}; {} socket and {} process events, {} sockets from sock_diag, {} processes known\n{}",
             if parts.is_empty() { "no packets".to_string() } else { parts.join(", ") },
             self.stats.sock_events,
             self.stats.proc_events,
             self.stats.diag_sockets,
-            self.procs.len()
+            self.procs.len(),
+            self.containers.summary()
         )
     }
 }

@@ -3,6 +3,7 @@
 //! the `bpf` crate.
 
 mod attribution;
+mod containers;
 mod iface;
 mod output;
 mod procs;
@@ -55,6 +56,23 @@ struct Args {
     /// Keep only packets of processes running as UID (repeatable); children are followed.
     #[arg(long = "uid", value_name = "UID")]
     uids: Vec<u32>,
+    /// containerd's socket (every containerd namespace is watched).
+    #[arg(long = "containerd-address", value_name = "SOCK", default_value = "/run/containerd/containerd.sock")]
+    containerd_address: std::path::PathBuf,
+    /// The Docker Engine API socket.
+    #[arg(long = "docker-address", value_name = "SOCK", default_value = "/var/run/docker.sock")]
+    docker_address: std::path::PathBuf,
+    /// Keep only packets of the container ID (full id or unique prefix; repeatable), also
+    /// when it starts or restarts after the capture began.
+    #[arg(long = "container-id", value_name = "ID")]
+    container_ids: Vec<String>,
+    /// Keep only packets of the container named NAME (Docker name, nerdctl or Kubernetes
+    /// container name; repeatable).
+    #[arg(long = "container-name", value_name = "NAME")]
+    container_names: Vec<String>,
+    /// Keep only packets of the pod NAME.NAMESPACE (Kubernetes labels; repeatable).
+    #[arg(long = "pod-name", value_name = "NAME.NAMESPACE")]
+    pod_names: Vec<String>,
     /// Filter expression (tcpdump/pcap-filter syntax).
     #[arg(trailing_var_arg = true, value_name = "EXPRESSION")]
     expression: Vec<String>,
@@ -97,6 +115,18 @@ fn main() {
         expression: args.expression.join(" "),
         check_filter: args.check_filter,
         selection: attribution::Selection { pids: args.pids, names: args.pnames, uids: args.uids },
+        containers: containers::Config {
+            containerd_address: args.containerd_address,
+            docker_address: args.docker_address,
+            selectors: args
+                .container_ids
+                .into_iter()
+                .map(containers::Selector::Id)
+                .chain(args.container_names.into_iter().map(containers::Selector::Name))
+                .chain(args.pod_names.iter().map(|p| containers::Selector::pod(p)))
+                .collect(),
+            verbose: args.verbose,
+        },
     };
     match session::run(&settings) {
         Ok(code) => std::process::exit(code),

@@ -31,6 +31,8 @@ pub struct Settings {
     pub check_filter: bool,
     /// `--pid`, `--pname`, `--uid` (attribution).
     pub selection: Selection,
+    /// Runtime sockets and `--container-id/--container-name/--pod-name` (containers/).
+    pub containers: crate::containers::Config,
 }
 
 /// An error for people: one line, no backtrace.
@@ -161,6 +163,8 @@ fn unix_now_ns() -> u64 {
 pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let started = Instant::now();
     check_privileges()?;
+    // Container runtimes: watchers start now, on their own threads (never awaited).
+    let containers = crate::containers::Tracker::start(&s.containers);
     let targets = resolve_interfaces(s)?;
 
     // One compiled filter per link kind in use.
@@ -202,6 +206,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
 
     // ---- attribution (capture/src/attribution.rs) ----
     let attributor = RefCell::new(start_attribution(&mut cap, &s.selection, s.verbose));
+    attributor.borrow_mut().set_containers(containers);
     // ---- end attribution ----
 
     let mut kinds: Vec<&str> = Vec::new();

@@ -1,0 +1,703 @@
+//! Containers: which container a process runs in, and what its runtime says about it.
+//!
+//! Two watchers run on their own threads, off the packet path, and feed a channel:
+//! - [`containerd`]: containerd's gRPC API (every namespace: `default`, `moby`, `k8s.io`, ...):
+//!   containers with labels, image and the spec's `linux.cgroupsPath`, tasks with their pid, and
+//!   the event stream (`/containers/create|update|delete`, `/tasks/start`);
+//! - [`docker`]: the Docker Engine API over its unix socket (real container names).
+//!
+//! Each watcher reconnects with a backoff when its runtime goes away and sends a full snapshot
+//! on every (re)connection, so metadata resumes without restarting the capture. A runtime that
+//! is absent at start costs nothing: the capture starts at once and one line says so.
+//!
+//! The packet side ([`Tracker`], owned by the attributor) only reads memory and drains the
+//! channel without waiting. A process is tied to a container by, in order:
+//! 1. its cgroup paths (`/proc/PID/cgroup`, v1 and v2 lines) equal to a known container's
+//!    cgroups path (cgroupfs `/default/<id>`, systemd `slice:prefix:name` expanded);
+//! 2. a 64-hex container id in one of its cgroup paths (`/system.slice/docker-<id>.scope`,
+//!    `/kubepods/.../<id>`, `/moby/<id>`, `cri-containerd-<id>.scope`), known to a runtime or
+//!    not yet (then the packet carries the id alone and is counted as pending);
+//! 3. its pid namespace equal to that of a known container's task.
+//!
+//! A process's cgroup is read once (at exec, or the first time one of its packets is seen) and
+//! inherited by forks; an unresolved process is retried only when the runtimes told something
+//! new. Removed containers stay resolvable for a grace period (packets in flight), then go;
+//! every table is bounded.
+//!
+//! Container selection (`--container-id`, `--container-name`, `--pod-name`) is evaluated per
+//! packet on the owner's container, so containers that start (or restart) after the capture
+//! began are selected as soon as they are seen.
+
+pub mod containerd;
+pub mod docker;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use formats::meta::{ContainerInfo, PacketMeta, PodInfo};
+
+/// What the command line says about containers.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub containerd_address: PathBuf,
+    pub docker_address: PathBuf,
+    pub selectors: Vec<Selector>,
+    pub verbose: u8,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            containerd_address: PathBuf::from("/run/containerd/containerd.sock"),
+            docker_address: PathBuf::from("/var/run/docker.sock"),
+            selectors: Vec::new(),
+            verbose: 0,
+        }
+    }
+}
+
+/// One `--container-id`, `--container-name` or `--pod-name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// A full id or a prefix of one.
+    Id(String),
+    Name(String),
+    Pod { name: String, namespace: String },
+}
+
+impl Selector {
+    /// `--pod-name NAME.NAMESPACE` (the namespace defaults to `default`).
+    pub fn pod(arg: &str) -> Selector {
+        match arg.rsplit_once('.') {
+            Some((n, ns)) if !n.is_empty() && !ns.is_empty() => {
+                Selector::Pod { name: n.to_string(), namespace: ns.to_string() }
+            }
+            _ => Selector::Pod { name: arg.to_string(), namespace: "default".to_string() },
+        }
+    }
+
+    fn matches(&self, c: &ContainerInfo, pod: Option<&PodInfo>) -> bool {
+        match self {
+            Selector::Id(p) => !p.is_empty() && c.id.starts_with(p.as_str()),
+            Selector::Name(n) => !c.name.is_empty() && c.name == n.trim_start_matches('/'),
+            Selector::Pod { name, namespace } => pod.is_some_and(|p| p.name == *name && p.namespace == *namespace),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Selector::Id(p) => format!("--container-id {p}"),
+            Selector::Name(n) => format!("--container-name {n}"),
+            Selector::Pod { name, namespace } => format!("--pod-name {name}.{namespace}"),
+        }
+    }
+}
+
+/// Which watcher a record comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    Containerd,
+    Docker,
+}
+
+/// What one runtime says about one container.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub labels: BTreeMap<String, String>,
+    /// containerd's namespace (`moby` for Docker's containers).
+    pub namespace: String,
+    /// The spec's cgroups path, normalized to a cgroupfs path (`/default/<id>`).
+    pub cgroup_path: Option<String>,
+    /// The pid of its running task (0: none).
+    pub pid: u32,
+    /// The inode of the task's pid namespace (0: unknown).
+    pub pidns: u64,
+}
+
+/// From the watchers to the packet side.
+#[derive(Debug)]
+pub enum Update {
+    /// Everything the runtime knows (after each connection): replaces that source's records.
+    Snapshot(Source, Vec<Record>),
+    Upsert(Source, Record),
+    Remove(Source, String),
+    /// The runtime is not reachable (its records stay: the containers may still run).
+    Down(Source),
+}
+
+/// Counts for the exit summary.
+#[derive(Debug, Default, Clone)]
+pub struct ContainerStats {
+    /// Packets whose owner runs in a container.
+    pub packets: u64,
+    /// Of those, packets whose container id was known but not (yet) its runtime metadata.
+    pub pending: u64,
+}
+
+const MAX_CONTAINERS: usize = 16_384;
+const MAX_PIDS: usize = 65_536;
+const REMOVED_GRACE: Duration = Duration::from_secs(60);
+
+struct Entry {
+    containerd: Option<Record>,
+    docker: Option<Record>,
+    info: Arc<ContainerInfo>,
+    pod: Option<Arc<PodInfo>>,
+    /// Known to a runtime (else only an id seen in a cgroup path).
+    known: bool,
+    removed_at: Option<Instant>,
+    /// Cached selection verdict.
+    selected: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct PidState {
+    cgroups: Vec<String>,
+    pidns: u64,
+    id: Option<Arc<str>>,
+    /// The directory generation of the last resolution attempt.
+    generation: u64,
+}
+
+/// The packet side: container tables fed by the watchers, and the per-process cache.
+pub struct Tracker {
+    rx: Option<Receiver<Update>>,
+    entries: HashMap<Arc<str>, Entry>,
+    by_cgroup: HashMap<String, Arc<str>>,
+    by_pidns: HashMap<u64, Arc<str>>,
+    generation: u64,
+    pids: HashMap<u32, PidState>,
+    exited: VecDeque<u32>,
+    selectors: Vec<Selector>,
+    /// Selectors that matched something at least once.
+    matched: Vec<bool>,
+    reported: Vec<Source>,
+    warned: bool,
+    own_pidns: u64,
+    pub stats: ContainerStats,
+}
+
+fn pidns_of(pid: u32) -> u64 {
+    std::fs::read_link(format!("/proc/{pid}/ns/pid"))
+        .ok()
+        .and_then(|l| {
+            let s = l.to_string_lossy().into_owned();
+            s.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Every cgroup path of a process (v2 `0::` line and each v1 hierarchy), deduplicated.
+fn cgroups_of(pid: u32) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else { return Vec::new() };
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, _, path) = (parts.next(), parts.next(), parts.next());
+        if let Some(p) = path {
+            if p != "/" && !p.is_empty() && !out.iter().any(|o| o == p) {
+                out.push(p.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A 64-hex container id in a cgroup path: the last component that holds one, as
+/// `<id>`, `docker-<id>.scope`, `cri-containerd-<id>.scope`, `crio-<id>`, `libpod-<id>`.
+pub fn id_from_cgroup(path: &str) -> Option<&str> {
+    path.rsplit('/').find_map(|comp| {
+        let comp = comp.strip_suffix(".scope").unwrap_or(comp);
+        let tail = comp.rsplit(['-', ':']).next().unwrap_or(comp);
+        is_hex64(tail).then_some(tail)
+    })
+}
+
+/// A spec's `linux.cgroupsPath` as a cgroupfs path. The systemd form `slice:prefix:name`
+/// becomes `/<slice hierarchy>/<prefix>-<name>.scope`, the slice expanded as systemd does
+/// (`a-b-c.slice` lives in `/a.slice/a-b.slice/a-b-c.slice`).
+pub fn normalize_cgroups_path(p: &str) -> Option<String> {
+    if p.is_empty() {
+        return None;
+    }
+    if !p.starts_with('/') {
+        let parts: Vec<&str> = p.split(':').collect();
+        if parts.len() == 3 {
+            let (slice, prefix, name) = (parts[0], parts[1], parts[2]);
+            let slice = if slice.is_empty() { "system.slice" } else { slice };
+            let mut path = String::new();
+            if slice != "-.slice" {
+                let base = slice.strip_suffix(".slice").unwrap_or(slice);
+                let mut acc = String::new();
+                for (i, piece) in base.split('-').enumerate() {
+                    if i > 0 {
+                        acc.push('-');
+                    }
+                    acc.push_str(piece);
+                    path.push('/');
+                    path.push_str(&acc);
+                    path.push_str(".slice");
+                }
+            }
+            let unit = if name.ends_with(".slice") {
+                name.to_string()
+            } else if prefix.is_empty() {
+                format!("{name}.scope")
+            } else {
+                format!("{prefix}-{name}.scope")
+            };
+            return Some(format!("{path}/{unit}"));
+        }
+        return Some(format!("/{p}"));
+    }
+    Some(p.to_string())
+}
+
+/// The metadata of a container from its records: Docker's name and image win, labels merge,
+/// the namespace is containerd's (`moby` for Docker).
+fn compose(id: &str, cd: Option<&Record>, dk: Option<&Record>) -> (ContainerInfo, Option<PodInfo>) {
+    let mut c = ContainerInfo { id: id.to_string(), ..Default::default() };
+    if let Some(r) = cd {
+        c.labels.extend(r.labels.clone());
+        c.image = r.image.clone();
+        c.namespace = r.namespace.clone();
+        c.runtime = if r.namespace == "moby" { "docker".into() } else { "containerd".into() };
+        c.name = r.name.clone();
+    }
+    if let Some(r) = dk {
+        c.labels.extend(r.labels.clone());
+        if !r.image.is_empty() {
+            c.image = r.image.clone();
+        }
+        if !r.name.is_empty() {
+            c.name = r.name.clone();
+        }
+        c.runtime = "docker".into();
+        if c.namespace.is_empty() {
+            c.namespace = "moby".into();
+        }
+    }
+    if c.name.is_empty() {
+        for key in ["nerdctl/name", "io.kubernetes.container.name"] {
+            if let Some(n) = c.labels.get(key) {
+                c.name = n.clone();
+                break;
+            }
+        }
+    }
+    let pod = c.labels.get("io.kubernetes.pod.name").map(|name| PodInfo {
+        name: name.clone(),
+        namespace: c.labels.get("io.kubernetes.pod.namespace").cloned().unwrap_or_default(),
+        uid: c.labels.get("io.kubernetes.pod.uid").cloned().unwrap_or_default(),
+        ..Default::default()
+    });
+    (c, pod)
+}
+
+impl Tracker {
+    /// No runtimes, no selection (tests, or before [`Tracker::start`]).
+    pub fn inactive() -> Tracker {
+        Tracker {
+            rx: None,
+            entries: HashMap::new(),
+            by_cgroup: HashMap::new(),
+            by_pidns: HashMap::new(),
+            generation: 1,
+            pids: HashMap::new(),
+            exited: VecDeque::new(),
+            selectors: Vec::new(),
+            matched: Vec::new(),
+            reported: Vec::new(),
+            warned: true,
+            own_pidns: pidns_of(std::process::id()),
+            stats: ContainerStats::default(),
+        }
+    }
+
+    /// Starts both watchers (they never delay the caller).
+    pub fn start(cfg: &Config) -> Tracker {
+        let (tx, rx) = std::sync::mpsc::channel();
+        containerd::spawn(cfg.containerd_address.clone(), tx.clone(), cfg.verbose);
+        docker::spawn(cfg.docker_address.clone(), tx, cfg.verbose);
+        let mut t = Tracker::inactive();
+        t.rx = Some(rx);
+        t.matched = vec![false; cfg.selectors.len()];
+        t.selectors = cfg.selectors.clone();
+        t.warned = cfg.selectors.is_empty();
+        t
+    }
+
+    /// A tracker fed by `rx` (unit tests).
+    #[cfg(test)]
+    fn with_channel(rx: Receiver<Update>, selectors: Vec<Selector>) -> Tracker {
+        let mut t = Tracker::inactive();
+        t.rx = Some(rx);
+        t.matched = vec![false; selectors.len()];
+        t.selectors = selectors;
+        t
+    }
+
+    /// True when a container selector is in force.
+    pub fn selecting(&self) -> bool {
+        !self.selectors.is_empty()
+    }
+
+    /// Applies whatever the watchers sent, without waiting.
+    pub fn poll(&mut self) {
+        let Some(rx) = self.rx.as_ref() else { return };
+        let mut updates = Vec::new();
+        loop {
+            match rx.try_recv() {
+                Ok(u) => updates.push(u),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.rx = None;
+                    break;
+                }
+            }
+        }
+        if updates.is_empty() {
+            return;
+        }
+        for u in updates {
+            self.apply(u);
+        }
+        self.generation += 1;
+        self.rebuild_indexes();
+        self.check_selectors();
+    }
+
+    fn record_slot(e: &mut Entry, src: Source) -> &mut Option<Record> {
+        match src {
+            Source::Containerd => &mut e.containerd,
+            Source::Docker => &mut e.docker,
+        }
+    }
+
+    fn apply(&mut self, u: Update) {
+        match u {
+            Update::Snapshot(src, recs) => {
+                if !self.reported.contains(&src) {
+                    self.reported.push(src);
+                }
+                let now = Instant::now();
+                let ids: std::collections::HashSet<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+                for e in self.entries.values_mut() {
+                    let slot = Self::record_slot(e, src);
+                    if slot.as_ref().is_some_and(|r| !ids.contains(r.id.as_str())) {
+                        *slot = None;
+                        if e.containerd.is_none() && e.docker.is_none() && e.removed_at.is_none() {
+                            e.removed_at = Some(now);
+                        }
+                    }
+                }
+                for r in recs {
+                    self.upsert(src, r);
+                }
+            }
+            Update::Upsert(src, r) => self.upsert(src, r),
+            Update::Remove(src, id) => {
+                if let Some(e) = self.entries.get_mut(id.as_str()) {
+                    *Self::record_slot(e, src) = None;
+                    if e.containerd.is_none() && e.docker.is_none() {
+                        e.removed_at = Some(Instant::now());
+                    }
+                }
+            }
+            Update::Down(src) => {
+                if !self.reported.contains(&src) {
+                    self.reported.push(src);
+                }
+            }
+        }
+    }
+
+    fn upsert(&mut self, src: Source, mut r: Record) {
+        let id: Arc<str> = Arc::from(r.id.as_str());
+        let e = self.entries.entry(Arc::clone(&id)).or_insert_with(|| Entry {
+            containerd: None,
+            docker: None,
+            info: Arc::new(ContainerInfo::default()),
+            pod: None,
+            known: false,
+            removed_at: None,
+            selected: false,
+        });
+        // An event without a task keeps the pid learnt before.
+        if let Some(old) = Self::record_slot(e, src).as_ref() {
+            if r.pid == 0 {
+                r.pid = old.pid;
+                r.pidns = old.pidns;
+            }
+            if r.cgroup_path.is_none() {
+                r.cgroup_path = old.cgroup_path.clone();
+            }
+        }
+        *Self::record_slot(e, src) = Some(r);
+        e.removed_at = None;
+        Self::refresh(e, &id, &self.selectors);
+    }
+
+    fn refresh(e: &mut Entry, id: &str, selectors: &[Selector]) {
+        let (info, pod) = compose(id, e.containerd.as_ref(), e.docker.as_ref());
+        e.known = e.containerd.is_some() || e.docker.is_some();
+        e.selected = selectors.iter().any(|s| s.matches(&info, pod.as_ref()));
+        if *e.info != info {
+            e.info = Arc::new(info);
+        }
+        if e.pod.as_deref() != pod.as_ref() {
+            e.pod = pod.map(Arc::new);
+        }
+    }
+
+    fn rebuild_indexes(&mut self) {
+        let now = Instant::now();
+        self.entries.retain(|_, e| e.removed_at.is_none_or(|t| now.duration_since(t) < REMOVED_GRACE));
+        if self.entries.len() > MAX_CONTAINERS {
+            // Over the bound: forget removed and unknown ones first.
+            self.entries.retain(|_, e| e.known && e.removed_at.is_none());
+        }
+        self.by_cgroup.clear();
+        self.by_pidns.clear();
+        for (id, e) in &self.entries {
+            for r in [e.containerd.as_ref(), e.docker.as_ref()].into_iter().flatten() {
+                if let Some(p) = &r.cgroup_path {
+                    self.by_cgroup.insert(p.clone(), Arc::clone(id));
+                }
+                if r.pidns != 0 && r.pidns != self.own_pidns {
+                    self.by_pidns.insert(r.pidns, Arc::clone(id));
+                }
+            }
+        }
+    }
+
+    /// Once every runtime has answered (or is known absent): a selector that matches nothing
+    /// is said once (not an error: the container may start later).
+    fn check_selectors(&mut self) {
+        for (i, s) in self.selectors.iter().enumerate() {
+            if !self.matched[i] && self.entries.values().any(|e| s.matches(&e.info, e.pod.as_deref())) {
+                self.matched[i] = true;
+            }
+        }
+        if self.warned || self.reported.len() < 2 {
+            return;
+        }
+        self.warned = true;
+        for (i, s) in self.selectors.iter().enumerate() {
+            if !self.matched[i] {
+                eprintln!("ptcap: {} matches no container yet; its packets are kept once it starts", s.describe());
+            }
+        }
+    }
+
+    fn lookup(&self, st: &PidState) -> Option<Arc<str>> {
+        for p in &st.cgroups {
+            if let Some(id) = self.by_cgroup.get(p) {
+                return Some(Arc::clone(id));
+            }
+        }
+        for p in &st.cgroups {
+            if let Some(id) = id_from_cgroup(p) {
+                return Some(match self.entries.get_key_value(id) {
+                    Some((k, _)) => Arc::clone(k),
+                    None => Arc::from(id),
+                });
+            }
+        }
+        if st.pidns != 0 && st.pidns != self.own_pidns {
+            return self.by_pidns.get(&st.pidns).cloned();
+        }
+        None
+    }
+
+    fn read_state(&self, pid: u32) -> PidState {
+        let mut st = PidState { cgroups: cgroups_of(pid), pidns: pidns_of(pid), id: None, generation: self.generation };
+        st.id = self.lookup(&st);
+        st
+    }
+
+    fn insert_pid(&mut self, pid: u32, st: PidState) {
+        if self.pids.len() >= MAX_PIDS {
+            while let Some(old) = self.exited.pop_front() {
+                self.pids.remove(&old);
+                if self.pids.len() < MAX_PIDS / 2 {
+                    break;
+                }
+            }
+            if self.pids.len() >= MAX_PIDS {
+                self.pids.clear();
+            }
+        }
+        self.pids.insert(pid, st);
+    }
+
+    /// Process events: an exec re-reads the cgroup (runc moves its child before the exec), a
+    /// fork inherits the parent's.
+    pub fn on_exec(&mut self, pid: u32) {
+        let st = self.read_state(pid);
+        self.insert_pid(pid, st);
+    }
+
+    pub fn on_fork(&mut self, pid: u32, ppid: u32) {
+        if let Some(parent) = self.pids.get(&ppid).cloned() {
+            self.insert_pid(pid, parent);
+        }
+    }
+
+    pub fn on_exit(&mut self, pid: u32) {
+        if self.pids.contains_key(&pid) {
+            self.exited.push_back(pid);
+        }
+    }
+
+    /// The container id of a process (reads /proc once per process, never waits on a runtime).
+    fn container_of(&mut self, pid: u32) -> Option<Arc<str>> {
+        if pid == 0 {
+            return None;
+        }
+        let generation = self.generation;
+        match self.pids.get(&pid) {
+            Some(st) if st.id.is_some() || st.generation == generation => return st.id.clone(),
+            Some(st) => {
+                let mut st = st.clone();
+                st.id = self.lookup(&st);
+                st.generation = generation;
+                let id = st.id.clone();
+                self.pids.insert(pid, st);
+                id
+            }
+            None => {
+                let st = self.read_state(pid);
+                let id = st.id.clone();
+                self.insert_pid(pid, st);
+                id
+            }
+        }
+    }
+
+    /// Sets `meta.container` and `meta.pod` from the process's container.
+    pub fn annotate(&mut self, meta: &mut PacketMeta, pid: u32) {
+        self.poll();
+        let Some(id) = self.container_of(pid) else { return };
+        self.stats.packets += 1;
+        let e = self.entries.entry(Arc::clone(&id)).or_insert_with(|| Entry {
+            containerd: None,
+            docker: None,
+            info: Arc::new(ContainerInfo { id: id.to_string(), ..Default::default() }),
+            pod: None,
+            known: false,
+            removed_at: None,
+            selected: false,
+        });
+        if !e.known {
+            self.stats.pending += 1;
+            e.selected = self.selectors.iter().any(|s| s.matches(&e.info, None));
+        }
+        meta.container = Some(Arc::clone(&e.info));
+        meta.pod = e.pod.clone();
+    }
+
+    /// Whether a container selector keeps the packets of process `pid`.
+    pub fn keeps(&mut self, pid: u32) -> bool {
+        if self.selectors.is_empty() {
+            return false;
+        }
+        let Some(id) = self.container_of(pid) else { return false };
+        match self.entries.get(&id) {
+            Some(e) => e.selected,
+            None => self.selectors.iter().any(|s| matches!(s, Selector::Id(p) if id.starts_with(p.as_str()))),
+        }
+    }
+
+    /// One line for the exit summary.
+    pub fn summary(&self) -> String {
+        let known = self.entries.values().filter(|e| e.known).count();
+        format!(
+            "containers: {} packets of container processes ({} before their runtime metadata), {} containers known",
+            self.stats.packets, self.stats.pending, known
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn ids_from_cgroup_paths() {
+        assert_eq!(id_from_cgroup(&format!("/default/{ID}")), Some(ID));
+        assert_eq!(id_from_cgroup(&format!("/system.slice/docker-{ID}.scope")), Some(ID));
+        assert_eq!(id_from_cgroup(&format!("/kubepods/burstable/pod1234/{ID}")), Some(ID));
+        assert_eq!(
+            id_from_cgroup(&format!("/kubepods.slice/kubepods-pod1.slice/cri-containerd-{ID}.scope")),
+            Some(ID)
+        );
+        assert_eq!(id_from_cgroup("/user.slice/user-0.slice/session-1.scope"), None);
+        assert_eq!(id_from_cgroup("/default/web"), None);
+    }
+
+    #[test]
+    fn systemd_cgroups_paths_expand() {
+        assert_eq!(
+            normalize_cgroups_path("kubepods-burstable-pod12.slice:cri-containerd:abc").unwrap(),
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12.slice/cri-containerd-abc.scope"
+        );
+        assert_eq!(normalize_cgroups_path("system.slice:docker:abc").unwrap(), "/system.slice/docker-abc.scope");
+        assert_eq!(normalize_cgroups_path("/default/web").unwrap(), "/default/web");
+    }
+
+    #[test]
+    fn records_merge_and_select() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut t = Tracker::with_channel(rx, vec![Selector::pod("web.shop"), Selector::Name("db".into())]);
+        let mut labels = BTreeMap::new();
+        labels.insert("io.kubernetes.pod.name".to_string(), "web".to_string());
+        labels.insert("io.kubernetes.pod.namespace".to_string(), "shop".to_string());
+        labels.insert("nerdctl/name".to_string(), "front".to_string());
+        tx.send(Update::Snapshot(
+            Source::Containerd,
+            vec![Record {
+                id: "web1".into(),
+                labels,
+                namespace: "default".into(),
+                cgroup_path: Some("/default/web1".into()),
+                ..Default::default()
+            }],
+        ))
+        .unwrap();
+        tx.send(Update::Upsert(
+            Source::Docker,
+            Record { id: ID.into(), name: "db".into(), image: "busybox:test".into(), ..Default::default() },
+        ))
+        .unwrap();
+        t.poll();
+        let web = t.entries.get("web1").unwrap();
+        assert_eq!(web.info.name, "front");
+        assert_eq!(web.info.runtime, "containerd");
+        assert_eq!(web.pod.as_ref().unwrap().namespace, "shop");
+        assert!(web.selected);
+        let db = t.entries.get(ID).unwrap();
+        assert_eq!((db.info.runtime.as_str(), db.info.namespace.as_str()), ("docker", "moby"));
+        assert!(db.selected);
+        // A process in /default/web1 belongs to web1; one with the id in its path to the other.
+        let st = PidState { cgroups: vec!["/default/web1".into()], ..Default::default() };
+        assert_eq!(t.lookup(&st).as_deref(), Some("web1"));
+        let st = PidState { cgroups: vec![format!("/system.slice/docker-{ID}.scope")], ..Default::default() };
+        assert_eq!(t.lookup(&st).as_deref(), Some(ID));
+        tx.send(Update::Remove(Source::Containerd, "web1".into())).unwrap();
+        t.poll();
+        assert!(t.entries.get("web1").unwrap().removed_at.is_some());
+    }
+}
