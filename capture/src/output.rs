@@ -179,7 +179,12 @@ pub struct OutputError {
 impl std::fmt::Display for OutputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The OS's wording ("No space left on device (os error 28)") without our wrappers.
-        match self.error.raw_os_error() {
+        let code = self.error.raw_os_error().or(match self.error.kind() {
+            io::ErrorKind::StorageFull => Some(libc::ENOSPC),
+            io::ErrorKind::QuotaExceeded => Some(libc::EDQUOT),
+            _ => None,
+        });
+        match code {
             Some(code) => write!(f, "{}: {}", self.what, io::Error::from_raw_os_error(code)),
             None => write!(f, "{}: {}", self.what, self.error),
         }
