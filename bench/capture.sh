@@ -4,7 +4,7 @@
 # vb (the receiving end) at the same time, writing files to a tmpfs-free temp dir.
 #   1. small-packet UDP flood (bench/src/bin/udp_flood.rs) at rising rates: packets captured
 #      / sent, drops, CPU seconds per million packets of each capturing process
-#      (/proc/PID/stat utime+stime), medians of RUNS runs;
+#      (/proc/PID/stat utime+stime, minus the CPU used before it was ready), medians of RUNS runs;
 #   2. bulk TCP for SECS seconds (python3 sending zeros): the same figures;
 #   3. time from exec to the first captured packet (traffic already flowing), medians.
 # Usage: sudo bash bench/capture.sh [RUNS] [RATES]     (defaults 3 and "20000 50000 100000 200000 0"; 0 = unpaced)
@@ -43,20 +43,23 @@ wait_line() { # FILE PATTERN: wait up to 15 s for a line
 # Starts both capturers on vb with FILTER; sets PT_PID TD_PID.
 start_both() {
   local filter=$1
-  inB "$PTCAP" -i vb -w "$TMP/pt.pcapng" $filter 2>"$TMP/pt.err" & PT_PID=$!; PIDS+=("$PT_PID")
-  inB tcpdump -i vb -w "$TMP/td.pcap" $filter 2>"$TMP/td.err" & TD_PID=$!; PIDS+=("$TD_PID")
+  # nsenter execs the capturer: $! is its pid (a shell function would add a subshell).
+  nsenter --net=/var/run/netns/"$B" "$PTCAP" -i vb -w "$TMP/pt.pcapng" $filter 2>"$TMP/pt.err" & PT_PID=$!; PIDS+=("$PT_PID")
+  nsenter --net=/var/run/netns/"$B" tcpdump -i vb -w "$TMP/td.pcap" $filter 2>"$TMP/td.err" & TD_PID=$!; PIDS+=("$TD_PID")
   wait_line "$TMP/pt.err" "capturing on"; wait_line "$TMP/td.err" "listening on"
+  # Start-up CPU (ptcap: loading the BPF programs, ~0.1 s) is not per-packet cost.
+  PT_CPU0=$(cpu "$PT_PID"); TD_CPU0=$(cpu "$TD_PID")
 }
-# Stops both; prints "pt_captured pt_dropped pt_cpu td_captured td_dropped td_cpu".
+# Stops both; sets ROW="pt_captured pt_dropped pt_cpu td_captured td_dropped td_cpu".
 stop_both() {
   sleep 0.3
   local pc tc
-  pc=$(cpu "$PT_PID"); tc=$(cpu "$TD_PID")
+  pc=$(echo "$(cpu "$PT_PID") - $PT_CPU0" | bc -l); tc=$(echo "$(cpu "$TD_PID") - $TD_CPU0" | bc -l)
   kill -INT "$PT_PID" "$TD_PID"; wait "$PT_PID" || true; wait "$TD_PID" || true
   local ptc ptd tdc tdd
   ptc=$(awk '/packets? captured/ {print $1}' "$TMP/pt.err"); ptd=$(awk '/dropped by kernel/ {print $1}' "$TMP/pt.err")
   tdc=$(awk '/packets? captured/ {print $1}' "$TMP/td.err"); tdd=$(awk '/dropped by kernel/ {print $1}' "$TMP/td.err")
-  echo "$ptc $ptd $pc $tdc $tdd $tc"
+  ROW="$ptc $ptd $pc $tdc $tdd $tc"
 }
 
 echo "== UDP flood, 64-byte payloads, ${SECS}s per run, $RUNS runs per rate (medians)"
@@ -67,7 +70,7 @@ for rate in $RATES; do
   for _ in $(seq "$RUNS"); do
     start_both "udp port 9999"
     sent=$(inA "$FLOOD" 198.18.250.2:9999 "$n" "$rate" 64 | awk '{print $2}')
-    read -r ptc ptd pc tdc tdd tc < <(stop_both)
+    stop_both; read -r ptc ptd pc tdc tdd tc <<<"$ROW"
     echo "$sent $ptc $ptd $(echo "$pc*1000000/$sent" | bc -l) $tdc $tdd $(echo "$tc*1000000/$sent" | bc -l)" >>"$TMP/rows"
   done
   col() { awk -v c="$1" '{print $c}' "$TMP/rows" | median; }
@@ -78,7 +81,7 @@ echo "== bulk TCP, ${SECS}s, $RUNS runs (medians; sent = vb rx+tx packets)"
 : >"$TMP/rows"
 for _ in $(seq "$RUNS"); do
   start_both "tcp port 5001"
-  inB python3 -c "
+  nsenter --net=/var/run/netns/"$B" python3 -c "
 import socket
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('198.18.250.2',5001)); s.listen(1)
 c,_=s.accept()
@@ -92,14 +95,14 @@ c.close()"
   wait "$srv" || true
   rx1=$(ip -n "$B" -j -s link show vb | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]["stats64"]; print(d["rx"]["packets"]+d["tx"]["packets"])')
   sent=$((rx1 - rx0))
-  read -r ptc ptd pc tdc tdd tc < <(stop_both)
+  stop_both; read -r ptc ptd pc tdc tdd tc <<<"$ROW"
   echo "$sent $ptc $ptd $(echo "$pc*1000000/$sent" | bc -l) $tdc $tdd $(echo "$tc*1000000/$sent" | bc -l)" >>"$TMP/rows"
 done
 col() { awk -v c="$1" '{print $c}' "$TMP/rows" | median; }
 printf '%-9s %-9s | %-9s %-7s %-8.2f | %-9s %-7s %-8.2f\n' tcp "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)" "$(col 6)" "$(col 7)"
 
 echo "== exec to first captured packet (ms; ping every 10 ms already flowing), $RUNS runs"
-inA ping -q -i 0.01 198.18.250.2 >/dev/null & pinger=$!; PIDS+=("$pinger")
+nsenter --net=/var/run/netns/"$A" ping -q -i 0.01 198.18.250.2 >/dev/null & pinger=$!; PIDS+=("$pinger")
 sleep 0.3
 : >"$TMP/start"
 for _ in $(seq "$RUNS"); do
