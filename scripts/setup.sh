@@ -11,7 +11,7 @@ PACKAGES=(
   # test hosts in network namespaces, traffic
   iproute2 iputils-ping netcat-openbsd python3 util-linux procps
   # benchmarks
-  hyperfine bc
+  hyperfine bc time
 )
 
 missing=()

@@ -95,6 +95,10 @@ impl TsUnit {
 }
 
 /// Reads packets one at a time from a pcap or pcapng image.
+///
+/// Cloning copies the section and interface state: with [`CaptureReader::resume_at`] a parallel
+/// reader starts one reader per chunk at a block boundary.
+#[derive(Clone)]
 pub struct CaptureReader<'a> {
     data: &'a [u8],
     pos: usize,
@@ -646,6 +650,381 @@ impl<'a> CaptureReader<'a> {
         }
         self.stats.push((iface as u32, stats));
         Ok(())
+    }
+}
+
+/// `BlockRef::block_type` of a classic pcap record (no pcapng block has this type).
+pub const PCAP_RECORD: u32 = u32::MAX;
+
+/// One block (or classic pcap record) found by [`CaptureReader::next_block`]: framing checked,
+/// nothing decoded. A parallel reader's first pass walks these to find interfaces, sections and
+/// metadata definitions without needing the state that earlier parts of the file set.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockRef<'a> {
+    /// Byte offset of the block in the input.
+    pub offset: u64,
+    /// pcapng block type in the section's byte order, or [`PCAP_RECORD`].
+    pub block_type: u32,
+    /// The block body (between the length fields), or the pcap record's header and data.
+    pub body: &'a [u8],
+    pub big_endian: bool,
+}
+
+impl<'a> BlockRef<'a> {
+    /// The options of an Enhanced Packet Block or Packet Block (empty for anything else or when
+    /// the captured length does not fit the block).
+    pub fn packet_options(&self) -> RawOptions<'a> {
+        if !matches!(self.block_type, code::BLOCK_EPB | code::BLOCK_PB) || self.body.len() < 20 {
+            return RawOptions::default();
+        }
+        let b: [u8; 4] = self.body[12..16].try_into().unwrap();
+        let caplen = if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        } as usize;
+        let padded = caplen.checked_add(3).map(|n| n & !3).unwrap_or(usize::MAX);
+        match padded.checked_add(20).and_then(|start| self.body.get(start..)) {
+            Some(bytes) => RawOptions::new(bytes, self.big_endian),
+            None => RawOptions::default(),
+        }
+    }
+}
+
+/// How many consecutive well-framed blocks (or records) make a candidate boundary believable in
+/// [`find_boundary`]. The caller still verifies it (see there).
+const BOUNDARY_CHAIN: usize = 8;
+
+/// Finds a plausible block (pcapng) or record (pcap) boundary at or after `from`: the first
+/// position where [`BOUNDARY_CHAIN`] consecutive blocks are well framed (or the chain reaches
+/// the end of the input exactly), starting before `to`. `None` when there is none.
+///
+/// Packet bytes can imitate framing (a capture of a capture), so a parallel reader must verify
+/// each boundary: reading the previous chunk from its own (verified) start must end exactly
+/// there. Chunk 0 starts at 0, so by induction every accepted boundary is real.
+pub fn find_boundary(data: &[u8], from: u64, to: u64, reader: &CaptureReader<'_>) -> Option<u64> {
+    let mut p = from as usize;
+    let to = (to as usize).min(data.len());
+    match reader.format {
+        Format::PcapNg => {
+            p = (p + 3) & !3;
+            while p + 12 <= data.len() && p < to {
+                if pcapng_chain(data, p, reader.big_endian) {
+                    return Some(p as u64);
+                }
+                p += 4;
+            }
+            None
+        }
+        Format::Pcap { big_endian, nanos } => {
+            let snap = reader.interfaces.first().map(|i| i.snaplen).unwrap_or(0);
+            while p + 16 <= data.len() && p < to {
+                if pcap_chain(data, p, big_endian, nanos, snap) {
+                    return Some(p as u64);
+                }
+                p += 1;
+            }
+            None
+        }
+    }
+}
+
+fn rd32(data: &[u8], at: usize, big_endian: bool) -> u32 {
+    let b: [u8; 4] = data[at..at + 4].try_into().unwrap();
+    if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
+}
+
+fn pcapng_chain(data: &[u8], mut p: usize, big_endian: bool) -> bool {
+    for _ in 0..BOUNDARY_CHAIN {
+        if p == data.len() {
+            return true;
+        }
+        if p + 12 > data.len() {
+            return false;
+        }
+        let raw_type = u32::from_le_bytes(data[p..p + 4].try_into().unwrap());
+        let ty = rd32(data, p, big_endian);
+        let known = raw_type == code::BLOCK_SHB
+            || matches!(
+                ty,
+                code::BLOCK_IDB
+                    | code::BLOCK_PB
+                    | code::BLOCK_SPB
+                    | code::BLOCK_NRB
+                    | code::BLOCK_ISB
+                    | code::BLOCK_EPB
+                    | code::BLOCK_DSB
+                    | code::BLOCK_CUSTOM
+                    | code::BLOCK_CUSTOM_NOCOPY
+            );
+        if !known || raw_type == code::BLOCK_SHB {
+            // A new section may switch the byte order: stop the chain here, believing it.
+            return known;
+        }
+        let total = rd32(data, p + 4, big_endian) as usize;
+        if total < 12 || total % 4 != 0 || total > data.len() - p {
+            return false;
+        }
+        if rd32(data, p + total - 4, big_endian) as usize != total {
+            return false;
+        }
+        p += total;
+    }
+    true
+}
+
+fn pcap_chain(data: &[u8], mut p: usize, big_endian: bool, nanos: bool, snap: u32) -> bool {
+    let max_frac = if nanos { 1_000_000_000 } else { 1_000_000 };
+    let max_cap = snap.max(262_144) as usize;
+    let mut first_secs = None;
+    for _ in 0..BOUNDARY_CHAIN {
+        if p == data.len() {
+            return true;
+        }
+        if p + 16 > data.len() {
+            return false;
+        }
+        let secs = rd32(data, p, big_endian);
+        let frac = rd32(data, p + 4, big_endian);
+        let caplen = rd32(data, p + 8, big_endian) as usize;
+        let orig = rd32(data, p + 12, big_endian) as usize;
+        if frac >= max_frac || caplen > max_cap || caplen > orig || orig > 1 << 24 {
+            return false;
+        }
+        // Neighbouring records lie within a day of each other.
+        let first = *first_secs.get_or_insert(secs);
+        if secs.abs_diff(first) > 86_400 {
+            return false;
+        }
+        if caplen > data.len() - p - 16 {
+            return false;
+        }
+        p += 16 + caplen;
+    }
+    true
+}
+
+impl<'a> CaptureReader<'a> {
+    /// A copy of this reader's section and interface state that reads on from `pos`, which must
+    /// be a block (or record) boundary of the same section. Statistics blocks and skipped-block
+    /// counts are not carried over.
+    pub fn resume_at(&self, pos: u64) -> CaptureReader<'a> {
+        let mut r = self.clone();
+        r.pos = (pos as usize).min(self.data.len());
+        r.failed = false;
+        r.stats.clear();
+        r.skipped_blocks = 0;
+        r
+    }
+
+    /// The next block or record with its framing checked (lengths, trailer, byte order of a new
+    /// section), without decoding it or needing the interfaces before it: a parallel reader's
+    /// first pass. Shares [`CaptureReader::next_packet`]'s position; errors stop it the same way.
+    pub fn next_block(&mut self) -> Result<Option<BlockRef<'a>>, ReadError> {
+        if self.failed {
+            return Ok(None);
+        }
+        let result = self.frame_next_block();
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn frame_next_block(&mut self) -> Result<Option<BlockRef<'a>>, ReadError> {
+        let at = self.pos;
+        let left = self.data.len() - at;
+        if left == 0 {
+            return Ok(None);
+        }
+        if let Format::Pcap { .. } = self.format {
+            if left < 16 {
+                return Err(self.error(
+                    at,
+                    ReadErrorKind::Truncated,
+                    format!("packet record header cut short ({left} of 16 bytes)"),
+                ));
+            }
+            let caplen = self.u32_at(at + 8) as usize;
+            if caplen > left - 16 {
+                return Err(self.error(
+                    at,
+                    ReadErrorKind::Truncated,
+                    format!(
+                        "packet record of {caplen} bytes cut short ({} bytes left)",
+                        left - 16
+                    ),
+                ));
+            }
+            self.pos = at + 16 + caplen;
+            return Ok(Some(BlockRef {
+                offset: at as u64,
+                block_type: PCAP_RECORD,
+                body: &self.data[at..self.pos],
+                big_endian: self.big_endian,
+            }));
+        }
+        if left < 12 {
+            return Err(self.error(
+                at,
+                ReadErrorKind::Truncated,
+                format!("block header cut short ({left} of 12 bytes)"),
+            ));
+        }
+        let raw_type = u32::from_le_bytes(self.data[at..at + 4].try_into().unwrap());
+        if raw_type == code::BLOCK_SHB {
+            let bom = u32::from_le_bytes(self.data[at + 8..at + 12].try_into().unwrap());
+            self.big_endian = match bom {
+                BYTE_ORDER_MAGIC => false,
+                m if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
+                _ => {
+                    return Err(self.error(
+                        at + 8,
+                        ReadErrorKind::Damaged,
+                        "section header has a bad byte-order magic".into(),
+                    ))
+                }
+            };
+        }
+        let block_type = self.u32_at(at);
+        let total = self.u32_at(at + 4) as usize;
+        if total < 12 || total % 4 != 0 {
+            return Err(self.error(
+                at,
+                ReadErrorKind::Damaged,
+                format!("block of type {block_type:#x} has an invalid length {total}"),
+            ));
+        }
+        if total > left {
+            return Err(self.error(
+                at,
+                ReadErrorKind::Truncated,
+                format!("block of type {block_type:#x} and {total} bytes cut short ({left} bytes left)"),
+            ));
+        }
+        let trailer = self.u32_at(at + total - 4) as usize;
+        if trailer != total {
+            return Err(self.error(
+                at,
+                ReadErrorKind::Damaged,
+                format!("block of type {block_type:#x}: leading length {total} differs from trailing length {trailer}"),
+            ));
+        }
+        self.pos = at + total;
+        Ok(Some(BlockRef {
+            offset: at as u64,
+            block_type,
+            body: &self.data[at + 8..at + total - 4],
+            big_endian: self.big_endian,
+        }))
+    }
+
+    /// Applies the section header or interface description block at `offset` (found by a first
+    /// pass with [`CaptureReader::next_block`]) to this reader's state, as if it had read it.
+    /// Other block types are ignored. The read position does not move.
+    pub fn apply_block(&mut self, offset: u64) -> Result<(), ReadError> {
+        let mut walker = self.resume_at(offset);
+        let Some(block) = walker.next_block()? else {
+            return Ok(());
+        };
+        let at = offset as usize;
+        let body = at + 8..at + 8 + block.body.len();
+        if self.format != Format::PcapNg {
+            return Ok(());
+        }
+        let raw_type = u32::from_le_bytes(self.data[at..at + 4].try_into().unwrap());
+        if raw_type == code::BLOCK_SHB {
+            self.big_endian = block.big_endian;
+            self.read_shb(at, body)
+        } else if block.block_type == code::BLOCK_IDB {
+            self.read_idb(at, body)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The byte order of the current section (pcapng) or file (pcap).
+    pub fn is_big_endian(&self) -> bool {
+        self.big_endian
+    }
+
+    /// Whether the block at a [`BlockRef`] changes the state a later chunk needs (a section
+    /// header or an interface description).
+    pub fn is_structure_block(block: &BlockRef<'_>) -> bool {
+        block.block_type == code::BLOCK_IDB
+            || (block.block_type != PCAP_RECORD
+                && (block.block_type == code::BLOCK_SHB
+                    || block.block_type.swap_bytes() == code::BLOCK_SHB))
+    }
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::*;
+
+    #[test]
+    fn resumed_readers_at_found_boundaries_read_what_one_reader_reads() {
+        // pcapng: SHB, IDB, 40 EPBs whose data imitates block framing.
+        let mut f = Vec::new();
+        let blk = |ty: u32, body: &[u8]| {
+            let total = (12 + body.len() + 3) & !3;
+            let mut out = Vec::new();
+            out.extend_from_slice(&ty.to_le_bytes());
+            out.extend_from_slice(&(total as u32).to_le_bytes());
+            out.extend_from_slice(body);
+            out.resize(total - 4, 0);
+            out.extend_from_slice(&(total as u32).to_le_bytes());
+            out
+        };
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&BYTE_ORDER_MAGIC.to_le_bytes());
+        shb.extend_from_slice(&[1, 0, 0, 0]);
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        f.extend(blk(code::BLOCK_SHB, &shb));
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&[1, 0, 0, 0]);
+        idb.extend_from_slice(&0u32.to_le_bytes());
+        f.extend(blk(code::BLOCK_IDB, &idb));
+        for i in 0..40u32 {
+            let mut body = Vec::new();
+            body.extend_from_slice(&0u32.to_le_bytes());
+            body.extend_from_slice(&0u32.to_le_bytes());
+            body.extend_from_slice(&i.to_le_bytes());
+            let data = blk(code::BLOCK_EPB, &[0u8; 8]);
+            body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            body.extend_from_slice(&data);
+            f.extend(blk(code::BLOCK_EPB, &body));
+        }
+        let mut all = CaptureReader::new(&f).unwrap();
+        let mut expected = Vec::new();
+        while let Some(p) = all.next_packet().unwrap() {
+            expected.push(p.offset);
+        }
+        let mut head = CaptureReader::new(&f).unwrap();
+        let mut structure = Vec::new();
+        while let Some(b) = head.next_block().unwrap() {
+            if CaptureReader::is_structure_block(&b) {
+                structure.push(b.offset);
+            }
+        }
+        assert_eq!(structure.len(), 2);
+        let mut state = CaptureReader::new(&f).unwrap();
+        for s in &structure {
+            state.apply_block(*s).unwrap();
+        }
+        let start = find_boundary(&f, f.len() as u64 / 2, f.len() as u64, &state).unwrap();
+        let mut r = state.resume_at(start);
+        let mut got = Vec::new();
+        while let Some(p) = r.next_packet().unwrap() {
+            got.push(p.offset);
+        }
+        assert!(!got.is_empty());
+        assert_eq!(got[..], expected[expected.len() - got.len()..]);
     }
 }
 

@@ -1,0 +1,368 @@
+//! The parallel scan: each input is cut into chunks at verified block boundaries, a first pass
+//! collects what later chunks need (sections, interfaces, metadata definitions), and the main
+//! pass reads, decodes, filters and observes chunks in parallel, in bounded waves. Results come
+//! back in file order; several inputs are merged by timestamp.
+//!
+//! Chunking depends only on the input and the chunk size, never on the thread count, so `-j 1`
+//! and `-j N` produce the same chunks and the same output.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use formats::meta::{MetaReader, PacketMeta};
+use formats::pcapng::read::{find_boundary, ReadErrorKind};
+use formats::pcapng::{code, CaptureReader, Direction, Interface, RawOptions, ReadError};
+
+use crate::filter::{Expression, OwnerCache, OwnerFilter};
+
+/// One packet as the per-chunk work sees it (metadata decoded).
+pub struct PacketView<'a, 'm> {
+    pub file: usize,
+    pub offset: u64,
+    pub ts_ns: u64,
+    /// Index into the input's interfaces (for per-interface rollups).
+    #[allow(dead_code)]
+    pub interface: u32,
+    pub link_type: u16,
+    pub interface_name: Option<&'a str>,
+    pub orig_len: u32,
+    pub data: &'a [u8],
+    pub direction: Option<Direction>,
+    pub meta: &'m PacketMeta,
+}
+
+/// What a run computes per chunk besides keeping packets: flows, rollups, JSON lines.
+/// `Acc` is a chunk's accumulator; chunks' accumulators are merged in file order.
+pub trait Work: Sync {
+    type Acc: Send;
+    fn new_acc(&self) -> Self::Acc;
+    /// Called for every packet that passed the filters, in file order within the chunk.
+    /// `text` is the chunk's text buffer: what is appended here is the packet's line(s).
+    fn observe(&self, acc: &mut Self::Acc, pkt: &PacketView<'_, '_>, text: &mut Vec<u8>);
+}
+
+/// A kept packet, borrowed from its input's bytes.
+pub struct Kept<'a> {
+    pub file: usize,
+    pub ts_ns: u64,
+    pub interface: u32,
+    pub link_type: u16,
+    pub orig_len: u32,
+    pub data: &'a [u8],
+    pub direction: Option<Direction>,
+    pub meta: PacketMeta,
+    /// This packet's bytes in its chunk's `text`.
+    pub text: Range<usize>,
+}
+
+/// One chunk's results.
+pub struct ChunkResult<'a, A> {
+    /// The chunk's bytes in its input.
+    pub range: Range<u64>,
+    pub bytes: u64,
+    pub kept: Vec<Kept<'a>>,
+    pub text: Vec<u8>,
+    pub acc: A,
+    pub packets: u64,
+    pub matched: u64,
+    /// Packets skipped because the expression cannot apply to their link type.
+    pub skipped_links: BTreeMap<u16, u64>,
+    pub error: Option<ReadError>,
+}
+
+/// What to keep and how to filter.
+pub struct Selection<'e> {
+    pub owners: OwnerFilter,
+    pub expression: Option<&'e Expression>,
+    /// Keep matching packets (listing, -w).
+    pub keep: bool,
+}
+
+struct Chunk<'a> {
+    start: u64,
+    end: u64,
+    reader: CaptureReader<'a>,
+    meta: MetaReader,
+}
+
+/// One input, planned: chunks with the reader state at each start.
+pub struct Source<'a> {
+    pub data: &'a [u8],
+    chunks: Vec<Chunk<'a>>,
+    /// Every interface of the input, in the reader's (global) numbering.
+    pub interfaces: Vec<Interface>,
+    /// Timestamp of the first packet, to merge inputs.
+    pub first_ts: Option<u64>,
+}
+
+/// First-pass result of one chunk.
+struct Scan<'a> {
+    start: u64,
+    start_big_endian: bool,
+    end: u64,
+    end_big_endian: bool,
+    structure: Vec<u64>,
+    definitions: Vec<RawOptions<'a>>,
+    error: Option<ReadError>,
+}
+
+fn scan_chunk<'a>(base: &CaptureReader<'a>, start: u64, end: u64) -> Scan<'a> {
+    let mut r = base.resume_at(start);
+    let start_big_endian = r.is_big_endian();
+    let mut scan = Scan {
+        start,
+        start_big_endian,
+        end: start,
+        end_big_endian: start_big_endian,
+        structure: Vec::new(),
+        definitions: Vec::new(),
+        error: None,
+    };
+    while r.position() < end {
+        match r.next_block() {
+            Ok(Some(b)) => {
+                if CaptureReader::is_structure_block(&b) {
+                    scan.structure.push(b.offset);
+                } else if b.block_type == code::BLOCK_EPB || b.block_type == code::BLOCK_PB {
+                    let opts = b.packet_options();
+                    if opts.iter().any(|(c, _)| c == code::OPT_CUSTOM_UTF8) {
+                        scan.definitions.push(opts);
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                scan.error = Some(e);
+                break;
+            }
+        }
+    }
+    scan.end = r.position();
+    scan.end_big_endian = r.is_big_endian();
+    scan
+}
+
+/// Plans one input: finds chunk boundaries from split points (in parallel), verifies them in
+/// order, and computes each chunk's starting state. The error is a file that is no capture.
+/// `release(start, end)` is called for byte ranges the first pass is done with.
+pub fn plan<'a>(
+    data: &'a [u8],
+    chunk_size: u64,
+    release: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Source<'a>, ReadError> {
+    let head = CaptureReader::new(data)?;
+    let first_ts = head.clone().next_packet().ok().flatten().map(|p| p.ts_ns);
+    // Learn the first section's byte order before looking for boundaries.
+    let mut probe = head.clone();
+    let _ = probe.next_block();
+    let probe = probe.resume_at(head.position());
+    let len = data.len() as u64;
+    let chunk_size = chunk_size.max(64);
+    let splits: Vec<u64> = (1..len.div_ceil(chunk_size)).map(|k| k * chunk_size).collect();
+    let found: Vec<Option<u64>> = splits
+        .par_iter()
+        .map(|&s| find_boundary(data, s, s + chunk_size, &probe))
+        .collect();
+    let mut starts = vec![head.position()];
+    for b in found.into_iter().flatten() {
+        if b > *starts.last().unwrap() {
+            starts.push(b);
+        }
+    }
+    let ends: Vec<u64> = starts.iter().skip(1).copied().chain([len]).collect();
+    let scans: Vec<Scan<'a>> = starts
+        .par_iter()
+        .zip(ends.par_iter())
+        .map(|(&s, &e)| {
+            let scan = scan_chunk(&probe, s, e);
+            release(s, scan.end);
+            scan
+        })
+        .collect();
+
+    // Verify in order: chunk k's walk from its (verified) start must end exactly where chunk
+    // k+1 starts. Where it does not (a false boundary, or a section in another byte order),
+    // the next chunk is walked again from the real boundary.
+    let mut state = head.clone();
+    let mut meta = MetaReader::new();
+    let mut chunks = Vec::with_capacity(scans.len());
+    let mut expected = head.position();
+    let mut scans = scans.into_iter().peekable();
+    while expected < len {
+        while scans.peek().is_some_and(|s| s.start < expected) {
+            scans.next();
+        }
+        let end = ends
+            .iter()
+            .copied()
+            .find(|&e| e > expected)
+            .unwrap_or(len);
+        let scan = match scans.peek() {
+            Some(s) if s.start == expected && s.start_big_endian == state.is_big_endian() => {
+                scans.next().unwrap()
+            }
+            _ => scan_chunk(&state, expected, end),
+        };
+        let failed = scan.error.is_some();
+        chunks.push(Chunk {
+            start: expected,
+            end: if failed { len } else { scan.end },
+            reader: state.resume_at(expected),
+            meta: meta.clone(),
+        });
+        for &at in &scan.structure {
+            if state.apply_block(at).is_err() {
+                break;
+            }
+        }
+        for opts in &scan.definitions {
+            meta.learn_definitions(opts);
+        }
+        if failed || scan.end <= expected {
+            break;
+        }
+        expected = scan.end;
+    }
+    let mut interfaces = state.interfaces().to_vec();
+    if interfaces.is_empty() {
+        interfaces = head.interfaces().to_vec();
+    }
+    Ok(Source {
+        data,
+        chunks,
+        interfaces,
+        first_ts,
+    })
+}
+
+
+fn run_chunk<'a, W: Work>(
+    file: usize,
+    chunk: &Chunk<'a>,
+    sel: &Selection<'_>,
+    work: &W,
+) -> ChunkResult<'a, W::Acc> {
+    let mut r = chunk.reader.clone();
+    let mut meta = chunk.meta.clone();
+    let mut owners = OwnerCache::default();
+    let mut res = ChunkResult {
+        range: chunk.start..chunk.end,
+        bytes: chunk.end - chunk.start,
+        kept: Vec::new(),
+        text: Vec::new(),
+        acc: work.new_acc(),
+        packets: 0,
+        matched: 0,
+        skipped_links: BTreeMap::new(),
+        error: None,
+    };
+    let filter_owners = !sel.owners.is_empty();
+    loop {
+        let pkt = match r.next_packet() {
+            Ok(Some(p)) if p.offset < chunk.end => p,
+            Ok(_) => break,
+            Err(e) => {
+                if e.offset < chunk.end || e.kind == ReadErrorKind::NotACapture {
+                    res.error = Some(e);
+                }
+                break;
+            }
+        };
+        res.packets += 1;
+        let iface = r.interfaces().get(pkt.interface as usize);
+        let link_type = iface.map(|i| i.link_type).unwrap_or(1);
+        if let Some(expr) = sel.expression {
+            match expr.program(link_type) {
+                Ok(prog) => {
+                    if !prog.accepts(pkt.data, pkt.orig_len) {
+                        meta.learn_definitions(&pkt.options);
+                        continue;
+                    }
+                }
+                Err(_) => {
+                    *res.skipped_links.entry(link_type).or_insert(0) += 1;
+                    meta.learn_definitions(&pkt.options);
+                    continue;
+                }
+            }
+        }
+        let m = meta.decode(&pkt.options);
+        if filter_owners && !owners.matches(&sel.owners, &m) {
+            continue;
+        }
+        res.matched += 1;
+        let text_start = res.text.len();
+        let view = PacketView {
+            file,
+            offset: pkt.offset,
+            ts_ns: pkt.ts_ns,
+            interface: pkt.interface,
+            link_type,
+            interface_name: iface.and_then(|i| i.name.as_deref()).filter(|n| !n.is_empty()),
+            orig_len: pkt.orig_len,
+            data: pkt.data,
+            direction: pkt.direction,
+            meta: &m,
+        };
+        work.observe(&mut res.acc, &view, &mut res.text);
+        if sel.keep {
+            res.kept.push(Kept {
+                file,
+                ts_ns: pkt.ts_ns,
+                interface: pkt.interface,
+                link_type,
+                orig_len: pkt.orig_len,
+                data: pkt.data,
+                direction: pkt.direction,
+                meta: m,
+                text: text_start..res.text.len(),
+            });
+        }
+    }
+    res
+}
+
+/// Reads one source's chunks in waves of `wave` chunks (in parallel), in order.
+pub struct Stream<'s, 'a, W: Work> {
+    file: usize,
+    source: &'s Source<'a>,
+    next: usize,
+    wave: usize,
+    ready: VecDeque<ChunkResult<'a, W::Acc>>,
+    done: bool,
+}
+
+impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
+    pub fn new(file: usize, source: &'s Source<'a>, wave: usize) -> Self {
+        Stream {
+            file,
+            source,
+            next: 0,
+            wave: wave.max(1),
+            ready: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// The next chunk's results, or `None` after the last chunk (or after a damaged one).
+    pub fn next_chunk(&mut self, sel: &Selection<'_>, work: &W) -> Option<ChunkResult<'a, W::Acc>> {
+        if self.ready.is_empty() && !self.done && self.next < self.source.chunks.len() {
+            let end = (self.next + self.wave).min(self.source.chunks.len());
+            let file = self.file;
+            let results: Vec<_> = self.source.chunks[self.next..end]
+                .par_iter()
+                .map(|c| run_chunk(file, c, sel, work))
+                .collect();
+            self.next = end;
+            self.ready.extend(results);
+        }
+        let r = self.ready.pop_front()?;
+        if r.error.is_some() {
+            self.done = true;
+            self.ready.clear();
+        }
+        Some(r)
+    }
+}

@@ -1,0 +1,589 @@
+//! Wires one run together: open and plan the inputs, compile the filter, scan in parallel,
+//! merge by timestamp and hand packets to the output (listing, pcapng, JSON lines).
+
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use formats::meta::{ContainerInfo, PodInfo, ProcessInfo};
+use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
+use formats::pcapng::{Direction, ReadError};
+use formats::render::{PacketRef, Renderer};
+
+use analyze::flows::{write_flows_text, FlowTable, Observed};
+use analyze::stats::{write_report_text, Rollups};
+
+use crate::cli::Cli;
+use crate::engine::{plan, ChunkResult, Kept, PacketView, Selection, Source, Stream, Work};
+use crate::filter::Expression;
+use crate::input::{self, Input};
+
+/// The per-chunk work of a run: JSON lines for packets when asked.
+struct Job<'n> {
+    names: &'n [String],
+    json_packets: bool,
+    flows: bool,
+    stats: bool,
+}
+
+/// A chunk's (and, merged, the run's) flow table and rollups.
+#[derive(Default)]
+struct Acc {
+    flows: Option<FlowTable>,
+    stats: Option<Rollups>,
+}
+
+impl Acc {
+    fn merge(&mut self, later: Acc) {
+        if let (Some(a), Some(b)) = (self.flows.as_mut(), later.flows) {
+            a.merge(b);
+        }
+        if let (Some(a), Some(b)) = (self.stats.as_mut(), later.stats) {
+            a.merge(b);
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PacketJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    file: &'a str,
+    offset: u64,
+    ts_ns: u64,
+    interface: Option<&'a str>,
+    link_type: u16,
+    len: u32,
+    caplen: usize,
+    direction: Option<&'static str>,
+    provenance: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process: Option<&'a ProcessInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<&'a ProcessInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a ContainerInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod: Option<&'a PodInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tid: Option<u32>,
+}
+
+/// The last line of `--json` packet output.
+#[derive(Serialize)]
+struct SummaryJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    packets: u64,
+    matched: u64,
+    /// The input was damaged: what follows the damage was not read.
+    incomplete: bool,
+    errors: Vec<String>,
+}
+
+impl Work for Job<'_> {
+    type Acc = Acc;
+    fn new_acc(&self) -> Acc {
+        Acc {
+            flows: self.flows.then(FlowTable::new),
+            stats: self.stats.then(Rollups::new),
+        }
+    }
+    fn observe(&self, acc: &mut Acc, p: &PacketView<'_, '_>, text: &mut Vec<u8>) {
+        if acc.flows.is_some() || acc.stats.is_some() {
+            let o = Observed {
+                ts_ns: p.ts_ns,
+                orig_len: p.orig_len,
+                link_type: p.link_type,
+                data: p.data,
+                interface: p.interface_name,
+                direction: p.direction,
+                meta: p.meta,
+            };
+            let summary = o.summarize();
+            if let Some(f) = acc.flows.as_mut() {
+                f.observe_summary(&o, summary.as_ref());
+            }
+            if let Some(r) = acc.stats.as_mut() {
+                r.observe_summary(&o, summary.as_ref());
+            }
+        }
+        if self.json_packets {
+            let m = p.meta;
+            let j = PacketJson {
+                kind: "packet",
+                file: &self.names[p.file],
+                offset: p.offset,
+                ts_ns: p.ts_ns,
+                interface: p.interface_name,
+                link_type: p.link_type,
+                len: p.orig_len,
+                caplen: p.data.len(),
+                direction: p.direction.map(|d| match d {
+                    Direction::In => "in",
+                    Direction::Out => "out",
+                }),
+                provenance: m.provenance.as_str(),
+                process: m.process.as_deref(),
+                parent: m.parent.as_deref(),
+                container: m.container.as_deref(),
+                pod: m.pod.as_deref(),
+                tid: m.tid,
+            };
+            // Serializing plain data into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *text, &j);
+            text.push(b'\n');
+        }
+    }
+}
+
+/// Where kept packets go, one at a time, in merged order.
+enum Sink<W: Write> {
+    Listing(Renderer, Vec<u8>),
+    Json,
+    Pcapng(Box<PcapngWriter<W>>, Vec<Vec<u32>>),
+    Nothing,
+}
+
+/// Progress on stderr, only for a terminal and large inputs.
+struct Progress {
+    total: u64,
+    done: u64,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(total: u64) -> Option<Progress> {
+        (io::stderr().is_terminal() && total > 256 << 20).then(|| Progress {
+            total,
+            done: 0,
+            last: Instant::now(),
+            shown: false,
+        })
+    }
+    fn add(&mut self, bytes: u64) {
+        self.done += bytes;
+        if self.last.elapsed().as_millis() >= 200 {
+            self.last = Instant::now();
+            self.shown = true;
+            eprint!(
+                "\rptanalyze: {:3}% of {:.2} GiB",
+                self.done * 100 / self.total.max(1),
+                self.total as f64 / f64::from(1 << 30)
+            );
+        }
+    }
+    fn clear(&self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+/// Totals of a run.
+#[derive(Default)]
+struct Totals {
+    packets: u64,
+    matched: u64,
+    written: u64,
+    skipped_links: BTreeMap<(usize, u16), u64>,
+    errors: Vec<(usize, ReadError)>,
+}
+
+struct Cursor<'a> {
+    res: ChunkResult<'a, Acc>,
+    idx: usize,
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let (names, expr_text) = cli.inputs_and_expression();
+    let threads = cli.threads.unwrap_or(0);
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ptanalyze: -j {threads}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut inputs: Vec<Input> = Vec::with_capacity(names.len());
+    for name in &names {
+        match input::open(name) {
+            Ok(i) => inputs.push(i),
+            Err(e) => {
+                eprintln!("ptanalyze: {name}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    pool.install(|| run_inputs(&cli, &names, &inputs, expr_text.as_deref()))
+}
+
+fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&str>) -> ExitCode {
+    let mut code = 0u8;
+    let mut sources: Vec<Source<'_>> = Vec::new();
+    let mut file_names: Vec<String> = Vec::new();
+    let mut source_inputs: Vec<&Input> = Vec::new();
+    for (name, input) in names.iter().zip(inputs) {
+        match plan(input.bytes(), cli.chunk_size, &|a, b| input.release(a, b)) {
+            Ok(s) => {
+                sources.push(s);
+                file_names.push(name.clone());
+                source_inputs.push(input);
+            }
+            Err(e) => {
+                eprintln!("ptanalyze: {name}: {e}");
+                code = 1;
+            }
+        }
+    }
+    let expression = match expr_text {
+        Some(text) => {
+            let mut links: Vec<u16> = sources
+                .iter()
+                .flat_map(|s| s.interfaces.iter().map(|i| i.link_type))
+                .collect();
+            links.sort_unstable();
+            links.dedup();
+            match Expression::new(text, &links) {
+                Ok(e) => Some(e),
+                Err(msg) => {
+                    eprintln!("ptanalyze: filter expression {text:?}: {msg}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        None => None,
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+
+    let report = cli.flows || cli.stats;
+    let mut sink: Sink<Box<dyn Write>> = if let Some(path) = &cli.write {
+        match pcapng_sink(cli, path, &sources) {
+            Ok(s) => s,
+            Err(msg) => {
+                eprintln!("ptanalyze: {path}: {msg}");
+                return ExitCode::from(2);
+            }
+        }
+    } else if report {
+        Sink::Nothing
+    } else if cli.json {
+        Sink::Json
+    } else {
+        Sink::Listing(Renderer::new(cli.render_options()), Vec::with_capacity(4096))
+    };
+    let keep = !matches!(sink, Sink::Nothing);
+    let selection = Selection {
+        owners: cli.owner_filter(),
+        expression: expression.as_ref(),
+        keep,
+    };
+    let job = Job {
+        names: &file_names,
+        json_packets: matches!(sink, Sink::Json),
+        flows: cli.flows,
+        stats: cli.stats,
+    };
+    let wave = rayon::current_num_threads().max(1) * 3;
+    let mut streams: Vec<Stream<'_, '_, Job>> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Stream::new(i, s, wave))
+        .collect();
+    let mut started = vec![false; sources.len()];
+    let mut cursors: Vec<Option<Cursor<'_>>> = (0..sources.len()).map(|_| None).collect();
+    let mut totals = Totals::default();
+    let mut acc = job.new_acc();
+    let mut progress = Progress::new(inputs.iter().map(|i| i.bytes().len() as u64).sum());
+    let mut remaining = cli.count.unwrap_or(u64::MAX);
+    let mut quiet_stop = false;
+
+    'merge: while remaining > 0 {
+        // The input whose next packet is earliest; an input not started yet counts with its
+        // first packet's timestamp, so rotated files start one after the other.
+        let mut best: Option<(u64, usize)> = None;
+        for f in 0..sources.len() {
+            let key = if started[f] {
+                match &cursors[f] {
+                    Some(c) => c.res.kept[c.idx].ts_ns,
+                    None => continue,
+                }
+            } else {
+                sources[f].first_ts.unwrap_or(0)
+            };
+            if best.is_none_or(|(k, _)| key < k) {
+                best = Some((key, f));
+            }
+        }
+        let Some((_, f)) = best else { break };
+        if !started[f] {
+            started[f] = true;
+            refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f], &mut acc);
+            continue;
+        }
+        let c = cursors[f].as_mut().unwrap();
+        let k = &c.res.kept[c.idx];
+        let ok = emit(&mut sink, &mut out, &sources[f], k, &c.res.text, &mut totals);
+        c.idx += 1;
+        if !ok {
+            quiet_stop = true;
+            break 'merge;
+        }
+        remaining -= 1;
+        refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f], &mut acc);
+    }
+    if let Some(p) = &progress {
+        p.clear();
+    }
+    if quiet_stop {
+        return ExitCode::SUCCESS;
+    }
+    let incomplete = !totals.errors.is_empty();
+    let reported = write_reports(&mut out, acc, cli.json, report, incomplete, &totals, &file_names);
+    if reported.is_err() {
+        return ExitCode::SUCCESS;
+    }
+    if let Sink::Json = sink {
+        let summary = SummaryJson {
+            kind: "summary",
+            packets: totals.packets,
+            matched: totals.matched,
+            incomplete,
+            errors: totals
+                .errors
+                .iter()
+                .map(|(f, e)| format!("{}: {e}", file_names[*f]))
+                .collect(),
+        };
+        let _ = serde_json::to_writer(&mut out, &summary);
+        let _ = out.write_all(b"\n");
+    }
+    if let Sink::Pcapng(w, _) = sink {
+        if let Err(e) = w.finish().and_then(|mut inner| inner.flush()) {
+            eprintln!("ptanalyze: {}: {e}", cli.write.as_deref().unwrap_or("-"));
+            code = code.max(2);
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::SUCCESS;
+    }
+    for ((f, link), n) in &totals.skipped_links {
+        let why = expression
+            .as_ref()
+            .and_then(|e| e.program(*link).err())
+            .unwrap_or("");
+        eprintln!(
+            "ptanalyze: {}: {n} packets of link type {link} skipped: the filter cannot apply to it ({why})",
+            file_names[*f]
+        );
+    }
+    for (f, e) in &totals.errors {
+        eprintln!("ptanalyze: {}: {e}", file_names[*f]);
+        code = code.max(1);
+    }
+    ExitCode::from(code)
+}
+
+/// The --flows and --stats reports, text or JSON, marked incomplete after damage.
+fn write_reports(
+    out: &mut impl Write,
+    acc: Acc,
+    json: bool,
+    report: bool,
+    incomplete: bool,
+    totals: &Totals,
+    names: &[String],
+) -> io::Result<()> {
+    let errors: Vec<String> = totals
+        .errors
+        .iter()
+        .map(|(f, e)| format!("{}: {e}", names[*f]))
+        .collect();
+    if let Some(flows) = acc.flows {
+        let records = flows.finish();
+        if json {
+            for r in &records {
+                serde_json::to_writer(&mut *out, r)?;
+                out.write_all(b"\n")?;
+            }
+            if incomplete {
+                let s = SummaryJson {
+                    kind: "summary",
+                    packets: totals.packets,
+                    matched: totals.matched,
+                    incomplete,
+                    errors: errors.clone(),
+                };
+                serde_json::to_writer(&mut *out, &s)?;
+                out.write_all(b"\n")?;
+            }
+        } else {
+            write_flows_text(&records, out)?;
+        }
+    }
+    if let Some(stats) = acc.stats {
+        let report = stats.finish();
+        if json {
+            let v = serde_json::json!({"type": "stats", "incomplete": incomplete, "errors": errors, "report": report});
+            serde_json::to_writer(&mut *out, &v)?;
+            out.write_all(b"\n")?;
+        } else {
+            write_report_text(&report, out)?;
+        }
+    }
+    if incomplete && !json && report {
+        writeln!(out, "# incomplete: the input is damaged; packets after the damage were not read")?;
+    }
+    Ok(())
+}
+
+/// Makes file f's cursor point at a kept packet, taking chunks as needed; false at its end.
+#[allow(clippy::too_many_arguments)]
+fn refill<'s, 'a, 'n>(
+    f: usize,
+    cursors: &mut [Option<Cursor<'a>>],
+    streams: &mut [Stream<'s, 'a, Job<'n>>],
+    selection: &Selection<'_>,
+    job: &Job<'n>,
+    totals: &mut Totals,
+    progress: &mut Option<Progress>,
+    input: &Input,
+    acc: &mut Acc,
+) -> bool {
+    loop {
+        if let Some(c) = &cursors[f] {
+            if c.idx < c.res.kept.len() {
+                return true;
+            }
+        }
+        let Some(mut res) = streams[f].next_chunk(selection, job) else {
+            cursors[f] = None;
+            return false;
+        };
+        totals.packets += res.packets;
+        totals.matched += res.matched;
+        for (l, n) in &res.skipped_links {
+            *totals.skipped_links.entry((f, *l)).or_insert(0) += n;
+        }
+        if let Some(e) = res.error.take() {
+            totals.errors.push((f, e));
+        }
+        acc.merge(std::mem::take(&mut res.acc));
+        if let Some(p) = progress.as_mut() {
+            p.add(res.bytes);
+        }
+        if let Some(done) = cursors[f].replace(Cursor { res, idx: 0 }) {
+            input.release(done.res.range.start, done.res.range.end);
+        }
+    }
+}
+
+/// Sends one packet to the sink; false when the output went away.
+fn emit<W: Write>(
+    sink: &mut Sink<W>,
+    out: &mut impl Write,
+    source: &Source<'_>,
+    k: &Kept<'_>,
+    text: &[u8],
+    totals: &mut Totals,
+) -> bool {
+    match sink {
+        Sink::Listing(renderer, buf) => {
+            let iface = source.interfaces.get(k.interface as usize);
+            let pref = PacketRef {
+                ts_ns: k.ts_ns,
+                link_type: k.link_type,
+                data: k.data,
+                orig_len: k.orig_len,
+                interface: iface
+                    .and_then(|i| i.name.as_deref())
+                    .filter(|n| !n.is_empty()),
+                direction: k.direction,
+            };
+            buf.clear();
+            renderer.render(buf, &pref, (!k.meta.is_empty()).then_some(&k.meta));
+            out.write_all(buf).is_ok()
+        }
+        Sink::Json => out.write_all(&text[k.text.clone()]).is_ok(),
+        Sink::Pcapng(w, map) => {
+            let iface = map[k.file][k.interface as usize];
+            match w.write_packet(iface, k.ts_ns, k.orig_len, k.data, k.direction, &k.meta) {
+                Ok(()) => {
+                    totals.written += 1;
+                    true
+                }
+                Err(e) => {
+                    eprintln!("ptanalyze: writing: {e}");
+                    false
+                }
+            }
+        }
+        Sink::Nothing => true,
+    }
+}
+
+fn output_scope(sources: &[Source<'_>], args: &str) -> u32 {
+    use std::hash::{Hash, Hasher};
+    // FNV-style fold via DefaultHasher with fixed keys (SipHash 1-3, zero key): deterministic.
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    args.hash(&mut h);
+    for s in sources {
+        s.data.len().hash(&mut h);
+        s.data[..s.data.len().min(4096)].hash(&mut h);
+    }
+    ((h.finish() as u32) & 0x1f_ffff).max(1)
+}
+
+/// A pcapng writer with one interface per input interface, link types kept.
+fn pcapng_sink(
+    cli: &Cli,
+    path: &str,
+    sources: &[Source<'_>],
+) -> Result<Sink<Box<dyn Write>>, String> {
+    let inner: Box<dyn Write> = if path == "-" {
+        Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout()))
+    } else {
+        let f = std::fs::File::create(path).map_err(|e| e.to_string())?;
+        Box::new(io::BufWriter::with_capacity(1 << 20, f))
+    };
+    let mut cfg = WriterConfig::new("ptanalyze", env!("CARGO_PKG_VERSION"));
+    cfg.comments = cli.comment_mode();
+    // A scope derived from the inputs and the selection, not random: the same run writes the
+    // same bytes (whatever -j), and different inputs or filters still get different scopes.
+    let what = format!("{:?} {:?} {:?}", cli.inputs_and_expression(), cli.owner_filter(), cli.comments);
+    cfg.scope = Some(output_scope(sources, &what));
+    let all: Vec<_> = sources.iter().flat_map(|s| s.interfaces.iter()).collect();
+    let mixed = all
+        .first()
+        .is_some_and(|f| all.iter().any(|i| (i.link_type, i.snaplen) != (f.link_type, f.snaplen)));
+    if mixed {
+        cfg.allow_mixed_interfaces = true;
+        eprintln!(
+            "ptanalyze: {path}: the inputs' interfaces differ in link type or snaplen; written \
+             as they are (Wireshark reads them all, tcpdump stops at the first interface that differs)"
+        );
+    }
+    let mut w = PcapngWriter::new(inner, cfg).map_err(|e| e.to_string())?;
+    let mut map = Vec::new();
+    for s in sources {
+        let mut ids = Vec::new();
+        for i in &s.interfaces {
+            let spec = InterfaceSpec {
+                name: i.name.clone().unwrap_or_default(),
+                description: i.description.clone(),
+                link_type: i.link_type,
+                snaplen: i.snaplen,
+                filter: i.filter.clone(),
+            };
+            ids.push(w.add_interface(&spec).map_err(|e| e.to_string())?);
+        }
+        map.push(ids);
+    }
+    Ok(Sink::Pcapng(Box::new(w), map))
+}
