@@ -189,7 +189,7 @@ fn main() {
         other => fail(format!("--comments {other}: full, short or none")),
     };
     let size_bytes = args.file_size.map(|c| {
-        if !(c > 0.0) {
+        if c.is_nan() || c <= 0.0 {
             fail(format!("-C {c}: the file size must be positive"));
         }
         (c * 1_000_000.0) as u64

@@ -648,10 +648,10 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             }
         }
         if let Some(c) = child.as_mut() {
-            if CHILD_EXITED.swap(false, Ordering::SeqCst) || c.status.is_none() {
-                if c.wait(false).is_some() {
-                    STOP.store(true, Ordering::SeqCst);
-                }
+            // SIGCHLD (CHILD_EXITED) makes poll return at once; waitpid(WNOHANG) is the truth.
+            CHILD_EXITED.store(false, Ordering::SeqCst);
+            if c.wait(false).is_some() {
+                STOP.store(true, Ordering::SeqCst);
             }
         }
     }
