@@ -263,6 +263,13 @@ impl Attributor {
         sel.names.iter().any(|n| *n == p.info.comm || (!base.is_empty() && *n == base))
     }
 
+    /// Selects a process (and its future children) from now on: `ptcap -- CMD` adds the
+    /// command's pid before the command runs.
+    pub fn select_pid(&mut self, pid: u32) {
+        self.selection.pids.push(pid);
+        self.selected.insert(pid);
+    }
+
     fn init_selection(&mut self) {
         if self.selection.is_empty() {
             return;

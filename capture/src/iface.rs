@@ -40,7 +40,11 @@ fn socket() -> io::Result<Socket> {
 fn ifreq_for(name: &str) -> libc::ifreq {
     // SAFETY: ifreq is plain data; all-zero is valid.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in req.ifr_name.iter_mut().zip(name.bytes().take(libc::IFNAMSIZ - 1)) {
+    for (dst, src) in req
+        .ifr_name
+        .iter_mut()
+        .zip(name.bytes().take(libc::IFNAMSIZ - 1))
+    {
         *dst = src as libc::c_char;
     }
     req
@@ -88,7 +92,9 @@ pub fn list() -> io::Result<Vec<NetInterface>> {
             break;
         }
         // SAFETY: if_name is a NUL-terminated string owned by the array.
-        let name = unsafe { CStr::from_ptr(entry.if_name) }.to_string_lossy().into_owned();
+        let name = unsafe { CStr::from_ptr(entry.if_name) }
+            .to_string_lossy()
+            .into_owned();
         // An interface can vanish between the two calls; skip it then.
         if let Ok(i) = describe(&sock, entry.if_index, &name) {
             out.push(i);
@@ -121,7 +127,13 @@ pub fn netns_cookie() -> Option<u64> {
     let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
     // SAFETY: valid socket and buffer.
     let rc = unsafe {
-        libc::getsockopt(sock.0, libc::SOL_SOCKET, SO_NETNS_COOKIE, &mut cookie as *mut u64 as *mut _, &mut len)
+        libc::getsockopt(
+            sock.0,
+            libc::SOL_SOCKET,
+            SO_NETNS_COOKIE,
+            &mut cookie as *mut u64 as *mut _,
+            &mut len,
+        )
     };
     (rc == 0).then_some(cookie)
 }

@@ -1,24 +1,37 @@
 //! ptcap: live packet capture with eBPF (tcx), tcpdump's filter expressions evaluated in the
 //! kernel. This binary only parses flags; the capture is in [`session`], the kernel side in
 //! the `bpf` crate.
+//!
+//! `ptcap [OPTIONS] [EXPRESSION] -- CMD [ARGS]`: everything after the first `--` is a command
+//! to run and capture (the expression stays before it).
 
 mod attribution;
 mod containers;
 mod iface;
+mod netwatch;
 mod output;
+mod privdrop;
+mod rotate;
+mod run_cmd;
 mod procs;
 mod session;
 mod sockdiag;
 
-use clap::Parser;
+use clap::{ArgAction, Parser};
 
 use bpf::Direction;
+use formats::meta::CommentMode;
+use formats::render::{DumpMode, RenderOptions, TimestampMode};
 
 #[derive(Parser, Debug)]
-#[command(name = "ptcap", version, about = "Process- and container-aware packet capture (eBPF)")]
+#[command(
+    name = "ptcap",
+    version,
+    about = "Process- and container-aware packet capture (eBPF)"
+)]
 struct Args {
     /// Interface(s) to capture on: repeatable or comma-separated; `any` (the default) is every
-    /// interface of the current network namespace.
+    /// interface of the current network namespace, including ones created during the capture.
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     interfaces: Vec<String>,
     /// List the interfaces and exit.
@@ -28,10 +41,20 @@ struct Args {
     #[arg(short = 'c', value_name = "N")]
     count: Option<u64>,
     /// Bytes to capture per packet (0 = 262144, the most).
-    #[arg(short = 's', long = "snapshot-length", value_name = "SNAPLEN", default_value_t = 262144)]
+    #[arg(
+        short = 's',
+        long = "snapshot-length",
+        value_name = "SNAPLEN",
+        default_value_t = 262144
+    )]
     snaplen: u32,
     /// Direction: in, out or inout.
-    #[arg(short = 'Q', long = "direction", value_name = "DIR", default_value = "inout")]
+    #[arg(
+        short = 'Q',
+        long = "direction",
+        value_name = "DIR",
+        default_value = "inout"
+    )]
     direction: String,
     /// Write packets to a pcapng FILE (`-` for standard output).
     #[arg(short = 'w', value_name = "FILE")]
@@ -39,23 +62,64 @@ struct Args {
     /// Print packets as text also when writing a file.
     #[arg(long)]
     print: bool,
-    /// More messages (libbpf's, timing); twice also dumps the compiled filter.
-    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    /// More detail in the text (repeat for more); -v also reports timing, -vvv libbpf's messages.
+    #[arg(short = 'v', action = ArgAction::Count)]
     verbose: u8,
+    /// Print each packet, context included, on one line.
+    #[arg(long)]
+    oneline: bool,
+    /// Timestamp format: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first.
+    #[arg(short = 't', action = ArgAction::Count)]
+    timestamp: u8,
+    /// Nanosecond timestamps.
+    #[arg(long)]
+    nano: bool,
+    /// Hex dump (-xx: with the link-layer header).
+    #[arg(short = 'x', action = ArgAction::Count)]
+    hex: u8,
+    /// Hex and ASCII dump (-XX: with the link-layer header).
+    #[arg(short = 'X', action = ArgAction::Count)]
+    hex_ascii: u8,
+    /// ASCII dump.
+    #[arg(short = 'A')]
+    ascii: bool,
+    /// Less protocol detail.
+    #[arg(short = 'q')]
+    quiet: bool,
+    /// Absolute TCP sequence numbers.
+    #[arg(short = 'S')]
+    absolute_seq: bool,
+    /// Rotate: start a new file when the current one is larger than SIZE million bytes.
+    #[arg(short = 'C', value_name = "SIZE")]
+    file_size: Option<f64>,
+    /// With -C: a ring of N files (FILE0..FILE{N-1}); with -G: stop after N files.
+    #[arg(short = 'W', value_name = "N")]
+    file_count: Option<u32>,
+    /// Rotate every SECONDS seconds; FILE is a strftime(3) pattern.
+    #[arg(short = 'G', value_name = "SECONDS")]
+    rotate_seconds: Option<u64>,
+    /// Drop privileges to USER once the capture is set up.
+    #[arg(short = 'Z', value_name = "USER")]
+    user: Option<String>,
+    /// Per-packet comment text in pcapng: full (ptcpdump's layout), short or none.
+    #[arg(long, value_name = "MODE", default_value = "full")]
+    comments: String,
+    /// Only packets of these process ids (repeatable).
+    #[arg(long = "pid", value_name = "PID")]
+    pids: Vec<u32>,
+    /// Only packets of processes with this name (comm; repeatable).
+    #[arg(long = "pname", value_name = "NAME")]
+    pnames: Vec<String>,
+    /// Only packets of processes of this user id (repeatable).
+    #[arg(long = "uid", value_name = "UID")]
+    uids: Vec<u32>,
+    /// Print the compiled filter (cBPF) and exit.
+    #[arg(short = 'd')]
+    dump_filter: bool,
     /// Debug: deliver packets the filter rejects too and compare the kernel's verdict with
     /// libpcap's (pcap_offline_filter) on the same bytes; exit status 1 on any mismatch.
     #[arg(long, hide = true)]
     check_filter: bool,
-    /// Keep only packets of process PID (repeatable); its children are followed.
-    #[arg(long = "pid", value_name = "PID")]
-    pids: Vec<u32>,
-    /// Keep only packets of processes named NAME: comm or executable basename (repeatable);
-    /// their children are followed.
-    #[arg(long = "pname", value_name = "NAME")]
-    pnames: Vec<String>,
-    /// Keep only packets of processes running as UID (repeatable); children are followed.
-    #[arg(long = "uid", value_name = "UID")]
-    uids: Vec<u32>,
     /// containerd's socket (every containerd namespace is watched).
     #[arg(long = "containerd-address", value_name = "SOCK", default_value = "/run/containerd/containerd.sock")]
     containerd_address: std::path::PathBuf,
@@ -78,8 +142,22 @@ struct Args {
     expression: Vec<String>,
 }
 
+fn fail(msg: String) -> ! {
+    eprintln!("ptcap: {msg}");
+    std::process::exit(2);
+}
+
 fn main() {
-    let args = Args::parse();
+    let mut argv: Vec<String> = std::env::args().collect();
+    let command = argv.iter().position(|a| a == "--").map(|p| {
+        let cmd = argv.split_off(p + 1);
+        argv.pop();
+        cmd
+    });
+    if command.as_ref().is_some_and(|c| c.is_empty()) {
+        fail("-- must be followed by a command".into());
+    }
+    let args = Args::parse_from(argv);
     if args.list {
         if let Err(e) = session::list_interfaces(&mut std::io::stdout()) {
             eprintln!("ptcap: {e}");
@@ -91,19 +169,74 @@ fn main() {
         "in" => vec![Direction::In],
         "out" => vec![Direction::Out],
         "inout" => vec![Direction::In, Direction::Out],
-        other => {
-            eprintln!("ptcap: -Q {other}: the direction must be in, out or inout");
-            std::process::exit(2);
-        }
+        other => fail(format!(
+            "-Q {other}: the direction must be in, out or inout"
+        )),
     };
     let snaplen = match args.snaplen {
         0 => bpf::MAX_SNAPLEN,
-        n if n > bpf::MAX_SNAPLEN => {
-            eprintln!("ptcap: -s {n}: the snapshot length is at most {}", bpf::MAX_SNAPLEN);
-            std::process::exit(2);
-        }
+        n if n > bpf::MAX_SNAPLEN => fail(format!(
+            "-s {n}: the snapshot length is at most {}",
+            bpf::MAX_SNAPLEN
+        )),
         n => n,
     };
+    let dump = if args.hex_ascii > 1 {
+        DumpMode::HexAsciiWithLink
+    } else if args.hex_ascii == 1 {
+        DumpMode::HexAscii
+    } else if args.hex > 1 {
+        DumpMode::HexWithLink
+    } else if args.hex == 1 {
+        DumpMode::Hex
+    } else if args.ascii {
+        DumpMode::Ascii
+    } else {
+        DumpMode::None
+    };
+    let render = RenderOptions {
+        verbose: args.verbose,
+        quiet: args.quiet,
+        absolute_seq: args.absolute_seq,
+        timestamp: TimestampMode::from_count(args.timestamp),
+        nano: args.nano,
+        dump,
+        oneline: args.oneline,
+    };
+    let comments = match args.comments.as_str() {
+        "full" => CommentMode::Full,
+        "short" => CommentMode::Short,
+        "none" => CommentMode::None,
+        other => fail(format!("--comments {other}: full, short or none")),
+    };
+    let size_bytes = args.file_size.map(|c| {
+        if c.is_nan() || c <= 0.0 {
+            fail(format!("-C {c}: the file size must be positive"));
+        }
+        (c * 1_000_000.0) as u64
+    });
+    if args.rotate_seconds == Some(0) {
+        fail("-G 0: the rotation period must be positive".into());
+    }
+    if args.file_count == Some(0) {
+        fail("-W 0: the file count must be positive".into());
+    }
+    let rotation = rotate::Rotation {
+        size_bytes,
+        count: args.file_count,
+        seconds: args.rotate_seconds,
+    };
+    if rotation.is_on() || args.file_count.is_some() {
+        match args.write.as_deref() {
+            None => fail("-C, -G and -W need -w FILE".into()),
+            Some("-") => fail("-C and -G cannot rotate standard output".into()),
+            _ => {}
+        }
+    }
+    let user = args
+        .user
+        .as_deref()
+        .map(|u| privdrop::lookup(u).unwrap_or_else(|e| fail(e)));
     let settings = session::Settings {
         interfaces: args.interfaces,
         count: args.count,
@@ -114,7 +247,18 @@ fn main() {
         verbose: args.verbose,
         expression: args.expression.join(" "),
         check_filter: args.check_filter,
-        selection: attribution::Selection { pids: args.pids, names: args.pnames, uids: args.uids },
+        dump_filter: args.dump_filter,
+        render,
+        comments,
+        rotation,
+        user,
+        command,
+        select: session::Selection {
+            pids: args.pids,
+            pnames: args.pnames,
+            uids: args.uids,
+            follow_children: false,
+        },
         containers: containers::Config {
             containerd_address: args.containerd_address,
             docker_address: args.docker_address,

@@ -1,98 +1,458 @@
-//! Where captured packets go: a pcapng file (`-w`, formats' one writer) and/or text lines
-//! (`--print`, the default; formats' tcpdump renderer). Each packet carries the [`PacketMeta`]
-//! attribution found for it (or none).
+//! Where captured packets go: pcapng files (`-w`, with rotation in [`crate::rotate`]) and/or
+//! tcpdump-style text (`--print`, the default; formats' renderer).
+//!
+//! Link types: one interface keeps its own link type (Ethernet or raw IP). `-i any` and
+//! several interfaces are written as LINUX_SLL2 on every IDB with one snaplen (libpcap stops
+//! reading at an IDB whose link type or snaplen differs from the first one's), like
+//! `tcpdump -i any`: each packet gets a 20-byte SLL2 header with the real interface index and
+//! packet type, built here from the frame the hook saw. Interfaces can be added while the
+//! capture runs (the netlink watcher): each gets an IDB in the open file, and in every file
+//! opened after it until it is removed.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
-use formats::meta::PacketMeta;
+use formats::meta::{CommentMode, PacketMeta};
+use formats::pcapng::linktype;
 use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::{Direction, InterfaceStats};
 use formats::render::{PacketRef, RenderOptions, Renderer};
 
-/// One packet, ready for output.
-pub struct OutPacket<'a> {
-    /// Position of the interface in the order given to [`PcapngOut::new`].
-    pub interface: u32,
-    pub interface_name: &'a str,
-    pub linktype: u16,
-    pub ts_unix_ns: u64,
-    pub wire_len: u32,
-    pub inbound: bool,
-    pub data: &'a [u8],
-    /// Who sent or received it (attribution); None writes no metadata.
-    pub meta: Option<&'a PacketMeta>,
+use crate::rotate::{FileSink, Rotation};
+
+/// How packets are framed in the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkMode {
+    /// As the hook saw them (one interface): Ethernet or raw IP.
+    Native(u16),
+    /// LINUX_SLL2 (`-i any`, several interfaces).
+    Sll2,
 }
 
-impl OutPacket<'_> {
-    fn direction(&self) -> Direction {
-        if self.inbound {
-            Direction::In
-        } else {
-            Direction::Out
+impl LinkMode {
+    pub fn linktype(self) -> u16 {
+        match self {
+            LinkMode::Native(l) => l,
+            LinkMode::Sll2 => linktype::LINUX_SLL2,
+        }
+    }
+
+    /// tcpdump's name, for the "capturing on" line.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkMode::Native(linktype::ETHERNET) => "EN10MB (Ethernet)",
+            LinkMode::Native(_) => "RAW (Raw IP)",
+            LinkMode::Sll2 => "LINUX_SLL2 (Linux cooked v2)",
         }
     }
 }
 
+/// One packet as the ring delivered it.
+pub struct OutPacket<'a> {
+    pub ifindex: u32,
+    pub ts_unix_ns: u64,
+    pub wire_len: u32,
+    pub inbound: bool,
+    /// The frame as the hook saw it (Ethernet or IP, per the interface's kind).
+    pub data: &'a [u8],
+    /// Process/container context (attribution); `None` writes an empty record.
+    pub meta: Option<&'a PacketMeta>,
+}
+
 /// An interface as it goes into an IDB.
+#[derive(Debug, Clone)]
 pub struct OutInterface {
+    pub ifindex: u32,
     pub name: String,
-    pub linktype: u16,
-    pub snaplen: u32,
-    pub filter: Option<String>,
+    /// ARPHRD_* of the device (for the SLL2 header).
+    pub arphrd: u16,
+    /// LINKTYPE of the frames the hook delivers (ETHERNET or RAW).
+    pub native_linktype: u16,
     /// Free text for the IDB (the network namespace).
     pub description: Option<String>,
 }
 
-/// Per-interface counters for the ISB at the end.
+/// Per-interface counters for the ISBs.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct OutStats {
-    pub received: u64,
+    /// Packets the hooks saw.
+    pub seen: u64,
+    /// Packets the filter accepted.
+    pub accepted: u64,
+    /// Accepted packets lost (ring full, reserve/copy failures, user-space queue).
     pub dropped: u64,
+    /// Packets written/printed by us.
     pub delivered: u64,
 }
 
-pub struct PcapngOut<W: Write> {
-    w: PcapngWriter<W>,
-    start_ns: u64,
-    empty: PacketMeta,
+/// Settings of the whole output path.
+pub struct OutputConfig {
+    pub link: LinkMode,
+    pub snaplen: u32,
+    pub filter: Option<String>,
+    pub comments: CommentMode,
+    pub render: RenderOptions,
+    /// Print text (to stdout, or stderr when the pcapng goes to stdout).
+    pub print: bool,
+    /// `-w`: file name or `-`.
+    pub write: Option<String>,
+    pub rotation: Rotation,
 }
 
-impl<W: Write> PcapngOut<W> {
-    pub fn new(w: W, interfaces: &[OutInterface], start_ns: u64) -> io::Result<Self> {
-        let mut cfg = WriterConfig::new("ptcap", env!("CARGO_PKG_VERSION"));
-        let os = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
-        cfg.os = Some(formats::pcapng::write::os_description(
-            &os(formats::pcapng::write::OSTYPE_PATH),
-            &os(formats::pcapng::write::OSRELEASE_PATH),
-        ));
-        // `-i any` over Ethernet and IP-only devices mixes link types in one section.
-        cfg.allow_mixed_interfaces = interfaces.windows(2).any(|p| p[0].linktype != p[1].linktype);
-        let mut w = PcapngWriter::new(w, cfg)?;
+pub(crate) struct IfaceEntry {
+    pub iface: OutInterface,
+    pub active: bool,
+    pub stats: OutStats,
+}
+
+/// Everything the output needs to know about interfaces, shared with [`FileSink`] so a new
+/// file can describe the interfaces again.
+pub(crate) struct Interfaces {
+    pub list: Vec<IfaceEntry>,
+    pub by_index: HashMap<u32, usize>,
+    pub link: LinkMode,
+    pub snaplen: u32,
+    pub filter: Option<String>,
+}
+
+impl Interfaces {
+    pub fn spec(&self, i: &OutInterface) -> InterfaceSpec {
+        let mut spec = InterfaceSpec::new(&i.name, self.link.linktype(), self.snaplen);
+        spec.filter = self.filter.clone();
+        spec.description = i.description.clone();
+        spec
+    }
+}
+
+pub fn writer_config(comments: CommentMode) -> WriterConfig {
+    let mut cfg = WriterConfig::new("ptcap", env!("CARGO_PKG_VERSION"));
+    let os = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    cfg.os = Some(formats::pcapng::write::os_description(
+        &os(formats::pcapng::write::OSTYPE_PATH),
+        &os(formats::pcapng::write::OSRELEASE_PATH),
+    ));
+    cfg.comments = comments;
+    cfg
+}
+
+/// Writes the ISBs of the interfaces a file describes (ids in `ids`: ifindex → IDB number).
+pub(crate) fn write_isbs<W: Write>(
+    w: &mut PcapngWriter<W>,
+    ifs: &Interfaces,
+    ids: &HashMap<u32, u32>,
+    start_ns: u64,
+    end_ns: u64,
+) -> io::Result<()> {
+    let mut ordered: Vec<(u32, u32)> = ids.iter().map(|(ix, id)| (*id, *ix)).collect();
+    ordered.sort();
+    for (id, ix) in ordered {
+        let Some(&n) = ifs.by_index.get(&ix) else {
+            continue;
+        };
+        let s = ifs.list[n].stats;
+        let st = InterfaceStats {
+            received: Some(s.seen),
+            filter_accepted: Some(s.accepted),
+            os_dropped: Some(s.dropped),
+            delivered: Some(s.delivered),
+            ..Default::default()
+        };
+        w.write_stats(id, &st, Some(start_ns), Some(end_ns))?;
+    }
+    Ok(())
+}
+
+/// An output failure, with the file it concerns.
+#[derive(Debug)]
+pub struct OutputError {
+    pub what: String,
+    pub error: io::Error,
+    /// The reader went away (closed pipe): stop quietly.
+    pub quiet: bool,
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The OS's wording ("No space left on device (os error 28)") without our wrappers.
+        let code = self.error.raw_os_error().or(match self.error.kind() {
+            io::ErrorKind::StorageFull => Some(libc::ENOSPC),
+            io::ErrorKind::QuotaExceeded => Some(libc::EDQUOT),
+            _ => None,
+        });
+        match code {
+            Some(code) => write!(f, "{}: {}", self.what, io::Error::from_raw_os_error(code)),
+            None => write!(f, "{}: {}", self.what, self.error),
+        }
+    }
+}
+
+/// The writing and printing path.
+pub struct Output {
+    pub(crate) ifs: Interfaces,
+    file: Option<FileSink>,
+    text: Option<TextOut>,
+    frame: Vec<u8>,
+    empty: PacketMeta,
+    /// Packets written or printed.
+    pub captured: u64,
+}
+
+impl Output {
+    /// Opens the first file (it needs root when the directory is root's: call before dropping
+    /// privileges) and prepares the text output.
+    pub fn new(
+        cfg: OutputConfig,
+        interfaces: Vec<OutInterface>,
+        start_ns: u64,
+    ) -> Result<Output, OutputError> {
+        let mut ifs = Interfaces {
+            list: Vec::new(),
+            by_index: HashMap::new(),
+            link: cfg.link,
+            snaplen: cfg.snaplen,
+            filter: cfg.filter.clone(),
+        };
         for i in interfaces {
-            let mut spec = InterfaceSpec::new(&i.name, i.linktype, i.snaplen);
-            spec.filter = i.filter.clone();
-            spec.description = i.description.clone();
-            w.add_interface(&spec)?;
+            ifs.by_index.insert(i.ifindex, ifs.list.len());
+            ifs.list.push(IfaceEntry {
+                iface: i,
+                active: true,
+                stats: OutStats::default(),
+            });
         }
-        Ok(PcapngOut { w, start_ns, empty: PacketMeta::default() })
+        let file = match &cfg.write {
+            Some(path) => Some(FileSink::open(
+                path,
+                cfg.rotation.clone(),
+                writer_config(cfg.comments),
+                &ifs,
+                start_ns,
+            )?),
+            None => None,
+        };
+        let text = cfg.print.then(|| {
+            TextOut::new(
+                if cfg.write.as_deref() == Some("-") {
+                    Box::new(io::BufWriter::new(io::stderr())) as Box<dyn Write>
+                } else {
+                    Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())) as Box<dyn Write>
+                },
+                cfg.render,
+            )
+        });
+        Ok(Output {
+            ifs,
+            file,
+            text,
+            frame: Vec::with_capacity(2048),
+            empty: PacketMeta::default(),
+            captured: 0,
+        })
     }
 
-    pub fn write_packet(&mut self, p: &OutPacket<'_>) -> io::Result<()> {
-        self.w.write_packet(p.interface, p.ts_unix_ns, p.wire_len, p.data, Some(p.direction()), p.meta.unwrap_or(&self.empty))
+    pub fn is_known(&self, ifindex: u32) -> bool {
+        self.ifs
+            .by_index
+            .get(&ifindex)
+            .is_some_and(|&n| self.ifs.list[n].active)
     }
 
-    pub fn finish(mut self, end_ns: u64, stats: &[OutStats]) -> io::Result<()> {
-        for (i, s) in stats.iter().enumerate() {
-            let st = InterfaceStats {
-                received: Some(s.received),
-                filter_accepted: Some(s.received),
-                os_dropped: Some(s.dropped),
-                delivered: Some(s.delivered),
-                ..Default::default()
+    /// A new interface: an IDB in the open file (and in later ones).
+    pub fn add_interface(&mut self, i: OutInterface) -> Result<(), OutputError> {
+        let ix = i.ifindex;
+        match self.ifs.by_index.get(&ix) {
+            Some(&n) => {
+                self.ifs.list[n].active = true;
+                self.ifs.list[n].iface = i;
+            }
+            None => {
+                self.ifs.by_index.insert(ix, self.ifs.list.len());
+                self.ifs.list.push(IfaceEntry {
+                    iface: i,
+                    active: true,
+                    stats: OutStats::default(),
+                });
+            }
+        }
+        if let Some(f) = &mut self.file {
+            f.add_interface(&self.ifs, ix)?;
+        }
+        Ok(())
+    }
+
+    /// The interface is gone: no IDB for it in later files.
+    pub fn remove_interface(&mut self, ifindex: u32) {
+        if let Some(&n) = self.ifs.by_index.get(&ifindex) {
+            self.ifs.list[n].active = false;
+        }
+    }
+
+    /// Latest kernel counters of an interface (for the ISBs).
+    pub fn set_counters(&mut self, ifindex: u32, seen: u64, accepted: u64, dropped: u64) {
+        if let Some(&n) = self.ifs.by_index.get(&ifindex) {
+            let s = &mut self.ifs.list[n].stats;
+            s.seen = seen;
+            s.accepted = accepted;
+            s.dropped = dropped;
+        }
+    }
+
+    pub fn interfaces(&self) -> impl Iterator<Item = (&OutInterface, &OutStats, bool)> {
+        self.ifs.list.iter().map(|e| (&e.iface, &e.stats, e.active))
+    }
+
+    /// Writes and/or prints one packet. `Ok(false)`: the packet's interface is unknown.
+    pub fn packet(&mut self, p: &OutPacket<'_>) -> Result<bool, OutputError> {
+        let Some(&n) = self.ifs.by_index.get(&p.ifindex) else {
+            return Ok(false);
+        };
+        let entry = &self.ifs.list[n];
+        if !entry.active {
+            return Ok(false);
+        }
+        let (data, wire_len) = match self.ifs.link {
+            LinkMode::Native(_) => (p.data, p.wire_len),
+            LinkMode::Sll2 => {
+                let added = sll2_frame(&mut self.frame, &entry.iface, p.inbound, p.data);
+                (
+                    &self.frame[..],
+                    (p.wire_len as i64 + added as i64).max(0) as u32,
+                )
+            }
+        };
+        let direction = if p.inbound {
+            Direction::In
+        } else {
+            Direction::Out
+        };
+        let meta = p.meta.unwrap_or(&self.empty);
+        if let Some(f) = &mut self.file {
+            f.write_packet(
+                &self.ifs,
+                p.ifindex,
+                p.ts_unix_ns,
+                wire_len,
+                data,
+                direction,
+                meta,
+            )?;
+        }
+        if let Some(t) = &mut self.text {
+            let pkt = PacketRef {
+                ts_ns: p.ts_unix_ns,
+                link_type: self.ifs.link.linktype(),
+                data,
+                orig_len: wire_len,
+                interface: Some(&entry.iface.name),
+                direction: Some(direction),
             };
-            self.w.write_stats(i as u32, &st, Some(self.start_ns), Some(end_ns))?;
+            t.write_packet(&pkt, p.meta).map_err(|e| OutputError {
+                what: "standard output".into(),
+                quiet: e.kind() == io::ErrorKind::BrokenPipe,
+                error: e,
+            })?;
         }
-        self.w.finish()?.flush()
+        self.captured += 1;
+        self.ifs.list[n].stats.delivered += 1;
+        Ok(true)
     }
+
+    /// End of a batch of packets: make what was written visible (file, pipe, terminal).
+    pub fn flush(&mut self) -> Result<(), OutputError> {
+        if let Some(f) = &mut self.file {
+            f.flush()?;
+        }
+        if let Some(t) = &mut self.text {
+            t.flush().map_err(|e| OutputError {
+                what: "standard output".into(),
+                quiet: e.kind() == io::ErrorKind::BrokenPipe,
+                error: e,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `-G` with `-W`: the last file is complete; the capture is over.
+    pub fn done(&self) -> bool {
+        self.file.as_ref().is_some_and(|f| f.done())
+    }
+
+    /// Time-based rotation (`-G`) happens even without packets. `Ok(false)`: `-W` files were
+    /// written with `-G`, the capture is over.
+    pub fn tick(&mut self, now_ns: u64) -> Result<bool, OutputError> {
+        match &mut self.file {
+            Some(f) => f.tick(&self.ifs, now_ns),
+            None => Ok(true),
+        }
+    }
+
+    /// Writes the ISBs and closes the file (valid up to its last complete block even after a
+    /// write error).
+    pub fn finish(mut self, end_ns: u64) -> Result<(), OutputError> {
+        let mut result = Ok(());
+        if let Some(t) = &mut self.text {
+            let _ = t.flush();
+        }
+        if let Some(f) = self.file.take() {
+            result = f.finish(&self.ifs, end_ns);
+        }
+        result
+    }
+}
+
+/// Builds `frame` = SLL2 header + network-layer payload; returns how many bytes longer the
+/// frame is than the hook's (20 - link header length).
+fn sll2_frame(frame: &mut Vec<u8>, i: &OutInterface, inbound: bool, data: &[u8]) -> i32 {
+    frame.clear();
+    let (proto, payload, addr, hdr): (u16, &[u8], &[u8], i32) =
+        if i.native_linktype == linktype::ETHERNET {
+            if data.len() < 14 {
+                (0, &[][..], &[][..], 0)
+            } else {
+                (
+                    u16::from_be_bytes([data[12], data[13]]),
+                    &data[14..],
+                    &data[6..12],
+                    14,
+                )
+            }
+        } else {
+            let proto = match data.first().map(|b| b >> 4) {
+                Some(6) => 0x86dd,
+                _ => 0x0800,
+            };
+            (proto, data, &[][..], 0)
+        };
+    // PACKET_HOST 0, BROADCAST 1, MULTICAST 2, OUTGOING 4 (libpcap's SLL2 packet types).
+    let pkttype: u8 = if !inbound {
+        4
+    } else if i.native_linktype == linktype::ETHERNET && data.len() >= 6 {
+        if data[..6] == [0xff; 6] {
+            1
+        } else if data[0] & 1 != 0 {
+            2
+        } else {
+            0
+        }
+    } else {
+        0
+    };
+    frame.extend_from_slice(&proto.to_be_bytes());
+    frame.extend_from_slice(&[0, 0]);
+    frame.extend_from_slice(&i.ifindex.to_be_bytes());
+    frame.extend_from_slice(&i.arphrd.to_be_bytes());
+    frame.push(pkttype);
+    frame.push(addr.len() as u8);
+    let mut a = [0u8; 8];
+    a[..addr.len()].copy_from_slice(addr);
+    frame.extend_from_slice(&a);
+    frame.extend_from_slice(payload);
+    20 - hdr
 }
 
 /// tcpdump-style text, one packet at a time.
@@ -103,25 +463,60 @@ pub struct TextOut {
 }
 
 impl TextOut {
-    pub fn new(out: Box<dyn Write>) -> Self {
-        TextOut { renderer: Renderer::new(RenderOptions::default()), buf: Vec::new(), out }
+    pub fn new(out: Box<dyn Write>, opts: RenderOptions) -> Self {
+        TextOut {
+            renderer: Renderer::new(opts),
+            buf: Vec::new(),
+            out,
+        }
     }
 
-    pub fn write_packet(&mut self, p: &OutPacket<'_>) -> io::Result<()> {
+    pub fn write_packet(
+        &mut self,
+        pkt: &PacketRef<'_>,
+        meta: Option<&PacketMeta>,
+    ) -> io::Result<()> {
         self.buf.clear();
-        let pkt = PacketRef {
-            ts_ns: p.ts_unix_ns,
-            link_type: p.linktype,
-            data: p.data,
-            orig_len: p.wire_len,
-            interface: Some(p.interface_name),
-            direction: Some(p.direction()),
-        };
-        self.renderer.render(&mut self.buf, &pkt, p.meta.filter(|m| !m.is_empty()));
+        self.renderer.render(&mut self.buf, pkt, meta);
         self.out.write_all(&self.buf)
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sll2_from_ethernet_and_raw() {
+        let i = OutInterface {
+            ifindex: 7,
+            name: "veth0".into(),
+            arphrd: 1,
+            native_linktype: linktype::ETHERNET,
+            description: None,
+        };
+        let mut eth = vec![0xff; 6];
+        eth.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06, 0xaa]);
+        let mut f = Vec::new();
+        assert_eq!(sll2_frame(&mut f, &i, true, &eth), 6);
+        assert_eq!(
+            &f[..20],
+            &[8, 6, 0, 0, 0, 0, 0, 7, 0, 1, 1, 6, 2, 0, 0, 0, 0, 1, 0, 0]
+        );
+        assert_eq!(&f[20..], &[0xaa]);
+        let raw = OutInterface {
+            native_linktype: linktype::RAW,
+            arphrd: 65534,
+            ..i
+        };
+        assert_eq!(sll2_frame(&mut f, &raw, false, &[0x60, 0]), 20);
+        assert_eq!(&f[..2], &[0x86, 0xdd]);
+        assert_eq!(f[10], 4);
+        assert_eq!(f[11], 0);
+        assert_eq!(&f[20..], &[0x60, 0]);
     }
 }

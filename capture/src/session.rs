@@ -1,5 +1,13 @@
 //! One live capture: resolve interfaces, compile the filter, load and attach the BPF side,
-//! read the ring until -c, SIGINT or SIGTERM, then detach, drain and report.
+//! read the ring until -c, SIGINT or SIGTERM (or the end of `-- CMD`), then detach, drain and
+//! report. With `-i any`, interfaces created during the capture are attached as they appear
+//! ([`crate::netwatch`]).
+//!
+//! One thread does everything: it polls the ring buffer's epoll descriptor and the netlink
+//! socket together, so a new interface is attached (and its IDB written) between two packets,
+//! the output is flushed per batch of packets (at most every ~5 ms while packets flow, so a
+//! killed ptcap leaves a file readable up to its last batch and `-w -` readers see packets
+//! live), and nothing needs a lock.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,10 +17,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bpf::{filter, CaptureOptions, Direction, Event, LinkKind, PacketCapture, WallClock};
+use formats::meta::CommentMode;
+use formats::render::RenderOptions;
 
-use crate::attribution::{Attributor, Selection};
 use crate::iface::{self, NetInterface};
-use crate::output::{OutInterface, OutPacket, OutStats, PcapngOut, TextOut};
+use crate::netwatch::{LinkEvent, LinkWatcher};
+use crate::attribution::Attributor;
+use crate::output::{LinkMode, OutInterface, OutPacket, Output, OutputConfig};
+use crate::privdrop::User;
+use crate::rotate::Rotation;
 
 /// What the command line asked for.
 #[derive(Debug, Clone)]
@@ -29,10 +42,41 @@ pub struct Settings {
     pub expression: String,
     /// Deliver rejected packets too and compare the kernel's verdict with libpcap's.
     pub check_filter: bool,
-    /// `--pid`, `--pname`, `--uid` (attribution).
-    pub selection: Selection,
     /// Runtime sockets and `--container-id/--container-name/--pod-name` (containers/).
     pub containers: crate::containers::Config,
+    /// `-d`: print the compiled filter and exit.
+    pub dump_filter: bool,
+    /// Text output (tcpdump's -v, -q, -S, -t.., --nano, -x/-X/-A, --oneline).
+    pub render: RenderOptions,
+    /// `--comments`: the per-packet comment text in pcapng.
+    pub comments: CommentMode,
+    /// `-C`, `-W`, `-G`.
+    pub rotation: Rotation,
+    /// `-Z`: the user to become once the capture is set up.
+    pub user: Option<User>,
+    /// `-- CMD ARGS`: a command to run and capture.
+    pub command: Option<Vec<String>>,
+    /// Process selection (`--pid`, `--pname`, `--uid`); the pid of `-- CMD` is added to `pids`
+    /// before the command runs.
+    pub select: Selection,
+}
+
+/// Which processes' packets to keep (attribution applies it; empty = every packet).
+#[allow(dead_code)] // read by attribution
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub pids: Vec<u32>,
+    pub pnames: Vec<String>,
+    pub uids: Vec<u32>,
+    /// Also the descendants of the selected pids (`-- CMD`: the command's children).
+    pub follow_children: bool,
+}
+
+#[allow(dead_code)]
+impl Selection {
+    pub fn is_empty(&self) -> bool {
+        self.pids.is_empty() && self.pnames.is_empty() && self.uids.is_empty()
+    }
 }
 
 /// An error for people: one line, no backtrace.
@@ -53,11 +97,26 @@ impl From<bpf::Error> for CaptureError {
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
+static CHILD_EXITED: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
+extern "C" fn on_child(_: libc::c_int) {
+    CHILD_EXITED.store(true, Ordering::SeqCst);
+}
+
 fn install_signal_handlers() {
+    // SIGCHLD only wakes the loop (poll returns EINTR) when `-- CMD` ends.
+    // SAFETY: the handler only stores to an atomic.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_child as *const () as usize;
+        sa.sa_flags = libc::SA_NOCLDSTOP;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGCHLD, &sa, std::ptr::null_mut());
+    }
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         unsafe {
@@ -82,7 +141,8 @@ fn check_privileges() -> Result<(), CaptureError> {
         return Ok(());
     }
     Err(CaptureError(
-        "ptcap needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN (try: sudo ptcap ...)".into(),
+        "ptcap needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN (try: sudo ptcap ...)"
+            .into(),
     ))
 }
 
@@ -100,45 +160,61 @@ pub fn list_interfaces(out: &mut impl Write) -> Result<(), CaptureError> {
         if i.loopback {
             flags.push("Loopback");
         }
-        let note = if LinkKind::from_arphrd(i.arphrd).is_none() { " (not capturable: device type)" } else { "" };
+        let note = if LinkKind::from_arphrd(i.arphrd).is_none() {
+            " (not capturable: device type)"
+        } else {
+            ""
+        };
         let _ = writeln!(out, "{}.{} [{}]{note}", i.index, i.name, flags.join(", "));
     }
     Ok(())
 }
 
-fn resolve_interfaces(s: &Settings) -> Result<Vec<(NetInterface, LinkKind)>, CaptureError> {
-    let names: Vec<&str> = s.interfaces.iter().flat_map(|n| n.split(',')).map(str::trim).filter(|n| !n.is_empty()).collect();
+/// The interfaces asked for, and whether that is `any` (every interface, also later ones).
+fn resolve_interfaces(s: &Settings) -> Result<(Vec<(NetInterface, LinkKind)>, bool), CaptureError> {
+    let names: Vec<&str> = s
+        .interfaces
+        .iter()
+        .flat_map(|n| n.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
     let mut out: Vec<(NetInterface, LinkKind)> = Vec::new();
     if names.is_empty() || names.contains(&"any") {
         let all = iface::list().map_err(|e| CaptureError(format!("listing interfaces: {e}")))?;
         for i in all {
             match LinkKind::from_arphrd(i.arphrd) {
                 Some(k) => out.push((i, k)),
-                None if s.verbose > 0 => eprintln!("ptcap: skipping {}: device type {} is not supported", i.name, i.arphrd),
+                None if s.verbose > 0 => eprintln!(
+                    "ptcap: skipping {}: device type {} is not supported",
+                    i.name, i.arphrd
+                ),
                 None => {}
             }
         }
-        if out.is_empty() {
-            return Err(CaptureError("no capturable interface in this network namespace".into()));
-        }
-        return Ok(out);
+        return Ok((out, true));
     }
     for name in names {
         let i = iface::by_name(name).map_err(|e| {
             if e.raw_os_error() == Some(libc::ENODEV) {
-                CaptureError(format!("{name}: No such device exists (ptcap -D lists the interfaces)"))
+                CaptureError(format!(
+                    "{name}: No such device exists (ptcap -D lists the interfaces)"
+                ))
             } else {
                 CaptureError(format!("{name}: {e}"))
             }
         })?;
         let kind = LinkKind::from_arphrd(i.arphrd).ok_or_else(|| {
-            CaptureError(format!("{name}: device type {} is not supported (only Ethernet-like and IP-only devices)", i.arphrd))
+            CaptureError(format!(
+                "{name}: device type {} is not supported (only Ethernet-like and IP-only devices)",
+                i.arphrd
+            ))
         })?;
         if !out.iter().any(|(o, _)| o.index == i.index) {
             out.push((i, kind));
         }
     }
-    Ok(out)
+    Ok((out, false))
 }
 
 /// Counts of the filter check (`--check-filter`).
@@ -150,13 +226,40 @@ struct CheckCounts {
     skipped: u64,
 }
 
-enum Sink {
-    Pcapng(Box<PcapngOut<Box<dyn Write>>>),
-    Nothing,
+fn unix_now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
-fn unix_now_ns() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+fn out_interface(i: &NetInterface, kind: LinkKind, netns: Option<u64>) -> OutInterface {
+    OutInterface {
+        ifindex: i.index,
+        name: i.name.clone(),
+        arphrd: i.arphrd,
+        native_linktype: kind.linktype(),
+        description: netns.map(|c| format!("network namespace cookie {c}")),
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// What the ring callback and the loop share.
+struct State {
+    output: Output,
+    /// Link kind per attached ifindex (the filter check needs it).
+    kinds: HashMap<u32, LinkKind>,
+    check: CheckCounts,
+    error: Option<crate::output::OutputError>,
+    /// The process selection in force (attribution reads it; `-- CMD` adds its pid).
+    select: Selection,
 }
 
 /// Runs a capture; returns the process exit code.
@@ -165,38 +268,88 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     check_privileges()?;
     // Container runtimes: watchers start now, on their own threads (never awaited).
     let containers = crate::containers::Tracker::start(&s.containers);
-    let targets = resolve_interfaces(s)?;
+    let wants_any = {
+        let names: Vec<&str> = s
+            .interfaces
+            .iter()
+            .flat_map(|n| n.split(','))
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.is_empty() || names.contains(&"any")
+    };
+    // Subscribe before listing: an interface created in between is then seen twice, not never.
+    let mut watcher = if wants_any {
+        Some(LinkWatcher::open().map_err(|e| CaptureError(format!("netlink socket: {e}")))?)
+    } else {
+        None
+    };
+    let (targets, any) = resolve_interfaces(s)?;
 
-    // One compiled filter per link kind in use.
+    // One compiled filter per link kind (with `any`, both: a tunnel may appear later).
     let mut filters: HashMap<LinkKind, (u32, filter::CompiledFilter)> = HashMap::new();
     if !s.expression.trim().is_empty() {
-        for (_, kind) in &targets {
-            if !filters.contains_key(kind) {
-                let f = filter::compile(&s.expression, *kind, s.snaplen)?;
-                if s.verbose > 1 {
-                    for (pc, i) in f.instructions().iter().enumerate() {
-                        eprintln!("({pc:03}) {i}");
-                    }
-                }
-                filters.insert(*kind, (filters.len() as u32, f));
+        let mut kinds: Vec<LinkKind> = Vec::new();
+        for (_, k) in &targets {
+            if !kinds.contains(k) {
+                kinds.push(*k);
             }
         }
+        for k in &kinds {
+            let f = filter::compile(&s.expression, *k, s.snaplen)?;
+            filters.insert(*k, (filters.len() as u32, f));
+        }
+        if any {
+            for k in [LinkKind::Ethernet, LinkKind::RawIp] {
+                if !filters.contains_key(&k) {
+                    if let Ok(f) = filter::compile(&s.expression, k, s.snaplen) {
+                        filters.insert(k, (filters.len() as u32, f));
+                    }
+                }
+            }
+        }
+        if s.dump_filter {
+            for (k, (_, f)) in &filters {
+                println!("; {}", k.name());
+                for (pc, i) in f.instructions().iter().enumerate() {
+                    println!("({pc:03}) {i}");
+                }
+            }
+            return Ok(0);
+        }
+    }
+    if any && targets.is_empty() {
+        return Err(CaptureError(
+            "no capturable interface in this network namespace".into(),
+        ));
     }
 
-    bpf::set_libbpf_messages(s.verbose > 0);
-    let opts = CaptureOptions { snaplen: s.snaplen, deliver_rejected: s.check_filter, ..Default::default() };
+    bpf::set_libbpf_messages(s.verbose > 2);
+    let opts = CaptureOptions {
+        snaplen: s.snaplen,
+        deliver_rejected: s.check_filter,
+        ..Default::default()
+    };
     let mut cap = PacketCapture::load(&opts)?;
     for (index, f) in filters.values() {
         cap.set_filter(*index, f)?;
     }
     install_signal_handlers();
     let mut method = bpf::AttachMethod::Tcx;
-    for (i, kind) in &targets {
-        let fi = filters.get(kind).map(|(n, _)| *n);
-        match cap.attach(i.index, *kind, fi, &s.directions) {
+    let mut attached: Vec<(NetInterface, LinkKind)> = Vec::new();
+    for (i, kind) in targets {
+        let fi = filters.get(&kind).map(|(n, _)| *n);
+        match cap.attach(i.index, kind, fi, &s.directions) {
             Ok(m) => {
                 if m != bpf::AttachMethod::Tcx {
                     method = m;
+                }
+                attached.push((i, kind));
+            }
+            // With `any`, an interface may vanish between the listing and the attach.
+            Err(e) if any && iface::by_name(&i.name).is_err() => {
+                if s.verbose > 0 {
+                    eprintln!("ptcap: {} vanished: {}", i.name, e.message);
                 }
             }
             Err(e) => return Err(CaptureError(format!("{}: {}", i.name, e.message))),
@@ -205,85 +358,90 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let clock = WallClock::new();
 
     // ---- attribution (capture/src/attribution.rs) ----
-    let attributor = RefCell::new(start_attribution(&mut cap, &s.selection, s.verbose));
+    let attributor = RefCell::new(start_attribution(&mut cap, &s.select, s.verbose));
     attributor.borrow_mut().set_containers(containers);
     // ---- end attribution ----
 
-    let mut kinds: Vec<&str> = Vec::new();
-    for (_, k) in &targets {
-        if !kinds.contains(&k.name()) {
-            kinds.push(k.name());
-        }
+    let link = if any || attached.len() > 1 {
+        LinkMode::Sll2
+    } else {
+        LinkMode::Native(attached[0].1.linktype())
+    };
+    let netns = iface::netns_cookie();
+    let config = OutputConfig {
+        link,
+        snaplen: s.snaplen,
+        filter: (!s.expression.is_empty()).then(|| s.expression.clone()),
+        comments: s.comments,
+        render: s.render,
+        print: s.print || s.write.is_none(),
+        write: s.write.clone(),
+        rotation: s.rotation.clone(),
+    };
+    let ifs: Vec<OutInterface> = attached
+        .iter()
+        .map(|(i, k)| out_interface(i, *k, netns))
+        .collect();
+    let output =
+        Output::new(config, ifs, unix_now_ns()).map_err(|e| CaptureError(e.to_string()))?;
+
+    // Everything that needs root is open: the BPF object, the attachments, the first file.
+    if let Some(u) = &s.user {
+        crate::privdrop::drop_to(u).map_err(CaptureError)?;
     }
-    let names: Vec<&str> = targets.iter().map(|(i, _)| i.name.as_str()).collect();
+
+    let names: Vec<&str> = if any {
+        vec!["any"]
+    } else {
+        attached.iter().map(|(i, _)| i.name.as_str()).collect()
+    };
     eprintln!(
         "capturing on {}, link-type {}, snapshot length {} bytes, {}",
         names.join(", "),
-        kinds.join(" and "),
+        link.name(),
         s.snaplen,
         method.name()
     );
     if s.verbose > 0 {
-        eprintln!("ptcap: ready in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+        eprintln!(
+            "ptcap: ready in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
     }
 
-    let sink = match s.write.as_deref() {
-        Some(path) => {
-            let w: Box<dyn Write> = if path == "-" {
-                Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout()))
-            } else {
-                let f = std::fs::File::create(path).map_err(|e| CaptureError(format!("{path}: {e}")))?;
-                Box::new(io::BufWriter::with_capacity(1 << 20, f))
-            };
-            let netns = iface::netns_cookie();
-            let ifs: Vec<OutInterface> = targets
-                .iter()
-                .map(|(i, k)| OutInterface {
-                    name: i.name.clone(),
-                    linktype: k.linktype(),
-                    snaplen: s.snaplen,
-                    filter: (!s.expression.is_empty()).then(|| s.expression.clone()),
-                    description: netns.map(|c| format!("network namespace cookie {c}")),
-                })
-                .collect();
-            Sink::Pcapng(Box::new(PcapngOut::new(w, &ifs, unix_now_ns()).map_err(|e| CaptureError(format!("{path}: {e}")))?))
-        }
-        None => Sink::Nothing,
-    };
-    let print = s.print || s.write.is_none();
-    let text: Option<TextOut> = print.then(|| {
-        TextOut::new(if s.write.as_deref() == Some("-") {
-            Box::new(io::stderr()) as Box<dyn Write>
-        } else {
-            Box::new(io::LineWriter::new(io::stdout())) as Box<dyn Write>
-        })
-    });
-    let position: HashMap<u32, (u32, &NetInterface, LinkKind)> =
-        targets.iter().enumerate().map(|(n, (i, k))| (i.index, (n as u32, i, *k))).collect();
-
-    struct State<'a> {
-        sink: Sink,
-        text: Option<TextOut>,
-        captured: u64,
-        delivered: HashMap<u32, u64>,
-        check: CheckCounts,
-        write_error: Option<String>,
-        _p: std::marker::PhantomData<&'a ()>,
-    }
     let state = RefCell::new(State {
-        sink,
-        text,
-        captured: 0,
-        delivered: HashMap::new(),
+        output,
+        kinds: attached.iter().map(|(i, k)| (i.index, *k)).collect(),
         check: CheckCounts::default(),
-        write_error: None,
-        _p: Default::default(),
+        error: None,
+        select: s.select.clone(),
     });
-    let limit = s.count.unwrap_or(u64::MAX);
 
+    // `-- CMD`: forked now, released once its pid is selected.
+    let mut child = match &s.command {
+        Some(argv) => {
+            let as_user = if s.user.is_some() {
+                None
+            } else {
+                crate::privdrop::sudo_user()
+            };
+            let mut c = crate::run_cmd::spawn(argv, as_user.as_ref()).map_err(CaptureError)?;
+            {
+                let mut st = state.borrow_mut();
+                st.select.pids.push(c.pid as u32);
+                st.select.follow_children = true;
+            }
+            attributor.borrow_mut().select_pid(c.pid as u32);
+            c.release(&argv[0]).map_err(CaptureError)?;
+            Some(c)
+        }
+        None => None,
+    };
+
+    let limit = s.count.unwrap_or(u64::MAX);
     let ring = cap.ring_buffer(|bytes| {
         let mut st = state.borrow_mut();
-        if st.captured >= limit || st.write_error.is_some() {
+        if st.output.captured >= limit || st.error.is_some() {
             return 0;
         }
         // ---- attribution: socket/process events update the tables; packets get their owner ----
@@ -299,8 +457,11 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             }
             _ => return 0,
         };
-        let Some(&(pos, ni, kind)) = position.get(&p.ifindex) else { return 0 };
+        // ---- end attribution ----
         if s.check_filter {
+            let Some(kind) = st.kinds.get(&p.ifindex).copied() else {
+                return 0;
+            };
             if let Some((_, f)) = filters.get(&kind) {
                 if p.data.len() as u32 != p.wire_len {
                     st.check.skipped += 1;
@@ -315,10 +476,10 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                         if st.check.mismatches <= 5 {
                             let hex: String = p.data.iter().map(|b| format!("{b:02x}")).collect();
                             eprintln!(
-                                "filter check: MISMATCH kernel {} libpcap {} on {}: {hex}",
+                                "filter check: MISMATCH kernel {} libpcap {} on ifindex {}: {hex}",
                                 if p.rejected { "reject" } else { "accept" },
                                 if libpcap { "accept" } else { "reject" },
-                                ni.name
+                                p.ifindex
                             );
                         }
                     }
@@ -328,74 +489,249 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                 return 0;
             }
         }
-        let (meta, keep) = attributor.borrow_mut().meta_for(&p, kind == LinkKind::Ethernet);
+        // ---- attribution ----
+        let ethernet = st.kinds.get(&p.ifindex) == Some(&LinkKind::Ethernet);
+        let (meta, keep) = attributor.borrow_mut().meta_for(&p, ethernet);
         if !keep {
             return 0;
         }
         // ---- end attribution ----
         let out = OutPacket {
-            interface: pos,
-            interface_name: &ni.name,
-            linktype: kind.linktype(),
+            ifindex: p.ifindex,
             ts_unix_ns: clock.to_unix_ns(p.ts_mono_ns),
             wire_len: p.wire_len,
             inbound: p.direction == Direction::In,
             data: p.data,
             meta: Some(&meta),
         };
-        st.captured += 1;
-        *st.delivered.entry(p.ifindex).or_default() += 1;
-        let st = &mut *st;
-        let mut result = Ok(());
-        if let Sink::Pcapng(w) = &mut st.sink {
-            result = w.write_packet(&out);
-        }
-        if let (Some(t), Ok(())) = (&mut st.text, &result) {
-            result = t.write_packet(&out);
-        }
-        if let Err(e) = result {
-            st.write_error = Some(e.to_string());
+        if let Err(e) = st.output.packet(&out) {
+            st.error = Some(e);
             STOP.store(true, Ordering::SeqCst);
         }
-        if st.captured >= limit {
+        if st.output.captured >= limit || st.output.done() {
             STOP.store(true, Ordering::SeqCst);
         }
         0
     })?;
 
+    let ring_fd = ring.epoll_fd();
+    let mut dirty = false;
+    let mut last_flush = Instant::now();
+    let mut last_counters = Instant::now();
+    let mut warned_attach = false;
+    const FLUSH_EVERY: Duration = Duration::from_millis(5);
+    const BATCH_WAIT: Duration = Duration::from_millis(2);
+    const BATCH_MIN: u32 = 1024;
     while !STOP.load(Ordering::SeqCst) {
-        let rc = ring.poll_raw(Duration::from_millis(100));
-        if rc < 0 && rc != -libc::EINTR {
-            return Err(CaptureError(format!("reading the ring buffer: {}", io::Error::from_raw_os_error(-rc))));
+        let mut fds = [
+            libc::pollfd {
+                fd: ring_fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: watcher.as_ref().map_or(-1, |w| w.raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let timeout = if dirty {
+            FLUSH_EVERY.saturating_sub(last_flush.elapsed()).as_millis() as i32
+        } else {
+            100
+        };
+        // SAFETY: valid array of pollfds (a negative fd is ignored).
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINTR) {
+                return Err(CaptureError(format!("waiting for packets: {e}")));
+            }
+        }
+        let n = ring.consume_raw();
+        if n < 0 && n != -libc::EINTR {
+            return Err(CaptureError(format!(
+                "reading the ring buffer: {}",
+                io::Error::from_raw_os_error(-n)
+            )));
+        }
+        if n > 0 {
+            dirty = true;
+            // Let packets accumulate: when the ring was nearly caught up, every packet would
+            // wake us (the kernel notifies a waiting consumer per record), which costs more
+            // than the packet itself at tens of thousands of packets per second. A short pause
+            // makes wakeups batches; the 8 MiB ring absorbs ~2 ms at any rate veths reach.
+            if (n as u32) < BATCH_MIN && !STOP.load(Ordering::SeqCst) {
+                std::thread::sleep(BATCH_WAIT);
+            }
+        }
+        if let Some(w) = watcher.as_mut() {
+            if fds[1].revents != 0 {
+                for ev in w.read_events() {
+                    let mut st = state.borrow_mut();
+                    let st = &mut *st;
+                    let mut added = |st: &mut State, cap: &mut PacketCapture, i: NetInterface| {
+                        if st.output.is_known(i.index) {
+                            return;
+                        }
+                        let Some(kind) = LinkKind::from_arphrd(i.arphrd) else {
+                            return;
+                        };
+                        let fi = filters.get(&kind).map(|(n, _)| *n);
+                        if fi.is_none() && !s.expression.trim().is_empty() {
+                            return; // the expression does not compile for this link type
+                        }
+                        match cap.attach(i.index, kind, fi, &s.directions) {
+                            Ok(_) => {
+                                if s.verbose > 0 {
+                                    eprintln!("ptcap: attached to {} (index {})", i.name, i.index);
+                                }
+                                st.kinds.insert(i.index, kind);
+                                if let Err(e) =
+                                    st.output.add_interface(out_interface(&i, kind, netns))
+                                {
+                                    st.error = Some(e);
+                                    STOP.store(true, Ordering::SeqCst);
+                                }
+                            }
+                            Err(e) => {
+                                if s.verbose > 0 || !warned_attach {
+                                    eprintln!("ptcap: {}: {}", i.name, e.message);
+                                    warned_attach = true;
+                                }
+                            }
+                        }
+                    };
+                    match ev {
+                        LinkEvent::New {
+                            index,
+                            name,
+                            arphrd,
+                            flags,
+                        } => {
+                            let i = NetInterface {
+                                index,
+                                name,
+                                arphrd,
+                                up: flags & libc::IFF_UP as u32 != 0,
+                                running: flags & libc::IFF_RUNNING as u32 != 0,
+                                loopback: flags & libc::IFF_LOOPBACK as u32 != 0,
+                            };
+                            added(st, &mut cap, i);
+                        }
+                        LinkEvent::Del { index, name } => {
+                            if st.output.is_known(index) {
+                                if let Some(c) = cap.counters(index) {
+                                    st.output
+                                        .set_counters(index, c.seen, c.accepted, c.ring_drops);
+                                }
+                                st.output.remove_interface(index);
+                                if s.verbose > 0 {
+                                    eprintln!("ptcap: {name} (index {index}) is gone");
+                                }
+                            }
+                        }
+                        LinkEvent::Resync => {
+                            if let Ok(list) = iface::list() {
+                                let present: Vec<u32> = list.iter().map(|i| i.index).collect();
+                                let gone: Vec<u32> = st
+                                    .output
+                                    .interfaces()
+                                    .filter(|(i, _, active)| {
+                                        *active && !present.contains(&i.ifindex)
+                                    })
+                                    .map(|(i, _, _)| i.ifindex)
+                                    .collect();
+                                for ix in gone {
+                                    st.output.remove_interface(ix);
+                                }
+                                for i in list {
+                                    added(st, &mut cap, i);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        {
+            let mut st = state.borrow_mut();
+            if last_counters.elapsed() >= Duration::from_millis(100) {
+                last_counters = Instant::now();
+                refresh_counters(&cap, &mut st.output);
+                match st.output.tick(unix_now_ns()) {
+                    Ok(true) => {}
+                    Ok(false) => STOP.store(true, Ordering::SeqCst),
+                    Err(e) => {
+                        st.error.get_or_insert(e);
+                        STOP.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+            if dirty && last_flush.elapsed() >= FLUSH_EVERY {
+                if let Err(e) = st.output.flush() {
+                    st.error.get_or_insert(e);
+                    STOP.store(true, Ordering::SeqCst);
+                }
+                dirty = false;
+                last_flush = Instant::now();
+            }
+        }
+        if let Some(c) = child.as_mut() {
+            // SIGCHLD (CHILD_EXITED) makes poll return at once; waitpid(WNOHANG) is the truth.
+            CHILD_EXITED.store(false, Ordering::SeqCst);
+            if c.wait(false).is_some() {
+                STOP.store(true, Ordering::SeqCst);
+            }
         }
     }
-    // Detach first so no packet arrives after the counters are read, then drain the ring.
-    let counters: Vec<_> = targets.iter().map(|(i, _)| (i.index, cap.counters(i.index).unwrap_or_default())).collect();
+    // Stop: final counters, detach (nothing arrives after), drain the ring.
+    refresh_counters(&cap, &mut state.borrow_mut().output);
     cap.detach_all();
     let _ = ring.consume_raw();
     drop(ring);
+    let st = state.into_inner();
+    let summary = attributor.borrow().summary();
+    report(s, st, child, &summary)
+}
 
-    let mut st = state.into_inner();
-    let received: u64 = counters.iter().map(|(_, c)| c.accepted).sum();
-    let dropped: u64 = counters.iter().map(|(_, c)| c.ring_drops).sum();
-    let now_ns = unix_now_ns();
-    if let Sink::Pcapng(w) = std::mem::replace(&mut st.sink, Sink::Nothing) {
-        let stats: Vec<OutStats> = counters
-            .iter()
-            .map(|(ix, c)| OutStats { received: c.accepted, dropped: c.ring_drops, delivered: *st.delivered.get(ix).unwrap_or(&0) })
-            .collect();
-        if let Err(e) = w.finish(now_ns, &stats) {
-            st.write_error.get_or_insert(e.to_string());
+/// Kernel counters of every attached interface into the output (for ISBs).
+fn refresh_counters(cap: &PacketCapture, out: &mut Output) {
+    let ifs: Vec<u32> = cap.interfaces().collect();
+    for ix in ifs {
+        if out.is_known(ix) {
+            if let Some(c) = cap.counters(ix) {
+                out.set_counters(ix, c.seen, c.accepted, c.ring_drops);
+            }
         }
     }
-    if let Some(t) = st.text.as_mut() {
-        let _ = t.flush();
+}
+
+/// ISBs, close the file, tcpdump's three lines, the exit code.
+fn report(
+    s: &Settings,
+    mut st: State,
+    child: Option<crate::run_cmd::Child>,
+    attribution_summary: &str,
+) -> Result<i32, CaptureError> {
+    let (mut seen, mut received, mut dropped) = (0u64, 0u64, 0u64);
+    for (_, c, _) in st.output.interfaces() {
+        seen += c.seen;
+        received += c.accepted;
+        dropped += c.dropped;
+    }
+    let captured = st.output.captured;
+    if let Err(e) = st.output.finish(unix_now_ns()) {
+        st.error.get_or_insert(e);
     }
     eprintln!();
-    eprintln!("{} packet{} captured", st.captured, if st.captured == 1 { "" } else { "s" });
-    eprintln!("{} packet{} received by filter", received, if received == 1 { "" } else { "s" });
-    eprintln!("{} packet{} dropped by kernel", dropped, if dropped == 1 { "" } else { "s" });
-    eprintln!("{}", attributor.borrow().summary());
+    eprintln!("{captured} packet{} captured", plural(captured));
+    eprintln!("{received} packet{} received by filter", plural(received));
+    eprintln!("{dropped} packet{} dropped by kernel", plural(dropped));
+    eprintln!("{attribution_summary}");
+    if s.verbose > 0 {
+        eprintln!("ptcap: {seen} packets seen by the hooks; drops: {dropped} ring buffer full, 0 in user space (no queue)");
+    }
     if s.check_filter {
         let c = &st.check;
         eprintln!(
@@ -403,28 +739,51 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             c.packets, c.kernel_accepted, c.mismatches, c.skipped
         );
     }
-    if let Some(e) = st.write_error {
-        return Err(CaptureError(format!("writing output: {e}")));
+    let child_code = child.map(|mut c| c.terminate().unwrap_or(1));
+    if let Some(e) = st.error {
+        if !e.quiet {
+            return Err(CaptureError(e.to_string()));
+        }
     }
-    Ok(if s.check_filter && st.check.mismatches > 0 { 1 } else { 0 })
+    if let Some(code) = child_code {
+        return Ok(code);
+    }
+    Ok(if s.check_filter && st.check.mismatches > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 /// Attaches the attribution hooks at the cgroup v2 root, then builds the tables (/proc scan,
 /// sock_diag snapshot) so nothing falls between the two. Without the hooks (no cgroup v2, an
 /// older kernel) packets are still attributed from the snapshot, with a warning.
-fn start_attribution(cap: &mut PacketCapture, selection: &Selection, verbose: u8) -> Attributor {
+fn start_attribution(cap: &mut PacketCapture, select: &Selection, verbose: u8) -> Attributor {
     let t = Instant::now();
     match bpf::cgroup2_root() {
         Some(root) => {
             if let Err(e) = cap.attach_attribution(&root) {
-                eprintln!("ptcap: warning: process attribution is limited to sockets open at start: {}", e.message);
+                eprintln!(
+                    "ptcap: warning: process attribution is limited to sockets open at start: {}",
+                    e.message
+                );
             }
         }
-        None => eprintln!("ptcap: warning: no cgroup v2 hierarchy is mounted: process attribution is limited to sockets open at start"),
+        None => eprintln!(
+            "ptcap: warning: no cgroup v2 hierarchy is mounted: process attribution is limited to sockets open at start"
+        ),
     }
-    let a = Attributor::new(iface::netns_cookie().unwrap_or(0), selection.clone());
+    let selection = crate::attribution::Selection {
+        pids: select.pids.clone(),
+        names: select.pnames.clone(),
+        uids: select.uids.clone(),
+    };
+    let a = Attributor::new(iface::netns_cookie().unwrap_or(0), selection);
     if verbose > 0 {
-        eprintln!("ptcap: attribution ready in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+        eprintln!(
+            "ptcap: attribution ready in {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
     }
     a
 }

@@ -1,0 +1,468 @@
+//! pcapng output files with tcpdump's rotation: `-C SIZE` (millions of bytes), `-W N` (a ring
+//! of N files with -C; at most N files with -G), `-G SECONDS` (strftime names).
+//!
+//! Names are tcpdump's: with -C alone `FILE`, `FILE1`, `FILE2`...; with -W N the number is
+//! always there, zero-padded to the digits of N-1 (`FILE0`..`FILE9` for -W 10); with -G the
+//! name is first passed through strftime(3) at the file's start time.
+//!
+//! Every file stands alone: a new [`PcapngWriter`] per file writes its own SHB and the IDBs of
+//! the interfaces active then, and re-emits metadata definitions. A rotation happens between
+//! two packets, in the one thread that writes them, so no packet is lost or written twice.
+//!
+//! After a write error (disk full) the file is cut back to the end of its last complete block
+//! (the bytes the OS accepted are counted below the buffer), so readers see every packet up to
+//! there and no torn block.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::rc::Rc;
+
+use formats::meta::PacketMeta;
+use formats::pcapng::write::{PcapngWriter, WriterConfig};
+use formats::pcapng::Direction;
+
+use crate::output::{write_isbs, Interfaces, OutputError};
+
+/// Rotation settings (all off by default).
+#[derive(Debug, Clone, Default)]
+pub struct Rotation {
+    /// `-C`: start a new file once the current one is larger than this many bytes.
+    pub size_bytes: Option<u64>,
+    /// `-W`.
+    pub count: Option<u32>,
+    /// `-G`.
+    pub seconds: Option<u64>,
+}
+
+impl Rotation {
+    pub fn is_on(&self) -> bool {
+        self.size_bytes.is_some() || self.seconds.is_some()
+    }
+}
+
+/// Digits tcpdump pads the file number to for `-W n` (those of n-1).
+pub fn count_chars(w: Option<u32>) -> usize {
+    let Some(w) = w else { return 0 };
+    let mut x = w.saturating_sub(1);
+    let mut c = 0;
+    while x > 0 {
+        c += 1;
+        x /= 10;
+    }
+    c
+}
+
+/// The name of file number `cnt`: strftime(base) when -G, then the number unless it is the
+/// first file without -W.
+pub fn file_name(base: &str, time_based: bool, t_secs: i64, cnt: u32, chars: usize) -> String {
+    let name = if time_based {
+        strftime(base, t_secs)
+    } else {
+        base.to_string()
+    };
+    if cnt == 0 && chars == 0 {
+        name
+    } else {
+        format!("{name}{cnt:0chars$}")
+    }
+}
+
+/// strftime(3) in local time, as tcpdump names -G files.
+pub fn strftime(fmt: &str, t_secs: i64) -> String {
+    if !fmt.contains('%') {
+        return fmt.to_string();
+    }
+    let Ok(cfmt) = std::ffi::CString::new(fmt) else {
+        return fmt.to_string();
+    };
+    // SAFETY: tm is plain data; localtime_r fills it from a valid time_t.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let t = t_secs as libc::time_t;
+    unsafe { libc::localtime_r(&t, &mut tm) };
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: buffer and format are valid; strftime writes at most buf.len() bytes.
+    let n = unsafe {
+        libc::strftime(
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+            cfmt.as_ptr(),
+            &tm,
+        )
+    };
+    buf.truncate(n);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// A file that counts the bytes the OS accepted.
+struct CountingFile {
+    f: File,
+    accepted: Rc<Cell<u64>>,
+}
+
+impl Write for CountingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.f.write(buf)?;
+        self.accepted.set(self.accepted.get() + n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.f.flush()
+    }
+}
+
+struct Current {
+    path: String,
+    w: Option<PcapngWriter<Box<dyn Write>>>,
+    /// ifindex → IDB number in this file.
+    ids: HashMap<u32, u32>,
+    start_ns: u64,
+    /// Bytes the OS accepted, and a handle to cut the file (None for stdout).
+    accepted: Option<Rc<Cell<u64>>>,
+    trunc: Option<File>,
+    /// Block ends written since the last successful flush (and that flush's end).
+    bounds: Vec<u64>,
+    flushed: u64,
+    failed: bool,
+}
+
+impl Current {
+    fn err(&mut self, e: io::Error) -> OutputError {
+        self.failed = true;
+        OutputError {
+            what: if self.path == "-" {
+                "standard output".into()
+            } else {
+                self.path.clone()
+            },
+            quiet: e.kind() == io::ErrorKind::BrokenPipe,
+            error: e,
+        }
+    }
+
+    fn writer(&mut self) -> &mut PcapngWriter<Box<dyn Write>> {
+        self.w.as_mut().expect("open writer")
+    }
+
+    /// Drops the writer and cuts the file at the last complete block the OS accepted.
+    fn cut(mut self) {
+        drop(self.w.take()); // the buffer's last flush attempt happens here
+        let (Some(acc), Some(f)) = (&self.accepted, &self.trunc) else {
+            return;
+        };
+        let accepted = acc.get();
+        let end = self
+            .bounds
+            .iter()
+            .copied()
+            .chain([self.flushed])
+            .filter(|&b| b <= accepted)
+            .max()
+            .unwrap_or(0);
+        if end < accepted {
+            let _ = f.set_len(end);
+        }
+    }
+}
+
+/// The open output file and its successors.
+pub struct FileSink {
+    base: String,
+    rot: Rotation,
+    cfg: WriterConfig,
+    chars: usize,
+    /// -C number of the current file.
+    cnt: u32,
+    /// Files opened so far.
+    opened: u32,
+    cur: Current,
+    /// -G: when the next file starts.
+    next_rotation_ns: Option<u64>,
+    /// -G -W: the last file is full; the capture must stop.
+    done: bool,
+}
+
+fn open_file(
+    path: &str,
+    cfg: &WriterConfig,
+    ifs: &Interfaces,
+    start_ns: u64,
+) -> Result<Current, OutputError> {
+    let mk_err = |e: io::Error| OutputError {
+        what: path.to_string(),
+        quiet: false,
+        error: e,
+    };
+    let (out, accepted, trunc): (Box<dyn Write>, _, _) = if path == "-" {
+        (
+            Box::new(BufWriter::with_capacity(1 << 16, io::stdout())),
+            None,
+            None,
+        )
+    } else {
+        let f = File::create(path).map_err(mk_err)?;
+        let trunc = f.try_clone().map_err(mk_err)?;
+        let acc = Rc::new(Cell::new(0));
+        (
+            Box::new(BufWriter::with_capacity(
+                1 << 20,
+                CountingFile {
+                    f,
+                    accepted: acc.clone(),
+                },
+            )),
+            Some(acc),
+            Some(trunc),
+        )
+    };
+    let w = PcapngWriter::new(out, cfg.clone()).map_err(mk_err)?;
+    let mut cur = Current {
+        path: path.to_string(),
+        w: Some(w),
+        ids: HashMap::new(),
+        start_ns,
+        accepted,
+        trunc,
+        bounds: Vec::new(),
+        flushed: 0,
+        failed: false,
+    };
+    for e in ifs.list.iter().filter(|e| e.active) {
+        let id = cur
+            .writer()
+            .add_interface(&ifs.spec(&e.iface))
+            .map_err(|e| cur.err(e))?;
+        cur.ids.insert(e.iface.ifindex, id);
+    }
+    let end = cur.writer().bytes_written();
+    cur.bounds.push(end);
+    Ok(cur)
+}
+
+impl FileSink {
+    pub(crate) fn open(
+        base: &str,
+        rot: Rotation,
+        cfg: WriterConfig,
+        ifs: &Interfaces,
+        start_ns: u64,
+    ) -> Result<FileSink, OutputError> {
+        let chars = if rot.is_on() {
+            count_chars(rot.count)
+        } else {
+            0
+        };
+        let t = (start_ns / 1_000_000_000) as i64;
+        let path = if base == "-" {
+            base.to_string()
+        } else {
+            file_name(base, rot.seconds.is_some(), t, 0, chars)
+        };
+        let cur = open_file(&path, &cfg, ifs, start_ns)?;
+        let next_rotation_ns = rot.seconds.map(|g| start_ns + g * 1_000_000_000);
+        Ok(FileSink {
+            base: base.to_string(),
+            rot,
+            cfg,
+            chars,
+            cnt: 0,
+            opened: 1,
+            cur,
+            next_rotation_ns,
+            done: false,
+        })
+    }
+
+    pub fn done(&self) -> bool {
+        self.done
+    }
+
+    pub(crate) fn add_interface(
+        &mut self,
+        ifs: &Interfaces,
+        ifindex: u32,
+    ) -> Result<(), OutputError> {
+        if self.cur.failed || self.cur.ids.contains_key(&ifindex) {
+            return Ok(());
+        }
+        let Some(&n) = ifs.by_index.get(&ifindex) else {
+            return Ok(());
+        };
+        let spec = ifs.spec(&ifs.list[n].iface);
+        let id = self
+            .cur
+            .writer()
+            .add_interface(&spec)
+            .map_err(|e| self.cur.err(e))?;
+        self.cur.ids.insert(ifindex, id);
+        let end = self.cur.writer().bytes_written();
+        self.cur.bounds.push(end);
+        Ok(())
+    }
+
+    /// Closes the current file (ISBs, flush) and opens the next one, named for `now_ns`.
+    fn rotate(&mut self, ifs: &Interfaces, now_ns: u64, by_time: bool) -> Result<(), OutputError> {
+        if by_time {
+            if let Some(w) = self.rot.count {
+                if self.opened >= w {
+                    self.done = true;
+                    return Ok(());
+                }
+            }
+            self.cnt = 0;
+        } else {
+            self.cnt += 1;
+            if let Some(w) = self.rot.count {
+                if self.cnt >= w {
+                    self.cnt = 0;
+                }
+            }
+        }
+        let start = self.cur.start_ns;
+        let ids = self.cur.ids.clone();
+        let w = self.cur.writer();
+        let closing = write_isbs(w, ifs, &ids, start, now_ns).and_then(|_| w.flush());
+        if let Err(e) = closing {
+            return Err(self.cur.err(e));
+        }
+        let t = (now_ns / 1_000_000_000) as i64;
+        let path = file_name(
+            &self.base,
+            self.rot.seconds.is_some(),
+            t,
+            self.cnt,
+            self.chars,
+        );
+        let next = open_file(&path, &self.cfg, ifs, now_ns)?;
+        let old = std::mem::replace(&mut self.cur, next);
+        drop(old);
+        self.opened += 1;
+        Ok(())
+    }
+
+    /// Time-based rotation without packets. `Ok(false)` when the capture must stop (-G -W).
+    pub(crate) fn tick(&mut self, ifs: &Interfaces, now_ns: u64) -> Result<bool, OutputError> {
+        if let Some(next) = self.next_rotation_ns {
+            if now_ns >= next && !self.done {
+                let g = self.rot.seconds.unwrap_or(1) * 1_000_000_000;
+                // Skip whole periods that passed without a tick (a stopped process).
+                let mut n = next + g;
+                while n <= now_ns {
+                    n += g;
+                }
+                self.next_rotation_ns = Some(n);
+                self.rotate(ifs, now_ns, true)?;
+            }
+        }
+        Ok(!self.done)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn write_packet(
+        &mut self,
+        ifs: &Interfaces,
+        ifindex: u32,
+        ts_ns: u64,
+        wire_len: u32,
+        data: &[u8],
+        direction: Direction,
+        meta: &PacketMeta,
+    ) -> Result<(), OutputError> {
+        if self.done {
+            return Ok(());
+        }
+        if let Some(next) = self.next_rotation_ns {
+            if ts_ns >= next {
+                self.tick(ifs, ts_ns.max(next))?;
+                if self.done {
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(limit) = self.rot.size_bytes {
+            if self.cur.writer().bytes_written() > limit {
+                let now = ts_ns;
+                self.rotate(ifs, now, false)?;
+            }
+        }
+        if !self.cur.ids.contains_key(&ifindex) {
+            self.add_interface(ifs, ifindex)?;
+        }
+        let Some(&id) = self.cur.ids.get(&ifindex) else {
+            return Ok(());
+        };
+        let w = self.cur.writer();
+        match w.write_packet(id, ts_ns, wire_len, data, Some(direction), meta) {
+            Ok(()) => {
+                let end = w.bytes_written();
+                self.cur.bounds.push(end);
+                Ok(())
+            }
+            Err(e) => Err(self.cur.err(e)),
+        }
+    }
+
+    pub fn flush(&mut self) -> Result<(), OutputError> {
+        if self.cur.failed {
+            return Ok(());
+        }
+        let w = self.cur.writer();
+        match w.flush() {
+            Ok(()) => {
+                self.cur.flushed = w.bytes_written();
+                self.cur.bounds.clear();
+                Ok(())
+            }
+            Err(e) => Err(self.cur.err(e)),
+        }
+    }
+
+    pub(crate) fn finish(mut self, ifs: &Interfaces, end_ns: u64) -> Result<(), OutputError> {
+        if self.cur.failed {
+            self.cur.cut();
+            return Ok(());
+        }
+        let start = self.cur.start_ns;
+        let ids = self.cur.ids.clone();
+        let w = self.cur.writer();
+        let r = write_isbs(w, ifs, &ids, start, end_ns).and_then(|_| w.flush());
+        match r {
+            Ok(()) => {
+                self.cur.flushed = self.cur.writer().bytes_written();
+                self.cur.bounds.clear();
+                Ok(())
+            }
+            Err(e) => {
+                let err = self.cur.err(e);
+                self.cur.cut();
+                Err(err)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcpdump_names() {
+        assert_eq!(count_chars(None), 0);
+        assert_eq!(count_chars(Some(1)), 0);
+        assert_eq!(count_chars(Some(3)), 1);
+        assert_eq!(count_chars(Some(10)), 1);
+        assert_eq!(count_chars(Some(11)), 2);
+        assert_eq!(file_name("cap", false, 0, 0, 0), "cap");
+        assert_eq!(file_name("cap", false, 0, 2, 0), "cap2");
+        assert_eq!(file_name("cap", false, 0, 0, 2), "cap00");
+        assert_eq!(file_name("cap", false, 0, 7, 2), "cap07");
+        std::env::set_var("TZ", "UTC");
+        assert_eq!(
+            file_name("c-%H%M%S.pcapng", true, 3661, 0, 0),
+            "c-010101.pcapng"
+        );
+        assert_eq!(strftime("plain", 0), "plain");
+    }
+}
