@@ -94,13 +94,15 @@ async fn session(address: &Path, tx: &Sender<Update>, connected: &mut bool) -> R
     let ch: Channel = tokio::time::timeout(CONNECT_TIMEOUT, containerd_client::connect(address))
         .await
         .map_err(|_| "connection timed out")??;
-    let mut events = tokio::time::timeout(CALL_TIMEOUT, EventsClient::new(ch.clone()).subscribe(SubscribeRequest::default()))
-        .await
-        .map_err(|_| "subscribe timed out")??
-        .into_inner();
+    // containerd answers a subscription only with its first event: the call runs as a task
+    // (sent before the listing, so nothing falls between) while the snapshot is taken.
+    let mut events_client = EventsClient::new(ch.clone());
+    let subscription = tokio::spawn(async move { events_client.subscribe(SubscribeRequest::default()).await });
+    tokio::task::yield_now().await;
     let snapshot = tokio::time::timeout(CALL_TIMEOUT, snapshot(&ch)).await.map_err(|_| "listing timed out")??;
     *connected = true;
     tx.send(Update::Snapshot(Source::Containerd, snapshot))?;
+    let mut events = subscription.await??.into_inner();
     while let Some(env) = events.message().await? {
         let Some(any) = env.event else { continue };
         let ns = env.namespace.as_str();
