@@ -4,7 +4,7 @@
 //! Each connection subscribes to the event stream first, then lists every namespace's
 //! containers and tasks (so nothing falls between the snapshot and the events), sends the
 //! snapshot, and follows the events until the stream ends. Then it reconnects with a backoff
-//! (0.25 s doubling to 5 s). Absence at start is said once on stderr and costs the capture
+//! (0.25 s doubling to 2 s). Absence at start is said once on stderr and costs the capture
 //! nothing: no call here is awaited by the packet path.
 
 use std::collections::{BTreeMap, HashMap};
@@ -83,7 +83,7 @@ async fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
         }
         first = false;
         tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(5));
+        backoff = (backoff * 2).min(Duration::from_secs(2));
     }
 }
 

@@ -6,7 +6,7 @@
 //! containers (`/containers/json?all=1`) and inspects each (`/containers/{id}/json`: name,
 //! image, labels, pid), sends the snapshot, and follows the events: create, start, rename and
 //! update re-inspect the container, destroy removes it. When the daemon goes away it reconnects
-//! with a backoff (0.25 s doubling to 5 s).
+//! with a backoff (0.25 s doubling to 2 s).
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -53,7 +53,7 @@ fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
         }
         first = false;
         std::thread::sleep(backoff);
-        backoff = (backoff * 2).min(Duration::from_secs(5));
+        backoff = (backoff * 2).min(Duration::from_secs(2));
     }
 }
 
