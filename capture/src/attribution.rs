@@ -421,7 +421,7 @@ impl Attributor {
         match ev.kind {
             ProcKind::Exec => {
                 self.procs.on_exec(ev);
-                self.containers.on_exec(ev.pid);
+                self.containers.on_exec(ev.pid, ev.cgroup_id);
                 if !self.selection.is_empty() && self.matches_selection(ev.pid) {
                     self.selected.insert(ev.pid);
                 }

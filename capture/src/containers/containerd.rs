@@ -4,7 +4,7 @@
 //! Each connection subscribes to the event stream first, then lists every namespace's
 //! containers and tasks (so nothing falls between the snapshot and the events), sends the
 //! snapshot, and follows the events until the stream ends. Then it reconnects with a backoff
-//! (0.25 s doubling to 2 s). Absence at start is said once on stderr and costs the capture
+//! (0.25 s doubling to 1 s: a stat of a missing socket is cheap). Absence at start is said once on stderr and costs the capture
 //! nothing: no call here is awaited by the packet path.
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +24,7 @@ use containerd_client::tonic::transport::Channel;
 use containerd_client::tonic::Request;
 use prost::Message;
 
-use super::{normalize_cgroups_path, pidns_of, Record, Source, Update};
+use super::{cgroup_id_of, normalize_cgroups_path, pidns_of, Record, Source, Update};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -83,7 +83,7 @@ async fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
         }
         first = false;
         tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(2));
+        backoff = (backoff * 2).min(Duration::from_secs(1));
     }
 }
 
@@ -136,7 +136,9 @@ fn record(ns: &str, c: Container, pid: u32) -> Record {
         normalize_cgroups_path(v.get("linux")?.get("cgroupsPath")?.as_str()?)
     });
     let labels: BTreeMap<String, String> = c.labels.into_iter().collect();
+    let cgroup_id = cgroup_path.as_deref().map_or(0, cgroup_id_of);
     Record {
+        cgroup_id,
         name: String::new(),
         image: c.image,
         labels,

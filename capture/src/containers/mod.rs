@@ -118,6 +118,8 @@ pub struct Record {
     pub pid: u32,
     /// The inode of the task's pid namespace (0: unknown).
     pub pidns: u64,
+    /// Its cgroup v2 id (the inode of its directory in the cgroup2 hierarchy; 0: unknown).
+    pub cgroup_id: u64,
 }
 
 /// From the watchers to the packet side.
@@ -160,6 +162,8 @@ struct Entry {
 struct PidState {
     cgroups: Vec<String>,
     pidns: u64,
+    /// cgroup v2 id from the kernel's exec event (0: unknown).
+    cgroup_id: u64,
     id: Option<Arc<str>>,
     /// The directory generation of the last resolution attempt.
     generation: u64,
@@ -171,6 +175,10 @@ pub struct Tracker {
     entries: HashMap<Arc<str>, Entry>,
     by_cgroup: HashMap<String, Arc<str>>,
     by_pidns: HashMap<u64, Arc<str>>,
+    /// cgroup v2 id -> container: from the runtimes' paths, and learnt from resolved processes
+    /// (a process gone before its /proc could be read still has its exec event's cgroup id).
+    by_cgroup_id: HashMap<u64, Arc<str>>,
+    learned_cgroup_ids: HashMap<u64, Arc<str>>,
     generation: u64,
     pids: HashMap<u32, PidState>,
     exited: VecDeque<u32>,
@@ -191,6 +199,15 @@ fn pidns_of(pid: u32) -> u64 {
             s.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
         })
         .unwrap_or(0)
+}
+
+/// The cgroup v2 id of a cgroupfs path: the inode of its directory in the cgroup2 hierarchy
+/// (0 when there is none).
+pub fn cgroup_id_of(path: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let Some(root) = ROOT.get_or_init(bpf::cgroup2_root) else { return 0 };
+    std::fs::metadata(root.join(path.trim_start_matches('/'))).map_or(0, |m| m.ino())
 }
 
 /// Every cgroup path of a process (v2 `0::` line and each v1 hierarchy), deduplicated.
@@ -312,6 +329,8 @@ impl Tracker {
             entries: HashMap::new(),
             by_cgroup: HashMap::new(),
             by_pidns: HashMap::new(),
+            by_cgroup_id: HashMap::new(),
+            learned_cgroup_ids: HashMap::new(),
             generation: 1,
             pids: HashMap::new(),
             exited: VecDeque::new(),
@@ -469,10 +488,14 @@ impl Tracker {
         }
         self.by_cgroup.clear();
         self.by_pidns.clear();
+        self.by_cgroup_id.clear();
         for (id, e) in &self.entries {
             for r in [e.containerd.as_ref(), e.docker.as_ref()].into_iter().flatten() {
                 if let Some(p) = &r.cgroup_path {
                     self.by_cgroup.insert(p.clone(), Arc::clone(id));
+                }
+                if r.cgroup_id != 0 {
+                    self.by_cgroup_id.insert(r.cgroup_id, Arc::clone(id));
                 }
                 if r.pidns != 0 && r.pidns != self.own_pidns {
                     self.by_pidns.insert(r.pidns, Arc::clone(id));
@@ -514,15 +537,26 @@ impl Tracker {
                 });
             }
         }
+        if st.cgroup_id != 0 {
+            if let Some(id) = self.by_cgroup_id.get(&st.cgroup_id).or_else(|| self.learned_cgroup_ids.get(&st.cgroup_id)) {
+                return Some(Arc::clone(id));
+            }
+        }
         if st.pidns != 0 && st.pidns != self.own_pidns {
             return self.by_pidns.get(&st.pidns).cloned();
         }
         None
     }
 
-    fn read_state(&self, pid: u32) -> PidState {
-        let mut st = PidState { cgroups: cgroups_of(pid), pidns: pidns_of(pid), id: None, generation: self.generation };
+    fn read_state(&mut self, pid: u32, cgroup_id: u64) -> PidState {
+        let mut st = PidState { cgroups: cgroups_of(pid), pidns: pidns_of(pid), cgroup_id, id: None, generation: self.generation };
         st.id = self.lookup(&st);
+        if let (Some(id), true) = (&st.id, cgroup_id != 0 && !st.cgroups.is_empty()) {
+            if self.learned_cgroup_ids.len() >= MAX_CONTAINERS {
+                self.learned_cgroup_ids.clear();
+            }
+            self.learned_cgroup_ids.insert(cgroup_id, Arc::clone(id));
+        }
         st
     }
 
@@ -543,8 +577,8 @@ impl Tracker {
 
     /// Process events: an exec re-reads the cgroup (runc moves its child before the exec), a
     /// fork inherits the parent's.
-    pub fn on_exec(&mut self, pid: u32) {
-        let st = self.read_state(pid);
+    pub fn on_exec(&mut self, pid: u32, cgroup_id: u64) {
+        let st = self.read_state(pid, cgroup_id);
         self.insert_pid(pid, st);
     }
 
@@ -577,7 +611,7 @@ impl Tracker {
                 id
             }
             None => {
-                let st = self.read_state(pid);
+                let st = self.read_state(pid, 0);
                 let id = st.id.clone();
                 self.insert_pid(pid, st);
                 id
