@@ -724,7 +724,7 @@ fn containerd_restart_mid_capture_and_absent_runtime_startup() {
     println!("figure: container started after a containerd restart: {ok}/{total} of its packets carry its id");
     // Packets before the reconnection carry no container (its id is not in its cgroup path);
     // from then on every one does.
-    let last = text.lines().filter(|l| l.contains(&format!(" {}.", env.client_ip(1))) && l.contains(&format!(", args {cmd}"))).last();
+    let last = text.lines().rev().find(|l| l.contains(&format!(" {}.", env.client_ip(1))) && l.contains(&format!(", args {cmd}")));
     assert!(last.is_some_and(|l| matches_pattern(l, &server, &cmd, &late)), "{text}\n{err}");
     assert!(text.contains("Container (name after-restart,"), "{text}");
 }

@@ -601,7 +601,7 @@ impl Tracker {
         }
         let generation = self.generation;
         match self.pids.get(&pid) {
-            Some(st) if st.id.is_some() || st.generation == generation => return st.id.clone(),
+            Some(st) if st.id.is_some() || st.generation == generation => st.id.clone(),
             Some(st) => {
                 let mut st = st.clone();
                 st.id = self.lookup(&st);
