@@ -12,11 +12,12 @@
 //! among the first [`FRESH_SEGMENTS`] new-looking segments of each direction in the later
 //! chunk; see [`Side`]'s notes.
 //!
-//! Owners: the metadata of a packet belongs to the local process. With direction `Out` (or
-//! none: ptcap writes the sender's metadata) it is the owner of the side that *sent* the packet;
-//! with direction `In` it is the owner of the side that *received* it (a local server's reply
-//! traffic seen on the host). The direction comes from the record (`epb_flags`) or else from a
-//! cooked (SLL/SLL2) header. Each side's owner is the first metadata so assigned to it.
+//! Owners: the metadata of a packet belongs to a local process, and its role
+//! (`formats::meta::Role`, which ptcap writes) says whether that process sent or received the
+//! packet. Without a role (ptcpdump's files) the interface direction stands in: `Out` (or none)
+//! for the side that *sent* the packet, `In` for the side that *received* it; it comes from the
+//! record (`epb_flags`) or else from a cooked (SLL/SLL2) header. See
+//! [`Observed::owner_direction`]. Each side's owner is the first metadata so assigned to it.
 //!
 //! ```
 //! use analyze::flows::{FlowTable, Observed};
@@ -38,7 +39,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use formats::meta::{PacketMeta, Provenance};
+use formats::meta::{PacketMeta, Provenance, Role};
 use formats::pcapng::Direction;
 use formats::wire::flow::{summarize, PacketSummary, Transport};
 use formats::wire::ipproto;
@@ -71,6 +72,18 @@ impl Observed<'_> {
     /// The record's direction, else the one a cooked header states.
     pub fn direction_with(&self, s: Option<&PacketSummary>) -> Option<Direction> {
         self.direction.or(s.and_then(|s| s.link_direction))
+    }
+
+    /// Which way the packet went *for its metadata's owner*: `Out` = the owner sent it, `In` =
+    /// the owner received it. The metadata's role says so when the writer knew (ptcap does);
+    /// otherwise the interface direction stands in (right for a capture on the owner's own
+    /// interfaces, which is what files without a role come from).
+    pub fn owner_direction(&self, s: Option<&PacketSummary>) -> Option<Direction> {
+        match self.meta.role {
+            Role::Sender => Some(Direction::Out),
+            Role::Receiver => Some(Direction::In),
+            Role::Unknown => self.direction_with(s),
+        }
     }
 }
 
@@ -577,7 +590,7 @@ impl FlowTable {
             }
         }
         if !pkt.meta.is_empty() {
-            let owner_side = match pkt.direction_with(Some(s)) {
+            let owner_side = match pkt.owner_direction(Some(s)) {
                 Some(Direction::In) => 1 - side,
                 _ => side,
             };

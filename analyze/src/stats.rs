@@ -2,9 +2,11 @@
 //! is attributed to a process (by [`Provenance`]).
 //!
 //! Rules:
-//! - A packet's metadata names the local owner. Direction `Out` counts as *sent* by that owner,
-//!   `In` as *received*; a packet with no direction (neither in the record nor in a cooked
-//!   header) is counted in its own `unknown` column.
+//! - A packet's metadata names the local owner. Its role (`formats::meta::Role`, written by
+//!   ptcap) says whether the owner sent or received it; without a role (ptcpdump's files) the
+//!   interface direction stands in: `Out` counts as *sent*, `In` as *received*. A packet with
+//!   neither is counted in its own `unknown` column. Totals and interfaces count the interface
+//!   direction (a container's packet is *In* on the host side of its veth, yet *sent* by it).
 //! - The remote endpoint is the destination address of a sent packet and the source of a
 //!   received one; with no direction, the destination (ptcap writes the sender's metadata).
 //! - Flows are counted by [`FlowKey`] (both directions of a conversation are one flow).
@@ -138,25 +140,27 @@ impl Rollups {
 
     /// [`observe`](Self::observe) with the packet already summarized (`pkt.summarize()`).
     pub fn observe_summary(&mut self, pkt: &Observed<'_>, s: Option<&PacketSummary>) {
-        let direction = pkt.direction_with(s);
-        let flow = s.map(|s| {
-            let remote = if direction == Some(Direction::In) {
-                s.src
-            } else {
-                s.dst
-            };
-            (FlowKey::of(s).0, remote)
-        });
-        if s.is_none() {
-            self.non_ip += 1;
-        }
-        let seen = Seen {
+        // Totals and interfaces count the interface direction; owners count what the owner
+        // did (sent or received), which differs on a host-side veth.
+        let seen_as = |direction: Option<Direction>| Seen {
             ts: pkt.ts_ns,
             bytes: u64::from(pkt.orig_len),
             direction,
-            flow,
+            flow: s.map(|s| {
+                let remote = if direction == Some(Direction::In) {
+                    s.src
+                } else {
+                    s.dst
+                };
+                (FlowKey::of(s).0, remote)
+            }),
         };
-        self.total.add(&seen);
+        if s.is_none() {
+            self.non_ip += 1;
+        }
+        let on_wire = seen_as(pkt.direction_with(s));
+        let seen = seen_as(pkt.owner_direction(s));
+        self.total.add(&on_wire);
         let m: &PacketMeta = pkt.meta;
         let pc = &mut self.provenance[m.provenance as usize];
         pc.packets += 1;
@@ -201,17 +205,17 @@ impl Rollups {
         }
         match pkt.interface {
             Some(name) => match self.interfaces.get_mut(name) {
-                Some(g) => g.add(&seen),
+                Some(g) => g.add(&on_wire),
                 None => {
                     let mut g = Group::default();
-                    g.add(&seen);
+                    g.add(&on_wire);
                     self.interfaces.insert(name.to_string(), g);
                 }
             },
             None => self
                 .unnamed_interface
                 .get_or_insert_with(Group::default)
-                .add(&seen),
+                .add(&on_wire),
         }
     }
 

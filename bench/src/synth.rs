@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use formats::meta::{ContainerInfo, PacketMeta, ProcessInfo, Provenance};
+use formats::meta::{ContainerInfo, PacketMeta, ProcessInfo, Provenance, Role};
 use formats::pcapng::Direction;
 
 /// xorshift64*: deterministic, fast, good enough for a traffic mix.
@@ -277,6 +277,7 @@ fn owners() -> Vec<Owner> {
             pod: None,
             tid: None,
             provenance: Provenance::SocketCookie,
+            role: Default::default(),
         },
     };
     vec![
@@ -621,6 +622,13 @@ pub fn generate(count: u64, seed: u64, mut emit: impl FnMut(&SynthPacket)) {
             if done {
                 conns.swap_remove(i);
             }
+        }
+        // Captured on the owner's host: what it sends goes out, what it receives comes in.
+        if pkt.meta.process.is_some() {
+            pkt.meta.role = match pkt.direction {
+                Direction::Out => Role::Sender,
+                Direction::In => Role::Receiver,
+            };
         }
         emit(&pkt);
         n += 1;

@@ -45,7 +45,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use formats::meta::{PacketMeta, Provenance};
+use formats::meta::{PacketMeta, Provenance, Role};
 
 use crate::containers::Tracker;
 use crate::procs::ProcessCache;
@@ -459,28 +459,33 @@ impl Attributor {
         }
     }
 
-    fn resolve(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<(&Sock, Provenance)> {
+    /// The packet's owner, how it was found, and whether the owner sent or received it.
+    fn resolve(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<(&Sock, Provenance, Role)> {
         if p.socket_cookie != 0 {
             if let Some(s) = self.socks.get(&p.socket_cookie) {
-                return Some((s, Self::provenance(s, Provenance::SocketCookie)));
+                // An skb carries the sending socket on egress; on ingress a socket is only
+                // attached once the stack assigned the receiving one.
+                let role = if p.direction == bpf::Direction::Out { Role::Sender } else { Role::Receiver };
+                return Some((s, Self::provenance(s, Provenance::SocketCookie), role));
             }
         }
         let key = packet_tuple(p.data, ethernet)?;
         if let Some(s) = self.flow_owner(&key) {
-            return Some((s, Self::provenance(s, Provenance::Tuple)));
+            return Some((s, Self::provenance(s, Provenance::Tuple), Role::Sender));
         }
         let flow_ns = self.flows.get(&key.reversed()).and_then(|v| v.last()).map_or(0, |e| e.0);
         if key.proto == 6 {
+            // A listener on the source port: the server's own reply.
             if let Some((_, s)) = self.listener_owner(6, key.lport, flow_ns) {
-                return Some((s, Provenance::Listener));
+                return Some((s, Provenance::Listener, Role::Sender));
             }
         }
         if let Some(s) = self.flow_owner(&key.reversed()) {
-            return Some((s, Self::provenance(s, Provenance::ReverseTuple)));
+            return Some((s, Self::provenance(s, Provenance::ReverseTuple), Role::Receiver));
         }
         if is_listening_pair(key.proto) {
             if let Some((_, s)) = self.listener_owner(key.proto, key.rport, 0) {
-                return Some((s, Provenance::Listener));
+                return Some((s, Provenance::Listener, Role::Receiver));
             }
         }
         None
@@ -500,7 +505,7 @@ impl Attributor {
     /// in-memory tables.
     pub fn meta_for(&mut self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> (PacketMeta, bool) {
         let mut meta = PacketMeta::default();
-        if let Some((sock, prov)) = self.resolve(p, ethernet) {
+        if let Some((sock, prov, role)) = self.resolve(p, ethernet) {
             let pid = sock.pid;
             let tid = sock.tid;
             if let Some(proc_) = self.procs.get(pid) {
@@ -508,6 +513,7 @@ impl Attributor {
                 meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
                 meta.tid = tid;
                 meta.provenance = prov;
+                meta.role = role;
             }
         }
         self.stats.by_provenance[meta.provenance as usize] += 1;

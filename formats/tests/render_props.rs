@@ -129,6 +129,7 @@ fn hostile_meta() -> PacketMeta {
         })),
         tid: Some(8),
         provenance: Provenance::Tuple,
+        role: Default::default(),
     }
 }
 

@@ -146,6 +146,7 @@ fn comment_representable() -> Vec<PacketMeta> {
             pod: Some(pod),
             tid: Some(11),
             provenance: Provenance::Comment,
+            role: Default::default(),
         },
         PacketMeta {
             process: Some(Arc::new(ProcessInfo {
@@ -521,6 +522,7 @@ fn metadata_bytes_per_packet() {
             pod: None,
             tid: Some(1201),
             provenance: Provenance::SocketCookie,
+            role: Default::default(),
         },
         PacketMeta {
             process: Some(proc_(
@@ -533,6 +535,7 @@ fn metadata_bytes_per_packet() {
             pod: None,
             tid: Some(1202),
             provenance: Provenance::Tuple,
+            role: Default::default(),
         },
         PacketMeta {
             process: Some(proc_(
@@ -549,6 +552,7 @@ fn metadata_bytes_per_packet() {
             pod: None,
             tid: Some(2301),
             provenance: Provenance::SocketCookie,
+            role: Default::default(),
         },
     ];
     let data = eth_tcp(40000, 80, 40, 1);

@@ -90,6 +90,7 @@ fn meta() -> PacketMeta {
         pod: None,
         tid: Some(4243),
         provenance: Provenance::SocketCookie,
+        role: Default::default(),
     }
 }
 

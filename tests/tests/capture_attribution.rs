@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use formats::meta::{MetaReader, PacketMeta, Provenance};
+use formats::meta::{MetaReader, PacketMeta, Provenance, Role};
 use formats::pcapng::CaptureReader;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -431,7 +431,9 @@ fn check(label: &str, pkts: &[Pkt], expect: &dyn Fn(&Pkt) -> (u32, &'static str)
             pr.pid == pid
                 && pr.uid == Some(0)
                 && (mode.is_empty() || pr.argv.get(2).map(String::as_str) == Some(mode))
-        }) && p.meta.provenance != Provenance::None;
+        }) && p.meta.provenance != Provenance::None
+            // ptcap always knows whether the owner sent or received the packet.
+            && p.meta.role != Role::Unknown;
         // The parent: this test (nsenter execs the program), or the forking client.
         let parent_ok = p.meta.parent.as_ref().is_some_and(|pp| pp.pid == me || mode == "forked");
         if ok && parent_ok {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use analyze::flows::{write_flows_text, FlowRecord, FlowTable, Observed};
-use formats::meta::{ContainerInfo, MetaReader, PacketMeta, ProcessInfo, Provenance};
+use formats::meta::{ContainerInfo, MetaReader, PacketMeta, ProcessInfo, Provenance, Role};
 use formats::pcapng::{linktype, CaptureReader, Direction};
 use proptest::prelude::*;
 
@@ -386,4 +386,74 @@ proptest! {
             assert_eq!(merged_tree(pkts, &cuts), seq);
         });
     }
+}
+
+/// A container's connection captured on the host side of its veth: the container's packets
+/// arrive *In* and its replies leave *Out*, yet ptcap's roles say who sent what, so the owner
+/// lands on the initiating side and the rollup counts the sent packets as sent.
+#[test]
+fn roles_beat_interface_direction_on_a_host_side_veth() {
+    let wget = PacketMeta {
+        process: Some(proc(300, "wget")),
+        provenance: Provenance::Tuple,
+        ..Default::default()
+    };
+    let mk = |i: u64, from_client: bool, flags: u8, role: Role| Pkt {
+        ts_ns: 1_000 + i,
+        orig_len: 40,
+        link_type: 101,
+        data: tcp(from_client, flags, 1000 + i as u32, 5000, 0, 100),
+        interface: Some("veth-host".into()),
+        // Host side of the veth: what the container sends comes In.
+        direction: Some(if from_client {
+            Direction::In
+        } else {
+            Direction::Out
+        }),
+        meta: PacketMeta {
+            role,
+            ..wget.clone()
+        },
+    };
+    let pkts = vec![
+        mk(0, true, S, Role::Sender),
+        mk(1, false, SA, Role::Receiver),
+        mk(2, true, A, Role::Sender),
+        mk(3, true, PA, Role::Sender),
+    ];
+    let flows = sequential(&pkts);
+    assert_eq!(flows.len(), 1);
+    assert_eq!(
+        flows[0].orig.owner.as_ref().map(|o| o.short()),
+        Some("wget.300".to_string())
+    );
+    assert!(flows[0].resp.owner.is_none(), "{:?}", flows[0].resp.owner);
+
+    let mut roll = analyze::stats::Rollups::new();
+    for p in &pkts {
+        roll.observe(&p.observed());
+    }
+    let report = serde_json::to_value(roll.finish()).unwrap();
+    let text = report.to_string();
+    // The process sent 3 and received 1; the interface saw 3 in and 1 out.
+    let procs = &report["processes"][0];
+    assert_eq!(procs["sent"]["packets"], 3, "{text}");
+    assert_eq!(procs["received"]["packets"], 1, "{text}");
+    let iface = &report["interfaces"][0];
+    assert_eq!(iface["received"]["packets"], 3, "{text}");
+
+    // Without roles (a ptcpdump file), the interface direction decides: the owner would be
+    // put on the responder side. That is the fallback, kept on purpose.
+    let unknown: Vec<Pkt> = pkts
+        .into_iter()
+        .map(|mut p| {
+            p.meta.role = Role::Unknown;
+            p
+        })
+        .collect();
+    let flows = sequential(&unknown);
+    assert_eq!(
+        flows[0].resp.owner.as_ref().map(|o| o.short()),
+        Some("wget.300".to_string())
+    );
 }

@@ -59,6 +59,7 @@ fn owner(i: usize) -> PacketMeta {
             })),
             tid: Some(4243),
             provenance: Provenance::SocketCookie,
+            role: Default::default(),
         },
         1 => PacketMeta {
             process: Some(proc_(

@@ -427,6 +427,7 @@ pub fn parse_comments<'a>(
         pod: pod.map(Arc::new),
         tid: p.tid,
         provenance: Provenance::Comment,
+        role: Default::default(),
     };
     Some((meta, p.bad_json))
 }
@@ -497,6 +498,7 @@ mod tests {
             })),
             tid: Some(241880),
             provenance: Provenance::Comment,
+            role: Default::default(),
         };
         let comments = full_comments(&meta);
         assert_eq!(comments.len(), 6);

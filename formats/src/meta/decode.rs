@@ -182,6 +182,7 @@ impl MetaReader {
             pod: Self::lookup(&self.pods, r.scope, r.pod, u),
             tid: (r.tid != 0).then_some(r.tid),
             provenance: r.provenance,
+            role: r.role,
         }
     }
 }

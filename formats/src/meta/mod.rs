@@ -138,6 +138,33 @@ impl Provenance {
     }
 }
 
+/// Whether the packet's owner sent it or received it.
+///
+/// The interface direction (`epb_flags` In/Out) does not say this: a container's packet seen on
+/// the host side of its veth is *In* on that interface but *sent* by the container's process.
+/// ptcap knows from how it found the owner (the sending socket's cookie or tuple vs the reversed
+/// tuple or a listener on the destination port) and records it; files without it (ptcpdump's)
+/// say `Unknown`, and readers fall back to the interface direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum Role {
+    #[default]
+    Unknown = 0,
+    Sender = 1,
+    Receiver = 2,
+}
+
+impl Role {
+    pub fn from_u32(v: u32) -> Role {
+        match v {
+            1 => Role::Sender,
+            2 => Role::Receiver,
+            _ => Role::Unknown,
+        }
+    }
+}
+
 /// Everything known about one packet's owner. Entities are shared (`Arc`): a capture has few
 /// processes and containers and many packets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -149,6 +176,8 @@ pub struct PacketMeta {
     /// The thread that sent or received, when known.
     pub tid: Option<u32>,
     pub provenance: Provenance,
+    /// Whether `process` sent or received the packet.
+    pub role: Role,
 }
 
 impl PacketMeta {

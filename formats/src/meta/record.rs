@@ -19,13 +19,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ContainerInfo, PodInfo, ProcessInfo, Provenance};
+use super::{ContainerInfo, PodInfo, ProcessInfo, Provenance, Role};
 use crate::pcapng::PTCAP_PEN;
 
 /// Version byte of the reference record and the `ptcap` field of a definition.
 pub const RECORD_VERSION: u8 = 1;
 /// Longest reference record: 2 bytes + 6 varints of at most 5 bytes.
-pub const MAX_RECORD_LEN: usize = 2 + 6 * 5;
+pub const MAX_RECORD_LEN: usize = 2 + 7 * 5;
 
 /// Appends `v` as a LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut v: u32) {
@@ -61,6 +61,8 @@ pub struct MetaRecord {
     pub pod: u32,
     /// 0 = unknown.
     pub tid: u32,
+    /// [`Role`] as a number; a trailing field, absent (unknown) in records written before it.
+    pub role: Role,
 }
 
 impl MetaRecord {
@@ -75,6 +77,7 @@ impl MetaRecord {
             self.container,
             self.pod,
             self.tid,
+            self.role as u32,
         ] {
             put_varint(out, v);
         }
@@ -99,6 +102,8 @@ impl MetaRecord {
             container: next()?,
             pod: next()?,
             tid: next()?,
+            // Optional trailing field: a record without it has an unknown role.
+            role: next().map_or(Role::Unknown, Role::from_u32),
         })
     }
 }
@@ -173,12 +178,17 @@ mod tests {
             container: 1,
             pod: 0,
             tid: 4242,
+            role: Role::Sender,
         };
         let mut b = Vec::new();
         r.encode(&mut b);
         assert!(b.len() <= MAX_RECORD_LEN);
         assert_eq!(MetaRecord::decode(&b), Some(r));
-        for cut in 0..b.len() {
+        // The role is an optional trailing field (records written before it); every other cut
+        // is malformed.
+        let without_role = MetaRecord { role: Role::Unknown, ..r };
+        assert_eq!(MetaRecord::decode(&b[..b.len() - 1]), Some(without_role));
+        for cut in 0..b.len() - 1 {
             assert_eq!(MetaRecord::decode(&b[..cut]), None);
         }
         let d = Definition {

@@ -532,6 +532,7 @@ impl<W: Write> PcapngWriter<W> {
             container: cont_id,
             pod: pod_id,
             tid: meta.tid.unwrap_or(0),
+            role: meta.role,
         };
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();

@@ -189,6 +189,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             pod: Some(c.api.clone()),
             tid: Some(241880),
             provenance: Provenance::SocketCookie,
+            role: Default::default(),
         },
         PacketMeta {
             process: Some(c.curl.clone()),
@@ -197,6 +198,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             pod: None,
             tid: None,
             provenance: Provenance::ReverseTuple,
+            role: Default::default(),
         },
         PacketMeta {
             process: Some(c.weird.clone()),
@@ -205,6 +207,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             pod: None,
             tid: Some(78),
             provenance: Provenance::SockDiag,
+            role: Default::default(),
         },
         // Same wget, a fresh Arc with equal content: the writer must dedup by content.
         PacketMeta {
@@ -214,6 +217,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             pod: None,
             tid: None,
             provenance: Provenance::Tuple,
+            role: Default::default(),
         },
     ]
 }
