@@ -20,7 +20,9 @@ fn main() {
         .args(["btf", "dump", "file", btf, "format", "c"])
         .output()
         .unwrap_or_else(|e| {
-            panic!("running bpftool to generate vmlinux.h: {e}; install it (apt-get install bpftool)")
+            panic!(
+                "running bpftool to generate vmlinux.h: {e}; install it (apt-get install bpftool)"
+            )
         });
     if !dump.status.success() {
         panic!(

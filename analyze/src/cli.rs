@@ -62,7 +62,11 @@ pub struct Cli {
     #[arg(long = "container-id", value_name = "ID", help_heading = "Filters")]
     pub container_id: Vec<String>,
     /// Keep packets of the pod NAME in namespace NAMESPACE (NAME alone: any namespace).
-    #[arg(long = "pod-name", value_name = "NAME.NAMESPACE", help_heading = "Filters")]
+    #[arg(
+        long = "pod-name",
+        value_name = "NAME.NAMESPACE",
+        help_heading = "Filters"
+    )]
     pub pod_name: Vec<String>,
     /// Keep packets of this process id.
     #[arg(long, value_name = "PID", help_heading = "Filters")]

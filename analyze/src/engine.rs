@@ -160,7 +160,9 @@ pub fn plan<'a>(
     let probe = probe.resume_at(head.position());
     let len = data.len() as u64;
     let chunk_size = chunk_size.max(64);
-    let splits: Vec<u64> = (1..len.div_ceil(chunk_size)).map(|k| k * chunk_size).collect();
+    let splits: Vec<u64> = (1..len.div_ceil(chunk_size))
+        .map(|k| k * chunk_size)
+        .collect();
     let found: Vec<Option<u64>> = splits
         .par_iter()
         .map(|&s| find_boundary(data, s, s + chunk_size, &probe))
@@ -194,11 +196,7 @@ pub fn plan<'a>(
         while scans.peek().is_some_and(|s| s.start < expected) {
             scans.next();
         }
-        let end = ends
-            .iter()
-            .copied()
-            .find(|&e| e > expected)
-            .unwrap_or(len);
+        let end = ends.iter().copied().find(|&e| e > expected).unwrap_or(len);
         let scan = match scans.peek() {
             Some(s) if s.start == expected && s.start_big_endian == state.is_big_endian() => {
                 scans.next().unwrap()
@@ -236,7 +234,6 @@ pub fn plan<'a>(
         first_ts,
     })
 }
-
 
 fn run_chunk<'a, W: Work>(
     file: usize,
@@ -300,7 +297,9 @@ fn run_chunk<'a, W: Work>(
             ts_ns: pkt.ts_ns,
             interface: pkt.interface,
             link_type,
-            interface_name: iface.and_then(|i| i.name.as_deref()).filter(|n| !n.is_empty()),
+            interface_name: iface
+                .and_then(|i| i.name.as_deref())
+                .filter(|n| !n.is_empty()),
             orig_len: pkt.orig_len,
             data: pkt.data,
             direction: pkt.direction,

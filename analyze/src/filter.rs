@@ -104,17 +104,19 @@ impl OwnerCache {
         fn ptr<T>(a: &Option<Arc<T>>) -> usize {
             a.as_ref().map(|x| Arc::as_ptr(x) as usize).unwrap_or(0)
         }
-        let key = [ptr(&m.process), ptr(&m.parent), ptr(&m.container), ptr(&m.pod)];
+        let key = [
+            ptr(&m.process),
+            ptr(&m.parent),
+            ptr(&m.container),
+            ptr(&m.pod),
+        ];
         if key == [0; 4] {
             return filter.matches(m);
         }
         if self.answers.len() > 4096 {
             self.answers.clear();
         }
-        *self
-            .answers
-            .entry(key)
-            .or_insert_with(|| filter.matches(m))
+        *self.answers.entry(key).or_insert_with(|| filter.matches(m))
     }
 }
 
@@ -206,12 +208,13 @@ impl Expression {
         for l in links {
             programs.entry(l).or_insert_with(|| compile(text, l));
         }
-        if let Some(Err(e)) = programs.values().find(|_| programs.values().all(|p| p.is_err())) {
+        if let Some(Err(e)) = programs
+            .values()
+            .find(|_| programs.values().all(|p| p.is_err()))
+        {
             return Err(e.clone());
         }
-        Ok(Expression {
-            programs,
-        })
+        Ok(Expression { programs })
     }
 
     /// The program for a link type, or libpcap's reason it cannot filter that link type.

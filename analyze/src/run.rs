@@ -275,7 +275,10 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     } else if cli.json {
         Sink::Json
     } else {
-        Sink::Listing(Renderer::new(cli.render_options()), Vec::with_capacity(4096))
+        Sink::Listing(
+            Renderer::new(cli.render_options()),
+            Vec::with_capacity(4096),
+        )
     };
     let keep = !matches!(sink, Sink::Nothing);
     let selection = Selection {
@@ -323,19 +326,46 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         let Some((_, f)) = best else { break };
         if !started[f] {
             started[f] = true;
-            refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f], &mut acc);
+            refill(
+                f,
+                &mut cursors,
+                &mut streams,
+                &selection,
+                &job,
+                &mut totals,
+                &mut progress,
+                source_inputs[f],
+                &mut acc,
+            );
             continue;
         }
         let c = cursors[f].as_mut().unwrap();
         let k = &c.res.kept[c.idx];
-        let ok = emit(&mut sink, &mut out, &sources[f], k, &c.res.text, &mut totals);
+        let ok = emit(
+            &mut sink,
+            &mut out,
+            &sources[f],
+            k,
+            &c.res.text,
+            &mut totals,
+        );
         c.idx += 1;
         if !ok {
             quiet_stop = true;
             break 'merge;
         }
         remaining -= 1;
-        refill(f, &mut cursors, &mut streams, &selection, &job, &mut totals, &mut progress, source_inputs[f], &mut acc);
+        refill(
+            f,
+            &mut cursors,
+            &mut streams,
+            &selection,
+            &job,
+            &mut totals,
+            &mut progress,
+            source_inputs[f],
+            &mut acc,
+        );
     }
     if let Some(p) = &progress {
         p.clear();
@@ -344,7 +374,15 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         return ExitCode::SUCCESS;
     }
     let incomplete = !totals.errors.is_empty();
-    let reported = write_reports(&mut out, acc, cli.json, report, incomplete, &totals, &file_names);
+    let reported = write_reports(
+        &mut out,
+        acc,
+        cli.json,
+        report,
+        incomplete,
+        &totals,
+        &file_names,
+    );
     if reported.is_err() {
         return ExitCode::SUCCESS;
     }
@@ -437,7 +475,10 @@ fn write_reports(
         }
     }
     if incomplete && !json && report {
-        writeln!(out, "# incomplete: the input is damaged; packets after the damage were not read")?;
+        writeln!(
+            out,
+            "# incomplete: the input is damaged; packets after the damage were not read"
+        )?;
     }
     Ok(())
 }
@@ -556,12 +597,18 @@ fn pcapng_sink(
     cfg.comments = cli.comment_mode();
     // A scope derived from the inputs and the selection, not random: the same run writes the
     // same bytes (whatever -j), and different inputs or filters still get different scopes.
-    let what = format!("{:?} {:?} {:?}", cli.inputs_and_expression(), cli.owner_filter(), cli.comments);
+    let what = format!(
+        "{:?} {:?} {:?}",
+        cli.inputs_and_expression(),
+        cli.owner_filter(),
+        cli.comments
+    );
     cfg.scope = Some(output_scope(sources, &what));
     let all: Vec<_> = sources.iter().flat_map(|s| s.interfaces.iter()).collect();
-    let mixed = all
-        .first()
-        .is_some_and(|f| all.iter().any(|i| (i.link_type, i.snaplen) != (f.link_type, f.snaplen)));
+    let mixed = all.first().is_some_and(|f| {
+        all.iter()
+            .any(|i| (i.link_type, i.snaplen) != (f.link_type, f.snaplen))
+    });
     if mixed {
         cfg.allow_mixed_interfaces = true;
         eprintln!(

@@ -229,7 +229,10 @@ pub fn cgroup2_root() -> Option<PathBuf> {
 /// Opens a cgroup directory for attaching.
 pub(crate) fn open_cgroup(dir: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(dir)
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir)
 }
 
 pub(crate) fn raw_fd(f: &std::fs::File) -> i32 {

@@ -16,7 +16,11 @@ pub struct CbpfInsn {
 
 impl fmt::Display for CbpfInsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{{ 0x{:02x}, {}, {}, 0x{:08x} }}", self.code, self.jt, self.jf, self.k)
+        write!(
+            f,
+            "{{ 0x{:02x}, {}, {}, 0x{:08x} }}",
+            self.code, self.jt, self.jf, self.k
+        )
     }
 }
 
@@ -49,17 +53,33 @@ pub fn compile(expression: &str, kind: LinkKind, snaplen: u32) -> Result<Compile
     for insn in program.get_instructions() {
         // The pcap crate keeps the fields private but prints them as "code jt jf k".
         let text = insn.to_string();
-        let f: Vec<u64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        let f: Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
         if f.len() != 4 {
-            return Err(Error::new(ErrorKind::Filter, format!("unexpected instruction from libpcap: {text}")));
+            return Err(Error::new(
+                ErrorKind::Filter,
+                format!("unexpected instruction from libpcap: {text}"),
+            ));
         }
-        let mut i = CbpfInsn { code: f[0] as u16, jt: f[1] as u8, jf: f[2] as u8, k: f[3] as u32 };
+        let mut i = CbpfInsn {
+            code: f[0] as u16,
+            jt: f[1] as u8,
+            jf: f[2] as u8,
+            k: f[3] as u32,
+        };
         if i.code == BPF_RET_K && i.k == DEAD_SNAPLEN {
             i.k = snaplen;
         }
         insns.push(i);
     }
-    Ok(CompiledFilter { expression: expression.to_string(), kind, insns, program })
+    Ok(CompiledFilter {
+        expression: expression.to_string(),
+        kind,
+        insns,
+        program,
+    })
 }
 
 impl CompiledFilter {
@@ -88,13 +108,20 @@ mod tests {
     #[test]
     fn compiles_and_rewrites_the_accepting_return() {
         let f = compile("tcp port 80", LinkKind::Ethernet, 262144).unwrap();
-        let rets: Vec<_> = f.instructions().iter().filter(|i| i.code == BPF_RET_K).map(|i| i.k).collect();
+        let rets: Vec<_> = f
+            .instructions()
+            .iter()
+            .filter(|i| i.code == BPF_RET_K)
+            .map(|i| i.k)
+            .collect();
         assert!(rets.contains(&262144) && rets.contains(&0), "{rets:?}");
     }
 
     #[test]
     fn bad_expression_gives_libpcap_message() {
-        let e = compile("tcp portt 80", LinkKind::Ethernet, 262144).err().unwrap();
+        let e = compile("tcp portt 80", LinkKind::Ethernet, 262144)
+            .err()
+            .unwrap();
         assert_eq!(e.kind, ErrorKind::Filter);
         assert!(e.message.contains("syntax error"), "{}", e.message);
     }

@@ -114,7 +114,10 @@ pub struct Error {
 
 impl Error {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -251,7 +254,11 @@ pub fn parse_event(bytes: &[u8]) -> Option<Event<'_>> {
     let cap_len = u32_at(bytes, 16) as usize;
     let data = bytes.get(header_len..header_len + cap_len)?;
     Some(Event::Packet(PacketEvent {
-        direction: if bytes[4] == 0 { Direction::In } else { Direction::Out },
+        direction: if bytes[4] == 0 {
+            Direction::In
+        } else {
+            Direction::Out
+        },
         ifindex: u32_at(bytes, 8),
         wire_len: u32_at(bytes, 12),
         filter_ret: u32_at(bytes, 20),
@@ -272,7 +279,10 @@ pub struct WallClock {
 }
 
 fn clock_ns(clock: libc::clockid_t) -> i128 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: ts is a valid timespec; both clocks exist on Linux.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
@@ -292,7 +302,9 @@ impl WallClock {
                 best = Some((width, offset));
             }
         }
-        WallClock { offset_ns: best.map(|(_, o)| o).unwrap_or(0) }
+        WallClock {
+            offset_ns: best.map(|(_, o)| o).unwrap_or(0),
+        }
     }
 
     /// Nanoseconds since the Unix epoch for a bpf_ktime_get_ns value.
@@ -321,7 +333,11 @@ pub struct CaptureOptions {
 
 impl Default for CaptureOptions {
     fn default() -> Self {
-        CaptureOptions { snaplen: MAX_SNAPLEN, ring_bytes: 8 << 20, deliver_rejected: false }
+        CaptureOptions {
+            snaplen: MAX_SNAPLEN,
+            ring_bytes: 8 << 20,
+            deliver_rejected: false,
+        }
     }
 }
 
@@ -381,7 +397,10 @@ pub struct PacketCapture {
 /// Raises RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11; later
 /// ones use memory cgroups and ignore it).
 fn raise_memlock() {
-    let lim = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    let lim = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
     // SAFETY: plain syscall on a valid struct; failure is harmless here (reported at load).
     unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) };
 }
@@ -409,7 +428,10 @@ impl PacketCapture {
         if opts.snaplen == 0 || opts.snaplen > MAX_SNAPLEN {
             return Err(Error::new(
                 ErrorKind::Load,
-                format!("snapshot length {} is out of range 1..={MAX_SNAPLEN}", opts.snaplen),
+                format!(
+                    "snapshot length {} is out of range 1..={MAX_SNAPLEN}",
+                    opts.snaplen
+                ),
             ));
         }
         raise_memlock();
@@ -418,7 +440,10 @@ impl PacketCapture {
         let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
             Box::leak(Box::new(MaybeUninit::uninit()));
         let mut open = CaptureSkelBuilder::default().open(storage).map_err(|e| {
-            Error::new(errno_kind(&e, ErrorKind::Load), format!("opening the BPF object: {e}"))
+            Error::new(
+                errno_kind(&e, ErrorKind::Load),
+                format!("opening the BPF object: {e}"),
+            )
         })?;
         let rodata = open
             .maps
@@ -430,13 +455,19 @@ impl PacketCapture {
         // SAFETY: plain libbpf query.
         let cpus = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
         if cpus <= 0 {
-            return Err(Error::new(ErrorKind::Load, "cannot read the number of possible CPUs"));
+            return Err(Error::new(
+                ErrorKind::Load,
+                "cannot read the number of possible CPUs",
+            ));
         }
         let resize = |r: libbpf_rs::Result<()>, what: &str| {
             r.map_err(|e| Error::new(ErrorKind::Load, format!("sizing the {what} map: {e}")))
         };
         resize(open.maps.scratch.set_max_entries(cpus as u32), "scratch")?;
-        resize(open.maps.events.set_max_entries(opts.ring_bytes), "ring buffer")?;
+        resize(
+            open.maps.events.set_max_entries(opts.ring_bytes),
+            "ring buffer",
+        )?;
         let skel = open.load().map_err(|e| {
             let kind = errno_kind(&e, ErrorKind::Load);
             // EACCES at load is the verifier's refusal, EPERM missing privileges.
@@ -447,19 +478,29 @@ impl PacketCapture {
             };
             Error::new(kind, format!("loading the BPF programs: {e}{hint}"))
         })?;
-        Ok(PacketCapture { skel, interfaces: Vec::new(), attribution: Vec::new() })
+        Ok(PacketCapture {
+            skel,
+            interfaces: Vec::new(),
+            attribution: Vec::new(),
+        })
     }
 
     /// Stores compiled filter number `index` (< [`MAX_FILTERS`]) for [`Self::attach`] to use.
     pub fn set_filter(&mut self, index: u32, filter: &filter::CompiledFilter) -> Result<(), Error> {
         if index >= MAX_FILTERS {
-            return Err(Error::new(ErrorKind::Map, format!("filter index {index} >= {MAX_FILTERS}")));
+            return Err(Error::new(
+                ErrorKind::Map,
+                format!("filter index {index} >= {MAX_FILTERS}"),
+            ));
         }
         let insns = filter.instructions();
         if insns.is_empty() || insns.len() > MAX_FILTER_INSNS as usize {
             return Err(Error::new(
                 ErrorKind::Filter,
-                format!("the filter has {} instructions (1..={MAX_FILTER_INSNS})", insns.len()),
+                format!(
+                    "the filter has {} instructions (1..={MAX_FILTER_INSNS})",
+                    insns.len()
+                ),
             ));
         }
         for (pc, insn) in insns.iter().enumerate() {
@@ -488,11 +529,17 @@ impl PacketCapture {
         directions: &[Direction],
     ) -> Result<AttachMethod, Error> {
         if self.interfaces.iter().any(|i| i.ifindex == ifindex) {
-            return Err(Error::new(ErrorKind::Attach, format!("interface {ifindex} is attached already")));
+            return Err(Error::new(
+                ErrorKind::Attach,
+                format!("interface {ifindex} is attached already"),
+            ));
         }
         let slot = self.interfaces.len() as u32;
         if slot >= MAX_INTERFACES {
-            return Err(Error::new(ErrorKind::Attach, format!("more than {MAX_INTERFACES} interfaces")));
+            return Err(Error::new(
+                ErrorKind::Attach,
+                format!("more than {MAX_INTERFACES} interfaces"),
+            ));
         }
         let mut flags = 0;
         if filter.is_some() {
@@ -509,11 +556,26 @@ impl PacketCapture {
             .maps
             .ifaces
             .update(&ifindex.to_ne_bytes(), &config, MapFlags::ANY)
-            .map_err(|e| Error::new(ErrorKind::Map, format!("configuring interface {ifindex}: {e}")))?;
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Map,
+                    format!("configuring interface {ifindex}: {e}"),
+                )
+            })?;
         let zero = vec![vec![0u8; 32]; cpus()];
-        let _ = self.skel.maps.iface_stats.update_percpu(&slot.to_ne_bytes(), &zero, MapFlags::ANY);
+        let _ = self
+            .skel
+            .maps
+            .iface_stats
+            .update_percpu(&slot.to_ne_bytes(), &zero, MapFlags::ANY);
 
-        let mut iface = Interface { ifindex, slot, links: Vec::new(), tc: Vec::new(), created_qdisc: false };
+        let mut iface = Interface {
+            ifindex,
+            slot,
+            links: Vec::new(),
+            tc: Vec::new(),
+            created_qdisc: false,
+        };
         let mut method = AttachMethod::Tcx;
         for &dir in directions {
             let prog = match dir {
@@ -536,7 +598,10 @@ impl PacketCapture {
                     }
                     Err(e) if !iface.links.is_empty() => {
                         self.undo(iface);
-                        return Err(Error::new(ErrorKind::Attach, format!("tcx attach to interface {ifindex}: {e}")));
+                        return Err(Error::new(
+                            ErrorKind::Attach,
+                            format!("tcx attach to interface {ifindex}: {e}"),
+                        ));
                     }
                     Err(_) => method = AttachMethod::TcClsact,
                 }
@@ -549,7 +614,11 @@ impl PacketCapture {
                 Err(e) => {
                     self.undo(iface);
                     return Err(Error::new(
-                        if e.raw_os_error() == Some(libc::EPERM) { ErrorKind::Permission } else { ErrorKind::Attach },
+                        if e.raw_os_error() == Some(libc::EPERM) {
+                            ErrorKind::Permission
+                        } else {
+                            ErrorKind::Attach
+                        },
                         format!("attaching to interface {ifindex} (tcx and tc clsact): {e}"),
                     ));
                 }
@@ -592,7 +661,9 @@ impl PacketCapture {
         builder
             .add(&self.skel.maps.events, callback)
             .map_err(|e| Error::new(ErrorKind::Map, format!("opening the ring buffer: {e}")))?;
-        builder.build().map_err(|e| Error::new(ErrorKind::Map, format!("opening the ring buffer: {e}")))
+        builder
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Map, format!("opening the ring buffer: {e}")))
     }
 
     /// Detaches every program from every interface (and removes qdiscs it created), and the
@@ -614,8 +685,12 @@ impl PacketCapture {
         if !self.attribution.is_empty() {
             return Ok(());
         }
-        let dir = attribution::open_cgroup(cgroup)
-            .map_err(|e| Error::new(ErrorKind::Attach, format!("opening cgroup {}: {e}", cgroup.display())))?;
+        let dir = attribution::open_cgroup(cgroup).map_err(|e| {
+            Error::new(
+                ErrorKind::Attach,
+                format!("opening cgroup {}: {e}", cgroup.display()),
+            )
+        })?;
         let fd = attribution::raw_fd(&dir);
         let progs = &self.skel.progs;
         let cgroup_progs = [
@@ -673,8 +748,17 @@ impl PacketCapture {
     pub fn attribution_drops(&self) -> (u64, u64) {
         let mut out = (0, 0);
         for (idx, slot) in [(0u32, &mut out.0), (1u32, &mut out.1)] {
-            if let Ok(Some(per_cpu)) = self.skel.maps.attr_drops.lookup_percpu(&idx.to_ne_bytes(), MapFlags::ANY) {
-                *slot = per_cpu.iter().filter(|v| v.len() >= 8).map(|v| u64_at(v, 0)).sum();
+            if let Ok(Some(per_cpu)) = self
+                .skel
+                .maps
+                .attr_drops
+                .lookup_percpu(&idx.to_ne_bytes(), MapFlags::ANY)
+            {
+                *slot = per_cpu
+                    .iter()
+                    .filter(|v| v.len() >= 8)
+                    .map(|v| u64_at(v, 0))
+                    .sum();
             }
         }
         out
@@ -697,7 +781,11 @@ fn cpus() -> usize {
     unsafe { libbpf_sys::libbpf_num_possible_cpus() }.max(1) as usize
 }
 
-fn attach_tcx(prog: &libbpf_rs::ProgramMut<'_>, ifindex: u32, dir: Direction) -> std::io::Result<Link> {
+fn attach_tcx(
+    prog: &libbpf_rs::ProgramMut<'_>,
+    ifindex: u32,
+    dir: Direction,
+) -> std::io::Result<Link> {
     let mut opts = libbpf_sys::bpf_tcx_opts {
         sz: std::mem::size_of::<libbpf_sys::bpf_tcx_opts>() as _,
         ..Default::default()
@@ -752,7 +840,10 @@ fn attach_tc(
     let rc = unsafe { libbpf_sys::bpf_tc_attach(&hook, &mut opts) };
     if rc != 0 {
         if created {
-            let mut both = tc_hook(ifindex, libbpf_sys::BPF_TC_INGRESS | libbpf_sys::BPF_TC_EGRESS);
+            let mut both = tc_hook(
+                ifindex,
+                libbpf_sys::BPF_TC_INGRESS | libbpf_sys::BPF_TC_EGRESS,
+            );
             // SAFETY: valid hook.
             unsafe { libbpf_sys::bpf_tc_hook_destroy(&mut both) };
         }
@@ -774,7 +865,10 @@ fn detach_interface(iface: Interface) {
         unsafe { libbpf_sys::bpf_tc_detach(&att.hook, &opts) };
     }
     if iface.created_qdisc {
-        let mut both = tc_hook(iface.ifindex, libbpf_sys::BPF_TC_INGRESS | libbpf_sys::BPF_TC_EGRESS);
+        let mut both = tc_hook(
+            iface.ifindex,
+            libbpf_sys::BPF_TC_INGRESS | libbpf_sys::BPF_TC_EGRESS,
+        );
         // SAFETY: valid hook.
         unsafe { libbpf_sys::bpf_tc_hook_destroy(&mut both) };
     }

@@ -97,7 +97,13 @@ struct FlowKey {
 
 impl FlowKey {
     fn reversed(self) -> FlowKey {
-        FlowKey { proto: self.proto, local: self.remote, lport: self.rport, remote: self.local, rport: self.lport }
+        FlowKey {
+            proto: self.proto,
+            local: self.remote,
+            lport: self.rport,
+            remote: self.local,
+            rport: self.lport,
+        }
     }
 }
 
@@ -137,7 +143,9 @@ pub struct Attributor {
 fn ip(family: u8, raw: &[u8]) -> Option<IpAddr> {
     match family {
         4 => Some(IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))),
-        6 => Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&raw[..16]).ok()?))),
+        6 => Some(IpAddr::V6(Ipv6Addr::from(
+            <[u8; 16]>::try_from(&raw[..16]).ok()?,
+        ))),
         _ => None,
     }
 }
@@ -167,13 +175,23 @@ fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
             let ihl = ((ipd[0] & 0xf) as usize) * 4;
             let frag = u16::from_be_bytes([ipd[6], ipd[7]]) & 0x1fff;
             let proto = if frag != 0 { 0 } else { ipd[9] };
-            (proto, ip(4, &ipd[12..16])?, ip(4, &ipd[16..20])?, ipd.get(ihl..).unwrap_or(&[]))
+            (
+                proto,
+                ip(4, &ipd[12..16])?,
+                ip(4, &ipd[16..20])?,
+                ipd.get(ihl..).unwrap_or(&[]),
+            )
         }
         6 => {
             if ipd.len() < 40 {
                 return None;
             }
-            (ipd[6], ip(6, &ipd[8..24])?, ip(6, &ipd[24..40])?, &ipd[40..])
+            (
+                ipd[6],
+                ip(6, &ipd[8..24])?,
+                ip(6, &ipd[24..40])?,
+                &ipd[40..],
+            )
         }
         _ => return None,
     };
@@ -184,7 +202,11 @@ fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
             dport = u16::from_be_bytes([l4[2], l4[3]]);
         }
         1 | 58 if l4.len() >= 8 => {
-            let echo = if proto == 1 { l4[0] == 8 || l4[0] == 0 } else { l4[0] == 128 || l4[0] == 129 };
+            let echo = if proto == 1 {
+                l4[0] == 8 || l4[0] == 0
+            } else {
+                l4[0] == 128 || l4[0] == 129
+            };
             if echo {
                 let id = u16::from_be_bytes([l4[4], l4[5]]);
                 sport = id;
@@ -193,7 +215,13 @@ fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
         }
         _ => {}
     }
-    Some(FlowKey { proto, local: src, lport: sport, remote: dst, rport: dport })
+    Some(FlowKey {
+        proto,
+        local: src,
+        lport: sport,
+        remote: dst,
+        rport: dport,
+    })
 }
 
 fn is_listening_pair(proto: u8) -> bool {
@@ -233,23 +261,34 @@ impl Attributor {
         for s in socks {
             let Some(pid) = s.pid else { continue };
             self.procs.ensure(pid, b"", 0, 0, 0);
-            self.socks
-                .entry(s.cookie)
-                .or_insert(Sock { pid, tid: None, netns: s.netns_cookie, origin: Origin::SockDiag });
+            self.socks.entry(s.cookie).or_insert(Sock {
+                pid,
+                tid: None,
+                netns: s.netns_cookie,
+                origin: Origin::SockDiag,
+            });
             if s.protocol == 6 && s.state == 10 {
                 self.add_listener(6, s.local_port, s.netns_cookie, s.cookie);
             } else if s.protocol == 17 && s.remote_port == 0 && s.local_port != 0 {
                 self.add_listener(17, s.local_port, s.netns_cookie, s.cookie);
             }
             if s.remote_port != 0 {
-                let key = FlowKey { proto: s.protocol, local: s.local, lport: s.local_port, remote: s.remote, rport: s.remote_port };
+                let key = FlowKey {
+                    proto: s.protocol,
+                    local: s.local,
+                    lport: s.local_port,
+                    remote: s.remote,
+                    rport: s.remote_port,
+                };
                 self.add_flow(key, s.netns_cookie, s.cookie);
             }
         }
     }
 
     fn matches_selection(&self, pid: u32) -> bool {
-        let Some(p) = self.procs.get(pid) else { return false };
+        let Some(p) = self.procs.get(pid) else {
+            return false;
+        };
         let sel = &self.selection;
         if sel.pids.contains(&pid) {
             return true;
@@ -260,7 +299,9 @@ impl Attributor {
             }
         }
         let base = p.info.exe.rsplit('/').next().unwrap_or("");
-        sel.names.iter().any(|n| *n == p.info.comm || (!base.is_empty() && *n == base))
+        sel.names
+            .iter()
+            .any(|n| *n == p.info.comm || (!base.is_empty() && *n == base))
     }
 
     /// Selects a process (and its future children) from now on: `ptcap -- CMD` adds the
@@ -274,8 +315,12 @@ impl Attributor {
         if self.selection.is_empty() {
             return;
         }
-        let roots: HashSet<u32> =
-            self.procs.iter().map(|(pid, _)| *pid).filter(|&pid| self.matches_selection(pid)).collect();
+        let roots: HashSet<u32> = self
+            .procs
+            .iter()
+            .map(|(pid, _)| *pid)
+            .filter(|&pid| self.matches_selection(pid))
+            .collect();
         let mut roots = roots;
         roots.extend(self.selection.pids.iter().copied());
         self.selected = self.procs.descendants(&roots);
@@ -329,7 +374,10 @@ impl Attributor {
             }
         }
         // Another namespace: only when unambiguous.
-        let owners: HashSet<u32> = v.iter().filter_map(|(_, c)| self.socks.get(c).map(|s| s.pid)).collect();
+        let owners: HashSet<u32> = v
+            .iter()
+            .filter_map(|(_, c)| self.socks.get(c).map(|s| s.pid))
+            .collect();
         if owners.len() == 1 {
             return pick(None);
         }
@@ -364,7 +412,15 @@ impl Attributor {
                     } else {
                         self.socks.get(&ev.cookie).map_or(0, |s| s.netns)
                     };
-                    self.remember_sock(ev.cookie, Sock { pid: t.pid, tid: Some(t.tid), netns, origin: Origin::Hook });
+                    self.remember_sock(
+                        ev.cookie,
+                        Sock {
+                            pid: t.pid,
+                            tid: Some(t.tid),
+                            netns,
+                            origin: Origin::Hook,
+                        },
+                    );
                 }
             }
             SockKind::Bind => {
@@ -385,7 +441,12 @@ impl Attributor {
             SockKind::PassiveEstablished => {
                 if !self.socks.contains_key(&ev.cookie) {
                     if let Some((_, l)) = self.listener_owner(6, ev.local_port, ev.netns_cookie) {
-                        let s = Sock { pid: l.pid, tid: None, netns: ev.netns_cookie, origin: Origin::Listener };
+                        let s = Sock {
+                            pid: l.pid,
+                            tid: None,
+                            netns: ev.netns_cookie,
+                            origin: Origin::Listener,
+                        };
                         self.remember_sock(ev.cookie, s);
                     }
                 }
@@ -396,7 +457,9 @@ impl Attributor {
                 let now = ev.ts_mono_ns;
                 self.released.push_back((ev.cookie, now));
                 while let Some(&(c, t)) = self.released.front() {
-                    if self.released.len() > MAX_RELEASED || now.saturating_sub(t) > RELEASE_GRACE_NS {
+                    if self.released.len() > MAX_RELEASED
+                        || now.saturating_sub(t) > RELEASE_GRACE_NS
+                    {
                         self.released.pop_front();
                         self.socks.remove(&c);
                     } else {
@@ -409,8 +472,16 @@ impl Attributor {
     }
 
     fn learn_flow(&mut self, ev: &bpf::SockEvent) {
-        let (Some(local), Some(remote)) = (ev.local_ip(), ev.remote_ip()) else { return };
-        let key = FlowKey { proto: ev.protocol, local, lport: ev.local_port, remote, rport: ev.remote_port };
+        let (Some(local), Some(remote)) = (ev.local_ip(), ev.remote_ip()) else {
+            return;
+        };
+        let key = FlowKey {
+            proto: ev.protocol,
+            local,
+            lport: ev.local_port,
+            remote,
+            rport: ev.remote_port,
+        };
         self.add_flow(key, ev.netns_cookie, ev.cookie);
     }
 
@@ -429,7 +500,9 @@ impl Attributor {
             ProcKind::Fork => {
                 self.procs.on_fork(ev);
                 self.containers.on_fork(ev.pid, ev.ppid);
-                if self.selected.contains(&ev.ppid) || (!self.selection.is_empty() && self.matches_selection(ev.pid)) {
+                if self.selected.contains(&ev.ppid)
+                    || (!self.selection.is_empty() && self.matches_selection(ev.pid))
+                {
                     self.selected.insert(ev.pid);
                 }
             }
@@ -446,7 +519,10 @@ impl Attributor {
     fn flow_owner(&self, key: &FlowKey) -> Option<&Sock> {
         let v = self.flows.get(key)?;
         let known = |ns_ok: &dyn Fn(u64) -> bool| {
-            v.iter().rev().filter(|(ns, _)| ns_ok(*ns)).find_map(|(_, c)| self.socks.get(c))
+            v.iter()
+                .rev()
+                .filter(|(ns, _)| ns_ok(*ns))
+                .find_map(|(_, c)| self.socks.get(c))
         };
         known(&|ns| ns == self.netns).or_else(|| known(&|_| true))
     }
@@ -460,12 +536,20 @@ impl Attributor {
     }
 
     /// The packet's owner, how it was found, and whether the owner sent or received it.
-    fn resolve(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<(&Sock, Provenance, Role)> {
+    fn resolve(
+        &self,
+        p: &bpf::PacketEvent<'_>,
+        ethernet: bool,
+    ) -> Option<(&Sock, Provenance, Role)> {
         if p.socket_cookie != 0 {
             if let Some(s) = self.socks.get(&p.socket_cookie) {
                 // An skb carries the sending socket on egress; on ingress a socket is only
                 // attached once the stack assigned the receiving one.
-                let role = if p.direction == bpf::Direction::Out { Role::Sender } else { Role::Receiver };
+                let role = if p.direction == bpf::Direction::Out {
+                    Role::Sender
+                } else {
+                    Role::Receiver
+                };
                 return Some((s, Self::provenance(s, Provenance::SocketCookie), role));
             }
         }
@@ -473,7 +557,11 @@ impl Attributor {
         if let Some(s) = self.flow_owner(&key) {
             return Some((s, Self::provenance(s, Provenance::Tuple), Role::Sender));
         }
-        let flow_ns = self.flows.get(&key.reversed()).and_then(|v| v.last()).map_or(0, |e| e.0);
+        let flow_ns = self
+            .flows
+            .get(&key.reversed())
+            .and_then(|v| v.last())
+            .map_or(0, |e| e.0);
         if key.proto == 6 {
             // A listener on the source port: the server's own reply.
             if let Some((_, s)) = self.listener_owner(6, key.lport, flow_ns) {
@@ -481,7 +569,11 @@ impl Attributor {
             }
         }
         if let Some(s) = self.flow_owner(&key.reversed()) {
-            return Some((s, Self::provenance(s, Provenance::ReverseTuple), Role::Receiver));
+            return Some((
+                s,
+                Self::provenance(s, Provenance::ReverseTuple),
+                Role::Receiver,
+            ));
         }
         if is_listening_pair(key.proto) {
             if let Some((_, s)) = self.listener_owner(key.proto, key.rport, 0) {
@@ -498,7 +590,12 @@ impl Attributor {
         if let Some(s) = self.flow_owner(&key.reversed()) {
             return Some(s.pid);
         }
-        is_listening_pair(key.proto).then(|| self.listener_owner(key.proto, key.rport, 0).map(|(_, s)| s.pid)).flatten()
+        is_listening_pair(key.proto)
+            .then(|| {
+                self.listener_owner(key.proto, key.rport, 0)
+                    .map(|(_, s)| s.pid)
+            })
+            .flatten()
     }
 
     /// The metadata of one packet (and whether the selection keeps it). Never blocks: only
@@ -523,7 +620,9 @@ impl Attributor {
         }
         let keep = (self.selection.is_empty() && !self.containers.selecting())
             || owner.is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid))
-            || self.receiver_pid(p, ethernet).is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid));
+            || self
+                .receiver_pid(p, ethernet)
+                .is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid));
         if !keep {
             self.stats.selected_out += 1;
         }

@@ -11,9 +11,9 @@ mod iface;
 mod netwatch;
 mod output;
 mod privdrop;
+mod procs;
 mod rotate;
 mod run_cmd;
-mod procs;
 mod session;
 mod sockdiag;
 
@@ -121,10 +121,18 @@ struct Args {
     #[arg(long, hide = true)]
     check_filter: bool,
     /// containerd's socket (every containerd namespace is watched).
-    #[arg(long = "containerd-address", value_name = "SOCK", default_value = "/run/containerd/containerd.sock")]
+    #[arg(
+        long = "containerd-address",
+        value_name = "SOCK",
+        default_value = "/run/containerd/containerd.sock"
+    )]
     containerd_address: std::path::PathBuf,
     /// The Docker Engine API socket.
-    #[arg(long = "docker-address", value_name = "SOCK", default_value = "/var/run/docker.sock")]
+    #[arg(
+        long = "docker-address",
+        value_name = "SOCK",
+        default_value = "/var/run/docker.sock"
+    )]
     docker_address: std::path::PathBuf,
     /// Keep only packets of the container ID (full id or unique prefix; repeatable), also
     /// when it starts or restarts after the capture began.
@@ -266,7 +274,11 @@ fn main() {
                 .container_ids
                 .into_iter()
                 .map(containers::Selector::Id)
-                .chain(args.container_names.into_iter().map(containers::Selector::Name))
+                .chain(
+                    args.container_names
+                        .into_iter()
+                        .map(containers::Selector::Name),
+                )
                 .chain(args.pod_names.iter().map(|p| containers::Selector::pod(p)))
                 .collect(),
             verbose: args.verbose,

@@ -49,7 +49,10 @@ fn argv_from(raw: &[u8]) -> Vec<String> {
 }
 
 fn status_field(status: &str, key: &str) -> Option<u32> {
-    status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.split_whitespace().next()?.parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
 fn comm_str(raw: &[u8]) -> String {
@@ -64,13 +67,19 @@ pub fn read_proc(pid: u32) -> Option<Proc> {
     if status_field(&status, "Tgid:") != Some(pid) {
         return None;
     }
-    let comm = read(format!("/proc/{pid}/comm")).map(|c| comm_str(&c)).unwrap_or_default();
+    let comm = read(format!("/proc/{pid}/comm"))
+        .map(|c| comm_str(&c))
+        .unwrap_or_default();
     let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
         .map(|p| escape_bytes(p.as_os_str().as_encoded_bytes()))
         .unwrap_or_default();
-    let argv = read(format!("/proc/{pid}/cmdline")).map(|c| argv_from(&c)).unwrap_or_default();
+    let argv = read(format!("/proc/{pid}/cmdline"))
+        .map(|c| argv_from(&c))
+        .unwrap_or_default();
     let cgroup_path = read(format!("/proc/{pid}/cgroup")).and_then(|c| {
-        String::from_utf8_lossy(&c).lines().find_map(|l| l.strip_prefix("0::").map(str::to_string))
+        String::from_utf8_lossy(&c)
+            .lines()
+            .find_map(|l| l.strip_prefix("0::").map(str::to_string))
     });
     Some(Proc {
         info: Arc::new(ProcessInfo {
@@ -101,13 +110,21 @@ impl ProcessCache {
                 }
             }
         }
-        ProcessCache { procs, exited: VecDeque::new(), max: max.max(16) }
+        ProcessCache {
+            procs,
+            exited: VecDeque::new(),
+            max: max.max(16),
+        }
     }
 
     /// An empty table (tests).
     #[allow(dead_code)]
     pub fn empty(max: usize) -> ProcessCache {
-        ProcessCache { procs: HashMap::new(), exited: VecDeque::new(), max: max.max(16) }
+        ProcessCache {
+            procs: HashMap::new(),
+            exited: VecDeque::new(),
+            max: max.max(16),
+        }
     }
 
     pub fn get(&self, pid: u32) -> Option<&Proc> {
@@ -130,7 +147,9 @@ impl ProcessCache {
 
     fn trim(&mut self) {
         while self.procs.len() > self.max {
-            let Some(old) = self.exited.pop_front() else { break };
+            let Some(old) = self.exited.pop_front() else {
+                break;
+            };
             if self.procs.get(&old).is_some_and(|p| p.exited) {
                 self.procs.remove(&old);
             }
@@ -184,7 +203,11 @@ impl ProcessCache {
                 uid: Some(ev.uid),
                 gid: Some(ev.gid),
             }),
-            ppid: if ev.ppid != 0 { ev.ppid } else { old.map_or(0, |o| o.ppid) },
+            ppid: if ev.ppid != 0 {
+                ev.ppid
+            } else {
+                old.map_or(0, |o| o.ppid)
+            },
             cgroup_id: ev.cgroup_id,
             cgroup_path,
             exited: false,

@@ -20,9 +20,9 @@ use bpf::{filter, CaptureOptions, Direction, Event, LinkKind, PacketCapture, Wal
 use formats::meta::CommentMode;
 use formats::render::RenderOptions;
 
+use crate::attribution::Attributor;
 use crate::iface::{self, NetInterface};
 use crate::netwatch::{LinkEvent, LinkWatcher};
-use crate::attribution::Attributor;
 use crate::output::{LinkMode, OutInterface, OutPacket, Output, OutputConfig};
 use crate::privdrop::User;
 use crate::rotate::Rotation;

@@ -39,7 +39,13 @@ const SO_NETNS_COOKIE: libc::c_int = 71;
 
 fn netlink_socket() -> io::Result<OwnedFd> {
     // SAFETY: plain syscall.
-    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, libc::NETLINK_SOCK_DIAG) };
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            libc::NETLINK_SOCK_DIAG,
+        )
+    };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -52,7 +58,13 @@ fn netns_cookie_of(fd: &OwnedFd) -> io::Result<u64> {
     let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
     // SAFETY: v and len are valid for the kernel to write.
     let rc = unsafe {
-        libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, SO_NETNS_COOKIE, &mut v as *mut u64 as *mut _, &mut len)
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_NETNS_COOKIE,
+            &mut v as *mut u64 as *mut _,
+            &mut len,
+        )
     };
     if rc != 0 {
         return Err(io::Error::last_os_error());
@@ -73,7 +85,13 @@ fn addr(family: u8, raw: &[u8]) -> IpAddr {
 }
 
 /// Dumps one (family, protocol) of the current thread's network namespace.
-fn dump(fd: &OwnedFd, netns: u64, family: u8, protocol: u8, out: &mut Vec<DiagSocket>) -> io::Result<()> {
+fn dump(
+    fd: &OwnedFd,
+    netns: u64,
+    family: u8,
+    protocol: u8,
+    out: &mut Vec<DiagSocket>,
+) -> io::Result<()> {
     // nlmsghdr (16) + inet_diag_req_v2 (56).
     let mut req = [0u8; 72];
     req[0..4].copy_from_slice(&72u32.to_ne_bytes());
@@ -84,7 +102,7 @@ fn dump(fd: &OwnedFd, netns: u64, family: u8, protocol: u8, out: &mut Vec<DiagSo
     req[16] = family;
     req[17] = protocol;
     req[20..24].copy_from_slice(&u32::MAX.to_ne_bytes()); // every state
-    // SAFETY: req is a valid buffer.
+                                                          // SAFETY: req is a valid buffer.
     let n = unsafe { libc::send(fd.as_raw_fd(), req.as_ptr() as *const _, req.len(), 0) };
     if n < 0 {
         return Err(io::Error::last_os_error());
@@ -196,7 +214,10 @@ fn namespaces() -> Vec<PathBuf> {
     }
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for e in dir.flatten() {
-            if e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
+            if e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            {
                 consider(e.path().join("ns/net"));
             }
         }
@@ -211,14 +232,28 @@ pub fn inode_owners(wanted: &HashSet<u32>) -> HashMap<u32, u32> {
     if wanted.is_empty() {
         return out;
     }
-    let Ok(dir) = std::fs::read_dir("/proc") else { return out };
-    let mut pids: Vec<u32> = dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    let mut pids: Vec<u32> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
     pids.sort_unstable();
     for pid in pids {
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
         for fd in fds.flatten() {
-            let Ok(link) = std::fs::read_link(fd.path()) else { continue };
-            let Some(s) = link.to_str().and_then(|l| l.strip_prefix("socket:[")?.strip_suffix(']')) else { continue };
+            let Ok(link) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let Some(s) = link
+                .to_str()
+                .and_then(|l| l.strip_prefix("socket:[")?.strip_suffix(']'))
+            else {
+                continue;
+            };
             if let Ok(ino) = s.parse::<u32>() {
                 if wanted.contains(&ino) {
                     out.entry(ino).or_insert(pid);

@@ -20,8 +20,26 @@ fn frame(sport: u16, dport: u16, extra: usize) -> Vec<u8> {
     let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
     let total = (20 + 8 + payload.len()) as u16;
     let mut ip = vec![
-        0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198,
-        18, 0, 2,
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0x40,
+        0,
+        64,
+        17,
+        0,
+        0,
+        198,
+        18,
+        0,
+        1,
+        198,
+        18,
+        0,
+        2,
     ];
     let mut sum: u32 = ip
         .chunks(2)
@@ -109,11 +127,8 @@ fn kind(i: u64) -> u64 {
 fn write_capture(path: &Path, from: u64, n: u64, t0_ns: u64) {
     let o = owners();
     let f = std::fs::File::create(path).unwrap();
-    let mut w = PcapngWriter::new(
-        std::io::BufWriter::new(f),
-        WriterConfig::new("test", "0"),
-    )
-    .unwrap();
+    let mut w =
+        PcapngWriter::new(std::io::BufWriter::new(f), WriterConfig::new("test", "0")).unwrap();
     let iface = w
         .add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262144))
         .unwrap();
@@ -125,9 +140,20 @@ fn write_capture(path: &Path, from: u64, n: u64, t0_ns: u64) {
             _ => (&none, 53),
         };
         let data = frame(40000 + (i % 500) as u16, port, (i % 300) as usize);
-        let dir = if i % 2 == 0 { Direction::Out } else { Direction::In };
-        w.write_packet(iface, t0_ns + i * 1_000_000, data.len() as u32, &data, Some(dir), meta)
-            .unwrap();
+        let dir = if i % 2 == 0 {
+            Direction::Out
+        } else {
+            Direction::In
+        };
+        w.write_packet(
+            iface,
+            t0_ns + i * 1_000_000,
+            data.len() as u32,
+            &data,
+            Some(dir),
+            meta,
+        )
+        .unwrap();
     }
     w.finish().unwrap().flush().unwrap();
 }
@@ -206,7 +232,10 @@ fn owner_filters_select_known_owners() {
     let cases: Vec<(Vec<&str>, usize)> = vec![
         (vec![], N as usize),
         (vec!["--container-name", "web1"], web),
-        (vec!["--container-name", "web1", "--container-name", "db1"], web + db),
+        (
+            vec!["--container-name", "web1", "--container-name", "db1"],
+            web + db,
+        ),
         (vec!["--container-id", "0123ab"], web),
         (vec!["--container-id", "04"], db),
         (vec!["--pod-name", "web-0.prod"], web),
@@ -226,7 +255,12 @@ fn owner_filters_select_known_owners() {
         a.extend(&args);
         a.push(s(&f));
         let out = ptanalyze(&a);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let pkts = json_packets(&out);
         assert_eq!(pkts.len(), want, "{args:?}");
         if args.first() == Some(&"--container-name") && args.len() == 2 {
@@ -235,9 +269,25 @@ fn owner_filters_select_known_owners() {
         }
     }
     // An owner filter with an expression: AND.
-    let out = ptanalyze(&["--json", "--container-name", "web1", s(&f), "udp", "port", "80"]);
+    let out = ptanalyze(&[
+        "--json",
+        "--container-name",
+        "web1",
+        s(&f),
+        "udp",
+        "port",
+        "80",
+    ]);
     assert_eq!(json_packets(&out).len(), web);
-    let out = ptanalyze(&["--json", "--container-name", "web1", s(&f), "udp", "port", "53"]);
+    let out = ptanalyze(&[
+        "--json",
+        "--container-name",
+        "web1",
+        s(&f),
+        "udp",
+        "port",
+        "53",
+    ]);
     assert_eq!(json_packets(&out).len(), 0);
     assert_eq!(out.status.code(), Some(0));
 }
@@ -296,7 +346,11 @@ fn expression_selects_what_tcpdump_selects() {
             let mut args = vec!["-w", s(&mine), "--chunk-size", "4096", s(f)];
             args.extend(e.split(' '));
             let out = ptanalyze(&args);
-            assert!(out.status.success(), "{f:?} {e}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{f:?} {e}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             assert_eq!(
                 count_packets(&mine),
                 count_packets(&theirs),
@@ -317,7 +371,10 @@ fn expression_selects_what_tcpdump_selects() {
     assert!(out.stdout.is_empty());
     // `--` separates the expression explicitly.
     let out = ptanalyze(&["--json", s(&ours), "--", "udp", "port", "53"]);
-    assert_eq!(json_packets(&out).len(), (0..1200).filter(|&i| kind(i) == 2).count());
+    assert_eq!(
+        json_packets(&out).len(),
+        (0..1200).filter(|&i| kind(i) == 2).count()
+    );
 }
 
 #[test]
@@ -327,7 +384,11 @@ fn written_output_opens_in_tshark_and_tcpdump_and_keeps_metadata() {
     write_capture(&f, 0, 600, 1_700_000_000_000_000_000);
     let out_path = dir.path().join("web1.pcapng");
     let out = ptanalyze(&["--container-name", "web1", "-w", s(&out_path), s(&f)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
 
     // Our reader: the same owners as the input's web1 packets, in order.
@@ -360,7 +421,11 @@ fn written_output_opens_in_tshark_and_tcpdump_and_keeps_metadata() {
         assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
         let text = String::from_utf8_lossy(&t.stdout);
         assert_eq!(text.lines().count(), want.len());
-        assert!(text.lines().all(|l| l.contains("PID: 100") && l.contains("web1")), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| l.contains("PID: 100") && l.contains("web1")),
+            "{text}"
+        );
     }
     if have("tcpdump") {
         let t = Command::new("tcpdump")
@@ -368,7 +433,10 @@ fn written_output_opens_in_tshark_and_tcpdump_and_keeps_metadata() {
             .output()
             .unwrap();
         assert!(t.status.success());
-        assert_eq!(String::from_utf8_lossy(&t.stdout).lines().count(), want.len());
+        assert_eq!(
+            String::from_utf8_lossy(&t.stdout).lines().count(),
+            want.len()
+        );
     }
     // Short comments and none.
     for (mode, needle) in [("short", true), ("none", false)] {
@@ -398,7 +466,11 @@ fn rotated_files_and_stdin_read_as_one_capture() {
     assert!(one.status.success());
     // Given out of order, the parts still list as the whole file does.
     let three = ptanalyze(&["-v", s(&parts[2]), s(&parts[0]), s(&parts[1])]);
-    assert!(three.status.success(), "{}", String::from_utf8_lossy(&three.stderr));
+    assert!(
+        three.status.success(),
+        "{}",
+        String::from_utf8_lossy(&three.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&three.stdout),
         String::from_utf8_lossy(&one.stdout)
@@ -409,7 +481,10 @@ fn rotated_files_and_stdin_read_as_one_capture() {
     write_capture(&a, 0, 100, 1_700_000_000_000_000_000);
     write_capture(&b, 0, 100, 1_700_000_000_000_500_000);
     let out = ptanalyze(&["--json", s(&a), s(&b)]);
-    let ts: Vec<u64> = json_packets(&out).iter().map(|p| json_u64(p, "ts_ns")).collect();
+    let ts: Vec<u64> = json_packets(&out)
+        .iter()
+        .map(|p| json_u64(p, "ts_ns"))
+        .collect();
     assert_eq!(ts.len(), 200);
     assert!(ts.windows(2).all(|w| w[0] <= w[1]));
 
@@ -445,13 +520,20 @@ fn parallel_result_equals_sequential() {
         }
         a.push(s(&f));
         let out = ptanalyze(&a);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     for extra in [&["-v"][..], &["--json"][..], &["--pname", "curl", "-S"][..]] {
         let seq = run("1", "1000000000", extra, None);
         for (j, chunk) in [("1", "65536"), ("2", "65536"), ("2", "5000"), ("4", "777")] {
-            assert!(run(j, chunk, extra, None) == seq, "-j {j} chunk {chunk} {extra:?}");
+            assert!(
+                run(j, chunk, extra, None) == seq,
+                "-j {j} chunk {chunk} {extra:?}"
+            );
         }
     }
     let w1 = dir.path().join("w1.pcapng");
@@ -512,9 +594,24 @@ fn two_threads_against_one() {
     let mut times = BTreeMap::new();
     for j in ["1", "2"] {
         let start = std::time::Instant::now();
-        let out = ptanalyze(&["-j", j, "--chunk-size", "262144", "--container-name", "web1", "-w", "/dev/null", s(&f)]);
+        let out = ptanalyze(&[
+            "-j",
+            j,
+            "--chunk-size",
+            "262144",
+            "--container-name",
+            "web1",
+            "-w",
+            "/dev/null",
+            s(&f),
+        ]);
         assert!(out.status.success());
         times.insert(j, start.elapsed().as_secs_f64());
     }
-    eprintln!("-j 1: {:.3} s, -j 2: {:.3} s, speed-up {:.2}x", times["1"], times["2"], times["1"] / times["2"]);
+    eprintln!(
+        "-j 1: {:.3} s, -j 2: {:.3} s, speed-up {:.2}x",
+        times["1"],
+        times["2"],
+        times["1"] / times["2"]
+    );
 }

@@ -38,14 +38,29 @@ extern "C" {
 
 fn ptcap_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe.parent().and_then(|p| p.parent()).expect("target dir").join("ptcap");
-    assert!(bin.exists(), "{} is missing: run `cargo build --bins` first", bin.display());
+    let bin = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target dir")
+        .join("ptcap");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --bins` first",
+        bin.display()
+    );
     bin
 }
 
 fn run(cmd: &[&str]) -> String {
-    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -152,11 +167,25 @@ impl Net {
         run(&["ip", "netns", "add", &net.b]);
         run(&["ip", "link", "add", &net.bridge, "type", "bridge"]);
         run(&["ip", "link", "set", &net.bridge, "up"]);
-        for (ns, host, ip) in [(&net.a, &net.host_a, net.ip_a()), (&net.b, &net.host_b, net.ip_b())] {
-            run(&["ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns]);
+        for (ns, host, ip) in [
+            (&net.a, &net.host_a, net.ip_a()),
+            (&net.b, &net.host_b, net.ip_b()),
+        ] {
+            run(&[
+                "ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns,
+            ]);
             run(&["ip", "link", "set", host, "master", &net.bridge]);
             run(&["ip", "link", "set", host, "up"]);
-            run(&["ip", "-n", ns, "addr", "add", &format!("{ip}/24"), "dev", "eth0"]);
+            run(&[
+                "ip",
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{ip}/24"),
+                "dev",
+                "eth0",
+            ]);
             run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
             run(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
         }
@@ -222,7 +251,11 @@ impl Net {
 
     /// Waits for one of our processes to exit.
     fn wait(&mut self, pid: u32) {
-        let i = self.children.iter().position(|c| c.id() == pid).expect("our child");
+        let i = self
+            .children
+            .iter()
+            .position(|c| c.id() == pid)
+            .expect("our child");
         let mut c = self.children.remove(i);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -244,9 +277,18 @@ impl Drop for Net {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = Command::new("ip").args(["link", "del", &self.host_a]).stderr(Stdio::null()).status();
-        let _ = Command::new("ip").args(["link", "del", &self.host_b]).stderr(Stdio::null()).status();
-        let _ = Command::new("ip").args(["link", "del", &self.bridge]).stderr(Stdio::null()).status();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_a])
+            .stderr(Stdio::null())
+            .status();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_b])
+            .stderr(Stdio::null())
+            .status();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.bridge])
+            .stderr(Stdio::null())
+            .status();
         for ns in [&self.a, &self.b] {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
@@ -294,7 +336,11 @@ impl Ptcap {
             }
             None => Command::new(&bin),
         };
-        cmd.arg("-w").arg(file).args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.arg("-w")
+            .arg(file)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("ptcap starts");
         let err = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -316,16 +362,25 @@ impl Ptcap {
         }
         STDERR.lock().unwrap().insert(child.id(), rx);
         let ids = prog_ids_of(child.id());
-        assert!(ids.len() >= 18, "ptcap holds {} programs: the attribution hooks are missing", ids.len());
+        assert!(
+            ids.len() >= 18,
+            "ptcap holds {} programs: the attribution hooks are missing",
+            ids.len()
+        );
         OURS.lock().unwrap().extend(ids);
-        Ptcap { child, file: file.to_path_buf() }
+        Ptcap {
+            child,
+            file: file.to_path_buf(),
+        }
     }
 
     /// SIGINT, wait, return stderr; reads the file back.
     fn stop(mut self) -> (String, Vec<Pkt>) {
         let file = self.file.clone();
         std::thread::sleep(Duration::from_millis(300));
-        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
         let st = self.child.wait().unwrap();
         let rx = STDERR.lock().unwrap().remove(&self.child.id()).unwrap();
         let err = loop {
@@ -344,7 +399,9 @@ impl Drop for Ptcap {
     /// A test that failed before stop(): end this ptcap (by its pid) so it detaches.
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-INT", &self.child.id().to_string()])
+                .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = self.child.try_wait() {
@@ -358,7 +415,8 @@ impl Drop for Ptcap {
     }
 }
 
-static STDERR: Mutex<BTreeMap<u32, std::sync::mpsc::Receiver<Option<String>>>> = Mutex::new(BTreeMap::new());
+static STDERR: Mutex<BTreeMap<u32, std::sync::mpsc::Receiver<Option<String>>>> =
+    Mutex::new(BTreeMap::new());
 
 /// One packet read back.
 #[derive(Debug)]
@@ -396,28 +454,49 @@ fn read_packets(file: &Path) -> Vec<Pkt> {
         let (proto, src, dst, l4): (u8, String, String, &[u8]) = match ip[0] >> 4 {
             4 => {
                 let ihl = (ip[0] & 15) as usize * 4;
-                let a = |o: usize| std::net::Ipv4Addr::new(ip[o], ip[o + 1], ip[o + 2], ip[o + 3]).to_string();
+                let a = |o: usize| {
+                    std::net::Ipv4Addr::new(ip[o], ip[o + 1], ip[o + 2], ip[o + 3]).to_string()
+                };
                 (ip[9], a(12), a(16), &ip[ihl..])
             }
             6 => {
-                let a = |o: usize| std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&ip[o..o + 16]).unwrap()).to_string();
+                let a = |o: usize| {
+                    std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&ip[o..o + 16]).unwrap())
+                        .to_string()
+                };
                 (ip[6], a(8), a(24), &ip[40..])
             }
             _ => continue,
         };
         let (sport, dport) = if (proto == 6 || proto == 17) && l4.len() >= 4 {
-            (u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]]))
+            (
+                u16::from_be_bytes([l4[0], l4[1]]),
+                u16::from_be_bytes([l4[2], l4[3]]),
+            )
         } else {
             (0, 0)
         };
-        out.push(Pkt { ts_ns: p.ts_ns, iface: iface.name.clone().unwrap_or_default(), proto, src, sport, dst, dport, meta });
+        out.push(Pkt {
+            ts_ns: p.ts_ns,
+            iface: iface.name.clone().unwrap_or_default(),
+            proto,
+            src,
+            sport,
+            dst,
+            dport,
+            meta,
+        });
     }
     out
 }
 
 /// Counts per provenance and checks every packet's owner with `expect` (packet -> pid, plus
 /// the expected argv[1] marker); returns (right, total).
-fn check(label: &str, pkts: &[Pkt], expect: &dyn Fn(&Pkt) -> (u32, &'static str)) -> (usize, usize) {
+fn check(
+    label: &str,
+    pkts: &[Pkt],
+    expect: &dyn Fn(&Pkt) -> (u32, &'static str),
+) -> (usize, usize) {
     let mut by_prov: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_iface: BTreeMap<String, usize> = BTreeMap::new();
     let mut right = 0;
@@ -435,7 +514,11 @@ fn check(label: &str, pkts: &[Pkt], expect: &dyn Fn(&Pkt) -> (u32, &'static str)
             // ptcap always knows whether the owner sent or received the packet.
             && p.meta.role != Role::Unknown;
         // The parent: this test (nsenter execs the program), or the forking client.
-        let parent_ok = p.meta.parent.as_ref().is_some_and(|pp| pp.pid == me || mode == "forked");
+        let parent_ok = p
+            .meta
+            .parent
+            .as_ref()
+            .is_some_and(|pp| pp.pid == me || mode == "forked");
         if ok && parent_ok {
             right += 1;
         } else if wrong.len() < 5 {
@@ -447,7 +530,10 @@ fn check(label: &str, pkts: &[Pkt], expect: &dyn Fn(&Pkt) -> (u32, &'static str)
                 p.dst,
                 p.dport,
                 p.proto,
-                p.meta.process.as_ref().map(|x| (x.pid, x.comm.clone(), x.argv.clone())),
+                p.meta
+                    .process
+                    .as_ref()
+                    .map(|x| (x.pid, x.comm.clone(), x.argv.clone())),
                 p.meta.parent.as_ref().map(|x| x.pid),
                 p.meta.provenance
             ));
@@ -459,14 +545,24 @@ fn check(label: &str, pkts: &[Pkt], expect: &dyn Fn(&Pkt) -> (u32, &'static str)
         100.0 * right as f64 / pkts.len().max(1) as f64
     );
     assert!(!pkts.is_empty(), "[{label}] no packets");
-    assert_eq!(right, pkts.len(), "[{label}] wrongly attributed packets, e.g.:\n{}", wrong.join("\n"));
+    assert_eq!(
+        right,
+        pkts.len(),
+        "[{label}] wrongly attributed packets, e.g.:\n{}",
+        wrong.join("\n")
+    );
     (right, pkts.len())
 }
 
 /// Nothing of ours (the program ids our ptcaps held) may stay loaded or attached to a cgroup
 /// once ptcap has exited.
 fn assert_nothing_left(net: &Net) {
-    let ours: HashSet<String> = OURS.lock().unwrap().drain(..).map(|id| id.to_string()).collect();
+    let ours: HashSet<String> = OURS
+        .lock()
+        .unwrap()
+        .drain(..)
+        .map(|id| id.to_string())
+        .collect();
     assert!(!ours.is_empty());
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -474,26 +570,47 @@ fn assert_nothing_left(net: &Net) {
         let tree = run(&["bpftool", "cgroup", "tree"]);
         let left: Vec<&str> = progs
             .lines()
-            .filter(|l| l.split(':').next().is_some_and(|id| ours.contains(id.trim())))
-            .chain(tree.lines().filter(|l| l.split_whitespace().next().is_some_and(|id| ours.contains(id))))
+            .filter(|l| {
+                l.split(':')
+                    .next()
+                    .is_some_and(|id| ours.contains(id.trim()))
+            })
+            .chain(tree.lines().filter(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|id| ours.contains(id))
+            }))
             .collect();
         if left.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "programs of ours still loaded or attached: {left:?}");
+        assert!(
+            Instant::now() < deadline,
+            "programs of ours still loaded or attached: {left:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    for (ns, dev) in [(None, &net.host_a), (None, &net.host_b), (Some(&net.b), &"eth0".to_string())] {
+    for (ns, dev) in [
+        (None, &net.host_a),
+        (None, &net.host_b),
+        (Some(&net.b), &"eth0".to_string()),
+    ] {
         let q = match ns {
             Some(ns) => run(&["ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", dev]),
             None => run(&["tc", "qdisc", "show", "dev", dev]),
         };
-        assert!(!q.contains("clsact"), "a clsact qdisc was left on {dev}: {q}");
+        assert!(
+            !q.contains("clsact"),
+            "a clsact qdisc was left on {dev}: {q}"
+        );
     }
 }
 
 fn now_ns() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
 }
 
 fn setup() -> Option<std::sync::MutexGuard<'static, ()>> {
@@ -511,23 +628,45 @@ fn tcp_client_and_server_in_two_namespaces() {
     let Some(_g) = setup() else { return };
     let mut net = Net::new();
     let port = 20000 + (std::process::id() % 10000) as u16;
-    let (srv, _i) = net.python(&net.b.clone(), &["tcpserver", &net.ip_b(), &port.to_string()], Some("ready"));
+    let (srv, _i) = net.python(
+        &net.b.clone(),
+        &["tcpserver", &net.ip_b(), &port.to_string()],
+        Some("ready"),
+    );
     let filter = format!("tcp port {port}");
     let root = Ptcap::start(None, &net.dir.join("root.pcapng"), &["-i", "any", &filter]);
-    let inside = Ptcap::start(Some(&net.b.clone()), &net.dir.join("b.pcapng"), &["-i", "any", &filter]);
+    let inside = Ptcap::start(
+        Some(&net.b.clone()),
+        &net.dir.join("b.pcapng"),
+        &["-i", "any", &filter],
+    );
     let ip_b = net.ip_b();
-    let (cli, _c) = net.python(&net.a.clone(), &["tcpclient", &ip_b, &port.to_string(), "20"], None);
+    let (cli, _c) = net.python(
+        &net.a.clone(),
+        &["tcpclient", &ip_b, &port.to_string(), "20"],
+        None,
+    );
     net.wait(cli);
     let (_, root_pkts) = root.stop();
     let (_, b_pkts) = inside.stop();
-    let expect = |p: &Pkt| if p.sport == port { (srv, "tcpserver") } else { (cli, "tcpclient") };
+    let expect = |p: &Pkt| {
+        if p.sport == port {
+            (srv, "tcpserver")
+        } else {
+            (cli, "tcpclient")
+        }
+    };
     check("tcp root -i any", &root_pkts, &expect);
     check("tcp inside B", &b_pkts, &expect);
     // Both host-side veth ends saw the packets.
     for h in [&net.host_a, &net.host_b] {
         assert!(root_pkts.iter().any(|p| &p.iface == h), "no packet on {h}");
     }
-    assert!(root_pkts.len() >= 2 * 40, "too few packets: {}", root_pkts.len());
+    assert!(
+        root_pkts.len() >= 2 * 40,
+        "too few packets: {}",
+        root_pkts.len()
+    );
     assert_nothing_left(&net);
 }
 
@@ -537,16 +676,37 @@ fn connection_opened_before_ptcap_started() {
     let Some(_g) = setup() else { return };
     let mut net = Net::new();
     let port = 21000 + (std::process::id() % 10000) as u16;
-    let (srv, _i) = net.python(&net.b.clone(), &["tcpserver", &net.ip_b(), &port.to_string()], Some("ready"));
+    let (srv, _i) = net.python(
+        &net.b.clone(),
+        &["tcpserver", &net.ip_b(), &port.to_string()],
+        Some("ready"),
+    );
     let ip_b = net.ip_b();
-    let (cli, mut go) = net.python(&net.a.clone(), &["tcpclient", &ip_b, &port.to_string(), "10", "wait"], Some("connected"));
-    let root = Ptcap::start(None, &net.dir.join("root.pcapng"), &["-i", "any", &format!("tcp port {port}")]);
+    let (cli, mut go) = net.python(
+        &net.a.clone(),
+        &["tcpclient", &ip_b, &port.to_string(), "10", "wait"],
+        Some("connected"),
+    );
+    let root = Ptcap::start(
+        None,
+        &net.dir.join("root.pcapng"),
+        &["-i", "any", &format!("tcp port {port}")],
+    );
     writeln!(go, "go").unwrap();
     net.wait(cli);
     let (_, pkts) = root.stop();
-    let expect = |p: &Pkt| if p.sport == port { (srv, "tcpserver") } else { (cli, "tcpclient") };
+    let expect = |p: &Pkt| {
+        if p.sport == port {
+            (srv, "tcpserver")
+        } else {
+            (cli, "tcpclient")
+        }
+    };
     check("pre-existing tcp", &pkts, &expect);
-    let diag = pkts.iter().filter(|p| p.meta.provenance == Provenance::SockDiag).count();
+    let diag = pkts
+        .iter()
+        .filter(|p| p.meta.provenance == Provenance::SockDiag)
+        .count();
     assert!(diag > 0, "no packet attributed through sock_diag");
     assert_nothing_left(&net);
 }
@@ -558,20 +718,42 @@ fn udp_and_icmp_echo() {
     let Some(_g) = setup() else { return };
     let mut net = Net::new();
     let port = 22000 + (std::process::id() % 10000) as u16;
-    let (srv, _i) = net.python(&net.b.clone(), &["udpserver", &net.ip_b(), &port.to_string()], Some("ready"));
+    let (srv, _i) = net.python(
+        &net.b.clone(),
+        &["udpserver", &net.ip_b(), &port.to_string()],
+        Some("ready"),
+    );
     let filter = format!("udp port {port} or icmp");
     let root = Ptcap::start(None, &net.dir.join("root.pcapng"), &["-i", "any", &filter]);
     let ip_b = net.ip_b();
-    let (cli, _c) = net.python(&net.a.clone(), &["udpclient", &ip_b, &port.to_string(), "10"], None);
+    let (cli, _c) = net.python(
+        &net.a.clone(),
+        &["udpclient", &ip_b, &port.to_string(), "10"],
+        None,
+    );
     net.wait(cli);
-    let (ping, _p) = net.start(&net.a.clone(), &["ping", "-c", "3", "-i", "0.2", &ip_b], None);
+    let (ping, _p) = net.start(
+        &net.a.clone(),
+        &["ping", "-c", "3", "-i", "0.2", &ip_b],
+        None,
+    );
     net.wait(ping);
     let (_, pkts) = root.stop();
     let (udp, icmp): (Vec<Pkt>, Vec<Pkt>) = pkts.into_iter().partition(|p| p.proto == 17);
-    check("udp", &udp, &|p: &Pkt| if p.sport == port { (srv, "udpserver") } else { (cli, "udpclient") });
+    check("udp", &udp, &|p: &Pkt| {
+        if p.sport == port {
+            (srv, "udpserver")
+        } else {
+            (cli, "udpclient")
+        }
+    });
     assert_eq!(udp.len(), 2 * 20, "UDP packets on both host-side ends");
     check("icmp echo", &icmp, &|_: &Pkt| (ping, ""));
-    assert_eq!(icmp.len(), 2 * 6, "echo requests and replies on both host-side ends");
+    assert_eq!(
+        icmp.len(),
+        2 * 6,
+        "echo requests and replies on both host-side ends"
+    );
     for p in &icmp {
         assert_eq!(p.meta.process.as_ref().unwrap().comm, "ping");
     }
@@ -587,20 +769,32 @@ fn ipv6_tcp_and_udp_inside_a_namespace() {
     let port = 23000 + (std::process::id() % 10000) as u16;
     let a = net.a.clone();
     let (srv, _i) = net.python(&a, &["tcpserver", "::1", &port.to_string()], Some("ready"));
-    let (usrv, _j) = net.python(&a, &["udpserver", "::1", &(port + 1).to_string()], Some("ready"));
+    let (usrv, _j) = net.python(
+        &a,
+        &["udpserver", "::1", &(port + 1).to_string()],
+        Some("ready"),
+    );
     let filter = format!("ip6 and (port {port} or port {})", port + 1);
     let cap = Ptcap::start(Some(&a), &net.dir.join("a6.pcapng"), &["-i", "lo", &filter]);
     let (cli, _c) = net.python(&a, &["tcpclient", "::1", &port.to_string(), "10"], None);
     net.wait(cli);
-    let (ucli, _d) = net.python(&a, &["udpclient", "::1", &(port + 1).to_string(), "5"], None);
+    let (ucli, _d) = net.python(
+        &a,
+        &["udpclient", "::1", &(port + 1).to_string(), "5"],
+        None,
+    );
     net.wait(ucli);
     let (_, pkts) = cap.stop();
-    check("ipv6 lo", &pkts, &|p: &Pkt| match (p.proto, p.sport == port || p.sport == port + 1) {
-        (6, true) => (srv, "tcpserver"),
-        (6, false) => (cli, "tcpclient"),
-        (_, true) => (usrv, "udpserver"),
-        (_, false) => (ucli, "udpclient"),
-    });
+    check(
+        "ipv6 lo",
+        &pkts,
+        &|p: &Pkt| match (p.proto, p.sport == port || p.sport == port + 1) {
+            (6, true) => (srv, "tcpserver"),
+            (6, false) => (cli, "tcpclient"),
+            (_, true) => (usrv, "udpserver"),
+            (_, false) => (ucli, "udpclient"),
+        },
+    );
     assert!(pkts.iter().all(|p| p.src == "::1"));
     assert_nothing_left(&net);
 }
@@ -625,20 +819,53 @@ fn pid_pname_and_uid_select_exactly() {
     // Clients: a forking one (selected by --pid), one under another name (--pname), one as
     // nobody (--uid 65534), and one that nothing selects.
     let forker_file = net.dir.join("pid.pcapng");
-    let (forker, mut fgo) = net.python(&a, &["tcpclient", &ip_b, &ps, "5", "wait,fork"], Some("connected"));
+    let (forker, mut fgo) = net.python(
+        &a,
+        &["tcpclient", &ip_b, &ps, "5", "wait,fork"],
+        Some("connected"),
+    );
     let selective_start = now_ns();
-    let by_pid = Ptcap::start(None, &forker_file, &["-i", "any", "--pid", &forker.to_string(), &filter]);
-    let by_name = Ptcap::start(None, &net.dir.join("pname.pcapng"), &["-i", "any", "--pname", "ptcapcli", &filter]);
-    let by_uid = Ptcap::start(None, &net.dir.join("uid.pcapng"), &["-i", "any", "--uid", "65534", &filter]);
+    let by_pid = Ptcap::start(
+        None,
+        &forker_file,
+        &["-i", "any", "--pid", &forker.to_string(), &filter],
+    );
+    let by_name = Ptcap::start(
+        None,
+        &net.dir.join("pname.pcapng"),
+        &["-i", "any", "--pname", "ptcapcli", &filter],
+    );
+    let by_uid = Ptcap::start(
+        None,
+        &net.dir.join("uid.pcapng"),
+        &["-i", "any", "--uid", "65534", &filter],
+    );
     writeln!(fgo, "go").unwrap();
     net.wait(forker);
     let prog = net.dir.join("prog.py");
     let prog = prog.to_str().unwrap();
-    let (named, _n) = net.start(&a, &[alias.to_str().unwrap(), prog, "tcpclient", &ip_b, &ps, "5"], None);
+    let (named, _n) = net.start(
+        &a,
+        &[alias.to_str().unwrap(), prog, "tcpclient", &ip_b, &ps, "5"],
+        None,
+    );
     net.wait(named);
     let (nobody, _u) = net.start(
         &a,
-        &["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", &python_bin(), prog, "tcpclient", &ip_b, &ps, "5"],
+        &[
+            "setpriv",
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            &python_bin(),
+            prog,
+            "tcpclient",
+            &ip_b,
+            &ps,
+            "5",
+        ],
         None,
     );
     net.wait(nobody);
@@ -665,9 +892,20 @@ fn pid_pname_and_uid_select_exactly() {
             (p.meta.parent.as_ref()?.pid == forker).then_some(pr.pid)
         })
         .collect();
-    assert_eq!(forked_children.len(), 1, "the forked child's connection was seen");
+    assert_eq!(
+        forked_children.len(),
+        1,
+        "the forked child's connection was seen"
+    );
     for (label, pkts, pids) in [
-        ("--pid", &pid_pkts, [forker].into_iter().chain(forked_children.iter().copied()).collect::<HashSet<u32>>()),
+        (
+            "--pid",
+            &pid_pkts,
+            [forker]
+                .into_iter()
+                .chain(forked_children.iter().copied())
+                .collect::<HashSet<u32>>(),
+        ),
         ("--pname", &name_pkts, [named].into_iter().collect()),
         ("--uid", &uid_pkts, [nobody].into_iter().collect()),
     ] {
@@ -675,17 +913,33 @@ fn pid_pname_and_uid_select_exactly() {
         let want: Vec<(String, u16, u16)> = everything
             .iter()
             .filter(|p| p.ts_ns > selective_start)
-            .filter(|p| owner_of_port.get(&client_port(p)).is_some_and(|o| pids.contains(o)))
+            .filter(|p| {
+                owner_of_port
+                    .get(&client_port(p))
+                    .is_some_and(|o| pids.contains(o))
+            })
             .map(|p| (p.iface.clone(), p.sport, p.dport))
             .collect();
         let mut want = want;
         want.sort();
-        let mut got: Vec<(String, u16, u16)> = pkts.iter().map(|p| (p.iface.clone(), p.sport, p.dport)).collect();
+        let mut got: Vec<(String, u16, u16)> = pkts
+            .iter()
+            .map(|p| (p.iface.clone(), p.sport, p.dport))
+            .collect();
         got.sort();
-        eprintln!("[{label}] {} packets selected of {}", got.len(), everything.len());
+        eprintln!(
+            "[{label}] {} packets selected of {}",
+            got.len(),
+            everything.len()
+        );
         assert!(!want.is_empty());
-        assert_eq!(got, want, "{label} selected other packets than the selected processes' conversations");
+        assert_eq!(
+            got, want,
+            "{label} selected other packets than the selected processes' conversations"
+        );
     }
-    assert!(pid_pkts.iter().any(|p| forked_children.contains(&p.meta.process.as_ref().unwrap().pid)));
+    assert!(pid_pkts
+        .iter()
+        .any(|p| forked_children.contains(&p.meta.process.as_ref().unwrap().pid)));
     assert_nothing_left(&net);
 }

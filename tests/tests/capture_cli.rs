@@ -22,14 +22,29 @@ fn is_root() -> bool {
 
 fn ptcap_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe.parent().and_then(|p| p.parent()).expect("target dir").join("ptcap");
-    assert!(bin.exists(), "{} is missing: run `cargo build --bins` first", bin.display());
+    let bin = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target dir")
+        .join("ptcap");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --bins` first",
+        bin.display()
+    );
     bin
 }
 
 fn run(cmd: &[&str]) -> String {
-    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -64,9 +79,30 @@ impl Net {
 
     /// veth va (A, 198.18.N.1) <-> vb (B, 198.18.N.2), up.
     fn link(&self) {
-        run(&["ip", "-n", &self.a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &self.b]);
-        run(&["ip", "-n", &self.a, "addr", "add", &format!("{}/24", self.ip_a()), "dev", "va"]);
-        run(&["ip", "-n", &self.b, "addr", "add", &format!("{}/24", self.ip_b()), "dev", "vb"]);
+        run(&[
+            "ip", "-n", &self.a, "link", "add", "va", "type", "veth", "peer", "name", "vb",
+            "netns", &self.b,
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &self.a,
+            "addr",
+            "add",
+            &format!("{}/24", self.ip_a()),
+            "dev",
+            "va",
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &self.b,
+            "addr",
+            "add",
+            &format!("{}/24", self.ip_b()),
+            "dev",
+            "vb",
+        ]);
         run(&["ip", "-n", &self.a, "link", "set", "va", "up"]);
         run(&["ip", "-n", &self.b, "link", "set", "vb", "up"]);
     }
@@ -94,8 +130,15 @@ impl Net {
     }
 
     fn run_in(&self, ns: &str, args: &[&str]) -> String {
-        let out = self.cmd(ns, args).output().unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        assert!(out.status.success(), "{args:?} in {ns} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .cmd(ns, args)
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{args:?} in {ns} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -125,7 +168,10 @@ impl Net {
 impl Drop for Net {
     fn drop(&mut self) {
         for pid in &self.pids {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).stderr(Stdio::null()).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
         }
         for m in &self.mounts {
             let _ = Command::new("umount").arg(m).status();
@@ -159,7 +205,11 @@ impl Running {
                 }
             }
         });
-        let mut r = Running { child, lines: rx, stderr: Vec::new() };
+        let mut r = Running {
+            child,
+            lines: rx,
+            stderr: Vec::new(),
+        };
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -187,7 +237,9 @@ impl Running {
     /// Waits for the exit (after `signal`, if any): (exit code, all stderr lines).
     fn stop(mut self, signal: Option<&str>) -> (i32, Vec<String>) {
         if let Some(sig) = signal {
-            let _ = Command::new("kill").args([sig, &self.child.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args([sig, &self.child.id().to_string()])
+                .status();
         }
         if let Some(mut o) = self.child.stdout.take() {
             let mut sink = Vec::new();
@@ -198,21 +250,33 @@ impl Running {
             if let Some(s) = self.child.try_wait().expect("wait") {
                 break s;
             }
-            assert!(Instant::now() < deadline, "ptcap did not exit; stderr {:?}", self.stderr);
+            assert!(
+                Instant::now() < deadline,
+                "ptcap did not exit; stderr {:?}",
+                self.stderr
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(1)) {
             self.stderr.push(l);
         }
         use std::os::unix::process::ExitStatusExt;
-        (status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)), self.stderr)
+        (
+            status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
+            self.stderr,
+        )
     }
 }
 
 fn count_line(stderr: &[String], what: &str) -> u64 {
     stderr
         .iter()
-        .find_map(|l| l.strip_suffix(what).and_then(|n| n.trim().split(' ').next()?.parse().ok()))
+        .find_map(|l| {
+            l.strip_suffix(what)
+                .and_then(|n| n.trim().split(' ').next()?.parse().ok())
+        })
         .unwrap_or_else(|| panic!("no '{what}' line in {stderr:?}"))
 }
 
@@ -221,16 +285,25 @@ fn assert_nothing_left(net: &Net) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let progs = run(&["bpftool", "prog", "show"]);
-        let left: Vec<_> = progs.lines().filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress")).collect();
+        let left: Vec<_> = progs
+            .lines()
+            .filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress"))
+            .collect();
         if left.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "capture programs still loaded after ptcap exited: {left:?}");
+        assert!(
+            Instant::now() < deadline,
+            "capture programs still loaded after ptcap exited: {left:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     for ns in [&net.a, &net.b] {
         let q = net.run_in(ns, &["tc", "qdisc", "show"]);
-        assert!(!q.contains("clsact"), "a clsact qdisc was left in {ns}: {q}");
+        assert!(
+            !q.contains("clsact"),
+            "a clsact qdisc was left in {ns}: {q}"
+        );
     }
 }
 
@@ -241,18 +314,34 @@ fn tcpdump_count(file: &Path, filter: &str) -> usize {
         args.push(filter);
     }
     let out = Command::new("tcpdump").args(&args).output().unwrap();
-    assert!(out.status.success(), "tcpdump -r {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tcpdump -r {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
 fn tshark_count(file: &Path) -> usize {
-    let out = Command::new("tshark").args(["-r", file.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "tshark -r {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("tshark")
+        .args(["-r", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tshark -r {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     v.sort();
     v
 }
@@ -275,11 +364,24 @@ fn any_attaches_interfaces_created_during_the_capture() {
     let file = dir.join("any.pcapng");
     let a = net.a.clone();
     let bin = ptcap_bin();
-    let cap = Running::start(&mut net, &a, &[bin.to_str().unwrap(), "-w", file.to_str().unwrap(), "icmp"]);
-    assert!(cap.stderr.iter().any(|l| l.contains("capturing on any, link-type LINUX_SLL2")), "{:?}", cap.stderr);
+    let cap = Running::start(
+        &mut net,
+        &a,
+        &[bin.to_str().unwrap(), "-w", file.to_str().unwrap(), "icmp"],
+    );
+    assert!(
+        cap.stderr
+            .iter()
+            .any(|l| l.contains("capturing on any, link-type LINUX_SLL2")),
+        "{:?}",
+        cap.stderr
+    );
     // The veth pair appears after the start.
     net.link();
-    net.run_in(&a, &["ping", "-c", "5", "-i", "0.1", "-W", "2", &net.ip_b()]);
+    net.run_in(
+        &a,
+        &["ping", "-c", "5", "-i", "0.1", "-W", "2", &net.ip_b()],
+    );
     // And disappears again before the end: the capture goes on.
     run(&["ip", "-n", &a, "link", "del", "va"]);
     std::thread::sleep(Duration::from_millis(300));
@@ -289,8 +391,20 @@ fn any_attaches_interfaces_created_during_the_capture() {
     assert_eq!(count_line(&stderr, "dropped by kernel"), 0, "{stderr:?}");
     assert_eq!(tcpdump_count(&file, "icmp"), 10);
     // tshark names the interface from the IDB written mid-file.
-    let out = run(&["tshark", "-r", file.to_str().unwrap(), "-T", "fields", "-e", "frame.interface_name"]);
-    assert_eq!(out.lines().filter(|l| l.trim() == "va").count(), 10, "{out}");
+    let out = run(&[
+        "tshark",
+        "-r",
+        file.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.interface_name",
+    ]);
+    assert_eq!(
+        out.lines().filter(|l| l.trim() == "va").count(),
+        10,
+        "{out}"
+    );
     assert_nothing_left(&net);
 }
 
@@ -303,7 +417,11 @@ fn stdout_pcapng_is_readable_live() {
     let b = net.b.clone();
     let a = net.a.clone();
     let bin = ptcap_bin();
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "-w", "-", "icmp"]);
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[bin.to_str().unwrap(), "-i", "vb", "-w", "-", "icmp"],
+    );
     let mut cap = cap;
     let stdout = cap.child.stdout.take().unwrap();
     let mut dump = Command::new("tcpdump")
@@ -323,7 +441,10 @@ fn stdout_pcapng_is_readable_live() {
             }
         }
     });
-    net.run_in(&a, &["ping", "-c", "3", "-i", "0.1", "-W", "2", &net.ip_b()]);
+    net.run_in(
+        &a,
+        &["ping", "-c", "3", "-i", "0.1", "-W", "2", &net.ip_b()],
+    );
     // tcpdump prints the 6 packets while ptcap still runs.
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -333,7 +454,10 @@ fn stdout_pcapng_is_readable_live() {
         }
     }
     assert_eq!(seen.len(), 6, "tcpdump saw {seen:?} before ptcap stopped");
-    assert!(cap.child.try_wait().unwrap().is_none(), "ptcap exited early");
+    assert!(
+        cap.child.try_wait().unwrap().is_none(),
+        "ptcap exited early"
+    );
     let (code, stderr) = cap.stop(Some("-INT"));
     assert_eq!(code, 0, "{stderr:?}");
     let _ = dump.wait();
@@ -353,7 +477,22 @@ fn rotation_by_size_and_time_loses_nothing() {
     // -C: 0.05 MB per file; every datagram in exactly one file.
     let dir = net.dir("rot-c");
     let base = dir.join("cap.pcapng");
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "-Q", "in", "-C", "0.05", "-w", base.to_str().unwrap(), "udp port 7777"]);
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[
+            bin.to_str().unwrap(),
+            "-i",
+            "vb",
+            "-Q",
+            "in",
+            "-C",
+            "0.05",
+            "-w",
+            base.to_str().unwrap(),
+            "udp port 7777",
+        ],
+    );
     net.udp_burst(sent, 100);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-INT"));
@@ -361,12 +500,20 @@ fn rotation_by_size_and_time_loses_nothing() {
     assert_eq!(count_line(&stderr, "captured"), sent as u64, "{stderr:?}");
     let files = files_in(&dir);
     assert!(files.len() >= 5, "{files:?}");
-    assert!(files.iter().any(|f| f.ends_with("cap.pcapng")) && files.iter().any(|f| f.ends_with("cap.pcapng1")), "{files:?}");
+    assert!(
+        files.iter().any(|f| f.ends_with("cap.pcapng"))
+            && files.iter().any(|f| f.ends_with("cap.pcapng1")),
+        "{files:?}"
+    );
     let mut total = 0;
     for f in &files {
         let n = tcpdump_count(f, "");
         assert_eq!(n, tshark_count(f), "{}", f.display());
-        assert!(std::fs::metadata(f).unwrap().len() < 50_000 + 2_000, "{} too large", f.display());
+        assert!(
+            std::fs::metadata(f).unwrap().len() < 50_000 + 2_000,
+            "{} too large",
+            f.display()
+        );
         total += n;
     }
     assert_eq!(total, sent as usize, "packets over all files");
@@ -374,12 +521,32 @@ fn rotation_by_size_and_time_loses_nothing() {
     // -C -W 3: a ring of cap0..cap2.
     let dir = net.dir("rot-w");
     let base = dir.join("ring");
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "-Q", "in", "-C", "0.05", "-W", "3", "-w", base.to_str().unwrap(), "udp port 7777"]);
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[
+            bin.to_str().unwrap(),
+            "-i",
+            "vb",
+            "-Q",
+            "in",
+            "-C",
+            "0.05",
+            "-W",
+            "3",
+            "-w",
+            base.to_str().unwrap(),
+            "udp port 7777",
+        ],
+    );
     net.udp_burst(sent, 100);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-INT"));
     assert_eq!(code, 0, "{stderr:?}");
-    let names: Vec<String> = files_in(&dir).iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = files_in(&dir)
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, ["ring0", "ring1", "ring2"]);
     for f in files_in(&dir) {
         assert_eq!(tcpdump_count(&f, ""), tshark_count(&f));
@@ -388,7 +555,22 @@ fn rotation_by_size_and_time_loses_nothing() {
     // -G 1: strftime names, a new file each second.
     let dir = net.dir("rot-g");
     let pattern = dir.join("g-%H%M%S.pcapng");
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "-Q", "in", "-G", "1", "-w", pattern.to_str().unwrap(), "udp port 7777"]);
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[
+            bin.to_str().unwrap(),
+            "-i",
+            "vb",
+            "-Q",
+            "in",
+            "-G",
+            "1",
+            "-w",
+            pattern.to_str().unwrap(),
+            "udp port 7777",
+        ],
+    );
     let start = Instant::now();
     let mut g_sent = 0;
     while start.elapsed() < Duration::from_millis(2600) {
@@ -403,7 +585,10 @@ fn rotation_by_size_and_time_loses_nothing() {
     let mut total = 0;
     for f in &files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.len() == "g-000000.pcapng".len() && name.starts_with("g-") && !name.contains('%'), "{name}");
+        assert!(
+            name.len() == "g-000000.pcapng".len() && name.starts_with("g-") && !name.contains('%'),
+            "{name}"
+        );
         total += tcpdump_count(f, "");
     }
     assert_eq!(total, g_sent, "{files:?}");
@@ -421,20 +606,52 @@ fn privileges_are_dropped_and_rotated_files_belong_to_the_user() {
     let dir = net.dir("priv");
     run(&["chmod", "0777", dir.to_str().unwrap()]);
     let base = dir.join("p.pcapng");
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "-Q", "in", "-Z", "nobody", "-C", "0.02", "-w", base.to_str().unwrap(), "udp port 7777"]);
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[
+            bin.to_str().unwrap(),
+            "-i",
+            "vb",
+            "-Q",
+            "in",
+            "-Z",
+            "nobody",
+            "-C",
+            "0.02",
+            "-w",
+            base.to_str().unwrap(),
+            "udp port 7777",
+        ],
+    );
     let status = std::fs::read_to_string(format!("/proc/{}/status", cap.pid())).unwrap();
-    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap().to_string();
-    let gid_line = status.lines().find(|l| l.starts_with("Gid:")).unwrap().to_string();
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    let gid_line = status
+        .lines()
+        .find(|l| l.starts_with("Gid:"))
+        .unwrap()
+        .to_string();
     net.udp_burst(500, 100);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-TERM"));
     assert_eq!(code, 0, "{stderr:?}");
     let uids: Vec<&str> = uid_line.split_whitespace().skip(1).collect();
     assert_eq!(uids, ["65534"; 4], "{uid_line}");
-    assert!(gid_line.split_whitespace().skip(1).all(|g| g != "0"), "{gid_line}");
+    assert!(
+        gid_line.split_whitespace().skip(1).all(|g| g != "0"),
+        "{gid_line}"
+    );
     use std::os::unix::fs::MetadataExt;
     let second = dir.join("p.pcapng1");
-    assert_eq!(std::fs::metadata(&second).unwrap().uid(), 65534, "rotated files are created as nobody");
+    assert_eq!(
+        std::fs::metadata(&second).unwrap().uid(),
+        65534,
+        "rotated files are created as nobody"
+    );
     let total: usize = files_in(&dir).iter().map(|f| tcpdump_count(f, "")).sum();
     assert_eq!(total, 500);
     assert_nothing_left(&net);
@@ -452,7 +669,21 @@ fn runs_a_command_and_returns_its_exit_code() {
     let file = dir.join("cmd.pcapng");
     let script = format!("ping -c 2 -i 0.1 -W 2 {} >/dev/null; exit 7", net.ip_b());
     let out = net
-        .cmd(&a, &[bin.to_str().unwrap(), "-i", "va", "-w", file.to_str().unwrap(), "icmp", "--", "sh", "-c", &script])
+        .cmd(
+            &a,
+            &[
+                bin.to_str().unwrap(),
+                "-i",
+                "va",
+                "-w",
+                file.to_str().unwrap(),
+                "icmp",
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ],
+        )
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -460,10 +691,27 @@ fn runs_a_command_and_returns_its_exit_code() {
     assert!(err.contains("4 packets captured"), "{err}");
     assert_eq!(tcpdump_count(&file, "icmp"), 4);
     // A command that does not exist: one error line, status 1.
-    let out = net.cmd(&a, &[bin.to_str().unwrap(), "-i", "va", "-w", "/dev/null", "--", "/nonexistent/cmd"]).output().unwrap();
+    let out = net
+        .cmd(
+            &a,
+            &[
+                bin.to_str().unwrap(),
+                "-i",
+                "va",
+                "-w",
+                "/dev/null",
+                "--",
+                "/nonexistent/cmd",
+            ],
+        )
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("ptcap: /nonexistent/cmd: No such file or directory"), "{err}");
+    assert!(
+        err.contains("ptcap: /nonexistent/cmd: No such file or directory"),
+        "{err}"
+    );
     assert_nothing_left(&net);
 }
 
@@ -477,15 +725,42 @@ fn sigkill_leaves_a_readable_file_and_nothing_attached() {
     let bin = ptcap_bin();
     let dir = net.dir("kill");
     let file = dir.join("k.pcapng");
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "-Q", "in", "-w", file.to_str().unwrap(), "udp port 7777"]);
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[
+            bin.to_str().unwrap(),
+            "-i",
+            "vb",
+            "-Q",
+            "in",
+            "-w",
+            file.to_str().unwrap(),
+            "udp port 7777",
+        ],
+    );
     net.udp_burst(1000, 100);
     std::thread::sleep(Duration::from_millis(300)); // > the flush period
     let (code, _) = cap.stop(Some("-KILL"));
     assert_eq!(code, 128 + 9);
-    assert_eq!(tcpdump_count(&file, ""), 1000, "every flushed packet is readable");
+    assert_eq!(
+        tcpdump_count(&file, ""),
+        1000,
+        "every flushed packet is readable"
+    );
     assert_nothing_left(&net);
     // The next start is not disturbed.
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "-w", file.to_str().unwrap()]);
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[
+            bin.to_str().unwrap(),
+            "-i",
+            "vb",
+            "-w",
+            file.to_str().unwrap(),
+        ],
+    );
     let (code, stderr) = cap.stop(Some("-INT"));
     assert_eq!(code, 0, "{stderr:?}");
     assert_nothing_left(&net);
@@ -500,15 +775,43 @@ fn disk_full_stops_cleanly_with_a_valid_file() {
     let b = net.b.clone();
     let bin = ptcap_bin();
     let dir = net.dir("full");
-    run(&["mount", "-t", "tmpfs", "-o", "size=1m", "ptcap-test", dir.to_str().unwrap()]);
+    run(&[
+        "mount",
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=1m",
+        "ptcap-test",
+        dir.to_str().unwrap(),
+    ]);
     net.mounts.push(dir.clone());
     let file = dir.join("full.pcapng");
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "-Q", "in", "-w", file.to_str().unwrap(), "udp port 7777"]);
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[
+            bin.to_str().unwrap(),
+            "-i",
+            "vb",
+            "-Q",
+            "in",
+            "-w",
+            file.to_str().unwrap(),
+            "udp port 7777",
+        ],
+    );
     net.udp_burst(2000, 1200);
     let (code, stderr) = cap.stop(None);
     assert_eq!(code, 1, "{stderr:?}");
     let last = stderr.last().unwrap();
-    assert_eq!(last, &format!("ptcap: {}: No space left on device (os error 28)", file.display()), "{stderr:?}");
+    assert_eq!(
+        last,
+        &format!(
+            "ptcap: {}: No space left on device (os error 28)",
+            file.display()
+        ),
+        "{stderr:?}"
+    );
     let n = tcpdump_count(&file, "");
     assert!(n > 500 && n < 2000, "{n} packets in a 1 MiB file");
     assert_eq!(n, tshark_count(&file));

@@ -46,11 +46,17 @@ fn is_root() -> bool {
 }
 
 fn have(bin: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {bin}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {bin}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn busybox() -> Option<&'static str> {
-    ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|p| Path::new(p).exists())
+    ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
 }
 
 fn skip(what: &[&str]) -> bool {
@@ -73,19 +79,38 @@ fn skip(what: &[&str]) -> bool {
 
 fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let b = exe.parent().and_then(|p| p.parent()).expect("target dir").join(name);
-    assert!(b.exists(), "{} is missing: run `cargo build --bins` first", b.display());
+    let b = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target dir")
+        .join(name);
+    assert!(
+        b.exists(),
+        "{} is missing: run `cargo build --bins` first",
+        b.display()
+    );
     b
 }
 
 fn run(cmd: &[&str]) -> String {
-    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn quiet(cmd: &[&str]) {
-    let _ = Command::new(cmd[0]).args(&cmd[1..]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let _ = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -97,7 +122,11 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    let mut c = Command::new("sha256sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut c = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     c.stdin.take().unwrap().write_all(data).unwrap();
     let out = c.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stdout)[..64].to_string()
@@ -105,7 +134,12 @@ fn sha256_hex(data: &[u8]) -> String {
 
 /// A fresh 64-hex container id.
 fn new_id() -> String {
-    let seed = format!("{:?}{}{}", SystemTime::now(), std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    let seed = format!(
+        "{:?}{}{}",
+        SystemTime::now(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
     sha256_hex(seed.as_bytes())
 }
 
@@ -170,10 +204,21 @@ impl Env {
         quiet(&["ip", "link", "del", &host]);
         run(&["ip", "netns", "add", &ns]);
         self.namespaces.push(ns.clone());
-        run(&["ip", "link", "add", &host, "type", "veth", "peer", "name", "eth0", "netns", &ns]);
+        run(&[
+            "ip", "link", "add", &host, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+        ]);
         self.host_links.push(host.clone());
         run(&["ip", "link", "set", &host, "master", &self.bridge, "up"]);
-        run(&["ip", "-n", &ns, "addr", "add", &format!("{ip}/24"), "dev", "eth0"]);
+        run(&[
+            "ip",
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{ip}/24"),
+            "dev",
+            "eth0",
+        ]);
         run(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
         run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
         ns
@@ -187,7 +232,15 @@ impl Env {
         std::fs::create_dir_all(&www).unwrap();
         std::fs::write(www.join("index.html"), "hello\n").unwrap();
         let child = Command::new("nsenter")
-            .args([&format!("--net=/var/run/netns/{ns}"), "python3", "-m", "http.server", "80", "--bind", &ip])
+            .args([
+                &format!("--net=/var/run/netns/{ns}"),
+                "python3",
+                "-m",
+                "http.server",
+                "80",
+                "--bind",
+                &ip,
+            ])
             .current_dir(&www)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -197,7 +250,12 @@ impl Env {
         let probe = format!("import socket; socket.create_connection(('{ip}', 80), 1)");
         wait_for("the HTTP server", Duration::from_secs(10), || {
             Command::new("nsenter")
-                .args([&format!("--net=/var/run/netns/{ns}"), "python3", "-c", &probe])
+                .args([
+                    &format!("--net=/var/run/netns/{ns}"),
+                    "python3",
+                    "-c",
+                    &probe,
+                ])
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
@@ -225,7 +283,10 @@ impl Env {
             std::fs::write(blobs.join(&h), data).unwrap();
             (format!("sha256:{h}"), data.len())
         };
-        let layer = Command::new("tar").args(["-C", self.dir.join("rootfs").to_str().unwrap(), "-c", "."]).output().unwrap();
+        let layer = Command::new("tar")
+            .args(["-C", self.dir.join("rootfs").to_str().unwrap(), "-c", "."])
+            .output()
+            .unwrap();
         assert!(layer.status.success());
         let (ld, ll) = blob(&layer.stdout);
         let config = serde_json::json!({
@@ -249,13 +310,26 @@ impl Env {
         std::fs::write(oci.join("index.json"), index.to_string()).unwrap();
         std::fs::write(oci.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
         let tar = self.dir.join("image.tar");
-        run(&["tar", "-C", oci.to_str().unwrap(), "-cf", tar.to_str().unwrap(), "oci-layout", "index.json", "blobs"]);
+        run(&[
+            "tar",
+            "-C",
+            oci.to_str().unwrap(),
+            "-cf",
+            tar.to_str().unwrap(),
+            "oci-layout",
+            "index.json",
+            "blobs",
+        ]);
         tar
     }
 
     fn start_containerd(&mut self) {
         let cfg = self.dir.join("containerd.toml");
-        std::fs::write(&cfg, "version = 2\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n").unwrap();
+        std::fs::write(
+            &cfg,
+            "version = 2\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n",
+        )
+        .unwrap();
         let log = std::fs::File::create(self.dir.join("containerd.log")).unwrap();
         let child = Command::new("containerd")
             .args(["--config", cfg.to_str().unwrap()])
@@ -288,7 +362,13 @@ impl Env {
     }
 
     fn ctr(&self, args: &[&str]) -> String {
-        let mut full = vec!["ctr", "-a", self.containerd_sock.to_str().unwrap(), "-n", "default"];
+        let mut full = vec![
+            "ctr",
+            "-a",
+            self.containerd_sock.to_str().unwrap(),
+            "-n",
+            "default",
+        ];
         full.extend_from_slice(args);
         run(&full)
     }
@@ -325,7 +405,13 @@ impl Env {
             .args(["--exec-root", self.dir.join("dk-exec").to_str().unwrap()])
             .args(["-H", &format!("unix://{}", self.docker_sock.display())])
             .args(["--pidfile", self.dir.join("dockerd.pid").to_str().unwrap()])
-            .args(["--bridge", "none", "--iptables=false", "--ip-forward=false", "--ip-masq=false"])
+            .args([
+                "--bridge",
+                "none",
+                "--iptables=false",
+                "--ip-forward=false",
+                "--ip-masq=false",
+            ])
             .args(["--userland-proxy=false", "--storage-driver", "vfs"])
             .stdout(Stdio::null())
             .stderr(log)
@@ -355,7 +441,13 @@ impl Env {
     fn docker_run(&mut self, name: &str, i: u32) -> String {
         let h = format!("unix://{}", self.docker_sock.display());
         let mut imp = Command::new("sh")
-            .args(["-c", &format!("tar -C {} -c . | docker -H {h} import -c 'ENV PATH=/bin' - busybox:test", self.dir.join("rootfs").display())])
+            .args([
+                "-c",
+                &format!(
+                    "tar -C {} -c . | docker -H {h} import -c 'ENV PATH=/bin' - busybox:test",
+                    self.dir.join("rootfs").display()
+                ),
+            ])
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -365,16 +457,39 @@ impl Env {
             self.server()
         );
         self.docker_containers.push(name.to_string());
-        let id = self.docker(&["run", "-d", "--network", "none", "--name", name, "busybox:test", "sh", "-c", &script]).trim().to_string();
-        let pid = self.docker(&["inspect", "-f", "{{.State.Pid}}", name]).trim().to_string();
+        let id = self
+            .docker(&[
+                "run",
+                "-d",
+                "--network",
+                "none",
+                "--name",
+                name,
+                "busybox:test",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .trim()
+            .to_string();
+        let pid = self
+            .docker(&["inspect", "-f", "{{.State.Pid}}", name])
+            .trim()
+            .to_string();
         let host = format!("ptk{}h{i}", self.k);
         quiet(&["ip", "link", "del", &host]);
-        run(&["ip", "link", "add", &host, "type", "veth", "peer", "name", "eth0", "netns", &pid]);
+        run(&[
+            "ip", "link", "add", &host, "type", "veth", "peer", "name", "eth0", "netns", &pid,
+        ]);
         self.host_links.push(host.clone());
         run(&["ip", "link", "set", &host, "master", &self.bridge, "up"]);
         let ip = format!("{}/24", self.client_ip(i));
-        run(&["nsenter", "-t", &pid, "-n", "ip", "addr", "add", &ip, "dev", "eth0"]);
-        run(&["nsenter", "-t", &pid, "-n", "ip", "link", "set", "eth0", "up"]);
+        run(&[
+            "nsenter", "-t", &pid, "-n", "ip", "addr", "add", &ip, "dev", "eth0",
+        ]);
+        run(&[
+            "nsenter", "-t", &pid, "-n", "ip", "link", "set", "eth0", "up",
+        ]);
         id
     }
 }
@@ -384,11 +499,15 @@ impl Drop for Env {
         let cd = self.containerd_sock.to_str().unwrap().to_string();
         if self.containerd.is_some() {
             for id in &self.ctr_containers {
-                quiet(&["ctr", "-a", &cd, "-n", "default", "task", "kill", "-s", "SIGKILL", id]);
+                quiet(&[
+                    "ctr", "-a", &cd, "-n", "default", "task", "kill", "-s", "SIGKILL", id,
+                ]);
             }
             std::thread::sleep(Duration::from_millis(300));
             for id in &self.ctr_containers {
-                quiet(&["ctr", "-a", &cd, "-n", "default", "task", "delete", "-f", id]);
+                quiet(&[
+                    "ctr", "-a", &cd, "-n", "default", "task", "delete", "-f", id,
+                ]);
                 quiet(&["ctr", "-a", &cd, "-n", "default", "container", "delete", id]);
             }
         }
@@ -398,7 +517,12 @@ impl Drop for Env {
                 quiet(&["docker", "-H", &h, "rm", "-f", n]);
             }
         }
-        for c in self.children.iter_mut().chain(self.containerd.iter_mut()).chain(self.dockerd.iter_mut()) {
+        for c in self
+            .children
+            .iter_mut()
+            .chain(self.containerd.iter_mut())
+            .chain(self.dockerd.iter_mut())
+        {
             quiet(&["kill", "-TERM", &c.id().to_string()]);
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
@@ -417,7 +541,11 @@ impl Drop for Env {
         // Mounts left by a runtime that died uncleanly, then the state.
         if let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") {
             let prefix = self.dir.to_str().unwrap().to_string();
-            let mut points: Vec<&str> = mounts.lines().filter_map(|l| l.split(' ').nth(1)).filter(|m| m.starts_with(&prefix)).collect();
+            let mut points: Vec<&str> = mounts
+                .lines()
+                .filter_map(|l| l.split(' ').nth(1))
+                .filter(|m| m.starts_with(&prefix))
+                .collect();
             points.sort_by_key(|p| std::cmp::Reverse(p.len()));
             for p in points {
                 quiet(&["umount", "-l", p]);
@@ -442,7 +570,10 @@ impl Ptcap {
         let started = Instant::now();
         let mut child = Command::new(bin("ptcap"))
             .args(["-i", "any"])
-            .args(["--containerd-address", env.containerd_sock.to_str().unwrap()])
+            .args([
+                "--containerd-address",
+                env.containerd_sock.to_str().unwrap(),
+            ])
             .args(["--docker-address", env.docker_sock.to_str().unwrap()])
             .args(args)
             .stdout(std::fs::File::create(&out).unwrap())
@@ -456,17 +587,30 @@ impl Ptcap {
                 let _ = tx.send(l);
             }
         });
-        let mut p = Ptcap { child, out, stderr: rx, err_lines: Vec::new(), ready_after: Duration::ZERO };
+        let mut p = Ptcap {
+            child,
+            out,
+            stderr: rx,
+            err_lines: Vec::new(),
+            ready_after: Duration::ZERO,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let l = p.stderr.recv_timeout(Duration::from_secs(30)).expect("ptcap did not start");
+            let l = p
+                .stderr
+                .recv_timeout(Duration::from_secs(30))
+                .expect("ptcap did not start");
             let ready = l.starts_with("capturing on");
             p.err_lines.push(l);
             if ready {
                 p.ready_after = started.elapsed();
                 break;
             }
-            assert!(Instant::now() < deadline, "ptcap did not start: {:?}", p.err_lines);
+            assert!(
+                Instant::now() < deadline,
+                "ptcap did not start: {:?}",
+                p.err_lines
+            );
         }
         p
     }
@@ -485,7 +629,10 @@ impl Ptcap {
         while let Ok(l) = self.stderr.try_recv() {
             self.err_lines.push(l);
         }
-        (std::fs::read_to_string(&self.out).unwrap_or_default(), self.err_lines.join("\n"))
+        (
+            std::fs::read_to_string(&self.out).unwrap_or_default(),
+            self.err_lines.join("\n"),
+        )
     }
 }
 
@@ -505,17 +652,32 @@ impl Drop for Ptcap {
 
 /// `> SERVER.80: Flags .*, args <cmd>.* <id>` (ptcpdump's CI pattern) without a regex crate.
 fn matches_pattern(line: &str, server: &str, cmd: &str, id: &str) -> bool {
-    let Some(a) = line.find(&format!("> {server}.80: Flags ")) else { return false };
+    let Some(a) = line.find(&format!("> {server}.80: Flags ")) else {
+        return false;
+    };
     let rest = &line[a..];
-    let Some(b) = rest.find(&format!(", args {cmd}")) else { return false };
+    let Some(b) = rest.find(&format!(", args {cmd}")) else {
+        return false;
+    };
     rest[b..].contains(&format!(" {id}"))
 }
 
 /// The share of the lines of `cmd` sent from `src` that carry `id`: (correct, total).
 fn share(text: &str, src: &str, server: &str, cmd: &str, id: &str) -> (usize, usize) {
-    let mine: Vec<&str> =
-        text.lines().filter(|l| l.contains(&format!(" {src}.")) && l.contains(&format!("> {server}.80: Flags ")) && l.contains(&format!(", args {cmd}"))).collect();
-    (mine.iter().filter(|l| matches_pattern(l, server, cmd, id)).count(), mine.len())
+    let mine: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.contains(&format!(" {src}."))
+                && l.contains(&format!("> {server}.80: Flags "))
+                && l.contains(&format!(", args {cmd}"))
+        })
+        .collect();
+    (
+        mine.iter()
+            .filter(|l| matches_pattern(l, server, cmd, id))
+            .count(),
+        mine.len(),
+    )
 }
 
 /// First packet time (pcapng) whose metadata carries container `id`.
@@ -552,8 +714,22 @@ fn containerd_two_containers_text_pcapng_and_ptanalyze() {
     let server = env.server();
     let file = env.dir.join("two.pcapng");
     let filter = format!("host {server} and port 80");
-    let cap = Ptcap::start(&env, "two", &["--print", "-w", file.to_str().unwrap(), "--oneline", "-v", &filter]);
-    println!("figure: ptcap start-up with containerd present: {:.0} ms", cap.ready_after.as_secs_f64() * 1e3);
+    let cap = Ptcap::start(
+        &env,
+        "two",
+        &[
+            "--print",
+            "-w",
+            file.to_str().unwrap(),
+            "--oneline",
+            "-v",
+            &filter,
+        ],
+    );
+    println!(
+        "figure: ptcap start-up with containerd present: {:.0} ms",
+        cap.ready_after.as_secs_f64() * 1e3
+    );
     let (id1, id2) = (new_id(), new_id());
     let t1 = env.ctr_run(&id1, &ns1, &["nerdctl/name=web1"]);
     env.ctr_run(&id2, &ns2, &[]);
@@ -566,22 +742,48 @@ fn containerd_two_containers_text_pcapng_and_ptanalyze() {
         assert!(total > 0, "no packet of container {i}:\n{text}\n{err}");
         assert_eq!(ok, total, "container {i}: wrong or missing ids:\n{text}");
     }
-    assert!(text.lines().any(|l| l.contains(&id1) && l.contains("Container (name web1,")), "name from nerdctl/name:\n{text}");
-    assert!(text.contains("image docker.io/library/busybox:test"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&id1) && l.contains("Container (name web1,")),
+        "name from nerdctl/name:\n{text}"
+    );
+    assert!(
+        text.contains("image docker.io/library/busybox:test"),
+        "{text}"
+    );
     if let Some(first) = first_packet_with(&file, &id1) {
         let d = first.duration_since(t1).unwrap_or_default();
-        println!("figure: container start (ctr run) to first attributed packet: {:.0} ms", d.as_secs_f64() * 1e3);
+        println!(
+            "figure: container start (ctr run) to first attributed packet: {:.0} ms",
+            d.as_secs_f64() * 1e3
+        );
     }
     // ptanalyze shows the same lines.
-    let out = Command::new(bin("ptanalyze")).args(["--oneline", "-v", file.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin("ptanalyze"))
+        .args(["--oneline", "-v", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let offline = String::from_utf8_lossy(&out.stdout);
     for id in [&id1, &id2] {
-        let live: Vec<&str> = text.lines().filter(|l| matches_pattern(l, &server, &cmd, id)).collect();
-        let off: Vec<&str> = offline.lines().filter(|l| matches_pattern(l, &server, &cmd, id)).collect();
+        let live: Vec<&str> = text
+            .lines()
+            .filter(|l| matches_pattern(l, &server, &cmd, id))
+            .collect();
+        let off: Vec<&str> = offline
+            .lines()
+            .filter(|l| matches_pattern(l, &server, &cmd, id))
+            .collect();
         assert_eq!(live, off, "ptanalyze differs from the live lines");
     }
-    assert!(err.contains("Docker is not reachable"), "one line about the absent Docker: {err}");
+    assert!(
+        err.contains("Docker is not reachable"),
+        "one line about the absent Docker: {err}"
+    );
 }
 
 #[test]
@@ -605,32 +807,84 @@ fn containerd_selection_by_id_and_name_before_and_after_start() {
     std::thread::sleep(Duration::from_millis(800));
 
     // --container-id (a prefix) of a container started before ptcap.
-    let cap = Ptcap::start(&env, "early", &["--oneline", "-v", "-c", "10", "--container-id", &early[..12], &filter]);
+    let cap = Ptcap::start(
+        &env,
+        "early",
+        &[
+            "--oneline",
+            "-v",
+            "-c",
+            "10",
+            "--container-id",
+            &early[..12],
+            &filter,
+        ],
+    );
     let (text, err) = cap.finish(Duration::from_secs(20));
     assert_eq!(text.lines().count(), 10, "{text}\n{err}");
     let mine = env.client_ip(1);
     for l in text.lines() {
-        assert!(l.contains(&format!(" {mine}.")) || l.contains(&format!("> {mine}.")), "not the selected container's: {l}");
+        assert!(
+            l.contains(&format!(" {mine}.")) || l.contains(&format!("> {mine}.")),
+            "not the selected container's: {l}"
+        );
     }
-    assert!(lines_with(&text, "Container (").iter().all(|l| l.contains(&early)), "{text}");
+    assert!(
+        lines_with(&text, "Container (")
+            .iter()
+            .all(|l| l.contains(&early)),
+        "{text}"
+    );
 
     // --container-name of a container that starts after ptcap (and one that matches nothing).
-    let cap = Ptcap::start(&env, "late", &["--oneline", "-v", "-c", "10", "--container-name", "late1", "--container-name", "nosuch", &filter]);
+    let cap = Ptcap::start(
+        &env,
+        "late",
+        &[
+            "--oneline",
+            "-v",
+            "-c",
+            "10",
+            "--container-name",
+            "late1",
+            "--container-name",
+            "nosuch",
+            &filter,
+        ],
+    );
     std::thread::sleep(Duration::from_millis(300));
     env.ctr_run(&late, &ns3, &["nerdctl/name=late1"]);
     let (text, err) = cap.finish(Duration::from_secs(20));
     assert_eq!(text.lines().count(), 10, "{text}\n{err}");
     let mine = env.client_ip(3);
     for l in text.lines() {
-        assert!(l.contains(&format!(" {mine}.")), "not the selected container's: {l}");
+        assert!(
+            l.contains(&format!(" {mine}.")),
+            "not the selected container's: {l}"
+        );
     }
-    assert!(lines_with(&text, "Container (").iter().all(|l| l.contains(&late) && l.contains("name late1")), "{text}");
-    assert!(err.contains("--container-name nosuch matches no container"), "{err}");
+    assert!(
+        lines_with(&text, "Container (")
+            .iter()
+            .all(|l| l.contains(&late) && l.contains("name late1")),
+        "{text}"
+    );
+    assert!(
+        err.contains("--container-name nosuch matches no container"),
+        "{err}"
+    );
 }
 
 #[test]
 fn docker_container_name_and_selection() {
-    if skip(&["dockerd", "docker", "containerd", "runc", "nsenter", "python3"]) {
+    if skip(&[
+        "dockerd",
+        "docker",
+        "containerd",
+        "runc",
+        "nsenter",
+        "python3",
+    ]) {
         return;
     }
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -641,14 +895,31 @@ fn docker_container_name_and_selection() {
     let filter = format!("host {server} and port 80");
     let name = format!("ptweb{}", env.k);
     let id = env.docker_run(&name, 1);
-    let cap = Ptcap::start(&env, "docker", &["--oneline", "-v", "-c", "10", "--container-name", &name, &filter]);
+    let cap = Ptcap::start(
+        &env,
+        "docker",
+        &[
+            "--oneline",
+            "-v",
+            "-c",
+            "10",
+            "--container-name",
+            &name,
+            &filter,
+        ],
+    );
     let (text, err) = cap.finish(Duration::from_secs(20));
     assert_eq!(text.lines().count(), 10, "{text}\n{err}");
     let cmd = format!("nc {server} 80");
     let (ok, total) = share(&text, &env.client_ip(1), &server, &cmd, &id);
     println!("figure: docker container: {ok}/{total} of its packets carry its id");
     assert!(total > 0 && ok == total, "{text}");
-    assert!(lines_with(&text, "Container (").iter().all(|l| l.contains(&format!("Container (name {name}, id {id}"))), "{text}");
+    assert!(
+        lines_with(&text, "Container (")
+            .iter()
+            .all(|l| l.contains(&format!("Container (name {name}, id {id}"))),
+        "{text}"
+    );
 }
 
 #[test]
@@ -669,10 +940,27 @@ fn containerd_pod_labels_and_pod_selection() {
     env.ctr_run(
         &pod,
         &ns1,
-        &["io.kubernetes.pod.name=web", "io.kubernetes.pod.namespace=shop", "io.kubernetes.pod.uid=u-1", "io.kubernetes.container.name=nginx"],
+        &[
+            "io.kubernetes.pod.name=web",
+            "io.kubernetes.pod.namespace=shop",
+            "io.kubernetes.pod.uid=u-1",
+            "io.kubernetes.container.name=nginx",
+        ],
     );
     env.ctr_run(&other, &ns2, &[]);
-    let cap = Ptcap::start(&env, "pod", &["--oneline", "-v", "-c", "10", "--pod-name", "web.shop", &filter]);
+    let cap = Ptcap::start(
+        &env,
+        "pod",
+        &[
+            "--oneline",
+            "-v",
+            "-c",
+            "10",
+            "--pod-name",
+            "web.shop",
+            &filter,
+        ],
+    );
     let (text, err) = cap.finish(Duration::from_secs(20));
     assert_eq!(text.lines().count(), 10, "{text}\n{err}");
     let mine = env.client_ip(1);
@@ -682,7 +970,11 @@ fn containerd_pod_labels_and_pod_selection() {
     let owned = lines_with(&text, "Container (");
     assert!(!owned.is_empty(), "{text}");
     for l in owned {
-        assert!(l.contains("Container (name nginx,") && l.contains("Pod (name web, namespace shop, UID u-1"), "{l}");
+        assert!(
+            l.contains("Container (name nginx,")
+                && l.contains("Pod (name web, namespace shop, UID u-1"),
+            "{l}"
+        );
     }
 }
 
@@ -698,9 +990,19 @@ fn containerd_restart_mid_capture_and_absent_runtime_startup() {
     let cap = Ptcap::start(&env, "absent", &["-c", "1", "host 198.19.255.255"]);
     let absent = cap.ready_after;
     let (_, err) = cap.finish(Duration::ZERO);
-    println!("figure: ptcap start-up with no runtime present: {:.0} ms", absent.as_secs_f64() * 1e3);
-    assert_eq!(err.matches("containerd is not reachable").count(), 1, "{err}");
-    assert!(absent < Duration::from_secs(2), "start-up waited for a runtime: {absent:?}");
+    println!(
+        "figure: ptcap start-up with no runtime present: {:.0} ms",
+        absent.as_secs_f64() * 1e3
+    );
+    assert_eq!(
+        err.matches("containerd is not reachable").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        absent < Duration::from_secs(2),
+        "start-up waited for a runtime: {absent:?}"
+    );
 
     env.start_containerd();
     env.import_image();
@@ -708,7 +1010,10 @@ fn containerd_restart_mid_capture_and_absent_runtime_startup() {
     let server = env.server();
     let filter = format!("host {server} and port 80");
     let cap = Ptcap::start(&env, "restart", &["--oneline", "-v", &filter]);
-    println!("figure: ptcap start-up with containerd present: {:.0} ms", cap.ready_after.as_secs_f64() * 1e3);
+    println!(
+        "figure: ptcap start-up with containerd present: {:.0} ms",
+        cap.ready_after.as_secs_f64() * 1e3
+    );
     std::thread::sleep(Duration::from_millis(500));
     env.stop_containerd();
     std::thread::sleep(Duration::from_secs(1));
@@ -724,7 +1029,12 @@ fn containerd_restart_mid_capture_and_absent_runtime_startup() {
     println!("figure: container started after a containerd restart: {ok}/{total} of its packets carry its id");
     // Packets before the reconnection carry no container (its id is not in its cgroup path);
     // from then on every one does.
-    let last = text.lines().rev().find(|l| l.contains(&format!(" {}.", env.client_ip(1))) && l.contains(&format!(", args {cmd}")));
-    assert!(last.is_some_and(|l| matches_pattern(l, &server, &cmd, &late)), "{text}\n{err}");
+    let last = text.lines().rev().find(|l| {
+        l.contains(&format!(" {}.", env.client_ip(1))) && l.contains(&format!(", args {cmd}"))
+    });
+    assert!(
+        last.is_some_and(|l| matches_pattern(l, &server, &cmd, &late)),
+        "{text}\n{err}"
+    );
     assert!(text.contains("Container (name after-restart,"), "{text}");
 }

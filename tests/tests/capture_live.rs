@@ -24,14 +24,29 @@ fn is_root() -> bool {
 fn ptcap_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/debug/deps/capture_live-HASH -> target/debug/ptcap
-    let bin = exe.parent().and_then(|p| p.parent()).expect("target dir").join("ptcap");
-    assert!(bin.exists(), "{} is missing: run `cargo build --bins` first", bin.display());
+    let bin = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target dir")
+        .join("ptcap");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --bins` first",
+        bin.display()
+    );
     bin
 }
 
 fn run(cmd: &[&str]) -> String {
-    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -54,9 +69,30 @@ impl TestNet {
         };
         run(&["ip", "netns", "add", &net.a]);
         run(&["ip", "netns", "add", &net.b]);
-        run(&["ip", "-n", &net.a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &net.b]);
-        run(&["ip", "-n", &net.a, "addr", "add", &format!("{}/24", net.ip_a()), "dev", "va"]);
-        run(&["ip", "-n", &net.b, "addr", "add", &format!("{}/24", net.ip_b()), "dev", "vb"]);
+        run(&[
+            "ip", "-n", &net.a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns",
+            &net.b,
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &net.a,
+            "addr",
+            "add",
+            &format!("{}/24", net.ip_a()),
+            "dev",
+            "va",
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &net.b,
+            "addr",
+            "add",
+            &format!("{}/24", net.ip_b()),
+            "dev",
+            "vb",
+        ]);
         for (ns, dev) in [(&net.a, "va"), (&net.b, "vb")] {
             run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
             run(&["ip", "-n", ns, "link", "set", dev, "up"]);
@@ -79,8 +115,15 @@ impl TestNet {
     }
 
     fn run_in(&self, ns: &str, args: &[&str]) -> String {
-        let out = self.cmd(ns, args).output().unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        assert!(out.status.success(), "{args:?} in {ns} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .cmd(ns, args)
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{args:?} in {ns} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -100,14 +143,21 @@ impl TestNet {
         // Not /sys/class/net: under nsenter --net, /sys still shows the caller's namespace.
         let out = run(&["ip", "-n", ns, "-o", "link", "show", "dev", dev]);
         let mut words = out.split_whitespace();
-        words.find(|w| *w == "link/ether").and_then(|_| words.next()).expect("link/ether").to_string()
+        words
+            .find(|w| *w == "link/ether")
+            .and_then(|_| words.next())
+            .expect("link/ether")
+            .to_string()
     }
 }
 
 impl Drop for TestNet {
     fn drop(&mut self) {
         for pid in &self.pids {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).stderr(Stdio::null()).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
         }
         for ns in [&self.a, &self.b] {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
@@ -134,7 +184,11 @@ impl Running {
                 }
             }
         });
-        let mut r = Running { child, lines: rx, stderr: Vec::new() };
+        let mut r = Running {
+            child,
+            lines: rx,
+            stderr: Vec::new(),
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -153,7 +207,9 @@ impl Running {
 
     /// Sends SIGINT and waits: (exit code, stdout, all stderr lines).
     fn stop(mut self) -> (i32, String, Vec<String>) {
-        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
         let mut out = String::new();
         if let Some(mut o) = self.child.stdout.take() {
             let _ = o.read_to_string(&mut out);
@@ -169,7 +225,10 @@ impl Running {
 fn count_line(stderr: &[String], what: &str) -> u64 {
     stderr
         .iter()
-        .find_map(|l| l.strip_suffix(what).and_then(|n| n.trim().split(' ').next()?.parse().ok()))
+        .find_map(|l| {
+            l.strip_suffix(what)
+                .and_then(|n| n.trim().split(' ').next()?.parse().ok())
+        })
         .unwrap_or_else(|| panic!("no '{what}' line in {stderr:?}"))
 }
 
@@ -179,11 +238,17 @@ fn assert_nothing_left() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let progs = run(&["bpftool", "prog", "show"]);
-        let left: Vec<_> = progs.lines().filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress")).collect();
+        let left: Vec<_> = progs
+            .lines()
+            .filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress"))
+            .collect();
         if left.is_empty() {
             return;
         }
-        assert!(Instant::now() < deadline, "capture programs still loaded after ptcap exited: {left:?}");
+        assert!(
+            Instant::now() < deadline,
+            "capture programs still loaded after ptcap exited: {left:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -211,12 +276,28 @@ fn capture_counts_match_ping_and_tcpdump() {
     let cap = Running::start(
         &mut net,
         &b,
-        &[bin.to_str().unwrap(), "-i", "vb", "-w", file.to_str().unwrap(), "icmp"],
+        &[
+            bin.to_str().unwrap(),
+            "-i",
+            "vb",
+            "-w",
+            file.to_str().unwrap(),
+            "icmp",
+        ],
         "capturing on",
     );
-    assert!(cap.stderr.iter().any(|l| l.contains("capturing on vb, link-type EN10MB (Ethernet), snapshot length 262144 bytes, tcx")), "{:?}", cap.stderr);
+    assert!(
+        cap.stderr.iter().any(|l| l.contains(
+            "capturing on vb, link-type EN10MB (Ethernet), snapshot length 262144 bytes, tcx"
+        )),
+        "{:?}",
+        cap.stderr
+    );
     let a = net.a.clone();
-    net.run_in(&a, &["ping", "-c", "5", "-i", "0.2", "-W", "2", &net.ip_b()]);
+    net.run_in(
+        &a,
+        &["ping", "-c", "5", "-i", "0.2", "-W", "2", &net.ip_b()],
+    );
     std::thread::sleep(Duration::from_millis(300));
     let (code, _, stderr) = cap.stop();
     assert_eq!(code, 0, "{stderr:?}");
@@ -246,13 +327,30 @@ fn capture_counts_match_ping_and_tcpdump() {
     let dump = Running::start(
         &mut net,
         &b,
-        &["tcpdump", "--immediate-mode", "-U", "-nn", "-i", "vb", "-w", pcap_file.to_str().unwrap(), "tcp port 5555"],
+        &[
+            "tcpdump",
+            "--immediate-mode",
+            "-U",
+            "-nn",
+            "-i",
+            "vb",
+            "-w",
+            pcap_file.to_str().unwrap(),
+            "tcp port 5555",
+        ],
         "listening on",
     );
-    let cap = Running::start(&mut net, &b, &[bin.to_str().unwrap(), "-i", "vb", "tcp port 5555"], "capturing on");
+    let cap = Running::start(
+        &mut net,
+        &b,
+        &[bin.to_str().unwrap(), "-i", "vb", "tcp port 5555"],
+        "capturing on",
+    );
     let mut srv = net.spawn(&b, &["python3", "-c", &server]);
     let mut line = String::new();
-    BufReader::new(srv.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(srv.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     assert_eq!(line.trim(), "ready");
     net.run_in(&a, &["python3", "-c", &client]);
     srv.wait().unwrap();
@@ -263,7 +361,10 @@ fn capture_counts_match_ping_and_tcpdump() {
     assert_nothing_left();
     let ours = count_line(&stderr, "captured");
     let theirs = count_line(&dump_err, "captured");
-    assert!(ours >= 8, "a TCP exchange has at least 8 packets, ptcap saw {ours}");
+    assert!(
+        ours >= 8,
+        "a TCP exchange has at least 8 packets, ptcap saw {ours}"
+    );
     assert_eq!(ours, theirs, "ptcap {stderr:?} vs tcpdump {dump_err:?}");
     assert_eq!(out.lines().count() as u64, ours, "one text line per packet");
     assert_eq!(count_line(&stderr, "dropped by kernel"), 0);
@@ -279,18 +380,39 @@ fn capture_errors_are_one_line() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let net = TestNet::new("err", 2);
     let bin = ptcap_bin();
-    let out = net.cmd(&net.b, &[bin.to_str().unwrap(), "-i", "vb", "tcp", "portt", "80"]).output().unwrap();
+    let out = net
+        .cmd(
+            &net.b,
+            &[bin.to_str().unwrap(), "-i", "vb", "tcp", "portt", "80"],
+        )
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("ptcap: ") && err.contains("syntax error"), "{err}");
-    let out = net.cmd(&net.b, &[bin.to_str().unwrap(), "-i", "nosuch0"]).output().unwrap();
+    assert!(
+        err.starts_with("ptcap: ") && err.contains("syntax error"),
+        "{err}"
+    );
+    let out = net
+        .cmd(&net.b, &[bin.to_str().unwrap(), "-i", "nosuch0"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(err.trim(), "ptcap: nosuch0: No such device exists (ptcap -D lists the interfaces)");
-    let out = net.cmd(&net.b, &[bin.to_str().unwrap(), "-D"]).output().unwrap();
+    assert_eq!(
+        err.trim(),
+        "ptcap: nosuch0: No such device exists (ptcap -D lists the interfaces)"
+    );
+    let out = net
+        .cmd(&net.b, &[bin.to_str().unwrap(), "-D"])
+        .output()
+        .unwrap();
     let list = String::from_utf8_lossy(&out.stdout);
-    assert!(list.contains(".lo [Up, Running, Loopback]") && list.contains(".vb [Up"), "{list}");
+    assert!(
+        list.contains(".lo [Up, Running, Loopback]") && list.contains(".vb [Up"),
+        "{list}"
+    );
     assert_nothing_left();
 }
 
@@ -431,7 +553,21 @@ fn capture_kernel_filter_matches_libpcap() {
 
     // 1. Real traffic, recorded by tcpdump on va: ping, ping to a link-local IPv6 address,
     //    a TCP exchange, UDP datagrams, ARP.
-    let dump = Running::start(&mut net, &a, &["tcpdump", "--immediate-mode", "-U", "-nn", "-i", "va", "-w", corpus.to_str().unwrap()], "listening on");
+    let dump = Running::start(
+        &mut net,
+        &a,
+        &[
+            "tcpdump",
+            "--immediate-mode",
+            "-U",
+            "-nn",
+            "-i",
+            "va",
+            "-w",
+            corpus.to_str().unwrap(),
+        ],
+        "listening on",
+    );
     net.run_in(&a, &["ping", "-c", "3", "-i", "0.2", "-s", "300", &ip_b]);
     let server = format!(
         "import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
@@ -439,7 +575,9 @@ fn capture_kernel_filter_matches_libpcap() {
     );
     let mut srv = net.spawn(&b, &["python3", "-c", &server]);
     let mut line = String::new();
-    BufReader::new(srv.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(srv.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     net.run_in(
         &a,
         &["python3", "-c", &format!(
@@ -450,8 +588,13 @@ fn capture_kernel_filter_matches_libpcap() {
     srv.wait().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let _ = dump.stop();
-    let corpus_packets = run(&["tcpdump", "-nn", "-r", corpus.to_str().unwrap()]).lines().count();
-    assert!(corpus_packets >= 15, "recorded only {corpus_packets} packets");
+    let corpus_packets = run(&["tcpdump", "-nn", "-r", corpus.to_str().unwrap()])
+        .lines()
+        .count();
+    assert!(
+        corpus_packets >= 15,
+        "recorded only {corpus_packets} packets"
+    );
 
     // 2. Per expression: ptcap in check mode on vb ingress while the corpus and crafted frames
     //    are replayed from va; every packet's kernel verdict is compared with libpcap's.
@@ -466,22 +609,57 @@ fn capture_kernel_filter_matches_libpcap() {
         let cap = Running::start(
             &mut net,
             &b,
-            &[bin.to_str().unwrap(), "--check-filter", "-Q", "in", "-i", "vb", "-w", "/dev/null", &expr],
+            &[
+                bin.to_str().unwrap(),
+                "--check-filter",
+                "-Q",
+                "in",
+                "-i",
+                "vb",
+                "-w",
+                "/dev/null",
+                &expr,
+            ],
             "capturing on",
         );
         let sent: usize = net
-            .run_in(&a, &["python3", "-c", REPLAY, corpus.to_str().unwrap(), "va", &mac_a, &mac_b, &ip_a, &ip_b])
+            .run_in(
+                &a,
+                &[
+                    "python3",
+                    "-c",
+                    REPLAY,
+                    corpus.to_str().unwrap(),
+                    "va",
+                    &mac_a,
+                    &mac_b,
+                    &ip_a,
+                    &ip_b,
+                ],
+            )
             .trim()
             .parse()
             .expect("replay count");
         std::thread::sleep(Duration::from_millis(250));
         let (code, _, stderr) = cap.stop();
-        let check = stderr.iter().find(|l| l.starts_with("filter check: ") && l.contains(" packets, ")).unwrap_or_else(|| panic!("{expr}: {stderr:?}"));
-        let nums: Vec<u64> = check.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+        let check = stderr
+            .iter()
+            .find(|l| l.starts_with("filter check: ") && l.contains(" packets, "))
+            .unwrap_or_else(|| panic!("{expr}: {stderr:?}"));
+        let nums: Vec<u64> = check
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse().ok())
+            .collect();
         let (checked, accepted, mismatches) = (nums[0], nums[1], nums[2]);
-        assert_eq!(mismatches, 0, "{expr}: kernel and libpcap disagree: {stderr:?}");
+        assert_eq!(
+            mismatches, 0,
+            "{expr}: kernel and libpcap disagree: {stderr:?}"
+        );
         assert_eq!(code, 0, "{expr}: {stderr:?}");
-        assert!(checked >= sent as u64, "{expr}: {checked} packets checked, {sent} sent: {stderr:?}");
+        assert!(
+            checked >= sent as u64,
+            "{expr}: {checked} packets checked, {sent} sent: {stderr:?}"
+        );
         if accepted > 0 && accepted < checked {
             nontrivial += 1;
         }
@@ -490,7 +668,14 @@ fn capture_kernel_filter_matches_libpcap() {
     }
     assert_nothing_left();
     assert_no_qdisc(&net);
-    assert!(nontrivial * 10 >= EXPRESSIONS.len() * 9, "only {nontrivial} of {} expressions split the corpus", EXPRESSIONS.len());
-    eprintln!("{} expressions, {total_checked} verdicts compared, {nontrivial} split the corpus", EXPRESSIONS.len());
+    assert!(
+        nontrivial * 10 >= EXPRESSIONS.len() * 9,
+        "only {nontrivial} of {} expressions split the corpus",
+        EXPRESSIONS.len()
+    );
+    eprintln!(
+        "{} expressions, {total_checked} verdicts compared, {nontrivial} split the corpus",
+        EXPRESSIONS.len()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -49,5 +49,8 @@ fn main() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("sent {sent} in {secs:.3} seconds ({:.0} pps)", sent as f64 / secs);
+    println!(
+        "sent {sent} in {secs:.3} seconds ({:.0} pps)",
+        sent as f64 / secs
+    );
 }

@@ -18,7 +18,8 @@ use containerd_client::services::v1::events_client::EventsClient;
 use containerd_client::services::v1::namespaces_client::NamespacesClient;
 use containerd_client::services::v1::tasks_client::TasksClient;
 use containerd_client::services::v1::{
-    Container, GetContainerRequest, ListContainersRequest, ListNamespacesRequest, ListTasksRequest, SubscribeRequest,
+    Container, GetContainerRequest, ListContainersRequest, ListNamespacesRequest, ListTasksRequest,
+    SubscribeRequest,
 };
 use containerd_client::tonic::transport::Channel;
 use containerd_client::tonic::Request;
@@ -32,16 +33,21 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn spawn(address: PathBuf, tx: Sender<Update>, verbose: u8) {
-    let spawned = std::thread::Builder::new().name("ptcap-containerd".into()).spawn(move || {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("ptcap: containerd watcher: {e}");
-                return;
-            }
-        };
-        rt.block_on(watch(address, tx, verbose));
-    });
+    let spawned = std::thread::Builder::new()
+        .name("ptcap-containerd".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("ptcap: containerd watcher: {e}");
+                    return;
+                }
+            };
+            rt.block_on(watch(address, tx, verbose));
+        });
     if let Err(e) = spawned {
         eprintln!("ptcap: containerd watcher: {e}");
     }
@@ -77,7 +83,10 @@ async fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
                 address.display()
             );
         } else if connected {
-            eprintln!("ptcap: lost containerd at {} ({why}); reconnecting", address.display());
+            eprintln!(
+                "ptcap: lost containerd at {} ({why}); reconnecting",
+                address.display()
+            );
         } else if verbose > 1 {
             eprintln!("ptcap: containerd: {why}");
         }
@@ -97,9 +106,12 @@ async fn session(address: &Path, tx: &Sender<Update>, connected: &mut bool) -> R
     // containerd answers a subscription only with its first event: the call runs as a task
     // (sent before the listing, so nothing falls between) while the snapshot is taken.
     let mut events_client = EventsClient::new(ch.clone());
-    let subscription = tokio::spawn(async move { events_client.subscribe(SubscribeRequest::default()).await });
+    let subscription =
+        tokio::spawn(async move { events_client.subscribe(SubscribeRequest::default()).await });
     tokio::task::yield_now().await;
-    let snapshot = tokio::time::timeout(CALL_TIMEOUT, snapshot(&ch)).await.map_err(|_| "listing timed out")??;
+    let snapshot = tokio::time::timeout(CALL_TIMEOUT, snapshot(&ch))
+        .await
+        .map_err(|_| "listing timed out")??;
     *connected = true;
     tx.send(Update::Snapshot(Source::Containerd, snapshot))?;
     let mut events = subscription.await??.into_inner();
@@ -110,17 +122,26 @@ async fn session(address: &Path, tx: &Sender<Update>, connected: &mut bool) -> R
         let update = match env.topic.as_str() {
             "/containers/create" => {
                 let id = ContainerCreate::decode(bytes)?.id;
-                fetch(&ch, ns, &id, 0).await.map(|r| Update::Upsert(Source::Containerd, r))
+                fetch(&ch, ns, &id, 0)
+                    .await
+                    .map(|r| Update::Upsert(Source::Containerd, r))
             }
             "/containers/update" => {
                 let id = ContainerUpdate::decode(bytes)?.id;
-                fetch(&ch, ns, &id, 0).await.map(|r| Update::Upsert(Source::Containerd, r))
+                fetch(&ch, ns, &id, 0)
+                    .await
+                    .map(|r| Update::Upsert(Source::Containerd, r))
             }
             "/tasks/start" => {
                 let ev = TaskStart::decode(bytes)?;
-                fetch(&ch, ns, &ev.container_id, ev.pid).await.map(|r| Update::Upsert(Source::Containerd, r))
+                fetch(&ch, ns, &ev.container_id, ev.pid)
+                    .await
+                    .map(|r| Update::Upsert(Source::Containerd, r))
             }
-            "/containers/delete" => Some(Update::Remove(Source::Containerd, ContainerDelete::decode(bytes)?.id)),
+            "/containers/delete" => Some(Update::Remove(
+                Source::Containerd,
+                ContainerDelete::decode(bytes)?.id,
+            )),
             _ => None,
         };
         if let Some(u) = update {
@@ -152,20 +173,39 @@ fn record(ns: &str, c: Container, pid: u32) -> Record {
 
 async fn fetch(ch: &Channel, ns: &str, id: &str, pid: u32) -> Option<Record> {
     let req = with_ns(GetContainerRequest { id: id.to_string() }, ns);
-    let c = ContainersClient::new(ch.clone()).get(req).await.ok()?.into_inner().container?;
+    let c = ContainersClient::new(ch.clone())
+        .get(req)
+        .await
+        .ok()?
+        .into_inner()
+        .container?;
     Some(record(ns, c, pid))
 }
 
 async fn snapshot(ch: &Channel) -> Result<Vec<Record>, Error> {
-    let namespaces = NamespacesClient::new(ch.clone()).list(ListNamespacesRequest::default()).await?.into_inner().namespaces;
+    let namespaces = NamespacesClient::new(ch.clone())
+        .list(ListNamespacesRequest::default())
+        .await?
+        .into_inner()
+        .namespaces;
     let mut out = Vec::new();
     for ns in namespaces {
         let ns = ns.name;
-        let tasks = TasksClient::new(ch.clone()).list(with_ns(ListTasksRequest::default(), &ns)).await?.into_inner().tasks;
-        let pids: HashMap<String, u32> =
-            tasks.into_iter().filter(|t| t.pid != 0).map(|t| (t.container_id.clone(), t.pid)).collect();
-        let containers =
-            ContainersClient::new(ch.clone()).list(with_ns(ListContainersRequest::default(), &ns)).await?.into_inner().containers;
+        let tasks = TasksClient::new(ch.clone())
+            .list(with_ns(ListTasksRequest::default(), &ns))
+            .await?
+            .into_inner()
+            .tasks;
+        let pids: HashMap<String, u32> = tasks
+            .into_iter()
+            .filter(|t| t.pid != 0)
+            .map(|t| (t.container_id.clone(), t.pid))
+            .collect();
+        let containers = ContainersClient::new(ch.clone())
+            .list(with_ns(ListContainersRequest::default(), &ns))
+            .await?
+            .into_inner()
+            .containers;
         for c in containers {
             let pid = pids.get(&c.id).copied().unwrap_or(0);
             out.push(record(&ns, c, pid));

@@ -22,7 +22,9 @@ use super::{cgroup_id_of, pidns_of, Record, Source, Update};
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 pub fn spawn(address: PathBuf, tx: Sender<Update>, verbose: u8) {
-    let spawned = std::thread::Builder::new().name("ptcap-docker".into()).spawn(move || watch(address, tx, verbose));
+    let spawned = std::thread::Builder::new()
+        .name("ptcap-docker".into())
+        .spawn(move || watch(address, tx, verbose));
     if let Err(e) = spawned {
         eprintln!("ptcap: docker watcher: {e}");
     }
@@ -45,9 +47,15 @@ fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
             Err(e) => e.to_string(),
         };
         if first && !connected {
-            eprintln!("ptcap: Docker is not reachable at {} ({why}): no Docker metadata until it is", address.display());
+            eprintln!(
+                "ptcap: Docker is not reachable at {} ({why}): no Docker metadata until it is",
+                address.display()
+            );
         } else if connected {
-            eprintln!("ptcap: lost Docker at {} ({why}); reconnecting", address.display());
+            eprintln!(
+                "ptcap: lost Docker at {} ({why}); reconnecting",
+                address.display()
+            );
         } else if verbose > 1 {
             eprintln!("ptcap: docker: {why}");
         }
@@ -58,15 +66,26 @@ fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
 }
 
 /// Sends a GET and returns the reader positioned at the body, with its framing.
-fn request(address: &Path, path: &str, timeout: Option<Duration>) -> Result<(BufReader<UnixStream>, bool, Option<usize>), Error> {
+fn request(
+    address: &Path,
+    path: &str,
+    timeout: Option<Duration>,
+) -> Result<(BufReader<UnixStream>, bool, Option<usize>), Error> {
     let mut s = UnixStream::connect(address)?;
     s.set_read_timeout(timeout)?;
     s.set_write_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: ptcap\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: ptcap\r\nConnection: close\r\n\r\n"
+    )?;
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line)?;
-    let status: u16 = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or("not an HTTP response")?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or("not an HTTP response")?;
     let (mut chunked, mut length) = (false, None);
     loop {
         line.clear();
@@ -99,7 +118,8 @@ fn read_chunk(r: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
         return Err(io::ErrorKind::UnexpectedEof.into());
     }
     let size_text = line.trim().split(';').next().unwrap_or("");
-    let size = usize::from_str_radix(size_text, 16).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
+    let size = usize::from_str_radix(size_text, 16)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
     if size == 0 {
         return Ok(None);
     }
@@ -131,7 +151,11 @@ fn inspect(address: &Path, id: &str) -> Option<Record> {
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     let labels: BTreeMap<String, String> = v["Config"]["Labels"]
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
         .unwrap_or_default();
     let pid = v["State"]["Pid"].as_u64().unwrap_or(0) as u32;
     Some(Record {
@@ -144,11 +168,14 @@ fn inspect(address: &Path, id: &str) -> Option<Record> {
         pid,
         pidns: if pid != 0 { pidns_of(pid) } else { 0 },
         // cgroupfs and systemd drivers' default places.
-        cgroup_id: [format!("/docker/{id}"), format!("/system.slice/docker-{id}.scope")]
-            .iter()
-            .map(|p| cgroup_id_of(p))
-            .find(|&i| i != 0)
-            .unwrap_or(0),
+        cgroup_id: [
+            format!("/docker/{id}"),
+            format!("/system.slice/docker-{id}.scope"),
+        ]
+        .iter()
+        .map(|p| cgroup_id_of(p))
+        .find(|&i| i != 0)
+        .unwrap_or(0),
     })
 }
 
@@ -157,7 +184,11 @@ fn session(address: &Path, tx: &Sender<Update>, connected: &mut bool) -> Result<
         return Err(format!("no socket at {}", address.display()).into());
     }
     // Events first (filters={"type":["container"]}), so nothing falls between list and stream.
-    let (mut events, chunked, _) = request(address, "/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D", None)?;
+    let (mut events, chunked, _) = request(
+        address,
+        "/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D",
+        None,
+    )?;
     let list = get_json(address, "/containers/json?all=1")?;
     let mut records = Vec::new();
     for c in list.as_array().map(Vec::as_slice).unwrap_or(&[]) {
@@ -186,9 +217,18 @@ fn session(address: &Path, tx: &Sender<Update>, connected: &mut bool) -> Result<
         pending.extend_from_slice(&data);
         while let Some(nl) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=nl).collect();
-            let Ok(ev) = serde_json::from_slice::<Value>(&line) else { continue };
-            let id = ev["Actor"]["ID"].as_str().or_else(|| ev["id"].as_str()).unwrap_or("").to_string();
-            let action = ev["Action"].as_str().or_else(|| ev["status"].as_str()).unwrap_or("");
+            let Ok(ev) = serde_json::from_slice::<Value>(&line) else {
+                continue;
+            };
+            let id = ev["Actor"]["ID"]
+                .as_str()
+                .or_else(|| ev["id"].as_str())
+                .unwrap_or("")
+                .to_string();
+            let action = ev["Action"]
+                .as_str()
+                .or_else(|| ev["status"].as_str())
+                .unwrap_or("");
             if id.is_empty() {
                 continue;
             }

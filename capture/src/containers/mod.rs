@@ -65,17 +65,24 @@ pub enum Selector {
     /// A full id or a prefix of one.
     Id(String),
     Name(String),
-    Pod { name: String, namespace: String },
+    Pod {
+        name: String,
+        namespace: String,
+    },
 }
 
 impl Selector {
     /// `--pod-name NAME.NAMESPACE` (the namespace defaults to `default`).
     pub fn pod(arg: &str) -> Selector {
         match arg.rsplit_once('.') {
-            Some((n, ns)) if !n.is_empty() && !ns.is_empty() => {
-                Selector::Pod { name: n.to_string(), namespace: ns.to_string() }
-            }
-            _ => Selector::Pod { name: arg.to_string(), namespace: "default".to_string() },
+            Some((n, ns)) if !n.is_empty() && !ns.is_empty() => Selector::Pod {
+                name: n.to_string(),
+                namespace: ns.to_string(),
+            },
+            _ => Selector::Pod {
+                name: arg.to_string(),
+                namespace: "default".to_string(),
+            },
         }
     }
 
@@ -83,7 +90,9 @@ impl Selector {
         match self {
             Selector::Id(p) => !p.is_empty() && c.id.starts_with(p.as_str()),
             Selector::Name(n) => !c.name.is_empty() && c.name == n.trim_start_matches('/'),
-            Selector::Pod { name, namespace } => pod.is_some_and(|p| p.name == *name && p.namespace == *namespace),
+            Selector::Pod { name, namespace } => {
+                pod.is_some_and(|p| p.name == *name && p.namespace == *namespace)
+            }
         }
     }
 
@@ -206,13 +215,17 @@ fn pidns_of(pid: u32) -> u64 {
 pub fn cgroup_id_of(path: &str) -> u64 {
     use std::os::unix::fs::MetadataExt;
     static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    let Some(root) = ROOT.get_or_init(bpf::cgroup2_root) else { return 0 };
+    let Some(root) = ROOT.get_or_init(bpf::cgroup2_root) else {
+        return 0;
+    };
     std::fs::metadata(root.join(path.trim_start_matches('/'))).map_or(0, |m| m.ino())
 }
 
 /// Every cgroup path of a process (v2 `0::` line and each v1 hierarchy), deduplicated.
 fn cgroups_of(pid: u32) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
+        return Vec::new();
+    };
     let mut out: Vec<String> = Vec::new();
     for line in text.lines() {
         let mut parts = line.splitn(3, ':');
@@ -251,7 +264,11 @@ pub fn normalize_cgroups_path(p: &str) -> Option<String> {
         let parts: Vec<&str> = p.split(':').collect();
         if parts.len() == 3 {
             let (slice, prefix, name) = (parts[0], parts[1], parts[2]);
-            let slice = if slice.is_empty() { "system.slice" } else { slice };
+            let slice = if slice.is_empty() {
+                "system.slice"
+            } else {
+                slice
+            };
             let mut path = String::new();
             if slice != "-.slice" {
                 let base = slice.strip_suffix(".slice").unwrap_or(slice);
@@ -283,12 +300,19 @@ pub fn normalize_cgroups_path(p: &str) -> Option<String> {
 /// The metadata of a container from its records: Docker's name and image win, labels merge,
 /// the namespace is containerd's (`moby` for Docker).
 fn compose(id: &str, cd: Option<&Record>, dk: Option<&Record>) -> (ContainerInfo, Option<PodInfo>) {
-    let mut c = ContainerInfo { id: id.to_string(), ..Default::default() };
+    let mut c = ContainerInfo {
+        id: id.to_string(),
+        ..Default::default()
+    };
     if let Some(r) = cd {
         c.labels.extend(r.labels.clone());
         c.image = r.image.clone();
         c.namespace = r.namespace.clone();
-        c.runtime = if r.namespace == "moby" { "docker".into() } else { "containerd".into() };
+        c.runtime = if r.namespace == "moby" {
+            "docker".into()
+        } else {
+            "containerd".into()
+        };
         c.name = r.name.clone();
     }
     if let Some(r) = dk {
@@ -314,8 +338,16 @@ fn compose(id: &str, cd: Option<&Record>, dk: Option<&Record>) -> (ContainerInfo
     }
     let pod = c.labels.get("io.kubernetes.pod.name").map(|name| PodInfo {
         name: name.clone(),
-        namespace: c.labels.get("io.kubernetes.pod.namespace").cloned().unwrap_or_default(),
-        uid: c.labels.get("io.kubernetes.pod.uid").cloned().unwrap_or_default(),
+        namespace: c
+            .labels
+            .get("io.kubernetes.pod.namespace")
+            .cloned()
+            .unwrap_or_default(),
+        uid: c
+            .labels
+            .get("io.kubernetes.pod.uid")
+            .cloned()
+            .unwrap_or_default(),
         ..Default::default()
     });
     (c, pod)
@@ -410,7 +442,8 @@ impl Tracker {
                     self.reported.push(src);
                 }
                 let now = Instant::now();
-                let ids: std::collections::HashSet<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+                let ids: std::collections::HashSet<&str> =
+                    recs.iter().map(|r| r.id.as_str()).collect();
                 for e in self.entries.values_mut() {
                     let slot = Self::record_slot(e, src);
                     if slot.as_ref().is_some_and(|r| !ids.contains(r.id.as_str())) {
@@ -443,15 +476,18 @@ impl Tracker {
 
     fn upsert(&mut self, src: Source, mut r: Record) {
         let id: Arc<str> = Arc::from(r.id.as_str());
-        let e = self.entries.entry(Arc::clone(&id)).or_insert_with(|| Entry {
-            containerd: None,
-            docker: None,
-            info: Arc::new(ContainerInfo::default()),
-            pod: None,
-            known: false,
-            removed_at: None,
-            selected: false,
-        });
+        let e = self
+            .entries
+            .entry(Arc::clone(&id))
+            .or_insert_with(|| Entry {
+                containerd: None,
+                docker: None,
+                info: Arc::new(ContainerInfo::default()),
+                pod: None,
+                known: false,
+                removed_at: None,
+                selected: false,
+            });
         // An event without a task keeps the pid learnt before.
         if let Some(old) = Self::record_slot(e, src).as_ref() {
             if r.pid == 0 {
@@ -481,16 +517,23 @@ impl Tracker {
 
     fn rebuild_indexes(&mut self) {
         let now = Instant::now();
-        self.entries.retain(|_, e| e.removed_at.is_none_or(|t| now.duration_since(t) < REMOVED_GRACE));
+        self.entries.retain(|_, e| {
+            e.removed_at
+                .is_none_or(|t| now.duration_since(t) < REMOVED_GRACE)
+        });
         if self.entries.len() > MAX_CONTAINERS {
             // Over the bound: forget removed and unknown ones first.
-            self.entries.retain(|_, e| e.known && e.removed_at.is_none());
+            self.entries
+                .retain(|_, e| e.known && e.removed_at.is_none());
         }
         self.by_cgroup.clear();
         self.by_pidns.clear();
         self.by_cgroup_id.clear();
         for (id, e) in &self.entries {
-            for r in [e.containerd.as_ref(), e.docker.as_ref()].into_iter().flatten() {
+            for r in [e.containerd.as_ref(), e.docker.as_ref()]
+                .into_iter()
+                .flatten()
+            {
                 if let Some(p) = &r.cgroup_path {
                     self.by_cgroup.insert(p.clone(), Arc::clone(id));
                 }
@@ -508,7 +551,12 @@ impl Tracker {
     /// is said once (not an error: the container may start later).
     fn check_selectors(&mut self) {
         for (i, s) in self.selectors.iter().enumerate() {
-            if !self.matched[i] && self.entries.values().any(|e| s.matches(&e.info, e.pod.as_deref())) {
+            if !self.matched[i]
+                && self
+                    .entries
+                    .values()
+                    .any(|e| s.matches(&e.info, e.pod.as_deref()))
+            {
                 self.matched[i] = true;
             }
         }
@@ -518,7 +566,10 @@ impl Tracker {
         self.warned = true;
         for (i, s) in self.selectors.iter().enumerate() {
             if !self.matched[i] {
-                eprintln!("ptcap: {} matches no container yet; its packets are kept once it starts", s.describe());
+                eprintln!(
+                    "ptcap: {} matches no container yet; its packets are kept once it starts",
+                    s.describe()
+                );
             }
         }
     }
@@ -538,7 +589,11 @@ impl Tracker {
             }
         }
         if st.cgroup_id != 0 {
-            if let Some(id) = self.by_cgroup_id.get(&st.cgroup_id).or_else(|| self.learned_cgroup_ids.get(&st.cgroup_id)) {
+            if let Some(id) = self
+                .by_cgroup_id
+                .get(&st.cgroup_id)
+                .or_else(|| self.learned_cgroup_ids.get(&st.cgroup_id))
+            {
                 return Some(Arc::clone(id));
             }
         }
@@ -549,7 +604,13 @@ impl Tracker {
     }
 
     fn read_state(&mut self, pid: u32, cgroup_id: u64) -> PidState {
-        let mut st = PidState { cgroups: cgroups_of(pid), pidns: pidns_of(pid), cgroup_id, id: None, generation: self.generation };
+        let mut st = PidState {
+            cgroups: cgroups_of(pid),
+            pidns: pidns_of(pid),
+            cgroup_id,
+            id: None,
+            generation: self.generation,
+        };
         st.id = self.lookup(&st);
         if let (Some(id), true) = (&st.id, cgroup_id != 0 && !st.cgroups.is_empty()) {
             if self.learned_cgroup_ids.len() >= MAX_CONTAINERS {
@@ -622,17 +683,25 @@ impl Tracker {
     /// Sets `meta.container` and `meta.pod` from the process's container.
     pub fn annotate(&mut self, meta: &mut PacketMeta, pid: u32) {
         self.poll();
-        let Some(id) = self.container_of(pid) else { return };
+        let Some(id) = self.container_of(pid) else {
+            return;
+        };
         self.stats.packets += 1;
-        let e = self.entries.entry(Arc::clone(&id)).or_insert_with(|| Entry {
-            containerd: None,
-            docker: None,
-            info: Arc::new(ContainerInfo { id: id.to_string(), ..Default::default() }),
-            pod: None,
-            known: false,
-            removed_at: None,
-            selected: false,
-        });
+        let e = self
+            .entries
+            .entry(Arc::clone(&id))
+            .or_insert_with(|| Entry {
+                containerd: None,
+                docker: None,
+                info: Arc::new(ContainerInfo {
+                    id: id.to_string(),
+                    ..Default::default()
+                }),
+                pod: None,
+                known: false,
+                removed_at: None,
+                selected: false,
+            });
         if !e.known {
             self.stats.pending += 1;
             e.selected = self.selectors.iter().any(|s| s.matches(&e.info, None));
@@ -646,10 +715,15 @@ impl Tracker {
         if self.selectors.is_empty() {
             return false;
         }
-        let Some(id) = self.container_of(pid) else { return false };
+        let Some(id) = self.container_of(pid) else {
+            return false;
+        };
         match self.entries.get(&id) {
             Some(e) => e.selected,
-            None => self.selectors.iter().any(|s| matches!(s, Selector::Id(p) if id.starts_with(p.as_str()))),
+            None => self
+                .selectors
+                .iter()
+                .any(|s| matches!(s, Selector::Id(p) if id.starts_with(p.as_str()))),
         }
     }
 
@@ -672,13 +746,24 @@ mod tests {
     #[test]
     fn ids_from_cgroup_paths() {
         assert_eq!(id_from_cgroup(&format!("/default/{ID}")), Some(ID));
-        assert_eq!(id_from_cgroup(&format!("/system.slice/docker-{ID}.scope")), Some(ID));
-        assert_eq!(id_from_cgroup(&format!("/kubepods/burstable/pod1234/{ID}")), Some(ID));
         assert_eq!(
-            id_from_cgroup(&format!("/kubepods.slice/kubepods-pod1.slice/cri-containerd-{ID}.scope")),
+            id_from_cgroup(&format!("/system.slice/docker-{ID}.scope")),
             Some(ID)
         );
-        assert_eq!(id_from_cgroup("/user.slice/user-0.slice/session-1.scope"), None);
+        assert_eq!(
+            id_from_cgroup(&format!("/kubepods/burstable/pod1234/{ID}")),
+            Some(ID)
+        );
+        assert_eq!(
+            id_from_cgroup(&format!(
+                "/kubepods.slice/kubepods-pod1.slice/cri-containerd-{ID}.scope"
+            )),
+            Some(ID)
+        );
+        assert_eq!(
+            id_from_cgroup("/user.slice/user-0.slice/session-1.scope"),
+            None
+        );
         assert_eq!(id_from_cgroup("/default/web"), None);
     }
 
@@ -688,17 +773,29 @@ mod tests {
             normalize_cgroups_path("kubepods-burstable-pod12.slice:cri-containerd:abc").unwrap(),
             "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12.slice/cri-containerd-abc.scope"
         );
-        assert_eq!(normalize_cgroups_path("system.slice:docker:abc").unwrap(), "/system.slice/docker-abc.scope");
-        assert_eq!(normalize_cgroups_path("/default/web").unwrap(), "/default/web");
+        assert_eq!(
+            normalize_cgroups_path("system.slice:docker:abc").unwrap(),
+            "/system.slice/docker-abc.scope"
+        );
+        assert_eq!(
+            normalize_cgroups_path("/default/web").unwrap(),
+            "/default/web"
+        );
     }
 
     #[test]
     fn records_merge_and_select() {
         let (tx, rx) = std::sync::mpsc::channel();
-        let mut t = Tracker::with_channel(rx, vec![Selector::pod("web.shop"), Selector::Name("db".into())]);
+        let mut t = Tracker::with_channel(
+            rx,
+            vec![Selector::pod("web.shop"), Selector::Name("db".into())],
+        );
         let mut labels = BTreeMap::new();
         labels.insert("io.kubernetes.pod.name".to_string(), "web".to_string());
-        labels.insert("io.kubernetes.pod.namespace".to_string(), "shop".to_string());
+        labels.insert(
+            "io.kubernetes.pod.namespace".to_string(),
+            "shop".to_string(),
+        );
         labels.insert("nerdctl/name".to_string(), "front".to_string());
         tx.send(Update::Snapshot(
             Source::Containerd,
@@ -713,7 +810,12 @@ mod tests {
         .unwrap();
         tx.send(Update::Upsert(
             Source::Docker,
-            Record { id: ID.into(), name: "db".into(), image: "busybox:test".into(), ..Default::default() },
+            Record {
+                id: ID.into(),
+                name: "db".into(),
+                image: "busybox:test".into(),
+                ..Default::default()
+            },
         ))
         .unwrap();
         t.poll();
@@ -723,14 +825,24 @@ mod tests {
         assert_eq!(web.pod.as_ref().unwrap().namespace, "shop");
         assert!(web.selected);
         let db = t.entries.get(ID).unwrap();
-        assert_eq!((db.info.runtime.as_str(), db.info.namespace.as_str()), ("docker", "moby"));
+        assert_eq!(
+            (db.info.runtime.as_str(), db.info.namespace.as_str()),
+            ("docker", "moby")
+        );
         assert!(db.selected);
         // A process in /default/web1 belongs to web1; one with the id in its path to the other.
-        let st = PidState { cgroups: vec!["/default/web1".into()], ..Default::default() };
+        let st = PidState {
+            cgroups: vec!["/default/web1".into()],
+            ..Default::default()
+        };
         assert_eq!(t.lookup(&st).as_deref(), Some("web1"));
-        let st = PidState { cgroups: vec![format!("/system.slice/docker-{ID}.scope")], ..Default::default() };
+        let st = PidState {
+            cgroups: vec![format!("/system.slice/docker-{ID}.scope")],
+            ..Default::default()
+        };
         assert_eq!(t.lookup(&st).as_deref(), Some(ID));
-        tx.send(Update::Remove(Source::Containerd, "web1".into())).unwrap();
+        tx.send(Update::Remove(Source::Containerd, "web1".into()))
+            .unwrap();
         t.poll();
         assert!(t.entries.get("web1").unwrap().removed_at.is_some());
     }

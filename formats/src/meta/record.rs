@@ -186,7 +186,10 @@ mod tests {
         assert_eq!(MetaRecord::decode(&b), Some(r));
         // The role is an optional trailing field (records written before it); every other cut
         // is malformed.
-        let without_role = MetaRecord { role: Role::Unknown, ..r };
+        let without_role = MetaRecord {
+            role: Role::Unknown,
+            ..r
+        };
         assert_eq!(MetaRecord::decode(&b[..b.len() - 1]), Some(without_role));
         for cut in 0..b.len() - 1 {
             assert_eq!(MetaRecord::decode(&b[..cut]), None);

@@ -684,7 +684,10 @@ impl<'a> BlockRef<'a> {
             u32::from_le_bytes(b)
         } as usize;
         let padded = caplen.checked_add(3).map(|n| n & !3).unwrap_or(usize::MAX);
-        match padded.checked_add(20).and_then(|start| self.body.get(start..)) {
+        match padded
+            .checked_add(20)
+            .and_then(|start| self.body.get(start..))
+        {
             Some(bytes) => RawOptions::new(bytes, self.big_endian),
             None => RawOptions::default(),
         }
@@ -903,7 +906,9 @@ impl<'a> CaptureReader<'a> {
             return Err(self.error(
                 at,
                 ReadErrorKind::Truncated,
-                format!("block of type {block_type:#x} and {total} bytes cut short ({left} bytes left)"),
+                format!(
+                    "block of type {block_type:#x} and {total} bytes cut short ({left} bytes left)"
+                ),
             ));
         }
         let trailer = self.u32_at(at + total - 4) as usize;
