@@ -199,8 +199,11 @@ fn count_packets(path: &Path) -> usize {
     n
 }
 
-/// (ts, pid, container name, pod name) of every packet, via our reader.
-fn owners_of(path: &Path) -> Vec<(u64, Option<u32>, Option<String>, Option<String>)> {
+/// (ts, pid, container name, pod name) of one packet.
+type Owner = (u64, Option<u32>, Option<String>, Option<String>);
+
+/// The [`Owner`] of every packet, via our reader.
+fn owners_of(path: &Path) -> Vec<Owner> {
     let bytes = std::fs::read(path).unwrap();
     let mut r = CaptureReader::new(&bytes).unwrap();
     let mut m = MetaReader::new();
@@ -445,7 +448,7 @@ fn written_output_opens_in_tshark_and_tcpdump_and_keeps_metadata() {
         assert!(out.status.success());
         let bytes = std::fs::read(&o).unwrap();
         let has_comment = bytes.windows(4).any(|w| w == b"curl");
-        assert_eq!(has_comment || !needle, true);
+        assert!(has_comment || !needle, "comment text expected in {}", o.display());
         assert_eq!(owners_of(&o), want);
     }
 }
