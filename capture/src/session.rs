@@ -266,8 +266,6 @@ struct State {
 pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let started = Instant::now();
     check_privileges()?;
-    // Container runtimes: watchers start now, on their own threads (never awaited).
-    let containers = crate::containers::Tracker::start(&s.containers);
     let wants_any = {
         let names: Vec<&str> = s
             .interfaces
@@ -324,6 +322,10 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
         ));
     }
 
+    // Container runtimes: watchers start now, on their own threads (never awaited), so they
+    // connect while the BPF object loads; after the arguments are checked, so a bad expression
+    // or interface is the one line printed.
+    let containers = crate::containers::Tracker::start(&s.containers);
     bpf::set_libbpf_messages(s.verbose > 2);
     let opts = CaptureOptions {
         snaplen: s.snaplen,
