@@ -521,9 +521,8 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let mut last_flush = Instant::now();
     let mut last_counters = Instant::now();
     let mut warned_attach = false;
-    const FLUSH_EVERY: Duration = Duration::from_millis(5);
-    const BATCH_WAIT: Duration = Duration::from_millis(2);
-    const BATCH_MIN: u32 = 1024;
+    const FLUSH_EVERY: Duration = Duration::from_millis(50);
+    const PACKET_POLL: Duration = Duration::from_millis(50);
     while !STOP.load(Ordering::SeqCst) {
         let mut fds = [
             libc::pollfd {
@@ -537,10 +536,12 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                 revents: 0,
             },
         ];
+        // The kernel wakes us only for batches (PTCAP_WAKEUP_BYTES); a trickle of packets is
+        // collected at this timeout.
         let timeout = if dirty {
             FLUSH_EVERY.saturating_sub(last_flush.elapsed()).as_millis() as i32
         } else {
-            100
+            PACKET_POLL.as_millis() as i32
         };
         // SAFETY: valid array of pollfds (a negative fd is ignored).
         let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
@@ -559,13 +560,6 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
         }
         if n > 0 {
             dirty = true;
-            // Let packets accumulate: when the ring was nearly caught up, every packet would
-            // wake us (the kernel notifies a waiting consumer per record), which costs more
-            // than the packet itself at tens of thousands of packets per second. A short pause
-            // makes wakeups batches; the 8 MiB ring absorbs ~2 ms at any rate veths reach.
-            if (n as u32) < BATCH_MIN && !STOP.load(Ordering::SeqCst) {
-                std::thread::sleep(BATCH_WAIT);
-            }
         }
         if let Some(w) = watcher.as_mut() {
             if fds[1].revents != 0 {

@@ -448,7 +448,11 @@ fn written_output_opens_in_tshark_and_tcpdump_and_keeps_metadata() {
         assert!(out.status.success());
         let bytes = std::fs::read(&o).unwrap();
         let has_comment = bytes.windows(4).any(|w| w == b"curl");
-        assert!(has_comment || !needle, "comment text expected in {}", o.display());
+        assert!(
+            has_comment || !needle,
+            "comment text expected in {}",
+            o.display()
+        );
         assert_eq!(owners_of(&o), want);
     }
 }

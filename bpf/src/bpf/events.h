@@ -11,6 +11,9 @@
 
 /* Largest snapshot length the kernel side copies (tcpdump's default, 256 KiB). */
 #define PTCAP_MAX_SNAPLEN 262144
+/* Packets accumulated in the ring (bytes) before the reader is woken; below that, user space
+ * picks them up at its poll timeout (PACKET_POLL in capture/src/session.rs). */
+#define PTCAP_WAKEUP_BYTES (256 * 1024)
 /* cBPF programs are at most BPF_MAXINSNS long. */
 #define PTCAP_MAX_FILTER_INSNS 4096
 /* Filter programs loaded at once (one per link type in use). */

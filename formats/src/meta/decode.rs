@@ -9,10 +9,56 @@ use super::record::{split_pen, Definition, Entity, MetaRecord};
 use super::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo};
 use crate::pcapng::{code, RawOptions};
 
-/// Entity tables keyed by (scope, id): small integers from our own writer, looked up once per
-/// packet, so a multiply-shift hash instead of SipHash (no untrusted-collision concern worth
-/// SipHash's cost: an adversarial file can only slow its own reading).
-type IdMap<V> = HashMap<(u32, u32), V, BuildHasherDefault<IdHasher>>;
+/// Entity tables keyed by (scope, id). Our writer numbers a file's entities 1, 2, 3, ... in one
+/// scope, so the first scope seen gets a plain vector indexed by id (a lookup per packet costs
+/// an index, not a hash); other scopes (merged files) and absurd ids go to a hash map with a
+/// multiply-shift hash (an adversarial file can only slow its own reading).
+#[derive(Debug, Clone)]
+struct IdMap<V> {
+    dense_scope: Option<u32>,
+    dense: Vec<Option<V>>,
+    other: HashMap<(u32, u32), V, BuildHasherDefault<IdHasher>>,
+}
+
+/// Ids below this go to the vector (entities of one file: processes, containers, pods).
+const DENSE_IDS: u32 = 1 << 16;
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap {
+            dense_scope: None,
+            dense: Vec::new(),
+            other: HashMap::default(),
+        }
+    }
+}
+
+impl<V> IdMap<V> {
+    fn get(&self, key: &(u32, u32)) -> Option<&V> {
+        let (scope, id) = *key;
+        if self.dense_scope == Some(scope) && id < DENSE_IDS {
+            return self.dense.get(id as usize).and_then(Option::as_ref);
+        }
+        self.other.get(key)
+    }
+
+    fn insert(&mut self, key: (u32, u32), value: V) {
+        let (scope, id) = key;
+        if self.dense_scope.is_none() {
+            self.dense_scope = Some(scope);
+        }
+        if self.dense_scope == Some(scope) && id < DENSE_IDS {
+            // Grows only as far as the ids a file really defines (each definition is an option).
+            let i = id as usize;
+            if self.dense.len() <= i {
+                self.dense.resize_with(i + 1, || None);
+            }
+            self.dense[i] = Some(value);
+        } else {
+            self.other.insert(key, value);
+        }
+    }
+}
 
 #[derive(Default)]
 struct IdHasher(u64);
