@@ -306,10 +306,10 @@ fn have(tool: &str) -> bool {
 
 #[test]
 fn expression_selects_what_tcpdump_selects() {
-    if !have("tcpdump") {
-        eprintln!("tcpdump not installed: skipped");
-        return;
-    }
+    assert!(
+        have("tcpdump"),
+        "tcpdump is required (scripts/setup.sh installs it)"
+    );
     let dir = TempDir::new("engine-expr");
     let ours = dir.path().join("ours.pcapng");
     write_capture(&ours, 0, 1200, 1_700_000_000_000_000_000);

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use formats::meta::{MetaReader, PacketMeta, Provenance, Role};
 use formats::pcapng::CaptureReader;
+use ptcap_tests::{ptcap_bin, run_checked};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -34,34 +35,6 @@ fn is_root() -> bool {
 extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
-}
-
-fn ptcap_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join("ptcap");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --bins` first",
-        bin.display()
-    );
-    bin
-}
-
-fn run(cmd: &[&str]) -> String {
-    let out = Command::new(cmd[0])
-        .args(&cmd[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The system's python3 (not a shim script: users other than root must run it too).
@@ -163,20 +136,20 @@ impl Net {
             children: Vec::new(),
             dir,
         };
-        run(&["ip", "netns", "add", &net.a]);
-        run(&["ip", "netns", "add", &net.b]);
-        run(&["ip", "link", "add", &net.bridge, "type", "bridge"]);
-        run(&["ip", "link", "set", &net.bridge, "up"]);
+        run_checked(&["ip", "netns", "add", &net.a]);
+        run_checked(&["ip", "netns", "add", &net.b]);
+        run_checked(&["ip", "link", "add", &net.bridge, "type", "bridge"]);
+        run_checked(&["ip", "link", "set", &net.bridge, "up"]);
         for (ns, host, ip) in [
             (&net.a, &net.host_a, net.ip_a()),
             (&net.b, &net.host_b, net.ip_b()),
         ] {
-            run(&[
+            run_checked(&[
                 "ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns,
             ]);
-            run(&["ip", "link", "set", host, "master", &net.bridge]);
-            run(&["ip", "link", "set", host, "up"]);
-            run(&[
+            run_checked(&["ip", "link", "set", host, "master", &net.bridge]);
+            run_checked(&["ip", "link", "set", host, "up"]);
+            run_checked(&[
                 "ip",
                 "-n",
                 ns,
@@ -186,8 +159,8 @@ impl Net {
                 "dev",
                 "eth0",
             ]);
-            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-            run(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
+            run_checked(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            run_checked(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
         }
         std::fs::write(net.dir.join("prog.py"), PROG).unwrap();
         net
@@ -566,8 +539,8 @@ fn assert_nothing_left(net: &Net) {
     assert!(!ours.is_empty());
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let progs = run(&["bpftool", "prog", "show"]);
-        let tree = run(&["bpftool", "cgroup", "tree"]);
+        let progs = run_checked(&["bpftool", "prog", "show"]);
+        let tree = run_checked(&["bpftool", "cgroup", "tree"]);
         let left: Vec<&str> = progs
             .lines()
             .filter(|l| {
@@ -596,8 +569,10 @@ fn assert_nothing_left(net: &Net) {
         (Some(&net.b), &"eth0".to_string()),
     ] {
         let q = match ns {
-            Some(ns) => run(&["ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", dev]),
-            None => run(&["tc", "qdisc", "show", "dev", dev]),
+            Some(ns) => {
+                run_checked(&["ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", dev])
+            }
+            None => run_checked(&["tc", "qdisc", "show", "dev", dev]),
         };
         assert!(
             !q.contains("clsact"),
@@ -615,8 +590,7 @@ fn now_ns() -> u64 {
 
 fn setup() -> Option<std::sync::MutexGuard<'static, ()>> {
     if !is_root() {
-        eprintln!("skipped: needs root");
-        return None;
+        panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
     }
     Some(SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
 }

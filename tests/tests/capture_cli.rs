@@ -6,6 +6,7 @@
 //! only. A guard removes the namespaces and mounts and kills the processes a test started (by
 //! pid), also when it panics. After each run no clsact qdisc and no capture program is left.
 
+use ptcap_tests::{ptcap_bin, run_checked};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,34 +19,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 fn is_root() -> bool {
     let out = Command::new("id").arg("-u").output().expect("id -u");
     String::from_utf8_lossy(&out.stdout).trim() == "0"
-}
-
-fn ptcap_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join("ptcap");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --bins` first",
-        bin.display()
-    );
-    bin
-}
-
-fn run(cmd: &[&str]) -> String {
-    let out = Command::new(cmd[0])
-        .args(&cmd[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Namespaces A and B; `link()` joins them with a veth pair. Owns everything it started.
@@ -69,21 +42,21 @@ impl Net {
             mounts: Vec::new(),
             dirs: Vec::new(),
         };
-        run(&["ip", "netns", "add", &net.a]);
-        run(&["ip", "netns", "add", &net.b]);
+        run_checked(&["ip", "netns", "add", &net.a]);
+        run_checked(&["ip", "netns", "add", &net.b]);
         for ns in [&net.a, &net.b] {
-            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            run_checked(&["ip", "-n", ns, "link", "set", "lo", "up"]);
         }
         net
     }
 
     /// veth va (A, 198.18.N.1) <-> vb (B, 198.18.N.2), up.
     fn link(&self) {
-        run(&[
+        run_checked(&[
             "ip", "-n", &self.a, "link", "add", "va", "type", "veth", "peer", "name", "vb",
             "netns", &self.b,
         ]);
-        run(&[
+        run_checked(&[
             "ip",
             "-n",
             &self.a,
@@ -93,7 +66,7 @@ impl Net {
             "dev",
             "va",
         ]);
-        run(&[
+        run_checked(&[
             "ip",
             "-n",
             &self.b,
@@ -103,8 +76,8 @@ impl Net {
             "dev",
             "vb",
         ]);
-        run(&["ip", "-n", &self.a, "link", "set", "va", "up"]);
-        run(&["ip", "-n", &self.b, "link", "set", "vb", "up"]);
+        run_checked(&["ip", "-n", &self.a, "link", "set", "va", "up"]);
+        run_checked(&["ip", "-n", &self.b, "link", "set", "vb", "up"]);
     }
 
     fn ip_a(&self) -> String {
@@ -284,7 +257,7 @@ fn count_line(stderr: &[String], what: &str) -> u64 {
 fn assert_nothing_left(net: &Net) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let progs = run(&["bpftool", "prog", "show"]);
+        let progs = run_checked(&["bpftool", "prog", "show"]);
         let left: Vec<_> = progs
             .lines()
             .filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress"))
@@ -349,8 +322,7 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 macro_rules! root_only {
     () => {
         if !is_root() {
-            eprintln!("skipped: needs root");
-            return;
+            panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
         }
     };
 }
@@ -383,7 +355,7 @@ fn any_attaches_interfaces_created_during_the_capture() {
         &["ping", "-c", "5", "-i", "0.1", "-W", "2", &net.ip_b()],
     );
     // And disappears again before the end: the capture goes on.
-    run(&["ip", "-n", &a, "link", "del", "va"]);
+    run_checked(&["ip", "-n", &a, "link", "del", "va"]);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-INT"));
     assert_eq!(code, 0, "{stderr:?}");
@@ -391,7 +363,7 @@ fn any_attaches_interfaces_created_during_the_capture() {
     assert_eq!(count_line(&stderr, "dropped by kernel"), 0, "{stderr:?}");
     assert_eq!(tcpdump_count(&file, "icmp"), 10);
     // tshark names the interface from the IDB written mid-file.
-    let out = run(&[
+    let out = run_checked(&[
         "tshark",
         "-r",
         file.to_str().unwrap(),
@@ -604,7 +576,7 @@ fn privileges_are_dropped_and_rotated_files_belong_to_the_user() {
     let b = net.b.clone();
     let bin = ptcap_bin();
     let dir = net.dir("priv");
-    run(&["chmod", "0777", dir.to_str().unwrap()]);
+    run_checked(&["chmod", "0777", dir.to_str().unwrap()]);
     let base = dir.join("p.pcapng");
     let cap = Running::start(
         &mut net,
@@ -775,7 +747,7 @@ fn disk_full_stops_cleanly_with_a_valid_file() {
     let b = net.b.clone();
     let bin = ptcap_bin();
     let dir = net.dir("full");
-    run(&[
+    run_checked(&[
         "mount",
         "-t",
         "tmpfs",

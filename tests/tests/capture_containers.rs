@@ -30,6 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use formats::meta::MetaReader;
 use formats::pcapng::CaptureReader;
+use ptcap_tests::{run_checked, target_bin};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -61,48 +62,17 @@ fn busybox() -> Option<&'static str> {
 
 fn skip(what: &[&str]) -> bool {
     if !is_root() {
-        eprintln!("skipped: needs root");
-        return true;
+        panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
     }
     for b in what {
         if !have(b) {
-            eprintln!("skipped: {b} is not installed (scripts/setup.sh installs it)");
-            return true;
+            panic!("cannot run this test: {b} is not installed (scripts/setup.sh installs it); CI runs it as root after scripts/setup.sh");
         }
     }
     if busybox().is_none() {
-        eprintln!("skipped: busybox-static is not installed");
-        return true;
+        panic!("cannot run this test: busybox-static is not installed; CI runs it as root after scripts/setup.sh");
     }
     false
-}
-
-fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let b = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join(name);
-    assert!(
-        b.exists(),
-        "{} is missing: run `cargo build --bins` first",
-        b.display()
-    );
-    b
-}
-
-fn run(cmd: &[&str]) -> String {
-    let out = Command::new(cmd[0])
-        .args(&cmd[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn quiet(cmd: &[&str]) {
@@ -182,8 +152,8 @@ impl Env {
             docker_containers: Vec::new(),
         };
         quiet(&["ip", "link", "del", &env.bridge]);
-        run(&["ip", "link", "add", &env.bridge, "type", "bridge"]);
-        run(&["ip", "link", "set", &env.bridge, "up"]);
+        run_checked(&["ip", "link", "add", &env.bridge, "type", "bridge"]);
+        run_checked(&["ip", "link", "set", &env.bridge, "up"]);
         env.rootfs();
         env
     }
@@ -202,14 +172,14 @@ impl Env {
         let host = format!("ptk{}h{i}", self.k);
         quiet(&["ip", "netns", "del", &ns]);
         quiet(&["ip", "link", "del", &host]);
-        run(&["ip", "netns", "add", &ns]);
+        run_checked(&["ip", "netns", "add", &ns]);
         self.namespaces.push(ns.clone());
-        run(&[
+        run_checked(&[
             "ip", "link", "add", &host, "type", "veth", "peer", "name", "eth0", "netns", &ns,
         ]);
         self.host_links.push(host.clone());
-        run(&["ip", "link", "set", &host, "master", &self.bridge, "up"]);
-        run(&[
+        run_checked(&["ip", "link", "set", &host, "master", &self.bridge, "up"]);
+        run_checked(&[
             "ip",
             "-n",
             &ns,
@@ -219,8 +189,8 @@ impl Env {
             "dev",
             "eth0",
         ]);
-        run(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
-        run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+        run_checked(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
+        run_checked(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
         ns
     }
 
@@ -310,7 +280,7 @@ impl Env {
         std::fs::write(oci.join("index.json"), index.to_string()).unwrap();
         std::fs::write(oci.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
         let tar = self.dir.join("image.tar");
-        run(&[
+        run_checked(&[
             "tar",
             "-C",
             oci.to_str().unwrap(),
@@ -370,7 +340,7 @@ impl Env {
             "default",
         ];
         full.extend_from_slice(args);
-        run(&full)
+        run_checked(&full)
     }
 
     fn import_image(&self) {
@@ -434,7 +404,7 @@ impl Env {
         let h = format!("unix://{}", self.docker_sock.display());
         let mut full = vec!["docker", "-H", &h];
         full.extend_from_slice(args);
-        run(&full)
+        run_checked(&full)
     }
 
     /// `docker run --network none`, then a veth on our bridge moved into its namespace.
@@ -478,16 +448,16 @@ impl Env {
             .to_string();
         let host = format!("ptk{}h{i}", self.k);
         quiet(&["ip", "link", "del", &host]);
-        run(&[
+        run_checked(&[
             "ip", "link", "add", &host, "type", "veth", "peer", "name", "eth0", "netns", &pid,
         ]);
         self.host_links.push(host.clone());
-        run(&["ip", "link", "set", &host, "master", &self.bridge, "up"]);
+        run_checked(&["ip", "link", "set", &host, "master", &self.bridge, "up"]);
         let ip = format!("{}/24", self.client_ip(i));
-        run(&[
+        run_checked(&[
             "nsenter", "-t", &pid, "-n", "ip", "addr", "add", &ip, "dev", "eth0",
         ]);
-        run(&[
+        run_checked(&[
             "nsenter", "-t", &pid, "-n", "ip", "link", "set", "eth0", "up",
         ]);
         id
@@ -568,7 +538,7 @@ impl Ptcap {
     fn start(env: &Env, name: &str, args: &[&str]) -> Ptcap {
         let out = env.dir.join(format!("{name}.txt"));
         let started = Instant::now();
-        let mut child = Command::new(bin("ptcap"))
+        let mut child = Command::new(target_bin("ptcap"))
             .args(["-i", "any"])
             .args([
                 "--containerd-address",
@@ -759,7 +729,7 @@ fn containerd_two_containers_text_pcapng_and_ptanalyze() {
         );
     }
     // ptanalyze shows the same lines.
-    let out = Command::new(bin("ptanalyze"))
+    let out = Command::new(target_bin("ptanalyze"))
         .args(["--oneline", "-v", file.to_str().unwrap()])
         .output()
         .unwrap();

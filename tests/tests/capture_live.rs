@@ -7,8 +7,8 @@
 //! checked globally after each run; namespaces and started processes are removed on drop,
 //! also when a test panics.
 
+use ptcap_tests::{ptcap_bin, run_checked};
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::Mutex;
@@ -19,35 +19,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 fn is_root() -> bool {
     let out = Command::new("id").arg("-u").output().expect("id -u");
     String::from_utf8_lossy(&out.stdout).trim() == "0"
-}
-
-fn ptcap_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/debug/deps/capture_live-HASH -> target/debug/ptcap
-    let bin = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join("ptcap");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --bins` first",
-        bin.display()
-    );
-    bin
-}
-
-fn run(cmd: &[&str]) -> String {
-    let out = Command::new(cmd[0])
-        .args(&cmd[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Two namespaces A and B joined by veth va (198.18.N.1) <-> vb (198.18.N.2).
@@ -67,13 +38,13 @@ impl TestNet {
             subnet,
             pids: Vec::new(),
         };
-        run(&["ip", "netns", "add", &net.a]);
-        run(&["ip", "netns", "add", &net.b]);
-        run(&[
+        run_checked(&["ip", "netns", "add", &net.a]);
+        run_checked(&["ip", "netns", "add", &net.b]);
+        run_checked(&[
             "ip", "-n", &net.a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns",
             &net.b,
         ]);
-        run(&[
+        run_checked(&[
             "ip",
             "-n",
             &net.a,
@@ -83,7 +54,7 @@ impl TestNet {
             "dev",
             "va",
         ]);
-        run(&[
+        run_checked(&[
             "ip",
             "-n",
             &net.b,
@@ -94,8 +65,8 @@ impl TestNet {
             "vb",
         ]);
         for (ns, dev) in [(&net.a, "va"), (&net.b, "vb")] {
-            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+            run_checked(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            run_checked(&["ip", "-n", ns, "link", "set", dev, "up"]);
         }
         net
     }
@@ -141,7 +112,7 @@ impl TestNet {
 
     fn mac(&self, ns: &str, dev: &str) -> String {
         // Not /sys/class/net: under nsenter --net, /sys still shows the caller's namespace.
-        let out = run(&["ip", "-n", ns, "-o", "link", "show", "dev", dev]);
+        let out = run_checked(&["ip", "-n", ns, "-o", "link", "show", "dev", dev]);
         let mut words = out.split_whitespace();
         words
             .find(|w| *w == "link/ether")
@@ -237,7 +208,7 @@ fn count_line(stderr: &[String], what: &str) -> u64 {
 fn assert_nothing_left() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let progs = run(&["bpftool", "prog", "show"]);
+        let progs = run_checked(&["bpftool", "prog", "show"]);
         let left: Vec<_> = progs
             .lines()
             .filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress"))
@@ -261,8 +232,7 @@ fn assert_no_qdisc(net: &TestNet) {
 #[test]
 fn capture_counts_match_ping_and_tcpdump() {
     if !is_root() {
-        eprintln!("skipped: needs root");
-        return;
+        panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut net = TestNet::new("count", 1);
@@ -307,7 +277,7 @@ fn capture_counts_match_ping_and_tcpdump() {
     assert_nothing_left();
     assert_no_qdisc(&net);
     // The file is pcapng that tcpdump reads: 10 ICMP packets, 5 each way.
-    let text = run(&["tcpdump", "-nn", "-r", file.to_str().unwrap()]);
+    let text = run_checked(&["tcpdump", "-nn", "-r", file.to_str().unwrap()]);
     assert_eq!(text.lines().count(), 10, "{text}");
     assert_eq!(text.matches("echo request").count(), 5, "{text}");
     assert_eq!(text.matches("echo reply").count(), 5, "{text}");
@@ -374,8 +344,7 @@ fn capture_counts_match_ping_and_tcpdump() {
 #[test]
 fn capture_errors_are_one_line() {
     if !is_root() {
-        eprintln!("skipped: needs root");
-        return;
+        panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let net = TestNet::new("err", 2);
@@ -538,8 +507,7 @@ const EXPRESSIONS: &[&str] = &[
 #[test]
 fn capture_kernel_filter_matches_libpcap() {
     if !is_root() {
-        eprintln!("skipped: needs root");
-        return;
+        panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut net = TestNet::new("filter", 3);
@@ -588,7 +556,7 @@ fn capture_kernel_filter_matches_libpcap() {
     srv.wait().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let _ = dump.stop();
-    let corpus_packets = run(&["tcpdump", "-nn", "-r", corpus.to_str().unwrap()])
+    let corpus_packets = run_checked(&["tcpdump", "-nn", "-r", corpus.to_str().unwrap()])
         .lines()
         .count();
     assert!(
