@@ -2065,12 +2065,14 @@ pub(crate) fn hex_ascii_dump(out: &mut Vec<u8>, data: &[u8], ident: &str) {
     }
 }
 
-/// `-A` style: the bytes as text, non-printable as '.', CR before LF dropped.
+/// `-A` style: the bytes as text, non-printable as '.', CR before LF (and near the end) dropped.
 pub(crate) fn ascii_dump(out: &mut Vec<u8>, data: &[u8]) {
     out.c(b'\n');
     for (i, &c) in data.iter().enumerate() {
         if c == b'\r' {
-            if data.get(i + 1) != Some(&b'\n') {
+            // tcpdump's rule, quirk included: a CR shows as '.' only when at least two bytes
+            // follow it and the next one is not LF.
+            if data.len() - i > 2 && data[i + 1] != b'\n' {
                 out.c(b'.');
             }
         } else if c.is_ascii_graphic() || c == b'\t' || c == b' ' || c == b'\n' {

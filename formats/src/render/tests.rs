@@ -121,3 +121,18 @@ fn dates_and_deltas() {
         [" 00:00:00.000000", " 00:00:00.999995", "-00:00:01.000000"]
     );
 }
+
+#[test]
+fn ascii_dump_drops_cr_like_tcpdump() {
+    let dump = |d: &[u8]| {
+        let mut out = Vec::new();
+        super::proto::ascii_dump(&mut out, d);
+        String::from_utf8(out).unwrap()
+    };
+    // A CR shows as '.' only with two or more bytes after it and no LF next.
+    assert_eq!(dump(b"a\rbc"), "\na.bc");
+    assert_eq!(dump(b"a\rb"), "\nab");
+    assert_eq!(dump(b"ab\r"), "\nab");
+    assert_eq!(dump(b"a\r\nb"), "\na\nb");
+    assert_eq!(dump(b"\x01\x7f\t x"), "\n..\t x");
+}
