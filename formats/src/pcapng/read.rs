@@ -322,59 +322,9 @@ impl<'a> CaptureReader<'a> {
 
     fn next_pcapng_packet(&mut self) -> Result<Option<Packet<'a>>, ReadError> {
         loop {
-            let at = self.pos;
-            let left = self.data.len() - at;
-            if left == 0 {
+            let Some((at, block_type, body)) = self.frame_pcapng_block()? else {
                 return Ok(None);
-            }
-            if left < 12 {
-                return Err(self.error(
-                    at,
-                    ReadErrorKind::Truncated,
-                    format!("block header cut short ({left} of 12 bytes)"),
-                ));
-            }
-            let raw_type = u32::from_le_bytes(self.data[at..at + 4].try_into().unwrap());
-            if raw_type == code::BLOCK_SHB {
-                let bom = &self.data[at + 8..at + 12];
-                self.big_endian = match u32::from_le_bytes(bom.try_into().unwrap()) {
-                    BYTE_ORDER_MAGIC => false,
-                    m if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
-                    _ => {
-                        return Err(self.error(
-                            at + 8,
-                            ReadErrorKind::Damaged,
-                            format!("section header has a bad byte-order magic {bom:02x?}"),
-                        ))
-                    }
-                };
-            }
-            let block_type = self.u32_at(at);
-            let total = self.u32_at(at + 4) as usize;
-            if total < 12 || total % 4 != 0 {
-                return Err(self.error(
-                    at,
-                    ReadErrorKind::Damaged,
-                    format!("block of type {block_type:#x} has an invalid length {total}"),
-                ));
-            }
-            if total > left {
-                return Err(self.error(
-                    at,
-                    ReadErrorKind::Truncated,
-                    format!("block of type {block_type:#x} and {total} bytes cut short ({left} bytes left)"),
-                ));
-            }
-            let trailer = self.u32_at(at + total - 4) as usize;
-            if trailer != total {
-                return Err(self.error(
-                    at,
-                    ReadErrorKind::Damaged,
-                    format!("block of type {block_type:#x}: leading length {total} differs from trailing length {trailer}"),
-                ));
-            }
-            let body = at + 8..at + total - 4;
-            self.pos = at + total;
+            };
             match block_type {
                 code::BLOCK_SHB => self.read_shb(at, body)?,
                 code::BLOCK_IDB => self.read_idb(at, body)?,
@@ -385,6 +335,69 @@ impl<'a> CaptureReader<'a> {
                 _ => self.skipped_blocks += 1,
             }
         }
+    }
+
+    /// Frames the pcapng block at the read position (lengths, trailer, a section header's
+    /// byte order) and moves past it: its offset, type and body. Shared by packet reading and
+    /// the framing-only walk of the parallel reader.
+    fn frame_pcapng_block(
+        &mut self,
+    ) -> Result<Option<(usize, u32, std::ops::Range<usize>)>, ReadError> {
+        let at = self.pos;
+        let left = self.data.len() - at;
+        if left == 0 {
+            return Ok(None);
+        }
+        if left < 12 {
+            return Err(self.error(
+                at,
+                ReadErrorKind::Truncated,
+                format!("block header cut short ({left} of 12 bytes)"),
+            ));
+        }
+        let raw_type = u32::from_le_bytes(self.data[at..at + 4].try_into().unwrap());
+        if raw_type == code::BLOCK_SHB {
+            let bom = &self.data[at + 8..at + 12];
+            self.big_endian = match u32::from_le_bytes(bom.try_into().unwrap()) {
+                BYTE_ORDER_MAGIC => false,
+                m if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
+                _ => {
+                    return Err(self.error(
+                        at + 8,
+                        ReadErrorKind::Damaged,
+                        format!("section header has a bad byte-order magic {bom:02x?}"),
+                    ))
+                }
+            };
+        }
+        let block_type = self.u32_at(at);
+        let total = self.u32_at(at + 4) as usize;
+        if total < 12 || total % 4 != 0 {
+            return Err(self.error(
+                at,
+                ReadErrorKind::Damaged,
+                format!("block of type {block_type:#x} has an invalid length {total}"),
+            ));
+        }
+        if total > left {
+            return Err(self.error(
+                at,
+                ReadErrorKind::Truncated,
+                format!(
+                    "block of type {block_type:#x} and {total} bytes cut short ({left} bytes left)"
+                ),
+            ));
+        }
+        let trailer = self.u32_at(at + total - 4) as usize;
+        if trailer != total {
+            return Err(self.error(
+                at,
+                ReadErrorKind::Damaged,
+                format!("block of type {block_type:#x}: leading length {total} differs from trailing length {trailer}"),
+            ));
+        }
+        self.pos = at + total;
+        Ok(Some((at, block_type, at + 8..at + total - 4)))
     }
 
     /// Checks the framing of an option list and returns it, with epb_flags' direction.
@@ -871,59 +884,13 @@ impl<'a> CaptureReader<'a> {
                 big_endian: self.big_endian,
             }));
         }
-        if left < 12 {
-            return Err(self.error(
-                at,
-                ReadErrorKind::Truncated,
-                format!("block header cut short ({left} of 12 bytes)"),
-            ));
-        }
-        let raw_type = u32::from_le_bytes(self.data[at..at + 4].try_into().unwrap());
-        if raw_type == code::BLOCK_SHB {
-            let bom = u32::from_le_bytes(self.data[at + 8..at + 12].try_into().unwrap());
-            self.big_endian = match bom {
-                BYTE_ORDER_MAGIC => false,
-                m if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
-                _ => {
-                    return Err(self.error(
-                        at + 8,
-                        ReadErrorKind::Damaged,
-                        "section header has a bad byte-order magic".into(),
-                    ))
-                }
-            };
-        }
-        let block_type = self.u32_at(at);
-        let total = self.u32_at(at + 4) as usize;
-        if total < 12 || total % 4 != 0 {
-            return Err(self.error(
-                at,
-                ReadErrorKind::Damaged,
-                format!("block of type {block_type:#x} has an invalid length {total}"),
-            ));
-        }
-        if total > left {
-            return Err(self.error(
-                at,
-                ReadErrorKind::Truncated,
-                format!(
-                    "block of type {block_type:#x} and {total} bytes cut short ({left} bytes left)"
-                ),
-            ));
-        }
-        let trailer = self.u32_at(at + total - 4) as usize;
-        if trailer != total {
-            return Err(self.error(
-                at,
-                ReadErrorKind::Damaged,
-                format!("block of type {block_type:#x}: leading length {total} differs from trailing length {trailer}"),
-            ));
-        }
-        self.pos = at + total;
+        let Some((at, block_type, body)) = self.frame_pcapng_block()? else {
+            return Ok(None);
+        };
         Ok(Some(BlockRef {
             offset: at as u64,
             block_type,
-            body: &self.data[at + 8..at + total - 4],
+            body: &self.data[body],
             big_endian: self.big_endian,
         }))
     }
