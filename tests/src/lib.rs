@@ -5,6 +5,7 @@
 //! between the two namespaces' veth addresses or to 127.0.0.0/8 inside a namespace.
 
 pub mod netns;
+pub mod pair;
 pub mod peers;
 
 use std::path::PathBuf;
@@ -74,4 +75,30 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A UDP/IPv4 Ethernet frame 198.18.0.1:`sport` -> 198.18.0.2:`dport` carrying `payload`
+/// (valid IP checksum, UDP checksum 0), for files the tests write themselves.
+pub fn udp_frame(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let total = (20 + 8 + payload.len()) as u16;
+    let [hi, lo] = total.to_be_bytes();
+    let mut ip = vec![
+        0x45, 0, hi, lo, 0, 1, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+    ];
+    let mut sum: u32 = ip
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    f.extend(ip);
+    f.extend(sport.to_be_bytes());
+    f.extend(dport.to_be_bytes());
+    f.extend(((8 + payload.len()) as u16).to_be_bytes());
+    f.extend([0, 0]);
+    f.extend(payload);
+    f
 }

@@ -8,51 +8,11 @@ use std::sync::Arc;
 use formats::meta::{CommentMode, ContainerInfo, PacketMeta, ProcessInfo, Provenance};
 use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::{linktype, CaptureReader, Direction};
-use ptcap_tests::{ptanalyze_bin, TempDir};
+use ptcap_tests::{ptanalyze_bin, udp_frame, TempDir};
 
-/// A UDP/IPv4 Ethernet frame from 198.18.0.1:4000+i to 198.18.0.2:53 (valid IP checksum).
+/// A UDP/IPv4 Ethernet frame from 198.18.0.1:4000+i to 198.18.0.2:53.
 fn frame(i: u16) -> Vec<u8> {
-    let payload = [0xabu8; 12];
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    let total = (20 + 8 + payload.len()) as u16;
-    let mut ip = vec![
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        1,
-        0x40,
-        0,
-        64,
-        17,
-        0,
-        0,
-        198,
-        18,
-        0,
-        1,
-        198,
-        18,
-        0,
-        2,
-    ];
-    let mut sum: u32 = ip
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    let c = !(sum as u16);
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    f.extend(ip);
-    f.extend((4000 + i).to_be_bytes());
-    f.extend(53u16.to_be_bytes());
-    f.extend(((8 + payload.len()) as u16).to_be_bytes());
-    f.extend([0, 0]);
-    f.extend(payload);
-    f
+    udp_frame(4000 + i, 53, &[0xab; 12])
 }
 
 fn meta() -> PacketMeta {

@@ -12,50 +12,11 @@ use std::sync::Arc;
 use formats::meta::{ContainerInfo, MetaReader, PacketMeta, PodInfo, ProcessInfo, Provenance};
 use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::{linktype, CaptureReader, Direction};
-use ptcap_tests::{ptanalyze_bin, TempDir};
+use ptcap_tests::{ptanalyze_bin, udp_frame, TempDir};
 
 /// A UDP/IPv4 Ethernet frame 198.18.0.1:sport -> 198.18.0.2:dport with `extra` payload bytes.
 fn frame(sport: u16, dport: u16, extra: usize) -> Vec<u8> {
-    let payload = vec![0x61u8; 8 + extra];
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    let total = (20 + 8 + payload.len()) as u16;
-    let mut ip = vec![
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        1,
-        0x40,
-        0,
-        64,
-        17,
-        0,
-        0,
-        198,
-        18,
-        0,
-        1,
-        198,
-        18,
-        0,
-        2,
-    ];
-    let mut sum: u32 = ip
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
-    f.extend(ip);
-    f.extend(sport.to_be_bytes());
-    f.extend(dport.to_be_bytes());
-    f.extend(((8 + payload.len()) as u16).to_be_bytes());
-    f.extend([0, 0]);
-    f.extend(payload);
-    f
+    udp_frame(sport, dport, &vec![0x61u8; 8 + extra])
 }
 
 struct Owners {

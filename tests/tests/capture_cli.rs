@@ -6,10 +6,11 @@
 //! only. A guard removes the namespaces and mounts and kills the processes a test started (by
 //! pid), also when it panics. After each run no clsact qdisc and no capture program is left.
 
+use ptcap_tests::pair::{assert_nothing_left, count_line, NamespacePair, Running};
 use ptcap_tests::{ptcap_bin, run_checked};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,263 +22,14 @@ fn is_root() -> bool {
     String::from_utf8_lossy(&out.stdout).trim() == "0"
 }
 
-/// Namespaces A and B; `link()` joins them with a veth pair. Owns everything it started.
-struct Net {
-    a: String,
-    b: String,
-    subnet: u32,
-    pids: Vec<u32>,
-    mounts: Vec<PathBuf>,
-    dirs: Vec<PathBuf>,
-}
-
-impl Net {
-    fn new(tag: &str, subnet: u32) -> Net {
-        let pid = std::process::id();
-        let net = Net {
-            a: format!("ptcap-cli-{pid}-{tag}-a"),
-            b: format!("ptcap-cli-{pid}-{tag}-b"),
-            subnet,
-            pids: Vec::new(),
-            mounts: Vec::new(),
-            dirs: Vec::new(),
-        };
-        run_checked(&["ip", "netns", "add", &net.a]);
-        run_checked(&["ip", "netns", "add", &net.b]);
-        for ns in [&net.a, &net.b] {
-            run_checked(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-        }
-        net
-    }
-
-    /// veth va (A, 198.18.N.1) <-> vb (B, 198.18.N.2), up.
-    fn link(&self) {
-        run_checked(&[
-            "ip", "-n", &self.a, "link", "add", "va", "type", "veth", "peer", "name", "vb",
-            "netns", &self.b,
-        ]);
-        run_checked(&[
-            "ip",
-            "-n",
-            &self.a,
-            "addr",
-            "add",
-            &format!("{}/24", self.ip_a()),
-            "dev",
-            "va",
-        ]);
-        run_checked(&[
-            "ip",
-            "-n",
-            &self.b,
-            "addr",
-            "add",
-            &format!("{}/24", self.ip_b()),
-            "dev",
-            "vb",
-        ]);
-        run_checked(&["ip", "-n", &self.a, "link", "set", "va", "up"]);
-        run_checked(&["ip", "-n", &self.b, "link", "set", "vb", "up"]);
-    }
-
-    fn ip_a(&self) -> String {
-        format!("198.18.{}.1", self.subnet)
-    }
-
-    fn ip_b(&self) -> String {
-        format!("198.18.{}.2", self.subnet)
-    }
-
-    fn dir(&mut self, tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("ptcap-cli-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        self.dirs.push(d.clone());
-        d
-    }
-
-    fn cmd(&self, ns: &str, args: &[&str]) -> Command {
-        let mut c = Command::new("nsenter");
-        c.arg(format!("--net=/var/run/netns/{ns}")).args(args);
-        c
-    }
-
-    fn run_in(&self, ns: &str, args: &[&str]) -> String {
-        let out = self
-            .cmd(ns, args)
-            .output()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "{args:?} in {ns} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// UDP datagrams from A to B port 7777, `n` of them, `size` bytes each.
-    fn udp_burst(&self, n: u32, size: u32) {
-        let py = format!(
-            "import socket,time\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
-             for i in range({n}):\n    s.sendto(b'u'*{size}, ('{}', 7777))\n    if i % 50 == 49: time.sleep(0.002)",
-            self.ip_b()
-        );
-        self.run_in(&self.a.clone(), &["python3", "-c", &py]);
-    }
-
-    fn spawn(&mut self, ns: &str, args: &[&str], stdout: Stdio) -> Child {
-        let child = self
-            .cmd(ns, args)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        self.pids.push(child.id());
-        child
-    }
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        for pid in &self.pids {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
-        }
-        for m in &self.mounts {
-            let _ = Command::new("umount").arg(m).status();
-        }
-        for ns in [&self.a, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        for d in &self.dirs {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
-}
-
-/// A running ptcap (nsenter execs it, so the pid is ptcap's) whose stderr lines arrive on a
-/// channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: Vec<String>,
-}
-
-impl Running {
-    fn start_with(net: &mut Net, ns: &str, args: &[&str], stdout: Stdio) -> Running {
-        let mut child = net.spawn(ns, args, stdout);
-        let err = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut r = Running {
-            child,
-            lines: rx,
-            stderr: Vec::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match r.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let done = line.contains("capturing on");
-                    r.stderr.push(line);
-                    if done {
-                        return r;
-                    }
-                }
-                Err(_) => panic!("{args:?} did not start; stderr: {:?}", r.stderr),
-            }
-        }
-    }
-
-    fn start(net: &mut Net, ns: &str, args: &[&str]) -> Running {
-        Running::start_with(net, ns, args, Stdio::piped())
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits for the exit (after `signal`, if any): (exit code, all stderr lines).
-    fn stop(mut self, signal: Option<&str>) -> (i32, Vec<String>) {
-        if let Some(sig) = signal {
-            let _ = Command::new("kill")
-                .args([sig, &self.child.id().to_string()])
-                .status();
-        }
-        if let Some(mut o) = self.child.stdout.take() {
-            let mut sink = Vec::new();
-            let _ = o.read_to_end(&mut sink);
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                break s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "ptcap did not exit; stderr {:?}",
-                self.stderr
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(1)) {
-            self.stderr.push(l);
-        }
-        use std::os::unix::process::ExitStatusExt;
-        (
-            status
-                .code()
-                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
-            self.stderr,
-        )
-    }
-}
-
-fn count_line(stderr: &[String], what: &str) -> u64 {
-    stderr
-        .iter()
-        .find_map(|l| {
-            l.strip_suffix(what)
-                .and_then(|n| n.trim().split(' ').next()?.parse().ok())
-        })
-        .unwrap_or_else(|| panic!("no '{what}' line in {stderr:?}"))
-}
-
-/// No capture program stays loaded and no clsact qdisc stays in the test namespaces.
-fn assert_nothing_left(net: &Net) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let progs = run_checked(&["bpftool", "prog", "show"]);
-        let left: Vec<_> = progs
-            .lines()
-            .filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress"))
-            .collect();
-        if left.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "capture programs still loaded after ptcap exited: {left:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for ns in [&net.a, &net.b] {
-        let q = net.run_in(ns, &["tc", "qdisc", "show"]);
-        assert!(
-            !q.contains("clsact"),
-            "a clsact qdisc was left in {ns}: {q}"
-        );
-    }
+/// UDP datagrams from A to B port 7777, `n` of them, `size` bytes each.
+fn udp_burst(net: &NamespacePair, n: u32, size: u32) {
+    let py = format!(
+        "import socket,time\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         for i in range({n}):\n    s.sendto(b'u'*{size}, ('{}', 7777))\n    if i % 50 == 49: time.sleep(0.002)",
+        net.ip_b()
+    );
+    net.run_in(&net.a, &["python3", "-c", &py]);
 }
 
 /// Packets tcpdump reads from `file` (and that it reads without error).
@@ -331,7 +83,7 @@ macro_rules! root_only {
 fn any_attaches_interfaces_created_during_the_capture() {
     root_only!();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = Net::new("any", 41);
+    let mut net = NamespacePair::new("cli", "any", 41);
     let dir = net.dir("any");
     let file = dir.join("any.pcapng");
     let a = net.a.clone();
@@ -342,11 +94,11 @@ fn any_attaches_interfaces_created_during_the_capture() {
         &[bin.to_str().unwrap(), "-w", file.to_str().unwrap(), "icmp"],
     );
     assert!(
-        cap.stderr
+        cap.stderr()
             .iter()
             .any(|l| l.contains("capturing on any, link-type LINUX_SLL2")),
         "{:?}",
-        cap.stderr
+        cap.stderr()
     );
     // The veth pair appears after the start.
     net.link();
@@ -384,7 +136,7 @@ fn any_attaches_interfaces_created_during_the_capture() {
 fn stdout_pcapng_is_readable_live() {
     root_only!();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = Net::new("pipe", 42);
+    let mut net = NamespacePair::new("cli", "pipe", 42);
     net.link();
     let b = net.b.clone();
     let a = net.a.clone();
@@ -395,7 +147,7 @@ fn stdout_pcapng_is_readable_live() {
         &[bin.to_str().unwrap(), "-i", "vb", "-w", "-", "icmp"],
     );
     let mut cap = cap;
-    let stdout = cap.child.stdout.take().unwrap();
+    let stdout = cap.take_stdout().unwrap();
     let mut dump = Command::new("tcpdump")
         .args(["-nn", "-l", "-r", "-"])
         .stdin(stdout)
@@ -403,7 +155,7 @@ fn stdout_pcapng_is_readable_live() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    net.pids.push(dump.id());
+    net.adopt(dump.id());
     let out = dump.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -426,10 +178,7 @@ fn stdout_pcapng_is_readable_live() {
         }
     }
     assert_eq!(seen.len(), 6, "tcpdump saw {seen:?} before ptcap stopped");
-    assert!(
-        cap.child.try_wait().unwrap().is_none(),
-        "ptcap exited early"
-    );
+    assert!(cap.is_running(), "ptcap exited early");
     let (code, stderr) = cap.stop(Some("-INT"));
     assert_eq!(code, 0, "{stderr:?}");
     let _ = dump.wait();
@@ -440,7 +189,7 @@ fn stdout_pcapng_is_readable_live() {
 fn rotation_by_size_and_time_loses_nothing() {
     root_only!();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = Net::new("rot", 43);
+    let mut net = NamespacePair::new("cli", "rot", 43);
     net.link();
     let b = net.b.clone();
     let bin = ptcap_bin();
@@ -465,7 +214,7 @@ fn rotation_by_size_and_time_loses_nothing() {
             "udp port 7777",
         ],
     );
-    net.udp_burst(sent, 100);
+    udp_burst(&net, sent, 100);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-INT"));
     assert_eq!(code, 0, "{stderr:?}");
@@ -511,7 +260,7 @@ fn rotation_by_size_and_time_loses_nothing() {
             "udp port 7777",
         ],
     );
-    net.udp_burst(sent, 100);
+    udp_burst(&net, sent, 100);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-INT"));
     assert_eq!(code, 0, "{stderr:?}");
@@ -546,7 +295,7 @@ fn rotation_by_size_and_time_loses_nothing() {
     let start = Instant::now();
     let mut g_sent = 0;
     while start.elapsed() < Duration::from_millis(2600) {
-        net.udp_burst(100, 50);
+        udp_burst(&net, 100, 50);
         g_sent += 100;
     }
     std::thread::sleep(Duration::from_millis(200));
@@ -571,7 +320,7 @@ fn rotation_by_size_and_time_loses_nothing() {
 fn privileges_are_dropped_and_rotated_files_belong_to_the_user() {
     root_only!();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = Net::new("priv", 44);
+    let mut net = NamespacePair::new("cli", "priv", 44);
     net.link();
     let b = net.b.clone();
     let bin = ptcap_bin();
@@ -607,7 +356,7 @@ fn privileges_are_dropped_and_rotated_files_belong_to_the_user() {
         .find(|l| l.starts_with("Gid:"))
         .unwrap()
         .to_string();
-    net.udp_burst(500, 100);
+    udp_burst(&net, 500, 100);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-TERM"));
     assert_eq!(code, 0, "{stderr:?}");
@@ -633,7 +382,7 @@ fn privileges_are_dropped_and_rotated_files_belong_to_the_user() {
 fn runs_a_command_and_returns_its_exit_code() {
     root_only!();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = Net::new("cmd", 45);
+    let mut net = NamespacePair::new("cli", "cmd", 45);
     net.link();
     let a = net.a.clone();
     let bin = ptcap_bin();
@@ -691,7 +440,7 @@ fn runs_a_command_and_returns_its_exit_code() {
 fn sigkill_leaves_a_readable_file_and_nothing_attached() {
     root_only!();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = Net::new("kill", 46);
+    let mut net = NamespacePair::new("cli", "kill", 46);
     net.link();
     let b = net.b.clone();
     let bin = ptcap_bin();
@@ -711,7 +460,7 @@ fn sigkill_leaves_a_readable_file_and_nothing_attached() {
             "udp port 7777",
         ],
     );
-    net.udp_burst(1000, 100);
+    udp_burst(&net, 1000, 100);
     std::thread::sleep(Duration::from_millis(300)); // > the flush period
     let (code, _) = cap.stop(Some("-KILL"));
     assert_eq!(code, 128 + 9);
@@ -742,7 +491,7 @@ fn sigkill_leaves_a_readable_file_and_nothing_attached() {
 fn disk_full_stops_cleanly_with_a_valid_file() {
     root_only!();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = Net::new("full", 47);
+    let mut net = NamespacePair::new("cli", "full", 47);
     net.link();
     let b = net.b.clone();
     let bin = ptcap_bin();
@@ -772,7 +521,7 @@ fn disk_full_stops_cleanly_with_a_valid_file() {
             "udp port 7777",
         ],
     );
-    net.udp_burst(2000, 1200);
+    udp_burst(&net, 2000, 1200);
     let (code, stderr) = cap.stop(None);
     assert_eq!(code, 1, "{stderr:?}");
     let last = stderr.last().unwrap();

@@ -7,12 +7,12 @@
 //! checked globally after each run; namespaces and started processes are removed on drop,
 //! also when a test panics.
 
+use ptcap_tests::pair::{assert_nothing_left, count_line, NamespacePair, Running};
 use ptcap_tests::{ptcap_bin, run_checked};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -21,212 +21,11 @@ fn is_root() -> bool {
     String::from_utf8_lossy(&out.stdout).trim() == "0"
 }
 
-/// Two namespaces A and B joined by veth va (198.18.N.1) <-> vb (198.18.N.2).
-struct TestNet {
-    a: String,
-    b: String,
-    subnet: u32,
-    pids: Vec<u32>,
-}
-
-impl TestNet {
-    fn new(tag: &str, subnet: u32) -> TestNet {
-        let pid = std::process::id();
-        let net = TestNet {
-            a: format!("ptcap-bpf-{pid}-{tag}-a"),
-            b: format!("ptcap-bpf-{pid}-{tag}-b"),
-            subnet,
-            pids: Vec::new(),
-        };
-        run_checked(&["ip", "netns", "add", &net.a]);
-        run_checked(&["ip", "netns", "add", &net.b]);
-        run_checked(&[
-            "ip", "-n", &net.a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns",
-            &net.b,
-        ]);
-        run_checked(&[
-            "ip",
-            "-n",
-            &net.a,
-            "addr",
-            "add",
-            &format!("{}/24", net.ip_a()),
-            "dev",
-            "va",
-        ]);
-        run_checked(&[
-            "ip",
-            "-n",
-            &net.b,
-            "addr",
-            "add",
-            &format!("{}/24", net.ip_b()),
-            "dev",
-            "vb",
-        ]);
-        for (ns, dev) in [(&net.a, "va"), (&net.b, "vb")] {
-            run_checked(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-            run_checked(&["ip", "-n", ns, "link", "set", dev, "up"]);
-        }
-        net
-    }
-
-    fn ip_a(&self) -> String {
-        format!("198.18.{}.1", self.subnet)
-    }
-
-    fn ip_b(&self) -> String {
-        format!("198.18.{}.2", self.subnet)
-    }
-
-    fn cmd(&self, ns: &str, args: &[&str]) -> Command {
-        let mut c = Command::new("nsenter");
-        c.arg(format!("--net=/var/run/netns/{ns}")).args(args);
-        c
-    }
-
-    fn run_in(&self, ns: &str, args: &[&str]) -> String {
-        let out = self
-            .cmd(ns, args)
-            .output()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "{args:?} in {ns} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn spawn(&mut self, ns: &str, args: &[&str]) -> Child {
-        let child = self
-            .cmd(ns, args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        self.pids.push(child.id());
-        child
-    }
-
-    fn mac(&self, ns: &str, dev: &str) -> String {
-        // Not /sys/class/net: under nsenter --net, /sys still shows the caller's namespace.
-        let out = run_checked(&["ip", "-n", ns, "-o", "link", "show", "dev", dev]);
-        let mut words = out.split_whitespace();
-        words
-            .find(|w| *w == "link/ether")
-            .and_then(|_| words.next())
-            .expect("link/ether")
-            .to_string()
-    }
-}
-
-impl Drop for TestNet {
-    fn drop(&mut self) {
-        for pid in &self.pids {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
-        }
-        for ns in [&self.a, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
-/// A running process whose stderr lines arrive on a channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: Vec<String>,
-}
-
-impl Running {
-    fn start(net: &mut TestNet, ns: &str, args: &[&str], ready: &str) -> Running {
-        let mut child = net.spawn(ns, args);
-        let err = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut r = Running {
-            child,
-            lines: rx,
-            stderr: Vec::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match r.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let done = line.contains(ready);
-                    r.stderr.push(line);
-                    if done {
-                        return r;
-                    }
-                }
-                Err(_) => panic!("{args:?} did not print {ready:?}; stderr: {:?}", r.stderr),
-            }
-        }
-    }
-
-    /// Sends SIGINT and waits: (exit code, stdout, all stderr lines).
-    fn stop(mut self) -> (i32, String, Vec<String>) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let mut out = String::new();
-        if let Some(mut o) = self.child.stdout.take() {
-            let _ = o.read_to_string(&mut out);
-        }
-        let status = self.child.wait().expect("wait");
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
-            self.stderr.push(l);
-        }
-        (status.code().unwrap_or(-1), out, self.stderr)
-    }
-}
-
-fn count_line(stderr: &[String], what: &str) -> u64 {
-    stderr
-        .iter()
-        .find_map(|l| {
-            l.strip_suffix(what)
-                .and_then(|n| n.trim().split(' ').next()?.parse().ok())
-        })
-        .unwrap_or_else(|| panic!("no '{what}' line in {stderr:?}"))
-}
-
-/// No capture program may stay loaded once ptcap has exited: a tcx link or a tc filter left
-/// behind would keep it alive.
-fn assert_nothing_left() {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let progs = run_checked(&["bpftool", "prog", "show"]);
-        let left: Vec<_> = progs
-            .lines()
-            .filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress"))
-            .collect();
-        if left.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "capture programs still loaded after ptcap exited: {left:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn assert_no_qdisc(net: &TestNet) {
-    let q = net.run_in(&net.b, &["tc", "qdisc", "show", "dev", "vb"]);
-    assert!(!q.contains("clsact"), "a clsact qdisc was left on vb: {q}");
+/// Namespaces A and B joined by veth va (198.18.N.1) <-> vb (198.18.N.2).
+fn test_net(tag: &str, subnet: u32) -> NamespacePair {
+    let net = NamespacePair::new("bpf", tag, subnet);
+    net.link();
+    net
 }
 
 #[test]
@@ -235,7 +34,7 @@ fn capture_counts_match_ping_and_tcpdump() {
         panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = TestNet::new("count", 1);
+    let mut net = test_net("count", 1);
     let bin = ptcap_bin();
     let dir = std::env::temp_dir().join(format!("ptcap-bpf-{}-count", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -243,7 +42,7 @@ fn capture_counts_match_ping_and_tcpdump() {
     let b = net.b.clone();
 
     // ping: 5 requests in, 5 replies out.
-    let cap = Running::start(
+    let cap = Running::start_until(
         &mut net,
         &b,
         &[
@@ -254,14 +53,15 @@ fn capture_counts_match_ping_and_tcpdump() {
             file.to_str().unwrap(),
             "icmp",
         ],
+        Stdio::piped(),
         "capturing on",
     );
     assert!(
-        cap.stderr.iter().any(|l| l.contains(
+        cap.stderr().iter().any(|l| l.contains(
             "capturing on vb, link-type EN10MB (Ethernet), snapshot length 262144 bytes, tcx"
         )),
         "{:?}",
-        cap.stderr
+        cap.stderr()
     );
     let a = net.a.clone();
     net.run_in(
@@ -269,13 +69,12 @@ fn capture_counts_match_ping_and_tcpdump() {
         &["ping", "-c", "5", "-i", "0.2", "-W", "2", &net.ip_b()],
     );
     std::thread::sleep(Duration::from_millis(300));
-    let (code, _, stderr) = cap.stop();
+    let (code, _, stderr) = cap.interrupt();
     assert_eq!(code, 0, "{stderr:?}");
     assert_eq!(count_line(&stderr, "captured"), 10, "{stderr:?}");
     assert_eq!(count_line(&stderr, "received by filter"), 10, "{stderr:?}");
     assert_eq!(count_line(&stderr, "dropped by kernel"), 0, "{stderr:?}");
-    assert_nothing_left();
-    assert_no_qdisc(&net);
+    assert_nothing_left(&net);
     // The file is pcapng that tcpdump reads: 10 ICMP packets, 5 each way.
     let text = run_checked(&["tcpdump", "-nn", "-r", file.to_str().unwrap()]);
     assert_eq!(text.lines().count(), 10, "{text}");
@@ -294,7 +93,7 @@ fn capture_counts_match_ping_and_tcpdump() {
         net.ip_b()
     );
     let pcap_file = dir.join("tcpdump.pcap");
-    let dump = Running::start(
+    let dump = Running::start_until(
         &mut net,
         &b,
         &[
@@ -308,15 +107,17 @@ fn capture_counts_match_ping_and_tcpdump() {
             pcap_file.to_str().unwrap(),
             "tcp port 5555",
         ],
+        Stdio::piped(),
         "listening on",
     );
-    let cap = Running::start(
+    let cap = Running::start_until(
         &mut net,
         &b,
         &[bin.to_str().unwrap(), "-i", "vb", "tcp port 5555"],
+        Stdio::piped(),
         "capturing on",
     );
-    let mut srv = net.spawn(&b, &["python3", "-c", &server]);
+    let mut srv = net.spawn(&b, &["python3", "-c", &server], Stdio::piped());
     let mut line = String::new();
     BufReader::new(srv.stdout.take().unwrap())
         .read_line(&mut line)
@@ -325,10 +126,10 @@ fn capture_counts_match_ping_and_tcpdump() {
     net.run_in(&a, &["python3", "-c", &client]);
     srv.wait().unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let (code, out, stderr) = cap.stop();
-    let (_, _, dump_err) = dump.stop();
+    let (code, out, stderr) = cap.interrupt();
+    let (_, _, dump_err) = dump.interrupt();
     assert_eq!(code, 0, "{stderr:?}");
-    assert_nothing_left();
+    assert_nothing_left(&net);
     let ours = count_line(&stderr, "captured");
     let theirs = count_line(&dump_err, "captured");
     assert!(
@@ -347,7 +148,7 @@ fn capture_errors_are_one_line() {
         panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let net = TestNet::new("err", 2);
+    let net = test_net("err", 2);
     let bin = ptcap_bin();
     let out = net
         .cmd(
@@ -382,7 +183,7 @@ fn capture_errors_are_one_line() {
         list.contains(".lo [Up, Running, Loopback]") && list.contains(".vb [Up"),
         "{list}"
     );
-    assert_nothing_left();
+    assert_nothing_left(&net);
 }
 
 /// Python that replays a classic pcap file's frames, then a set of crafted frames, out of `va`.
@@ -510,7 +311,7 @@ fn capture_kernel_filter_matches_libpcap() {
         panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut net = TestNet::new("filter", 3);
+    let mut net = test_net("filter", 3);
     let bin = ptcap_bin();
     let dir = std::env::temp_dir().join(format!("ptcap-bpf-{}-filter", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -521,7 +322,7 @@ fn capture_kernel_filter_matches_libpcap() {
 
     // 1. Real traffic, recorded by tcpdump on va: ping, ping to a link-local IPv6 address,
     //    a TCP exchange, UDP datagrams, ARP.
-    let dump = Running::start(
+    let dump = Running::start_until(
         &mut net,
         &a,
         &[
@@ -534,6 +335,7 @@ fn capture_kernel_filter_matches_libpcap() {
             "-w",
             corpus.to_str().unwrap(),
         ],
+        Stdio::piped(),
         "listening on",
     );
     net.run_in(&a, &["ping", "-c", "3", "-i", "0.2", "-s", "300", &ip_b]);
@@ -541,7 +343,7 @@ fn capture_kernel_filter_matches_libpcap() {
         "import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
          s.bind(('{ip_b}',5555)); s.listen(1); print('ready', flush=True)\nc,_=s.accept()\nc.sendall(c.recv(100)*20)\nc.close()"
     );
-    let mut srv = net.spawn(&b, &["python3", "-c", &server]);
+    let mut srv = net.spawn(&b, &["python3", "-c", &server], Stdio::piped());
     let mut line = String::new();
     BufReader::new(srv.stdout.take().unwrap())
         .read_line(&mut line)
@@ -555,7 +357,7 @@ fn capture_kernel_filter_matches_libpcap() {
     );
     srv.wait().unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let _ = dump.stop();
+    let _ = dump.interrupt();
     let corpus_packets = run_checked(&["tcpdump", "-nn", "-r", corpus.to_str().unwrap()])
         .lines()
         .count();
@@ -574,7 +376,7 @@ fn capture_kernel_filter_matches_libpcap() {
             .replace("{B}", &ip_b)
             .replace("{NET}", "198.18.3")
             .replace("{MACA}", &mac_a);
-        let cap = Running::start(
+        let cap = Running::start_until(
             &mut net,
             &b,
             &[
@@ -588,6 +390,7 @@ fn capture_kernel_filter_matches_libpcap() {
                 "/dev/null",
                 &expr,
             ],
+            Stdio::piped(),
             "capturing on",
         );
         let sent: usize = net
@@ -609,7 +412,7 @@ fn capture_kernel_filter_matches_libpcap() {
             .parse()
             .expect("replay count");
         std::thread::sleep(Duration::from_millis(250));
-        let (code, _, stderr) = cap.stop();
+        let (code, _, stderr) = cap.interrupt();
         let check = stderr
             .iter()
             .find(|l| l.starts_with("filter check: ") && l.contains(" packets, "))
@@ -634,8 +437,7 @@ fn capture_kernel_filter_matches_libpcap() {
         total_checked += checked;
         eprintln!("{expr:50} checked {checked:4} accepted {accepted:4}");
     }
-    assert_nothing_left();
-    assert_no_qdisc(&net);
+    assert_nothing_left(&net);
     assert!(
         nontrivial * 10 >= EXPRESSIONS.len() * 9,
         "only {nontrivial} of {} expressions split the corpus",
