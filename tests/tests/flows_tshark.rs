@@ -54,19 +54,25 @@ threading.Thread(target=udp, daemon=True).start()
 threading.Event().wait()
 "#;
 
+// Every socket binds its own source port: left to the kernel, sequential connections (or the
+// two UDP sockets) may reuse an ephemeral port, which folds two conversations into one for
+// tshark and for us alike and makes the expected count wrong.
 const CLIENT: &str = r#"
 import socket, sys, time
 host = sys.argv[1]
-def connect(port):
+v6 = ":" in host
+anyaddr = "::" if v6 else "0.0.0.0"
+base = 43000 if v6 else 41000
+def connect(port, sport):
     for _ in range(100):
         try:
-            return socket.create_connection((host, port), timeout=3)
+            return socket.create_connection((host, port), timeout=3, source_address=(anyaddr, sport))
         except ConnectionRefusedError:
             if port != 8080: raise
             time.sleep(0.05)
     raise SystemExit("server not reachable")
-for req in (b"100", b"5000", b"300000", b"C2000"):
-    s = connect(8080)
+for i, req in enumerate((b"100", b"5000", b"300000", b"C2000")):
+    s = connect(8080, base + i)
     s.sendall(req + b"\n")
     got = 0
     while True:
@@ -76,12 +82,13 @@ for req in (b"100", b"5000", b"300000", b"C2000"):
         if req.startswith(b"C") and got >= int(req[1:]): break
     s.close()
 try:
-    connect(8081)
+    connect(8081, base + 5)
     raise SystemExit("8081 should refuse")
 except ConnectionRefusedError:
     pass
-for n in (3, 2):
-    u = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+for k, n in enumerate((3, 2)):
+    u = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((anyaddr, base + 10 + k))
     u.settimeout(2)
     for i in range(n):
         u.sendto(b"q" * (10 + i * 100), (host, 5353))
@@ -430,33 +437,48 @@ fn namespace_traffic_matches_tshark() {
     require_tcpdump();
     let dir = TempDir::new("flows-tshark");
     let file = dir.path().join("veth.pcap");
-    {
-        let mut hosts = TestHosts::new();
-        let (ns_a, ns_b) = (hosts.ns_a.clone(), hosts.ns_b.clone());
-        let veth = hosts.veth_a.clone();
-        let dump = hosts.start_tcpdump(&ns_a, &file, &["-i", &veth]);
-        let mut server = hosts.cmd(&ns_b, "python3");
-        server.args(["-c", SERVER]);
-        hosts.spawn(server);
-        let run = |c: &mut Command| ptcap_tests::netns::run(c);
-        run(hosts
-            .cmd(&ns_a, "ping")
-            .args(["-c", "3", "-i", "0.2", ADDR_B]));
-        run(hosts.cmd(&ns_a, "python3").args(["-c", CLIENT, ADDR_B]));
-        run(hosts.cmd(&ns_a, "python3").args(["-c", CLIENT, ADDR6_B]));
-        run(hosts
-            .cmd(&ns_a, "ping")
-            .args(["-6", "-c", "2", "-i", "0.2", ADDR6_B]));
-        sleep(Duration::from_millis(300));
-        hosts.stop(dump);
+    // Every attempt must agree with tshark conversation by conversation (compare_with_tshark
+    // asserts that). Rarely, under load, the capture holds fewer conversations than the
+    // traffic made (seen 2 times in ~15 CI-like runs; not understood yet): such a short
+    // capture is retried, at most three times in all, before the count is asserted.
+    let mut convs = 0;
+    for attempt in 1..=3 {
+        {
+            let mut hosts = TestHosts::new();
+            let (ns_a, ns_b) = (hosts.ns_a.clone(), hosts.ns_b.clone());
+            let veth = hosts.veth_a.clone();
+            let dump = hosts.start_tcpdump(&ns_a, &file, &["-i", &veth]);
+            let mut server = hosts.cmd(&ns_b, "python3");
+            server.args(["-c", SERVER]);
+            hosts.spawn(server);
+            let run = |c: &mut Command| ptcap_tests::netns::run(c);
+            run(hosts
+                .cmd(&ns_a, "ping")
+                .args(["-c", "3", "-i", "0.2", ADDR_B]));
+            run(hosts.cmd(&ns_a, "python3").args(["-c", CLIENT, ADDR_B]));
+            run(hosts.cmd(&ns_a, "python3").args(["-c", CLIENT, ADDR6_B]));
+            run(hosts
+                .cmd(&ns_a, "ping")
+                .args(["-6", "-c", "2", "-i", "0.2", ADDR6_B]));
+            sleep(Duration::from_millis(300));
+            hosts.stop(dump);
+        }
+        if let Some(keep) = std::env::var_os("PTCAP_KEEP_CAPTURES") {
+            let _ = std::fs::create_dir_all(&keep);
+            let _ = std::fs::copy(&file, PathBuf::from(&keep).join("flows-veth.pcap"));
+        }
+        convs = compare_with_tshark(&file);
+        let ids = compare_community_ids(&file);
+        eprintln!(
+            "namespace capture: {convs} conversations and {ids} community ids agree with tshark"
+        );
+        if convs == 2 * (5 + 2) {
+            break;
+        }
+        eprintln!(
+            "attempt {attempt}: {convs} conversations captured, expected 14; capturing again"
+        );
     }
-    if let Some(keep) = std::env::var_os("PTCAP_KEEP_CAPTURES") {
-        let _ = std::fs::create_dir_all(&keep);
-        let _ = std::fs::copy(&file, PathBuf::from(&keep).join("flows-veth.pcap"));
-    }
-    let convs = compare_with_tshark(&file);
-    let ids = compare_community_ids(&file);
-    eprintln!("namespace capture: {convs} conversations and {ids} community ids agree with tshark");
     // Per address family: 4 TCP connections + 1 refused, 2 UDP sockets.
     assert_eq!(convs, 2 * (5 + 2));
 
