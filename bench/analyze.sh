@@ -4,8 +4,13 @@
 #   - ptanalyze --flows F                     vs  tshark -q -z conv,tcp -r F
 #   - ptanalyze --container-name web1 -w O F  vs  tshark -r F -Y 'frame.comment contains "web1"' -w O
 #   - ptanalyze with 1 and with 2 threads, peak RSS (/usr/bin/time -v)
-# Usage: bash bench/analyze.sh [FILE] [RUNS] [TSHARK_RUNS]   (defaults: bench/out/bench-5000000.pcapng, 5, 1;
-#        tshark takes minutes per run on 5 M packets and runs at most 3 times)
+# Runs are interleaved (run i of every configuration, then run i+1), so a slow phase of this
+# noisy machine hits every configuration alike; ratios are of medians. Before every -w run the
+# previous output is removed and dirty pages are synced, so each run starts from the same state
+# and none pays for the writeback of the one before (tshark alike).
+# Usage: bash bench/analyze.sh [FILE] [RUNS] [TSHARK_RUNS] [OUTDIR]
+#   defaults: bench/out/bench-5000000.pcapng, 5, 1, a new directory under /tmp (disk);
+#   tshark takes minutes per run on 5 M packets and runs at most 3 times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FILE=${1:-bench/out/bench-5000000.pcapng}
@@ -18,64 +23,56 @@ if [ ! -f "$FILE" ]; then
   mkdir -p "$(dirname "$FILE")"
   target/release/gen_capture "$FILE" 5000000 >/dev/null
 fi
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+OUT=${4:-$(mktemp -d)}
+mkdir -p "$OUT"
+TIMES=$(mktemp)
+trap 'rm -rf "$OUT"/*.pcapng "$TIMES" "$TIMES".*; [ -z "${4:-}" ] && rm -rf "$OUT"' EXIT
 PT=target/release/ptanalyze
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-# "seconds peak_rss_kib" of one command, its output to /dev/null.
+# Runs one command (output to /dev/null) and appends "name seconds peak_rss_kib" to $TIMES.
 measure() {
-  /usr/bin/time -v "$@" >/dev/null 2>"$OUT/time" || true
-  awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; w=s}
-              /Maximum resident/ {r=$2} END {print w, r}' "$OUT/time"
+  local name=$1; shift
+  rm -f "$OUT"/*.pcapng; sync
+  /usr/bin/time -v "$@" >/dev/null 2>"$TIMES.one" || true
+  awk -v n="$name" -F': ' '/Elapsed \(wall clock\)/ {k=split($2,t,":"); s=0; for(i=1;i<=k;i++) s=s*60+t[i]; w=s}
+              /Maximum resident/ {r=$2} END {print n, w, r}' "$TIMES.one" >>"$TIMES"
 }
-# Runs "$@" N times; prints "median_seconds max_rss_kib".
-med_of() {
-  local n=$1; shift
-  local ts=() rss=0
-  for _ in $(seq "$n"); do
-    read -r t r < <(measure "$@")
-    ts+=("$t"); [ "$r" -gt "$rss" ] && rss=$r
-  done
-  echo "$(printf '%s\n' "${ts[@]}" | median) $rss"
-}
+med() { awk -v n="$1" '$1==n {print $2}' "$TIMES" | median; }
+rss() { awk -v n="$1" '$1==n && $3>m {m=$3} END {print int(m/1024)}' "$TIMES"; }
 
 size=$(stat -L -c %s "$FILE")
 echo "file: $FILE, $size bytes ($(echo "$size/1073741824" | bc -l | cut -c1-5) GiB)"
 cat "$FILE" >/dev/null   # warm the page cache once for every tool alike
 
-has_flows=0
-if $PT --flows -c 1 "$FILE" >/dev/null 2>&1; then has_flows=1; fi
-
-declare -A M
-row() { echo "$1: median $2 s, peak RSS $(( $3 / 1024 )) MiB"; }
-for j in 1 2; do
-  read -r t r < <(med_of "$RUNS" $PT -j $j --container-name web1 -w "$OUT/web1.pcapng" "$FILE")
-  M[filter$j]=$t; row "ptanalyze -j $j --container-name web1 -w" "$t" "$r"
-  read -r t r < <(med_of "$RUNS" $PT -j $j --pid 4294967295 -w "$OUT/none.pcapng" "$FILE")
-  M[scan$j]=$t; row "ptanalyze -j $j --pid (matches nothing) -w (scan and filter only)" "$t" "$r"
-  if [ $has_flows = 1 ]; then
-    read -r t r < <(med_of "$RUNS" $PT -j $j --flows "$FILE")
-    M[flows$j]=$t; row "ptanalyze -j $j --flows" "$t" "$r"
-  fi
+for _ in $(seq "$RUNS"); do
+  for j in 1 2; do
+    measure "filter$j" $PT -j $j --container-name web1 -w "$OUT/web1.pcapng" "$FILE"
+    measure "scan$j" $PT -j $j --pid 4294967295 -w "$OUT/none.pcapng" "$FILE"
+    measure "flows$j" $PT -j $j --flows "$FILE"
+  done
 done
+$PT --container-name web1 -w "$OUT/web1.pcapng" "$FILE"
 echo "web1 packets written: $(tcpdump -r "$OUT/web1.pcapng" 2>/dev/null | wc -l)"
-
-read -r t r < <(med_of "$TRUNS" tshark -r "$FILE" -Y 'frame.comment contains "web1"' -w "$OUT/tshark-web1.pcapng")
-M[tfilter]=$t; row "tshark -Y 'frame.comment contains \"web1\"' -w ($TRUNS runs)" "$t" "$r"
+for _ in $(seq "$TRUNS"); do
+  measure tfilter tshark -r "$FILE" -Y 'frame.comment contains "web1"' -w "$OUT/tshark-web1.pcapng"
+  measure tflows tshark -q -z conv,tcp -r "$FILE"
+done
+tshark -r "$FILE" -Y 'frame.comment contains "web1"' -w "$OUT/tshark-web1.pcapng"
 echo "tshark web1 packets written: $(tcpdump -r "$OUT/tshark-web1.pcapng" 2>/dev/null | wc -l)"
-if [ $has_flows = 1 ]; then
-  read -r t r < <(med_of "$TRUNS" tshark -q -z conv,tcp -r "$FILE")
-  M[tflows]=$t; row "tshark -q -z conv,tcp ($TRUNS runs)" "$t" "$r"
-else
-  echo "ptanalyze --flows is not in this build (analyze::flows not merged yet): flows not measured"
-fi
 
-ratio() { echo "$1 / $2" | bc -l | cut -c1-6; }
-echo "filter: tshark / ptanalyze -j 2 = $(ratio "${M[tfilter]}" "${M[filter2]}")x   (floor 20x)"
-echo "filter: -j 1 / -j 2 = $(ratio "${M[filter1]}" "${M[filter2]}")x   (floor 1.7x)"
-echo "scan only: -j 1 / -j 2 = $(ratio "${M[scan1]}" "${M[scan2]}")x"
-if [ $has_flows = 1 ]; then
-  echo "flows: tshark / ptanalyze -j 2 = $(ratio "${M[tflows]}" "${M[flows2]}")x   (floor 30x)"
-  echo "flows: -j 1 / -j 2 = $(ratio "${M[flows1]}" "${M[flows2]}")x   (floor 1.7x)"
-fi
+row() { echo "$2: median $(med "$1") s, peak RSS $(rss "$1") MiB"; }
+for j in 1 2; do
+  row "filter$j" "ptanalyze -j $j --container-name web1 -w ($RUNS runs)"
+  row "scan$j" "ptanalyze -j $j --pid (matches nothing) -w (scan and filter only; $RUNS runs)"
+  row "flows$j" "ptanalyze -j $j --flows ($RUNS runs)"
+done
+row tfilter "tshark -Y 'frame.comment contains \"web1\"' -w ($TRUNS runs)"
+row tflows "tshark -q -z conv,tcp ($TRUNS runs)"
+
+ratio() { echo "$(med "$1") / $(med "$2")" | bc -l | cut -c1-6; }
+echo "filter: tshark / ptanalyze -j 2 = $(ratio tfilter filter2)x   (floor 20x)"
+echo "filter: -j 1 / -j 2 = $(ratio filter1 filter2)x   (floor 1.7x)"
+echo "scan only: -j 1 / -j 2 = $(ratio scan1 scan2)x"
+echo "flows: tshark / ptanalyze -j 2 = $(ratio tflows flows2)x   (floor 30x)"
+echo "flows: -j 1 / -j 2 = $(ratio flows1 flows2)x   (floor 1.7x)"

@@ -58,7 +58,8 @@ pub struct Cli {
     /// Keep packets of the container with this name.
     #[arg(long = "container-name", value_name = "NAME", help_heading = "Filters")]
     pub container_name: Vec<String>,
-    /// Keep packets of the container whose id starts with ID.
+    /// Keep packets of the container whose id starts with ID (a prefix that matches several
+    /// containers the input defines is refused; in comment-only files it keeps them all).
     #[arg(long = "container-id", value_name = "ID", help_heading = "Filters")]
     pub container_id: Vec<String>,
     /// Keep packets of the pod NAME in namespace NAMESPACE (NAME alone: any namespace).

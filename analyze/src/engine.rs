@@ -1,17 +1,22 @@
 //! The parallel scan: each input is cut into chunks at verified block boundaries, a first pass
 //! collects what later chunks need (sections, interfaces, metadata definitions), and the main
-//! pass reads, decodes, filters and observes chunks in parallel, in bounded waves. Results come
+//! pass reads, decodes, filters and observes chunks in parallel, a bounded window of chunks
+//! ahead of the one the output takes. Results come
 //! back in file order; several inputs are merged by timestamp.
 //!
 //! Chunking depends only on the input and the chunk size, never on the thread count, so `-j 1`
 //! and `-j N` produce the same chunks and the same output.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use rayon::prelude::*;
+use rayon::ScopeFifo;
 
-use formats::meta::{MetaReader, PacketMeta};
+use formats::meta::{ContainerInfo, MetaReader, PacketMeta};
 use formats::pcapng::read::{find_boundary, ReadErrorKind};
 use formats::pcapng::{code, CaptureReader, Direction, Interface, RawOptions, ReadError};
 
@@ -45,7 +50,6 @@ pub trait Work: Sync {
 
 /// A kept packet, borrowed from its input's bytes.
 pub struct Kept<'a> {
-    pub file: usize,
     pub ts_ns: u64,
     pub interface: u32,
     pub link_type: u16,
@@ -95,6 +99,8 @@ pub struct Source<'a> {
     pub interfaces: Vec<Interface>,
     /// Timestamp of the first packet, to merge inputs.
     pub first_ts: Option<u64>,
+    /// Every container the input defines (structured metadata; none in comment-only files).
+    pub containers: Vec<ContainerInfo>,
 }
 
 /// First-pass result of one chunk.
@@ -227,11 +233,15 @@ pub fn plan<'a>(
     if interfaces.is_empty() {
         interfaces = head.interfaces().to_vec();
     }
+    let mut containers: Vec<ContainerInfo> = meta.containers().cloned().collect();
+    containers.sort_by(|a, b| a.id.cmp(&b.id));
+    containers.dedup_by(|a, b| a.id == b.id);
     Ok(Source {
         data,
         chunks,
         interfaces,
         first_ts,
+        containers,
     })
 }
 
@@ -308,7 +318,6 @@ fn run_chunk<'a, W: Work>(
         work.observe(&mut res.acc, &view, &mut res.text);
         if sel.keep {
             res.kept.push(Kept {
-                file,
                 ts_ns: pkt.ts_ns,
                 interface: pkt.interface,
                 link_type,
@@ -323,44 +332,112 @@ fn run_chunk<'a, W: Work>(
     res
 }
 
-/// Reads one source's chunks in waves of `wave` chunks (in parallel), in order.
+/// Chunk results by index: filled by pool tasks in any order, taken in order.
+struct Slots<T> {
+    ready: Mutex<BTreeMap<usize, T>>,
+    filled: Condvar,
+}
+
+impl<T> Slots<T> {
+    fn put(&self, i: usize, value: T) {
+        self.ready
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(i, value);
+        self.filled.notify_all();
+    }
+
+    /// Chunk `i`'s result. While it is not ready this thread runs other pending pool work (with
+    /// one thread, the chunk's own task); it sleeps only when every task is running elsewhere.
+    fn take(&self, i: usize) -> T {
+        loop {
+            if let Some(v) = self.lock().remove(&i) {
+                return v;
+            }
+            if rayon::yield_now() == Some(rayon::Yield::Executed) {
+                continue;
+            }
+            let ready = self.lock();
+            if !ready.contains_key(&i) {
+                let _ = self.filled.wait_timeout(ready, Duration::from_millis(2));
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<usize, T>> {
+        self.ready.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Reads one source's chunks in order, keeping up to `window` chunks in flight on the pool
+/// (a sliding window, not waves: no thread waits for the slowest chunk of a wave).
 pub struct Stream<'s, 'a, W: Work> {
     file: usize,
     source: &'s Source<'a>,
-    next: usize,
-    wave: usize,
-    ready: VecDeque<ChunkResult<'a, W::Acc>>,
+    next_spawn: usize,
+    next_take: usize,
+    window: usize,
+    slots: Arc<Slots<ChunkResult<'a, W::Acc>>>,
+    /// Set when the output needs no more chunks: tasks not started yet do nothing.
+    cancelled: Arc<AtomicBool>,
     done: bool,
 }
 
 impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
-    pub fn new(file: usize, source: &'s Source<'a>, wave: usize) -> Self {
+    pub fn new(file: usize, source: &'s Source<'a>, window: usize) -> Self {
         Stream {
             file,
             source,
-            next: 0,
-            wave: wave.max(1),
-            ready: VecDeque::new(),
+            next_spawn: 0,
+            next_take: 0,
+            window: window.max(1),
+            slots: Arc::new(Slots {
+                ready: Mutex::new(BTreeMap::new()),
+                filled: Condvar::new(),
+            }),
+            cancelled: Arc::new(AtomicBool::new(false)),
             done: false,
         }
     }
 
+    /// No more chunks are needed: tasks already spawned and not started do nothing.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
     /// The next chunk's results, or `None` after the last chunk (or after a damaged one).
-    pub fn next_chunk(&mut self, sel: &Selection<'_>, work: &W) -> Option<ChunkResult<'a, W::Acc>> {
-        if self.ready.is_empty() && !self.done && self.next < self.source.chunks.len() {
-            let end = (self.next + self.wave).min(self.source.chunks.len());
-            let file = self.file;
-            let results: Vec<_> = self.source.chunks[self.next..end]
-                .par_iter()
-                .map(|c| run_chunk(file, c, sel, work))
-                .collect();
-            self.next = end;
-            self.ready.extend(results);
+    /// Chunks are read by tasks of `scope`, up to `window` ahead of the one taken.
+    pub fn next_chunk<'scope>(
+        &mut self,
+        scope: &ScopeFifo<'scope>,
+        sel: &'scope Selection<'scope>,
+        work: &'scope W,
+    ) -> Option<ChunkResult<'a, W::Acc>>
+    where
+        's: 'scope,
+        'a: 'scope,
+    {
+        let n = self.source.chunks.len();
+        if self.done || self.next_take >= n {
+            return None;
         }
-        let r = self.ready.pop_front()?;
+        while self.next_spawn < n && self.next_spawn < self.next_take + self.window {
+            let (i, file, source) = (self.next_spawn, self.file, self.source);
+            let slots = Arc::clone(&self.slots);
+            let cancelled = Arc::clone(&self.cancelled);
+            scope.spawn_fifo(move |_| {
+                if !cancelled.load(Ordering::Relaxed) {
+                    slots.put(i, run_chunk(file, &source.chunks[i], sel, work));
+                }
+            });
+            self.next_spawn += 1;
+        }
+        let r = self.slots.take(self.next_take);
+        self.next_take += 1;
         if r.error.is_some() {
+            // What follows the damage is not read.
             self.done = true;
-            self.ready.clear();
+            self.cancel();
         }
         Some(r)
     }

@@ -3,13 +3,18 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
+use std::ops::Range;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
+
+use rayon::prelude::*;
+use rayon::ScopeFifo;
 
 use serde::Serialize;
 
 use formats::meta::{ContainerInfo, PodInfo, ProcessInfo};
-use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
+use formats::pcapng::write::{InterfaceSpec, PcapngWriter, Prepared, WriterConfig};
 use formats::pcapng::{Direction, ReadError};
 use formats::render::{PacketRef, Renderer};
 
@@ -17,7 +22,7 @@ use analyze::flows::{write_flows_text, FlowTable, Observed};
 use analyze::stats::{write_report_text, Rollups};
 
 use crate::cli::Cli;
-use crate::engine::{plan, ChunkResult, Kept, PacketView, Selection, Source, Stream, Work};
+use crate::engine::{plan, ChunkResult, PacketView, Selection, Source, Stream, Work};
 use crate::filter::Expression;
 use crate::input::{self, Input};
 
@@ -140,12 +145,145 @@ impl Work for Job<'_> {
     }
 }
 
-/// Where kept packets go, one at a time, in merged order.
-enum Sink<W: Write> {
+/// Where kept packets go, in merged order.
+enum Sink {
     Listing(Renderer, Vec<u8>),
     Json,
-    Pcapng(Box<PcapngWriter<W>>, Vec<Vec<u32>>),
+    /// The writer and each input's interface ids in it.
+    Pcapng(Box<PcapngWriter<Box<dyn Write + Send>>>, Vec<Vec<u32>>),
     Nothing,
+}
+
+/// Packets of one chunk, consecutive in the output, with their entity ids in the output file.
+struct Segment<'a> {
+    chunk: Arc<ChunkResult<'a, Acc>>,
+    file: usize,
+    /// Index of the first packet in `chunk.kept`.
+    first: usize,
+    preps: Vec<Prepared>,
+}
+
+/// Packets per segment: the unit of parallel encoding.
+const SEGMENT_PACKETS: usize = 4096;
+
+/// The sequential part of a run, done as each chunk is finished while the pool reads the
+/// chunks ahead: pcapng packets (ids already given, in output order) to encode in parallel and write,
+/// chunk accumulators to merge in file order, input ranges to release.
+struct Deferred<'a> {
+    sink: Sink,
+    segments: Vec<Segment<'a>>,
+    accs: Vec<Acc>,
+    acc: Acc,
+    releases: Vec<(usize, Range<u64>)>,
+    written: u64,
+    /// The first error writing the pcapng output; nothing more is written after it.
+    error: Option<io::Error>,
+}
+
+impl<'a> Deferred<'a> {
+    /// Takes a kept packet for the pcapng output: its ids now, its bytes at the next settle.
+    fn push_packet(&mut self, chunk: &Arc<ChunkResult<'a, Acc>>, file: usize, idx: usize) {
+        let Sink::Pcapng(w, _) = &mut self.sink else {
+            return;
+        };
+        let prep = w.prepare(&chunk.kept[idx].meta);
+        if let Some(s) = self.segments.last_mut() {
+            if Arc::ptr_eq(&s.chunk, chunk)
+                && s.first + s.preps.len() == idx
+                && s.preps.len() < SEGMENT_PACKETS
+            {
+                s.preps.push(prep);
+                return;
+            }
+        }
+        let mut preps = Vec::with_capacity(SEGMENT_PACKETS.min(chunk.kept.len() - idx));
+        preps.push(prep);
+        self.segments.push(Segment {
+            chunk: chunk.clone(),
+            file,
+            first: idx,
+            preps,
+        });
+    }
+
+    /// Encodes and writes pending packets, merges pending accumulators, releases inputs
+    /// (each chunk as soon as its packets are written).
+    fn settle(&mut self, inputs: &[&Input]) {
+        let segments = std::mem::take(&mut self.segments);
+        // Each finished chunk with the number of segments that must be written before it
+        // can be released.
+        let mut releases: Vec<(usize, Range<u64>, usize)> = self
+            .releases
+            .drain(..)
+            .map(|(f, r)| {
+                let after = segments
+                    .iter()
+                    .rposition(|s| s.file == f && s.chunk.range.start == r.start)
+                    .map_or(0, |i| i + 1);
+                (f, r, after)
+            })
+            .collect();
+        let release_upto = |done: usize, releases: &mut Vec<(usize, Range<u64>, usize)>| {
+            releases.retain(|(f, r, after)| {
+                if *after > done {
+                    return true;
+                }
+                inputs[*f].release(r.start, r.end);
+                false
+            })
+        };
+        if let Sink::Pcapng(w, map) = &mut self.sink {
+            // Groups bound the encoded bytes held at once.
+            let group = rayon::current_num_threads().max(1) * 4;
+            for (gi, g) in segments.chunks(group).enumerate() {
+                if self.error.is_some() {
+                    break;
+                }
+                let enc = w.encoder();
+                let encoded: Vec<io::Result<(Vec<u8>, u64)>> = g
+                    .par_iter()
+                    .map(|s| {
+                        let kept = &s.chunk.kept[s.first..s.first + s.preps.len()];
+                        let size: usize = kept.iter().map(|k| k.data.len() + 64).sum();
+                        let mut buf = Vec::with_capacity(size + size / 2);
+                        let mut skipped = 0;
+                        for (k, prep) in kept.iter().zip(&s.preps) {
+                            let iface = map[s.file][k.interface as usize];
+                            skipped += enc.encode_packet(
+                                &mut buf,
+                                iface,
+                                k.ts_ns,
+                                k.orig_len,
+                                k.data,
+                                k.direction,
+                                &k.meta,
+                                prep,
+                            )?;
+                        }
+                        Ok((buf, skipped))
+                    })
+                    .collect();
+                for (r, s) in encoded.into_iter().zip(g) {
+                    let res = r.and_then(|(buf, skipped)| {
+                        w.write_encoded(&buf, s.preps.len() as u64, skipped)
+                    });
+                    match res {
+                        Ok(()) => self.written += s.preps.len() as u64,
+                        Err(e) => {
+                            self.error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                release_upto(gi * group + g.len(), &mut releases);
+            }
+        }
+        drop(segments);
+        release_upto(usize::MAX, &mut releases);
+        for a in self.accs.drain(..) {
+            self.acc.merge(a);
+        }
+    }
 }
 
 /// Progress on stderr, only for a terminal and large inputs.
@@ -189,13 +327,12 @@ impl Progress {
 struct Totals {
     packets: u64,
     matched: u64,
-    written: u64,
     skipped_links: BTreeMap<(usize, u16), u64>,
     errors: Vec<(usize, ReadError)>,
 }
 
 struct Cursor<'a> {
-    res: ChunkResult<'a, Acc>,
+    res: Arc<ChunkResult<'a, Acc>>,
     idx: usize,
 }
 
@@ -240,6 +377,10 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
             }
         }
     }
+    if let Err(msg) = check_container_ids(&cli.container_id, &sources) {
+        eprintln!("ptanalyze: {msg}");
+        return ExitCode::from(2);
+    }
     let expression = match expr_text {
         Some(text) => {
             let mut links: Vec<u16> = sources
@@ -262,7 +403,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
 
     let report = cli.flows || cli.stats;
-    let mut sink: Sink<Box<dyn Write>> = if let Some(path) = &cli.write {
+    let sink: Sink = if let Some(path) = &cli.write {
         match pcapng_sink(cli, path, &sources) {
             Ok(s) => s,
             Err(msg) => {
@@ -292,81 +433,75 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         flows: cli.flows,
         stats: cli.stats,
     };
-    let wave = rayon::current_num_threads().max(1) * 3;
+    let window = rayon::current_num_threads().max(1) * 3;
     let mut streams: Vec<Stream<'_, '_, Job>> = sources
         .iter()
         .enumerate()
-        .map(|(i, s)| Stream::new(i, s, wave))
+        .map(|(i, s)| Stream::new(i, s, window))
         .collect();
     let mut started = vec![false; sources.len()];
     let mut cursors: Vec<Option<Cursor<'_>>> = (0..sources.len()).map(|_| None).collect();
     let mut totals = Totals::default();
-    let mut acc = job.new_acc();
+    let mut deferred = Deferred {
+        sink,
+        segments: Vec::new(),
+        accs: Vec::new(),
+        acc: job.new_acc(),
+        releases: Vec::new(),
+        written: 0,
+        error: None,
+    };
     let mut progress = Progress::new(inputs.iter().map(|i| i.bytes().len() as u64).sum());
     let mut remaining = cli.count.unwrap_or(u64::MAX);
-    let mut quiet_stop = false;
-
-    'merge: while remaining > 0 {
-        // The input whose next packet is earliest; an input not started yet counts with its
-        // first packet's timestamp, so rotated files start one after the other.
-        let mut best: Option<(u64, usize)> = None;
-        for f in 0..sources.len() {
-            let key = if started[f] {
-                match &cursors[f] {
-                    Some(c) => c.res.kept[c.idx].ts_ns,
-                    None => continue,
+    let quiet_stop = rayon::in_place_scope_fifo(|scope| {
+        let mut ctx = Refill {
+            scope,
+            streams: &mut streams,
+            selection: &selection,
+            job: &job,
+            inputs: &source_inputs,
+        };
+        let mut quiet_stop = false;
+        while remaining > 0 && deferred.error.is_none() {
+            // The input whose next packet is earliest; an input not started yet counts with its
+            // first packet's timestamp, so rotated files start one after the other.
+            let mut best: Option<(u64, usize)> = None;
+            for f in 0..sources.len() {
+                let key = if started[f] {
+                    match &cursors[f] {
+                        Some(c) => c.res.kept[c.idx].ts_ns,
+                        None => continue,
+                    }
+                } else {
+                    sources[f].first_ts.unwrap_or(0)
+                };
+                if best.is_none_or(|(k, _)| key < k) {
+                    best = Some((key, f));
                 }
-            } else {
-                sources[f].first_ts.unwrap_or(0)
-            };
-            if best.is_none_or(|(k, _)| key < k) {
-                best = Some((key, f));
             }
+            let Some((_, f)) = best else { break };
+            if !started[f] {
+                started[f] = true;
+                ctx.refill(f, &mut cursors, &mut totals, &mut progress, &mut deferred);
+                continue;
+            }
+            let c = cursors[f].as_mut().unwrap();
+            if !emit(&mut deferred, &mut out, &sources[f], f, &c.res, c.idx) {
+                quiet_stop = true;
+                break;
+            }
+            c.idx += 1;
+            remaining -= 1;
+            ctx.refill(f, &mut cursors, &mut totals, &mut progress, &mut deferred);
         }
-        let Some((_, f)) = best else { break };
-        if !started[f] {
-            started[f] = true;
-            refill(
-                f,
-                &mut cursors,
-                &mut streams,
-                &selection,
-                &job,
-                &mut totals,
-                &mut progress,
-                source_inputs[f],
-                &mut acc,
-            );
-            continue;
+        // Chunks read ahead for an output that stopped early (-c, an error) are not needed.
+        for s in ctx.streams.iter() {
+            s.cancel();
         }
-        let c = cursors[f].as_mut().unwrap();
-        let k = &c.res.kept[c.idx];
-        let ok = emit(
-            &mut sink,
-            &mut out,
-            &sources[f],
-            k,
-            &c.res.text,
-            &mut totals,
-        );
-        c.idx += 1;
-        if !ok {
-            quiet_stop = true;
-            break 'merge;
-        }
-        remaining -= 1;
-        refill(
-            f,
-            &mut cursors,
-            &mut streams,
-            &selection,
-            &job,
-            &mut totals,
-            &mut progress,
-            source_inputs[f],
-            &mut acc,
-        );
-    }
+        quiet_stop
+    });
+    drop(cursors);
+    deferred.settle(&source_inputs);
     if let Some(p) = &progress {
         p.clear();
     }
@@ -374,6 +509,20 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         return ExitCode::SUCCESS;
     }
     let incomplete = !totals.errors.is_empty();
+    let Deferred {
+        sink,
+        acc,
+        error: write_error,
+        ..
+    } = deferred;
+    let out_name = cli.write.as_deref().unwrap_or("-");
+    if let Some(e) = write_error {
+        if e.kind() == io::ErrorKind::BrokenPipe && out_name == "-" {
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("ptanalyze: {out_name}: {e}; the file holds the packets before it");
+        return ExitCode::from(2);
+    }
     let reported = write_reports(
         &mut out,
         acc,
@@ -403,8 +552,10 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     }
     if let Sink::Pcapng(w, _) = sink {
         if let Err(e) = w.finish().and_then(|mut inner| inner.flush()) {
-            eprintln!("ptanalyze: {}: {e}", cli.write.as_deref().unwrap_or("-"));
-            code = code.max(2);
+            if !(e.kind() == io::ErrorKind::BrokenPipe && out_name == "-") {
+                eprintln!("ptanalyze: {out_name}: {e}");
+                code = code.max(2);
+            }
         }
     }
     if out.flush().is_err() {
@@ -483,57 +634,73 @@ fn write_reports(
     Ok(())
 }
 
-/// Makes file f's cursor point at a kept packet, taking chunks as needed; false at its end.
-#[allow(clippy::too_many_arguments)]
-fn refill<'s, 'a, 'n>(
-    f: usize,
-    cursors: &mut [Option<Cursor<'a>>],
-    streams: &mut [Stream<'s, 'a, Job<'n>>],
-    selection: &Selection<'_>,
-    job: &Job<'n>,
-    totals: &mut Totals,
-    progress: &mut Option<Progress>,
-    input: &Input,
-    acc: &mut Acc,
-) -> bool {
-    loop {
-        if let Some(c) = &cursors[f] {
-            if c.idx < c.res.kept.len() {
-                return true;
+/// What refilling a cursor needs besides the cursors and the deferred work.
+struct Refill<'r, 'sc, 's, 'a, 'n> {
+    scope: &'r ScopeFifo<'sc>,
+    streams: &'r mut [Stream<'s, 'a, Job<'n>>],
+    selection: &'sc Selection<'sc>,
+    job: &'sc Job<'n>,
+    inputs: &'r [&'r Input],
+}
+
+impl<'sc, 's: 'sc, 'a: 'sc> Refill<'_, 'sc, 's, 'a, '_> {
+    /// Makes file f's cursor point at a kept packet, taking chunks as needed; false at its
+    /// end. A finished chunk's deferred work (writing, merging, releasing) is done first,
+    /// while the pool reads the chunks ahead.
+    fn refill(
+        &mut self,
+        f: usize,
+        cursors: &mut [Option<Cursor<'a>>],
+        totals: &mut Totals,
+        progress: &mut Option<Progress>,
+        deferred: &mut Deferred<'a>,
+    ) -> bool {
+        loop {
+            if let Some(c) = &cursors[f] {
+                if c.idx < c.res.kept.len() {
+                    return true;
+                }
             }
-        }
-        let Some(mut res) = streams[f].next_chunk(selection, job) else {
-            cursors[f] = None;
-            return false;
-        };
-        totals.packets += res.packets;
-        totals.matched += res.matched;
-        for (l, n) in &res.skipped_links {
-            *totals.skipped_links.entry((f, *l)).or_insert(0) += n;
-        }
-        if let Some(e) = res.error.take() {
-            totals.errors.push((f, e));
-        }
-        acc.merge(std::mem::take(&mut res.acc));
-        if let Some(p) = progress.as_mut() {
-            p.add(res.bytes);
-        }
-        if let Some(done) = cursors[f].replace(Cursor { res, idx: 0 }) {
-            input.release(done.res.range.start, done.res.range.end);
+            if let Some(done) = cursors[f].take() {
+                deferred.releases.push((f, done.res.range.clone()));
+                deferred.settle(self.inputs);
+            }
+            let next = self.streams[f].next_chunk(self.scope, self.selection, self.job);
+            let Some(mut res) = next else {
+                return false;
+            };
+            totals.packets += res.packets;
+            totals.matched += res.matched;
+            for (l, n) in &res.skipped_links {
+                *totals.skipped_links.entry((f, *l)).or_insert(0) += n;
+            }
+            if let Some(e) = res.error.take() {
+                totals.errors.push((f, e));
+            }
+            deferred.accs.push(std::mem::take(&mut res.acc));
+            if let Some(p) = progress.as_mut() {
+                p.add(res.bytes);
+            }
+            cursors[f] = Some(Cursor {
+                res: Arc::new(res),
+                idx: 0,
+            });
         }
     }
 }
 
-/// Sends one packet to the sink; false when the output went away.
-fn emit<W: Write>(
-    sink: &mut Sink<W>,
+/// Sends kept packet `idx` of a chunk of input `file` to the sink; false when the output went
+/// away.
+fn emit<'a>(
+    deferred: &mut Deferred<'a>,
     out: &mut impl Write,
     source: &Source<'_>,
-    k: &Kept<'_>,
-    text: &[u8],
-    totals: &mut Totals,
+    file: usize,
+    chunk: &Arc<ChunkResult<'a, Acc>>,
+    idx: usize,
 ) -> bool {
-    match sink {
+    let k = &chunk.kept[idx];
+    match &mut deferred.sink {
         Sink::Listing(renderer, buf) => {
             let iface = source.interfaces.get(k.interface as usize);
             let pref = PacketRef {
@@ -550,22 +717,50 @@ fn emit<W: Write>(
             renderer.render(buf, &pref, (!k.meta.is_empty()).then_some(&k.meta));
             out.write_all(buf).is_ok()
         }
-        Sink::Json => out.write_all(&text[k.text.clone()]).is_ok(),
-        Sink::Pcapng(w, map) => {
-            let iface = map[k.file][k.interface as usize];
-            match w.write_packet(iface, k.ts_ns, k.orig_len, k.data, k.direction, &k.meta) {
-                Ok(()) => {
-                    totals.written += 1;
-                    true
-                }
-                Err(e) => {
-                    eprintln!("ptanalyze: writing: {e}");
-                    false
-                }
-            }
+        Sink::Json => out.write_all(&chunk.text[k.text.clone()]).is_ok(),
+        Sink::Pcapng(..) => {
+            deferred.push_packet(chunk, file, idx);
+            true
         }
         Sink::Nothing => true,
     }
+}
+
+/// `--container-id` takes a unique prefix, as docker and ctr do: a prefix that names several
+/// containers the inputs define is refused before anything is read. (Comment-only inputs
+/// define no containers up front; there a prefix matches every container it starts.)
+fn check_container_ids(prefixes: &[String], sources: &[Source<'_>]) -> Result<(), String> {
+    for prefix in prefixes {
+        let mut hits: Vec<(&str, &str)> = sources
+            .iter()
+            .flat_map(|s| &s.containers)
+            .filter(|c| !c.id.is_empty() && c.id.starts_with(prefix.as_str()))
+            .map(|c| (c.id.as_str(), c.name.as_str()))
+            .collect();
+        hits.sort_unstable();
+        hits.dedup_by(|a, b| a.0 == b.0);
+        if hits.len() > 1 {
+            let shown: Vec<String> = hits
+                .iter()
+                .take(4)
+                .map(|(id, name)| {
+                    let short = &id[..id.len().min(12)];
+                    if name.is_empty() {
+                        short.to_string()
+                    } else {
+                        format!("{short} ({name})")
+                    }
+                })
+                .collect();
+            return Err(format!(
+                "--container-id {prefix}: the prefix matches {} containers ({}{}); give more of the id",
+                hits.len(),
+                shown.join(", "),
+                if hits.len() > shown.len() { ", ..." } else { "" }
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn output_scope(sources: &[Source<'_>], args: &str) -> u32 {
@@ -582,12 +777,8 @@ fn output_scope(sources: &[Source<'_>], args: &str) -> u32 {
 }
 
 /// A pcapng writer with one interface per input interface, link types kept.
-fn pcapng_sink(
-    cli: &Cli,
-    path: &str,
-    sources: &[Source<'_>],
-) -> Result<Sink<Box<dyn Write>>, String> {
-    let inner: Box<dyn Write> = if path == "-" {
+fn pcapng_sink(cli: &Cli, path: &str, sources: &[Source<'_>]) -> Result<Sink, String> {
+    let inner: Box<dyn Write + Send> = if path == "-" {
         Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout()))
     } else {
         let f = std::fs::File::create(path).map_err(|e| e.to_string())?;

@@ -307,3 +307,73 @@ fn closed_pipe_ends_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn ambiguous_container_id_prefix_is_refused_and_a_unique_one_selects() {
+    let dir = TempDir::new("analyze-prefix");
+    let mut w = PcapngWriter::new(Vec::new(), WriterConfig::new("ptcap-test", "0")).unwrap();
+    let eth = w
+        .add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262144))
+        .unwrap();
+    let container = |id: &str, name: &str| PacketMeta {
+        container: Some(Arc::new(ContainerInfo {
+            id: id.into(),
+            name: name.into(),
+            ..ContainerInfo::default()
+        })),
+        ..meta()
+    };
+    let web = container(&format!("abc1{}", "0".repeat(60)), "web1");
+    let api = container(&format!("abc2{}", "0".repeat(60)), "api");
+    for i in 0..10u16 {
+        let f = frame(i);
+        let m = if i % 3 == 0 { &api } else { &web };
+        w.write_packet(eth, 1_000 + u64::from(i), f.len() as u32, &f, None, m)
+            .unwrap();
+    }
+    let path = dir.path().join("two.pcapng");
+    std::fs::write(&path, w.finish().unwrap()).unwrap();
+    let p = path.to_str().unwrap();
+
+    let out = ptanalyze(&["--container-id", "abc", p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is printed before the refusal"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--container-id abc: the prefix matches 2 containers")
+            && err.contains("abc100000000 (web1)")
+            && err.contains("abc200000000 (api)"),
+        "{err}"
+    );
+
+    let out = ptanalyze(&["-q", "--container-id", "abc2", p]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&out.stdout).len(), 4, "packets 0, 3, 6, 9");
+    // A prefix no container has is an empty result, not an error.
+    let out = ptanalyze(&["--container-id", "fff", p]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_full_disk_under_w_is_an_error_naming_the_file() {
+    let dir = TempDir::new("analyze-full");
+    let path = dir.path().join("many.pcapng");
+    std::fs::write(&path, capture(3000, true)).unwrap();
+    let out = ptanalyze(&["-w", "/dev/full", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("ptanalyze: /dev/full: ") && err.contains("No space left on device"),
+        "{err}"
+    );
+}

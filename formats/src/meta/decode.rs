@@ -34,6 +34,10 @@ impl<V> Default for IdMap<V> {
 }
 
 impl<V> IdMap<V> {
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.dense.iter().flatten().chain(self.other.values())
+    }
+
     fn get(&self, key: &(u32, u32)) -> Option<&V> {
         let (scope, id) = *key;
         if self.dense_scope == Some(scope) && id < DENSE_IDS {
@@ -123,6 +127,11 @@ impl MetaReader {
 
     pub fn stats(&self) -> MetaStats {
         self.stats
+    }
+
+    /// The containers defined so far (in the structured copy; comment-only files define none).
+    pub fn containers(&self) -> impl Iterator<Item = &ContainerInfo> {
+        self.containers.values().map(|c| &**c)
     }
 
     /// Records the definitions (2988 options with our PEN) among `options`.

@@ -123,6 +123,9 @@ impl InterfaceSpec {
 struct EntityTable<T> {
     by_ptr: HashMap<usize, (Arc<T>, u32)>,
     by_content: HashMap<Arc<T>, u32>,
+    /// The last pointer looked up and its id (consecutive packets mostly share entities); its
+    /// `Arc` is held by `by_ptr`, so the address cannot be reused while it is here.
+    last: Option<(usize, u32)>,
     /// Comment texts per id (index id - 1), built once.
     texts: Vec<Vec<String>>,
 }
@@ -135,6 +138,7 @@ impl<T: Hash + Eq> EntityTable<T> {
         EntityTable {
             by_ptr: HashMap::new(),
             by_content: HashMap::new(),
+            last: None,
             texts: Vec::new(),
         }
     }
@@ -142,46 +146,70 @@ impl<T: Hash + Eq> EntityTable<T> {
     /// The entity's id and whether this is its first use in the file.
     fn id(&mut self, e: &Arc<T>, texts: impl FnOnce(&T) -> Vec<String>) -> (u32, bool) {
         let ptr = Arc::as_ptr(e) as usize;
+        if let Some((p, id)) = self.last {
+            if p == ptr {
+                return (id, false);
+            }
+        }
         if let Some((_, id)) = self.by_ptr.get(&ptr) {
+            self.last = Some((ptr, *id));
             return (*id, false);
         }
         if self.by_ptr.len() >= PTR_CACHE_MAX {
             self.by_ptr.clear();
         }
-        if let Some(&id) = self.by_content.get(&**e) {
-            self.by_ptr.insert(ptr, (e.clone(), id));
-            return (id, false);
-        }
-        let id = self.texts.len() as u32 + 1;
-        self.by_content.insert(e.clone(), id);
+        let (id, new) = match self.by_content.get(&**e) {
+            Some(&id) => (id, false),
+            None => {
+                let id = self.texts.len() as u32 + 1;
+                self.by_content.insert(e.clone(), id);
+                self.texts.push(texts(e));
+                (id, true)
+            }
+        };
         self.by_ptr.insert(ptr, (e.clone(), id));
-        self.texts.push(texts(e));
-        (id, true)
+        self.last = Some((ptr, id));
+        (id, new)
     }
 
-    fn text(&self, id: u32, i: usize) -> &str {
-        self.texts[id as usize - 1][i].as_str()
+    fn text(&self, id: u32, i: usize) -> Option<&str> {
+        self.texts
+            .get((id as usize).checked_sub(1)?)
+            .and_then(|t| t.get(i))
+            .map(String::as_str)
     }
+}
+
+/// The entity ids of one packet's metadata in a file, and which of them the packet uses first
+/// (its block then carries their definitions). Made by [`PcapngWriter::prepare`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prepared {
+    /// Process, parent, container, pod; 0 = none.
+    ids: [u32; 4],
+    first_use: [bool; 4],
+}
+
+/// Encodes blocks for one file: its settings, interfaces and entity ids. Read-only while
+/// packets are encoded, so several threads can encode packets of one file at once
+/// ([`PcapngWriter::encoder`], [`Encoder::encode_packet`], [`PcapngWriter::write_encoded`]).
+pub struct Encoder {
+    cfg: WriterConfig,
+    scope: u32,
+    interfaces: Vec<(u16, u32)>,
+    processes: EntityTable<ProcessInfo>,
+    containers: EntityTable<ContainerInfo>,
+    pods: EntityTable<PodInfo>,
 }
 
 /// Writes one pcapng section. See the module documentation.
 pub struct PcapngWriter<W: Write> {
     out: W,
-    cfg: WriterConfig,
-    scope: u32,
+    enc: Encoder,
     /// The block being built; reused.
     buf: Vec<u8>,
-    /// Scratch for the reference record and definitions; reused.
-    scratch: Vec<u8>,
-    interfaces: Vec<(u16, u32)>,
     bytes_written: u64,
     packets: u64,
     skipped_options: u64,
-    processes: EntityTable<ProcessInfo>,
-    containers: EntityTable<ContainerInfo>,
-    pods: EntityTable<PodInfo>,
-    /// Options written in the block being built.
-    block_options: usize,
     /// Set after an I/O error: the file ends with a possibly partial block.
     failed: bool,
 }
@@ -293,6 +321,295 @@ fn definition_json(scope: u32, id: u32, entity: Entity) -> Option<String> {
     None
 }
 
+/// One block appended to a byte vector; lengths are patched by [`BlockBuilder::finish`].
+struct BlockBuilder<'b> {
+    buf: &'b mut Vec<u8>,
+    start: usize,
+    big: bool,
+    options: usize,
+}
+
+impl<'b> BlockBuilder<'b> {
+    fn begin(buf: &'b mut Vec<u8>, big: bool, block_type: u32) -> Self {
+        let start = buf.len();
+        let mut b = BlockBuilder {
+            buf,
+            start,
+            big,
+            options: 0,
+        };
+        b.u32(block_type);
+        b.u32(0); // total length, patched by finish
+        b
+    }
+
+    fn u16(&mut self, v: u16) {
+        let b = if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
+        self.buf.extend_from_slice(&b);
+    }
+
+    fn u32(&mut self, v: u32) {
+        let b = if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
+        self.buf.extend_from_slice(&b);
+    }
+
+    fn u64(&mut self, v: u64) {
+        let b = if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
+        self.buf.extend_from_slice(&b);
+    }
+
+    fn bytes(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+        pad4(self.buf);
+    }
+
+    /// One option from value parts. Callers checked the total length (≤ 65535).
+    fn option(&mut self, code: u16, parts: &[&[u8]]) {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        debug_assert!(len <= MAX_OPTION_LEN);
+        put_option_header(self.buf, self.big, code, len);
+        self.options += 1;
+        for p in parts {
+            self.buf.extend_from_slice(p);
+        }
+        pad4(self.buf);
+    }
+
+    /// A comment, unless it cannot be written validly (counted in `skipped`).
+    fn comment(&mut self, text: &str, skipped: &mut u64) {
+        if text.len() > MAX_OPTION_LEN || text.contains('\0') {
+            *skipped += 1;
+            return;
+        }
+        self.option(code::OPT_COMMENT, &[text.as_bytes()]);
+    }
+
+    /// A custom option under ptcap's PEN, unless too long (counted in `skipped`).
+    fn custom(&mut self, code: u16, data: &[u8], skipped: &mut u64) {
+        if data.len() + 4 > MAX_OPTION_LEN {
+            *skipped += 1;
+            return;
+        }
+        let pen = if self.big {
+            PTCAP_PEN.to_be_bytes()
+        } else {
+            PTCAP_PEN.to_le_bytes()
+        };
+        self.option(code, &[&pen, data]);
+    }
+
+    /// The packet's reference record, encoded in place (a few bytes; no allocation).
+    fn custom_record(&mut self, record: &MetaRecord) {
+        let at = self.buf.len();
+        put_option_header(self.buf, self.big, code::OPT_CUSTOM_BINARY, 0);
+        let pen = if self.big {
+            PTCAP_PEN.to_be_bytes()
+        } else {
+            PTCAP_PEN.to_le_bytes()
+        };
+        self.buf.extend_from_slice(&pen);
+        record.encode(self.buf);
+        let len = (self.buf.len() - at - 4) as u16;
+        let len = if self.big {
+            len.to_be_bytes()
+        } else {
+            len.to_le_bytes()
+        };
+        self.buf[at + 2..at + 4].copy_from_slice(&len);
+        self.options += 1;
+        pad4(self.buf);
+    }
+
+    /// `opt_endofopt` when some option was written (a block without options ends right after
+    /// its fixed part), then the lengths. A block too large for pcapng is taken back out.
+    fn finish(self, what: &str) -> io::Result<()> {
+        if self.options > 0 {
+            self.buf.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        let total = self.buf.len() - self.start + 4;
+        debug_assert!(total % 4 == 0);
+        let Ok(total32) = u32::try_from(total) else {
+            self.buf.truncate(self.start);
+            return Err(invalid(format!(
+                "{what} of {total} bytes is too large for pcapng"
+            )));
+        };
+        let b = if self.big {
+            total32.to_be_bytes()
+        } else {
+            total32.to_le_bytes()
+        };
+        self.buf[self.start + 4..self.start + 8].copy_from_slice(&b);
+        self.buf.extend_from_slice(&b);
+        Ok(())
+    }
+}
+
+impl Encoder {
+    /// The scope of this file's entity ids.
+    pub fn scope(&self) -> u32 {
+        self.scope
+    }
+
+    fn prepare(&mut self, meta: &PacketMeta) -> Prepared {
+        let mut p = Prepared::default();
+        if meta.is_empty() && meta.parent.is_none() {
+            return p;
+        }
+        if let Some(e) = &meta.process {
+            (p.ids[0], p.first_use[0]) = self.processes.id(e, process_texts);
+        }
+        if let Some(e) = &meta.parent {
+            (p.ids[1], p.first_use[1]) = self.processes.id(e, process_texts);
+        }
+        if let Some(e) = &meta.container {
+            (p.ids[2], p.first_use[2]) = self.containers.id(e, |c| vec![container_comment(c)]);
+        }
+        if let Some(e) = &meta.pod {
+            (p.ids[3], p.first_use[3]) = self.pods.id(e, |p| vec![pod_comment(p)]);
+        }
+        p
+    }
+
+    /// Appends one Enhanced Packet Block to `out`. `prep` is what [`PcapngWriter::prepare`]
+    /// returned for `meta`; blocks must reach the file in the order of their `prepare` calls
+    /// (the first use of an entity carries its definition). `data` longer than the
+    /// interface's snaplen is cut to it; `orig_len` is raised to `data.len()` if smaller.
+    /// Returns how many metadata options were left out because they could not be written
+    /// validly (should stay 0). On error nothing is appended.
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode_packet(
+        &self,
+        out: &mut Vec<u8>,
+        iface: u32,
+        ts_ns: u64,
+        orig_len: u32,
+        data: &[u8],
+        direction: Option<Direction>,
+        meta: &PacketMeta,
+        prep: &Prepared,
+    ) -> io::Result<u64> {
+        let Some(&(_, snaplen)) = self.interfaces.get(iface as usize) else {
+            return Err(invalid(format!(
+                "packet for interface {iface}, but only {} interfaces were added",
+                self.interfaces.len()
+            )));
+        };
+        let mut data = data;
+        if snaplen != 0 && data.len() > snaplen as usize {
+            data = &data[..snaplen as usize];
+        }
+        let caplen = data.len() as u32;
+        let mut skipped = 0;
+        let mut b = BlockBuilder::begin(out, self.cfg.big_endian, code::BLOCK_EPB);
+        b.u32(iface);
+        b.u32((ts_ns >> 32) as u32);
+        b.u32(ts_ns as u32);
+        b.u32(caplen);
+        b.u32(orig_len.max(caplen));
+        b.bytes(data);
+        if let Some(d) = direction {
+            let flags: u32 = match d {
+                Direction::In => 1,
+                Direction::Out => 2,
+            };
+            let v = if self.cfg.big_endian {
+                flags.to_be_bytes()
+            } else {
+                flags.to_le_bytes()
+            };
+            b.option(code::EPB_FLAGS, &[&v]);
+        }
+        self.metadata(&mut b, meta, prep, &mut skipped);
+        b.finish("enhanced packet block")?;
+        Ok(skipped)
+    }
+
+    fn metadata(
+        &self,
+        b: &mut BlockBuilder<'_>,
+        meta: &PacketMeta,
+        prep: &Prepared,
+        skipped: &mut u64,
+    ) {
+        let [proc_id, parent_id, cont_id, pod_id] = prep.ids;
+        if meta.is_empty() && meta.parent.is_none() {
+            return;
+        }
+        match self.cfg.comments {
+            CommentMode::Full => {
+                let texts = [
+                    self.processes.text(proc_id, 0),
+                    None, // the thread line, below
+                    self.processes.text(proc_id, 1).filter(|t| !t.is_empty()),
+                    self.processes.text(parent_id, 2),
+                    self.containers.text(cont_id, 0),
+                    self.pods.text(pod_id, 0),
+                ];
+                for (i, t) in texts.into_iter().enumerate() {
+                    if i == 1 {
+                        let comm = meta.process.as_deref().map_or("", |p| p.comm.as_str());
+                        if let Some(t) = thread_comment(meta.tid, comm) {
+                            b.comment(&t, skipped);
+                        }
+                    } else if let Some(t) = t {
+                        b.comment(t, skipped);
+                    }
+                }
+            }
+            CommentMode::Short => {
+                if let Some(s) = short_comment(meta) {
+                    b.comment(&s, skipped);
+                }
+            }
+            CommentMode::None => {}
+        }
+        if !self.cfg.structured {
+            return;
+        }
+        for k in 0..4 {
+            // A parent that is also the packet's process is defined once.
+            if !prep.first_use[k] || (k == 1 && prep.ids[1] == prep.ids[0]) {
+                continue;
+            }
+            let entity = match k {
+                0 => meta.process.as_deref().cloned().map(Entity::Process),
+                1 => meta.parent.as_deref().cloned().map(Entity::Process),
+                2 => meta.container.as_deref().cloned().map(Entity::Container),
+                _ => meta.pod.as_deref().cloned().map(Entity::Pod),
+            };
+            let Some(entity) = entity else { continue };
+            match definition_json(self.scope, prep.ids[k], entity) {
+                Some(json) => b.custom(code::OPT_CUSTOM_UTF8, json.as_bytes(), skipped),
+                None => *skipped += 1,
+            }
+        }
+        let record = MetaRecord {
+            provenance: meta.provenance,
+            scope: self.scope,
+            process: proc_id,
+            parent: parent_id,
+            container: cont_id,
+            pod: pod_id,
+            tid: meta.tid.unwrap_or(0),
+            role: meta.role,
+        };
+        b.custom_record(&record);
+    }
+}
+
 impl<W: Write> PcapngWriter<W> {
     /// Writes the Section Header Block.
     pub fn new(out: W, cfg: WriterConfig) -> io::Result<Self> {
@@ -306,43 +623,42 @@ impl<W: Write> PcapngWriter<W> {
         let scope = cfg.scope.unwrap_or_else(random_scope);
         let mut w = PcapngWriter {
             out,
-            cfg,
-            scope,
+            enc: Encoder {
+                cfg,
+                scope,
+                interfaces: Vec::new(),
+                processes: EntityTable::new(),
+                containers: EntityTable::new(),
+                pods: EntityTable::new(),
+            },
             buf: Vec::with_capacity(4096),
-            scratch: Vec::with_capacity(256),
-            interfaces: Vec::new(),
             bytes_written: 0,
             packets: 0,
             skipped_options: 0,
-            processes: EntityTable::new(),
-            containers: EntityTable::new(),
-            pods: EntityTable::new(),
-            block_options: 0,
             failed: false,
         };
-        w.begin(code::BLOCK_SHB);
-        w.u32(0x1a2b_3c4d);
-        w.u16(1);
-        w.u16(0);
-        w.u64(u64::MAX); // section length unknown (-1)
-        let hardware = w.cfg.hardware.clone();
-        let os = w.cfg.os.clone();
-        let appl = w.cfg.user_appl.clone();
-        if let Some(hw) = hardware {
-            w.option(code::SHB_HARDWARE, &[hw.as_bytes()]);
+        let cfg = &w.enc.cfg;
+        w.buf.clear();
+        let mut b = BlockBuilder::begin(&mut w.buf, cfg.big_endian, code::BLOCK_SHB);
+        b.u32(0x1a2b_3c4d);
+        b.u16(1);
+        b.u16(0);
+        b.u64(u64::MAX); // section length unknown (-1)
+        if let Some(hw) = &cfg.hardware {
+            b.option(code::SHB_HARDWARE, &[hw.as_bytes()]);
         }
-        if let Some(os) = os {
-            w.option(code::SHB_OS, &[os.as_bytes()]);
+        if let Some(os) = &cfg.os {
+            b.option(code::SHB_OS, &[os.as_bytes()]);
         }
-        w.option(code::SHB_USERAPPL, &[appl.as_bytes()]);
-        w.end_options();
+        b.option(code::SHB_USERAPPL, &[cfg.user_appl.as_bytes()]);
+        b.finish("section header block")?;
         w.emit("section header block")?;
         Ok(w)
     }
 
     /// The scope of this file's entity ids.
     pub fn scope(&self) -> u32 {
-        self.scope
+        self.enc.scope
     }
 
     /// Bytes handed to the inner writer so far.
@@ -368,8 +684,9 @@ impl<W: Write> PcapngWriter<W> {
         if let Some(f) = &spec.filter {
             check_text("interface filter", f)?;
         }
-        if let Some(&(link, snap)) = self.interfaces.first() {
-            if !self.cfg.allow_mixed_interfaces && (link != spec.link_type || snap != spec.snaplen)
+        if let Some(&(link, snap)) = self.enc.interfaces.first() {
+            if !self.enc.cfg.allow_mixed_interfaces
+                && (link != spec.link_type || snap != spec.snaplen)
             {
                 return Err(invalid(format!(
                     "interface {} has link type {} and snaplen {}, the first interface {} and {}: \
@@ -379,22 +696,23 @@ impl<W: Write> PcapngWriter<W> {
             }
         }
         self.check_usable()?;
-        self.begin(code::BLOCK_IDB);
-        self.u16(spec.link_type);
-        self.u16(0);
-        self.u32(spec.snaplen);
-        self.option(code::IF_NAME, &[spec.name.as_bytes()]);
+        self.buf.clear();
+        let mut b = BlockBuilder::begin(&mut self.buf, self.enc.cfg.big_endian, code::BLOCK_IDB);
+        b.u16(spec.link_type);
+        b.u16(0);
+        b.u32(spec.snaplen);
+        b.option(code::IF_NAME, &[spec.name.as_bytes()]);
         if let Some(d) = &spec.description {
-            self.option(code::IF_DESCRIPTION, &[d.as_bytes()]);
+            b.option(code::IF_DESCRIPTION, &[d.as_bytes()]);
         }
-        self.option(code::IF_TSRESOL, &[&[9]]);
+        b.option(code::IF_TSRESOL, &[&[9]]);
         if let Some(f) = &spec.filter {
-            self.option(code::IF_FILTER, &[&[0], f.as_bytes()]);
+            b.option(code::IF_FILTER, &[&[0], f.as_bytes()]);
         }
-        self.end_options();
+        b.finish("interface description block")?;
         self.emit("interface description block")?;
-        self.interfaces.push((spec.link_type, spec.snaplen));
-        Ok(self.interfaces.len() as u32 - 1)
+        self.enc.interfaces.push((spec.link_type, spec.snaplen));
+        Ok(self.enc.interfaces.len() as u32 - 1)
     }
 
     /// Writes one Enhanced Packet Block. `data` longer than the interface's snaplen is cut to
@@ -408,174 +726,57 @@ impl<W: Write> PcapngWriter<W> {
         direction: Option<Direction>,
         meta: &PacketMeta,
     ) -> io::Result<()> {
-        let Some(&(_, snaplen)) = self.interfaces.get(iface as usize) else {
+        self.check_usable()?;
+        if iface as usize >= self.enc.interfaces.len() {
+            // Checked before ids are given, so a refused packet uses none.
             return Err(invalid(format!(
                 "packet for interface {iface}, but only {} interfaces were added",
-                self.interfaces.len()
+                self.enc.interfaces.len()
             )));
-        };
-        self.check_usable()?;
-        let mut data = data;
-        if snaplen != 0 && data.len() > snaplen as usize {
-            data = &data[..snaplen as usize];
         }
-        let caplen = data.len() as u32;
-        self.begin(code::BLOCK_EPB);
-        self.u32(iface);
-        self.u32((ts_ns >> 32) as u32);
-        self.u32(ts_ns as u32);
-        self.u32(caplen);
-        self.u32(orig_len.max(caplen));
-        self.buf.extend_from_slice(data);
-        self.pad();
-        if let Some(d) = direction {
-            let flags: u32 = match d {
-                Direction::In => 1,
-                Direction::Out => 2,
-            };
-            let b = if self.cfg.big_endian {
-                flags.to_be_bytes()
-            } else {
-                flags.to_le_bytes()
-            };
-            self.option(code::EPB_FLAGS, &[&b]);
-        }
-        self.metadata(meta);
-        self.end_options();
+        let prep = self.enc.prepare(meta);
+        self.buf.clear();
+        let skipped = self.enc.encode_packet(
+            &mut self.buf,
+            iface,
+            ts_ns,
+            orig_len,
+            data,
+            direction,
+            meta,
+            &prep,
+        )?;
         self.emit("enhanced packet block")?;
+        self.skipped_options += skipped;
         self.packets += 1;
         Ok(())
     }
 
-    fn metadata(&mut self, meta: &PacketMeta) {
-        if meta.is_empty() && meta.parent.is_none() {
-            return;
-        }
-        // Ids (and first uses) of this packet's entities.
-        let (proc_id, proc_new) = match &meta.process {
-            Some(p) => self.processes.id(p, process_texts),
-            None => (0, false),
-        };
-        let (parent_id, parent_new) = match &meta.parent {
-            Some(p) => self.processes.id(p, process_texts),
-            None => (0, false),
-        };
-        let (cont_id, cont_new) = match &meta.container {
-            Some(c) => self.containers.id(c, |c| vec![container_comment(c)]),
-            None => (0, false),
-        };
-        let (pod_id, pod_new) = match &meta.pod {
-            Some(p) => self.pods.id(p, |p| vec![pod_comment(p)]),
-            None => (0, false),
-        };
-
-        match self.cfg.comments {
-            CommentMode::Full => {
-                if proc_id != 0 {
-                    self.comment_from_table(Table::Process, proc_id, 0);
-                }
-                let comm = meta.process.as_deref().map_or("", |p| p.comm.as_str());
-                if let Some(t) = thread_comment(meta.tid, comm) {
-                    self.comment(&t);
-                }
-                if proc_id != 0 && !self.processes.text(proc_id, 1).is_empty() {
-                    self.comment_from_table(Table::Process, proc_id, 1);
-                }
-                if parent_id != 0 {
-                    self.comment_from_table(Table::Process, parent_id, 2);
-                }
-                if cont_id != 0 {
-                    self.comment_from_table(Table::Container, cont_id, 0);
-                }
-                if pod_id != 0 {
-                    self.comment_from_table(Table::Pod, pod_id, 0);
-                }
-            }
-            CommentMode::Short => {
-                if let Some(s) = short_comment(meta) {
-                    self.comment(&s);
-                }
-            }
-            CommentMode::None => {}
-        }
-
-        if !self.cfg.structured {
-            return;
-        }
-        let scope = self.scope;
-        let mut defs: [Option<Entity>; 4] = [None, None, None, None];
-        let ids = [proc_id, parent_id, cont_id, pod_id];
-        if proc_new {
-            defs[0] = meta.process.as_deref().cloned().map(Entity::Process);
-        }
-        if parent_new && parent_id != proc_id {
-            defs[1] = meta.parent.as_deref().cloned().map(Entity::Process);
-        }
-        if cont_new {
-            defs[2] = meta.container.as_deref().cloned().map(Entity::Container);
-        }
-        if pod_new {
-            defs[3] = meta.pod.as_deref().cloned().map(Entity::Pod);
-        }
-        for (def, id) in defs.into_iter().zip(ids) {
-            let Some(entity) = def else { continue };
-            match definition_json(scope, id, entity) {
-                Some(json) => self.custom_option(code::OPT_CUSTOM_UTF8, json.as_bytes()),
-                None => self.skipped_options += 1,
-            }
-        }
-        let record = MetaRecord {
-            provenance: meta.provenance,
-            scope,
-            process: proc_id,
-            parent: parent_id,
-            container: cont_id,
-            pod: pod_id,
-            tid: meta.tid.unwrap_or(0),
-            role: meta.role,
-        };
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        record.encode(&mut scratch);
-        self.custom_option(code::OPT_CUSTOM_BINARY, &scratch);
-        self.scratch = scratch;
+    /// Gives the entities of one packet's metadata their ids in this file, for
+    /// [`Encoder::encode_packet`]. Call it in the order the packets will be written.
+    pub fn prepare(&mut self, meta: &PacketMeta) -> Prepared {
+        self.enc.prepare(meta)
     }
 
-    fn comment_from_table(&mut self, t: Table, id: u32, i: usize) {
-        // Moved out and back so the block buffer can be borrowed meanwhile; no allocation.
-        let text = std::mem::take(self.text_slot(t, id, i));
-        self.comment(&text);
-        *self.text_slot(t, id, i) = text;
+    /// The encoder, to encode packets (possibly on several threads) between `prepare` and
+    /// `write_encoded`.
+    pub fn encoder(&self) -> &Encoder {
+        &self.enc
     }
 
-    fn text_slot(&mut self, t: Table, id: u32, i: usize) -> &mut String {
-        let texts = match t {
-            Table::Process => &mut self.processes.texts,
-            Table::Container => &mut self.containers.texts,
-            Table::Pod => &mut self.pods.texts,
-        };
-        &mut texts[id as usize - 1][i]
-    }
-
-    fn comment(&mut self, text: &str) {
-        if text.len() > MAX_OPTION_LEN || text.contains('\0') {
-            self.skipped_options += 1;
-            return;
-        }
-        self.option(code::OPT_COMMENT, &[text.as_bytes()]);
-    }
-
-    fn custom_option(&mut self, code: u16, data: &[u8]) {
-        if data.len() + 4 > MAX_OPTION_LEN {
-            self.skipped_options += 1;
-            return;
-        }
-        let pen = if self.cfg.big_endian {
-            PTCAP_PEN.to_be_bytes()
-        } else {
-            PTCAP_PEN.to_le_bytes()
-        };
-        self.option(code, &[&pen, data]);
+    /// Writes blocks made by [`Encoder::encode_packet`] of this writer: `packets` packets
+    /// whose encoding skipped `skipped_options` options, in one `write_all`.
+    pub fn write_encoded(
+        &mut self,
+        blocks: &[u8],
+        packets: u64,
+        skipped_options: u64,
+    ) -> io::Result<()> {
+        self.check_usable()?;
+        self.write_out(blocks, "enhanced packet blocks")?;
+        self.packets += packets;
+        self.skipped_options += skipped_options;
+        Ok(())
     }
 
     /// Writes an Interface Statistics Block for `iface`, with the capture's start and end
@@ -588,36 +789,37 @@ impl<W: Write> PcapngWriter<W> {
         start_ns: Option<u64>,
         end_ns: Option<u64>,
     ) -> io::Result<()> {
-        if iface as usize >= self.interfaces.len() {
+        if iface as usize >= self.enc.interfaces.len() {
             return Err(invalid(format!(
                 "statistics for interface {iface}, but only {} interfaces were added",
-                self.interfaces.len()
+                self.enc.interfaces.len()
             )));
         }
         self.check_usable()?;
         let ts = end_ns.or(start_ns).unwrap_or(0);
-        self.begin(code::BLOCK_ISB);
-        self.u32(iface);
-        self.u32((ts >> 32) as u32);
-        self.u32(ts as u32);
-        let big = self.cfg.big_endian;
+        let big = self.enc.cfg.big_endian;
+        self.buf.clear();
+        let mut b = BlockBuilder::begin(&mut self.buf, big, code::BLOCK_ISB);
+        b.u32(iface);
+        b.u32((ts >> 32) as u32);
+        b.u32(ts as u32);
         let ts_bytes = |t: u64| -> [u8; 8] {
             let (hi, lo) = ((t >> 32) as u32, t as u32);
-            let mut b = [0; 8];
+            let mut v = [0; 8];
             if big {
-                b[..4].copy_from_slice(&hi.to_be_bytes());
-                b[4..].copy_from_slice(&lo.to_be_bytes());
+                v[..4].copy_from_slice(&hi.to_be_bytes());
+                v[4..].copy_from_slice(&lo.to_be_bytes());
             } else {
-                b[..4].copy_from_slice(&hi.to_le_bytes());
-                b[4..].copy_from_slice(&lo.to_le_bytes());
+                v[..4].copy_from_slice(&hi.to_le_bytes());
+                v[4..].copy_from_slice(&lo.to_le_bytes());
             }
-            b
+            v
         };
         if let Some(t) = start_ns {
-            self.option(code::ISB_STARTTIME, &[&ts_bytes(t)]);
+            b.option(code::ISB_STARTTIME, &[&ts_bytes(t)]);
         }
         if let Some(t) = end_ns {
-            self.option(code::ISB_ENDTIME, &[&ts_bytes(t)]);
+            b.option(code::ISB_ENDTIME, &[&ts_bytes(t)]);
         }
         for (c, v) in [
             (code::ISB_IFRECV, stats.received),
@@ -627,15 +829,15 @@ impl<W: Write> PcapngWriter<W> {
             (code::ISB_USRDELIV, stats.delivered),
         ] {
             if let Some(v) = v {
-                let b = if big {
+                let bytes = if big {
                     v.to_be_bytes()
                 } else {
                     v.to_le_bytes()
                 };
-                self.option(c, &[&b]);
+                b.option(c, &[&bytes]);
             }
         }
-        self.end_options();
+        b.finish("interface statistics block")?;
         self.emit("interface statistics block")
     }
 
@@ -657,8 +859,6 @@ impl<W: Write> PcapngWriter<W> {
         Ok(self.out)
     }
 
-    // ---- block building ----
-
     fn check_usable(&self) -> io::Result<()> {
         if self.failed {
             return Err(io::Error::other(
@@ -668,81 +868,16 @@ impl<W: Write> PcapngWriter<W> {
         Ok(())
     }
 
-    fn begin(&mut self, block_type: u32) {
-        self.buf.clear();
-        self.block_options = 0;
-        self.u32(block_type);
-        self.u32(0); // total length, patched by emit
-    }
-
-    fn u16(&mut self, v: u16) {
-        let b = if self.cfg.big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        };
-        self.buf.extend_from_slice(&b);
-    }
-
-    fn u32(&mut self, v: u32) {
-        let b = if self.cfg.big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        };
-        self.buf.extend_from_slice(&b);
-    }
-
-    fn u64(&mut self, v: u64) {
-        let b = if self.cfg.big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        };
-        self.buf.extend_from_slice(&b);
-    }
-
-    fn pad(&mut self) {
-        pad4(&mut self.buf);
-    }
-
-    /// One option from value parts. Callers checked the total length (≤ 65535).
-    fn option(&mut self, code: u16, parts: &[&[u8]]) {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        debug_assert!(len <= MAX_OPTION_LEN);
-        put_option_header(&mut self.buf, self.cfg.big_endian, code, len);
-        self.block_options += 1;
-        for p in parts {
-            self.buf.extend_from_slice(p);
-        }
-        self.pad();
-    }
-
-    /// `opt_endofopt`, only when some option was written (the body then has more than the
-    /// fixed part; a block without options ends right after its fixed part).
-    fn end_options(&mut self) {
-        if self.block_options > 0 {
-            self.buf.extend_from_slice(&[0, 0, 0, 0]);
-        }
-    }
-
-    /// Patches the lengths, appends the trailer and writes the block in one call.
+    /// Writes the block in `buf` in one call.
     fn emit(&mut self, what: &str) -> io::Result<()> {
-        let total = self.buf.len() + 4;
-        debug_assert!(total % 4 == 0);
-        let Ok(total32) = u32::try_from(total) else {
-            return Err(invalid(format!(
-                "{what} of {total} bytes is too large for pcapng"
-            )));
-        };
-        let b = if self.cfg.big_endian {
-            total32.to_be_bytes()
-        } else {
-            total32.to_le_bytes()
-        };
-        self.buf[4..8].copy_from_slice(&b);
-        self.buf.extend_from_slice(&b);
-        if let Err(e) = self.out.write_all(&self.buf) {
+        let buf = std::mem::take(&mut self.buf);
+        let r = self.write_out(&buf, what);
+        self.buf = buf;
+        r
+    }
+
+    fn write_out(&mut self, bytes: &[u8], what: &str) -> io::Result<()> {
+        if let Err(e) = self.out.write_all(bytes) {
             self.failed = true;
             return Err(io::Error::new(
                 e.kind(),
@@ -752,16 +887,9 @@ impl<W: Write> PcapngWriter<W> {
                 ),
             ));
         }
-        self.bytes_written += total as u64;
+        self.bytes_written += bytes.len() as u64;
         Ok(())
     }
-}
-
-#[derive(Clone, Copy)]
-enum Table {
-    Process,
-    Container,
-    Pod,
 }
 
 /// Comment texts of a process: [as the packet's process, its user line, as a parent].
