@@ -252,7 +252,7 @@ fn run_chunk<'a, W: Work>(
     work: &W,
 ) -> ChunkResult<'a, W::Acc> {
     let mut r = chunk.reader.clone();
-    let mut meta = chunk.meta.clone();
+    let mut meta = chunk.meta.fork();
     let mut owners = OwnerCache::default();
     let mut res = ChunkResult {
         range: chunk.start..chunk.end,
@@ -332,6 +332,30 @@ fn run_chunk<'a, W: Work>(
     res
 }
 
+/// Runs pending pool work until `ready` finds its value under `lock`; sleeps on `cv` (2 ms at
+/// most) only when there is no pending work, i.e. when what it waits for runs elsewhere. With
+/// one thread the awaited task is among the pending work, so nothing deadlocks.
+fn help_until<S, T>(
+    lock: &Mutex<S>,
+    cv: &Condvar,
+    mut ready: impl FnMut(&mut S) -> Option<T>,
+) -> T {
+    let guard = || lock.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(v) = ready(&mut guard()) {
+            return v;
+        }
+        if rayon::yield_now() == Some(rayon::Yield::Executed) {
+            continue;
+        }
+        let mut g = guard();
+        if let Some(v) = ready(&mut g) {
+            return v;
+        }
+        let _ = cv.wait_timeout(g, Duration::from_millis(2));
+    }
+}
+
 /// Chunk results by index: filled by pool tasks in any order, taken in order.
 struct Slots<T> {
     ready: Mutex<BTreeMap<usize, T>>,
@@ -347,25 +371,41 @@ impl<T> Slots<T> {
         self.filled.notify_all();
     }
 
-    /// Chunk `i`'s result. While it is not ready this thread runs other pending pool work (with
-    /// one thread, the chunk's own task); it sleeps only when every task is running elsewhere.
+    /// Chunk `i`'s result; meanwhile this thread runs other pending pool work.
     fn take(&self, i: usize) -> T {
-        loop {
-            if let Some(v) = self.lock().remove(&i) {
-                return v;
-            }
-            if rayon::yield_now() == Some(rayon::Yield::Executed) {
-                continue;
-            }
-            let ready = self.lock();
-            if !ready.contains_key(&i) {
-                let _ = self.filled.wait_timeout(ready, Duration::from_millis(2));
-            }
+        help_until(&self.ready, &self.filled, |m| m.remove(&i))
+    }
+}
+
+/// One value a pool task will produce.
+pub struct Promise<T> {
+    value: Mutex<Option<T>>,
+    set: Condvar,
+}
+
+impl<T> Default for Promise<T> {
+    fn default() -> Self {
+        Promise {
+            value: Mutex::new(None),
+            set: Condvar::new(),
         }
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<usize, T>> {
-        self.ready.lock().unwrap_or_else(|e| e.into_inner())
+impl<T> Promise<T> {
+    pub fn set(&self, v: T) {
+        *self.value.lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
+        self.set.notify_all();
+    }
+
+    /// The value if it is there.
+    pub fn try_take(&self) -> Option<T> {
+        self.value.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// The value; meanwhile this thread runs other pending pool work.
+    pub fn take(&self) -> T {
+        help_until(&self.value, &self.set, Option::take)
     }
 }
 

@@ -1,20 +1,21 @@
 //! Wires one run together: open and plan the inputs, compile the filter, scan in parallel,
 //! merge by timestamp and hand packets to the output (listing, pcapng, JSON lines).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, IsTerminal, Write};
 use std::ops::Range;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use rayon::ScopeFifo;
 
 use serde::Serialize;
 
 use formats::meta::{ContainerInfo, PodInfo, ProcessInfo};
-use formats::pcapng::write::{InterfaceSpec, PcapngWriter, Prepared, WriterConfig};
+use formats::pcapng::write::{
+    Encoder, InterfaceSpec, PcapngWriter, Prepared, TextSnapshot, WriterConfig,
+};
 use formats::pcapng::{Direction, ReadError};
 use formats::render::{PacketRef, Renderer};
 
@@ -22,7 +23,7 @@ use analyze::flows::{write_flows_text, FlowTable, Observed};
 use analyze::stats::{write_report_text, Rollups};
 
 use crate::cli::Cli;
-use crate::engine::{plan, ChunkResult, PacketView, Selection, Source, Stream, Work};
+use crate::engine::{plan, ChunkResult, PacketView, Promise, Selection, Source, Stream, Work};
 use crate::filter::Expression;
 use crate::input::{self, Input};
 
@@ -166,15 +167,34 @@ struct Segment<'a> {
 /// Packets per segment: the unit of parallel encoding.
 const SEGMENT_PACKETS: usize = 4096;
 
+/// A segment's Enhanced Packet Blocks and the metadata options they had to leave out.
+type Encoded = io::Result<(Vec<u8>, u64)>;
+
+/// A segment being encoded by a pool task, to be written in order.
+struct Encoding {
+    result: Arc<Promise<Encoded>>,
+    packets: u64,
+}
+
 /// The sequential part of a run, done as each chunk is finished while the pool reads the
-/// chunks ahead: pcapng packets (ids already given, in output order) to encode in parallel and write,
-/// chunk accumulators to merge in file order, input ranges to release.
+/// chunks ahead: pcapng packets get their entity ids in output order here, are encoded by pool
+/// tasks, and are written in order; chunk accumulators are merged in file order; input ranges
+/// are released once written.
 struct Deferred<'a> {
     sink: Sink,
+    /// Segments with ids given, not yet handed to encoding.
     segments: Vec<Segment<'a>>,
+    /// Segments handed to encoding, in output order.
+    encoding: VecDeque<Encoding>,
+    /// Segments handed to encoding and segments written, since the start.
+    handed: u64,
+    done: u64,
     accs: Vec<Acc>,
     acc: Acc,
-    releases: Vec<(usize, Range<u64>)>,
+    /// Finished chunks, not yet scheduled for release.
+    finished: Vec<(usize, Range<u64>)>,
+    /// (segments that must be written first, input, range).
+    releases: VecDeque<(u64, usize, Range<u64>)>,
     written: u64,
     /// The first error writing the pcapng output; nothing more is written after it.
     error: Option<io::Error>,
@@ -206,84 +226,92 @@ impl<'a> Deferred<'a> {
         });
     }
 
-    /// Encodes and writes pending packets, merges pending accumulators, releases inputs
-    /// (each chunk as soon as its packets are written).
-    fn settle(&mut self, inputs: &[&Input]) {
-        let segments = std::mem::take(&mut self.segments);
-        // Each finished chunk with the number of segments that must be written before it
-        // can be released.
-        let mut releases: Vec<(usize, Range<u64>, usize)> = self
-            .releases
-            .drain(..)
-            .map(|(f, r)| {
-                let after = segments
-                    .iter()
-                    .rposition(|s| s.file == f && s.chunk.range.start == r.start)
-                    .map_or(0, |i| i + 1);
-                (f, r, after)
-            })
-            .collect();
-        let release_upto = |done: usize, releases: &mut Vec<(usize, Range<u64>, usize)>| {
-            releases.retain(|(f, r, after)| {
-                if *after > done {
-                    return true;
-                }
-                inputs[*f].release(r.start, r.end);
-                false
-            })
-        };
-        if let Sink::Pcapng(w, map) = &mut self.sink {
-            // Groups bound the encoded bytes held at once.
-            let group = rayon::current_num_threads().max(1) * 4;
-            for (gi, g) in segments.chunks(group).enumerate() {
-                if self.error.is_some() {
-                    break;
-                }
-                let enc = w.encoder();
-                let encoded: Vec<io::Result<(Vec<u8>, u64)>> = g
-                    .par_iter()
-                    .map(|s| {
-                        let kept = &s.chunk.kept[s.first..s.first + s.preps.len()];
-                        let size: usize = kept.iter().map(|k| k.data.len() + 64).sum();
-                        let mut buf = Vec::with_capacity(size + size / 2);
-                        let mut skipped = 0;
-                        for (k, prep) in kept.iter().zip(&s.preps) {
-                            let iface = map[s.file][k.interface as usize];
-                            skipped += enc.encode_packet(
-                                &mut buf,
-                                iface,
-                                k.ts_ns,
-                                k.orig_len,
-                                k.data,
-                                k.direction,
-                                &k.meta,
-                                prep,
-                            )?;
-                        }
-                        Ok((buf, skipped))
-                    })
-                    .collect();
-                for (r, s) in encoded.into_iter().zip(g) {
-                    let res = r.and_then(|(buf, skipped)| {
-                        w.write_encoded(&buf, s.preps.len() as u64, skipped)
-                    });
-                    match res {
-                        Ok(()) => self.written += s.preps.len() as u64,
-                        Err(e) => {
-                            self.error = Some(e);
-                            break;
-                        }
-                    }
-                }
-                release_upto(gi * group + g.len(), &mut releases);
-            }
-        }
-        drop(segments);
-        release_upto(usize::MAX, &mut releases);
+    /// Hands pending segments to pool tasks of `scope`, merges pending accumulators, writes what is encoded (all of it with `wait`; also
+    /// waits while too many segments are in flight), and releases written input.
+    fn settle<'sc>(&mut self, scope: &ScopeFifo<'sc>, inputs: &[&Input], wait: bool)
+    where
+        'a: 'sc,
+    {
         for a in self.accs.drain(..) {
             self.acc.merge(a);
         }
+        let Sink::Pcapng(w, map) = &mut self.sink else {
+            for (f, r) in self.finished.drain(..) {
+                inputs[f].release(r.start, r.end);
+            }
+            return;
+        };
+        for seg in self.segments.drain(..) {
+            let texts = w.snapshot(&seg.preps);
+            let enc = w.encoder();
+            let ifaces = map[seg.file].clone();
+            let result = Arc::new(Promise::default());
+            let packets = seg.preps.len() as u64;
+            let promise = Arc::clone(&result);
+            scope.spawn_fifo(move |_| promise.set(encode_segment(&enc, &texts, &ifaces, &seg)));
+            self.encoding.push_back(Encoding { result, packets });
+            self.handed += 1;
+        }
+        let handed = self.handed;
+        self.releases
+            .extend(self.finished.drain(..).map(|(f, r)| (handed, f, r)));
+        let in_flight = rayon::current_num_threads().max(1) * 4;
+        while let Some(front) = self.encoding.front() {
+            let r = if wait || self.encoding.len() > in_flight {
+                front.result.take()
+            } else {
+                match front.result.try_take() {
+                    Some(r) => r,
+                    None => break,
+                }
+            };
+            let packets = front.packets;
+            self.encoding.pop_front();
+            self.done += 1;
+            if self.error.is_none() {
+                match r.and_then(|(buf, skipped)| w.write_encoded(&buf, packets, skipped)) {
+                    Ok(()) => self.written += packets,
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            release_written(&mut self.releases, self.done, inputs);
+        }
+        release_written(&mut self.releases, self.done, inputs);
     }
+}
+
+/// Releases the input of chunks whose packets are all written (`done` segments).
+fn release_written(
+    releases: &mut VecDeque<(u64, usize, Range<u64>)>,
+    done: u64,
+    inputs: &[&Input],
+) {
+    while releases.front().is_some_and(|(after, ..)| *after <= done) {
+        let (_, f, r) = releases.pop_front().unwrap();
+        inputs[f].release(r.start, r.end);
+    }
+}
+
+/// Encodes one segment's packets: Enhanced Packet Blocks with the ids given in output order.
+fn encode_segment(enc: &Encoder, texts: &TextSnapshot, ifaces: &[u32], s: &Segment<'_>) -> Encoded {
+    let kept = &s.chunk.kept[s.first..s.first + s.preps.len()];
+    let size: usize = kept.iter().map(|k| k.data.len() + 64).sum();
+    let mut buf = Vec::with_capacity(size + size / 2);
+    let mut skipped = 0;
+    for (k, prep) in kept.iter().zip(&s.preps) {
+        skipped += enc.encode_packet(
+            texts,
+            &mut buf,
+            ifaces[k.interface as usize],
+            k.ts_ns,
+            k.orig_len,
+            k.data,
+            k.direction,
+            &k.meta,
+            prep,
+        )?;
+    }
+    Ok((buf, skipped))
 }
 
 /// Progress on stderr, only for a terminal and large inputs.
@@ -445,9 +473,13 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut deferred = Deferred {
         sink,
         segments: Vec::new(),
+        encoding: VecDeque::new(),
+        handed: 0,
+        done: 0,
         accs: Vec::new(),
         acc: job.new_acc(),
-        releases: Vec::new(),
+        finished: Vec::new(),
+        releases: VecDeque::new(),
         written: 0,
         error: None,
     };
@@ -498,10 +530,9 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         for s in ctx.streams.iter() {
             s.cancel();
         }
+        deferred.settle(scope, &source_inputs, true);
         quiet_stop
     });
-    drop(cursors);
-    deferred.settle(&source_inputs);
     if let Some(p) = &progress {
         p.clear();
     }
@@ -662,8 +693,8 @@ impl<'sc, 's: 'sc, 'a: 'sc> Refill<'_, 'sc, 's, 'a, '_> {
                 }
             }
             if let Some(done) = cursors[f].take() {
-                deferred.releases.push((f, done.res.range.clone()));
-                deferred.settle(self.inputs);
+                deferred.finished.push((f, done.res.range.clone()));
+                deferred.settle(self.scope, self.inputs, false);
             }
             let next = self.streams[f].next_chunk(self.scope, self.selection, self.job);
             let Some(mut res) = next else {

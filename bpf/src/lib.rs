@@ -329,6 +329,20 @@ pub struct CaptureOptions {
     /// Check mode: deliver packets the filter rejected too, flagged and whole, so the caller
     /// can compare the kernel's verdict with libpcap's.
     pub deliver_rejected: bool,
+    /// How to attach to interfaces.
+    pub attach: AttachPreference,
+}
+
+/// Which hook to attach with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AttachPreference {
+    /// tcx, else (kernels before 6.6) tc clsact.
+    #[default]
+    Auto,
+    /// tcx only: an error where the kernel has none.
+    Tcx,
+    /// tc clsact only (beside other tc programs that expect it, or to rule tcx out).
+    Tc,
 }
 
 impl Default for CaptureOptions {
@@ -337,6 +351,7 @@ impl Default for CaptureOptions {
             snaplen: MAX_SNAPLEN,
             ring_bytes: 8 << 20,
             deliver_rejected: false,
+            attach: AttachPreference::Auto,
         }
     }
 }
@@ -392,6 +407,7 @@ pub struct PacketCapture {
     interfaces: Vec<Interface>,
     /// Attribution hooks (cgroup root, tracepoints): dropping a link detaches it.
     attribution: Vec<Link>,
+    attach: AttachPreference,
 }
 
 /// Raises RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11; later
@@ -482,6 +498,7 @@ impl PacketCapture {
             skel,
             interfaces: Vec::new(),
             attribution: Vec::new(),
+            attach: opts.attach,
         })
     }
 
@@ -520,7 +537,8 @@ impl PacketCapture {
     }
 
     /// Attaches the programs for `directions` to interface `ifindex`, with filter number
-    /// `filter` (None: accept everything). Tries tcx first, then tc clsact.
+    /// `filter` (None: accept everything). Tries tcx first, then tc clsact, unless the
+    /// options chose one.
     pub fn attach(
         &mut self,
         ifindex: u32,
@@ -576,7 +594,12 @@ impl PacketCapture {
             tc: Vec::new(),
             created_qdisc: false,
         };
-        let mut method = AttachMethod::Tcx;
+        let preference = self.attach;
+        let mut method = if preference == AttachPreference::Tc {
+            AttachMethod::TcClsact
+        } else {
+            AttachMethod::Tcx
+        };
         for &dir in directions {
             let prog = match dir {
                 Direction::In => &self.skel.progs.capture_ingress,
@@ -596,11 +619,17 @@ impl PacketCapture {
                             format!("attaching to interface {ifindex}: {e} (ptcap needs CAP_NET_ADMIN and CAP_BPF)"),
                         ));
                     }
-                    Err(e) if !iface.links.is_empty() => {
+                    Err(e) if !iface.links.is_empty() || preference == AttachPreference::Tcx => {
+                        let hint = if preference == AttachPreference::Tcx && iface.links.is_empty()
+                        {
+                            " (tcx needs Linux 6.6 or later; --attach auto falls back to tc)"
+                        } else {
+                            ""
+                        };
                         self.undo(iface);
                         return Err(Error::new(
                             ErrorKind::Attach,
-                            format!("tcx attach to interface {ifindex}: {e}"),
+                            format!("tcx attach to interface {ifindex}: {e}{hint}"),
                         ));
                     }
                     Err(_) => method = AttachMethod::TcClsact,

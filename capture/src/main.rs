@@ -116,6 +116,9 @@ struct Args {
     /// Print the compiled filter (cBPF) and exit.
     #[arg(short = 'd')]
     dump_filter: bool,
+    /// How to hook the interfaces: auto (tcx, else tc clsact), tcx, or tc.
+    #[arg(long, value_name = "METHOD", default_value = "auto")]
+    attach: String,
     /// Debug: deliver packets the filter rejects too and compare the kernel's verdict with
     /// libpcap's (pcap_offline_filter) on the same bytes; exit status 1 on any mismatch.
     #[arg(long, hide = true)]
@@ -217,6 +220,12 @@ fn main() {
         "none" => CommentMode::None,
         other => fail(format!("--comments {other}: full, short or none")),
     };
+    let attach = match args.attach.as_str() {
+        "auto" => bpf::AttachPreference::Auto,
+        "tcx" => bpf::AttachPreference::Tcx,
+        "tc" => bpf::AttachPreference::Tc,
+        other => fail(format!("--attach {other}: auto, tcx or tc")),
+    };
     let size_bytes = args.file_size.map(|c| {
         if c.is_nan() || c <= 0.0 {
             fail(format!("-C {c}: the file size must be positive"));
@@ -255,6 +264,7 @@ fn main() {
         verbose: args.verbose,
         expression: args.expression.join(" "),
         check_filter: args.check_filter,
+        attach,
         dump_filter: args.dump_filter,
         render,
         comments,

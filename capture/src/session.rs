@@ -42,6 +42,8 @@ pub struct Settings {
     pub expression: String,
     /// Deliver rejected packets too and compare the kernel's verdict with libpcap's.
     pub check_filter: bool,
+    /// `--attach`: tcx, tc clsact, or tcx falling back to tc.
+    pub attach: bpf::AttachPreference,
     /// Runtime sockets and `--container-id/--container-name/--pod-name` (containers/).
     pub containers: crate::containers::Config,
     /// `-d`: print the compiled filter and exit.
@@ -330,6 +332,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let opts = CaptureOptions {
         snaplen: s.snaplen,
         deliver_rejected: s.check_filter,
+        attach: s.attach,
         ..Default::default()
     };
     let mut cap = PacketCapture::load(&opts)?;

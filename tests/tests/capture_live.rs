@@ -449,3 +449,73 @@ fn capture_kernel_filter_matches_libpcap() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn tc_attach_captures_and_removes_its_qdisc() {
+    if !is_root() {
+        panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = test_net("tc", 4);
+    let b = net.b.clone();
+    // The fallback for kernels without tcx (before 6.6), chosen here with --attach tc.
+    let cap = Running::start_until(
+        &mut net,
+        &b,
+        &[
+            ptcap_bin().to_str().unwrap(),
+            "--attach",
+            "tc",
+            "-i",
+            "vb",
+            "icmp",
+        ],
+        Stdio::piped(),
+        "capturing on",
+    );
+    assert!(
+        cap.stderr().iter().any(
+            |l| l.contains("capturing on vb, link-type EN10MB (Ethernet)") && l.ends_with(", tc")
+        ),
+        "{:?}",
+        cap.stderr()
+    );
+    let qdiscs = net.run_in(&b, &["tc", "qdisc", "show", "dev", "vb"]);
+    assert!(qdiscs.contains("clsact"), "{qdiscs}");
+    let a = net.a.clone();
+    net.run_in(
+        &a,
+        &["ping", "-c", "3", "-i", "0.2", "-W", "2", &net.ip_b()],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, stdout, stderr) = cap.interrupt();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert_eq!(count_line(&stderr, "captured"), 6, "{stderr:?}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains("ICMP echo")).count(),
+        6,
+        "{stdout}"
+    );
+    // The qdisc ptcap created is gone with it.
+    assert_nothing_left(&net);
+
+    // --attach tcx never falls back; here the kernel has tcx, so it works as auto does.
+    let cap = Running::start_until(
+        &mut net,
+        &b,
+        &[
+            ptcap_bin().to_str().unwrap(),
+            "--attach",
+            "tcx",
+            "-i",
+            "vb",
+            "icmp",
+        ],
+        Stdio::piped(),
+        "capturing on",
+    );
+    let (code, _, stderr) = cap.interrupt();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(stderr.iter().any(|l| l.ends_with(", tcx")), "{stderr:?}");
+    assert_nothing_left(&net);
+}

@@ -33,6 +33,18 @@ impl<V> Default for IdMap<V> {
     }
 }
 
+impl<T: Clone> IdMap<Arc<T>> {
+    /// A copy whose values are new allocations (see [`MetaReader::fork`]).
+    fn deep_clone(&self) -> Self {
+        let fresh = |v: &Arc<T>| Arc::new((**v).clone());
+        IdMap {
+            dense_scope: self.dense_scope,
+            dense: self.dense.iter().map(|v| v.as_ref().map(fresh)).collect(),
+            other: self.other.iter().map(|(k, v)| (*k, fresh(v))).collect(),
+        }
+    }
+}
+
 impl<V> IdMap<V> {
     fn values(&self) -> impl Iterator<Item = &V> {
         self.dense.iter().flatten().chain(self.other.values())
@@ -127,6 +139,18 @@ impl MetaReader {
 
     pub fn stats(&self) -> MetaStats {
         self.stats
+    }
+
+    /// A copy for another thread: the same definitions in new allocations, so packets decoded
+    /// by the copy share no reference counts with packets decoded by this reader (two threads
+    /// counting references to the same `Arc`s fight over its cache line on every packet).
+    pub fn fork(&self) -> MetaReader {
+        MetaReader {
+            processes: self.processes.deep_clone(),
+            containers: self.containers.deep_clone(),
+            pods: self.pods.deep_clone(),
+            stats: self.stats,
+        }
     }
 
     /// The containers defined so far (in the structured copy; comment-only files define none).

@@ -126,8 +126,8 @@ struct EntityTable<T> {
     /// The last pointer looked up and its id (consecutive packets mostly share entities); its
     /// `Arc` is held by `by_ptr`, so the address cannot be reused while it is here.
     last: Option<(usize, u32)>,
-    /// Comment texts per id (index id - 1), built once.
-    texts: Vec<Vec<String>>,
+    /// Comment texts per id (index id - 1), built once; shared with [`TextSnapshot`]s.
+    texts: Vec<Arc<[String]>>,
 }
 
 /// Bound on the pointer cache: a caller that builds a fresh `Arc` per packet must not grow it.
@@ -163,7 +163,7 @@ impl<T: Hash + Eq> EntityTable<T> {
             None => {
                 let id = self.texts.len() as u32 + 1;
                 self.by_content.insert(e.clone(), id);
-                self.texts.push(texts(e));
+                self.texts.push(texts(e).into());
                 (id, true)
             }
         };
@@ -172,11 +172,8 @@ impl<T: Hash + Eq> EntityTable<T> {
         (id, new)
     }
 
-    fn text(&self, id: u32, i: usize) -> Option<&str> {
-        self.texts
-            .get((id as usize).checked_sub(1)?)
-            .and_then(|t| t.get(i))
-            .map(String::as_str)
+    fn texts_of(&self, id: u32) -> Option<&Arc<[String]>> {
+        self.texts.get((id as usize).checked_sub(1)?)
     }
 }
 
@@ -189,22 +186,65 @@ pub struct Prepared {
     first_use: [bool; 4],
 }
 
-/// Encodes blocks for one file: its settings, interfaces and entity ids. Read-only while
-/// packets are encoded, so several threads can encode packets of one file at once
-/// ([`PcapngWriter::encoder`], [`Encoder::encode_packet`], [`PcapngWriter::write_encoded`]).
+/// Encodes packet blocks for one file: its settings and interfaces. A cheap clone, so several
+/// threads can encode packets of one file at once ([`PcapngWriter::encoder`],
+/// [`PcapngWriter::snapshot`], [`Encoder::encode_packet`], [`PcapngWriter::write_encoded`]).
+#[derive(Debug, Clone)]
 pub struct Encoder {
-    cfg: WriterConfig,
+    cfg: Arc<WriterConfig>,
     scope: u32,
     interfaces: Vec<(u16, u32)>,
+}
+
+/// The file's entities and their comment texts.
+struct Entities {
     processes: EntityTable<ProcessInfo>,
     containers: EntityTable<ContainerInfo>,
     pods: EntityTable<PodInfo>,
+}
+
+/// The comment texts of the entities some packets use (see [`PcapngWriter::snapshot`]): what
+/// encoding them needs from the writer, owned, so it can move to another thread.
+#[derive(Debug, Clone, Default)]
+pub struct TextSnapshot {
+    /// Sorted by (table, id).
+    texts: Vec<SnapshotEntry>,
+}
+
+/// ((table, id), the entity's comment texts).
+type SnapshotEntry = ((u8, u32), Arc<[String]>);
+
+/// Comment texts by table (0 processes, 1 containers, 2 pods), id and index.
+trait Texts {
+    fn text(&self, table: u8, id: u32, i: usize) -> Option<&str>;
+}
+
+impl Texts for Entities {
+    fn text(&self, table: u8, id: u32, i: usize) -> Option<&str> {
+        let t = match table {
+            0 => self.processes.texts_of(id),
+            1 => self.containers.texts_of(id),
+            _ => self.pods.texts_of(id),
+        };
+        t.and_then(|t| t.get(i)).map(String::as_str)
+    }
+}
+
+impl Texts for TextSnapshot {
+    fn text(&self, table: u8, id: u32, i: usize) -> Option<&str> {
+        let at = self
+            .texts
+            .binary_search_by_key(&(table, id), |(k, _)| *k)
+            .ok()?;
+        self.texts[at].1.get(i).map(String::as_str)
+    }
 }
 
 /// Writes one pcapng section. See the module documentation.
 pub struct PcapngWriter<W: Write> {
     out: W,
     enc: Encoder,
+    entities: Entities,
     /// The block being built; reused.
     buf: Vec<u8>,
     bytes_written: u64,
@@ -457,12 +497,7 @@ impl<'b> BlockBuilder<'b> {
     }
 }
 
-impl Encoder {
-    /// The scope of this file's entity ids.
-    pub fn scope(&self) -> u32 {
-        self.scope
-    }
-
+impl Entities {
     fn prepare(&mut self, meta: &PacketMeta) -> Prepared {
         let mut p = Prepared::default();
         if meta.is_empty() && meta.parent.is_none() {
@@ -482,16 +517,43 @@ impl Encoder {
         }
         p
     }
+}
+
+impl Encoder {
+    /// The scope of this file's entity ids.
+    pub fn scope(&self) -> u32 {
+        self.scope
+    }
 
     /// Appends one Enhanced Packet Block to `out`. `prep` is what [`PcapngWriter::prepare`]
-    /// returned for `meta`; blocks must reach the file in the order of their `prepare` calls
-    /// (the first use of an entity carries its definition). `data` longer than the
-    /// interface's snaplen is cut to it; `orig_len` is raised to `data.len()` if smaller.
-    /// Returns how many metadata options were left out because they could not be written
-    /// validly (should stay 0). On error nothing is appended.
+    /// returned for `meta`, `texts` a [`PcapngWriter::snapshot`] taken after it; blocks must
+    /// reach the file in the order of their `prepare` calls (the first use of an entity
+    /// carries its definition). `data` longer than the interface's snaplen is cut to it;
+    /// `orig_len` is raised to `data.len()` if smaller. Returns how many metadata options were
+    /// left out because they could not be written validly (should stay 0). On error nothing
+    /// is appended.
     #[allow(clippy::too_many_arguments)]
     pub fn encode_packet(
         &self,
+        texts: &TextSnapshot,
+        out: &mut Vec<u8>,
+        iface: u32,
+        ts_ns: u64,
+        orig_len: u32,
+        data: &[u8],
+        direction: Option<Direction>,
+        meta: &PacketMeta,
+        prep: &Prepared,
+    ) -> io::Result<u64> {
+        self.encode(
+            texts, out, iface, ts_ns, orig_len, data, direction, meta, prep,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn encode<T: Texts>(
+        &self,
+        texts: &T,
         out: &mut Vec<u8>,
         iface: u32,
         ts_ns: u64,
@@ -532,14 +594,15 @@ impl Encoder {
             };
             b.option(code::EPB_FLAGS, &[&v]);
         }
-        self.metadata(&mut b, meta, prep, &mut skipped);
+        self.metadata(&mut b, texts, meta, prep, &mut skipped);
         b.finish("enhanced packet block")?;
         Ok(skipped)
     }
 
-    fn metadata(
+    fn metadata<T: Texts>(
         &self,
         b: &mut BlockBuilder<'_>,
+        texts: &T,
         meta: &PacketMeta,
         prep: &Prepared,
         skipped: &mut u64,
@@ -550,15 +613,15 @@ impl Encoder {
         }
         match self.cfg.comments {
             CommentMode::Full => {
-                let texts = [
-                    self.processes.text(proc_id, 0),
+                let lines = [
+                    texts.text(0, proc_id, 0),
                     None, // the thread line, below
-                    self.processes.text(proc_id, 1).filter(|t| !t.is_empty()),
-                    self.processes.text(parent_id, 2),
-                    self.containers.text(cont_id, 0),
-                    self.pods.text(pod_id, 0),
+                    texts.text(0, proc_id, 1).filter(|t| !t.is_empty()),
+                    texts.text(0, parent_id, 2),
+                    texts.text(1, cont_id, 0),
+                    texts.text(2, pod_id, 0),
                 ];
-                for (i, t) in texts.into_iter().enumerate() {
+                for (i, t) in lines.into_iter().enumerate() {
                     if i == 1 {
                         let comm = meta.process.as_deref().map_or("", |p| p.comm.as_str());
                         if let Some(t) = thread_comment(meta.tid, comm) {
@@ -624,9 +687,11 @@ impl<W: Write> PcapngWriter<W> {
         let mut w = PcapngWriter {
             out,
             enc: Encoder {
-                cfg,
+                cfg: Arc::new(cfg),
                 scope,
                 interfaces: Vec::new(),
+            },
+            entities: Entities {
                 processes: EntityTable::new(),
                 containers: EntityTable::new(),
                 pods: EntityTable::new(),
@@ -734,9 +799,10 @@ impl<W: Write> PcapngWriter<W> {
                 self.enc.interfaces.len()
             )));
         }
-        let prep = self.enc.prepare(meta);
+        let prep = self.entities.prepare(meta);
         self.buf.clear();
-        let skipped = self.enc.encode_packet(
+        let skipped = self.enc.encode(
+            &self.entities,
             &mut self.buf,
             iface,
             ts_ns,
@@ -755,13 +821,43 @@ impl<W: Write> PcapngWriter<W> {
     /// Gives the entities of one packet's metadata their ids in this file, for
     /// [`Encoder::encode_packet`]. Call it in the order the packets will be written.
     pub fn prepare(&mut self, meta: &PacketMeta) -> Prepared {
-        self.enc.prepare(meta)
+        self.entities.prepare(meta)
     }
 
-    /// The encoder, to encode packets (possibly on several threads) between `prepare` and
+    /// The encoder, to encode packets (possibly on other threads) between `prepare` and
     /// `write_encoded`.
-    pub fn encoder(&self) -> &Encoder {
-        &self.enc
+    pub fn encoder(&self) -> Encoder {
+        self.enc.clone()
+    }
+
+    /// The comment texts of the entities `preps` refer to, for [`Encoder::encode_packet`].
+    pub fn snapshot<'p>(&self, preps: impl IntoIterator<Item = &'p Prepared>) -> TextSnapshot {
+        let mut want: Vec<(u8, u32)> = Vec::new();
+        // Consecutive packets mostly share their entities: note only changes.
+        let mut last = [0u32; 4];
+        for p in preps {
+            for (k, &id) in p.ids.iter().enumerate() {
+                if id != 0 && id != last[k] {
+                    want.push(([0, 0, 1, 2][k], id));
+                    last[k] = id;
+                }
+            }
+        }
+        want.sort_unstable();
+        want.dedup();
+        let e = &self.entities;
+        let texts = want
+            .into_iter()
+            .filter_map(|(t, id)| {
+                let texts = match t {
+                    0 => e.processes.texts_of(id),
+                    1 => e.containers.texts_of(id),
+                    _ => e.pods.texts_of(id),
+                }?;
+                Some(((t, id), Arc::clone(texts)))
+            })
+            .collect();
+        TextSnapshot { texts }
     }
 
     /// Writes blocks made by [`Encoder::encode_packet`] of this writer: `packets` packets
