@@ -509,6 +509,16 @@ fn parallel_result_equals_sequential() {
     run("1", "1000000000", &["--container-name", "db1"], Some(&w1));
     run("2", "8192", &["--container-name", "db1"], Some(&w2));
     assert_eq!(std::fs::read(&w1).unwrap(), std::fs::read(&w2).unwrap());
+    // Every packet, many small chunks and more threads than cores (segments encoded by pool
+    // tasks, written in order), and an early stop with segments still in flight.
+    for extra in [&[][..], &["-c", "1234"][..]] {
+        run("1", "1000000000", extra, Some(&w1));
+        run("4", "777", extra, Some(&w2));
+        let (a, b) = (std::fs::read(&w1).unwrap(), std::fs::read(&w2).unwrap());
+        assert!(a == b, "-w {extra:?}: -j 4 wrote other bytes than -j 1");
+        let expected = if extra.is_empty() { 20000 } else { 1234 };
+        assert_eq!(count_packets(&w2), expected, "{extra:?}");
+    }
 }
 
 #[test]

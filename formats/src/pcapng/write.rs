@@ -384,29 +384,17 @@ impl<'b> BlockBuilder<'b> {
     }
 
     fn u16(&mut self, v: u16) {
-        let b = if self.big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        };
+        let b = ordered(self.big, v.to_le_bytes(), v.to_be_bytes());
         self.buf.extend_from_slice(&b);
     }
 
     fn u32(&mut self, v: u32) {
-        let b = if self.big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        };
+        let b = ordered(self.big, v.to_le_bytes(), v.to_be_bytes());
         self.buf.extend_from_slice(&b);
     }
 
     fn u64(&mut self, v: u64) {
-        let b = if self.big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        };
+        let b = ordered(self.big, v.to_le_bytes(), v.to_be_bytes());
         self.buf.extend_from_slice(&b);
     }
 
@@ -442,11 +430,7 @@ impl<'b> BlockBuilder<'b> {
             *skipped += 1;
             return;
         }
-        let pen = if self.big {
-            PTCAP_PEN.to_be_bytes()
-        } else {
-            PTCAP_PEN.to_le_bytes()
-        };
+        let pen = ordered(self.big, PTCAP_PEN.to_le_bytes(), PTCAP_PEN.to_be_bytes());
         self.option(code, &[&pen, data]);
     }
 
@@ -454,19 +438,11 @@ impl<'b> BlockBuilder<'b> {
     fn custom_record(&mut self, record: &MetaRecord) {
         let at = self.buf.len();
         put_option_header(self.buf, self.big, code::OPT_CUSTOM_BINARY, 0);
-        let pen = if self.big {
-            PTCAP_PEN.to_be_bytes()
-        } else {
-            PTCAP_PEN.to_le_bytes()
-        };
+        let pen = ordered(self.big, PTCAP_PEN.to_le_bytes(), PTCAP_PEN.to_be_bytes());
         self.buf.extend_from_slice(&pen);
         record.encode(self.buf);
         let len = (self.buf.len() - at - 4) as u16;
-        let len = if self.big {
-            len.to_be_bytes()
-        } else {
-            len.to_le_bytes()
-        };
+        let len = ordered(self.big, len.to_le_bytes(), len.to_be_bytes());
         self.buf[at + 2..at + 4].copy_from_slice(&len);
         self.options += 1;
         pad4(self.buf);
@@ -486,11 +462,7 @@ impl<'b> BlockBuilder<'b> {
                 "{what} of {total} bytes is too large for pcapng"
             )));
         };
-        let b = if self.big {
-            total32.to_be_bytes()
-        } else {
-            total32.to_le_bytes()
-        };
+        let b = ordered(self.big, total32.to_le_bytes(), total32.to_be_bytes());
         self.buf[self.start + 4..self.start + 8].copy_from_slice(&b);
         self.buf.extend_from_slice(&b);
         Ok(())
@@ -587,11 +559,11 @@ impl Encoder {
                 Direction::In => 1,
                 Direction::Out => 2,
             };
-            let v = if self.cfg.big_endian {
-                flags.to_be_bytes()
-            } else {
-                flags.to_le_bytes()
-            };
+            let v = ordered(
+                self.cfg.big_endian,
+                flags.to_le_bytes(),
+                flags.to_be_bytes(),
+            );
             b.option(code::EPB_FLAGS, &[&v]);
         }
         self.metadata(&mut b, texts, meta, prep, &mut skipped);
@@ -925,11 +897,7 @@ impl<W: Write> PcapngWriter<W> {
             (code::ISB_USRDELIV, stats.delivered),
         ] {
             if let Some(v) = v {
-                let bytes = if big {
-                    v.to_be_bytes()
-                } else {
-                    v.to_le_bytes()
-                };
+                let bytes = ordered(big, v.to_le_bytes(), v.to_be_bytes());
                 b.option(c, &[&bytes]);
             }
         }
@@ -997,15 +965,19 @@ fn process_texts(p: &ProcessInfo) -> Vec<String> {
     ]
 }
 
+/// `le` or `be`, as the section's byte order says.
+fn ordered<const N: usize>(big: bool, le: [u8; N], be: [u8; N]) -> [u8; N] {
+    if big {
+        be
+    } else {
+        le
+    }
+}
+
 fn put_option_header(buf: &mut Vec<u8>, big: bool, code: u16, len: usize) {
     let len = len as u16;
-    if big {
-        buf.extend_from_slice(&code.to_be_bytes());
-        buf.extend_from_slice(&len.to_be_bytes());
-    } else {
-        buf.extend_from_slice(&code.to_le_bytes());
-        buf.extend_from_slice(&len.to_le_bytes());
-    }
+    buf.extend_from_slice(&ordered(big, code.to_le_bytes(), code.to_be_bytes()));
+    buf.extend_from_slice(&ordered(big, len.to_le_bytes(), len.to_be_bytes()));
 }
 
 fn pad4(buf: &mut Vec<u8>) {
