@@ -214,12 +214,13 @@ pub struct TextSnapshot {
 /// ((table, id), the entity's comment texts).
 type SnapshotEntry = ((u8, u32), Arc<[String]>);
 
-/// Comment texts by table (0 processes, 1 containers, 2 pods), id and index.
-trait Texts {
+/// Where encoding finds the comment texts of entities: a [`TextSnapshot`] (the writer's own
+/// table is the other implementation). Tables: 0 processes, 1 containers, 2 pods.
+pub trait CommentTexts {
     fn text(&self, table: u8, id: u32, i: usize) -> Option<&str>;
 }
 
-impl Texts for Entities {
+impl CommentTexts for Entities {
     fn text(&self, table: u8, id: u32, i: usize) -> Option<&str> {
         let t = match table {
             0 => self.processes.texts_of(id),
@@ -230,7 +231,7 @@ impl Texts for Entities {
     }
 }
 
-impl Texts for TextSnapshot {
+impl CommentTexts for TextSnapshot {
     fn text(&self, table: u8, id: u32, i: usize) -> Option<&str> {
         let at = self
             .texts
@@ -505,25 +506,7 @@ impl Encoder {
     /// left out because they could not be written validly (should stay 0). On error nothing
     /// is appended.
     #[allow(clippy::too_many_arguments)]
-    pub fn encode_packet(
-        &self,
-        texts: &TextSnapshot,
-        out: &mut Vec<u8>,
-        iface: u32,
-        ts_ns: u64,
-        orig_len: u32,
-        data: &[u8],
-        direction: Option<Direction>,
-        meta: &PacketMeta,
-        prep: &Prepared,
-    ) -> io::Result<u64> {
-        self.encode(
-            texts, out, iface, ts_ns, orig_len, data, direction, meta, prep,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn encode<T: Texts>(
+    pub fn encode_packet<T: CommentTexts>(
         &self,
         texts: &T,
         out: &mut Vec<u8>,
@@ -571,7 +554,7 @@ impl Encoder {
         Ok(skipped)
     }
 
-    fn metadata<T: Texts>(
+    fn metadata<T: CommentTexts>(
         &self,
         b: &mut BlockBuilder<'_>,
         texts: &T,
@@ -773,7 +756,7 @@ impl<W: Write> PcapngWriter<W> {
         }
         let prep = self.entities.prepare(meta);
         self.buf.clear();
-        let skipped = self.enc.encode(
+        let skipped = self.enc.encode_packet(
             &self.entities,
             &mut self.buf,
             iface,
