@@ -7,7 +7,7 @@
 //! Chunking depends only on the input and the chunk size, never on the thread count, so `-j 1`
 //! and `-j N` produce the same chunks and the same output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -356,30 +356,11 @@ fn help_until<S, T>(
     }
 }
 
-/// Chunk results by index: filled by pool tasks in any order, taken in order.
-struct Slots<T> {
-    ready: Mutex<BTreeMap<usize, T>>,
-    filled: Condvar,
-}
-
-impl<T> Slots<T> {
-    fn put(&self, i: usize, value: T) {
-        self.ready
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(i, value);
-        self.filled.notify_all();
-    }
-
-    /// Chunk `i`'s result; meanwhile this thread runs other pending pool work.
-    fn take(&self, i: usize) -> T {
-        help_until(&self.ready, &self.filled, |m| m.remove(&i))
-    }
-}
-
-/// One value a pool task will produce.
+/// One value a pool task will produce. A panic in the task is re-raised in the thread that
+/// takes the value (left alone, it would surface only when the scope ends, and the taker
+/// would wait for the value forever).
 pub struct Promise<T> {
-    value: Mutex<Option<T>>,
+    value: Mutex<Option<std::thread::Result<T>>>,
     set: Condvar,
 }
 
@@ -393,20 +374,27 @@ impl<T> Default for Promise<T> {
 }
 
 impl<T> Promise<T> {
-    pub fn set(&self, v: T) {
+    /// Runs `f` (in the task) and keeps its value, or its panic.
+    pub fn fulfil(&self, f: impl FnOnce() -> T) {
+        let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         *self.value.lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
         self.set.notify_all();
     }
 
     /// The value if it is there.
     pub fn try_take(&self) -> Option<T> {
-        self.value.lock().unwrap_or_else(|e| e.into_inner()).take()
+        let v = self.value.lock().unwrap_or_else(|e| e.into_inner()).take();
+        v.map(unwind)
     }
 
     /// The value; meanwhile this thread runs other pending pool work.
     pub fn take(&self) -> T {
-        help_until(&self.value, &self.set, Option::take)
+        unwind(help_until(&self.value, &self.set, Option::take))
     }
+}
+
+fn unwind<T>(v: std::thread::Result<T>) -> T {
+    v.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Reads one source's chunks in order, keeping up to `window` chunks in flight on the pool
@@ -415,9 +403,9 @@ pub struct Stream<'s, 'a, W: Work> {
     file: usize,
     source: &'s Source<'a>,
     next_spawn: usize,
-    next_take: usize,
     window: usize,
-    slots: Arc<Slots<ChunkResult<'a, W::Acc>>>,
+    /// Chunks in flight, in order.
+    in_flight: VecDeque<Arc<Promise<ChunkResult<'a, W::Acc>>>>,
     /// Set when the output needs no more chunks: tasks not started yet do nothing.
     cancelled: Arc<AtomicBool>,
     done: bool,
@@ -429,12 +417,8 @@ impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
             file,
             source,
             next_spawn: 0,
-            next_take: 0,
             window: window.max(1),
-            slots: Arc::new(Slots {
-                ready: Mutex::new(BTreeMap::new()),
-                filled: Condvar::new(),
-            }),
+            in_flight: VecDeque::new(),
             cancelled: Arc::new(AtomicBool::new(false)),
             done: false,
         }
@@ -457,23 +441,23 @@ impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
         's: 'scope,
         'a: 'scope,
     {
-        let n = self.source.chunks.len();
-        if self.done || self.next_take >= n {
+        if self.done {
             return None;
         }
-        while self.next_spawn < n && self.next_spawn < self.next_take + self.window {
+        while self.next_spawn < self.source.chunks.len() && self.in_flight.len() < self.window {
             let (i, file, source) = (self.next_spawn, self.file, self.source);
-            let slots = Arc::clone(&self.slots);
+            let promise = Arc::new(Promise::default());
+            let task = Arc::clone(&promise);
             let cancelled = Arc::clone(&self.cancelled);
             scope.spawn_fifo(move |_| {
                 if !cancelled.load(Ordering::Relaxed) {
-                    slots.put(i, run_chunk(file, &source.chunks[i], sel, work));
+                    task.fulfil(|| run_chunk(file, &source.chunks[i], sel, work));
                 }
             });
+            self.in_flight.push_back(promise);
             self.next_spawn += 1;
         }
-        let r = self.slots.take(self.next_take);
-        self.next_take += 1;
+        let r = self.in_flight.pop_front()?.take();
         if r.error.is_some() {
             // What follows the damage is not read.
             self.done = true;

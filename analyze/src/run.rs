@@ -248,7 +248,9 @@ impl<'a> Deferred<'a> {
             let result = Arc::new(Promise::default());
             let packets = seg.preps.len() as u64;
             let promise = Arc::clone(&result);
-            scope.spawn_fifo(move |_| promise.set(encode_segment(&enc, &texts, &ifaces, &seg)));
+            scope.spawn_fifo(move |_| {
+                promise.fulfil(|| encode_segment(&enc, &texts, &ifaces, &seg))
+            });
             self.encoding.push_back(Encoding { result, packets });
             self.handed += 1;
         }
