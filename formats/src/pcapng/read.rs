@@ -328,9 +328,9 @@ impl<'a> CaptureReader<'a> {
             match block_type {
                 code::BLOCK_SHB => self.read_shb(at, body)?,
                 code::BLOCK_IDB => self.read_idb(at, body)?,
-                code::BLOCK_EPB => return self.read_epb(at, body).map(Some),
+                code::BLOCK_EPB => return self.read_packet_block(at, body, true).map(Some),
                 code::BLOCK_SPB => return self.read_spb(at, body).map(Some),
-                code::BLOCK_PB => return self.read_pb(at, body).map(Some),
+                code::BLOCK_PB => return self.read_packet_block(at, body, false).map(Some),
                 code::BLOCK_ISB => self.read_isb(at, body)?,
                 _ => self.skipped_blocks += 1,
             }
@@ -524,56 +524,29 @@ impl<'a> CaptureReader<'a> {
         Ok(global)
     }
 
-    fn read_epb(
+    /// An Enhanced Packet Block, or an obsolete Packet Block (`epb` false): the same layout but
+    /// for the interface id (a u32 in an EPB; a u16 and a drop count in a PB).
+    fn read_packet_block(
         &mut self,
         at: usize,
         body: std::ops::Range<usize>,
+        epb: bool,
     ) -> Result<Packet<'a>, ReadError> {
+        let what = if epb {
+            "enhanced packet block"
+        } else {
+            "packet block"
+        };
         if body.len() < 20 {
-            return Err(self.error(
-                at,
-                ReadErrorKind::Damaged,
-                "enhanced packet block too short".into(),
-            ));
+            return Err(self.error(at, ReadErrorKind::Damaged, format!("{what} too short")));
         }
         let b = body.start;
-        let iface = self.global_interface(at, self.u32_at(b), "packet")?;
-        let units = (u64::from(self.u32_at(b + 4)) << 32) | u64::from(self.u32_at(b + 8));
-        let caplen = self.u32_at(b + 12) as usize;
-        let orig_len = self.u32_at(b + 16);
-        let padded = caplen.checked_add(3).map(|n| n & !3).unwrap_or(usize::MAX);
-        if padded > body.len() - 20 {
-            return Err(self.error(
-                at,
-                ReadErrorKind::Damaged,
-                format!(
-                    "packet claims {caplen} captured bytes but its block holds {}",
-                    body.len() - 20
-                ),
-            ));
-        }
-        let (options, direction, _) = self.options(at, b + 20 + padded..body.end)?;
-        Ok(Packet {
-            offset: at as u64,
-            interface: iface as u32,
-            ts_ns: self.ts_units[iface].to_ns(units),
-            orig_len: orig_len.max(caplen as u32),
-            data: &self.data[b + 20..b + 20 + caplen],
-            direction,
-            options,
-        })
-    }
-
-    fn read_pb(
-        &mut self,
-        at: usize,
-        body: std::ops::Range<usize>,
-    ) -> Result<Packet<'a>, ReadError> {
-        if body.len() < 20 {
-            return Err(self.error(at, ReadErrorKind::Damaged, "packet block too short".into()));
-        }
-        let b = body.start;
-        let iface = self.global_interface(at, u32::from(self.u16_at(b)), "packet")?;
+        let id = if epb {
+            self.u32_at(b)
+        } else {
+            u32::from(self.u16_at(b))
+        };
+        let iface = self.global_interface(at, id, "packet")?;
         let units = (u64::from(self.u32_at(b + 4)) << 32) | u64::from(self.u32_at(b + 8));
         let caplen = self.u32_at(b + 12) as usize;
         let orig_len = self.u32_at(b + 16);
