@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use formats::meta::{ContainerInfo, PodInfo, ProcessInfo};
 use formats::pcapng::write::{
-    Encoder, InterfaceSpec, PcapngWriter, Prepared, TextSnapshot, WriterConfig,
+    Encoder, InterfaceSpec, PacketFields, PcapngWriter, Prepared, TextSnapshot, WriterConfig,
 };
 use formats::pcapng::{Direction, ReadError};
 use formats::render::{PacketRef, Renderer};
@@ -301,17 +301,14 @@ fn encode_segment(enc: &Encoder, texts: &TextSnapshot, ifaces: &[u32], s: &Segme
     let mut buf = Vec::with_capacity(size + size / 2);
     let mut skipped = 0;
     for (k, prep) in kept.iter().zip(&s.preps) {
-        skipped += enc.encode_packet(
-            texts,
-            &mut buf,
-            ifaces[k.interface as usize],
-            k.ts_ns,
-            k.orig_len,
-            k.data,
-            k.direction,
-            &k.meta,
-            prep,
-        )?;
+        let packet = PacketFields {
+            iface: ifaces[k.interface as usize],
+            ts_ns: k.ts_ns,
+            orig_len: k.orig_len,
+            data: k.data,
+            direction: k.direction,
+        };
+        skipped += enc.encode_packet(texts, &mut buf, packet, &k.meta, prep)?;
     }
     Ok((buf, skipped))
 }

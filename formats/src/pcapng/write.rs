@@ -196,6 +196,17 @@ pub struct Encoder {
     interfaces: Vec<(u16, u32)>,
 }
 
+/// One packet for [`Encoder::encode_packet`]: its interface (id in the file), time (ns since
+/// the epoch), length on the wire, captured bytes and direction.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketFields<'p> {
+    pub iface: u32,
+    pub ts_ns: u64,
+    pub orig_len: u32,
+    pub data: &'p [u8],
+    pub direction: Option<Direction>,
+}
+
 /// The file's entities and their comment texts.
 struct Entities {
     processes: EntityTable<ProcessInfo>,
@@ -505,19 +516,21 @@ impl Encoder {
     /// `orig_len` is raised to `data.len()` if smaller. Returns how many metadata options were
     /// left out because they could not be written validly (should stay 0). On error nothing
     /// is appended.
-    #[allow(clippy::too_many_arguments)]
     pub fn encode_packet<T: CommentTexts>(
         &self,
         texts: &T,
         out: &mut Vec<u8>,
-        iface: u32,
-        ts_ns: u64,
-        orig_len: u32,
-        data: &[u8],
-        direction: Option<Direction>,
+        packet: PacketFields<'_>,
         meta: &PacketMeta,
         prep: &Prepared,
     ) -> io::Result<u64> {
+        let PacketFields {
+            iface,
+            ts_ns,
+            orig_len,
+            data,
+            direction,
+        } = packet;
         let Some(&(_, snaplen)) = self.interfaces.get(iface as usize) else {
             return Err(invalid(format!(
                 "packet for interface {iface}, but only {} interfaces were added",
@@ -756,17 +769,16 @@ impl<W: Write> PcapngWriter<W> {
         }
         let prep = self.entities.prepare(meta);
         self.buf.clear();
-        let skipped = self.enc.encode_packet(
-            &self.entities,
-            &mut self.buf,
+        let packet = PacketFields {
             iface,
             ts_ns,
             orig_len,
             data,
             direction,
-            meta,
-            &prep,
-        )?;
+        };
+        let skipped = self
+            .enc
+            .encode_packet(&self.entities, &mut self.buf, packet, meta, &prep)?;
         self.emit("enhanced packet block")?;
         self.skipped_options += skipped;
         self.packets += 1;
