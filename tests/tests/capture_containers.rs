@@ -354,6 +354,11 @@ impl Env {
             "while true; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc {} 80 >/dev/null; sleep 0.3; done",
             self.server()
         );
+        self.ctr_run_script(id, ns, labels, &script)
+    }
+
+    /// A busybox container in network namespace `ns` running `script` under sh.
+    fn ctr_run_script(&mut self, id: &str, ns: &str, labels: &[&str], script: &str) -> SystemTime {
         let netns = format!("network:/var/run/netns/{ns}");
         let mut args = vec!["run", "-d", "--with-ns", &netns];
         let label_args: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
@@ -361,7 +366,7 @@ impl Env {
             args.push("--label");
             args.push(l);
         }
-        args.extend_from_slice(&["docker.io/library/busybox:test", id, "sh", "-c", &script]);
+        args.extend_from_slice(&["docker.io/library/busybox:test", id, "sh", "-c", script]);
         self.ctr_containers.push(id.to_string());
         let t = SystemTime::now();
         self.ctr(&args);
@@ -906,7 +911,7 @@ fn containerd_pod_labels_and_pod_selection() {
     let ns2 = env.add_ns(2, &env.client_ip(2));
     let server = env.server();
     let filter = format!("host {server} and port 80");
-    let (pod, other) = (new_id(), new_id());
+    let (pod, other, pause) = (new_id(), new_id(), new_id());
     env.ctr_run(
         &pod,
         &ns1,
@@ -915,7 +920,22 @@ fn containerd_pod_labels_and_pod_selection() {
             "io.kubernetes.pod.namespace=shop",
             "io.kubernetes.pod.uid=u-1",
             "io.kubernetes.container.name=nginx",
+            "io.cri-containerd.kind=container",
         ],
+    );
+    // The pod's sandbox, as CRI containerd labels it: the pod's own labels are only here.
+    env.ctr_run_script(
+        &pause,
+        &ns1,
+        &[
+            "io.kubernetes.pod.name=web",
+            "io.kubernetes.pod.namespace=shop",
+            "io.kubernetes.pod.uid=u-1",
+            "io.cri-containerd.kind=sandbox",
+            "app=web",
+            "tier=front",
+        ],
+        "sleep 3600",
     );
     env.ctr_run(&other, &ns2, &[]);
     let cap = Ptcap::start(
@@ -942,7 +962,9 @@ fn containerd_pod_labels_and_pod_selection() {
     for l in owned {
         assert!(
             l.contains("Container (name nginx,")
-                && l.contains("Pod (name web, namespace shop, UID u-1"),
+                && l.contains(
+                    r#"Pod (name web, namespace shop, UID u-1, labels {"app":"web","tier":"front"}"#
+                ),
             "{l}"
         );
     }

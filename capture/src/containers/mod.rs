@@ -188,6 +188,8 @@ pub struct Tracker {
     /// (a process gone before its /proc could be read still has its exec event's cgroup id).
     by_cgroup_id: HashMap<u64, Arc<str>>,
     learned_cgroup_ids: HashMap<u64, Arc<str>>,
+    /// Pod uid -> the pod's labels, from its sandbox container.
+    pod_labels: HashMap<String, BTreeMap<String, String>>,
     generation: u64,
     pids: HashMap<u32, PidState>,
     exited: VecDeque<u32>,
@@ -297,6 +299,31 @@ pub fn normalize_cgroups_path(p: &str) -> Option<String> {
     Some(p.to_string())
 }
 
+/// A pod's sandbox ("pause") container: CRI containerd and cri-dockerd mark it so; it carries
+/// the pod's own labels, which the pod's other containers do not.
+fn is_sandbox(c: &ContainerInfo) -> bool {
+    c.labels.get("io.cri-containerd.kind").map(String::as_str) == Some("sandbox")
+        || c.labels
+            .get("io.kubernetes.docker.type")
+            .map(String::as_str)
+            == Some("podsandbox")
+}
+
+/// A sandbox's labels without the kubelet's and the runtimes' own keys: the pod's labels.
+fn pod_labels(sandbox: &ContainerInfo) -> BTreeMap<String, String> {
+    sandbox
+        .labels
+        .iter()
+        .filter(|(k, _)| {
+            !k.starts_with("io.kubernetes.")
+                && !k.starts_with("io.cri-containerd.")
+                && !k.starts_with("io.containerd.")
+                && !k.starts_with("annotation.")
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The metadata of a container from its records: Docker's name and image win, labels merge,
 /// the namespace is containerd's (`moby` for Docker).
 fn compose(id: &str, cd: Option<&Record>, dk: Option<&Record>) -> (ContainerInfo, Option<PodInfo>) {
@@ -363,6 +390,7 @@ impl Tracker {
             by_pidns: HashMap::new(),
             by_cgroup_id: HashMap::new(),
             learned_cgroup_ids: HashMap::new(),
+            pod_labels: HashMap::new(),
             generation: 1,
             pids: HashMap::new(),
             exited: VecDeque::new(),
@@ -500,11 +528,35 @@ impl Tracker {
         }
         *Self::record_slot(e, src) = Some(r);
         e.removed_at = None;
-        Self::refresh(e, &id, &self.selectors);
+        Self::refresh(e, &id, &self.selectors, &self.pod_labels);
+        // A pod's labels are on its sandbox, not on its other containers: when the sandbox
+        // tells new ones, every container of the pod gets them.
+        let sandbox = (is_sandbox(&e.info), e.pod.as_ref().map(|p| p.uid.clone()));
+        if let (true, Some(uid)) = sandbox {
+            let labels = pod_labels(&e.info);
+            if !uid.is_empty() && self.pod_labels.get(&uid) != Some(&labels) {
+                self.pod_labels.insert(uid.clone(), labels);
+                for (id, e) in self.entries.iter_mut() {
+                    if e.pod.as_ref().is_some_and(|p| p.uid == uid) {
+                        Self::refresh(e, id, &self.selectors, &self.pod_labels);
+                    }
+                }
+            }
+        }
     }
 
-    fn refresh(e: &mut Entry, id: &str, selectors: &[Selector]) {
-        let (info, pod) = compose(id, e.containerd.as_ref(), e.docker.as_ref());
+    fn refresh(
+        e: &mut Entry,
+        id: &str,
+        selectors: &[Selector],
+        pod_labels: &HashMap<String, BTreeMap<String, String>>,
+    ) {
+        let (info, mut pod) = compose(id, e.containerd.as_ref(), e.docker.as_ref());
+        if let Some(p) = pod.as_mut() {
+            if let Some(labels) = pod_labels.get(&p.uid) {
+                p.labels = labels.clone();
+            }
+        }
         e.known = e.containerd.is_some() || e.docker.is_some();
         e.selected = selectors.iter().any(|s| s.matches(&info, pod.as_ref()));
         if *e.info != info {
@@ -526,6 +578,12 @@ impl Tracker {
             self.entries
                 .retain(|_, e| e.known && e.removed_at.is_none());
         }
+        let uids: std::collections::HashSet<&str> = self
+            .entries
+            .values()
+            .filter_map(|e| e.pod.as_ref().map(|p| p.uid.as_str()))
+            .collect();
+        self.pod_labels.retain(|uid, _| uids.contains(uid.as_str()));
         self.by_cgroup.clear();
         self.by_pidns.clear();
         self.by_cgroup_id.clear();
@@ -845,5 +903,66 @@ mod tests {
             .unwrap();
         t.poll();
         assert!(t.entries.get("web1").unwrap().removed_at.is_some());
+    }
+
+    #[test]
+    fn pod_labels_come_from_the_sandbox_whichever_arrives_first() {
+        let labels = |kv: &[(&str, &str)]| -> BTreeMap<String, String> {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let pod = [
+            ("io.kubernetes.pod.name", "web"),
+            ("io.kubernetes.pod.namespace", "shop"),
+            ("io.kubernetes.pod.uid", "u-1"),
+        ];
+        let app = |id: &str| Record {
+            id: id.into(),
+            labels: labels(&[
+                pod[0],
+                pod[1],
+                pod[2],
+                ("io.cri-containerd.kind", "container"),
+            ]),
+            ..Default::default()
+        };
+        let sandbox = Record {
+            id: "pause".into(),
+            labels: labels(&[
+                pod[0],
+                pod[1],
+                pod[2],
+                ("io.cri-containerd.kind", "sandbox"),
+                ("app", "web"),
+                ("tier", "front"),
+                ("annotation.kubernetes.io/config.source", "api"),
+                ("io.containerd.image.config.stop-signal", "SIGTERM"),
+            ]),
+            ..Default::default()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut t = Tracker::with_channel(rx, Vec::new());
+        // An app container before its sandbox, one after.
+        tx.send(Update::Upsert(Source::Containerd, app("nginx")))
+            .unwrap();
+        tx.send(Update::Upsert(Source::Containerd, sandbox.clone()))
+            .unwrap();
+        tx.send(Update::Upsert(Source::Containerd, app("sidecar")))
+            .unwrap();
+        t.poll();
+        let want = labels(&[("app", "web"), ("tier", "front")]);
+        for id in ["nginx", "sidecar", "pause"] {
+            let p = t.entries.get(id).unwrap().pod.clone().unwrap();
+            assert_eq!((p.uid.as_str(), &p.labels), ("u-1", &want), "{id}");
+        }
+        // New labels on the sandbox reach the pod's containers.
+        let mut relabelled = sandbox;
+        relabelled.labels.insert("tier".into(), "back".into());
+        tx.send(Update::Upsert(Source::Containerd, relabelled))
+            .unwrap();
+        t.poll();
+        let p = t.entries.get("nginx").unwrap().pod.clone().unwrap();
+        assert_eq!(p.labels.get("tier").map(String::as_str), Some("back"));
     }
 }
