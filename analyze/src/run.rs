@@ -195,7 +195,6 @@ struct Deferred<'a> {
     finished: Vec<(usize, Range<u64>)>,
     /// (segments that must be written first, input, range).
     releases: VecDeque<(u64, usize, Range<u64>)>,
-    written: u64,
     /// The first error writing the pcapng output; nothing more is written after it.
     error: Option<io::Error>,
 }
@@ -226,8 +225,9 @@ impl<'a> Deferred<'a> {
         });
     }
 
-    /// Hands pending segments to pool tasks of `scope`, merges pending accumulators, writes what is encoded (all of it with `wait`; also
-    /// waits while too many segments are in flight), and releases written input.
+    /// Merges pending accumulators, hands pending segments to pool tasks of `scope`, writes
+    /// the encoded ones in order (all of them with `wait`; it also waits while too many are in
+    /// flight), and releases the input of chunks whose packets are written.
     fn settle<'sc>(&mut self, scope: &ScopeFifo<'sc>, inputs: &[&Input], wait: bool)
     where
         'a: 'sc,
@@ -271,9 +271,9 @@ impl<'a> Deferred<'a> {
             self.encoding.pop_front();
             self.done += 1;
             if self.error.is_none() {
-                match r.and_then(|(buf, skipped)| w.write_encoded(&buf, packets, skipped)) {
-                    Ok(()) => self.written += packets,
-                    Err(e) => self.error = Some(e),
+                if let Err(e) = r.and_then(|(buf, skipped)| w.write_encoded(&buf, packets, skipped))
+                {
+                    self.error = Some(e);
                 }
             }
             release_written(&mut self.releases, self.done, inputs);
@@ -479,7 +479,6 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         acc: job.new_acc(),
         finished: Vec::new(),
         releases: VecDeque::new(),
-        written: 0,
         error: None,
     };
     let mut progress = Progress::new(inputs.iter().map(|i| i.bytes().len() as u64).sum());
