@@ -59,8 +59,8 @@ for _ in $(seq "$TRUNS"); do
   tcount=$(tcpdump -r "$OUT/tshark-web1.pcapng" 2>/dev/null | wc -l)
   measure tflows tshark -q -z conv,tcp -r "$FILE"
 done
-# tshark's substring also matches the api container's packets: their parent's argv (the shim's
-# "-id web1") is in their comments. ptanalyze matches the container name exactly.
+# The same packets as ptanalyze's: in this file only web1's comments hold "web1" (each
+# container's shim is named by container id, as containerd names it).
 [ "$TRUNS" -gt 0 ] && echo "tshark web1 packets written: $tcount"
 
 row() { echo "$2: median $(med "$1") s, peak RSS $(rss "$1") MiB"; }

@@ -255,24 +255,34 @@ fn owners() -> Vec<Owner> {
             gid: Some(0),
         })
     };
-    let shim = proc_(
-        4100,
-        "containerd-shim",
-        "/usr/bin/containerd-shim-runc-v2",
-        &[
-            "/usr/bin/containerd-shim-runc-v2",
-            "-namespace",
-            "default",
-            "-id",
-            "web1",
-        ],
-    );
     let web = container("a1b2c3d4", "web1", "docker.io/library/busybox:latest");
     let api = container("e5f6a7b8", "api", "docker.io/library/nginx:1.25");
+    // Each container's processes have its own shim as parent, named by container id as
+    // containerd names it.
+    let shims: Vec<(String, Arc<ProcessInfo>)> = [(4100, &web), (5100, &api)]
+        .into_iter()
+        .map(|(pid, c)| {
+            let argv = [
+                "/usr/bin/containerd-shim-runc-v2",
+                "-namespace",
+                "default",
+                "-id",
+                c.id.as_str(),
+            ];
+            let shim = proc_(pid, "containerd-shim", argv[0], &argv);
+            (c.id.clone(), shim)
+        })
+        .collect();
+    let shim_of = |c: &ContainerInfo| {
+        shims
+            .iter()
+            .find(|(id, _)| *id == c.id)
+            .map(|(_, s)| Arc::clone(s))
+    };
     let mk = |p: Arc<ProcessInfo>, c: Option<Arc<ContainerInfo>>| Owner {
         meta: PacketMeta {
             process: Some(p),
-            parent: c.as_ref().map(|_| shim.clone()),
+            parent: c.as_deref().and_then(shim_of),
             container: c,
             pod: None,
             tid: None,
