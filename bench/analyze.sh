@@ -8,8 +8,12 @@
 # noisy machine hits every configuration alike; ratios are of medians. Before every -w run the
 # previous output is removed and dirty pages are synced, so each run starts from the same state
 # and none pays for the writeback of the one before (tshark alike).
+# Outputs (-w, both tools) go to tmpfs by default: on this VM the disk's writeback made -w
+# times vary by up to 2x from one run to the next (-j 2 / -j 1 measured 1.30x to 1.94x to
+# /tmp, 2.0x to 2.1x to tmpfs), which measures the disk, not the programs. Give OUTDIR to
+# write elsewhere, e.g. /tmp/x for the disk.
 # Usage: bash bench/analyze.sh [FILE] [RUNS] [TSHARK_RUNS] [OUTDIR]
-#   defaults: bench/out/bench-5000000.pcapng, 5, 1, a new directory under /tmp (disk);
+#   defaults: bench/out/bench-5000000.pcapng, 5, 1, a new directory under /dev/shm (else /tmp);
 #   tshark takes minutes per run on 5 M packets and runs at most 3 times (0: not at all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +27,14 @@ if [ ! -f "$FILE" ]; then
   mkdir -p "$(dirname "$FILE")"
   target/release/gen_capture "$FILE" 5000000 >/dev/null
 fi
-OUT=${4:-$(mktemp -d)}
+if [ -n "${4:-}" ]; then
+  OUT=$4
+elif [ -d /dev/shm ] && [ "$(df -k --output=avail /dev/shm | tail -1)" -gt $((8 << 20)) ]; then
+  OUT=$(mktemp -d -p /dev/shm)
+else
+  OUT=$(mktemp -d)
+fi
+echo "outputs in $OUT ($(df --output=fstype "$OUT" | tail -1))"
 mkdir -p "$OUT"
 TIMES=$(mktemp)
 trap 'rm -rf "$OUT"/*.pcapng "$TIMES" "$TIMES".*; [ -z "${4:-}" ] && rm -rf "$OUT"' EXIT
@@ -63,7 +74,8 @@ done
 # container's shim is named by container id, as containerd names it).
 [ "$TRUNS" -gt 0 ] && echo "tshark web1 packets written: $tcount"
 
-row() { echo "$2: median $(med "$1") s, peak RSS $(rss "$1") MiB"; }
+all() { awk -v n="$1" '$1==n {printf " %s", $2}' "$TIMES"; }
+row() { echo "$2: median $(med "$1") s, peak RSS $(rss "$1") MiB (runs:$(all "$1"))"; }
 for j in 1 2; do
   row "filter$j" "ptanalyze -j $j --container-name web1 -w ($RUNS runs)"
   row "scan$j" "ptanalyze -j $j --pid (matches nothing) -w (scan and filter only; $RUNS runs)"
