@@ -172,17 +172,26 @@ pub fn list_interfaces(out: &mut impl Write) -> Result<(), CaptureError> {
     Ok(())
 }
 
-/// The interfaces asked for, and whether that is `any` (every interface, also later ones).
-fn resolve_interfaces(s: &Settings) -> Result<(Vec<(NetInterface, LinkKind)>, bool), CaptureError> {
-    let names: Vec<&str> = s
-        .interfaces
+/// The interface names of `-i` (repeatable, comma-separated).
+fn interface_names(s: &Settings) -> Vec<&str> {
+    s.interfaces
         .iter()
         .flat_map(|n| n.split(','))
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .collect();
+        .collect()
+}
+
+/// No `-i`, or `any`: every interface, also later ones.
+fn wants_any(names: &[&str]) -> bool {
+    names.is_empty() || names.contains(&"any")
+}
+
+/// The interfaces asked for, and whether that is `any` (every interface, also later ones).
+fn resolve_interfaces(s: &Settings) -> Result<(Vec<(NetInterface, LinkKind)>, bool), CaptureError> {
+    let names = interface_names(s);
     let mut out: Vec<(NetInterface, LinkKind)> = Vec::new();
-    if names.is_empty() || names.contains(&"any") {
+    if wants_any(&names) {
         let all = iface::list().map_err(|e| CaptureError(format!("listing interfaces: {e}")))?;
         for i in all {
             match LinkKind::from_arphrd(i.arphrd) {
@@ -268,18 +277,8 @@ struct State {
 pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let started = Instant::now();
     check_privileges()?;
-    let wants_any = {
-        let names: Vec<&str> = s
-            .interfaces
-            .iter()
-            .flat_map(|n| n.split(','))
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .collect();
-        names.is_empty() || names.contains(&"any")
-    };
     // Subscribe before listing: an interface created in between is then seen twice, not never.
-    let mut watcher = if wants_any {
+    let mut watcher = if wants_any(&interface_names(s)) {
         Some(LinkWatcher::open().map_err(|e| CaptureError(format!("netlink socket: {e}")))?)
     } else {
         None

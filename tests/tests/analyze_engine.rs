@@ -233,27 +233,19 @@ fn owner_filters_select_known_owners() {
         }
     }
     // An owner filter with an expression: AND.
-    let out = ptanalyze(&[
-        "--json",
-        "--container-name",
-        "web1",
-        s(&f),
-        "udp",
-        "port",
-        "80",
-    ]);
-    assert_eq!(json_packets(&out).len(), web);
-    let out = ptanalyze(&[
-        "--json",
-        "--container-name",
-        "web1",
-        s(&f),
-        "udp",
-        "port",
-        "53",
-    ]);
-    assert_eq!(json_packets(&out).len(), 0);
-    assert_eq!(out.status.code(), Some(0));
+    for (port, want) in [("80", web), ("53", 0)] {
+        let out = ptanalyze(&[
+            "--json",
+            "--container-name",
+            "web1",
+            s(&f),
+            "udp",
+            "port",
+            port,
+        ]);
+        assert_eq!(json_packets(&out).len(), want, "udp port {port}");
+        assert_eq!(out.status.code(), Some(0));
+    }
 }
 
 fn have(tool: &str) -> bool {

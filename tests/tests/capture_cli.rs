@@ -194,26 +194,18 @@ fn rotation_by_size_and_time_loses_nothing() {
     let b = net.b.clone();
     let bin = ptcap_bin();
     let sent = 3000;
+    // ptcap on vb, incoming UDP to port 7777, written to `target` with `rotation`.
+    let start_rotating = |net: &mut NamespacePair, rotation: &[&str], target: &Path| {
+        let mut args = vec![bin.to_str().unwrap(), "-i", "vb", "-Q", "in"];
+        args.extend_from_slice(rotation);
+        args.extend(["-w", target.to_str().unwrap(), "udp port 7777"]);
+        Running::start(net, &b, &args)
+    };
 
     // -C: 0.05 MB per file; every datagram in exactly one file.
     let dir = net.dir("rot-c");
     let base = dir.join("cap.pcapng");
-    let cap = Running::start(
-        &mut net,
-        &b,
-        &[
-            bin.to_str().unwrap(),
-            "-i",
-            "vb",
-            "-Q",
-            "in",
-            "-C",
-            "0.05",
-            "-w",
-            base.to_str().unwrap(),
-            "udp port 7777",
-        ],
-    );
+    let cap = start_rotating(&mut net, &["-C", "0.05"], &base);
     udp_burst(&net, sent, 100);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-INT"));
@@ -242,24 +234,7 @@ fn rotation_by_size_and_time_loses_nothing() {
     // -C -W 3: a ring of cap0..cap2.
     let dir = net.dir("rot-w");
     let base = dir.join("ring");
-    let cap = Running::start(
-        &mut net,
-        &b,
-        &[
-            bin.to_str().unwrap(),
-            "-i",
-            "vb",
-            "-Q",
-            "in",
-            "-C",
-            "0.05",
-            "-W",
-            "3",
-            "-w",
-            base.to_str().unwrap(),
-            "udp port 7777",
-        ],
-    );
+    let cap = start_rotating(&mut net, &["-C", "0.05", "-W", "3"], &base);
     udp_burst(&net, sent, 100);
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = cap.stop(Some("-INT"));
@@ -276,22 +251,7 @@ fn rotation_by_size_and_time_loses_nothing() {
     // -G 1: strftime names, a new file each second.
     let dir = net.dir("rot-g");
     let pattern = dir.join("g-%H%M%S.pcapng");
-    let cap = Running::start(
-        &mut net,
-        &b,
-        &[
-            bin.to_str().unwrap(),
-            "-i",
-            "vb",
-            "-Q",
-            "in",
-            "-G",
-            "1",
-            "-w",
-            pattern.to_str().unwrap(),
-            "udp port 7777",
-        ],
-    );
+    let cap = start_rotating(&mut net, &["-G", "1"], &pattern);
     let start = Instant::now();
     let mut g_sent = 0;
     while start.elapsed() < Duration::from_millis(2600) {

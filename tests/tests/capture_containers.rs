@@ -130,6 +130,15 @@ struct Env {
 }
 
 impl Env {
+    /// The test server, containerd, and the busybox image imported.
+    fn with_containerd() -> Env {
+        let mut env = Env::new();
+        env.start_server();
+        env.start_containerd();
+        env.import_image();
+        env
+    }
+
     fn new() -> Env {
         // 198.19.K.0/24: K unique per test of this process (and likely across processes).
         let k = 20 + (std::process::id() % 46) * 5 + ENVS.fetch_add(1, Ordering::SeqCst) % 5;
@@ -680,10 +689,7 @@ fn containerd_two_containers_text_pcapng_and_ptanalyze() {
         return;
     }
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut env = Env::new();
-    env.start_server();
-    env.start_containerd();
-    env.import_image();
+    let mut env = Env::with_containerd();
     let ns1 = env.add_ns(1, &env.client_ip(1));
     let ns2 = env.add_ns(2, &env.client_ip(2));
     let server = env.server();
@@ -767,10 +773,7 @@ fn containerd_selection_by_id_and_name_before_and_after_start() {
         return;
     }
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut env = Env::new();
-    env.start_server();
-    env.start_containerd();
-    env.import_image();
+    let mut env = Env::with_containerd();
     let ns1 = env.add_ns(1, &env.client_ip(1));
     let ns2 = env.add_ns(2, &env.client_ip(2));
     let ns3 = env.add_ns(3, &env.client_ip(3));
@@ -903,10 +906,7 @@ fn containerd_pod_labels_and_pod_selection() {
         return;
     }
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut env = Env::new();
-    env.start_server();
-    env.start_containerd();
-    env.import_image();
+    let mut env = Env::with_containerd();
     let ns1 = env.add_ns(1, &env.client_ip(1));
     let ns2 = env.add_ns(2, &env.client_ip(2));
     let server = env.server();
