@@ -34,16 +34,19 @@ pub fn pseudo_v6(src: [u8; 16], dst: [u8; 16], next: u8, len: u32) -> u32 {
     acc + u32::from(next) + (len & 0xffff) + (len >> 16)
 }
 
-/// The checksum the segment should carry: `data` summed with its checksum field (at
-/// `field`) taken as zero.
+/// The checksum the segment should carry, as tcpdump prints it after "incorrect ->": the
+/// stored value (at `field`) plus the checksum computed over everything, in one's complement
+/// (tcpdump's `in_cksum_shouldbe`). It differs from summing with the field taken as zero only
+/// in how zero is written: 0xffff where the stored value is not zero.
 pub fn expected(pseudo: u32, data: &[u8], field: usize) -> u16 {
-    let acc = sum(pseudo, data);
     let stored = data
         .get(field..field + 2)
         .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])))
         .unwrap_or(0);
-    // Remove the stored value: adding its one's complement subtracts it.
-    finish(acc + (0xffff - stored))
+    let mut v = stored + u32::from(finish(sum(pseudo, data)));
+    v = (v & 0xffff) + (v >> 16);
+    v = (v & 0xffff) + (v >> 16);
+    v as u16
 }
 
 /// True when `data` (checksum included) sums to all ones.
@@ -63,5 +66,13 @@ mod tests {
         ];
         assert!(verify(0, &hdr));
         assert_eq!(expected(0, &hdr, 10), 0xb861);
+    }
+
+    #[test]
+    fn a_zero_that_should_be_is_written_as_tcpdump_writes_it() {
+        // The rest sums to 0xffff, so the right checksum is zero; tcpdump says 0xffff (seen on
+        // an offloaded IPv6 TCP segment whose field held the partial sum 0xfd8a).
+        assert_eq!(expected(0, &[0xff, 0xff, 0xfd, 0x8a], 2), 0xffff);
+        assert_eq!(expected(0, &[0x12, 0x34, 0x00, 0x00], 2), 0xedcb);
     }
 }
