@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use formats::meta::PacketMeta;
+use formats::meta::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo};
 use formats::pcapng::linktype;
 
 /// Owner filters: AND across kinds, OR within a kind. Empty = keep everything.
@@ -94,29 +94,58 @@ impl OwnerFilter {
 
 /// Remembers the owner filter's answer per combination of shared entities: a capture has few
 /// owners and many packets, and the decoder hands out the same `Arc`s.
+///
+/// Entries are keyed by the entities' addresses and hold the entities themselves. An address
+/// is an identity only while its allocation lives: a decoder that drops one packet's entities
+/// and builds the next packet's may get the same address for another owner. Because every
+/// entry keeps its `Arc`s alive, an address found in the table is that very allocation, never
+/// a reused one; clearing the table releases the entities together with their answers.
 #[derive(Default)]
 pub struct OwnerCache {
-    answers: HashMap<[usize; 4], bool>,
+    answers: HashMap<[usize; 4], (bool, Held)>,
 }
+
+/// The entities an [`OwnerCache`] entry keeps alive.
+type Held = (
+    Option<Arc<ProcessInfo>>,
+    Option<Arc<ProcessInfo>>,
+    Option<Arc<ContainerInfo>>,
+    Option<Arc<PodInfo>>,
+);
+
+/// Bound on remembered owner combinations (a decoder that builds new entities per packet must
+/// not grow it).
+const OWNER_CACHE_MAX: usize = 4096;
 
 impl OwnerCache {
     pub fn matches(&mut self, filter: &OwnerFilter, m: &PacketMeta) -> bool {
-        fn ptr<T>(a: &Option<Arc<T>>) -> usize {
-            a.as_ref().map(|x| Arc::as_ptr(x) as usize).unwrap_or(0)
+        fn addr<T>(a: &Option<Arc<T>>) -> usize {
+            a.as_ref().map_or(0, |x| Arc::as_ptr(x) as usize)
         }
         let key = [
-            ptr(&m.process),
-            ptr(&m.parent),
-            ptr(&m.container),
-            ptr(&m.pod),
+            addr(&m.process),
+            addr(&m.parent),
+            addr(&m.container),
+            addr(&m.pod),
         ];
         if key == [0; 4] {
             return filter.matches(m);
         }
-        if self.answers.len() > 4096 {
+        if let Some((answer, _)) = self.answers.get(&key) {
+            return *answer;
+        }
+        if self.answers.len() >= OWNER_CACHE_MAX {
             self.answers.clear();
         }
-        *self.answers.entry(key).or_insert_with(|| filter.matches(m))
+        let answer = filter.matches(m);
+        let held = (
+            m.process.clone(),
+            m.parent.clone(),
+            m.container.clone(),
+            m.pod.clone(),
+        );
+        self.answers.insert(key, (answer, held));
+        answer
     }
 }
 

@@ -12,7 +12,7 @@ use rayon::ScopeFifo;
 
 use serde::Serialize;
 
-use formats::meta::{ContainerInfo, PodInfo, ProcessInfo};
+use formats::meta::{ContainerInfo, PodInfo, ProcessInfo, ThreadInfo};
 use formats::pcapng::write::{
     Encoder, InterfaceSpec, PacketFields, PcapngWriter, Prepared, TextSnapshot, WriterConfig,
 };
@@ -76,6 +76,9 @@ struct PacketJson<'a> {
     pod: Option<&'a PodInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tid: Option<u32>,
+    /// The thread (`tid`, `name`) when the file names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread: Option<&'a ThreadInfo>,
 }
 
 /// The last line of `--json` packet output.
@@ -137,7 +140,8 @@ impl Work for Job<'_> {
                 parent: m.parent.as_deref(),
                 container: m.container.as_deref(),
                 pod: m.pod.as_deref(),
-                tid: m.tid,
+                tid: m.tid(),
+                thread: m.thread.as_deref(),
             };
             // Serializing plain data into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *text, &j);

@@ -285,7 +285,7 @@ fn owners() -> Vec<Owner> {
             parent: c.as_deref().and_then(shim_of),
             container: c,
             pod: None,
-            tid: None,
+            thread: None,
             provenance: Provenance::SocketCookie,
             role: Default::default(),
         },

@@ -45,7 +45,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use formats::meta::{PacketMeta, Provenance, Role};
+use formats::meta::{PacketMeta, Provenance, Role, ThreadInfo};
 
 use crate::containers::Tracker;
 use crate::procs::ProcessCache;
@@ -608,7 +608,12 @@ impl Attributor {
             if let Some(proc_) = self.procs.get(pid) {
                 meta.process = Some(Arc::clone(&proc_.info));
                 meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
-                meta.tid = tid;
+                meta.thread = tid.map(|tid| {
+                    Arc::new(ThreadInfo {
+                        tid,
+                        name: String::new(),
+                    })
+                });
                 meta.provenance = prov;
                 meta.role = role;
             }

@@ -1,6 +1,6 @@
 -- ptcap.lua: a Wireshark post-dissector that turns the process and container comments that
 -- ptcap (and ptcpdump) write into every packet into typed, filterable fields:
---   ptcap.pid, ptcap.tid, ptcap.comm, ptcap.exe, ptcap.args, ptcap.uid, ptcap.gid,
+--   ptcap.pid, ptcap.tid, ptcap.thread.name, ptcap.comm, ptcap.exe, ptcap.args, ptcap.uid, ptcap.gid,
 --   ptcap.ppid, ptcap.parent.exe, ptcap.parent.args,
 --   ptcap.container.id, ptcap.container.name, ptcap.container.image,
 --   ptcap.pod.name, ptcap.pod.namespace, ptcap.pod.uid
@@ -10,13 +10,16 @@
 -- and backslash as \xNN and \\):
 --   PID/Cmd/Args, ThreadId/ThreadName, UserId/GroupId, ParentPID/ParentCmd/ParentArgs,
 --   ContainerName/ContainerId/ContainerImage/ContainerLabels, PodName/PodNamespace/PodUID/...
--- ptcpdump's older keys TID, Command and ParentCommand are read too.
+-- ptcpdump's older keys TID, Command and ParentCommand are read too. ThreadName is the name of
+-- the thread that sent or received (ptcap.thread.name); ptcap.comm is the executable's base
+-- name, as ptcpdump prints the process (its comments carry no process name).
 
 local ptcap = Proto("ptcap", "ptcap process and container context")
 
 local F = {
     pid = ProtoField.uint32("ptcap.pid", "PID", base.DEC),
     tid = ProtoField.uint32("ptcap.tid", "Thread ID", base.DEC),
+    thread_name = ProtoField.string("ptcap.thread.name", "Thread name"),
     comm = ProtoField.string("ptcap.comm", "Command name"),
     exe = ProtoField.string("ptcap.exe", "Executable"),
     args = ProtoField.string("ptcap.args", "Arguments"),
@@ -33,7 +36,7 @@ local F = {
     pod_uid = ProtoField.string("ptcap.pod.uid", "Pod UID"),
 }
 ptcap.fields = {
-    F.pid, F.tid, F.comm, F.exe, F.args, F.uid, F.gid, F.ppid, F.parent_exe, F.parent_args,
+    F.pid, F.tid, F.thread_name, F.comm, F.exe, F.args, F.uid, F.gid, F.ppid, F.parent_exe, F.parent_args,
     F.container_id, F.container_name, F.container_image, F.pod_name, F.pod_namespace, F.pod_uid,
 }
 
@@ -44,7 +47,7 @@ local KEYS = {
     PID = { F.pid, "u" },
     ThreadId = { F.tid, "u" },
     TID = { F.tid, "u" },
-    ThreadName = { F.comm, "s" },
+    ThreadName = { F.thread_name, "s" },
     Cmd = { F.exe, "s" },
     Command = { F.exe, "s" },
     Args = { F.args, "s" },
@@ -85,7 +88,6 @@ function ptcap.dissector(tvb, pinfo, tree)
         return
     end
     local subtree = tree:add(ptcap, "ptcap context")
-    local comm_set = false
     for _, key in ipairs({ "PID", "ThreadId", "TID", "ThreadName", "Cmd", "Command", "Args",
         "UserId", "GroupId", "ParentPID", "ParentCmd", "ParentCommand", "ParentArgs",
         "ContainerId", "ContainerName", "ContainerImage", "PodName", "PodNamespace", "PodUID" }) do
@@ -97,13 +99,12 @@ function ptcap.dissector(tvb, pinfo, tree)
                 if n then subtree:add(field, n) end
             else
                 subtree:add(field, unescape(v))
-                if field == F.comm then comm_set = true end
             end
         end
     end
-    -- Without a ThreadName line, the command name is the executable's basename.
+    -- The command name is the executable's basename.
     local exe = values.Cmd or values.Command
-    if not comm_set and exe and exe ~= "" then
+    if exe and exe ~= "" then
         subtree:add(F.comm, (unescape(exe):match("([^/]+)$")))
     end
 end

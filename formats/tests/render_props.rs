@@ -127,7 +127,10 @@ fn hostile_meta() -> PacketMeta {
             labels: labels.clone(),
             annotations: labels,
         })),
-        tid: Some(8),
+        thread: Some(std::sync::Arc::new(formats::meta::ThreadInfo {
+            tid: 8,
+            name: String::new(),
+        })),
         provenance: Provenance::Tuple,
         role: Default::default(),
     }

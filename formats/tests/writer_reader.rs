@@ -43,8 +43,8 @@ fn round_trip_every_mode_and_byte_order() {
                 assert_same(&pkts, &read);
                 let s = m.stats();
                 assert_eq!((s.malformed, s.unresolved), (0, 0), "{mode:?} {big_endian}");
-                // 4 processes, 2 containers, 1 pod: each defined once in the file.
-                assert_eq!(s.definitions, 7, "{mode:?}");
+                // 4 processes, 2 containers, 1 pod, 2 threads: each defined once in the file.
+                assert_eq!(s.definitions, 9, "{mode:?}");
             }
         }
     }
@@ -105,11 +105,12 @@ fn full_mode_writes_ptcpdump_comments_in_order() {
     }
 }
 
-/// Metadata every field of which the comment layout can carry.
+/// Metadata every field of which the comment layout can carry (not the process's comm:
+/// ptcpdump's layout has none; `ThreadName` is the thread's).
 fn comment_representable() -> Vec<PacketMeta> {
     let p = Arc::new(ProcessInfo {
         pid: 10,
-        comm: "wget".into(),
+        comm: String::new(),
         exe: "/usr/bin/wget".into(),
         argv: vec!["wget".into(), "-q".into(), "http://x/\n\\e".into()],
         uid: Some(0),
@@ -144,7 +145,10 @@ fn comment_representable() -> Vec<PacketMeta> {
             parent: Some(parent),
             container: Some(c.clone()),
             pod: Some(pod),
-            tid: Some(11),
+            thread: Some(std::sync::Arc::new(formats::meta::ThreadInfo {
+                tid: 11,
+                name: "wget-dns".into(),
+            })),
             provenance: Provenance::Comment,
             role: Default::default(),
         },
@@ -520,7 +524,10 @@ fn metadata_bytes_per_packet() {
             parent: Some(shim.clone()),
             container: Some(web.clone()),
             pod: None,
-            tid: Some(1201),
+            thread: Some(std::sync::Arc::new(formats::meta::ThreadInfo {
+                tid: 1201,
+                name: String::new(),
+            })),
             provenance: Provenance::SocketCookie,
             role: Default::default(),
         },
@@ -533,7 +540,10 @@ fn metadata_bytes_per_packet() {
             parent: Some(shim.clone()),
             container: Some(web),
             pod: None,
-            tid: Some(1202),
+            thread: Some(std::sync::Arc::new(formats::meta::ThreadInfo {
+                tid: 1202,
+                name: String::new(),
+            })),
             provenance: Provenance::Tuple,
             role: Default::default(),
         },
@@ -550,7 +560,10 @@ fn metadata_bytes_per_packet() {
             parent: Some(shim),
             container: Some(db),
             pod: None,
-            tid: Some(2301),
+            thread: Some(std::sync::Arc::new(formats::meta::ThreadInfo {
+                tid: 2301,
+                name: String::new(),
+            })),
             provenance: Provenance::SocketCookie,
             role: Default::default(),
         },

@@ -7,6 +7,7 @@
 pub mod netns;
 pub mod pair;
 pub mod peers;
+pub mod ptcpdump;
 
 use std::path::PathBuf;
 

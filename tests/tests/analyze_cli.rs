@@ -48,7 +48,10 @@ fn meta() -> PacketMeta {
             ..ContainerInfo::default()
         })),
         pod: None,
-        tid: Some(4243),
+        thread: Some(std::sync::Arc::new(formats::meta::ThreadInfo {
+            tid: 4243,
+            name: "wget-dns".into(),
+        })),
         provenance: Provenance::SocketCookie,
         role: Default::default(),
     }
@@ -112,10 +115,16 @@ fn packet_offsets(bytes: &[u8]) -> Vec<u64> {
 #[test]
 fn metadata_is_shown_from_our_files_and_from_ptcpdump_layout() {
     let dir = TempDir::new("analyze-meta");
-    // ptcpdump's layout has no parent comm: the short form names the parent by its executable.
-    for (name, structured, parent) in [
-        ("ours.pcapng", true, "containerd-shim"),
-        ("ptcpdump-layout.pcapng", false, "containerd-shim-runc-v2"),
+    // ptcpdump's layout has no process or parent comm: the short form names both by their
+    // executables, as ptcpdump prints them.
+    for (name, structured, comm, parent) in [
+        ("ours.pcapng", true, "wget", "containerd-shim"),
+        (
+            "ptcpdump-layout.pcapng",
+            false,
+            "busybox",
+            "containerd-shim-runc-v2",
+        ),
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, capture(6, structured)).unwrap();
@@ -155,19 +164,29 @@ fn metadata_is_shown_from_our_files_and_from_ptcpdump_layout() {
             3,
             "{name}"
         );
+        // ptcpdump's thread line, right after the process.
+        assert_eq!(
+            text.lines()
+                .filter(|l| *l == "    Thread (tid 4243, name wget-dns)")
+                .count(),
+            3,
+            "{name}"
+        );
 
         let out = ptanalyze(&[p]);
         let short = lines(&out.stdout);
         assert_eq!(short.len(), 6);
         assert!(
-            short[0].starts_with(
-                "16:00:00.000000 eth0 wget.4242 Out IP 198.18.0.1.4000 > 198.18.0.2.53: "
-            ),
+            short[0].starts_with(&format!(
+                "16:00:00.000000 eth0 {comm}.4242 Out IP 198.18.0.1.4000 > 198.18.0.2.53: "
+            )),
             "{name}: {}",
             short[0]
         );
         assert!(
-            short[0].ends_with(&format!(", ParentProc [{parent}.4100], Container [web1]")),
+            short[0].ends_with(&format!(
+                ", Thread [wget-dns.4243], ParentProc [{parent}.4100], Container [web1]"
+            )),
             "{name}: {}",
             short[0]
         );
@@ -180,7 +199,7 @@ fn metadata_is_shown_from_our_files_and_from_ptcpdump_layout() {
         let out = ptanalyze(&["-v", "--oneline", "-c", "1", p]);
         let one = lines(&out.stdout);
         assert_eq!(one.len(), 1, "{name}: {one:?}");
-        assert!(one[0].contains(", Process (pid 4242, cmd /bin/busybox, args wget -T 10 http://198.18.0.2/), User (uid 1000), ParentProc (pid 4100"), "{}", one[0]);
+        assert!(one[0].contains(", Process (pid 4242, cmd /bin/busybox, args wget -T 10 http://198.18.0.2/), Thread (tid 4243, name wget-dns), User (uid 1000), ParentProc (pid 4100"), "{}", one[0]);
     }
 }
 

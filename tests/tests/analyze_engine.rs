@@ -66,7 +66,10 @@ fn owners() -> Owners {
             process: Some(curl),
             container: Some(web_c),
             pod: Some(pod),
-            tid: Some(101),
+            thread: Some(std::sync::Arc::new(formats::meta::ThreadInfo {
+                tid: 101,
+                name: String::new(),
+            })),
             provenance: Provenance::SocketCookie,
             ..Default::default()
         },

@@ -255,7 +255,7 @@ fn comments_only_file_is_read_by_tshark_and_by_our_comment_parser() {
                 assert_eq!(got.pid, want.pid);
                 assert_eq!(got.exe, want.exe);
                 assert_eq!(got.uid, want.uid);
-                assert_eq!(r.meta.tid, p.meta.tid);
+                assert_eq!(r.meta.thread, p.meta.thread);
                 assert_eq!(
                     r.meta.container.as_ref().map(|c| &c.id),
                     p.meta.container.as_ref().map(|c| &c.id)

@@ -57,7 +57,10 @@ fn owner(i: usize) -> PacketMeta {
                 uid: "u-1".into(),
                 ..PodInfo::default()
             })),
-            tid: Some(4243),
+            thread: Some(std::sync::Arc::new(formats::meta::ThreadInfo {
+                tid: 4243,
+                name: "wget-dns".into(),
+            })),
             provenance: Provenance::SocketCookie,
             role: Default::default(),
         },
@@ -149,7 +152,13 @@ fn lua_fields_select_the_right_packets() {
         let of = |k: usize| (1..=n).filter(|f| (f - 1) % 3 == k).collect::<Vec<_>>();
         assert_eq!(select(&file, "ptcap.pid == 4242"), of(0), "{name}");
         assert_eq!(select(&file, "ptcap.pid == 5150"), of(1), "{name}");
-        assert_eq!(select(&file, "ptcap.comm == \"wget\""), of(0), "{name}");
+        // The command name is the executable's base name, as ptcpdump prints it.
+        assert_eq!(select(&file, "ptcap.comm == \"busybox\""), of(0), "{name}");
+        assert_eq!(
+            select(&file, "ptcap.thread.name == \"wget-dns\""),
+            of(0),
+            "{name}"
+        );
         assert_eq!(select(&file, "ptcap.uid == 33"), of(1), "{name}");
         assert_eq!(select(&file, "ptcap.ppid == 4100"), of(0), "{name}");
         assert_eq!(
@@ -187,6 +196,7 @@ fn lua_fields_select_the_right_packets() {
             &[
                 "ptcap.pid",
                 "ptcap.tid",
+                "ptcap.thread.name",
                 "ptcap.comm",
                 "ptcap.args",
                 "ptcap.container.name",
@@ -197,7 +207,8 @@ fn lua_fields_select_the_right_packets() {
             [
                 "4242",
                 "4243",
-                "wget",
+                "wget-dns",
+                "busybox",
                 "wget -q http://198.18.0.2/a b",
                 "web1"
             ],

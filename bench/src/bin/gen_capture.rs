@@ -1,5 +1,6 @@
 //! Writes the benchmark capture with our pcapng writer and reports its throughput.
-//! Usage: gen_capture OUT.pcapng PACKETS [full|short|none]
+//! Usage: gen_capture OUT.pcapng PACKETS [full|short|none|ptcpdump]
+//! (`ptcpdump`: ptcpdump's layout, the full comments without our structured options.)
 
 use std::io::BufWriter;
 use std::time::Instant;
@@ -11,19 +12,22 @@ use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: gen_capture OUT.pcapng PACKETS [full|short|none]");
+        eprintln!("usage: gen_capture OUT.pcapng PACKETS [full|short|none|ptcpdump]");
         std::process::exit(2);
     }
     let packets: u64 = args[2].parse().unwrap_or_else(|_| {
         eprintln!("gen_capture: PACKETS must be a number, not {:?}", args[2]);
         std::process::exit(2)
     });
-    let comments = match args.get(3).map(String::as_str) {
-        None | Some("full") => CommentMode::Full,
-        Some("short") => CommentMode::Short,
-        Some("none") => CommentMode::None,
+    let (comments, structured) = match args.get(3).map(String::as_str) {
+        None | Some("full") => (CommentMode::Full, true),
+        Some("short") => (CommentMode::Short, true),
+        Some("none") => (CommentMode::None, true),
+        Some("ptcpdump") => (CommentMode::Full, false),
         Some(other) => {
-            eprintln!("gen_capture: comment mode must be full, short or none, not {other:?}");
+            eprintln!(
+                "gen_capture: comment mode must be full, short, none or ptcpdump, not {other:?}"
+            );
             std::process::exit(2)
         }
     };
@@ -33,6 +37,7 @@ fn main() {
     });
     let mut cfg = WriterConfig::new("ptcap-bench", env!("CARGO_PKG_VERSION"));
     cfg.comments = comments;
+    cfg.structured = structured;
     cfg.scope = Some(1);
     let start = Instant::now();
     let mut w =

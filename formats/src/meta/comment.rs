@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo, Provenance};
+use super::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo, Provenance, ThreadInfo};
 
 /// Which comments a writer puts in each packet (the structured copy is written regardless).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -99,36 +99,7 @@ pub fn unescape_value(text: &str) -> String {
     if !text.contains('\\') {
         return text.to_owned();
     }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('\\') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let b = rest.as_bytes();
-        if b.len() >= 2 && b[1] == b'\\' {
-            out.push('\\');
-            rest = &rest[2..];
-        } else if b.len() >= 4 && b[1] == b'x' {
-            match std::str::from_utf8(&b[2..4])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                Some(v) if v < 0x80 => {
-                    out.push(char::from(v));
-                    rest = &rest[4..];
-                }
-                _ => {
-                    out.push('\\');
-                    rest = &rest[1..];
-                }
-            }
-        } else {
-            out.push('\\');
-            rest = &rest[1..];
-        }
-    }
-    out.push_str(rest);
-    out
+    grammar::unescape(text)
 }
 
 fn json_into(out: &mut String, map: &BTreeMap<String, String>) {
@@ -172,16 +143,14 @@ pub fn process_comment(p: &ProcessInfo) -> String {
     s
 }
 
-/// `ThreadId: ..\nThreadName: ..`, each line only when known; `None` when neither is.
-pub fn thread_comment(tid: Option<u32>, comm: &str) -> Option<String> {
+/// `ThreadId: ..\nThreadName: ..` (the name line only when known), as ptcpdump writes it.
+pub fn thread_comment(t: &ThreadInfo) -> String {
     let mut s = String::new();
-    if let Some(t) = tid {
-        line(&mut s, "ThreadId", &t.to_string());
+    line(&mut s, "ThreadId", &t.tid.to_string());
+    if !t.name.is_empty() {
+        line(&mut s, "ThreadName", &t.name);
     }
-    if !comm.is_empty() {
-        line(&mut s, "ThreadName", comm);
-    }
-    (!s.is_empty()).then_some(s)
+    s
 }
 
 /// `UserId: ..\nGroupId: ..`, each line only when known.
@@ -232,9 +201,8 @@ pub fn full_comments(meta: &PacketMeta) -> Vec<String> {
     if let Some(p) = &meta.process {
         out.push(process_comment(p));
     }
-    let comm = meta.process.as_deref().map_or("", |p| p.comm.as_str());
-    if let Some(t) = thread_comment(meta.tid, comm) {
-        out.push(t);
+    if let Some(t) = &meta.thread {
+        out.push(thread_comment(t));
     }
     if let Some(u) = meta.process.as_deref().and_then(user_comment) {
         out.push(u);
@@ -267,7 +235,7 @@ pub fn short_comment(meta: &PacketMeta) -> Option<String> {
     };
     if let Some(p) = &meta.process {
         word(&mut s, "", &format!("{}.{}", p.short_name(), p.pid));
-        if let Some(t) = meta.tid.filter(|&t| t != p.pid) {
+        if let Some(t) = meta.tid().filter(|&t| t != p.pid) {
             word(&mut s, "tid", &t.to_string());
         }
         if let Some(u) = p.uid {
@@ -298,7 +266,7 @@ struct Parsed {
     parent: Option<ProcessInfo>,
     container: Option<ContainerInfo>,
     pod: Option<PodInfo>,
-    tid: Option<u32>,
+    thread: Option<ThreadInfo>,
     /// Labels or annotations whose JSON did not parse (cut or foreign).
     bad_json: bool,
 }
@@ -315,12 +283,8 @@ fn cont(p: &mut Parsed) -> &mut ContainerInfo {
 fn pod(p: &mut Parsed) -> &mut PodInfo {
     p.pod.get_or_insert_with(PodInfo::default)
 }
-
-fn argv_of(text: &str) -> Vec<String> {
-    text.split(' ')
-        .filter(|s| !s.is_empty())
-        .map(unescape_value)
-        .collect()
+fn thread(p: &mut Parsed) -> &mut ThreadInfo {
+    p.thread.get_or_insert_with(ThreadInfo::default)
 }
 
 fn json_map(text: &str, bad: &mut bool) -> BTreeMap<String, String> {
@@ -343,9 +307,108 @@ fn json_map(text: &str, bad: &mut bool) -> BTreeMap<String, String> {
     }
 }
 
+/// ptcpdump's comment grammar as nom combinators. A comment is lines; a line that is not
+/// `Key: value` (or `Key:` with an empty value) is not ours and is skipped.
+///
+/// ```text
+/// line    = key ":" [" " value]          key = 1*(ALPHA / DIGIT)
+/// number  = *SP 1*DIGIT *SP              (PID, ThreadId/TID, UserId, GroupId, ParentPID)
+/// args    = word *(1*SP word)            (split at spaces: boundaries inside are lost)
+/// escaped = *(text / BS BS / BS "x" 2HEXDIG)   BS = a backslash; any other BS is kept
+///                                              as written
+/// ```
+mod grammar {
+    use nom::branch::alt;
+    use nom::bytes::complete::{is_not, tag, take_while1, take_while_m_n};
+    use nom::character::complete::{char, digit1, space0};
+    use nom::combinator::{all_consuming, eof, map, map_opt, map_res, opt, value};
+    use nom::multi::fold_many0;
+    use nom::sequence::{delimited, preceded, terminated};
+    use nom::{IResult, Parser};
+
+    /// `Key: value` → (key, value).
+    pub fn key_value(line: &str) -> Option<(&str, &str)> {
+        let parsed: IResult<&str, &str> = terminated(
+            take_while1(|c: char| c.is_ascii_alphanumeric()),
+            (char(':'), alt((tag(" "), eof))),
+        )
+        .parse(line);
+        parsed.ok().map(|(value, key)| (key, value))
+    }
+
+    /// A decimal u32, spaces around allowed.
+    pub fn number(text: &str) -> Option<u32> {
+        let parsed: IResult<&str, u32> =
+            all_consuming(delimited(space0, map_res(digit1, str::parse), space0)).parse(text);
+        parsed.ok().map(|(_, n)| n)
+    }
+
+    #[derive(Clone)]
+    enum Piece<'a> {
+        Text(&'a str),
+        Char(char),
+    }
+
+    /// Undoes ptcap's escaping; unknown escapes are kept as written.
+    pub fn unescape(text: &str) -> String {
+        let hex = map_opt(
+            preceded(
+                tag("\\x"),
+                take_while_m_n(2, 2, |c: char| c.is_ascii_hexdigit()),
+            ),
+            |h: &str| {
+                u8::from_str_radix(h, 16)
+                    .ok()
+                    .filter(|v| *v < 0x80)
+                    .map(|v| Piece::Char(char::from(v)))
+            },
+        );
+        let piece = alt((
+            map(is_not("\\"), Piece::Text),
+            value(Piece::Char('\\'), tag("\\\\")),
+            hex,
+            map(tag("\\"), Piece::Text),
+        ));
+        let mut all = fold_many0(
+            piece,
+            || String::with_capacity(text.len()),
+            |mut acc, p| {
+                match p {
+                    Piece::Text(t) => acc.push_str(t),
+                    Piece::Char(c) => acc.push(c),
+                }
+                acc
+            },
+        );
+        let parsed: IResult<&str, String> = all.parse(text);
+        match parsed {
+            Ok((rest, mut s)) => {
+                s.push_str(rest);
+                s
+            }
+            Err(_) => text.to_owned(),
+        }
+    }
+
+    /// `Args` split at spaces, each word unescaped.
+    pub fn argv(text: &str) -> Vec<String> {
+        let word = preceded(space0, is_not(" "));
+        let words = fold_many0(word, Vec::new, |mut v: Vec<String>, w: &str| {
+            v.push(super::unescape_value(w));
+            v
+        });
+        let parsed: IResult<&str, Vec<String>> = terminated(words, opt(space0)).parse(text);
+        parsed.map(|(_, v)| v).unwrap_or_default()
+    }
+}
+
 /// Parses ptcpdump-layout comments (any number, any order; unknown keys and lines ignored).
 /// Returns `None` when no comment holds a key of the layout. The second value tells whether
 /// some JSON value could not be parsed (it is left empty).
+///
+/// `ThreadName` is the thread's name, not the process's: ptcpdump's files carry no process
+/// name (it prints the executable's base name), and [`ProcessInfo::short_name`] does the same
+/// when `comm` is empty.
 pub fn parse_comments<'a>(
     comments: impl IntoIterator<Item = &'a str>,
 ) -> Option<(PacketMeta, bool)> {
@@ -356,25 +419,22 @@ pub fn parse_comments<'a>(
             continue;
         }
         for l in comment.lines() {
-            let Some((key, raw)) = l
-                .split_once(": ")
-                .or_else(|| l.strip_suffix(':').map(|k| (k, "")))
-            else {
+            let Some((key, raw)) = grammar::key_value(l) else {
                 continue;
             };
-            let num = || raw.trim().parse::<u32>().ok();
+            let num = || grammar::number(raw);
             match key {
                 "PID" => match num() {
                     Some(v) => proc_(&mut p).pid = v,
                     None => continue,
                 },
                 "Cmd" | "Command" => proc_(&mut p).exe = unescape_value(raw),
-                "Args" => proc_(&mut p).argv = argv_of(raw),
+                "Args" => proc_(&mut p).argv = grammar::argv(raw),
                 "ThreadId" | "TID" => match num() {
-                    Some(v) => p.tid = Some(v),
+                    Some(v) => thread(&mut p).tid = v,
                     None => continue,
                 },
-                "ThreadName" => proc_(&mut p).comm = unescape_value(raw),
+                "ThreadName" => thread(&mut p).name = unescape_value(raw),
                 "UserId" => match num() {
                     Some(v) => proc_(&mut p).uid = Some(v),
                     None => continue,
@@ -388,7 +448,7 @@ pub fn parse_comments<'a>(
                     None => continue,
                 },
                 "ParentCmd" | "ParentCommand" => parent(&mut p).exe = unescape_value(raw),
-                "ParentArgs" => parent(&mut p).argv = argv_of(raw),
+                "ParentArgs" => parent(&mut p).argv = grammar::argv(raw),
                 "ContainerName" => cont(&mut p).name = unescape_value(raw),
                 "ContainerId" => cont(&mut p).id = unescape_value(raw),
                 "ContainerImage" => cont(&mut p).image = unescape_value(raw),
@@ -420,12 +480,14 @@ pub fn parse_comments<'a>(
         .container
         .filter(|c| !c.id.is_empty() || !c.name.is_empty());
     let pod = p.pod.filter(|x| !x.name.is_empty());
+    // A thread without an id is no thread (ptcpdump writes the group only when it has one).
+    let thread = p.thread.filter(|t| t.tid != 0);
     let meta = PacketMeta {
         process: p.process.map(Arc::new),
         parent: p.parent.map(Arc::new),
         container: container.map(Arc::new),
         pod: pod.map(Arc::new),
-        tid: p.tid,
+        thread: thread.map(Arc::new),
         provenance: Provenance::Comment,
         role: Default::default(),
     };
@@ -496,12 +558,16 @@ mod tests {
                 labels: [("app".to_string(), "api".to_string())].into(),
                 annotations: BTreeMap::new(),
             })),
-            tid: Some(241880),
+            thread: Some(Arc::new(ThreadInfo {
+                tid: 241880,
+                name: "wget-worker".into(),
+            })),
             provenance: Provenance::Comment,
             role: Default::default(),
         };
         let comments = full_comments(&meta);
         assert_eq!(comments.len(), 6);
+        assert_eq!(comments[1], "ThreadId: 241880\nThreadName: wget-worker");
         assert_eq!(
             comments[0],
             "PID: 241879\nCmd: /usr/bin/wget\nArgs: wget -T 10 1.1.1.1"
@@ -509,7 +575,14 @@ mod tests {
         assert_eq!(comments[2], "UserId: 0\nGroupId: 0");
         let (back, bad) = parse_comments(comments.iter().map(String::as_str)).unwrap();
         assert!(!bad);
-        assert_eq!(back, meta);
+        // The comments carry no process name (ptcpdump's layout has none): the short name is
+        // then the executable's base name, as ptcpdump prints it.
+        let mut expected = meta.clone();
+        let mut p = (**expected.process.as_ref().unwrap()).clone();
+        p.comm.clear();
+        expected.process = Some(Arc::new(p));
+        assert_eq!(back, expected);
+        assert_eq!(back.process.as_deref().unwrap().short_name(), "wget");
         let short = short_comment(&meta).unwrap();
         assert_eq!(
             short,
@@ -525,12 +598,37 @@ mod tests {
             "junk\nmore: junk",
         ])
         .unwrap();
+        assert_eq!(m.tid(), Some(8));
         assert_eq!(m.process.unwrap().exe, "/bin/x");
-        assert_eq!(m.tid, Some(8));
         assert_eq!(m.parent.unwrap().exe, "/init");
         assert!(parse_comments(["hello world", "ptcap: x.1"]).is_none());
         let (m, bad) = parse_comments(["ContainerId: c\nContainerLabels: {oops"]).unwrap();
         assert!(bad);
         assert!(m.container.unwrap().labels.is_empty());
+    }
+
+    #[test]
+    fn grammar_edges() {
+        // `Key:` alone is an empty value; `Key:value` without the space is not the layout.
+        let (m, _) = parse_comments(["PID: 7\nCmd:\nArgs:  a  b\\x41 "]).unwrap();
+        let p = m.process.unwrap();
+        assert_eq!(p.exe, "");
+        assert_eq!(p.argv, ["a", "bA"]);
+        assert!(parse_comments(["PID:7"]).is_none());
+        assert!(parse_comments(["PID: x7"]).is_none());
+        let (m, _) = parse_comments(["PID:  42 \r\nThreadId: 43"]).unwrap();
+        assert_eq!(m.tid(), Some(43));
+        assert_eq!(m.process.unwrap().pid, 42);
+        // Unknown escapes and cut ones are kept as written.
+        for (text, want) in [
+            ("a\\qb", "a\\qb"),
+            ("\\x4", "\\x4"),
+            ("\\x+4", "\\x+4"),
+            ("\\xff", "\\xff"),
+            ("x\\\\y\\x09", "x\\y\t"),
+            ("end\\", "end\\"),
+        ] {
+            assert_eq!(unescape_value(text), want, "{text:?}");
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! [`MetaReader`]: turns a packet's options back into a [`PacketMeta`].
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 use super::comment::parse_comments;
 use super::record::{split_pen, Definition, Entity, MetaRecord};
-use super::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo};
+use super::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo};
 use crate::pcapng::{code, RawOptions};
 
 /// Entity tables keyed by (scope, id). Our writer numbers a file's entities 1, 2, 3, ... in one
@@ -84,8 +84,15 @@ impl Hasher for IdHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.write_u64(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
         }
     }
     fn write_u32(&mut self, n: u32) {
@@ -111,6 +118,83 @@ pub struct MetaStats {
     pub from_comments: u64,
 }
 
+/// Comment sets already parsed, and the entities they named, so that each distinct set is
+/// parsed once (a process writes the same comments on thousands of packets) and every packet
+/// of one owner gets the same `Arc`s. Keyed by the comments' exact bytes: two sets that differ
+/// in any byte are parsed apart. Bounded: past [`COMMENT_SETS_MAX`] sets everything is
+/// forgotten at once and rebuilt from the next packets. Only an optimisation: a reader that
+/// forgets gives the same metadata (equal values, other allocations).
+#[derive(Default)]
+struct CommentCache {
+    /// The current packet's comments, each as `u32 length | bytes`: the lookup key.
+    scratch: Vec<u8>,
+    sets: HashMap<Box<[u8]>, Option<Decoded>, BuildHasherDefault<IdHasher>>,
+    processes: HashSet<Arc<ProcessInfo>>,
+    containers: HashSet<Arc<ContainerInfo>>,
+    pods: HashSet<Arc<PodInfo>>,
+    threads: HashSet<Arc<ThreadInfo>>,
+}
+
+/// A comment set's metadata and whether some JSON value in it did not parse.
+type Decoded = (PacketMeta, bool);
+
+/// Distinct comment sets remembered per reader.
+const COMMENT_SETS_MAX: usize = 8192;
+
+/// One shared allocation per distinct value.
+fn intern<T: Eq + Hash>(set: &mut HashSet<Arc<T>>, v: Option<Arc<T>>) -> Option<Arc<T>> {
+    let v = v?;
+    if let Some(known) = set.get(&v) {
+        return Some(known.clone());
+    }
+    set.insert(v.clone());
+    Some(v)
+}
+
+impl CommentCache {
+    /// The metadata the packet's comments give, parsed once per distinct set. `None` when
+    /// no comment holds a key of ptcpdump's layout.
+    fn decode(&mut self, options: &RawOptions<'_>) -> Option<Decoded> {
+        let comments = || {
+            options
+                .iter()
+                .filter(|(c, _)| *c == code::OPT_COMMENT)
+                .map(|(_, v)| v)
+        };
+        self.scratch.clear();
+        for c in comments() {
+            self.scratch
+                .extend_from_slice(&(c.len() as u32).to_le_bytes());
+            self.scratch.extend_from_slice(c);
+        }
+        if let Some(known) = self.sets.get(&self.scratch[..]) {
+            return known.clone();
+        }
+        if self.sets.len() >= COMMENT_SETS_MAX {
+            *self = CommentCache {
+                scratch: std::mem::take(&mut self.scratch),
+                ..CommentCache::default()
+            };
+        }
+        let parsed = parse_comments(comments().filter_map(|v| std::str::from_utf8(v).ok()));
+        // A set without our keys is remembered too: foreign comments cost one lookup.
+        let found = parsed.map(|(m, bad)| {
+            let meta = PacketMeta {
+                process: intern(&mut self.processes, m.process),
+                parent: intern(&mut self.processes, m.parent),
+                container: intern(&mut self.containers, m.container),
+                pod: intern(&mut self.pods, m.pod),
+                thread: intern(&mut self.threads, m.thread),
+                ..m
+            };
+            (meta, bad)
+        });
+        let key: Box<[u8]> = self.scratch[..].into();
+        self.sets.insert(key, found.clone());
+        found
+    }
+}
+
 /// Keeps the entity definitions seen so far in a file and decodes packets' metadata:
 /// the structured record when present (ours), else ptcpdump-layout comments, else nothing.
 ///
@@ -124,13 +208,41 @@ pub struct MetaStats {
 /// let meta = reader.decode(&RawOptions::default());
 /// assert!(meta.is_empty());
 /// ```
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct MetaReader {
     processes: IdMap<Arc<ProcessInfo>>,
     containers: IdMap<Arc<ContainerInfo>>,
     pods: IdMap<Arc<PodInfo>>,
+    threads: IdMap<Arc<ThreadInfo>>,
+    /// Threads known by id only (records without a thread definition), one `Arc` each.
+    bare_threads: HashMap<u32, Arc<ThreadInfo>, BuildHasherDefault<IdHasher>>,
+    comments: CommentCache,
     stats: MetaStats,
 }
+
+impl Clone for MetaReader {
+    /// The same definitions (sharing their `Arc`s) and counters; caches start empty.
+    fn clone(&self) -> Self {
+        MetaReader {
+            processes: self.processes.clone(),
+            containers: self.containers.clone(),
+            pods: self.pods.clone(),
+            threads: self.threads.clone(),
+            bare_threads: HashMap::default(),
+            comments: CommentCache::default(),
+            stats: self.stats,
+        }
+    }
+}
+
+impl std::fmt::Debug for CommentCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CommentCache({} sets)", self.sets.len())
+    }
+}
+
+/// Bound on threads known by id only.
+const BARE_THREADS_MAX: usize = 4096;
 
 impl MetaReader {
     pub fn new() -> Self {
@@ -149,6 +261,9 @@ impl MetaReader {
             processes: self.processes.deep_clone(),
             containers: self.containers.deep_clone(),
             pods: self.pods.deep_clone(),
+            threads: self.threads.deep_clone(),
+            bare_threads: HashMap::default(),
+            comments: CommentCache::default(),
             stats: self.stats,
         }
     }
@@ -190,6 +305,11 @@ impl MetaReader {
                     self.pods.insert(key, Arc::new(p));
                 }
             }
+            Entity::Thread(t) => {
+                if self.threads.get(&key).map(|x| **x != t).unwrap_or(true) {
+                    self.threads.insert(key, Arc::new(t));
+                }
+            }
         }
     }
 
@@ -226,11 +346,7 @@ impl MetaReader {
             return self.resolve(&r);
         }
         if has_comment {
-            let comments = options
-                .iter()
-                .filter(|(c, _)| *c == code::OPT_COMMENT)
-                .filter_map(|(_, v)| std::str::from_utf8(v).ok());
-            if let Some((meta, bad_json)) = parse_comments(comments) {
+            if let Some((meta, bad_json)) = self.comments.decode(options) {
                 self.stats.from_comments += 1;
                 if bad_json {
                     self.stats.malformed += 1;
@@ -254,12 +370,25 @@ impl MetaReader {
 
     fn resolve(&mut self, r: &MetaRecord) -> PacketMeta {
         let u = &mut self.stats.unresolved;
+        let mut thread = Self::lookup(&self.threads, r.scope, r.thread, u);
+        if thread.is_none() && r.tid != 0 {
+            if self.bare_threads.len() >= BARE_THREADS_MAX {
+                self.bare_threads.clear();
+            }
+            let t = self.bare_threads.entry(r.tid).or_insert_with(|| {
+                Arc::new(ThreadInfo {
+                    tid: r.tid,
+                    name: String::new(),
+                })
+            });
+            thread = Some(t.clone());
+        }
         PacketMeta {
             process: Self::lookup(&self.processes, r.scope, r.process, u),
             parent: Self::lookup(&self.processes, r.scope, r.parent, u),
             container: Self::lookup(&self.containers, r.scope, r.container, u),
             pod: Self::lookup(&self.pods, r.scope, r.pod, u),
-            tid: (r.tid != 0).then_some(r.tid),
+            thread,
             provenance: r.provenance,
             role: r.role,
         }

@@ -55,6 +55,16 @@ impl ProcessInfo {
     }
 }
 
+/// The thread that sent or received a packet: its id and its name (the thread's own comm,
+/// which `prctl(PR_SET_NAME)` or `pthread_setname_np` may have made differ from the process's).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ThreadInfo {
+    pub tid: u32,
+    /// Empty when unknown.
+    #[serde(default)]
+    pub name: String,
+}
+
 /// A container, from containerd, Docker or labels written by either.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ContainerInfo {
@@ -173,8 +183,8 @@ pub struct PacketMeta {
     pub parent: Option<Arc<ProcessInfo>>,
     pub container: Option<Arc<ContainerInfo>>,
     pub pod: Option<Arc<PodInfo>>,
-    /// The thread that sent or received, when known.
-    pub tid: Option<u32>,
+    /// The thread that sent or received, when the writer knew it for certain.
+    pub thread: Option<Arc<ThreadInfo>>,
     pub provenance: Provenance,
     /// Whether `process` sent or received the packet.
     pub role: Role,
@@ -183,6 +193,11 @@ pub struct PacketMeta {
 impl PacketMeta {
     pub fn is_empty(&self) -> bool {
         self.process.is_none() && self.container.is_none() && self.pod.is_none()
+    }
+
+    /// The thread id, when known.
+    pub fn tid(&self) -> Option<u32> {
+        self.thread.as_deref().map(|t| t.tid)
     }
 }
 

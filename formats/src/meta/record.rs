@@ -2,11 +2,14 @@
 //! [`crate::pcapng::PTCAP_PEN`]).
 //!
 //! - A **definition** (option 2988, custom UTF-8) holds one entity as JSON:
-//!   `{"ptcap":1,"scope":S,"kind":"process"|"container"|"pod","id":N,"v":{...the model...}}`.
+//!   `{"ptcap":1,"scope":S,"kind":"process"|"container"|"pod"|"thread","id":N,"v":{...the model...}}`.
 //!   It appears once per file, in the first packet that refers to the entity.
 //! - A **reference record** (option 2989, custom binary) rides in every packet with metadata:
 //!   `version (1) | provenance (u8) | varint scope | varint process | varint parent |
-//!   varint container | varint pod | varint tid`, ids 0 = absent. Varints are LEB128
+//!   varint container | varint pod | varint tid | varint role | varint thread`, ids 0 =
+//!   absent. `role` and `thread` are trailing fields added later: a record may end before
+//!   either (unknown role, no thread definition). `thread` refers to a `"thread"` definition
+//!   (tid and thread name); `tid` stays in the record so that older readers keep the id. Varints are LEB128
 //!   (7 bits per byte, low first), at most 5 bytes for a u32; the record is plain bytes, so it
 //!   does not depend on the section's byte order.
 //!
@@ -19,13 +22,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ContainerInfo, PodInfo, ProcessInfo, Provenance, Role};
+use super::{ContainerInfo, PodInfo, ProcessInfo, Provenance, Role, ThreadInfo};
 use crate::pcapng::PTCAP_PEN;
 
 /// Version byte of the reference record and the `ptcap` field of a definition.
 pub const RECORD_VERSION: u8 = 1;
-/// Longest reference record: 2 bytes + 6 varints of at most 5 bytes.
-pub const MAX_RECORD_LEN: usize = 2 + 7 * 5;
+/// Longest reference record: 2 bytes + 8 varints of at most 5 bytes.
+pub const MAX_RECORD_LEN: usize = 2 + 8 * 5;
 
 /// Appends `v` as a LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut v: u32) {
@@ -63,6 +66,8 @@ pub struct MetaRecord {
     pub tid: u32,
     /// [`Role`] as a number; a trailing field, absent (unknown) in records written before it.
     pub role: Role,
+    /// The thread definition's id; a trailing field, 0 = none (then `tid` alone, if any).
+    pub thread: u32,
 }
 
 impl MetaRecord {
@@ -78,6 +83,7 @@ impl MetaRecord {
             self.pod,
             self.tid,
             self.role as u32,
+            self.thread,
         ] {
             put_varint(out, v);
         }
@@ -102,8 +108,9 @@ impl MetaRecord {
             container: next()?,
             pod: next()?,
             tid: next()?,
-            // Optional trailing field: a record without it has an unknown role.
+            // Optional trailing fields: a record without them has an unknown role, no thread.
             role: next().map_or(Role::Unknown, Role::from_u32),
+            thread: next().unwrap_or(0),
         })
     }
 }
@@ -115,6 +122,7 @@ pub enum Entity {
     Process(ProcessInfo),
     Container(ContainerInfo),
     Pod(PodInfo),
+    Thread(ThreadInfo),
 }
 
 /// A 2988 definition: an entity with its (scope, id).
@@ -179,19 +187,22 @@ mod tests {
             pod: 0,
             tid: 4242,
             role: Role::Sender,
+            thread: 3,
         };
         let mut b = Vec::new();
         r.encode(&mut b);
         assert!(b.len() <= MAX_RECORD_LEN);
         assert_eq!(MetaRecord::decode(&b), Some(r));
-        // The role is an optional trailing field (records written before it); every other cut
-        // is malformed.
+        // The role and the thread are optional trailing fields (records written before them);
+        // every other cut is malformed.
+        let without_thread = MetaRecord { thread: 0, ..r };
+        assert_eq!(MetaRecord::decode(&b[..b.len() - 1]), Some(without_thread));
         let without_role = MetaRecord {
             role: Role::Unknown,
-            ..r
+            ..without_thread
         };
-        assert_eq!(MetaRecord::decode(&b[..b.len() - 1]), Some(without_role));
-        for cut in 0..b.len() - 1 {
+        assert_eq!(MetaRecord::decode(&b[..b.len() - 2]), Some(without_role));
+        for cut in 0..b.len() - 2 {
             assert_eq!(MetaRecord::decode(&b[..cut]), None);
         }
         let d = Definition {

@@ -41,7 +41,7 @@ use crate::meta::comment::{
     user_comment,
 };
 use crate::meta::record::{Definition, Entity, MetaRecord, RECORD_VERSION};
-use crate::meta::{CommentMode, ContainerInfo, PacketMeta, PodInfo, ProcessInfo};
+use crate::meta::{CommentMode, ContainerInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo};
 
 /// Largest option value pcapng can frame.
 pub const MAX_OPTION_LEN: usize = 65535;
@@ -181,9 +181,9 @@ impl<T: Hash + Eq> EntityTable<T> {
 /// (its block then carries their definitions). Made by [`PcapngWriter::prepare`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prepared {
-    /// Process, parent, container, pod; 0 = none.
-    ids: [u32; 4],
-    first_use: [bool; 4],
+    /// Process, parent, container, pod, thread; 0 = none.
+    ids: [u32; 5],
+    first_use: [bool; 5],
 }
 
 /// Encodes packet blocks for one file: its settings and interfaces. A cheap clone, so several
@@ -212,6 +212,7 @@ struct Entities {
     processes: EntityTable<ProcessInfo>,
     containers: EntityTable<ContainerInfo>,
     pods: EntityTable<PodInfo>,
+    threads: EntityTable<ThreadInfo>,
 }
 
 /// The comment texts of the entities some packets use (see [`PcapngWriter::snapshot`]): what
@@ -236,7 +237,8 @@ impl CommentTexts for Entities {
         let t = match table {
             0 => self.processes.texts_of(id),
             1 => self.containers.texts_of(id),
-            _ => self.pods.texts_of(id),
+            2 => self.pods.texts_of(id),
+            _ => self.threads.texts_of(id),
         };
         t.and_then(|t| t.get(i)).map(String::as_str)
     }
@@ -350,6 +352,7 @@ fn clip_entity(e: &mut Entity, max_str: usize, max_items: usize) {
             clip_map(&mut p.labels, max_str, max_items);
             clip_map(&mut p.annotations, max_str, max_items);
         }
+        Entity::Thread(t) => clip_str(&mut t.name, max_str),
     }
 }
 
@@ -499,6 +502,9 @@ impl Entities {
         if let Some(e) = &meta.pod {
             (p.ids[3], p.first_use[3]) = self.pods.id(e, |p| vec![pod_comment(p)]);
         }
+        if let Some(e) = &meta.thread {
+            (p.ids[4], p.first_use[4]) = self.threads.id(e, |t| vec![thread_comment(t)]);
+        }
         p
     }
 }
@@ -575,7 +581,7 @@ impl Encoder {
         prep: &Prepared,
         skipped: &mut u64,
     ) {
-        let [proc_id, parent_id, cont_id, pod_id] = prep.ids;
+        let [proc_id, parent_id, cont_id, pod_id, thread_id] = prep.ids;
         if meta.is_empty() && meta.parent.is_none() {
             return;
         }
@@ -583,21 +589,14 @@ impl Encoder {
             CommentMode::Full => {
                 let lines = [
                     texts.text(0, proc_id, 0),
-                    None, // the thread line, below
+                    texts.text(3, thread_id, 0),
                     texts.text(0, proc_id, 1).filter(|t| !t.is_empty()),
                     texts.text(0, parent_id, 2),
                     texts.text(1, cont_id, 0),
                     texts.text(2, pod_id, 0),
                 ];
-                for (i, t) in lines.into_iter().enumerate() {
-                    if i == 1 {
-                        let comm = meta.process.as_deref().map_or("", |p| p.comm.as_str());
-                        if let Some(t) = thread_comment(meta.tid, comm) {
-                            b.comment(&t, skipped);
-                        }
-                    } else if let Some(t) = t {
-                        b.comment(t, skipped);
-                    }
+                for t in lines.into_iter().flatten() {
+                    b.comment(t, skipped);
                 }
             }
             CommentMode::Short => {
@@ -610,7 +609,7 @@ impl Encoder {
         if !self.cfg.structured {
             return;
         }
-        for k in 0..4 {
+        for k in 0..5 {
             // A parent that is also the packet's process is defined once.
             if !prep.first_use[k] || (k == 1 && prep.ids[1] == prep.ids[0]) {
                 continue;
@@ -619,7 +618,8 @@ impl Encoder {
                 0 => meta.process.as_deref().cloned().map(Entity::Process),
                 1 => meta.parent.as_deref().cloned().map(Entity::Process),
                 2 => meta.container.as_deref().cloned().map(Entity::Container),
-                _ => meta.pod.as_deref().cloned().map(Entity::Pod),
+                3 => meta.pod.as_deref().cloned().map(Entity::Pod),
+                _ => meta.thread.as_deref().cloned().map(Entity::Thread),
             };
             let Some(entity) = entity else { continue };
             match definition_json(self.scope, prep.ids[k], entity) {
@@ -634,8 +634,9 @@ impl Encoder {
             parent: parent_id,
             container: cont_id,
             pod: pod_id,
-            tid: meta.tid.unwrap_or(0),
+            tid: meta.tid().unwrap_or(0),
             role: meta.role,
+            thread: thread_id,
         };
         b.custom_record(&record);
     }
@@ -663,6 +664,7 @@ impl<W: Write> PcapngWriter<W> {
                 processes: EntityTable::new(),
                 containers: EntityTable::new(),
                 pods: EntityTable::new(),
+                threads: EntityTable::new(),
             },
             buf: Vec::with_capacity(4096),
             bytes_written: 0,
@@ -801,11 +803,11 @@ impl<W: Write> PcapngWriter<W> {
     pub fn snapshot<'p>(&self, preps: impl IntoIterator<Item = &'p Prepared>) -> TextSnapshot {
         let mut want: Vec<(u8, u32)> = Vec::new();
         // Consecutive packets mostly share their entities: note only changes.
-        let mut last = [0u32; 4];
+        let mut last = [0u32; 5];
         for p in preps {
             for (k, &id) in p.ids.iter().enumerate() {
                 if id != 0 && id != last[k] {
-                    want.push(([0, 0, 1, 2][k], id));
+                    want.push(([0, 0, 1, 2, 3][k], id));
                     last[k] = id;
                 }
             }
@@ -819,7 +821,8 @@ impl<W: Write> PcapngWriter<W> {
                 let texts = match t {
                     0 => e.processes.texts_of(id),
                     1 => e.containers.texts_of(id),
-                    _ => e.pods.texts_of(id),
+                    2 => e.pods.texts_of(id),
+                    _ => e.threads.texts_of(id),
                 }?;
                 Some(((t, id), Arc::clone(texts)))
             })

@@ -347,8 +347,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Non-verbose: `, ParentProc [comm.pid], Container [name], Pod [name.ns]`.
+/// Non-verbose, as ptcpdump prints it:
+/// `, Thread [name.tid], ParentProc [comm.pid], Container [name], Pod [name.ns]`.
 fn context_suffix(out: &mut Vec<u8>, m: &PacketMeta) {
+    if let Some(t) = m.thread.as_deref().filter(|t| t.tid != 0) {
+        out.s(", Thread [");
+        out.escaped(&t.name);
+        out.c(b'.');
+        out.n(t.tid);
+        out.s("]");
+    }
     if let Some(p) = m.parent.as_deref() {
         out.s(", ParentProc [");
         out.escaped(p.short_name());
@@ -395,6 +403,14 @@ fn context_lines(out: &mut Vec<u8>, m: &PacketMeta) {
     };
     if let Some(p) = m.process.as_deref() {
         proc_line(out, "Process", p);
+        // ptcpdump: `Thread (tid N, name NAME)` right after the process, when the tid is known.
+        if let Some(t) = m.thread.as_deref().filter(|t| t.tid != 0) {
+            out.s("\n    Thread (tid ");
+            out.n(t.tid);
+            out.s(", name ");
+            out.escaped(&t.name);
+            out.s(")");
+        }
         if let Some(uid) = p.uid {
             out.s("\n    User (uid ");
             out.n(uid);
