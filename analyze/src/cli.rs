@@ -18,8 +18,10 @@ FILES AND EXPRESSION
   Several files are read as one capture, merged by timestamp (rotated captures).
 
 FILTERS
-  Owner filters of different kinds must all match; repeating one kind matches any of its
-  values. The expression has libpcap's semantics (pcap-filter(7)), compiled for each
+  Owner filters of different kinds must all match one end; repeating one kind matches any of
+  its values. A packet between two local processes (pod to pod on one node, loopback) records
+  both ends in ptcap's files, and it is kept when either end matches, as ptcap's live filters
+  keep it; ptcpdump's files record one owner per packet, and that owner is what is matched. The expression has libpcap's semantics (pcap-filter(7)), compiled for each
   interface's link type; packets of a link type libpcap cannot filter are skipped and counted.
 
 OUTPUT

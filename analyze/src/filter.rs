@@ -41,8 +41,26 @@ impl OwnerFilter {
         }
     }
 
+    /// Whether the packet is kept: when its owner matches, or its other local end does (a
+    /// packet between two local processes has both recorded; ptcap's live selection keeps it
+    /// for either too). Files with one owner per packet (ptcpdump's) have no peer.
     pub fn matches(&self, m: &PacketMeta) -> bool {
-        let process = m.process.as_deref();
+        let owner = Ends {
+            process: m.process.as_deref(),
+            container: m.container.as_deref(),
+            pod: m.pod.as_deref(),
+        };
+        let peer = Ends {
+            process: m.peer.process.as_deref(),
+            container: m.peer.container.as_deref(),
+            pod: m.peer.pod.as_deref(),
+        };
+        self.matches_end(&owner) || (!m.peer.is_empty() && self.matches_end(&peer))
+    }
+
+    /// Every kind given must match this one end (AND across kinds, OR within a kind).
+    fn matches_end(&self, e: &Ends<'_>) -> bool {
+        let process = e.process;
         if self.unattributed && process.is_some() {
             return false;
         }
@@ -64,7 +82,7 @@ impl OwnerFilter {
         {
             return false;
         }
-        let container = m.container.as_deref();
+        let container = e.container;
         if !self.container_names.is_empty()
             && !container.is_some_and(|c| self.container_names.iter().any(|n| n == &c.name))
         {
@@ -80,7 +98,7 @@ impl OwnerFilter {
             return false;
         }
         if !self.pods.is_empty()
-            && !m.pod.as_deref().is_some_and(|pod| {
+            && !e.pod.is_some_and(|pod| {
                 self.pods.iter().any(|(name, ns)| {
                     name == &pod.name && ns.as_ref().is_none_or(|ns| ns == &pod.namespace)
                 })
@@ -90,6 +108,13 @@ impl OwnerFilter {
         }
         true
     }
+}
+
+/// One end of a packet as the filter sees it.
+struct Ends<'m> {
+    process: Option<&'m ProcessInfo>,
+    container: Option<&'m ContainerInfo>,
+    pod: Option<&'m PodInfo>,
 }
 
 /// Remembers the owner filter's answer per combination of shared entities: a capture has few
@@ -102,16 +127,16 @@ impl OwnerFilter {
 /// a reused one; clearing the table releases the entities together with their answers.
 #[derive(Default)]
 pub struct OwnerCache {
-    answers: HashMap<[usize; 4], (bool, Held)>,
+    answers: HashMap<[usize; 8], (bool, Held)>,
 }
 
-/// The entities an [`OwnerCache`] entry keeps alive.
-type Held = (
+/// The entities an [`OwnerCache`] entry keeps alive: the owner's and the peer's.
+type Held = [(
     Option<Arc<ProcessInfo>>,
     Option<Arc<ProcessInfo>>,
     Option<Arc<ContainerInfo>>,
     Option<Arc<PodInfo>>,
-);
+); 2];
 
 /// Bound on remembered owner combinations (a decoder that builds new entities per packet must
 /// not grow it).
@@ -122,13 +147,18 @@ impl OwnerCache {
         fn addr<T>(a: &Option<Arc<T>>) -> usize {
             a.as_ref().map_or(0, |x| Arc::as_ptr(x) as usize)
         }
+        let p = &m.peer;
         let key = [
             addr(&m.process),
             addr(&m.parent),
             addr(&m.container),
             addr(&m.pod),
+            addr(&p.process),
+            addr(&p.parent),
+            addr(&p.container),
+            addr(&p.pod),
         ];
-        if key == [0; 4] {
+        if key == [0; 8] {
             return filter.matches(m);
         }
         if let Some((answer, _)) = self.answers.get(&key) {
@@ -138,12 +168,20 @@ impl OwnerCache {
             self.answers.clear();
         }
         let answer = filter.matches(m);
-        let held = (
-            m.process.clone(),
-            m.parent.clone(),
-            m.container.clone(),
-            m.pod.clone(),
-        );
+        let held = [
+            (
+                m.process.clone(),
+                m.parent.clone(),
+                m.container.clone(),
+                m.pod.clone(),
+            ),
+            (
+                p.process.clone(),
+                p.parent.clone(),
+                p.container.clone(),
+                p.pod.clone(),
+            ),
+        ];
         self.answers.insert(key, (answer, held));
         answer
     }

@@ -79,6 +79,21 @@ struct PacketJson<'a> {
     /// The thread (`tid`, `name`) when the file names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     thread: Option<&'a ThreadInfo>,
+    /// The other end when it is local too (the file records both ends).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer: Option<PeerJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct PeerJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process: Option<&'a ProcessInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<&'a ProcessInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a ContainerInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod: Option<&'a PodInfo>,
 }
 
 /// The last line of `--json` packet output.
@@ -142,6 +157,12 @@ impl Work for Job<'_> {
                 pod: m.pod.as_deref(),
                 tid: m.tid(),
                 thread: m.thread.as_deref(),
+                peer: (!m.peer.is_empty()).then_some(PeerJson {
+                    process: m.peer.process.as_deref(),
+                    parent: m.peer.parent.as_deref(),
+                    container: m.peer.container.as_deref(),
+                    pod: m.peer.pod.as_deref(),
+                }),
             };
             // Serializing plain data into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *text, &j);

@@ -288,6 +288,7 @@ fn owners() -> Vec<Owner> {
             thread: None,
             provenance: Provenance::SocketCookie,
             role: Default::default(),
+            peer: Default::default(),
         },
     };
     vec![

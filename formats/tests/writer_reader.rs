@@ -151,6 +151,7 @@ fn comment_representable() -> Vec<PacketMeta> {
             })),
             provenance: Provenance::Comment,
             role: Default::default(),
+            peer: Default::default(),
         },
         PacketMeta {
             process: Some(Arc::new(ProcessInfo {
@@ -530,6 +531,7 @@ fn metadata_bytes_per_packet() {
             })),
             provenance: Provenance::SocketCookie,
             role: Default::default(),
+            peer: Default::default(),
         },
         PacketMeta {
             process: Some(proc_(
@@ -546,6 +548,7 @@ fn metadata_bytes_per_packet() {
             })),
             provenance: Provenance::Tuple,
             role: Default::default(),
+            peer: Default::default(),
         },
         PacketMeta {
             process: Some(proc_(
@@ -566,6 +569,7 @@ fn metadata_bytes_per_packet() {
             })),
             provenance: Provenance::SocketCookie,
             role: Default::default(),
+            peer: Default::default(),
         },
     ];
     let data = eth_tcp(40000, 80, 40, 1);

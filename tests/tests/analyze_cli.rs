@@ -54,6 +54,7 @@ fn meta() -> PacketMeta {
         })),
         provenance: Provenance::SocketCookie,
         role: Default::default(),
+        peer: Default::default(),
     }
 }
 

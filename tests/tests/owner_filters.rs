@@ -2,7 +2,9 @@
 //! length (as in real captures), in ptcpdump's layout (comments only, written as its writer
 //! writes them), in ours with the structured options stripped, and in ours, every owner filter
 //! of ptanalyze keeps exactly the packets whose decoded owner matches — with 1 and 2 threads,
-//! any chunk size, in the listing, `--json`, `--flows`, `--stats` and `-w`.
+//! any chunk size, in the listing, `--json`, `--flows`, `--stats` and `-w`. In our layout some
+//! runs have both ends local (the structured record then names a peer): such a packet is kept
+//! when either end matches.
 //!
 //! The expected set comes from decoding the file packet by packet with `MetaReader` and an
 //! owner predicate written here, independently of ptanalyze's filter code. It also checks that
@@ -15,7 +17,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use formats::meta::{
-    CommentMode, ContainerInfo, MetaReader, PacketMeta, PodInfo, ProcessInfo, Provenance,
+    CommentMode, ContainerInfo, MetaReader, PacketMeta, Peer, PodInfo, ProcessInfo, Provenance,
     ThreadInfo,
 };
 use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
@@ -149,6 +151,7 @@ fn meta_of(o: &Owner) -> PacketMeta {
         }),
         provenance: Provenance::SocketCookie,
         role: Default::default(),
+        peer: Default::default(),
     }
 }
 
@@ -162,10 +165,12 @@ enum Layout {
     Ours,
 }
 
-/// One packet's ground truth: timestamp (unique) and owner index (None: no metadata).
+/// One packet's ground truth: timestamp (unique), owner index (None: no metadata) and, in our
+/// layout, the other local end.
 struct Truth {
     ts_ns: u64,
     owner: Option<usize>,
+    peer: Option<usize>,
 }
 
 /// A file of `n` packets whose owners change in runs of 1..=max_run packets; some runs have
@@ -185,10 +190,16 @@ fn make_file(
             k if k == owners.len() => None,
             k => Some(k),
         };
+        let peer = match (layout, owner) {
+            (Layout::Ours, Some(k)) if rng.below(2) == 0 => {
+                Some((k + 1 + rng.below(owners.len() as u64 - 1) as usize) % owners.len())
+            }
+            _ => None,
+        };
         for _ in 0..run.min(n - truth.len()) {
             // Microsecond steps: the listing's -tt timestamps tell packets apart.
             let ts_ns = base_ts + truth.len() as u64 * 1000;
-            truth.push(Truth { ts_ns, owner });
+            truth.push(Truth { ts_ns, owner, peer });
         }
     }
     let frame = |i: usize, t: &Truth| {
@@ -221,9 +232,29 @@ fn make_file(
             // One `Arc` set per owner, as ptcap's tables hand them out.
             let metas: Vec<PacketMeta> = owners.iter().map(meta_of).collect();
             let none = PacketMeta::default();
+            let with_peer = |k: usize, j: usize| {
+                let p = &metas[j];
+                PacketMeta {
+                    peer: Peer {
+                        process: p.process.clone(),
+                        parent: p.parent.clone(),
+                        container: p.container.clone(),
+                        pod: p.pod.clone(),
+                    },
+                    ..metas[k].clone()
+                }
+            };
             for (i, t) in truth.iter().enumerate() {
                 let f = frame(i, t);
-                let m = t.owner.map_or(&none, |k| &metas[k]);
+                let both;
+                let m = match (t.owner, t.peer) {
+                    (Some(k), Some(j)) => {
+                        both = with_peer(k, j);
+                        &both
+                    }
+                    (Some(k), None) => &metas[k],
+                    _ => &none,
+                };
                 let dir = if i % 2 == 0 {
                     Direction::Out
                 } else {
@@ -335,6 +366,18 @@ fn filters(owners: &[Owner], rng: &mut Rng) -> Vec<Filter> {
     out
 }
 
+/// The filter's predicate on the owner, or on the peer as an owner of its own.
+fn either_end(f: &Filter, m: &PacketMeta) -> bool {
+    let peer = PacketMeta {
+        process: m.peer.process.clone(),
+        parent: m.peer.parent.clone(),
+        container: m.peer.container.clone(),
+        pod: m.peer.pod.clone(),
+        ..PacketMeta::default()
+    };
+    (f.keeps)(m) || (!m.peer.is_empty() && (f.keeps)(&peer))
+}
+
 fn ptanalyze(args: &[String], file: &Path) -> String {
     let out = Command::new(ptanalyze_bin())
         .args(args)
@@ -424,6 +467,11 @@ fn owner_filters_keep_exactly_the_decoded_owners_packets() {
                 "{ctx}: packet {i}"
             );
             assert_eq!(
+                m.peer.process.as_ref().map(|p| p.pid),
+                t.peer.map(|k| owners[k].pid),
+                "{ctx}: packet {i}"
+            );
+            assert_eq!(
                 m.thread.as_ref().map(|t| (t.tid, t.name.as_str())),
                 want.filter(|o| o.tid > 0)
                     .map(|o| (o.tid, o.thread_name.as_str())),
@@ -434,7 +482,7 @@ fn owner_filters_keep_exactly_the_decoded_owners_packets() {
         for f in filters(&owners, &mut rng) {
             let expected: BTreeSet<u64> = decoded
                 .iter()
-                .filter(|(_, m)| (f.keeps)(m))
+                .filter(|(_, m)| either_end(&f, m))
                 .map(|(ts, _)| *ts)
                 .collect();
             for threads in ["1", "2"] {
@@ -493,7 +541,10 @@ fn owner_filters_keep_exactly_the_decoded_owners_packets() {
                 } else {
                     let back = decode_all(&written);
                     for (ts, m) in &back {
-                        assert!((f.keeps)(m), "-w wrote a packet it should not: {ts} {what}");
+                        assert!(
+                            either_end(&f, m),
+                            "-w wrote a packet it should not: {ts} {what}"
+                        );
                     }
                     back.iter().map(|(ts, _)| *ts).collect()
                 };

@@ -63,6 +63,7 @@ fn owner(i: usize) -> PacketMeta {
             })),
             provenance: Provenance::SocketCookie,
             role: Default::default(),
+            peer: Default::default(),
         },
         1 => PacketMeta {
             process: Some(proc_(

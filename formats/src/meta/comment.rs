@@ -490,6 +490,7 @@ pub fn parse_comments<'a>(
         thread: thread.map(Arc::new),
         provenance: Provenance::Comment,
         role: Default::default(),
+        peer: Default::default(),
     };
     Some((meta, p.bad_json))
 }
@@ -564,6 +565,7 @@ mod tests {
             })),
             provenance: Provenance::Comment,
             role: Default::default(),
+            peer: Default::default(),
         };
         let comments = full_comments(&meta);
         assert_eq!(comments.len(), 6);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::comment::parse_comments;
 use super::record::{split_pen, Definition, Entity, MetaRecord};
-use super::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo};
+use super::{ContainerInfo, PacketMeta, Peer, PodInfo, ProcessInfo, ThreadInfo};
 use crate::pcapng::{code, RawOptions};
 
 /// Entity tables keyed by (scope, id). Our writer numbers a file's entities 1, 2, 3, ... in one
@@ -391,6 +391,12 @@ impl MetaReader {
             thread,
             provenance: r.provenance,
             role: r.role,
+            peer: Peer {
+                process: Self::lookup(&self.processes, r.scope, r.peer[0], u),
+                parent: Self::lookup(&self.processes, r.scope, r.peer[1], u),
+                container: Self::lookup(&self.containers, r.scope, r.peer[2], u),
+                pod: Self::lookup(&self.pods, r.scope, r.peer[3], u),
+            },
         }
     }
 }

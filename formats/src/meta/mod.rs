@@ -175,6 +175,22 @@ impl Role {
     }
 }
 
+/// The other local end of a packet: when both the sender and the receiver are processes on the
+/// capturing host (pod to pod on one node, loopback), the one that is not the packet's owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Peer {
+    pub process: Option<Arc<ProcessInfo>>,
+    pub parent: Option<Arc<ProcessInfo>>,
+    pub container: Option<Arc<ContainerInfo>>,
+    pub pod: Option<Arc<PodInfo>>,
+}
+
+impl Peer {
+    pub fn is_empty(&self) -> bool {
+        self.process.is_none() && self.container.is_none() && self.pod.is_none()
+    }
+}
+
 /// Everything known about one packet's owner. Entities are shared (`Arc`): a capture has few
 /// processes and containers and many packets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -188,6 +204,9 @@ pub struct PacketMeta {
     pub provenance: Provenance,
     /// Whether `process` sent or received the packet.
     pub role: Role,
+    /// The other end, when it is local too (it has the other role). Empty otherwise, and
+    /// always in files with one owner per packet (ptcpdump's).
+    pub peer: Peer,
 }
 
 impl PacketMeta {

@@ -6,9 +6,11 @@
 //!   It appears once per file, in the first packet that refers to the entity.
 //! - A **reference record** (option 2989, custom binary) rides in every packet with metadata:
 //!   `version (1) | provenance (u8) | varint scope | varint process | varint parent |
-//!   varint container | varint pod | varint tid | varint role | varint thread`, ids 0 =
-//!   absent. `role` and `thread` are trailing fields added later: a record may end before
-//!   either (unknown role, no thread definition). `thread` refers to a `"thread"` definition
+//!   varint container | varint pod | varint tid | varint role | varint thread |
+//!   varint peer process | varint peer parent | varint peer container | varint peer pod`,
+//!   ids 0 = absent. Everything from `role` on are trailing fields added later: a record may
+//!   end before any of them (unknown role, no thread definition, no peer). The peer is the
+//!   packet's other local end (see `PacketMeta::peer`). `thread` refers to a `"thread"` definition
 //!   (tid and thread name); `tid` stays in the record so that older readers keep the id. Varints are LEB128
 //!   (7 bits per byte, low first), at most 5 bytes for a u32; the record is plain bytes, so it
 //!   does not depend on the section's byte order.
@@ -27,8 +29,8 @@ use crate::pcapng::PTCAP_PEN;
 
 /// Version byte of the reference record and the `ptcap` field of a definition.
 pub const RECORD_VERSION: u8 = 1;
-/// Longest reference record: 2 bytes + 8 varints of at most 5 bytes.
-pub const MAX_RECORD_LEN: usize = 2 + 8 * 5;
+/// Longest reference record: 2 bytes + 12 varints of at most 5 bytes.
+pub const MAX_RECORD_LEN: usize = 2 + 12 * 5;
 
 /// Appends `v` as a LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut v: u32) {
@@ -68,6 +70,8 @@ pub struct MetaRecord {
     pub role: Role,
     /// The thread definition's id; a trailing field, 0 = none (then `tid` alone, if any).
     pub thread: u32,
+    /// The peer's process, parent, container and pod ids; trailing fields, 0 = none.
+    pub peer: [u32; 4],
 }
 
 impl MetaRecord {
@@ -86,6 +90,13 @@ impl MetaRecord {
             self.thread,
         ] {
             put_varint(out, v);
+        }
+        // The peer only when there is one: most packets have none, and a reader takes a
+        // record that ends here for "no peer".
+        if self.peer != [0; 4] {
+            for v in self.peer {
+                put_varint(out, v);
+            }
         }
     }
 
@@ -111,6 +122,12 @@ impl MetaRecord {
             // Optional trailing fields: a record without them has an unknown role, no thread.
             role: next().map_or(Role::Unknown, Role::from_u32),
             thread: next().unwrap_or(0),
+            peer: [
+                next().unwrap_or(0),
+                next().unwrap_or(0),
+                next().unwrap_or(0),
+                next().unwrap_or(0),
+            ],
         })
     }
 }
@@ -188,6 +205,7 @@ mod tests {
             tid: 4242,
             role: Role::Sender,
             thread: 3,
+            peer: [0; 4],
         };
         let mut b = Vec::new();
         r.encode(&mut b);
@@ -205,6 +223,14 @@ mod tests {
         for cut in 0..b.len() - 2 {
             assert_eq!(MetaRecord::decode(&b[..cut]), None);
         }
+        let with_peer = MetaRecord {
+            peer: [7, 8, 2, 1],
+            ..r
+        };
+        let mut b = Vec::new();
+        with_peer.encode(&mut b);
+        assert!(b.len() <= MAX_RECORD_LEN);
+        assert_eq!(MetaRecord::decode(&b), Some(with_peer));
         let d = Definition {
             ptcap: 1,
             scope: 9,

@@ -181,10 +181,15 @@ impl<T: Hash + Eq> EntityTable<T> {
 /// (its block then carries their definitions). Made by [`PcapngWriter::prepare`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prepared {
-    /// Process, parent, container, pod, thread; 0 = none.
-    ids: [u32; 5],
-    first_use: [bool; 5],
+    /// Process, parent, container, pod, thread, then the peer's process, parent, container,
+    /// pod ([`SLOT_TABLES`]); 0 = none.
+    ids: [u32; 9],
+    first_use: [bool; 9],
 }
+
+/// Which entity table each slot of [`Prepared`] uses: 0 processes, 1 containers, 2 pods,
+/// 3 threads.
+const SLOT_TABLES: [u8; 9] = [0, 0, 1, 2, 3, 0, 0, 1, 2];
 
 /// Encodes packet blocks for one file: its settings and interfaces. A cheap clone, so several
 /// threads can encode packets of one file at once ([`PcapngWriter::encoder`],
@@ -484,23 +489,38 @@ impl<'b> BlockBuilder<'b> {
     }
 }
 
+/// Whether a packet's metadata has anything to write.
+fn has_metadata(meta: &PacketMeta) -> bool {
+    !meta.is_empty() || meta.parent.is_some() || !meta.peer.is_empty()
+}
+
 impl Entities {
     fn prepare(&mut self, meta: &PacketMeta) -> Prepared {
         let mut p = Prepared::default();
-        if meta.is_empty() && meta.parent.is_none() {
+        if !has_metadata(meta) {
             return p;
         }
-        if let Some(e) = &meta.process {
-            (p.ids[0], p.first_use[0]) = self.processes.id(e, process_texts);
+        let processes = [
+            &meta.process,
+            &meta.parent,
+            &meta.peer.process,
+            &meta.peer.parent,
+        ];
+        for (slot, e) in [0, 1, 5, 6].into_iter().zip(processes) {
+            if let Some(e) = e {
+                (p.ids[slot], p.first_use[slot]) = self.processes.id(e, process_texts);
+            }
         }
-        if let Some(e) = &meta.parent {
-            (p.ids[1], p.first_use[1]) = self.processes.id(e, process_texts);
+        for (slot, e) in [(2, &meta.container), (7, &meta.peer.container)] {
+            if let Some(e) = e {
+                (p.ids[slot], p.first_use[slot]) =
+                    self.containers.id(e, |c| vec![container_comment(c)]);
+            }
         }
-        if let Some(e) = &meta.container {
-            (p.ids[2], p.first_use[2]) = self.containers.id(e, |c| vec![container_comment(c)]);
-        }
-        if let Some(e) = &meta.pod {
-            (p.ids[3], p.first_use[3]) = self.pods.id(e, |p| vec![pod_comment(p)]);
+        for (slot, e) in [(3, &meta.pod), (8, &meta.peer.pod)] {
+            if let Some(e) = e {
+                (p.ids[slot], p.first_use[slot]) = self.pods.id(e, |p| vec![pod_comment(p)]);
+            }
         }
         if let Some(e) = &meta.thread {
             (p.ids[4], p.first_use[4]) = self.threads.id(e, |t| vec![thread_comment(t)]);
@@ -581,8 +601,8 @@ impl Encoder {
         prep: &Prepared,
         skipped: &mut u64,
     ) {
-        let [proc_id, parent_id, cont_id, pod_id, thread_id] = prep.ids;
-        if meta.is_empty() && meta.parent.is_none() {
+        let [proc_id, parent_id, cont_id, pod_id, thread_id, ..] = prep.ids;
+        if !has_metadata(meta) {
             return;
         }
         match self.cfg.comments {
@@ -609,17 +629,27 @@ impl Encoder {
         if !self.cfg.structured {
             return;
         }
-        for k in 0..5 {
-            // A parent that is also the packet's process is defined once.
-            if !prep.first_use[k] || (k == 1 && prep.ids[1] == prep.ids[0]) {
+        for k in 0..prep.ids.len() {
+            // An entity is defined at its first use only (`id` says so once per entity).
+            if !prep.first_use[k] {
                 continue;
             }
+            let process = |p: &Option<Arc<ProcessInfo>>| p.as_deref().cloned().map(Entity::Process);
             let entity = match k {
-                0 => meta.process.as_deref().cloned().map(Entity::Process),
-                1 => meta.parent.as_deref().cloned().map(Entity::Process),
+                0 => process(&meta.process),
+                1 => process(&meta.parent),
                 2 => meta.container.as_deref().cloned().map(Entity::Container),
                 3 => meta.pod.as_deref().cloned().map(Entity::Pod),
-                _ => meta.thread.as_deref().cloned().map(Entity::Thread),
+                4 => meta.thread.as_deref().cloned().map(Entity::Thread),
+                5 => process(&meta.peer.process),
+                6 => process(&meta.peer.parent),
+                7 => meta
+                    .peer
+                    .container
+                    .as_deref()
+                    .cloned()
+                    .map(Entity::Container),
+                _ => meta.peer.pod.as_deref().cloned().map(Entity::Pod),
             };
             let Some(entity) = entity else { continue };
             match definition_json(self.scope, prep.ids[k], entity) {
@@ -637,6 +667,7 @@ impl Encoder {
             tid: meta.tid().unwrap_or(0),
             role: meta.role,
             thread: thread_id,
+            peer: [prep.ids[5], prep.ids[6], prep.ids[7], prep.ids[8]],
         };
         b.custom_record(&record);
     }
@@ -803,11 +834,11 @@ impl<W: Write> PcapngWriter<W> {
     pub fn snapshot<'p>(&self, preps: impl IntoIterator<Item = &'p Prepared>) -> TextSnapshot {
         let mut want: Vec<(u8, u32)> = Vec::new();
         // Consecutive packets mostly share their entities: note only changes.
-        let mut last = [0u32; 5];
+        let mut last = [0u32; 9];
         for p in preps {
             for (k, &id) in p.ids.iter().enumerate() {
                 if id != 0 && id != last[k] {
-                    want.push(([0, 0, 1, 2, 3][k], id));
+                    want.push((SLOT_TABLES[k], id));
                     last[k] = id;
                 }
             }

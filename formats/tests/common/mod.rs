@@ -193,6 +193,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             })),
             provenance: Provenance::SocketCookie,
             role: Default::default(),
+            peer: Default::default(),
         },
         PacketMeta {
             process: Some(c.curl.clone()),
@@ -202,6 +203,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             thread: None,
             provenance: Provenance::ReverseTuple,
             role: Default::default(),
+            peer: Default::default(),
         },
         PacketMeta {
             process: Some(c.weird.clone()),
@@ -214,6 +216,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             })),
             provenance: Provenance::SockDiag,
             role: Default::default(),
+            peer: Default::default(),
         },
         // Same wget, a fresh Arc with equal content: the writer must dedup by content.
         PacketMeta {
@@ -224,6 +227,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             thread: None,
             provenance: Provenance::Tuple,
             role: Default::default(),
+            peer: Default::default(),
         },
     ]
 }
