@@ -682,9 +682,33 @@ fn ptanalyze_out(args: &[&str], file: &Path) -> Vec<u8> {
 #[test]
 fn reused_source_port_flows_match_tshark_streams() {
     require_tcpdump();
-    const N: usize = 2000;
     let dir = TempDir::new("flows-reuse");
     let file = dir.path().join("reuse.pcap");
+    // Every attempt must agree with tshark stream by stream. tcpdump may lose a packet on
+    // this loaded 2-core machine (a lost SYN joins two connections, for tshark and for us
+    // alike): a capture short of connections is made again, three times at most, before
+    // the count is asserted.
+    let mut streams = 0;
+    for attempt in 1..=3 {
+        capture_reused_port(&file);
+        if let Some(keep) = std::env::var_os("PTCAP_KEEP_CAPTURES") {
+            let _ = std::fs::create_dir_all(&keep);
+            let _ = std::fs::copy(&file, PathBuf::from(&keep).join("flows-reuse.pcap"));
+        }
+        streams = compare_reused_port(&file);
+        if streams == REUSE_N {
+            break;
+        }
+        eprintln!("attempt {attempt}: {streams} streams of {REUSE_N} connections; capturing again");
+    }
+    assert_eq!(streams, REUSE_N);
+}
+
+const REUSE_N: usize = 2000;
+
+/// The capture of [`reused_source_port_flows_match_tshark_streams`].
+fn capture_reused_port(file: &Path) {
+    const N: usize = REUSE_N;
     {
         let mut hosts = TestHosts::new();
         let (ns_a, ns_b) = (hosts.ns_a.clone(), hosts.ns_b.clone());
@@ -717,18 +741,19 @@ fn reused_source_port_flows_match_tshark_streams() {
             assert!(std::time::Instant::now() < deadline, "server not listening");
             sleep(Duration::from_millis(20));
         }
-        let dump = hosts.start_tcpdump(&ns_a, &file, &["-B", "16384", "-i", &veth]);
+        let dump = hosts.start_tcpdump(&ns_a, file, &["-B", "16384", "-i", &veth]);
         run(hosts
             .cmd(&ns_a, "python3")
             .args(["-c", REUSE_CLIENT, ADDR_B, &N.to_string()]));
-        wait_for_end_marker(&file);
+        wait_for_end_marker(file);
         hosts.stop(dump);
     }
-    if let Some(keep) = std::env::var_os("PTCAP_KEEP_CAPTURES") {
-        let _ = std::fs::create_dir_all(&keep);
-        let _ = std::fs::copy(&file, PathBuf::from(&keep).join("flows-reuse.pcap"));
-    }
+}
 
+/// Asserts that ours and tshark's agree stream by stream on `file`; the number of streams.
+fn compare_reused_port(file: &Path) -> usize {
+    const N: usize = REUSE_N;
+    let file = file.to_path_buf();
     let streams = tshark_streams(&file);
     let one = ptanalyze_out(&["--flows", "--json"], &file);
     let two = ptanalyze_out(
@@ -761,7 +786,6 @@ fn reused_source_port_flows_match_tshark_streams() {
         ours.len()
     );
     assert_eq!(ours.len(), streams.len());
-    assert!(streams.len() >= N, "{} streams", streams.len());
     assert!(
         syns > streams.len(),
         "no SYN was retransmitted ({syns} SYNs)"
@@ -798,10 +822,13 @@ fn reused_source_port_flows_match_tshark_streams() {
             .or_default() += 1;
     }
     eprintln!("reused port: states {states:?}");
-    assert_eq!(states.get("RSTO"), Some(&(N / 2)), "{states:?}");
-    assert_eq!(states.get("SF"), Some(&(N / 2)), "{states:?}");
+    if streams.len() == N {
+        assert_eq!(states.get("RSTO"), Some(&(N / 2)), "{states:?}");
+        assert_eq!(states.get("SF"), Some(&(N / 2)), "{states:?}");
+    }
     // tshark 4.0's conversation table follows its streams (a new conversation at each SYN of
     // a new ISN), so it has a row per connection too.
     let conv = tshark(&["-q", "-z", "conv,tcp"], &file);
     assert_eq!(parse_conv(&conv, "TCP").len(), streams.len());
+    streams.len()
 }
