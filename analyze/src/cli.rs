@@ -2,6 +2,7 @@
 
 use clap::{ArgAction, Parser, ValueEnum};
 
+use analyze::flows::Timeouts;
 use formats::meta::CommentMode;
 use formats::render::{DumpMode, RenderOptions, TimestampMode};
 
@@ -28,6 +29,19 @@ OUTPUT
   Default: the packet listing, as tcpdump -nn prints it, with process and container context.
   -w FILE: matching packets with their metadata as a self-contained pcapng (Wireshark shows
   the metadata as packet comments). --flows / --stats: reports. --json: the same as JSON lines.
+
+FLOWS
+  A flow is one connection or exchange between two endpoints (protocol, addresses, ports; ICMP
+  echo: the identifier). When addresses and ports are reused, a TCP SYN (without ACK) starts
+  a new flow if the connection before it was closed (FIN both ways, or RST), idle for longer
+  than the TCP timeout, or began with a SYN of another sequence number from the same side; a
+  retransmitted SYN (same sequence number) does not, as tshark's tcp.stream and zeek count
+  connections. A UDP, ICMP or other flow ends once idle for longer than its timeout; its next
+  packet starts a new flow. An idle TCP connection without a new SYN stays one flow (its
+  sequence numbers go on). Flows of one 5-tuple share its Community ID; the JSON field `reuse`
+  (text: `tcp#N` in PROTO) counts the tuple's flows before this one.
+      --flow-timeout udp=10         UDP flows end after 10 s, the others keep the defaults
+      --flow-timeout tcp=0          never split TCP for idleness (a close still counts)
 
 EXIT STATUS
   0 success (also when nothing matched), 1 an input is damaged or truncated (everything before
@@ -93,6 +107,17 @@ pub struct Cli {
     /// One row per flow (conversation) with its owners.
     #[arg(long, help_heading = "Output")]
     pub flows: bool,
+    /// Inactivity timeouts of --flows in seconds, per protocol (0: none); name only those to
+    /// change. The defaults are zeek's (tcp_inactivity_timeout 5 min, udp_ and
+    /// icmp_inactivity_timeout 1 min). See FLOWS below.
+    #[arg(
+        long = "flow-timeout",
+        value_name = "PROTO=SECS,...",
+        value_parser = Timeouts::parse,
+        default_value = "tcp=300,udp=60,icmp=60,other=60",
+        help_heading = "Output"
+    )]
+    pub flow_timeout: Timeouts,
     /// Totals and rollups per container, pod, process and interface.
     #[arg(long, help_heading = "Output")]
     pub stats: bool,

@@ -4,13 +4,24 @@
 //! identifier; other ICMP: type and code as the Community ID spec maps them). Its stable id is
 //! the Community ID v1 (seed 0).
 //!
+//! Reused addresses and ports: one key may have several consecutive flows. A TCP SYN without
+//! ACK starts a new flow when the connection before it on the key is over (FIN seen both ways,
+//! or a RST), has been idle for longer than the TCP timeout, or when the same side's earlier
+//! SYN had another initial sequence number (a new attempt, as tshark's `tcp.stream` and zeek
+//! count it); a retransmitted SYN (same ISN) never does. A UDP, ICMP or other flow ends after
+//! its inactivity timeout ([`Timeouts`], zeek's defaults), and its next packet starts a new one.
+//! A TCP connection is not ended by idleness alone: only a new SYN after the timeout is. All
+//! flows of a key share its Community ID; [`FlowRecord::reuse`] tells them apart.
+//!
 //! The table is built for a parallel engine: each worker fills a [`FlowTable`] from one chunk
 //! of packets, and the chunks are merged in file order with [`FlowTable::merge`]. Every field
 //! is kept in a form that composes (per canonical side, with the packet's index in the table,
 //! never per packet), so a merged table gives exactly what one table fed every packet in order
 //! gives. The one bound: a retransmission of data sent before a chunk boundary is recognised
 //! among the first [`FRESH_SEGMENTS`] new-looking segments of each direction in the later
-//! chunk; see [`Side`]'s notes.
+//! chunk; see [`Side`]'s notes. Where a chunk cannot tell whether a packet starts a new flow
+//! (it depends on packets of earlier chunks), it starts a tentative segment that the merge
+//! either joins to the flow before it or keeps as a flow of its own; see [`Seg`].
 //!
 //! Owners: the metadata of a packet belongs to a local process, and its role
 //! (`formats::meta::Role`, which ptcap writes) says whether that process sent or received the
@@ -329,6 +340,9 @@ struct Side {
     answer: Option<u64>,
     /// First SYN (without ACK) and SYN-ACK sent: (index, time).
     syn: Option<(u64, u64)>,
+    /// The sequence number of the first SYN (without ACK) sent: every SYN this side sends in
+    /// the flow has it (a SYN with another one starts a new flow).
+    isn: Option<u32>,
     synack: Option<(u64, u64)>,
     /// First ACK without SYN sent: (index, time).
     first_ack: Option<(u64, u64)>,
@@ -359,6 +373,7 @@ impl Default for Side {
             opener: None,
             answer: None,
             syn: None,
+            isn: None,
             synack: None,
             first_ack: None,
             ack_after_peer_synack: None,
@@ -421,6 +436,7 @@ impl Side {
         self.opener = self.opener.or(l.opener);
         self.answer = self.answer.or(l.answer);
         self.syn = self.syn.or(l.syn);
+        self.isn = self.isn.or(l.isn);
         self.synack = self.synack.or(l.synack);
         self.ack_after_peer_synack = if peer_had_synack {
             self.ack_after_peer_synack.or(l.first_ack.map(|(_, ts)| ts))
@@ -479,15 +495,194 @@ struct Flow {
     first_side: usize,
     /// The first packet's Community ID input: (sender side, ICMP type, code).
     cid_icmp: Option<(usize, bool, u8, u8)>,
+    /// Time of the last packet in file order (the one before the next packet of the key).
+    last_pkt_ts: u64,
     sides: [Side; 2],
     interfaces: Vec<Box<str>>,
 }
 
 impl Flow {
+    fn new(idx: u64, side: usize, s: &PacketSummary) -> Flow {
+        Flow {
+            first_idx: idx,
+            first_side: side,
+            cid_icmp: match s.transport {
+                Transport::Icmp {
+                    v6, msg_type, code, ..
+                } => Some((side, v6, msg_type, code)),
+                _ => None,
+            },
+            last_pkt_ts: 0,
+            sides: [Side::default(), Side::default()],
+            interfaces: Vec::new(),
+        }
+    }
+
     fn shift(&mut self, off: u64) {
         self.first_idx += off;
         for s in &mut self.sides {
             s.shift(off);
+        }
+    }
+
+    /// Folds in the part of the same flow that comes right after this one (file order).
+    fn absorb(&mut self, later: Flow) {
+        let had_synack = [
+            self.sides[0].synack.is_some(),
+            self.sides[1].synack.is_some(),
+        ];
+        let [l0, l1] = later.sides;
+        self.sides[0].absorb(l0, had_synack[1]);
+        self.sides[1].absorb(l1, had_synack[0]);
+        for i in later.interfaces {
+            if !self.interfaces.contains(&i) {
+                self.interfaces.push(i);
+            }
+        }
+        self.last_pkt_ts = later.last_pkt_ts;
+    }
+
+    /// FIN sent both ways, or a RST either way.
+    fn closed(&self) -> bool {
+        let [a, b] = &self.sides;
+        (a.fin && b.fin) || a.rst || b.rst
+    }
+}
+
+/// Inactivity timeouts in nanoseconds (0: none). A packet that comes longer than its
+/// protocol's timeout after the previous packet of its key starts a new flow; for TCP only a
+/// SYN without ACK does (it would be taken for a retransmission otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub tcp_ns: u64,
+    pub udp_ns: u64,
+    pub icmp_ns: u64,
+    /// Other IP protocols.
+    pub other_ns: u64,
+}
+
+impl Default for Timeouts {
+    /// zeek's `tcp_inactivity_timeout` (5 min), `udp_inactivity_timeout` and
+    /// `icmp_inactivity_timeout` (1 min); other protocols as UDP.
+    fn default() -> Self {
+        const S: u64 = 1_000_000_000;
+        Timeouts {
+            tcp_ns: 300 * S,
+            udp_ns: 60 * S,
+            icmp_ns: 60 * S,
+            other_ns: 60 * S,
+        }
+    }
+}
+
+impl Timeouts {
+    /// `tcp=300,udp=60,icmp=60,other=60` (seconds, fractions allowed, 0: none); the protocols
+    /// not named keep their defaults.
+    pub fn parse(spec: &str) -> Result<Timeouts, String> {
+        let mut t = Timeouts::default();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: expected PROTO=SECONDS"))?;
+            let secs: f64 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v >= 0.0 && *v < 1e9)
+                .ok_or_else(|| format!("{part:?}: not a number of seconds"))?;
+            let ns = (secs * 1e9).round() as u64;
+            match name.trim() {
+                "tcp" => t.tcp_ns = ns,
+                "udp" => t.udp_ns = ns,
+                "icmp" => t.icmp_ns = ns,
+                "other" => t.other_ns = ns,
+                n => return Err(format!("{n:?}: not one of tcp, udp, icmp, other")),
+            }
+        }
+        Ok(t)
+    }
+
+    fn of(&self, protocol: u8) -> u64 {
+        match protocol {
+            ipproto::TCP => self.tcp_ns,
+            ipproto::UDP => self.udp_ns,
+            ipproto::ICMP | ipproto::ICMPV6 => self.icmp_ns,
+            _ => self.other_ns,
+        }
+    }
+}
+
+/// A run of consecutive packets of one key that belong to one flow.
+///
+/// A table keeps a key's segments in file order. A segment is *rooted* when it is known to
+/// begin a flow, so its [`Flow`] is the whole flow so far; else it may continue the flow
+/// before it (in this table, or in an earlier table for the first segment). A table cuts a
+/// new segment at every packet that may start a flow: rooted when the packet certainly does,
+/// tentative when that depends on what came before. The key's first segment is tentative, and
+/// so is a cut at a SYN whose side has no SYN yet in a tentative segment (the earlier part may
+/// hold the same SYN, making this one a retransmission, or a close). Every other decision is
+/// exact: a SYN whose side already sent one in the segment (same ISN: the same connection,
+/// another: a new one, whatever came before, since a flow's SYNs from one side share the
+/// ISN); idleness (the previous packet of the key is in the table); anything but a SYN in TCP.
+/// [`FlowTable::merge`] and [`FlowTable::finish`] decide tentative segments in order against
+/// the segment before them ([`decide`]), as soon as the answer no longer depends on unknown
+/// packets: so merging in any grouping gives what one table fed every packet gives.
+#[derive(Debug, Clone)]
+struct Seg {
+    rooted: bool,
+    /// The first packet's time and, for a TCP SYN without ACK, (sender side, sequence number).
+    start_ts: u64,
+    start_syn: Option<(usize, u32)>,
+    flow: Flow,
+}
+
+/// Whether a packet (time `ts`, SYN `syn`) after segment `c` starts a new flow: `None` when
+/// that depends on packets before `c` (only for a tentative `c`).
+fn decide(
+    key: &FlowKey,
+    c: &Seg,
+    ts: u64,
+    syn: Option<(usize, u32)>,
+    t: &Timeouts,
+) -> Option<bool> {
+    let timeout = t.of(key.protocol);
+    let idle = timeout > 0 && ts.saturating_sub(c.flow.last_pkt_ts) > timeout;
+    if key.protocol != ipproto::TCP || key.kind != KeyKind::Ports {
+        return Some(idle);
+    }
+    let Some((side, isn)) = syn else {
+        // Only a SYN may begin a TCP flow.
+        return Some(false);
+    };
+    match c.flow.sides[side].isn {
+        Some(k) => Some(k != isn),
+        None if c.rooted => Some(idle || c.flow.closed()),
+        None => None,
+    }
+}
+
+/// Appends `later` (a key's segments in a later table) to `chain`, joining or rooting each
+/// tentative segment as long as the answer is known.
+fn attach(key: &FlowKey, chain: &mut Vec<Seg>, later: Vec<Seg>, t: &Timeouts) {
+    let mut it = later.into_iter();
+    while let Some(mut seg) = it.next() {
+        let last = chain.last_mut().expect("a key has a segment");
+        let verdict = if seg.rooted {
+            None
+        } else {
+            decide(key, last, seg.start_ts, seg.start_syn, t)
+        };
+        match verdict {
+            Some(false) => last.flow.absorb(seg.flow),
+            Some(true) => {
+                seg.rooted = true;
+                chain.push(seg);
+            }
+            None => {
+                chain.push(seg);
+                chain.extend(it);
+                return;
+            }
         }
     }
 }
@@ -530,14 +725,24 @@ pub type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 /// Flows of a run of packets; holds one entry per flow, never packets.
 #[derive(Debug, Clone, Default)]
 pub struct FlowTable {
-    flows: KeyMap<FlowKey, Flow>,
+    /// Each key's segments in file order (see [`Seg`]).
+    flows: KeyMap<FlowKey, Vec<Seg>>,
     seen: u64,
     non_ip: u64,
+    timeouts: Timeouts,
 }
 
 impl FlowTable {
+    /// A table with zeek's default timeouts.
     pub fn new() -> FlowTable {
         FlowTable::default()
+    }
+
+    pub fn with_timeouts(timeouts: Timeouts) -> FlowTable {
+        FlowTable {
+            timeouts,
+            ..FlowTable::default()
+        }
     }
 
     /// Packets observed so far.
@@ -550,6 +755,7 @@ impl FlowTable {
         self.non_ip
     }
 
+    /// Keys (protocol, addresses, ports) seen; a key may have several flows.
     pub fn len(&self) -> usize {
         self.flows.len()
     }
@@ -572,18 +778,34 @@ impl FlowTable {
             return;
         };
         let (key, side) = FlowKey::of(s);
-        let flow = self.flows.entry(key).or_insert_with(|| Flow {
-            first_idx: idx,
-            first_side: side,
-            cid_icmp: match s.transport {
-                Transport::Icmp {
-                    v6, msg_type, code, ..
-                } => Some((side, v6, msg_type, code)),
-                _ => None,
+        let tcp_ports = key.protocol == ipproto::TCP && key.kind == KeyKind::Ports;
+        let syn = match s.transport {
+            Transport::Tcp(t) if tcp_ports && t.flags & (flags::SYN | flags::ACK) == flags::SYN => {
+                Some((side, t.seq))
+            }
+            _ => None,
+        };
+        let chain = self.flows.entry(key).or_default();
+        // None: the packet continues the last segment; Some(rooted): it begins a new one.
+        let cut = match chain.last() {
+            None => Some(false),
+            Some(_) if tcp_ports && syn.is_none() => None,
+            Some(c) => match decide(&key, c, pkt.ts_ns, syn, &self.timeouts) {
+                Some(true) => Some(true),
+                Some(false) => None,
+                None => Some(false),
             },
-            sides: [Side::default(), Side::default()],
-            interfaces: Vec::new(),
-        });
+        };
+        if let Some(rooted) = cut {
+            chain.push(Seg {
+                rooted,
+                start_ts: pkt.ts_ns,
+                start_syn: syn,
+                flow: Flow::new(idx, side, s),
+            });
+        }
+        let flow = &mut chain.last_mut().expect("just pushed").flow;
+        flow.last_pkt_ts = pkt.ts_ns;
         if let Some(name) = pkt.interface {
             if !flow.interfaces.iter().any(|i| &**i == name) {
                 flow.interfaces.push(name.into());
@@ -635,36 +857,48 @@ impl FlowTable {
     }
 
     /// Folds in the table of the packets that come right after this table's (file order).
+    /// Both tables must have the same timeouts.
     pub fn merge(&mut self, later: FlowTable) {
         let off = self.seen;
         self.seen += later.seen;
         self.non_ip += later.non_ip;
-        for (key, mut lf) in later.flows {
-            lf.shift(off);
+        for (key, mut segs) in later.flows {
+            for s in &mut segs {
+                s.flow.shift(off);
+            }
             match self.flows.get_mut(&key) {
                 None => {
-                    self.flows.insert(key, lf);
+                    self.flows.insert(key, segs);
                 }
-                Some(ef) => {
-                    let had_synack = [ef.sides[0].synack.is_some(), ef.sides[1].synack.is_some()];
-                    let [l0, l1] = lf.sides;
-                    ef.sides[0].absorb(l0, had_synack[1]);
-                    ef.sides[1].absorb(l1, had_synack[0]);
-                    for i in lf.interfaces {
-                        if !ef.interfaces.contains(&i) {
-                            ef.interfaces.push(i);
-                        }
-                    }
-                }
+                Some(chain) => attach(&key, chain, segs, &self.timeouts),
             }
         }
     }
 
     /// The flows, sorted by first-seen time (then by first packet).
     pub fn finish(self) -> Vec<FlowRecord> {
-        let mut flows: Vec<(FlowKey, Flow)> = self.flows.into_iter().collect();
-        flows.sort_by_key(|(_, f)| (f.sides[0].first_ts.min(f.sides[1].first_ts), f.first_idx));
-        flows.into_iter().map(|(k, f)| record(&k, f)).collect()
+        let mut flows: Vec<(FlowKey, u64, Flow)> = Vec::with_capacity(self.flows.len());
+        for (key, segs) in self.flows {
+            let mut it = segs.into_iter();
+            let Some(mut first) = it.next() else {
+                continue;
+            };
+            // Nothing comes before the table: its first segment begins a flow.
+            first.rooted = true;
+            let mut chain = vec![first];
+            attach(&key, &mut chain, it.collect(), &self.timeouts);
+            flows.extend(
+                chain
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, s)| (key, n as u64, s.flow)),
+            );
+        }
+        flows.sort_by_key(|(_, _, f)| (f.sides[0].first_ts.min(f.sides[1].first_ts), f.first_idx));
+        flows
+            .into_iter()
+            .map(|(k, n, f)| record(&k, f, n))
+            .collect()
     }
 }
 
@@ -685,6 +919,7 @@ fn tcp_packet(
     }
     if syn && !ack {
         me.syn.get_or_insert((idx, ts));
+        me.isn.get_or_insert(t.seq);
         me.opener.get_or_insert(idx);
         me.letter(L_SYN, idx);
     } else if syn {
@@ -854,7 +1089,12 @@ pub struct TcpRecord {
 /// One flow, as ptanalyze reports it (JSON: one object per line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FlowRecord {
+    /// The 5-tuple's Community ID, shared by all flows of the tuple.
     pub community_id: String,
+    /// How many flows of the same 5-tuple (key) came before this one (the addresses and ports
+    /// were reused): `(community_id, reuse)` names one flow. Text output shows it after the
+    /// protocol, `tcp#1`, when not 0.
+    pub reuse: u64,
     /// `tcp`, `udp`, `icmp`, `icmp6`, or the protocol number.
     pub proto: String,
     pub ip_proto: u8,
@@ -916,7 +1156,7 @@ fn proto_name(p: u8) -> String {
     }
 }
 
-fn record(k: &FlowKey, f: Flow) -> FlowRecord {
+fn record(k: &FlowKey, f: Flow, reuse: u64) -> FlowRecord {
     let i = initiator_side(&f);
     let r = 1 - i;
     let ends = [k.lo, k.hi];
@@ -949,6 +1189,7 @@ fn record(k: &FlowKey, f: Flow) -> FlowRecord {
     let tcp = (k.protocol == ipproto::TCP && k.kind == KeyKind::Ports).then(|| tcp_record(&f, i));
     FlowRecord {
         community_id,
+        reuse,
         proto: proto_name(k.protocol),
         ip_proto: k.protocol,
         initiator,
@@ -1143,7 +1384,8 @@ pub(crate) fn write_table(
     Ok(())
 }
 
-/// One row per flow, columns aligned: protocol, initiator, responder, packets and bytes each
+/// One row per flow, columns aligned: protocol (with `#N` for the N-th reuse of the 5-tuple,
+/// see [`FlowRecord::reuse`]), initiator, responder, packets and bytes each
 /// way (`>` initiator to responder), duration in seconds, TCP state and history (ICMP echo:
 /// `id=N`), each side's owner as `comm.pid[container]` (`-` when unknown).
 pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Result<()> {
@@ -1179,7 +1421,11 @@ pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Resul
                 .unwrap_or_else(|| "-".into())
         };
         rows.push(vec![
-            f.proto.clone(),
+            if f.reuse == 0 {
+                f.proto.clone()
+            } else {
+                format!("{}#{}", f.proto, f.reuse)
+            },
             f.initiator.to_string(),
             f.responder.to_string(),
             f.orig.packets.to_string(),

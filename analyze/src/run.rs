@@ -19,7 +19,7 @@ use formats::pcapng::write::{
 use formats::pcapng::{Direction, ReadError};
 use formats::render::{PacketRef, Renderer};
 
-use analyze::flows::{write_flows_text, FlowTable, Observed};
+use analyze::flows::{write_flows_text, FlowTable, Observed, Timeouts};
 use analyze::stats::{write_report_text, Rollups};
 
 use crate::cli::Cli;
@@ -32,6 +32,7 @@ struct Job<'n> {
     names: &'n [String],
     json_packets: bool,
     flows: bool,
+    timeouts: Timeouts,
     stats: bool,
 }
 
@@ -112,7 +113,7 @@ impl Work for Job<'_> {
     type Acc = Acc;
     fn new_acc(&self) -> Acc {
         Acc {
-            flows: self.flows.then(FlowTable::new),
+            flows: self.flows.then(|| FlowTable::with_timeouts(self.timeouts)),
             stats: self.stats.then(Rollups::new),
         }
     }
@@ -483,6 +484,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         names: &file_names,
         json_packets: matches!(sink, Sink::Json),
         flows: cli.flows,
+        timeouts: cli.flow_timeout,
         stats: cli.stats,
     };
     let window = rayon::current_num_threads().max(1) * 3;
