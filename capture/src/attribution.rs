@@ -260,7 +260,7 @@ impl Attributor {
         self.stats.diag_sockets = socks.len();
         for s in socks {
             let Some(pid) = s.pid else { continue };
-            self.procs.ensure(pid, b"", 0, 0, 0);
+            self.procs.ensure(pid, b"", false, 0, 0, 0);
             self.socks.entry(s.cookie).or_insert(Sock {
                 pid,
                 tid: None,
@@ -402,7 +402,13 @@ impl Attributor {
         use bpf::SockKind;
         self.stats.sock_events += 1;
         if let Some(t) = &ev.task {
-            self.procs.ensure(t.pid, &t.comm, t.uid, t.gid, t.cgroup_id);
+            let leader = t.tid == t.pid;
+            self.procs
+                .ensure(t.pid, &t.comm, leader, t.uid, t.gid, t.cgroup_id);
+            if leader {
+                // The comm the leader has now (a rename whose event was lost).
+                self.procs.refresh_comm(t.pid, &t.comm);
+            }
         }
         match ev.kind {
             SockKind::Create | SockKind::Owner => {
@@ -509,6 +515,12 @@ impl Attributor {
             ProcKind::Exit => {
                 self.procs.on_exit(ev.pid);
                 self.containers.on_exit(ev.pid);
+            }
+            ProcKind::Rename => {
+                self.procs.on_rename(ev.pid, ev.comm);
+                if !self.selection.is_empty() && self.matches_selection(ev.pid) {
+                    self.selected.insert(ev.pid);
+                }
             }
             ProcKind::Unknown(_) => {}
         }
