@@ -3,11 +3,13 @@
 //! Topology (198.18.0.0/15 only, unique names): namespaces A and B each hold one end of a veth
 //! pair whose other end is in the root namespace, enslaved to a bridge there; A is 198.18.S.1,
 //! B is 198.18.S.2. ptcap runs with `-i any` in the root namespace (it sees each packet on both
-//! host-side veth ends, where no packet carries its socket) and, at the same time, inside B
-//! (`nsenter --net`; B's veth end and loopback). Clients and servers are python3/ping
-//! processes started by this test (pids known: nsenter execs them). Every written packet is read
-//! back with formats' CaptureReader + MetaReader and checked: process (pid, comm, argv, uid),
-//! parent, provenance. Coverage and the count per provenance are printed (`--nocapture`).
+//! host-side veth ends; at the sender's end's ingress the packet still carries the sender's
+//! socket) and, at the same time, inside B (`nsenter --net`; B's veth end and loopback).
+//! Clients and servers are python3/ping processes started by this test (pids known: nsenter
+//! execs them). Every written packet is read back with formats' CaptureReader + MetaReader and
+//! checked: process (pid, comm, argv, uid), parent, provenance; `roles_and_current_names_on_every_hop`
+//! also checks each packet's role and names against what /proc showed when it was sent, and
+//! ptanalyze's flows. Coverage and the count per provenance are printed (`--nocapture`).
 //!
 //! A guard deletes the namespaces and kills only the processes it started (also on panic); each
 //! test checks afterwards that no program of ours stays loaded or attached to a cgroup.
@@ -626,8 +628,8 @@ fn setup() -> Option<std::sync::MutexGuard<'static, ()>> {
     Some(SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// TCP across namespaces, captured on the host side (`-i any` in the root namespace, where no
-/// packet carries its socket) and inside B at once.
+/// TCP across namespaces, captured on the host side (`-i any` in the root namespace) and inside
+/// B at once.
 #[test]
 fn tcp_client_and_server_in_two_namespaces() {
     let Some(_g) = setup() else { return };
@@ -1055,6 +1057,7 @@ fn roles_and_current_names_on_every_hop() {
             .iter()
             .any(|(_, s)| s.as_ref().is_some_and(|s| s.0 == "exe"))));
 
+    let mut failures = Vec::new();
     for (label, pkts) in [("root -i any", &root_pkts), ("inside B", &b_pkts)] {
         let (mut right, mut skipped) = (0, 0);
         let mut wrong = Vec::new();
@@ -1103,8 +1106,9 @@ fn roles_and_current_names_on_every_hop() {
             pkts.len()
         );
         assert!(!pkts.is_empty(), "[{label}] no packets");
-        assert!(wrong.is_empty(), "[{label}] {}", wrong.join("\n"));
-        assert_eq!(right + skipped, pkts.len());
+        if !wrong.is_empty() || right + skipped != pkts.len() {
+            failures.push(format!("[{label}] {}", wrong.join("\n")));
+        }
     }
     for h in [&net.host_a, &net.host_b] {
         assert!(root_pkts.iter().any(|p| &p.iface == h), "no packet on {h}");
@@ -1129,16 +1133,21 @@ fn roles_and_current_names_on_every_hop() {
             let cport = f["initiator"]["port"].as_u64().unwrap() as u16;
             let (cpid, _) = by_port[&cport];
             let pid = |s: &str| f[s]["owner"]["process"]["pid"].as_u64();
-            assert_eq!(f["responder"]["port"], port, "{f}");
-            assert_eq!(pid("orig"), Some(cpid as u64), "initiator's owner: {f}");
-            assert_eq!(pid("resp"), Some(srv as u64), "responder's owner: {f}");
-            right += 1;
+            if f["responder"]["port"] == port
+                && pid("orig") == Some(cpid as u64)
+                && pid("resp") == Some(srv as u64)
+            {
+                right += 1;
+            } else {
+                failures.push(format!("flow: {f}"));
+            }
         }
         eprintln!(
-            "[{}] {right}/{} flows with both owners right",
+            "[{}] {right}/{} flows with the client's pid as initiator and the server's as responder",
             file.display(),
             flows.len()
         );
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_nothing_left(&net);
 }

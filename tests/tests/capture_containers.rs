@@ -15,6 +15,10 @@
 //! a veth moved into the container's namespace by pid). The containers loop
 //! `printf 'GET / ...' | nc 198.19.K.1 80`. ptcap runs in the root namespace on `-i any`.
 //!
+//! The pod-to-pod test (issue 9) runs two pods as CRI containerd would (a sandbox and an app
+//! container sharing each pod's namespace), busybox `nc` in one requesting busybox `httpd` in
+//! the other, and checks flow owners, roles and names in the file read back with ptanalyze.
+//!
 //! Each test skips (with a message) when not root or when a runtime binary is missing; a guard
 //! removes containers, daemons, namespaces, the bridge and the temp dir, also on panic.
 //! Figures (share of correct ids, start-to-first-packet latency, start-up times) are printed
@@ -1084,8 +1088,10 @@ fn containerd_restart_mid_capture_and_absent_runtime_startup() {
 /// it). Read back with ptanalyze: every flow's initiator is the nc container's process named
 /// `nc`, its responder the httpd container's init process (its pid from `ctr task ls`) named
 /// `httpd`; every packet's owner is on the side its role says (sender = source address), on
-/// every hop (pod eth0 inside each namespace, both host veths, the bridge); no name is runc's
-/// `exe` and no cmd is `/proc/self/exe`.
+/// every hop ptcap sees: both host veths in and out (`-i any` in the root namespace; the
+/// bridge device itself sees no bridged packet) and the server pod's eth0 (a second ptcap
+/// inside its namespace); no name is `exe` (busybox's shell runs applets through
+/// `/proc/self/exe`, as runc re-execs itself) and every cmd is the busybox binary.
 #[test]
 fn containerd_pod_to_pod_roles_and_names() {
     if skip(&["containerd", "ctr", "runc", "nsenter"]) {
@@ -1115,7 +1121,12 @@ fn containerd_pod_to_pod_roles_and_names() {
     );
     let nc = env.ctr_pod(&ns_cli, "cli", "nc", &script);
     let httpd_pid = env.task_pid(&httpd);
-    std::thread::sleep(Duration::from_secs(5));
+    // PTCAP_SOAK_SECS: a longer run (a soak) of the same scenario.
+    let secs = std::env::var("PTCAP_SOAK_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    std::thread::sleep(Duration::from_secs(secs));
     let (_, err) = cap.finish(Duration::ZERO);
     let (_, err_in) = cap_in.finish(Duration::ZERO);
     for (f, e) in [(&file, &err), (&inner, &err_in)] {
