@@ -16,6 +16,7 @@ use super::{u16_at, u32_at, u64_at};
 pub(crate) const EVENT_SOCK: u16 = 2;
 pub(crate) const EVENT_PROC: u16 = 3;
 const SOCK_EVENT_LEN: usize = 112;
+/// Up to `filename`; `start_boottime` follows (newer kernel sides).
 const PROC_EVENT_LEN: usize = 320;
 
 /// What a socket event says (`PTCAP_SOCK_*`).
@@ -125,10 +126,13 @@ pub enum ProcKind {
     Exec,
     Fork,
     Exit,
+    /// A thread-group leader changed its comm (tp_btf task_rename: prctl(PR_SET_NAME), a
+    /// write to /proc/PID/comm, and the exec itself).
+    Rename,
     Unknown(u8),
 }
 
-/// A process event (tp_btf sched_process_exec/fork/exit).
+/// A process event (tp_btf sched_process_exec/fork/exit, task_rename).
 #[derive(Debug, Clone, Copy)]
 pub struct ProcEvent<'a> {
     pub kind: ProcKind,
@@ -146,6 +150,9 @@ pub struct ProcEvent<'a> {
     pub filename: &'a [u8],
     /// Exec: argv, NUL-separated, as read from the new image (at most 1 KiB).
     pub args: &'a [u8],
+    /// Exec: the task's start time (CLOCK_BOOTTIME ns; /proc/PID/stat's starttime is it in
+    /// clock ticks), which tells this process from a later one with the same pid. 0 unknown.
+    pub start_boottime_ns: u64,
 }
 
 fn cstr(b: &[u8]) -> &[u8] {
@@ -200,6 +207,7 @@ pub(crate) fn parse_proc(bytes: &[u8]) -> Option<ProcEvent<'_>> {
             1 => ProcKind::Exec,
             2 => ProcKind::Fork,
             3 => ProcKind::Exit,
+            4 => ProcKind::Rename,
             o => ProcKind::Unknown(o),
         },
         pid: u32_at(bytes, 8),
@@ -212,6 +220,11 @@ pub(crate) fn parse_proc(bytes: &[u8]) -> Option<ProcEvent<'_>> {
         comm: cstr(&bytes[48..64]),
         filename: cstr(&bytes[64..320]),
         args,
+        start_boottime_ns: if header_len >= PROC_EVENT_LEN + 8 {
+            u64_at(bytes, PROC_EVENT_LEN)
+        } else {
+            0
+        },
     })
 }
 

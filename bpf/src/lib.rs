@@ -753,6 +753,7 @@ impl PacketCapture {
             ("sched_process_exec", &progs.ptcap_exec),
             ("sched_process_fork", &progs.ptcap_fork),
             ("sched_process_exit", &progs.ptcap_exit),
+            ("task_rename", &progs.ptcap_rename),
         ] {
             match prog.attach() {
                 Ok(l) => links.push(l),

@@ -14,7 +14,7 @@
 //!
 //! A packet is resolved, first match wins:
 //! 1. its own socket (`skb->sk`, the cookie in the packet event) when the owner is known:
-//!    [`Provenance::SocketCookie`];
+//!    [`Provenance::SocketCookie`]; the role is whose socket it is (see below);
 //! 2. its tuple as sent (src -> dst) names the sending socket: [`Provenance::Tuple`];
 //! 3. TCP from a listening port: a server's packet before its child socket exists (the
 //!    SYN-ACK carries a request socket): [`Provenance::Listener`];
@@ -28,6 +28,22 @@
 //! to the tuple paths, so an echo reply belongs to the pinging process.
 //! When several namespaces hold the same tuple, the entry of the capture's own namespace wins,
 //! then the most recent.
+//!
+//! # The role of a packet's own socket: whose socket it is, not where it was seen
+//! A socket on an skb is not always the receiver's on ingress: a packet crosses a veth (and a
+//! bridge) with its sender's socket still attached, so at the host side's ingress of a
+//! container's veth, and at the peer container's eth0 ingress, `skb->sk` is the *sending*
+//! container's socket (the stack orphans it only in ip_rcv, after the device hooks). Taking
+//! "cookie on ingress" as the receiver inverted the role of every such packet. The role is
+//! therefore decided from the socket itself, by comparing its own end with the packet's:
+//! 1. the socket was learnt (cgroup_skb, in its own namespace) as the owner of the packet's
+//!    tuple as sent (its local end = the packet's source): sender; of the reversed tuple:
+//!    receiver;
+//! 2. else its local address and port (bind, sockops, cgroup_skb, sock_diag) equal the
+//!    packet's source: sender; its destination: receiver (the address decides when both
+//!    ports are equal);
+//! 3. else sender: every path we know attaches the sender's socket at a device hook (egress;
+//!    ingress after a veth) and none the receiver's before ip_rcv.
 //!
 //! # Process selection (`--pid`, `--pname`, `--uid`) runs here, in user space
 //! The kernel knows the owner of a packet only when it carries its socket; packets on the host
@@ -83,6 +99,9 @@ struct Sock {
     tid: Option<u32>,
     netns: u64,
     origin: Origin,
+    /// The socket's own end (address, port; ICMP echo: the id), when learnt. An unspecified
+    /// address (a wildcard bind) matches any.
+    local: Option<(IpAddr, u16)>,
 }
 
 /// A tuple from the socket's point of view (or a packet's as sent: local = source).
@@ -260,12 +279,13 @@ impl Attributor {
         self.stats.diag_sockets = socks.len();
         for s in socks {
             let Some(pid) = s.pid else { continue };
-            self.procs.ensure(pid, b"", 0, 0, 0);
+            self.procs.ensure(pid, b"", false, 0, 0, 0);
             self.socks.entry(s.cookie).or_insert(Sock {
                 pid,
                 tid: None,
                 netns: s.netns_cookie,
                 origin: Origin::SockDiag,
+                local: Some((s.local, s.local_port)),
             });
             if s.protocol == 6 && s.state == 10 {
                 self.add_listener(6, s.local_port, s.netns_cookie, s.cookie);
@@ -402,16 +422,24 @@ impl Attributor {
         use bpf::SockKind;
         self.stats.sock_events += 1;
         if let Some(t) = &ev.task {
-            self.procs.ensure(t.pid, &t.comm, t.uid, t.gid, t.cgroup_id);
+            let leader = t.tid == t.pid;
+            self.procs
+                .ensure(t.pid, &t.comm, leader, t.uid, t.gid, t.cgroup_id);
+            if leader {
+                // The comm the leader has now (a rename whose event was lost).
+                self.procs.refresh_comm(t.pid, &t.comm);
+            }
         }
         match ev.kind {
             SockKind::Create | SockKind::Owner => {
                 if let Some(t) = &ev.task {
+                    let known = self.socks.get(&ev.cookie);
                     let netns = if ev.netns_cookie != 0 {
                         ev.netns_cookie
                     } else {
-                        self.socks.get(&ev.cookie).map_or(0, |s| s.netns)
+                        known.map_or(0, |s| s.netns)
                     };
+                    let local = known.and_then(|s| s.local);
                     self.remember_sock(
                         ev.cookie,
                         Sock {
@@ -419,6 +447,7 @@ impl Attributor {
                             tid: Some(t.tid),
                             netns,
                             origin: Origin::Hook,
+                            local,
                         },
                     );
                 }
@@ -430,7 +459,11 @@ impl Attributor {
                         tid: Some(t.tid),
                         netns: ev.netns_cookie,
                         origin: Origin::Hook,
+                        local: None,
                     });
+                }
+                if let Some(addr) = ev.local_ip() {
+                    self.set_local(ev.cookie, addr, ev.local_port);
                 }
                 // A bound UDP socket is a server until it connects (flows then name it).
                 if ev.protocol == 17 {
@@ -446,6 +479,7 @@ impl Attributor {
                             tid: None,
                             netns: ev.netns_cookie,
                             origin: Origin::Listener,
+                            local: None,
                         };
                         self.remember_sock(ev.cookie, s);
                     }
@@ -483,6 +517,44 @@ impl Attributor {
             rport: ev.remote_port,
         };
         self.add_flow(key, ev.netns_cookie, ev.cookie);
+        self.set_local(ev.cookie, local, ev.local_port);
+    }
+
+    /// A socket's own end, from a hook that saw it; a concrete address replaces a wildcard.
+    fn set_local(&mut self, cookie: u64, addr: IpAddr, port: u16) {
+        if let Some(s) = self.socks.get_mut(&cookie) {
+            match s.local {
+                Some((a, p)) if p == port && addr.is_unspecified() && !a.is_unspecified() => {}
+                _ => s.local = Some((addr, port)),
+            }
+        }
+    }
+
+    /// Whether the packet's own socket (`cookie`) sent it or receives it (module docs: "The
+    /// role of a packet's own socket").
+    fn cookie_role(&self, cookie: u64, sock: &Sock, key: Option<FlowKey>) -> Role {
+        let Some(key) = key else {
+            return Role::Sender;
+        };
+        let holds = |k: &FlowKey| {
+            self.flows
+                .get(k)
+                .is_some_and(|v| v.iter().any(|(_, c)| *c == cookie))
+        };
+        if holds(&key) {
+            return Role::Sender;
+        }
+        if holds(&key.reversed()) {
+            return Role::Receiver;
+        }
+        if let Some((addr, port)) = sock.local {
+            let at = |a: IpAddr, p: u16| p == port && (addr.is_unspecified() || a == addr);
+            let (src, dst) = (at(key.local, key.lport), at(key.remote, key.rport));
+            if dst && !src {
+                return Role::Receiver;
+            }
+        }
+        Role::Sender
     }
 
     /// A process event from the ring.
@@ -509,6 +581,12 @@ impl Attributor {
             ProcKind::Exit => {
                 self.procs.on_exit(ev.pid);
                 self.containers.on_exit(ev.pid);
+            }
+            ProcKind::Rename => {
+                self.procs.on_rename(ev.pid, ev.comm);
+                if !self.selection.is_empty() && self.matches_selection(ev.pid) {
+                    self.selected.insert(ev.pid);
+                }
             }
             ProcKind::Unknown(_) => {}
         }
@@ -541,19 +619,14 @@ impl Attributor {
         p: &bpf::PacketEvent<'_>,
         ethernet: bool,
     ) -> Option<(&Sock, Provenance, Role)> {
+        let tuple = packet_tuple(p.data, ethernet);
         if p.socket_cookie != 0 {
             if let Some(s) = self.socks.get(&p.socket_cookie) {
-                // An skb carries the sending socket on egress; on ingress a socket is only
-                // attached once the stack assigned the receiving one.
-                let role = if p.direction == bpf::Direction::Out {
-                    Role::Sender
-                } else {
-                    Role::Receiver
-                };
+                let role = self.cookie_role(p.socket_cookie, s, tuple);
                 return Some((s, Self::provenance(s, Provenance::SocketCookie), role));
             }
         }
-        let key = packet_tuple(p.data, ethernet)?;
+        let key = tuple?;
         if let Some(s) = self.flow_owner(&key) {
             return Some((s, Self::provenance(s, Provenance::Tuple), Role::Sender));
         }
@@ -656,6 +729,155 @@ impl Attributor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn empty(netns: u64) -> Attributor {
+        Attributor {
+            procs: ProcessCache::empty(64),
+            socks: HashMap::new(),
+            released: VecDeque::new(),
+            flows: HashMap::new(),
+            flow_order: VecDeque::new(),
+            listeners: HashMap::new(),
+            netns,
+            selection: Selection::default(),
+            selected: HashSet::new(),
+            containers: Tracker::inactive(),
+            stats: AttributionStats::default(),
+        }
+    }
+
+    fn v4(a: &str) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..4].copy_from_slice(&a.parse::<Ipv4Addr>().unwrap().octets());
+        out
+    }
+
+    fn sock_event(kind: bpf::SockKind, cookie: u64, netns: u64, pid: u32) -> bpf::SockEvent {
+        bpf::SockEvent {
+            kind,
+            family: 2,
+            protocol: 6,
+            sock_type: 1,
+            ts_mono_ns: 0,
+            cookie,
+            netns_cookie: netns,
+            task: Some(bpf::TaskContext {
+                pid,
+                tid: pid,
+                uid: 0,
+                gid: 0,
+                cgroup_id: 0,
+                comm: *b"x\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+            }),
+            local_addr: [0; 16],
+            remote_addr: [0; 16],
+            local_port: 0,
+            remote_port: 0,
+            ingress: false,
+        }
+    }
+
+    /// Ethernet + IPv4 + TCP src:sport -> dst:dport.
+    fn frame(src: &str, sport: u16, dst: &str, dport: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20 + 20];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[14 + 9] = 6;
+        f[26..30].copy_from_slice(&v4(src)[..4]);
+        f[30..34].copy_from_slice(&v4(dst)[..4]);
+        f[34..36].copy_from_slice(&sport.to_be_bytes());
+        f[36..38].copy_from_slice(&dport.to_be_bytes());
+        f
+    }
+
+    fn packet(data: &[u8], cookie: u64, direction: bpf::Direction) -> bpf::PacketEvent<'_> {
+        bpf::PacketEvent {
+            ifindex: 1,
+            direction,
+            ts_mono_ns: 0,
+            wire_len: data.len() as u32,
+            filter_ret: 262_144,
+            rejected: false,
+            vlan_reinserted: false,
+            copy_failed: false,
+            socket_cookie: cookie,
+            data,
+        }
+    }
+
+    /// Issue 9: a container's packet crosses its veth with the sender's socket attached, so
+    /// the host side's ingress (and the peer's eth0 ingress) sees the *sender's* cookie. The
+    /// role comes from whose socket it is, in both directions and on every hop.
+    #[test]
+    fn a_cookie_is_the_sender_when_its_socket_is_the_source_whatever_the_direction() {
+        use bpf::{Direction, SockKind};
+        let (cli, srv) = ("198.18.7.12", "198.18.7.11");
+        let (ns_cli, ns_srv, ns_host) = (11, 12, 1);
+        let (c_cookie, s_cookie) = (501, 502);
+        let mut a = empty(ns_host);
+        // The client's socket and its first packet (cgroup_skb egress, in its namespace).
+        a.on_sock_event(&sock_event(SockKind::Create, c_cookie, ns_cli, 4_200_001));
+        let mut flow = sock_event(SockKind::Flow, c_cookie, ns_cli, 0);
+        flow.task = None;
+        (flow.local_addr, flow.local_port) = (v4(cli), 40_000);
+        (flow.remote_addr, flow.remote_port) = (v4(srv), 80);
+        a.on_sock_event(&flow);
+        // The server's accepted child, learnt at ingress (local = the server's end).
+        a.on_sock_event(&sock_event(SockKind::Create, s_cookie, ns_srv, 4_200_002));
+        let mut flow = sock_event(SockKind::Flow, s_cookie, ns_srv, 0);
+        flow.task = None;
+        (flow.local_addr, flow.local_port) = (v4(srv), 80);
+        (flow.remote_addr, flow.remote_port) = (v4(cli), 40_000);
+        flow.ingress = true;
+        a.on_sock_event(&flow);
+
+        let request = frame(cli, 40_000, srv, 80);
+        let reply = frame(srv, 80, cli, 40_000);
+        for dir in [Direction::In, Direction::Out] {
+            // Client's eth0 egress, host veth ingress and egress, server's eth0 ingress.
+            let p = packet(&request, c_cookie, dir);
+            let (s, prov, role) = a.resolve(&p, true).unwrap();
+            assert_eq!(
+                (s.pid, prov, role),
+                (4_200_001, Provenance::SocketCookie, Role::Sender)
+            );
+            let p = packet(&reply, s_cookie, dir);
+            let (s, _, role) = a.resolve(&p, true).unwrap();
+            assert_eq!((s.pid, role), (4_200_002, Role::Sender), "{dir:?}");
+            // Hypothetically: a receiving socket attached (it is the packet's destination).
+            let p = packet(&reply, c_cookie, dir);
+            let (s, _, role) = a.resolve(&p, true).unwrap();
+            assert_eq!((s.pid, role), (4_200_001, Role::Receiver), "{dir:?}");
+            // No socket (loopback, routed): the tuple as sent names the sender.
+            let p = packet(&request, 0, dir);
+            let (s, prov, role) = a.resolve(&p, true).unwrap();
+            assert_eq!(
+                (s.pid, prov, role),
+                (4_200_001, Provenance::Tuple, Role::Sender)
+            );
+        }
+    }
+
+    /// A socket whose tuple was not learnt (sock_diag, an evicted flow): its own end decides;
+    /// with equal ports on both sides, the address does.
+    #[test]
+    fn a_cookie_without_a_learnt_tuple_is_placed_by_its_local_end() {
+        use bpf::{Direction, SockKind};
+        let mut a = empty(1);
+        a.on_sock_event(&sock_event(SockKind::Create, 7, 1, 4_200_003));
+        let mut bind = sock_event(SockKind::Bind, 7, 1, 4_200_003);
+        (bind.local_addr, bind.local_port) = (v4("198.18.7.1"), 5353);
+        a.on_sock_event(&bind);
+        let out = frame("198.18.7.1", 5353, "198.18.7.2", 5353);
+        let back = frame("198.18.7.2", 5353, "198.18.7.1", 5353);
+        let role =
+            |a: &Attributor, f: &[u8]| a.resolve(&packet(f, 7, Direction::In), true).unwrap().2;
+        assert_eq!(role(&a, &out), Role::Sender);
+        assert_eq!(role(&a, &back), Role::Receiver);
+        // A wildcard bind learns its concrete address from later hooks, never the reverse.
+        a.set_local(7, "0.0.0.0".parse().unwrap(), 5353);
+        assert_eq!(role(&a, &back), Role::Receiver);
+    }
 
     #[test]
     fn tuples_of_tcp_and_icmp_echo() {

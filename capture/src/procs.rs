@@ -1,13 +1,30 @@
 //! The process table: pid -> what a packet's metadata says about its process (comm, exe,
 //! argv, uid, gid), its parent, and its cgroup (for the container lookup of the next step).
 //!
-//! Filled once from /proc at start, then kept fresh by the kernel's exec/fork/exit events
+//! Filled once from /proc at start, then kept fresh by the kernel's exec/fork/exit/rename events
 //! (`bpf::ProcEvent`), so no packet ever waits for /proc: the only /proc reads are the start
 //! scan, one per exec (the resolved /proc/PID/exe, and /proc/PID/cmdline when the kernel's copy
 //! of argv was cut at 1 KiB) and one per process first named by a socket event without having
 //! been seen (a process older than ptcap that the scan missed).
 //! Exited processes stay resolvable (packets still in flight, closing TCP sockets) until the
 //! table is over its bound; then the longest-exited go first.
+//!
+//! # Names are the current ones, never a previous owner's
+//! - comm: the exec event's (the kernel's basename of the path given to execve), then every
+//!   rename of the thread-group leader (tp_btf task_rename: prctl(PR_SET_NAME), writes to
+//!   /proc/PID/comm), and, as a backstop for a lost rename event, the comm a socket hook read
+//!   in the leader's own context. Busybox's shell runs applets as
+//!   `execve("/proc/self/exe", ["nc", ...])` and then renames itself to `nc`: at the exec the
+//!   kernel calls it `exe`, and a table fed only by exec events said `exe` for ever.
+//! - exe: what /proc/PID/exe shows, read when the exec event is handled, and used only when
+//!   /proc/PID/stat's start time equals the exec event's (checked before and after the read: a
+//!   pid reused in between fails the check). An exec of `/proc/self/exe` re-runs the process's
+//!   own image, so its exe is the one it had (a fork's copy of its parent's); that is taken
+//!   first, because the short-lived applet is often gone before its exec event is handled.
+//!   Otherwise the path given to execve.
+//! - A process first met through a socket event is read from /proc only when /proc's comm is
+//!   the one the hook saw in the leader's context (else the pid may already be another
+//!   process's, and only what the hook saw is kept).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -58,6 +75,48 @@ fn status_field(status: &str, key: &str) -> Option<u32> {
 fn comm_str(raw: &[u8]) -> String {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     escape_bytes(raw)
+}
+
+/// A kernel comm buffer up to its first NUL.
+fn comm_of(raw: &[u8]) -> &[u8] {
+    raw.iter().position(|&b| b == 0).map_or(raw, |n| &raw[..n])
+}
+
+/// /proc/PID/stat's starttime (field 22, clock ticks since boot).
+fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = read(format!("/proc/{pid}/stat"))?;
+    // The comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// CLOCK_BOOTTIME nanoseconds as /proc/PID/stat counts them (USER_HZ ticks).
+fn ns_to_ticks(ns: u64) -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let hz = if hz > 0 { hz as u64 } else { 100 };
+    ns / (1_000_000_000 / hz)
+}
+
+/// /proc/PID/exe, when PID is still the process that started at `start_ns` (boot time).
+fn exe_of_incarnation(pid: u32, start_ns: u64) -> Option<String> {
+    if start_ns == 0 {
+        return None;
+    }
+    let want = ns_to_ticks(start_ns);
+    if start_ticks(pid)? != want {
+        return None;
+    }
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    (start_ticks(pid)? == want).then(|| escape_bytes(exe.as_os_str().as_encoded_bytes()))
+}
+
+/// The path given to execve names the caller's own image (`/proc/self/exe`, `/proc/PID/exe`).
+fn is_self_exe(filename: &[u8], pid: u32) -> bool {
+    filename == b"/proc/self/exe"
+        || filename == b"/proc/thread-self/exe"
+        || filename == format!("/proc/{pid}/exe").as_bytes()
 }
 
 /// Reads one process from /proc (None when it is gone).
@@ -157,12 +216,24 @@ impl ProcessCache {
     }
 
     /// Makes sure `pid` is known: reads /proc once when it is not, else builds an entry from
-    /// what a hook saw (comm, uid, gid).
-    pub fn ensure(&mut self, pid: u32, comm: &[u8], uid: u32, gid: u32, cgroup_id: u64) {
+    /// what a hook saw (comm, uid, gid). `leader`: the hook ran in the thread-group leader, so
+    /// `comm` is the process's; /proc is then trusted only if it shows that comm.
+    pub fn ensure(
+        &mut self,
+        pid: u32,
+        comm: &[u8],
+        leader: bool,
+        uid: u32,
+        gid: u32,
+        cgroup_id: u64,
+    ) {
         if pid == 0 || self.procs.contains_key(&pid) {
             return;
         }
-        let p = read_proc(pid).unwrap_or_else(|| Proc {
+        let comm = comm_of(comm);
+        let from_proc = read_proc(pid)
+            .filter(|p| !leader || comm.is_empty() || p.info.comm == escape_bytes(comm));
+        let p = from_proc.unwrap_or_else(|| Proc {
             info: Arc::new(ProcessInfo {
                 pid,
                 comm: escape_bytes(comm),
@@ -189,10 +260,14 @@ impl ProcessCache {
                 }
             }
         }
-        let exe = std::fs::read_link(format!("/proc/{}/exe", ev.pid))
-            .map(|p| escape_bytes(p.as_os_str().as_encoded_bytes()))
-            .unwrap_or_else(|_| escape_bytes(ev.filename));
         let old = self.procs.get(&ev.pid);
+        let own_image = is_self_exe(ev.filename, ev.pid)
+            .then(|| old.map(|o| o.info.exe.clone()))
+            .flatten()
+            .filter(|e| !e.is_empty());
+        let exe = own_image
+            .or_else(|| exe_of_incarnation(ev.pid, ev.start_boottime_ns))
+            .unwrap_or_else(|| escape_bytes(ev.filename));
         let cgroup_path = old.and_then(|o| o.cgroup_path.clone());
         let p = Proc {
             info: Arc::new(ProcessInfo {
@@ -213,6 +288,27 @@ impl ProcessCache {
             exited: false,
         };
         self.insert(ev.pid, p);
+    }
+
+    /// The process's comm changed (task_rename of its leader).
+    pub fn on_rename(&mut self, pid: u32, comm: &[u8]) {
+        self.refresh_comm(pid, comm);
+    }
+
+    /// Takes `comm` (read in the leader's context) as the process's current comm.
+    pub fn refresh_comm(&mut self, pid: u32, comm: &[u8]) {
+        let comm = comm_of(comm);
+        if comm.is_empty() {
+            return;
+        }
+        if let Some(p) = self.procs.get_mut(&pid) {
+            let comm = escape_bytes(comm);
+            if p.info.comm != comm {
+                let mut info = (*p.info).clone();
+                info.comm = comm;
+                p.info = Arc::new(info);
+            }
+        }
     }
 
     /// A new process: a copy of its parent until it execs.
@@ -293,14 +389,102 @@ mod tests {
         assert!(me.ppid > 0);
     }
 
+    fn exec_event<'a>(
+        pid: u32,
+        comm: &'a [u8],
+        filename: &'a [u8],
+        args: &'a [u8],
+    ) -> bpf::ProcEvent<'a> {
+        bpf::ProcEvent {
+            kind: bpf::ProcKind::Exec,
+            pid,
+            tid: pid,
+            ppid: 1,
+            uid: 0,
+            gid: 0,
+            cgroup_id: 0,
+            ts_mono_ns: 0,
+            comm,
+            filename,
+            args,
+            start_boottime_ns: 0,
+        }
+    }
+
+    #[test]
+    fn busybox_applet_exec_then_rename_gives_its_name_and_image() {
+        // sh (pid P, /bin/busybox) forks; the child execs /proc/self/exe ["nc", ...] (the
+        // kernel calls it "exe") and renames itself "nc"; it is gone before we look.
+        let pid = 4_100_001;
+        let mut c = ProcessCache::empty(64);
+        c.on_exec(&exec_event(pid, b"sh", b"/bin/sh", b"sh\0"));
+        assert_eq!(
+            c.get(pid).unwrap().info.exe,
+            "/bin/sh",
+            "no /proc: the path given"
+        );
+        c.on_exec(&exec_event(
+            pid,
+            b"exe",
+            b"/proc/self/exe",
+            b"nc\x00198.18.0.1\x0080\x00",
+        ));
+        let p = c.get(pid).unwrap();
+        assert_eq!(p.info.exe, "/bin/sh", "its own image, not /proc/self/exe");
+        assert_eq!(p.info.argv, ["nc", "198.18.0.1", "80"]);
+        assert_eq!(p.info.comm, "exe");
+        c.on_rename(pid, b"nc\0\0\0");
+        assert_eq!(c.get(pid).unwrap().info.comm, "nc");
+        c.refresh_comm(pid, b"\0");
+        assert_eq!(
+            c.get(pid).unwrap().info.comm,
+            "nc",
+            "an empty comm changes nothing"
+        );
+    }
+
+    #[test]
+    fn proc_is_read_only_for_the_same_incarnation() {
+        let me = std::process::id();
+        let ticks = start_ticks(me).expect("own start time");
+        assert!(ticks > 0);
+        // Another start time (a previous owner of the pid): /proc is not used.
+        assert_eq!(exe_of_incarnation(me, 1), None);
+        assert_eq!(exe_of_incarnation(me, 0), None);
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+        let ns = ticks * (1_000_000_000 / hz);
+        let exe = exe_of_incarnation(me, ns).expect("same incarnation");
+        assert_eq!(exe, std::env::current_exe().unwrap().display().to_string());
+    }
+
+    #[test]
+    fn a_socket_hook_whose_comm_proc_does_not_show_keeps_what_the_hook_saw() {
+        let me = std::process::id();
+        let mut c = ProcessCache::empty(64);
+        c.ensure(me, b"someone-else\0\0\0", true, 7, 8, 0);
+        let p = c.get(me).unwrap();
+        assert_eq!(
+            (p.info.comm.as_str(), p.info.exe.as_str()),
+            ("someone-else", "")
+        );
+        assert_eq!(p.info.uid, Some(7));
+        let mut c = ProcessCache::empty(64);
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        c.ensure(me, comm.trim().as_bytes(), true, 7, 8, 0);
+        assert!(
+            !c.get(me).unwrap().info.exe.is_empty(),
+            "/proc agrees: read"
+        );
+    }
+
     #[test]
     fn exited_processes_are_evicted_first_when_over_the_bound() {
         let mut c = ProcessCache::empty(16);
         for pid in 1..=16 {
-            c.ensure(pid + 4_000_000, b"x", 0, 0, 0);
+            c.ensure(pid + 4_000_000, b"x", false, 0, 0, 0);
         }
         c.on_exit(4_000_001);
-        c.ensure(4_000_100, b"y", 0, 0, 0);
+        c.ensure(4_000_100, b"y", false, 0, 0, 0);
         assert!(c.get(4_000_001).is_none());
         assert!(c.get(4_000_002).is_some());
         assert_eq!(c.len(), 16);

@@ -3,11 +3,13 @@
 //! Topology (198.18.0.0/15 only, unique names): namespaces A and B each hold one end of a veth
 //! pair whose other end is in the root namespace, enslaved to a bridge there; A is 198.18.S.1,
 //! B is 198.18.S.2. ptcap runs with `-i any` in the root namespace (it sees each packet on both
-//! host-side veth ends, where no packet carries its socket) and, at the same time, inside B
-//! (`nsenter --net`; B's veth end and loopback). Clients and servers are python3/ping
-//! processes started by this test (pids known: nsenter execs them). Every written packet is read
-//! back with formats' CaptureReader + MetaReader and checked: process (pid, comm, argv, uid),
-//! parent, provenance. Coverage and the count per provenance are printed (`--nocapture`).
+//! host-side veth ends; at the sender's end's ingress the packet still carries the sender's
+//! socket) and, at the same time, inside B (`nsenter --net`; B's veth end and loopback).
+//! Clients and servers are python3/ping processes started by this test (pids known: nsenter
+//! execs them). Every written packet is read back with formats' CaptureReader + MetaReader and
+//! checked: process (pid, comm, argv, uid), parent, provenance; `roles_and_current_names_on_every_hop`
+//! also checks each packet's role and names against what /proc showed when it was sent, and
+//! ptanalyze's flows. Coverage and the count per provenance are printed (`--nocapture`).
 //!
 //! A guard deletes the namespaces and kills only the processes it started (also on panic); each
 //! test checks afterwards that no program of ours stays loaded or attached to a cgroup.
@@ -95,6 +97,37 @@ elif mode == 'tcpclient':
             exchange(k, n); k.close(); os._exit(0)
         os.waitpid(pid, 0)
     exchange(c, n)
+    c.close()
+    time.sleep(0.3)
+    print('done', flush=True)
+elif mode == 'client2':
+    # Reports what /proc says about itself ("proc TIME COMM EXE") before and after each
+    # change; "mark TIME" just before a change. opts: reexec (exec /proc/self/exe first, as
+    # busybox's shell runs its applets), rename (prctl(PR_SET_NAME) before connecting and again
+    # mid-connection, on a TCP socket no socket hook sees again).
+    n, opts = int(sys.argv[4]), sys.argv[5]
+    if 'reexec' in opts and os.environ.get('PT_REEXEC') != '1':
+        os.environ['PT_REEXEC'] = '1'
+        os.execv('/proc/self/exe', ['python3'] + sys.argv)
+    def proc():
+        comm = open('/proc/self/comm').read().strip()
+        print('proc', time.time_ns(), comm, os.readlink('/proc/self/exe'), flush=True)
+    def rename(name):
+        import ctypes
+        print('mark', time.time_ns(), flush=True)
+        ctypes.CDLL(None).prctl(15, name.encode(), 0, 0, 0)
+        proc()
+    proc()
+    if 'rename' in opts:
+        rename('cli-one')
+    c = socket.create_connection((host, port))
+    print('local', c.getsockname()[1], flush=True)
+    exchange(c, n)
+    if 'rename' in opts:
+        time.sleep(0.3)
+        rename('cli-two')
+        time.sleep(0.3)
+        exchange(c, n)
     c.close()
     time.sleep(0.3)
     print('done', flush=True)
@@ -595,8 +628,8 @@ fn setup() -> Option<std::sync::MutexGuard<'static, ()>> {
     Some(SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// TCP across namespaces, captured on the host side (`-i any` in the root namespace, where no
-/// packet carries its socket) and inside B at once.
+/// TCP across namespaces, captured on the host side (`-i any` in the root namespace) and inside
+/// B at once.
 #[test]
 fn tcp_client_and_server_in_two_namespaces() {
     let Some(_g) = setup() else { return };
@@ -915,5 +948,206 @@ fn pid_pname_and_uid_select_exactly() {
     assert!(pid_pkts
         .iter()
         .any(|p| forked_children.contains(&p.meta.process.as_ref().unwrap().pid)));
+    assert_nothing_left(&net);
+}
+
+/// What a client reported about itself: its local port and what /proc showed over time
+/// (`(from_ns, comm, exe)`; `None` between a "mark" and the next report: changing).
+struct Reported {
+    port: u16,
+    states: Vec<(u64, Option<(String, String)>)>,
+}
+
+fn reported(pid: u32) -> Reported {
+    let rx = DONE.lock().unwrap().remove(&pid).expect("our client");
+    let mut r = Reported {
+        port: 0,
+        states: Vec::new(),
+    };
+    loop {
+        let l = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("client {pid} did not finish"));
+        let w: Vec<&str> = l.split_whitespace().collect();
+        match w.as_slice() {
+            ["done"] => return r,
+            ["local", p] => r.port = p.parse().unwrap(),
+            ["mark", t] => r.states.push((t.parse().unwrap(), None)),
+            ["proc", t, comm, exe] => r.states.push((
+                t.parse().unwrap(),
+                Some((comm.to_string(), exe.to_string())),
+            )),
+            _ => {}
+        }
+    }
+}
+
+impl Reported {
+    /// (comm, exe) at time `ts` (None: changing then, or before the first report).
+    fn at(&self, ts: u64) -> Option<&(String, String)> {
+        self.states
+            .iter()
+            .rev()
+            .find(|(t, _)| *t <= ts)
+            .and_then(|(_, s)| s.as_ref())
+    }
+}
+
+/// The property issue 9 lacked: with known pids on both sides (a server in B, clients in A
+/// started after ptcap, one exec'ing `/proc/self/exe` as busybox's shell does, one going
+/// through `sh -c exec`, one renaming itself with prctl before connecting and again in the
+/// middle of its connection), on every hop (`-i any` in the root namespace: both host veths;
+/// inside B: its eth0), every packet's owner is on the side its role says (sender = the
+/// packet's source), its comm and exe are what /proc showed when it was sent, and every flow
+/// of ptanalyze --flows has the client as initiator and the server as responder, by pid.
+#[test]
+fn roles_and_current_names_on_every_hop() {
+    let Some(_g) = setup() else { return };
+    let mut net = Net::new();
+    let port = 24000 + (std::process::id() % 10000) as u16;
+    let (b, a) = (net.b.clone(), net.a.clone());
+    let (srv, _i) = net.python(
+        &b,
+        &["tcpserver", &net.ip_b(), &port.to_string()],
+        Some("ready"),
+    );
+    let srv_state = (
+        std::fs::read_to_string(format!("/proc/{srv}/comm"))
+            .unwrap()
+            .trim()
+            .to_string(),
+        std::fs::read_link(format!("/proc/{srv}/exe"))
+            .unwrap()
+            .display()
+            .to_string(),
+    );
+    let filter = format!("tcp port {port}");
+    let root = Ptcap::start(None, &net.dir.join("root.pcapng"), &["-i", "any", &filter]);
+    let inside = Ptcap::start(Some(&b), &net.dir.join("b.pcapng"), &["-i", "any", &filter]);
+    let ip_b = net.ip_b();
+    let prog = net.dir.join("prog.py").display().to_string();
+    let py = python_bin();
+    let mut clients = Vec::new();
+    for opts in ["plain", "reexec", "rename", "shexec"] {
+        let (pid, _c) = if opts == "shexec" {
+            let line = format!("exec {py} {prog} client2 {ip_b} {port} 5 plain");
+            net.start(&a, &["sh", "-c", &line], None)
+        } else {
+            net.python(&a, &["client2", &ip_b, &port.to_string(), "5", opts], None)
+        };
+        clients.push((opts, pid, reported(pid)));
+        net.wait(pid);
+    }
+    let (_, root_pkts) = root.stop();
+    let (_, b_pkts) = inside.stop();
+    let by_port: HashMap<u16, (u32, &Reported)> = clients
+        .iter()
+        .map(|(_, pid, r)| (r.port, (*pid, r)))
+        .collect();
+    for (opts, _, r) in &clients {
+        let comms: Vec<&str> = r
+            .states
+            .iter()
+            .filter_map(|(_, s)| s.as_ref().map(|s| s.0.as_str()))
+            .collect();
+        eprintln!("client {opts}: /proc said {comms:?}");
+    }
+    assert!(clients.iter().any(|(o, _, r)| *o == "reexec"
+        && r.states
+            .iter()
+            .any(|(_, s)| s.as_ref().is_some_and(|s| s.0 == "exe"))));
+
+    let mut failures = Vec::new();
+    for (label, pkts) in [("root -i any", &root_pkts), ("inside B", &b_pkts)] {
+        let (mut right, mut skipped) = (0, 0);
+        let mut wrong = Vec::new();
+        for p in pkts.iter() {
+            let client_port = if p.sport == port { p.dport } else { p.sport };
+            let Some(&(cpid, rep)) = by_port.get(&client_port) else {
+                wrong.push(format!("unknown client port {client_port}"));
+                continue;
+            };
+            let from_client = p.sport == client_port;
+            let owner_is_client = match p.meta.role {
+                Role::Sender => from_client,
+                Role::Receiver => !from_client,
+                Role::Unknown => {
+                    wrong.push(format!("{} no role", p.iface));
+                    continue;
+                }
+            };
+            let (want_pid, want) = if owner_is_client {
+                match rep.at(p.ts_ns) {
+                    Some(s) => (cpid, s.clone()),
+                    None => {
+                        skipped += 1;
+                        continue;
+                    }
+                }
+            } else {
+                (srv, srv_state.clone())
+            };
+            let got = p
+                .meta
+                .process
+                .as_ref()
+                .map(|x| (x.pid, x.comm.clone(), x.exe.clone()));
+            if got == Some((want_pid, want.0.clone(), want.1.clone())) {
+                right += 1;
+            } else if wrong.len() < 8 {
+                wrong.push(format!(
+                    "{} {}:{} > {}:{} {:?} via {:?}: want {want_pid} {want:?}, got {got:?}",
+                    p.iface, p.src, p.sport, p.dst, p.dport, p.meta.role, p.meta.provenance
+                ));
+            }
+        }
+        eprintln!(
+            "[{label}] {right}/{} packets with the right owner, role and names ({skipped} sent while a name changed)",
+            pkts.len()
+        );
+        assert!(!pkts.is_empty(), "[{label}] no packets");
+        if !wrong.is_empty() || right + skipped != pkts.len() {
+            failures.push(format!("[{label}] {}", wrong.join("\n")));
+        }
+    }
+    for h in [&net.host_a, &net.host_b] {
+        assert!(root_pkts.iter().any(|p| &p.iface == h), "no packet on {h}");
+    }
+
+    // ptanalyze --flows: initiator = the client's pid, responder = the server's, on both files.
+    for file in [net.dir.join("root.pcapng"), net.dir.join("b.pcapng")] {
+        let out = Command::new(ptcap_tests::ptanalyze_bin())
+            .args(["--flows", "--json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let flows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|v: &serde_json::Value| v.get("initiator").is_some())
+            .collect();
+        assert_eq!(flows.len(), clients.len(), "{flows:?}");
+        let mut right = 0;
+        for f in &flows {
+            let cport = f["initiator"]["port"].as_u64().unwrap() as u16;
+            let (cpid, _) = by_port[&cport];
+            let pid = |s: &str| f[s]["owner"]["process"]["pid"].as_u64();
+            if f["responder"]["port"] == port
+                && pid("orig") == Some(cpid as u64)
+                && pid("resp") == Some(srv as u64)
+            {
+                right += 1;
+            } else {
+                failures.push(format!("flow: {f}"));
+            }
+        }
+        eprintln!(
+            "[{}] {right}/{} flows with the client's pid as initiator and the server's as responder",
+            file.display(),
+            flows.len()
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_nothing_left(&net);
 }

@@ -15,6 +15,10 @@
 //! a veth moved into the container's namespace by pid). The containers loop
 //! `printf 'GET / ...' | nc 198.19.K.1 80`. ptcap runs in the root namespace on `-i any`.
 //!
+//! The pod-to-pod test (issue 9) runs two pods as CRI containerd would (a sandbox and an app
+//! container sharing each pod's namespace), busybox `nc` in one requesting busybox `httpd` in
+//! the other, and checks flow owners, roles and names in the file read back with ptanalyze.
+//!
 //! Each test skips (with a message) when not root or when a runtime binary is missing; a guard
 //! removes containers, daemons, namespaces, the bridge and the temp dir, also on panic.
 //! Figures (share of correct ids, start-to-first-packet latency, start-up times) are printed
@@ -243,11 +247,12 @@ impl Env {
 
     fn rootfs(&self) {
         let root = self.dir.join("rootfs");
-        for d in ["bin", "etc", "tmp", "proc", "sys", "dev"] {
+        for d in ["bin", "etc", "tmp", "proc", "sys", "dev", "www"] {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
+        std::fs::write(root.join("www/index.html"), "hello\n").unwrap();
         std::fs::copy(busybox().unwrap(), root.join("bin/busybox")).unwrap();
-        for a in ["sh", "nc", "sleep", "printf", "cat", "echo"] {
+        for a in ["sh", "nc", "sleep", "printf", "cat", "echo", "httpd"] {
             std::os::unix::fs::symlink("busybox", root.join("bin").join(a)).unwrap();
         }
     }
@@ -380,6 +385,38 @@ impl Env {
         let t = SystemTime::now();
         self.ctr(&args);
         t
+    }
+
+    /// The pid of a container's init process (`ctr task ls`).
+    fn task_pid(&self, id: &str) -> u32 {
+        let out = self.ctr(&["task", "ls"]);
+        out.lines()
+            .find_map(|l| {
+                let mut w = l.split_whitespace();
+                (w.next()? == id).then(|| w.next()?.parse().ok())?
+            })
+            .unwrap_or_else(|| panic!("no task {id}: {out}"))
+    }
+
+    /// A pod as CRI containerd runs it: a sandbox container (`sleep`, the pod's labels) and an
+    /// app container running `script`, both in network namespace `ns`. Returns the app's id.
+    fn ctr_pod(&mut self, ns: &str, pod: &str, app: &str, script: &str) -> String {
+        let (sandbox, id) = (new_id(), new_id());
+        let name = format!("io.kubernetes.pod.name={pod}");
+        let cname = format!("io.kubernetes.container.name={app}");
+        let uid = format!("io.kubernetes.pod.uid=u-{pod}");
+        let common = [
+            name.as_str(),
+            "io.kubernetes.pod.namespace=p2p",
+            uid.as_str(),
+        ];
+        let mut sl = common.to_vec();
+        sl.push("io.cri-containerd.kind=sandbox");
+        self.ctr_run_script(&sandbox, ns, &sl, "exec sleep 3600");
+        let mut al = common.to_vec();
+        al.extend_from_slice(&[cname.as_str(), "io.cri-containerd.kind=container"]);
+        self.ctr_run_script(&id, ns, &al, script);
+        id
     }
 
     fn start_dockerd(&mut self) {
@@ -550,9 +587,23 @@ struct Ptcap {
 
 impl Ptcap {
     fn start(env: &Env, name: &str, args: &[&str]) -> Ptcap {
+        Ptcap::start_in(env, None, name, args)
+    }
+
+    /// ptcap on `-i any` of network namespace `netns` (None: the root namespace).
+    fn start_in(env: &Env, netns: Option<&str>, name: &str, args: &[&str]) -> Ptcap {
         let out = env.dir.join(format!("{name}.txt"));
         let started = Instant::now();
-        let mut child = Command::new(target_bin("ptcap"))
+        let mut cmd = match netns {
+            Some(ns) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/var/run/netns/{ns}"))
+                    .arg(target_bin("ptcap"));
+                c
+            }
+            None => Command::new(target_bin("ptcap")),
+        };
+        let mut child = cmd
             .args(["-i", "any"])
             .args([
                 "--containerd-address",
@@ -1029,4 +1080,201 @@ fn containerd_restart_mid_capture_and_absent_runtime_startup() {
         "{text}\n{err}"
     );
     assert!(text.contains("Container (name after-restart,"), "{text}");
+}
+
+/// Issue 9: two pods (sandbox + app container each, one network namespace per pod, on the
+/// bridge), busybox `nc` in one requesting busybox `httpd` in the other, ptcap on `-i any`
+/// started before the pods (so every container process forks and execs after ptcap learnt of
+/// it). Read back with ptanalyze: every flow's initiator is the nc container's process named
+/// `nc`, its responder the httpd container's init process (its pid from `ctr task ls`) named
+/// `httpd`; every packet's owner is on the side its role says (sender = source address), on
+/// every hop ptcap sees: both host veths in and out (`-i any` in the root namespace; the
+/// bridge device itself sees no bridged packet) and the server pod's eth0 (a second ptcap
+/// inside its namespace); no name is `exe` (busybox's shell runs applets through
+/// `/proc/self/exe`, as runc re-execs itself) and every cmd is the busybox binary.
+#[test]
+fn containerd_pod_to_pod_roles_and_names() {
+    if skip(&["containerd", "ctr", "runc", "nsenter"]) {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut env = Env::new();
+    env.start_containerd();
+    env.import_image();
+    let (srv_ip, cli_ip) = (env.client_ip(1), env.client_ip(2));
+    let ns_srv = env.add_ns(1, &srv_ip);
+    let ns_cli = env.add_ns(2, &cli_ip);
+    let file = env.dir.join("p2p.pcapng");
+    let filter = format!("host {srv_ip} and port 80");
+    let cap = Ptcap::start(&env, "p2p", &["-w", file.to_str().unwrap(), &filter]);
+    // The server pod's own eth0, from inside its namespace, at the same time.
+    let inner = env.dir.join("p2p-inner.pcapng");
+    let cap_in = Ptcap::start_in(
+        &env,
+        Some(&ns_srv),
+        "p2p-in",
+        &["-w", inner.to_str().unwrap(), &filter],
+    );
+    let httpd = env.ctr_pod(&ns_srv, "srv", "httpd", "exec httpd -f -p 80 -h /www");
+    let script = format!(
+        "while true; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc {srv_ip} 80 >/dev/null; sleep 0.3; done"
+    );
+    let nc = env.ctr_pod(&ns_cli, "cli", "nc", &script);
+    let httpd_pid = env.task_pid(&httpd);
+    // PTCAP_SOAK_SECS: a longer run (a soak) of the same scenario.
+    let secs = std::env::var("PTCAP_SOAK_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    std::thread::sleep(Duration::from_secs(secs));
+    let (_, err) = cap.finish(Duration::ZERO);
+    let (_, err_in) = cap_in.finish(Duration::ZERO);
+    for (f, e) in [(&file, &err), (&inner, &err_in)] {
+        check_pod_capture(f, e, &cli_ip, &nc, &httpd, httpd_pid);
+    }
+}
+
+fn check_pod_capture(file: &Path, err: &str, cli_ip: &str, nc: &str, httpd: &str, httpd_pid: u32) {
+    println!("{}:", file.display());
+    // Flows: initiator = nc (client pod), responder = httpd (its pid), both by name.
+    let out = Command::new(target_bin("ptanalyze"))
+        .args(["--flows", "--json", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let flows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.get("initiator").is_some())
+        .collect();
+    let mut bad_flows = Vec::new();
+    for f in &flows {
+        let side = |s: &str, key: &str| f[s]["owner"]["process"][key].clone();
+        let cont = |s: &str| f[s]["owner"]["container"]["id"].clone();
+        let ok = f["initiator"]["addr"] == cli_ip
+            && side("orig", "comm") == "nc"
+            && cont("orig") == nc
+            && side("resp", "comm") == "httpd"
+            && side("resp", "pid") == httpd_pid
+            && cont("resp") == httpd
+            && side("orig", "pid") != side("resp", "pid");
+        if !ok {
+            bad_flows.push(f);
+        }
+    }
+    println!(
+        "figure: {}/{} pod-to-pod flows with initiator nc and responder httpd.{httpd_pid}",
+        flows.len() - bad_flows.len(),
+        flows.len()
+    );
+
+    // Packets: the owner is on the side its role says, whatever the hop; names are current.
+    let bytes = std::fs::read(file).unwrap();
+    let mut r = CaptureReader::new(&bytes).unwrap();
+    let mut m = MetaReader::new();
+    let (mut total, mut right, mut named) = (0, 0, 0);
+    let mut ifaces = std::collections::BTreeSet::new();
+    let (mut wrong, mut bad_names) = (Vec::new(), Vec::new());
+    while let Ok(Some(p)) = r.next_packet() {
+        m.learn_definitions(&p.options);
+        let meta = m.decode(&p.options);
+        let Some(proc_) = meta.process.as_deref() else {
+            continue;
+        };
+        total += 1;
+        ifaces.insert(r.interfaces()[p.interface as usize].name.clone());
+        if proc_.comm == "nc" || proc_.comm == "httpd" {
+            named += 1;
+        } else {
+            bad_names.push(format!("{} {} {}", proc_.pid, proc_.comm, proc_.exe));
+        }
+        // The IPv4 source address of the packet (SLL2: 20 bytes of link header).
+        let src = p
+            .data
+            .get(20 + 12..20 + 16)
+            .map(|a| format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]));
+        let from_client = src.as_deref() == Some(cli_ip);
+        let owner_is_client = match meta.role {
+            formats::meta::Role::Sender => from_client,
+            formats::meta::Role::Receiver => !from_client,
+            _ => {
+                wrong.push(format!("no role: {meta:?}"));
+                continue;
+            }
+        };
+        // The owner's container: the client pod's app (nc) or the server pod's (httpd).
+        let want = if owner_is_client { nc } else { httpd };
+        if meta.container.as_ref().is_some_and(|c| c.id == want) {
+            right += 1;
+        } else {
+            wrong.push(format!(
+                "src {src:?} role {:?} owner {}.{}",
+                meta.role, proc_.comm, proc_.pid
+            ));
+        }
+    }
+    println!(
+        "figure: {right}/{total} attributed packets with the owner on the side their role says, {named}/{total} named nc or httpd, interfaces {ifaces:?}",
+    );
+    assert!(flows.len() >= 5, "too few flows: {flows:?}\n{err}");
+    assert!(
+        bad_flows.is_empty(),
+        "{} wrong flows, e.g. {}",
+        bad_flows.len(),
+        bad_flows[0]
+    );
+    assert!(total > 20, "too few attributed packets\n{err}");
+    assert!(
+        wrong.is_empty(),
+        "{} wrong of {total}: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(10)]
+    );
+    assert!(
+        bad_names.is_empty(),
+        "{} misnamed of {total}: {:?}",
+        bad_names.len(),
+        &bad_names[..bad_names.len().min(10)]
+    );
+
+    // The listings: names (short form) and executables (-v), never runc's or busybox's
+    // re-exec path.
+    let listing = |args: &[&str]| {
+        let out = Command::new(target_bin("ptanalyze"))
+            .args(args)
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let short = listing(&[]);
+    let bad: Vec<&str> = short
+        .lines()
+        .filter(|l| l.contains(" exe."))
+        .take(3)
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    let head: String = short.lines().take(6).collect::<Vec<_>>().join("\n");
+    assert!(short.contains(&format!("httpd.{httpd_pid}")), "{head}");
+    assert!(short.contains(" nc."), "{head}");
+    let verbose = listing(&["-v"]);
+    let cmds: std::collections::BTreeSet<&str> = verbose
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("Process (pid "))
+        .filter_map(|l| l.split(", cmd ").nth(1)?.split(", args ").next())
+        .collect();
+    println!("figure: executables named: {cmds:?}");
+    assert!(!cmds.is_empty());
+    for c in &cmds {
+        assert!(c.ends_with("/busybox"), "cmd {c}: {cmds:?}");
+    }
 }

@@ -26,6 +26,9 @@
  *   precedes the packet in the ring.
  * - tp_btf sched_process_exec/fork/exit: the process table stays fresh (exe, argv read from
  *   the new image's memory at exec, so short-lived processes keep their arguments).
+ * - tp_btf task_rename: a thread-group leader's new comm (prctl(PR_SET_NAME), a write to
+ *   /proc/PID/comm). Busybox's shell runs its applets as execve("/proc/self/exe", ["nc", ..])
+ *   and then renames itself: the exec alone names such a process "exe".
  * Every program returns "allow" and changes nothing. */
 #ifndef PTCAP_ATTRIBUTION_BPF_H
 #define PTCAP_ATTRIBUTION_BPF_H
@@ -444,9 +447,11 @@ int ptcap_flow_ingress(struct __sk_buff *skb)
 
 /* ---- processes (tp_btf) ------------------------------------------------------------------------- */
 
-static __always_inline struct ptcap_proc_event *proc_event_new(__u8 kind)
+/* `args`: room for argv after the header (exec only; the size must be a constant). */
+static __always_inline struct ptcap_proc_event *proc_event_new(__u8 kind, int args)
 {
-	struct ptcap_proc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e) + PTCAP_MAX_ARGS, 0);
+	struct ptcap_proc_event *e =
+		bpf_ringbuf_reserve(&events, args ? sizeof(*e) + PTCAP_MAX_ARGS : sizeof(*e), 0);
 
 	if (!e) {
 		attr_drop(1);
@@ -459,13 +464,14 @@ static __always_inline struct ptcap_proc_event *proc_event_new(__u8 kind)
 	e->args_len = 0;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->filename[0] = 0;
+	e->start_boottime = 0;
 	return e;
 }
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ptcap_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct ptcap_proc_event *e = proc_event_new(PTCAP_PROC_EXEC);
+	struct ptcap_proc_event *e = proc_event_new(PTCAP_PROC_EXEC, 1);
 	__u64 pt = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
 	unsigned long start, end;
@@ -481,6 +487,7 @@ int BPF_PROG(ptcap_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	e->start_boottime = BPF_CORE_READ(p, start_boottime);
 	start = BPF_CORE_READ(p, mm, arg_start);
 	end = BPF_CORE_READ(p, mm, arg_end);
 	len = end > start ? end - start : 0;
@@ -507,7 +514,7 @@ int BPF_PROG(ptcap_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (ptgid == ctgid)
 		return 0; /* a new thread, not a process */
-	e = proc_event_new(PTCAP_PROC_FORK);
+	e = proc_event_new(PTCAP_PROC_FORK, 0);
 	if (!e)
 		return 0;
 	ug = bpf_get_current_uid_gid();
@@ -530,7 +537,7 @@ int BPF_PROG(ptcap_exit, struct task_struct *p)
 
 	if ((__u32)pt != (pt >> 32))
 		return 0; /* a thread other than the leader */
-	e = proc_event_new(PTCAP_PROC_EXIT);
+	e = proc_event_new(PTCAP_PROC_EXIT, 0);
 	if (!e)
 		return 0;
 	e->pid = pt >> 32;
@@ -540,6 +547,29 @@ int BPF_PROG(ptcap_exit, struct task_struct *p)
 	e->gid = 0;
 	e->cgroup_id = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(ptcap_rename, struct task_struct *task, const char *comm)
+{
+	struct ptcap_proc_event *e;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tid = BPF_CORE_READ(task, pid);
+
+	if (tgid != tid)
+		return 0; /* a thread's name: not the process's comm */
+	e = proc_event_new(PTCAP_PROC_RENAME, 0);
+	if (!e)
+		return 0;
+	e->pid = tgid;
+	e->tid = tid;
+	e->ppid = 0;
+	e->uid = 0;
+	e->gid = 0;
+	e->cgroup_id = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

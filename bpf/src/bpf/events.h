@@ -97,6 +97,7 @@ struct ptcap_sock_event {
 #define PTCAP_PROC_EXEC 1
 #define PTCAP_PROC_FORK 2
 #define PTCAP_PROC_EXIT 3
+#define PTCAP_PROC_RENAME 4 /* task_rename of a thread-group leader: comm only (no args) */
 
 #define PTCAP_MAX_FILENAME 256
 #define PTCAP_MAX_ARGS 1024
@@ -116,6 +117,7 @@ struct ptcap_proc_event {
 	__u64 cgroup_id;
 	char comm[16];
 	char filename[PTCAP_MAX_FILENAME]; /* EXEC: the path given to execve */
+	__u64 start_boottime; /* EXEC: task->start_boottime (ns; /proc/PID/stat field 22 in ticks) */
 };
 
 /* Value of the `ifaces` map (key: ifindex). */
