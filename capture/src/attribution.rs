@@ -2,7 +2,7 @@
 //!
 //! State, all fed from the one ring buffer (socket and process events precede the packets that
 //! depend on them) plus one sock_diag snapshot at start:
-//! - sockets: cookie -> owner (pid, tid, network namespace) from cgroup/sock_create, updated by
+//! - sockets: cookie -> owner (pid, network namespace) from cgroup/sock_create, updated by
 //!   connect/sendmsg/recvmsg when another process uses the socket; accepted TCP children (no
 //!   sock_create: the kernel clones them) get the owner of the listener on their netns and port
 //!   (sockops PASSIVE_ESTABLISHED); older sockets come from sock_diag.
@@ -61,7 +61,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use formats::meta::{PacketMeta, Provenance, Role, ThreadInfo};
+use formats::meta::{PacketMeta, Provenance, Role};
 
 use crate::containers::Tracker;
 use crate::procs::ProcessCache;
@@ -96,7 +96,6 @@ enum Origin {
 #[derive(Debug, Clone)]
 struct Sock {
     pid: u32,
-    tid: Option<u32>,
     netns: u64,
     origin: Origin,
     /// The socket's own end (address, port; ICMP echo: the id), when learnt. An unspecified
@@ -282,7 +281,6 @@ impl Attributor {
             self.procs.ensure(pid, b"", false, 0, 0, 0);
             self.socks.entry(s.cookie).or_insert(Sock {
                 pid,
-                tid: None,
                 netns: s.netns_cookie,
                 origin: Origin::SockDiag,
                 local: Some((s.local, s.local_port)),
@@ -444,7 +442,6 @@ impl Attributor {
                         ev.cookie,
                         Sock {
                             pid: t.pid,
-                            tid: Some(t.tid),
                             netns,
                             origin: Origin::Hook,
                             local,
@@ -456,7 +453,6 @@ impl Attributor {
                 if let Some(t) = &ev.task {
                     self.socks.entry(ev.cookie).or_insert(Sock {
                         pid: t.pid,
-                        tid: Some(t.tid),
                         netns: ev.netns_cookie,
                         origin: Origin::Hook,
                         local: None,
@@ -476,7 +472,6 @@ impl Attributor {
                     if let Some((_, l)) = self.listener_owner(6, ev.local_port, ev.netns_cookie) {
                         let s = Sock {
                             pid: l.pid,
-                            tid: None,
                             netns: ev.netns_cookie,
                             origin: Origin::Listener,
                             local: None,
@@ -676,17 +671,12 @@ impl Attributor {
     pub fn meta_for(&mut self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> (PacketMeta, bool) {
         let mut meta = PacketMeta::default();
         if let Some((sock, prov, role)) = self.resolve(p, ethernet) {
-            let pid = sock.pid;
-            let tid = sock.tid;
-            if let Some(proc_) = self.procs.get(pid) {
+            if let Some(proc_) = self.procs.get(sock.pid) {
                 meta.process = Some(Arc::clone(&proc_.info));
                 meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
-                meta.thread = tid.map(|tid| {
-                    Arc::new(ThreadInfo {
-                        tid,
-                        name: String::new(),
-                    })
-                });
+                // No thread: the socket's tid is the thread that created (or last took over)
+                // the socket, not for certain the one that sent or received this packet
+                // (docs/ARCHITECTURE.md, "Threads").
                 meta.provenance = prov;
                 meta.role = role;
             }
@@ -696,15 +686,33 @@ impl Attributor {
         if let Some(pid) = owner {
             self.containers.annotate(&mut meta, pid);
         }
+        // The other end, when it is a local process too (pod to pod, loopback): recorded as
+        // the packet's peer, so that offline filters keep what the live selection keeps.
+        let other = self.other_end_pid(p, ethernet, meta.role);
+        if let Some(pid) = other.filter(|&o| Some(o) != owner && owner.is_some()) {
+            if let Some(proc_) = self.procs.get(pid) {
+                meta.peer.process = Some(Arc::clone(&proc_.info));
+                meta.peer.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
+                self.containers.annotate_peer(&mut meta.peer, pid);
+            }
+        }
         let keep = (self.selection.is_empty() && !self.containers.selecting())
             || owner.is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid))
-            || self
-                .receiver_pid(p, ethernet)
-                .is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid));
+            || other.is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid));
         if !keep {
             self.stats.selected_out += 1;
         }
         (meta, keep)
+    }
+
+    /// The packet's local end that is not its owner: the receiver when the owner sent it (or
+    /// the role is unknown), the sender when the owner received it.
+    fn other_end_pid(&self, p: &bpf::PacketEvent<'_>, ethernet: bool, role: Role) -> Option<u32> {
+        if role == Role::Receiver {
+            let key = packet_tuple(p.data, ethernet)?;
+            return self.flow_owner(&key).map(|s| s.pid);
+        }
+        self.receiver_pid(p, ethernet)
     }
 
     /// One line for the exit summary.

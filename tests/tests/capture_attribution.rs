@@ -1148,6 +1148,40 @@ fn roles_and_current_names_on_every_hop() {
             flows.len()
         );
     }
+    // Both ends are local: the file records each packet's other end too, so offline --pid of
+    // either end keeps what a live --pid keeps — every packet of its conversations.
+    let root = net.dir.join("root.pcapng");
+    let count = |args: &[String]| {
+        let out = Command::new(ptcap_tests::ptanalyze_bin())
+            .args(args)
+            .arg("--json")
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("\"type\":\"packet\""))
+            .count()
+    };
+    let all = count(&[]);
+    assert_eq!(all, root_pkts.len());
+    assert_eq!(
+        count(&["--pid".into(), srv.to_string()]),
+        all,
+        "offline --pid of the server keeps every packet of its conversations"
+    );
+    for (cport, (cpid, _)) in &by_port {
+        let want = root_pkts
+            .iter()
+            .filter(|p| p.sport == *cport || p.dport == *cport)
+            .count();
+        assert_eq!(
+            count(&["--pid".into(), cpid.to_string()]),
+            want,
+            "offline --pid {cpid} (client port {cport})"
+        );
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_nothing_left(&net);
 }

@@ -37,7 +37,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use formats::meta::{ContainerInfo, PacketMeta, PodInfo};
+use formats::meta::{ContainerInfo, PacketMeta, Peer, PodInfo};
 
 /// What the command line says about containers.
 #[derive(Debug, Clone)]
@@ -740,11 +740,31 @@ impl Tracker {
 
     /// Sets `meta.container` and `meta.pod` from the process's container.
     pub fn annotate(&mut self, meta: &mut PacketMeta, pid: u32) {
-        self.poll();
-        let Some(id) = self.container_of(pid) else {
+        let Some((container, pod, known)) = self.entry_of(pid) else {
             return;
         };
         self.stats.packets += 1;
+        if !known {
+            self.stats.pending += 1;
+        }
+        meta.container = Some(container);
+        meta.pod = pod;
+    }
+
+    /// The container and pod of a packet's other local end (not counted: the packet is
+    /// counted once, for its owner).
+    pub fn annotate_peer(&mut self, peer: &mut Peer, pid: u32) {
+        if let Some((container, pod, _)) = self.entry_of(pid) {
+            peer.container = Some(container);
+            peer.pod = pod;
+        }
+    }
+
+    /// The container of process `pid` (an entry made for it if the runtime has not reported
+    /// it yet), its pod, and whether the runtime's metadata is known.
+    fn entry_of(&mut self, pid: u32) -> Option<(Arc<ContainerInfo>, Option<Arc<PodInfo>>, bool)> {
+        self.poll();
+        let id = self.container_of(pid)?;
         let e = self
             .entries
             .entry(Arc::clone(&id))
@@ -761,11 +781,9 @@ impl Tracker {
                 selected: false,
             });
         if !e.known {
-            self.stats.pending += 1;
             e.selected = self.selectors.iter().any(|s| s.matches(&e.info, None));
         }
-        meta.container = Some(Arc::clone(&e.info));
-        meta.pod = e.pod.clone();
+        Some((Arc::clone(&e.info), e.pod.clone(), e.known))
     }
 
     /// Whether a container selector keeps the packets of process `pid`.
