@@ -16,7 +16,7 @@ use std::time::Duration;
 use rayon::prelude::*;
 use rayon::ScopeFifo;
 
-use formats::meta::{ContainerInfo, MetaReader, PacketMeta};
+use formats::meta::{ContainerInfo, LateResolutions, MetaReader, PacketMeta};
 use formats::pcapng::read::{find_boundary, ReadErrorKind};
 use formats::pcapng::{code, CaptureReader, Direction, Interface, RawOptions, ReadError};
 
@@ -101,6 +101,19 @@ pub struct Source<'a> {
     pub first_ts: Option<u64>,
     /// Every container the input defines (structured metadata; none in comment-only files).
     pub containers: Vec<ContainerInfo>,
+    /// Fuller definitions of containers some packets know by id only (see
+    /// `formats::meta::LateResolutions`), from this whole input.
+    pub late: Arc<LateResolutions>,
+}
+
+impl Source<'_> {
+    /// Resolves id-only containers of every chunk with `late` (what all inputs of the capture
+    /// say, so a container reported in a later rotated file names its first packets too).
+    pub fn set_late_resolutions(&mut self, late: &Arc<LateResolutions>) {
+        for c in &mut self.chunks {
+            c.meta.set_late_resolutions(Arc::clone(late));
+        }
+    }
 }
 
 /// First-pass result of one chunk.
@@ -236,12 +249,17 @@ pub fn plan<'a>(
     let mut containers: Vec<ContainerInfo> = meta.containers().cloned().collect();
     containers.sort_by(|a, b| a.id.cmp(&b.id));
     containers.dedup_by(|a, b| a.id == b.id);
+    let late = meta.late_resolutions();
+    for c in &mut chunks {
+        c.meta.set_late_resolutions(Arc::clone(&late));
+    }
     Ok(Source {
         data,
         chunks,
         interfaces,
         first_ts,
         containers,
+        late,
     })
 }
 

@@ -12,7 +12,7 @@ use rayon::ScopeFifo;
 
 use serde::Serialize;
 
-use formats::meta::{ContainerInfo, PodInfo, ProcessInfo, ThreadInfo};
+use formats::meta::{ContainerInfo, LateResolutions, PodInfo, ProcessInfo, ThreadInfo};
 use formats::pcapng::write::{
     Encoder, InterfaceSpec, PacketFields, PcapngWriter, Prepared, TextSnapshot, WriterConfig,
 };
@@ -428,6 +428,19 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
                 eprintln!("ptanalyze: {name}: {e}");
                 code = 1;
             }
+        }
+    }
+    if sources.len() > 1 {
+        // Several inputs are one capture: a container reported in one names it in all.
+        let mut order: Vec<usize> = (0..sources.len()).collect();
+        order.sort_by_key(|&i| sources[i].first_ts);
+        let mut late = LateResolutions::default();
+        for &i in &order {
+            late.merge(&sources[i].late);
+        }
+        let late = Arc::new(late);
+        for s in &mut sources {
+            s.set_late_resolutions(&late);
         }
     }
     if let Err(msg) = check_container_ids(&cli.container_id, &sources) {

@@ -1278,3 +1278,88 @@ fn check_pod_capture(file: &Path, err: &str, cli_ip: &str, nc: &str, httpd: &str
         assert!(c.ends_with("/busybox"), "cmd {c}: {cmds:?}");
     }
 }
+
+/// A container started during a capture without container filters: its first connections
+/// (each a new short-lived process, busybox `nc`) carry the container in the file, and
+/// offline `--container-name` finds every one of them (late runtime metadata is resolved by
+/// container id).
+#[test]
+fn containerd_first_connections_of_a_new_container_carry_it() {
+    if skip(&["containerd", "ctr", "runc", "nsenter", "python3"]) {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut env = Env::with_containerd();
+    let ns = env.add_ns(1, &env.client_ip(1));
+    let server = env.server();
+    let client = env.client_ip(1);
+    let file = env.dir.join("first.pcapng");
+    let cap = Ptcap::start(
+        &env,
+        "first",
+        &[
+            "-w",
+            file.to_str().unwrap(),
+            "--print",
+            "-v",
+            "--oneline",
+            "tcp port 80",
+        ],
+    );
+    let id = new_id();
+    let script = format!(
+        "i=0; while [ $i -lt 10 ]; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc {server} 80 >/dev/null; i=$((i+1)); done; exec sleep 3600"
+    );
+    env.ctr_run_script(&id, &ns, &["nerdctl/name=web1"], &script);
+    std::thread::sleep(Duration::from_secs(4));
+    let (live, err) = cap.finish(Duration::ZERO);
+    let live_syn = |l: &&str| l.contains(&format!("{client}.")) && l.contains("Flags [S],");
+    let early = live
+        .lines()
+        .filter(live_syn)
+        .filter(|l| l.contains("Container (name , id"))
+        .count();
+    let without = live
+        .lines()
+        .filter(live_syn)
+        .filter(|l| !l.contains("Container ("))
+        .count();
+    println!("figure: live, {early} SYNs written before the runtime reported the container (id only), {without} without any container");
+    assert_eq!(without, 0, "live packets without their container:\n{live}");
+    let syns = |extra: &[&str]| {
+        let out = Command::new(target_bin("ptanalyze"))
+            .args(extra)
+            .arg("--json")
+            .arg(&file)
+            .arg(format!(
+                "src host {client} and tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let ports: std::collections::BTreeSet<String> = text
+            .lines()
+            .filter(|l| l.contains("\"type\":\"packet\""))
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!("{}@{}", v["offset"], v["interface"])
+            })
+            .collect();
+        (ports.len(), text)
+    };
+    let (all, text) = syns(&[]);
+    assert!(
+        all >= 10,
+        "only {all} SYNs of the container's 10 connections captured: {err}"
+    );
+    let (named, _) = syns(&["--container-name", "web1"]);
+    let (by_id, _) = syns(&["--container-id", &id[..12]]);
+    println!("figure: {named}/{all} SYNs of a new container's first connections carry its name, {by_id}/{all} its id");
+    assert_eq!(by_id, all, "SYNs without the container id:\n{text}\n{err}");
+    assert_eq!(named, all, "SYNs without the container name:\n{text}");
+}

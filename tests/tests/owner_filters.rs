@@ -556,3 +556,123 @@ fn owner_filters_keep_exactly_the_decoded_owners_packets() {
     }
     assert!(runs >= 300, "only {runs} ptanalyze runs");
 }
+
+/// ptcap writes a container's first packets with the container's id only when the runtime has
+/// not reported it yet; the name, image, labels and pod come in later definitions. Offline
+/// filters find those first packets too, in one file and across rotated files, for any -j and
+/// chunk size, and -w writes them with the full definition.
+#[test]
+fn late_container_resolution_names_the_first_packets() {
+    let dir = TempDir::new("late-container");
+    let id = "c0ffee".repeat(10) + "abcd";
+    let process = Arc::new(ProcessInfo {
+        pid: 4242,
+        comm: "nc".into(),
+        exe: "/bin/busybox".into(),
+        argv: vec!["nc".into(), "198.18.0.2".into(), "80".into()],
+        ..Default::default()
+    });
+    let id_only = Arc::new(ContainerInfo {
+        id: id.clone(),
+        ..Default::default()
+    });
+    let labels = BTreeMap::from([
+        ("io.kubernetes.pod.name".to_string(), "web".to_string()),
+        (
+            "io.kubernetes.pod.namespace".to_string(),
+            "shop".to_string(),
+        ),
+    ]);
+    let full = Arc::new(ContainerInfo {
+        id: id.clone(),
+        name: "web1".into(),
+        image: "busybox:test".into(),
+        labels,
+        runtime: "containerd".into(),
+        namespace: "k8s.io".into(),
+    });
+    let pod = Arc::new(PodInfo {
+        name: "web".into(),
+        namespace: "shop".into(),
+        uid: "u-1".into(),
+        ..Default::default()
+    });
+    let early = PacketMeta {
+        process: Some(process.clone()),
+        container: Some(id_only),
+        provenance: Provenance::SocketCookie,
+        ..Default::default()
+    };
+    let late = PacketMeta {
+        process: Some(process),
+        container: Some(full),
+        pod: Some(pod),
+        provenance: Provenance::SocketCookie,
+        ..Default::default()
+    };
+    let write = |path: &Path, range: std::ops::Range<u64>, early_until: u64| {
+        let mut w = PcapngWriter::new(Vec::new(), WriterConfig::new("ptcap-test", "0")).unwrap();
+        let eth = w
+            .add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262_144))
+            .unwrap();
+        for i in range {
+            let f = udp_frame(30_000 + (i % 7) as u16, 80, &[1; 16]);
+            let m = if i < early_until { &early } else { &late };
+            let ts = 1_764_000_000_000_000_000 + i * 1000;
+            w.write_packet(eth, ts, f.len() as u32, &f, Some(Direction::Out), m)
+                .unwrap();
+        }
+        std::fs::write(path, w.finish().unwrap()).unwrap();
+    };
+    let one = dir.path().join("one.pcapng");
+    write(&one, 0..400, 150);
+    let (r0, r1) = (dir.path().join("r0.pcapng"), dir.path().join("r1.pcapng"));
+    write(&r0, 0..150, 150); // rotation: the first file never learns the name
+    write(&r1, 150..400, 150);
+    let count = |args: &[&str], files: &[&Path]| {
+        let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        a.push("--json".into());
+        let out = Command::new(ptanalyze_bin())
+            .args(&a)
+            .args(files)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("\"type\":\"packet\""))
+            .count()
+    };
+    for files in [vec![one.as_path()], vec![r0.as_path(), r1.as_path()]] {
+        for j in ["1", "2"] {
+            for chunk in ["64", "3000", "33554432"] {
+                let base = ["-j", j, "--chunk-size", chunk];
+                let with = |extra: &[&str]| {
+                    let mut v = base.to_vec();
+                    v.extend_from_slice(extra);
+                    count(&v, &files)
+                };
+                let what = format!("{files:?} -j {j} chunk {chunk}");
+                assert_eq!(with(&["--container-name", "web1"]), 400, "{what}");
+                assert_eq!(with(&["--pod-name", "web.shop"]), 400, "{what}");
+                assert_eq!(with(&["--container-id", &id[..12]]), 400, "{what}");
+            }
+        }
+    }
+    // -w writes the early packets with the full definition.
+    let out = dir.path().join("out.pcapng");
+    ptanalyze(
+        &["-w".into(), out.to_string_lossy().into_owned()],
+        one.as_path(),
+    );
+    let back = decode_all(&std::fs::read(&out).unwrap());
+    assert_eq!(back.len(), 400);
+    assert!(back.iter().all(
+        |(_, m)| m.container.as_ref().is_some_and(|c| c.name == "web1")
+            && m.pod.as_ref().is_some_and(|p| p.name == "web")
+    ));
+}

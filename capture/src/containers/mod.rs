@@ -216,11 +216,60 @@ fn pidns_of(pid: u32) -> u64 {
 /// (0 when there is none).
 pub fn cgroup_id_of(path: &str) -> u64 {
     use std::os::unix::fs::MetadataExt;
-    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    let Some(root) = ROOT.get_or_init(bpf::cgroup2_root) else {
+    let Some(root) = cgroup2_root() else {
         return 0;
     };
     std::fs::metadata(root.join(path.trim_start_matches('/'))).map_or(0, |m| m.ino())
+}
+
+fn cgroup2_root() -> Option<&'static PathBuf> {
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ROOT.get_or_init(bpf::cgroup2_root).as_ref()
+}
+
+/// The cgroup v2 path (as /proc/PID/cgroup writes it) of a cgroup id, while the cgroup
+/// exists: the kernel gives the id at exec in the event, and the path names the container even
+/// when the process is gone before /proc could be read (a container's first short-lived
+/// process). cgroupfs is kernfs, whose file handles are the node id (`FILEID_KERNFS`, 8
+/// bytes): `open_by_handle_at` opens the directory and its /proc/self/fd link says where it
+/// is. Needs CAP_DAC_READ_SEARCH, which ptcap has as root.
+pub fn cgroup_path_of_id(id: u64) -> Option<String> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    #[repr(C)]
+    struct KernfsHandle {
+        handle_bytes: u32,
+        handle_type: i32,
+        f_handle: [u8; 8],
+    }
+    const FILEID_KERNFS: i32 = 0xfe;
+    if id == 0 {
+        return None;
+    }
+    let root = cgroup2_root()?;
+    let dir = std::fs::File::open(root).ok()?;
+    let mut h = KernfsHandle {
+        handle_bytes: 8,
+        handle_type: FILEID_KERNFS,
+        f_handle: id.to_ne_bytes(),
+    };
+    // SAFETY: the handle is a valid `struct file_handle` with 8 bytes of f_handle; the kernel
+    // reads no more than handle_bytes of it. The returned descriptor, if any, is ours.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_by_handle_at,
+            dir.as_raw_fd(),
+            &mut h as *mut KernfsHandle,
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: fd is a new descriptor we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
+    let rel = target.strip_prefix(root).ok()?;
+    Some(format!("/{}", rel.display()))
 }
 
 /// Every cgroup path of a process (v2 `0::` line and each v1 hierarchy), deduplicated.
@@ -669,6 +718,10 @@ impl Tracker {
             id: None,
             generation: self.generation,
         };
+        if st.cgroups.is_empty() {
+            // Gone before /proc could be read: the kernel's cgroup id still names the cgroup.
+            st.cgroups.extend(cgroup_path_of_id(cgroup_id));
+        }
         st.id = self.lookup(&st);
         if let (Some(id), true) = (&st.id, cgroup_id != 0 && !st.cgroups.is_empty()) {
             if self.learned_cgroup_ids.len() >= MAX_CONTAINERS {
@@ -816,6 +869,29 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cgroup_id_resolves_to_its_path() {
+        if unsafe { libc::geteuid() } != 0 {
+            panic!("needs root (cgroupfs and open_by_handle_at); the suite runs as root");
+        }
+        let Some(root) = cgroup2_root() else {
+            panic!("no cgroup2 mount on this machine");
+        };
+        let id = "c0ffee".repeat(10) + "abcd";
+        let rel = format!("ptcap-test-{}/{id}", std::process::id());
+        let dir = root.join(&rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        let cid = cgroup_id_of(&rel);
+        let got = cgroup_path_of_id(cid);
+        let _ = std::fs::remove_dir(&dir);
+        let _ = std::fs::remove_dir(dir.parent().unwrap());
+        assert_eq!(got.as_deref(), Some(format!("/{rel}").as_str()));
+        assert_eq!(id_from_cgroup(got.as_deref().unwrap()), Some(id.as_str()));
+        // A removed cgroup resolves to nothing.
+        assert_eq!(cgroup_path_of_id(cid), None);
+        assert_eq!(cgroup_path_of_id(0), None);
+    }
 
     const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -217,7 +217,75 @@ pub struct MetaReader {
     /// Threads known by id only (records without a thread definition), one `Arc` each.
     bare_threads: HashMap<u32, Arc<ThreadInfo>, BuildHasherDefault<IdHasher>>,
     comments: CommentCache,
+    /// Late resolutions: the fullest definition of each container (by container id) and the
+    /// pods by (name, namespace), from the whole input (see [`MetaReader::late_resolutions`]).
+    late: Arc<LateResolutions>,
     stats: MetaStats,
+}
+
+/// What the whole input says of containers that some packets knew by id only.
+///
+/// ptcap writes a packet of a container's process as soon as it sees it; when the runtime had
+/// not reported the container yet, the packet carries the container's id alone (from the
+/// process's cgroup), and the name, image, labels and pod come in later definitions. Readers
+/// that see the whole input first (ptanalyze's first pass) give such packets the fuller
+/// definition of the same container id, so `--container-name` finds a container's first
+/// packets too. Only id-only definitions are replaced: a container that changed later
+/// (relabelled) keeps the definition each packet was written with.
+#[derive(Debug, Default)]
+pub struct LateResolutions {
+    containers: HashMap<String, Arc<ContainerInfo>>,
+    pods: HashMap<(String, String), Arc<PodInfo>>,
+}
+
+impl LateResolutions {
+    fn learn_container(&mut self, c: &Arc<ContainerInfo>) {
+        if !c.id.is_empty() && !is_id_only(c) {
+            self.containers.insert(c.id.clone(), Arc::clone(c));
+        }
+    }
+
+    fn learn_pod(&mut self, p: &Arc<PodInfo>) {
+        self.pods
+            .insert((p.name.clone(), p.namespace.clone()), Arc::clone(p));
+    }
+
+    /// The pod a container's kubelet labels name, if the input defines it.
+    fn pod_of(&self, c: &ContainerInfo) -> Option<Arc<PodInfo>> {
+        let name = c.labels.get("io.kubernetes.pod.name")?;
+        let ns = c.labels.get("io.kubernetes.pod.namespace")?;
+        self.pods.get(&(name.clone(), ns.clone())).cloned()
+    }
+
+    /// Adds what `other` (a later input of the same capture) says; it wins where both do.
+    pub fn merge(&mut self, other: &LateResolutions) {
+        for (k, v) in &other.containers {
+            self.containers.insert(k.clone(), Arc::clone(v));
+        }
+        for (k, v) in &other.pods {
+            self.pods.insert(k.clone(), Arc::clone(v));
+        }
+    }
+
+    fn deep_clone(&self) -> LateResolutions {
+        LateResolutions {
+            containers: self
+                .containers
+                .iter()
+                .map(|(k, v)| (k.clone(), Arc::new((**v).clone())))
+                .collect(),
+            pods: self
+                .pods
+                .iter()
+                .map(|(k, v)| (k.clone(), Arc::new((**v).clone())))
+                .collect(),
+        }
+    }
+}
+
+/// A container known by its id alone (the runtime had not reported it when it was written).
+fn is_id_only(c: &ContainerInfo) -> bool {
+    c.name.is_empty() && c.image.is_empty() && c.labels.is_empty()
 }
 
 impl Clone for MetaReader {
@@ -230,6 +298,7 @@ impl Clone for MetaReader {
             threads: self.threads.clone(),
             bare_threads: HashMap::default(),
             comments: CommentCache::default(),
+            late: Arc::clone(&self.late),
             stats: self.stats,
         }
     }
@@ -264,8 +333,28 @@ impl MetaReader {
             threads: self.threads.deep_clone(),
             bare_threads: HashMap::default(),
             comments: CommentCache::default(),
+            late: Arc::new(self.late.deep_clone()),
             stats: self.stats,
         }
+    }
+
+    /// What every definition learnt so far says of containers and pods, to resolve packets
+    /// that knew a container by id only (see [`LateResolutions`]). A parallel reader takes it
+    /// from the reader that learnt the whole input and gives it to each chunk's reader with
+    /// [`MetaReader::set_late_resolutions`].
+    pub fn late_resolutions(&self) -> Arc<LateResolutions> {
+        let mut late = LateResolutions::default();
+        for c in self.containers.values() {
+            late.learn_container(c);
+        }
+        for p in self.pods.values() {
+            late.learn_pod(p);
+        }
+        Arc::new(late)
+    }
+
+    pub fn set_late_resolutions(&mut self, late: Arc<LateResolutions>) {
+        self.late = late;
     }
 
     /// The containers defined so far (in the structured copy; comment-only files define none).
@@ -368,6 +457,25 @@ impl MetaReader {
         found
     }
 
+    /// A container known by id only gets the input's fuller definition of that id (and its
+    /// pod, when the packet has none); see [`LateResolutions`].
+    fn resolve_late(
+        late: &LateResolutions,
+        container: Option<Arc<ContainerInfo>>,
+        pod: Option<Arc<PodInfo>>,
+    ) -> (Option<Arc<ContainerInfo>>, Option<Arc<PodInfo>>) {
+        match container {
+            Some(c) if is_id_only(&c) => match late.containers.get(&c.id) {
+                Some(full) => {
+                    let pod = pod.or_else(|| late.pod_of(full));
+                    (Some(Arc::clone(full)), pod)
+                }
+                None => (Some(c), pod),
+            },
+            c => (c, pod),
+        }
+    }
+
     fn resolve(&mut self, r: &MetaRecord) -> PacketMeta {
         let u = &mut self.stats.unresolved;
         let mut thread = Self::lookup(&self.threads, r.scope, r.thread, u);
@@ -383,19 +491,30 @@ impl MetaReader {
             });
             thread = Some(t.clone());
         }
+        let late = &self.late;
+        let (container, pod) = Self::resolve_late(
+            late,
+            Self::lookup(&self.containers, r.scope, r.container, u),
+            Self::lookup(&self.pods, r.scope, r.pod, u),
+        );
+        let (peer_container, peer_pod) = Self::resolve_late(
+            late,
+            Self::lookup(&self.containers, r.scope, r.peer[2], u),
+            Self::lookup(&self.pods, r.scope, r.peer[3], u),
+        );
         PacketMeta {
             process: Self::lookup(&self.processes, r.scope, r.process, u),
             parent: Self::lookup(&self.processes, r.scope, r.parent, u),
-            container: Self::lookup(&self.containers, r.scope, r.container, u),
-            pod: Self::lookup(&self.pods, r.scope, r.pod, u),
+            container,
+            pod,
             thread,
             provenance: r.provenance,
             role: r.role,
             peer: Peer {
                 process: Self::lookup(&self.processes, r.scope, r.peer[0], u),
                 parent: Self::lookup(&self.processes, r.scope, r.peer[1], u),
-                container: Self::lookup(&self.containers, r.scope, r.peer[2], u),
-                pod: Self::lookup(&self.pods, r.scope, r.peer[3], u),
+                container: peer_container,
+                pod: peer_pod,
             },
         }
     }

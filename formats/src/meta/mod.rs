@@ -10,7 +10,7 @@ pub mod decode;
 pub mod record;
 
 pub use comment::CommentMode;
-pub use decode::{MetaReader, MetaStats};
+pub use decode::{LateResolutions, MetaReader, MetaStats};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
