@@ -52,10 +52,13 @@
 //! table in maps). Selecting after attribution is exact for every packet; the cost is copying
 //! unselected packets through the ring. The filter expression still runs in the kernel, so
 //! `ptcap --pid N tcp port 80` copies only port-80 traffic.
-//! A packet is kept when its owner (the sender when local) or its local receiver is selected,
-//! so a selected process's conversations are kept in both directions.
-//! Children are followed: a fork of a selected process is selected, and so is a process that
-//! execs into a selected name or runs as a selected uid.
+//! A packet is kept when one of its local ends (its owner, or the other end recorded as its
+//! peer) matches every kind of filter given — AND across kinds (`--pid`, `--pname`, `--uid`,
+//! `--container-*`, `--pod-name`), OR within a kind — the definition ptanalyze's owner filters
+//! use on the file, so a selected process's conversations are kept in both directions, live
+//! and offline alike. Live only: children are followed (a fork of a selected process is
+//! selected, and so is a process that execs into a selected name), because ptcap sees forks
+//! and a file records one parent.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -303,23 +306,21 @@ impl Attributor {
         }
     }
 
+    /// Whether a process matches every process kind given (`--pid`, `--pname`, `--uid`: AND
+    /// across kinds, OR within one), as `ptanalyze`'s owner filters define it.
     fn matches_selection(&self, pid: u32) -> bool {
         let Some(p) = self.procs.get(pid) else {
             return false;
         };
         let sel = &self.selection;
-        if sel.pids.contains(&pid) {
-            return true;
-        }
-        if let Some(uid) = p.info.uid {
-            if sel.uids.contains(&uid) {
-                return true;
-            }
-        }
         let base = p.info.exe.rsplit('/').next().unwrap_or("");
-        sel.names
-            .iter()
-            .any(|n| *n == p.info.comm || (!base.is_empty() && *n == base))
+        (sel.pids.is_empty() || sel.pids.contains(&pid))
+            && (sel.uids.is_empty() || p.info.uid.is_some_and(|u| sel.uids.contains(&u)))
+            && (sel.names.is_empty()
+                || sel
+                    .names
+                    .iter()
+                    .any(|n| *n == p.info.comm || (!base.is_empty() && *n == base)))
     }
 
     /// Selects a process (and its future children) from now on: `ptcap -- CMD` adds the
@@ -696,9 +697,17 @@ impl Attributor {
                 self.containers.annotate_peer(&mut meta.peer, pid);
             }
         }
-        let keep = (self.selection.is_empty() && !self.containers.selecting())
-            || owner.is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid))
-            || other.is_some_and(|pid| self.selected.contains(&pid) || self.containers.keeps(pid));
+        // Owner filters as ptanalyze defines them: every kind given matches one end (process
+        // kinds through the selected set, which also holds their descendants; container and
+        // pod kinds through the runtimes' metadata), and either end may match.
+        let (by_process, by_container) = (!self.selection.is_empty(), self.containers.selecting());
+        let mut end_kept = |pid: u32| {
+            (!by_process || self.selected.contains(&pid))
+                && (!by_container || self.containers.keeps(pid))
+        };
+        let keep = (!by_process && !by_container)
+            || owner.is_some_and(&mut end_kept)
+            || other.is_some_and(&mut end_kept);
         if !keep {
             self.stats.selected_out += 1;
         }

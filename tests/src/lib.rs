@@ -103,3 +103,32 @@ pub fn udp_frame(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     f.extend(payload);
     f
 }
+
+/// Runs ptanalyze with `args`; it must succeed (else the test fails with its stderr). Its
+/// standard output.
+pub fn ptanalyze_ok<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> String {
+    let out = std::process::Command::new(ptanalyze_bin())
+        .args(args)
+        .output()
+        .expect("run ptanalyze");
+    assert!(
+        out.status.success(),
+        "ptanalyze failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The packet objects of `ptanalyze --json ARGS`.
+pub fn ptanalyze_packets<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+) -> Vec<serde_json::Value> {
+    let mut all: Vec<std::ffi::OsString> =
+        args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    all.push("--json".into());
+    ptanalyze_ok(all)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "packet")
+        .collect()
+}

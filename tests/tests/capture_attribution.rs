@@ -1152,17 +1152,9 @@ fn roles_and_current_names_on_every_hop() {
     // either end keeps what a live --pid keeps — every packet of its conversations.
     let root = net.dir.join("root.pcapng");
     let count = |args: &[String]| {
-        let out = Command::new(ptcap_tests::ptanalyze_bin())
-            .args(args)
-            .arg("--json")
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.contains("\"type\":\"packet\""))
-            .count()
+        let mut a: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        a.push(root.clone().into());
+        ptcap_tests::ptanalyze_packets(a).len()
     };
     let all = count(&[]);
     assert_eq!(all, root_pkts.len());

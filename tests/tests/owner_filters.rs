@@ -13,7 +13,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use formats::meta::{
@@ -23,7 +22,7 @@ use formats::meta::{
 use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::{linktype, CaptureReader, Direction};
 use ptcap_tests::ptcpdump::{self, Owner};
-use ptcap_tests::{ptanalyze_bin, udp_frame, TempDir};
+use ptcap_tests::{ptanalyze_ok, ptanalyze_packets, udp_frame, TempDir};
 
 /// xorshift64*: reproducible runs; the seed is printed on failure.
 struct Rng(u64);
@@ -379,17 +378,9 @@ fn either_end(f: &Filter, m: &PacketMeta) -> bool {
 }
 
 fn ptanalyze(args: &[String], file: &Path) -> String {
-    let out = Command::new(ptanalyze_bin())
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("run ptanalyze");
-    assert!(
-        out.status.success(),
-        "ptanalyze {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
+    let mut a: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    a.push(file.as_os_str());
+    ptanalyze_ok(a)
 }
 
 /// `-tt` listing: the timestamps of the packets listed, as ns.
@@ -630,22 +621,9 @@ fn late_container_resolution_names_the_first_packets() {
     write(&r0, 0..150, 150); // rotation: the first file never learns the name
     write(&r1, 150..400, 150);
     let count = |args: &[&str], files: &[&Path]| {
-        let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        a.push("--json".into());
-        let out = Command::new(ptanalyze_bin())
-            .args(&a)
-            .args(files)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.contains("\"type\":\"packet\""))
-            .count()
+        let mut a: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        a.extend(files.iter().map(|f| f.as_os_str()));
+        ptanalyze_packets(a).len()
     };
     for files in [vec![one.as_path()], vec![r0.as_path(), r1.as_path()]] {
         for j in ["1", "2"] {
