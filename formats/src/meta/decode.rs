@@ -46,6 +46,24 @@ impl<T: Clone> IdMap<Arc<T>> {
 }
 
 impl<V> IdMap<V> {
+    fn is_empty(&self) -> bool {
+        self.dense_scope.is_none() && self.other.is_empty()
+    }
+
+    /// Every entry with its key, mutably.
+    fn for_each_mut(&mut self, mut f: impl FnMut((u32, u32), &mut V)) {
+        if let Some(scope) = self.dense_scope {
+            for (id, v) in self.dense.iter_mut().enumerate() {
+                if let Some(v) = v {
+                    f((scope, id as u32), v);
+                }
+            }
+        }
+        for (k, v) in &mut self.other {
+            f(*k, v);
+        }
+    }
+
     fn values(&self) -> impl Iterator<Item = &V> {
         self.dense.iter().flatten().chain(self.other.values())
     }
@@ -220,6 +238,9 @@ pub struct MetaReader {
     /// Late resolutions: the fullest definition of each container (by container id) and the
     /// pods by (name, namespace), from the whole input (see [`MetaReader::late_resolutions`]).
     late: Arc<LateResolutions>,
+    /// The pods of containers a late resolution replaced, by the id-only container's key:
+    /// for packets that name the container and no pod.
+    late_pods: IdMap<Arc<PodInfo>>,
     stats: MetaStats,
 }
 
@@ -248,6 +269,15 @@ impl LateResolutions {
     fn learn_pod(&mut self, p: &Arc<PodInfo>) {
         self.pods
             .insert((p.name.clone(), p.namespace.clone()), Arc::clone(p));
+    }
+
+    /// The fuller definition of an id-only container, and the pod its labels name.
+    fn resolve(&self, c: &ContainerInfo) -> Option<(Arc<ContainerInfo>, Option<Arc<PodInfo>>)> {
+        if self.containers.is_empty() || !is_id_only(c) {
+            return None;
+        }
+        let full = self.containers.get(&c.id)?;
+        Some((Arc::clone(full), self.pod_of(full)))
     }
 
     /// The pod a container's kubelet labels name, if the input defines it.
@@ -299,6 +329,7 @@ impl Clone for MetaReader {
             bare_threads: HashMap::default(),
             comments: CommentCache::default(),
             late: Arc::clone(&self.late),
+            late_pods: self.late_pods.clone(),
             stats: self.stats,
         }
     }
@@ -334,6 +365,7 @@ impl MetaReader {
             bare_threads: HashMap::default(),
             comments: CommentCache::default(),
             late: Arc::new(self.late.deep_clone()),
+            late_pods: self.late_pods.deep_clone(),
             stats: self.stats,
         }
     }
@@ -353,8 +385,21 @@ impl MetaReader {
         Arc::new(late)
     }
 
+    /// Resolution happens here, in the tables, not per packet: every id-only container
+    /// defined so far (and later, as definitions are learnt) is replaced by the fuller one.
     pub fn set_late_resolutions(&mut self, late: Arc<LateResolutions>) {
         self.late = late;
+        let mut pods = Vec::new();
+        let late = &self.late;
+        self.containers.for_each_mut(|key, c| {
+            if let Some((full, pod)) = late.resolve(c) {
+                *c = full;
+                pods.extend(pod.map(|p| (key, p)));
+            }
+        });
+        for (key, pod) in pods {
+            self.late_pods.insert(key, pod);
+        }
     }
 
     /// The containers defined so far (in the structured copy; comment-only files define none).
@@ -386,7 +431,16 @@ impl MetaReader {
             Entity::Process(p) => self.insert_process(key, p),
             Entity::Container(c) => {
                 if self.containers.get(&key).map(|x| **x != c).unwrap_or(true) {
-                    self.containers.insert(key, Arc::new(c));
+                    let c = Arc::new(c);
+                    match self.late.resolve(&c) {
+                        Some((full, pod)) => {
+                            if let Some(pod) = pod {
+                                self.late_pods.insert(key, pod);
+                            }
+                            self.containers.insert(key, full);
+                        }
+                        None => self.containers.insert(key, c),
+                    }
                 }
             }
             Entity::Pod(p) => {
@@ -457,25 +511,6 @@ impl MetaReader {
         found
     }
 
-    /// A container known by id only gets the input's fuller definition of that id (and its
-    /// pod, when the packet has none); see [`LateResolutions`].
-    fn resolve_late(
-        late: &LateResolutions,
-        container: Option<Arc<ContainerInfo>>,
-        pod: Option<Arc<PodInfo>>,
-    ) -> (Option<Arc<ContainerInfo>>, Option<Arc<PodInfo>>) {
-        match container {
-            Some(c) if is_id_only(&c) => match late.containers.get(&c.id) {
-                Some(full) => {
-                    let pod = pod.or_else(|| late.pod_of(full));
-                    (Some(Arc::clone(full)), pod)
-                }
-                None => (Some(c), pod),
-            },
-            c => (c, pod),
-        }
-    }
-
     fn resolve(&mut self, r: &MetaRecord) -> PacketMeta {
         let u = &mut self.stats.unresolved;
         let mut thread = Self::lookup(&self.threads, r.scope, r.thread, u);
@@ -491,31 +526,44 @@ impl MetaReader {
             });
             thread = Some(t.clone());
         }
-        let late = &self.late;
-        let (container, pod) = Self::resolve_late(
-            late,
-            Self::lookup(&self.containers, r.scope, r.container, u),
+        // A packet naming a late-resolved container and no pod gets the container's pod.
+        let late_pods = &self.late_pods;
+        let pod_of = |pod: Option<Arc<PodInfo>>, pod_id: u32, container_id: u32| {
+            if pod_id == 0 && container_id != 0 && !late_pods.is_empty() {
+                late_pods.get(&(r.scope, container_id)).cloned()
+            } else {
+                pod
+            }
+        };
+        let pod = pod_of(
             Self::lookup(&self.pods, r.scope, r.pod, u),
+            r.pod,
+            r.container,
         );
-        let (peer_container, peer_pod) = Self::resolve_late(
-            late,
-            Self::lookup(&self.containers, r.scope, r.peer[2], u),
-            Self::lookup(&self.pods, r.scope, r.peer[3], u),
-        );
+        // Most packets have no local peer: skip its four lookups.
+        let peer = if r.peer == [0; 4] {
+            Peer::default()
+        } else {
+            Peer {
+                process: Self::lookup(&self.processes, r.scope, r.peer[0], u),
+                parent: Self::lookup(&self.processes, r.scope, r.peer[1], u),
+                container: Self::lookup(&self.containers, r.scope, r.peer[2], u),
+                pod: pod_of(
+                    Self::lookup(&self.pods, r.scope, r.peer[3], u),
+                    r.peer[3],
+                    r.peer[2],
+                ),
+            }
+        };
         PacketMeta {
             process: Self::lookup(&self.processes, r.scope, r.process, u),
             parent: Self::lookup(&self.processes, r.scope, r.parent, u),
-            container,
+            container: Self::lookup(&self.containers, r.scope, r.container, u),
             pod,
             thread,
             provenance: r.provenance,
             role: r.role,
-            peer: Peer {
-                process: Self::lookup(&self.processes, r.scope, r.peer[0], u),
-                parent: Self::lookup(&self.processes, r.scope, r.peer[1], u),
-                container: peer_container,
-                pod: peer_pod,
-            },
+            peer,
         }
     }
 }

@@ -122,12 +122,16 @@ impl MetaRecord {
             // Optional trailing fields: a record without them has an unknown role, no thread.
             role: next().map_or(Role::Unknown, Role::from_u32),
             thread: next().unwrap_or(0),
-            peer: [
-                next().unwrap_or(0),
-                next().unwrap_or(0),
-                next().unwrap_or(0),
-                next().unwrap_or(0),
-            ],
+            peer: if bytes.is_empty() {
+                [0; 4]
+            } else {
+                [
+                    get_varint(&mut bytes).unwrap_or(0),
+                    get_varint(&mut bytes).unwrap_or(0),
+                    get_varint(&mut bytes).unwrap_or(0),
+                    get_varint(&mut bytes).unwrap_or(0),
+                ]
+            },
         })
     }
 }
