@@ -689,7 +689,13 @@ impl Attributor {
         }
         // The other end, when it is a local process too (pod to pod, loopback): recorded as
         // the packet's peer, so that offline filters keep what the live selection keeps.
-        let other = self.other_end_pid(p, ethernet, meta.role);
+        let (by_process, by_container) = (!self.selection.is_empty(), self.containers.selecting());
+        // Looked up only when it can matter: an owner to pair it with, or a selection.
+        let other = if owner.is_some() || by_process || by_container {
+            self.other_end_pid(p, ethernet, meta.role)
+        } else {
+            None
+        };
         if let Some(pid) = other.filter(|&o| Some(o) != owner && owner.is_some()) {
             if let Some(proc_) = self.procs.get(pid) {
                 meta.peer.process = Some(Arc::clone(&proc_.info));
@@ -700,7 +706,6 @@ impl Attributor {
         // Owner filters as ptanalyze defines them: every kind given matches one end (process
         // kinds through the selected set, which also holds their descendants; container and
         // pod kinds through the runtimes' metadata), and either end may match.
-        let (by_process, by_container) = (!self.selection.is_empty(), self.containers.selecting());
         let mut end_kept = |pid: u32| {
             (!by_process || self.selected.contains(&pid))
                 && (!by_container || self.containers.keeps(pid))
