@@ -298,6 +298,7 @@ pub fn command(name: &'static str) -> clap::Command {
     Cli::command()
         .name(name)
         .bin_name(name)
+        .version(env!("CARGO_PKG_VERSION"))
         .before_long_help(None::<&str>)
         .after_help(format!("{EXAMPLES}{AFTER_HELP}"))
 }
@@ -321,10 +322,16 @@ pub fn print_clap_error(e: &clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let text = e.render().to_string();
-    let kept: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("tip: to pass '"))
-        .collect();
+    let mut kept: Vec<&str> = Vec::new();
+    for l in text.lines() {
+        if l.trim_start().starts_with("tip: to pass '") {
+            continue;
+        }
+        if l.trim().is_empty() && kept.last().is_some_and(|p| p.trim().is_empty()) {
+            continue;
+        }
+        kept.push(l);
+    }
     eprintln!("{}", kept.join("\n").trim_end());
     if e.kind() == ErrorKind::UnknownArgument {
         eprintln!("(docs/flags.md says what each tcpdump and ptcpdump flag does here)");
@@ -338,6 +345,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    if let Some(i) = argv.iter().position(|a| a == "--generate") {
+        let what = argv.get(i + 1).and_then(|w| w.to_str()).unwrap_or("");
+        return match crate::gen::write(command(name), what, &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{name}: --generate {what}: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let cli = match parse_from(name, argv) {
         Ok(c) => c,
         Err(e) => return print_clap_error(&e),

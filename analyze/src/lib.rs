@@ -9,6 +9,7 @@ pub mod cli;
 mod engine;
 mod filter;
 pub mod flows;
+pub mod gen;
 mod input;
 pub mod run;
 pub mod stats;

@@ -813,6 +813,10 @@ impl<W: Write> PcapngWriter<W> {
         if let Some(f) = &spec.filter {
             check_text("interface filter", f)?;
         }
+        if self.enc.cfg.format.is_classic() {
+            self.check_usable()?;
+            return self.add_pcap_interface(spec);
+        }
         if let Some(&(link, snap)) = self.enc.interfaces.first() {
             if !self.enc.cfg.allow_mixed_interfaces
                 && (link != spec.link_type || snap != spec.snaplen)
@@ -825,9 +829,6 @@ impl<W: Write> PcapngWriter<W> {
             }
         }
         self.check_usable()?;
-        if self.enc.cfg.format.is_classic() {
-            return self.add_pcap_interface(spec);
-        }
         self.buf.clear();
         let mut b = BlockBuilder::begin(&mut self.buf, self.enc.cfg.big_endian, code::BLOCK_IDB);
         b.u16(spec.link_type);
