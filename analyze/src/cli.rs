@@ -111,7 +111,7 @@ pub struct Cli {
     pub file_list: Option<String>,
     /// Take the filter expression from FILE (`#` starts a comment); a command-line expression
     /// is then ignored, as tcpdump does.
-    #[arg(short = 'F', value_name = "FILE")]
+    #[arg(short = 'F', long = "expression-file", value_name = "FILE")]
     pub expression_file: Option<String>,
     /// Print the version, with libpcap's, and exit.
     #[arg(long)]
@@ -164,7 +164,12 @@ pub struct Cli {
     pub interface: Vec<String>,
 
     /// Write matching packets with their metadata to a pcapng file (`-`: standard output).
-    #[arg(short = 'w', value_name = "OUT.pcapng", help_heading = "Output")]
+    #[arg(
+        short = 'w',
+        long = "write-file",
+        value_name = "OUT.pcapng",
+        help_heading = "Output"
+    )]
     pub write: Option<String>,
     /// Comment text in -w output: ptcpdump's layout (full), one short line, or none.
     #[arg(long, value_enum, default_value = "full", help_heading = "Output")]
@@ -201,7 +206,7 @@ pub struct Cli {
     pub chunk_size: u64,
 
     /// More detail (repeat for more).
-    #[arg(short = 'v', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count, help_heading = "Listing")]
     pub verbose: u8,
     /// Print each packet, context included, on one line.
     #[arg(long, help_heading = "Listing")]
@@ -210,10 +215,14 @@ pub struct Cli {
     #[arg(short = 'c', value_name = "N", help_heading = "Listing")]
     pub count: Option<u64>,
     /// Absolute TCP sequence numbers.
-    #[arg(short = 'S', help_heading = "Listing")]
+    #[arg(
+        short = 'S',
+        long = "absolute-tcp-sequence-numbers",
+        help_heading = "Listing"
+    )]
     pub absolute_seq: bool,
     /// Less protocol detail.
-    #[arg(short = 'q', help_heading = "Listing")]
+    #[arg(short = 'q', long = "quiet", help_heading = "Listing")]
     pub quiet: bool,
     /// Timestamp format: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first.
     #[arg(short = 't', action = ArgAction::Count, help_heading = "Listing")]
@@ -242,6 +251,9 @@ pub struct Cli {
     /// Accepted for tcpdump users (-n, -nn): addresses and ports are always printed as numbers.
     #[arg(short = 'n', action = ArgAction::Count, help_heading = "Listing")]
     pub numeric: u8,
+    /// Accepted for tcpdump users (-N): names are never resolved.
+    #[arg(short = 'N', help_heading = "Listing")]
+    pub no_domain: bool,
     /// Flush the output after each line (tcpdump -l).
     #[arg(short = 'l', help_heading = "Listing")]
     pub line_buffered: bool,

@@ -88,7 +88,7 @@ struct Args {
     file_list: Option<String>,
     /// Take the filter expression from FILE (`#` starts a comment); a command-line expression
     /// is then ignored, as tcpdump does.
-    #[arg(short = 'F', value_name = "FILE")]
+    #[arg(short = 'F', long = "expression-file", value_name = "FILE")]
     expression_file: Option<String>,
     /// Print ptcap's, libpcap's and libbpf's versions and exit.
     #[arg(long)]
@@ -122,6 +122,22 @@ struct Args {
     /// (ptcpdump's --context; default: all).
     #[arg(long = "context", value_name = "LIST", value_delimiter = ',')]
     context: Vec<String>,
+    /// Accepted (tcpdump -p): ptcap never puts an interface into promiscuous mode.
+    #[arg(short = 'p', long = "no-promiscuous-mode")]
+    no_promiscuous: bool,
+    /// Accepted (tcpdump --immediate-mode): packets reach ptcap in batches of at most ~5 ms.
+    #[arg(long = "immediate-mode")]
+    immediate: bool,
+    /// Accepted (tcpdump -N): names are never resolved.
+    #[arg(short = 'N')]
+    no_domain: bool,
+    /// Accepted (ptcpdump -f, --follow-forks): the children of selected processes are always
+    /// followed; tcpdump's -f (foreign addresses as numbers) holds too: nothing is resolved.
+    #[arg(short = 'f', long = "follow-forks")]
+    follow_forks: bool,
+    /// ptcpdump's --backend: `tc` and `tcx` select --attach; its other backends are not ptcap's.
+    #[arg(long = "backend", value_name = "BACKEND")]
+    backend: Option<String>,
     /// Exit after capturing N packets.
     #[arg(short = 'c', value_name = "N")]
     count: Option<u64>,
@@ -143,13 +159,13 @@ struct Args {
     direction: String,
     /// Write packets to FILE (`-` for standard output): pcapng with the metadata; classic pcap
     /// (no metadata) when the name ends in `.pcap`.
-    #[arg(short = 'w', value_name = "FILE")]
+    #[arg(short = 'w', long = "write-file", value_name = "FILE")]
     write: Option<String>,
     /// Print packets as text also when writing a file.
     #[arg(long)]
     print: bool,
     /// More detail in the text (repeat for more); -v also reports timing, -vvv libbpf's messages.
-    #[arg(short = 'v', action = ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     verbose: u8,
     /// Print each packet, context included, on one line.
     #[arg(long)]
@@ -176,23 +192,23 @@ struct Args {
     #[arg(short = 'A')]
     ascii: bool,
     /// Less protocol detail.
-    #[arg(short = 'q')]
+    #[arg(short = 'q', long = "quiet")]
     quiet: bool,
     /// Absolute TCP sequence numbers.
-    #[arg(short = 'S')]
+    #[arg(short = 'S', long = "absolute-tcp-sequence-numbers")]
     absolute_seq: bool,
     /// Rotate: start a new file when the current one is larger than SIZE: millions of bytes, or
     /// with a unit as ptcpdump takes it: 100KB, 100MB, 1GB (also k, m, g; units of 1024).
-    #[arg(short = 'C', value_name = "SIZE", value_parser = parse_file_size)]
+    #[arg(short = 'C', long = "file-size", value_name = "SIZE", value_parser = parse_file_size)]
     file_size: Option<u64>,
     /// With -C: a ring of N files (FILE0..FILE{N-1}); with -G: stop after N files.
-    #[arg(short = 'W', value_name = "N")]
+    #[arg(short = 'W', long = "file-count", value_name = "N")]
     file_count: Option<u32>,
     /// Rotate every SECONDS seconds; FILE is a strftime(3) pattern.
     #[arg(short = 'G', value_name = "SECONDS")]
     rotate_seconds: Option<u64>,
     /// Drop privileges to USER once the capture is set up.
-    #[arg(short = 'Z', value_name = "USER")]
+    #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
     user: Option<String>,
     /// Per-packet comment text in pcapng: full (ptcpdump's layout), short or none.
     #[arg(long, value_name = "MODE", default_value = "full")]
@@ -280,7 +296,7 @@ fn parse_file_size(text: &str) -> Result<u64, String> {
 /// Whether the command line reads files (-r, -V) rather than capturing: a `-r`/`-V` flag, also
 /// in a cluster of flags that take no value (`-nr FILE`, `-ner FILE`), before any `--`.
 fn reads_files(argv: &[String]) -> bool {
-    const NO_VALUE: &str = "nelU#vtxXAqSdh";
+    const NO_VALUE: &str = "nelU#vtxXAqSdhpNf";
     for a in argv.iter().skip(1) {
         if a == "--" {
             return false;
@@ -457,7 +473,15 @@ fn main() -> ExitCode {
         "none" => CommentMode::None,
         other => fail(format!("--comments {other}: full, short or none")),
     };
-    let attach = match args.attach.as_str() {
+    let attach_name = match args.backend.as_deref() {
+        None => args.attach.as_str(),
+        Some(b @ ("tc" | "tcx")) => b,
+        Some(other) => fail(format!(
+            "--backend {other}: ptcap hooks interfaces with tcx or tc only (--backend tc, or \
+             --attach auto|tcx|tc); ptcpdump's cgroup-skb, socket-filter and tp-btf are not ptcap's"
+        )),
+    };
+    let attach = match attach_name {
         "auto" => bpf::AttachPreference::Auto,
         "tcx" => bpf::AttachPreference::Tcx,
         "tc" => bpf::AttachPreference::Tc,

@@ -133,7 +133,9 @@ pub fn full_metadata_file(path: &Path) {
     let none = PacketMeta::default();
     let mut arp = vec![0xff; 6];
     arp.extend([2, 0, 0, 0, 0, 1, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1]);
-    arp.extend([2, 0, 0, 0, 0, 1, 198, 18, 0, 1, 0, 0, 0, 0, 0, 0, 198, 18, 0, 2]);
+    arp.extend([
+        2, 0, 0, 0, 0, 1, 198, 18, 0, 1, 0, 0, 0, 0, 0, 0, 198, 18, 0, 2,
+    ]);
     for (i, (f, d, m)) in frames.iter().enumerate() {
         w.write_packet(eth, t0 + i as u64 * 1000, f.len() as u32, f, Some(*d), m)
             .unwrap();
@@ -192,10 +194,9 @@ fn paths(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
 /// The documented fields per object type: docs/json.md's `## type` sections, each field the
 /// first code span of a table row.
 fn documented() -> BTreeMap<String, BTreeSet<String>> {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/json.md"),
-    )
-    .expect("docs/json.md");
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/json.md"))
+            .expect("docs/json.md");
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut section = String::new();
     for line in text.lines() {
@@ -306,6 +307,9 @@ fn packet_json_has_exact_times_addresses_and_tcpdump_summary() {
     // ts_nsec are below 2^53.
     for v in lines.iter().filter(|v| v["type"] == "packet") {
         let ns = v["ts_ns"].as_u64().unwrap();
-        assert_eq!(v["ts_sec"].as_u64().unwrap() * 1_000_000_000 + v["ts_nsec"].as_u64().unwrap(), ns);
+        assert_eq!(
+            v["ts_sec"].as_u64().unwrap() * 1_000_000_000 + v["ts_nsec"].as_u64().unwrap(),
+            ns
+        );
     }
 }
