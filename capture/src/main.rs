@@ -236,6 +236,7 @@ struct Args {
     #[arg(
         long = "containerd-address",
         value_name = "SOCK",
+        value_parser = any_path,
         default_value = "/run/containerd/containerd.sock"
     )]
     containerd_address: std::path::PathBuf,
@@ -243,6 +244,7 @@ struct Args {
     #[arg(
         long = "docker-address",
         value_name = "SOCK",
+        value_parser = any_path,
         default_value = "/var/run/docker.sock"
     )]
     docker_address: std::path::PathBuf,
@@ -330,6 +332,11 @@ fn version_text() -> String {
         env!("CARGO_PKG_VERSION"),
         analyze::cli::libpcap_version()
     )
+}
+
+/// A path, also an empty one (clap's own parser refuses `''`, which turns a runtime off).
+fn any_path(s: &str) -> Result<std::path::PathBuf, String> {
+    Ok(std::path::PathBuf::from(s))
 }
 
 /// `--docker-address none` / `''`: the runtime is off (an empty path).
