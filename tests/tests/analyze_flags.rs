@@ -107,8 +107,46 @@ fn files_and_expression_from_r_v_and_f() {
     let (f, err) = out(&ptanalyze_bin(), &["-F", filt.to_str().unwrap(), eth]);
     assert_eq!(f, icmp);
     assert!(err.is_empty(), "{err}");
-    let (f, err) = out(&ptanalyze_bin(), &["-F", filt.to_str().unwrap(), "-r", eth, "arp"]);
+    let (f, err) = out(
+        &ptanalyze_bin(),
+        &["-F", filt.to_str().unwrap(), "-r", eth, "arp"],
+    );
     assert_eq!(f, icmp);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("ignored"), "{err}");
+}
+
+#[test]
+fn stats_text_has_dates_durations_and_protocols_by_name() {
+    require_tcpdump();
+    let f = corpus("real-sll2.pcap");
+    let f = f.to_str().unwrap();
+    let (text, _) = out(&ptanalyze_bin(), &["--stats", f]);
+    // -tttt style (TZ=UTC here), and the span with its unit.
+    assert!(
+        text.contains(
+            "Time: first 2026-11-29 18:28:30.087155, last 2026-11-29 18:28:33.151212, span 3.064 s"
+        ),
+        "{text}"
+    );
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "Protocols")
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(!table.is_empty(), "{text}");
+    let tcpdump = PathBuf::from("tcpdump");
+    for row in table {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let (name, packets) = (cells[0], cells[1]);
+        // libpcap's `icmp6` looks at the first next header only; MLD reports come after a
+        // hop-by-hop header, which our summary walks.
+        let filter = match name {
+            "icmp6" => "icmp6 or (ip6[6] == 0 and ip6[40] == 58)",
+            other => other,
+        };
+        let (theirs, _) = out(&tcpdump, &["--count", "-r", f, filter]);
+        assert_eq!(theirs, format!("{packets} packets\n"), "{name}: {text}");
+    }
 }
