@@ -257,7 +257,7 @@ pub struct Cli {
     /// Flush the output after each line (tcpdump -l).
     #[arg(short = 'l', help_heading = "Listing")]
     pub line_buffered: bool,
-    /// Flush the output after each packet (tcpdump -U), also with -w.
+    /// Flush the output after each packet (tcpdump -U); -w files are written in blocks.
     #[arg(short = 'U', long = "packet-buffered", help_heading = "Listing")]
     pub packet_buffered: bool,
     /// Which context the text shows: any of process,thread,parentproc,user,container,pod
@@ -358,7 +358,8 @@ where
     T: Into<OsString> + Clone,
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    if let Some(i) = argv.iter().position(|a| a == "--generate") {
+    let flags_end = argv.iter().position(|a| a == "--").unwrap_or(argv.len());
+    if let Some(i) = argv[..flags_end].iter().position(|a| a == "--generate") {
         let what = argv.get(i + 1).and_then(|w| w.to_str()).unwrap_or("");
         return match crate::gen::write(command(name), what, &mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,

@@ -353,12 +353,10 @@ fn main() -> ExitCode {
     if reads_files(&argv) {
         return analyze::cli::main_from("ptcap", argv);
     }
-    if let Some(shell) = argv
-        .iter()
-        .position(|a| a == "--generate")
-        .map(|i| argv.get(i + 1).cloned())
-    {
-        return generate(shell.as_deref().unwrap_or(""));
+    // Before any `--`: what follows it is a command's own arguments.
+    let flags_end = argv.iter().position(|a| a == "--").unwrap_or(argv.len());
+    if let Some(i) = argv[..flags_end].iter().position(|a| a == "--generate") {
+        return generate(argv.get(i + 1).map(String::as_str).unwrap_or(""));
     }
     let command = argv.iter().position(|a| a == "--").map(|p| {
         let cmd = argv.split_off(p + 1);

@@ -311,7 +311,6 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
         deliver_rejected: s.check_filter,
         attach: s.attach,
         ring_bytes: s.ring_bytes.unwrap_or(CaptureOptions::default().ring_bytes),
-        ..Default::default()
     };
     let mut cap = PacketCapture::load(&opts)?;
     for (index, f) in filters.values() {

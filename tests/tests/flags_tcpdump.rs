@@ -81,6 +81,70 @@ fn tcpdump_captures(net: &mut NamespacePair, dir: &Path) -> Vec<PathBuf> {
     files.into_iter().map(|(f, _)| f).collect()
 }
 
+/// A classic pcap of frames tcpdump decodes in its own ways: 802.1Q and QinQ tags (with PCP
+/// and DEI), an ethertype nobody knows, ARP behind a tag.
+fn vlan_file(path: &Path) {
+    fn ip_icmp() -> Vec<u8> {
+        let icmp = [8u8, 0, 0, 0, 0x12, 0x34, 0, 1, b'a', b'b', b'c', b'd'];
+        let tot = (20 + icmp.len()) as u16;
+        let mut ip = vec![
+            0x45,
+            0,
+            (tot >> 8) as u8,
+            tot as u8,
+            0,
+            1,
+            0x40,
+            0,
+            64,
+            1,
+            0,
+            0,
+        ];
+        ip.extend([198, 18, 0, 1, 198, 18, 0, 2]);
+        let mut sum: u32 = ip
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        ip.extend(icmp);
+        ip
+    }
+    let eth = [2u8, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+    let tag = |tpid: u16, tci: u16| [tpid.to_be_bytes(), tci.to_be_bytes()].concat();
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    frames.push([&eth[..], &tag(0x8100, (3 << 13) | 100), &[8, 0], &ip_icmp()].concat());
+    frames.push(
+        [
+            &eth[..],
+            &tag(0x88a8, 200),
+            &tag(0x8100, (1 << 12) | 5),
+            &[8, 0],
+            &ip_icmp(),
+        ]
+        .concat(),
+    );
+    frames.push([&eth[..], &[0x88, 0xb5], &[0u8; 46][..]].concat());
+    let arp = [
+        0u8, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 198, 18, 0, 1, 0, 0, 0, 0, 0, 0, 198, 18, 0, 2,
+    ];
+    frames.push([&eth[..], &tag(0x8100, 7), &[8, 6], &arp[..]].concat());
+    let mut out = Vec::new();
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+        out.extend(v.to_le_bytes());
+    }
+    for (i, f) in frames.iter().enumerate() {
+        for v in [1_700_000_000 + i as u32, 0, f.len() as u32, f.len() as u32] {
+            out.extend(v.to_le_bytes());
+        }
+        out.extend(f);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
 /// `program args... -r file`, TZ=UTC: (exit code, stdout).
 fn run(program: &Path, args: &[&str], file: &Path) -> (i32, String, String) {
     // tcpdump resolves names without -n; ours never do.
@@ -108,6 +172,9 @@ fn listing_flags_print_what_tcpdump_prints_on_ethernet_sll_and_sll2() {
     let dir = net.dir("e");
     let mut files = tcpdump_captures(&mut net, &dir);
     files.push(corpus("real-eth.pcap"));
+    let vlan = dir.join("vlan.pcap");
+    vlan_file(&vlan);
+    files.push(vlan);
     files.push(corpus("real-sll2.pcap"));
     let filter = dir.join("filter.txt");
     std::fs::write(&filter, "icmp  # echo only\n  or udp port 7777\n").unwrap();
@@ -119,6 +186,9 @@ fn listing_flags_print_what_tcpdump_prints_on_ethernet_sll_and_sll2() {
         vec!["-e", "-xx"],
         vec!["-e", "-XX"],
         vec!["-e", "-x"],
+        vec!["-e", "-A"],
+        vec!["-X"],
+        vec!["-q"],
         vec!["-#"],
         vec!["-e", "-#", "-tttt"],
         vec!["-e", "--nano", "-tt"],
@@ -139,12 +209,6 @@ fn listing_flags_print_what_tcpdump_prints_on_ethernet_sll_and_sll2() {
         for args in &sets {
             let (tc, theirs, terr) = run(&tcpdump, args, file);
             assert_eq!(tc, 0, "tcpdump {args:?} {}: {terr}", file.display());
-            assert!(
-                !theirs.is_empty(),
-                "tcpdump {args:?} {}: no output ({} bytes; {terr})",
-                file.display(),
-                std::fs::metadata(file).map(|m| m.len()).unwrap_or(0)
-            );
             for bin in [ptanalyze_bin(), ptcap_bin()] {
                 let (code, ours, err) = run(&bin, args, file);
                 let c = compare_lines(&theirs, &ours);

@@ -90,6 +90,10 @@ impl Printer<'_> {
                     self.out.s("[|vlan]");
                     return data.len();
                 };
+                if off == 14 && !matches!(ty, ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP) {
+                    // tcpdump shows the addresses of a frame it cannot decode, -e or not.
+                    return self.ethernet_header(data, orig_len);
+                }
                 self.ethertype(ty, &data[off..], wire_len.saturating_sub(off), orig_len);
                 off
             }
@@ -275,16 +279,35 @@ impl Printer<'_> {
             ethertype::IPV4 => self.ipv4(payload),
             ethertype::IPV6 => self.ipv6(payload),
             ethertype::ARP => self.arp(payload, (orig_len as usize).saturating_sub(off)),
-            _ => hex_ascii_dump(self.out, payload, "\n\t"),
+            _ => self.default_print(payload),
         }
         off
+    }
+
+    /// tcpdump's default print of bytes it cannot decode: hex and ASCII, unless -q or a dump
+    /// (-x, -X) is asked (`ndo_suppress_default_print`).
+    fn default_print(&mut self, payload: &[u8]) {
+        if !self.opts.quiet
+            && matches!(
+                self.opts.dump,
+                super::DumpMode::None | super::DumpMode::Ascii
+            )
+        {
+            hex_ascii_dump(self.out, payload, "\n\t");
+        }
     }
 
     /// `ethertype NAME (0xXXXX)`, or `NAME` with `-q` (tcpdump's ether_type_print).
     fn ether_type_name(&mut self, ty: u16) {
         let name = ethertype_name(ty);
         if self.opts.quiet {
-            self.out.s(name);
+            if name == "Unknown" {
+                self.out.s("Unknown Ethertype (0x");
+                self.out.hex(u32::from(ty), 4);
+                self.out.s(")");
+            } else {
+                self.out.s(name);
+            }
         } else {
             self.out.s("ethertype ");
             self.out.s(name);
@@ -340,7 +363,7 @@ impl Printer<'_> {
                 self.out.s("), length ");
                 self.out.n(frame_len);
                 self.out.s(": ");
-                hex_ascii_dump(self.out, payload, "\n\t");
+                self.default_print(payload);
             }
         }
     }
