@@ -70,7 +70,7 @@ fn classic_pcap_micro_and_nano_read_back() {
         assert_eq!(u64::from(p.timestamp().subsec_nanos()), frac);
         assert_eq!((p.orig_len(), p.data().len()), (100, 60));
         let p = r.next_packet().unwrap().unwrap();
-        assert_eq!(p.data().as_ref(), &[2u8; 40][..]);
+        assert_eq!(p.data(), &[2u8; 40][..]);
         assert!(r.next_packet().is_none());
         let mut ours = CaptureReader::new(&file).unwrap();
         let first = ours.next_packet().unwrap().unwrap();
