@@ -75,8 +75,13 @@ pub fn resolve_number(arg: &str) -> Result<String, String> {
     let Ok(n) = arg.parse::<usize>() else {
         return Ok(arg.to_string());
     };
-    if std::path::Path::new("/sys/class/net").join(arg).exists() {
-        return Ok(arg.to_string());
+    // An interface named N wins, as with tcpdump. Asked of the kernel: /sys may show another
+    // network namespace's interfaces (nsenter --net).
+    if let Ok(c) = std::ffi::CString::new(arg) {
+        // SAFETY: a valid NUL-terminated string.
+        if unsafe { libc::if_nametoindex(c.as_ptr()) } != 0 {
+            return Ok(arg.to_string());
+        }
     }
     let devs = list()?;
     match n.checked_sub(1).and_then(|i| devs.get(i)) {
