@@ -212,7 +212,12 @@ pub struct Cli {
     #[arg(long, help_heading = "Listing")]
     pub oneline: bool,
     /// Stop after N matching packets.
-    #[arg(short = 'c', value_name = "N", help_heading = "Listing")]
+    #[arg(
+        short = 'c',
+        long = "receive-count",
+        value_name = "N",
+        help_heading = "Listing"
+    )]
     pub count: Option<u64>,
     /// Absolute TCP sequence numbers.
     #[arg(
@@ -225,7 +230,7 @@ pub struct Cli {
     #[arg(short = 'q', long = "quiet", help_heading = "Listing")]
     pub quiet: bool,
     /// Timestamp format: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first.
-    #[arg(short = 't', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 't', long = "print-timestamp", action = ArgAction::Count, help_heading = "Listing")]
     pub timestamp: u8,
     /// Nanosecond timestamps (also -w .pcap: a nanosecond pcap).
     #[arg(long, help_heading = "Listing")]
@@ -249,7 +254,7 @@ pub struct Cli {
     #[arg(short = '#', long = "number", help_heading = "Listing")]
     pub number: bool,
     /// Accepted for tcpdump users (-n, -nn): addresses and ports are always printed as numbers.
-    #[arg(short = 'n', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 'n', long = "no-convert-addr", action = ArgAction::Count, help_heading = "Listing")]
     pub numeric: u8,
     /// Accepted for tcpdump users (-N): names are never resolved.
     #[arg(short = 'N', help_heading = "Listing")]
@@ -270,13 +275,13 @@ pub struct Cli {
     )]
     pub context: Vec<String>,
     /// Hex dump (-xx: with the link-layer header).
-    #[arg(short = 'x', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 'x', long = "print-data-in-hex", action = ArgAction::Count, help_heading = "Listing")]
     pub hex: u8,
     /// Hex and ASCII dump (-XX: with the link-layer header).
-    #[arg(short = 'X', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 'X', long = "print-data-in-hex-ascii", action = ArgAction::Count, help_heading = "Listing")]
     pub hex_ascii: u8,
     /// ASCII dump.
-    #[arg(short = 'A', help_heading = "Listing")]
+    #[arg(short = 'A', long = "print-data-in-ascii", help_heading = "Listing")]
     pub ascii: bool,
 }
 

@@ -94,7 +94,7 @@ struct Args {
     #[arg(long)]
     version: bool,
     /// Accepted for tcpdump users (-n, -nn): addresses and ports are always numbers.
-    #[arg(short = 'n', action = ArgAction::Count)]
+    #[arg(short = 'n', long = "no-convert-addr", action = ArgAction::Count)]
     numeric: u8,
     /// Print the link-level header: MAC addresses and ethertype; SLL2 ifindex, address and
     /// ethertype with several interfaces or -i any (as tcpdump -e).
@@ -136,10 +136,10 @@ struct Args {
     #[arg(short = 'f', long = "follow-forks")]
     follow_forks: bool,
     /// ptcpdump's --backend: `tc` and `tcx` select --attach; its other backends are not ptcap's.
-    #[arg(long = "backend", value_name = "BACKEND")]
+    #[arg(long = "backend", value_name = "BACKEND", value_parser = parse_backend)]
     backend: Option<String>,
     /// Exit after capturing N packets.
-    #[arg(short = 'c', value_name = "N")]
+    #[arg(short = 'c', long = "receive-count", value_name = "N")]
     count: Option<u64>,
     /// Bytes to capture per packet (0 = 262144, the most).
     #[arg(
@@ -171,7 +171,7 @@ struct Args {
     #[arg(long)]
     oneline: bool,
     /// Timestamp format: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first.
-    #[arg(short = 't', action = ArgAction::Count)]
+    #[arg(short = 't', long = "print-timestamp", action = ArgAction::Count)]
     timestamp: u8,
     /// Nanosecond timestamps (also -w .pcap: a nanosecond pcap).
     #[arg(long)]
@@ -183,13 +183,13 @@ struct Args {
     #[arg(long = "time-stamp-precision", value_enum, value_name = "PRECISION")]
     time_stamp_precision: Option<Precision>,
     /// Hex dump (-xx: with the link-layer header).
-    #[arg(short = 'x', action = ArgAction::Count)]
+    #[arg(short = 'x', long = "print-data-in-hex", action = ArgAction::Count)]
     hex: u8,
     /// Hex and ASCII dump (-XX: with the link-layer header).
-    #[arg(short = 'X', action = ArgAction::Count)]
+    #[arg(short = 'X', long = "print-data-in-hex-ascii", action = ArgAction::Count)]
     hex_ascii: u8,
     /// ASCII dump.
-    #[arg(short = 'A')]
+    #[arg(short = 'A', long = "print-data-in-ascii")]
     ascii: bool,
     /// Less protocol detail.
     #[arg(short = 'q', long = "quiet")]
@@ -332,6 +332,17 @@ fn version_text() -> String {
         env!("CARGO_PKG_VERSION"),
         analyze::cli::libpcap_version()
     )
+}
+
+/// ptcpdump's `--backend`: `tc` or `tcx` (as --attach); its others are refused in one line.
+fn parse_backend(s: &str) -> Result<String, String> {
+    match s {
+        "tc" | "tcx" => Ok(s.to_string()),
+        other => Err(format!(
+            "ptcap hooks interfaces with tcx or tc only (--backend tc, or --attach \
+             auto|tcx|tc); ptcpdump's {other} backend is not ptcap's"
+        )),
+    }
 }
 
 /// A path, also an empty one (clap's own parser refuses `''`, which turns a runtime off).
@@ -478,14 +489,7 @@ fn main() -> ExitCode {
         "none" => CommentMode::None,
         other => fail(format!("--comments {other}: full, short or none")),
     };
-    let attach_name = match args.backend.as_deref() {
-        None => args.attach.as_str(),
-        Some(b @ ("tc" | "tcx")) => b,
-        Some(other) => fail(format!(
-            "--backend {other}: ptcap hooks interfaces with tcx or tc only (--backend tc, or \
-             --attach auto|tcx|tc); ptcpdump's cgroup-skb, socket-filter and tp-btf are not ptcap's"
-        )),
-    };
+    let attach_name = args.backend.as_deref().unwrap_or(args.attach.as_str());
     let attach = match attach_name {
         "auto" => bpf::AttachPreference::Auto,
         "tcx" => bpf::AttachPreference::Tcx,
