@@ -1,12 +1,31 @@
 //! ptanalyze's command line.
 
-use clap::{ArgAction, Parser, ValueEnum};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use analyze::flows::Timeouts;
 use formats::meta::CommentMode;
-use formats::render::{DumpMode, RenderOptions, TimestampMode};
+use formats::pcapng::Direction;
+use formats::render::{Context, DumpMode, RenderOptions, TimestampMode};
 
 use crate::filter::OwnerFilter;
+
+const EXAMPLES: &str = "\
+EXAMPLES
+  ptanalyze capture.pcapng                              list every packet, tcpdump -nn style
+  ptanalyze -r capture.pcapng -v --oneline port 80      tcpdump's -r works too
+  ptanalyze -e -c 5 capture.pcap                        link-level headers (MACs, ethertype)
+  ptanalyze --pname curl -w curl.pcapng capture.pcapng  one process's packets, metadata kept
+  ptanalyze -w plain.pcap capture.pcapng                classic pcap (no metadata) for old tools
+  ptanalyze --count capture.pcapng tcp                  only the number of matching packets
+  ptanalyze --json capture.pcapng | jq -r 'select(.type==\"packet\") | .summary'
+  ptanalyze --flows --json cap0.pcapng cap1.pcapng      flows of rotated files, as JSON lines
+  ptanalyze --stats capture.pcapng                      totals per container, pod, process
+  ptanalyze -F filter.txt capture.pcapng                the expression from a file
+
+";
 
 const AFTER_HELP: &str = "\
 FILES AND EXPRESSION
@@ -55,21 +74,48 @@ pub enum Comments {
     None,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Precision {
+    Micro,
+    Nano,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    In,
+    Out,
+    Inout,
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "ptanalyze",
-    version,
     about = "Analyse pcap/pcapng captures with process and container context: list packets like \
              tcpdump -nn, filter by owner and expression, write pcapng, report flows and statistics",
+    disable_version_flag = true,
     after_help = AFTER_HELP
 )]
 pub struct Cli {
-    /// Capture files (`-` reads standard input), then an optional filter expression.
-    #[arg(required = true, value_name = "FILE... [EXPRESSION]")]
+    /// Capture files (`-` reads standard input), then an optional filter expression (with
+    /// -r, -V or -F: the files come from there and every positional word is the expression).
+    #[arg(value_name = "FILE... [EXPRESSION]")]
     pub positional: Vec<String>,
     /// The filter expression, after `--`.
     #[arg(last = true, value_name = "EXPRESSION")]
     pub after_dashes: Vec<String>,
+    /// Read packets from FILE (repeatable), as tcpdump -r; `-` is standard input.
+    #[arg(short = 'r', long = "read-file", value_name = "FILE")]
+    pub read: Vec<String>,
+    /// Read the names of the capture files from FILE, one per line (tcpdump -V).
+    #[arg(short = 'V', value_name = "FILE")]
+    pub file_list: Option<String>,
+    /// Take the filter expression from FILE (`#` starts a comment); a command-line expression
+    /// is then ignored, as tcpdump does.
+    #[arg(short = 'F', long = "expression-file", value_name = "FILE")]
+    pub expression_file: Option<String>,
+    /// Print the version, with libpcap's, and exit.
+    #[arg(long)]
+    pub version: bool,
 
     /// Keep packets of the container with this name.
     #[arg(long = "container-name", value_name = "NAME", help_heading = "Filters")]
@@ -97,9 +143,33 @@ pub struct Cli {
     /// Keep packets no process was found for.
     #[arg(long, help_heading = "Filters")]
     pub unattributed: bool,
+    /// Keep packets of this direction: in, out or inout (the file's packet flags, or the
+    /// cooked header's packet type; packets of unknown direction are kept only by inout).
+    #[arg(
+        short = 'Q',
+        long = "direction",
+        value_enum,
+        value_name = "DIR",
+        help_heading = "Filters"
+    )]
+    pub direction: Option<DirectionArg>,
+    /// Keep the packets of the interface named IFACE (repeatable; a packet seen on two veths
+    /// is otherwise listed twice and counted as a retransmission).
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        help_heading = "Filters"
+    )]
+    pub interface: Vec<String>,
 
     /// Write matching packets with their metadata to a pcapng file (`-`: standard output).
-    #[arg(short = 'w', value_name = "OUT.pcapng", help_heading = "Output")]
+    #[arg(
+        short = 'w',
+        long = "write-file",
+        value_name = "OUT.pcapng",
+        help_heading = "Output"
+    )]
     pub write: Option<String>,
     /// Comment text in -w output: ptcpdump's layout (full), one short line, or none.
     #[arg(long, value_enum, default_value = "full", help_heading = "Output")]
@@ -121,9 +191,13 @@ pub struct Cli {
     /// Totals and rollups per container, pod, process and interface.
     #[arg(long, help_heading = "Output")]
     pub stats: bool,
-    /// JSON: packets and flows as one object per line, statistics as one object.
+    /// JSON: packets and flows as one object per line, statistics as one object, then a
+    /// summary object (docs/json.md).
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+    /// Print only the number of matching packets (tcpdump 4.99's --count).
+    #[arg(long = "count", help_heading = "Output")]
+    pub count_only: bool,
     /// Worker threads (default: all cores).
     #[arg(short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -132,38 +206,258 @@ pub struct Cli {
     pub chunk_size: u64,
 
     /// More detail (repeat for more).
-    #[arg(short = 'v', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count, help_heading = "Listing")]
     pub verbose: u8,
     /// Print each packet, context included, on one line.
     #[arg(long, help_heading = "Listing")]
     pub oneline: bool,
     /// Stop after N matching packets.
-    #[arg(short = 'c', value_name = "N", help_heading = "Listing")]
+    #[arg(
+        short = 'c',
+        long = "receive-count",
+        value_name = "N",
+        help_heading = "Listing"
+    )]
     pub count: Option<u64>,
     /// Absolute TCP sequence numbers.
-    #[arg(short = 'S', help_heading = "Listing")]
+    #[arg(
+        short = 'S',
+        long = "absolute-tcp-sequence-numbers",
+        help_heading = "Listing"
+    )]
     pub absolute_seq: bool,
     /// Less protocol detail.
-    #[arg(short = 'q', help_heading = "Listing")]
+    #[arg(short = 'q', long = "quiet", help_heading = "Listing")]
     pub quiet: bool,
     /// Timestamp format: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first.
-    #[arg(short = 't', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 't', long = "print-timestamp", action = ArgAction::Count, help_heading = "Listing")]
     pub timestamp: u8,
-    /// Nanosecond timestamps.
+    /// Nanosecond timestamps (also -w .pcap: a nanosecond pcap).
     #[arg(long, help_heading = "Listing")]
     pub nano: bool,
+    /// Microsecond timestamps (the default).
+    #[arg(long, help_heading = "Listing")]
+    pub micro: bool,
+    /// Timestamp precision: micro (the default) or nano.
+    #[arg(
+        long = "time-stamp-precision",
+        value_enum,
+        value_name = "PRECISION",
+        help_heading = "Listing"
+    )]
+    pub time_stamp_precision: Option<Precision>,
+    /// Print the link-level header: MAC addresses and ethertype; SLL/SLL2 packet type,
+    /// ifindex and address, as tcpdump -e prints them.
+    #[arg(short = 'e', help_heading = "Listing")]
+    pub link_header: bool,
+    /// Start each line with the packet's number.
+    #[arg(short = '#', long = "number", help_heading = "Listing")]
+    pub number: bool,
+    /// Accepted for tcpdump users (-n, -nn): addresses and ports are always printed as numbers.
+    #[arg(short = 'n', long = "no-convert-addr", action = ArgAction::Count, help_heading = "Listing")]
+    pub numeric: u8,
+    /// Accepted for tcpdump users (-N): names are never resolved.
+    #[arg(short = 'N', help_heading = "Listing")]
+    pub no_domain: bool,
+    /// Flush the output after each line (tcpdump -l).
+    #[arg(short = 'l', help_heading = "Listing")]
+    pub line_buffered: bool,
+    /// Flush the output after each packet (tcpdump -U); -w files are written in blocks.
+    #[arg(short = 'U', long = "packet-buffered", help_heading = "Listing")]
+    pub packet_buffered: bool,
+    /// Which context the text shows: any of process,thread,parentproc,user,container,pod
+    /// (ptcpdump's --context; default: all).
+    #[arg(
+        long = "context",
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Listing"
+    )]
+    pub context: Vec<String>,
     /// Hex dump (-xx: with the link-layer header).
-    #[arg(short = 'x', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 'x', long = "print-data-in-hex", action = ArgAction::Count, help_heading = "Listing")]
     pub hex: u8,
     /// Hex and ASCII dump (-XX: with the link-layer header).
-    #[arg(short = 'X', action = ArgAction::Count, help_heading = "Listing")]
+    #[arg(short = 'X', long = "print-data-in-hex-ascii", action = ArgAction::Count, help_heading = "Listing")]
     pub hex_ascii: u8,
     /// ASCII dump.
-    #[arg(short = 'A', help_heading = "Listing")]
+    #[arg(short = 'A', long = "print-data-in-ascii", help_heading = "Listing")]
     pub ascii: bool,
 }
 
+/// libpcap's own version line (`pcap_lib_version`), as tcpdump --version prints it.
+pub fn libpcap_version() -> String {
+    extern "C" {
+        fn pcap_lib_version() -> *const std::ffi::c_char;
+    }
+    // SAFETY: pcap_lib_version returns a static NUL-terminated string.
+    let p = unsafe { pcap_lib_version() };
+    if p.is_null() {
+        return "libpcap version unknown".into();
+    }
+    // SAFETY: non-null, NUL-terminated, static.
+    unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `NAME VERSION` and libpcap's version line.
+pub fn version_text(name: &str) -> String {
+    format!(
+        "{name} version {}\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        libpcap_version()
+    )
+}
+
+/// ptanalyze's clap command, named `name` (`ptcap -r` uses it as `ptcap`).
+pub fn command(name: &'static str) -> clap::Command {
+    Cli::command()
+        .name(name)
+        .bin_name(name)
+        .version(env!("CARGO_PKG_VERSION"))
+        .before_long_help(None::<&str>)
+        .after_help(format!("{EXAMPLES}{AFTER_HELP}"))
+}
+
+/// Parses `argv` (its first item is the program) as ptanalyze's command line, named `name`.
+pub fn parse_from<I, T>(name: &'static str, argv: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let m = command(name).try_get_matches_from(argv)?;
+    Cli::from_arg_matches(&m)
+}
+
+/// Prints a clap error like clap does, without its tip to put `--` before a word that looks
+/// like a flag (here `--` starts the expression; for ptcap, a command).
+pub fn print_clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let mut kept: Vec<&str> = Vec::new();
+    for l in text.lines() {
+        if l.trim_start().starts_with("tip: to pass '") {
+            continue;
+        }
+        if l.trim().is_empty() && kept.last().is_some_and(|p| p.trim().is_empty()) {
+            continue;
+        }
+        kept.push(l);
+    }
+    eprintln!("{}", kept.join("\n").trim_end());
+    if e.kind() == ErrorKind::UnknownArgument {
+        eprintln!("(docs/flags.md says what each tcpdump and ptcpdump flag does here)");
+    }
+    ExitCode::from(2)
+}
+
+/// The whole program on `argv`, named `name`: parse, then run.
+pub fn main_from<I, T>(name: &'static str, argv: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let flags_end = argv.iter().position(|a| a == "--").unwrap_or(argv.len());
+    if let Some(i) = argv[..flags_end].iter().position(|a| a == "--generate") {
+        let what = argv.get(i + 1).and_then(|w| w.to_str()).unwrap_or("");
+        return match crate::gen::write(command(name), what, &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{name}: --generate {what}: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let cli = match parse_from(name, argv) {
+        Ok(c) => c,
+        Err(e) => return print_clap_error(&e),
+    };
+    if cli.version {
+        print!("{}", version_text(name));
+        return ExitCode::SUCCESS;
+    }
+    crate::run::run(cli)
+}
+
+/// ptanalyze's `main`.
+pub fn main(name: &'static str) -> ExitCode {
+    main_from(name, std::env::args_os())
+}
+
+/// The expression text of an `-F` file: `#` to the end of a line is a comment.
+pub fn read_expression_file(path: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("-F {path}: {e}"))?;
+    let words: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .flat_map(str::split_whitespace)
+        .collect();
+    Ok(words.join(" "))
+}
+
 impl Cli {
+    /// Nanosecond timestamps: `--nano` or `--time-stamp-precision nano` (`--micro` wins).
+    pub fn nano(&self) -> bool {
+        !self.micro && (self.nano || self.time_stamp_precision == Some(Precision::Nano))
+    }
+
+    /// The direction kept by `-Q` (`None`: both, and packets of unknown direction).
+    pub fn direction_filter(&self) -> Option<Direction> {
+        match self.direction {
+            Some(DirectionArg::In) => Some(Direction::In),
+            Some(DirectionArg::Out) => Some(Direction::Out),
+            Some(DirectionArg::Inout) | None => None,
+        }
+    }
+
+    /// The input files and the expression, after -r, -V and -F: see AFTER_HELP for the rule
+    /// without them.
+    pub fn resolve_inputs(&self) -> Result<(Vec<String>, Option<String>), String> {
+        let mut files: Vec<String> = self.read.clone();
+        if let Some(list) = &self.file_list {
+            let text = std::fs::read_to_string(list).map_err(|e| format!("-V {list}: {e}"))?;
+            files.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from),
+            );
+        }
+        let (files, mut expr) =
+            if files.is_empty() && self.read.is_empty() && self.file_list.is_none() {
+                if self.expression_file.is_some() {
+                    let mut all = self.positional.clone();
+                    all.extend(self.after_dashes.iter().cloned());
+                    (all, None)
+                } else {
+                    self.inputs_and_expression()
+                }
+            } else {
+                let mut words = self.positional.clone();
+                words.extend(self.after_dashes.iter().cloned());
+                (files, (!words.is_empty()).then(|| words.join(" ")))
+            };
+        if let Some(path) = &self.expression_file {
+            if expr.as_deref().is_some_and(|e| !e.trim().is_empty()) {
+                eprintln!(
+                    "ptanalyze: -F {path}: the expression on the command line is ignored, as tcpdump does"
+                );
+            }
+            let text = read_expression_file(path)?;
+            expr = (!text.trim().is_empty()).then_some(text);
+        }
+        if files.is_empty() {
+            return Err("no capture file: give FILE, -r FILE or -V LIST".into());
+        }
+        Ok((files, expr))
+    }
+
     /// Input files and the expression (see AFTER_HELP for the rule).
     pub fn inputs_and_expression(&self) -> (Vec<String>, Option<String>) {
         if !self.after_dashes.is_empty() {
@@ -226,9 +520,17 @@ impl Cli {
             quiet: self.quiet,
             absolute_seq: self.absolute_seq,
             timestamp: TimestampMode::from_count(self.timestamp),
-            nano: self.nano,
+            nano: self.nano(),
             dump,
             oneline: self.oneline,
+            link_header: self.link_header,
+            number: self.number,
+            // Checked by `run` before anything is read.
+            context: if self.context.is_empty() {
+                Context::default()
+            } else {
+                Context::parse(&self.context).unwrap_or_default()
+            },
         }
     }
 }

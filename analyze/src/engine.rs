@@ -82,6 +82,47 @@ pub struct Selection<'e> {
     pub expression: Option<&'e Expression>,
     /// Keep matching packets (listing, -w).
     pub keep: bool,
+    /// `-Q`: only packets of this direction.
+    pub direction: Option<Direction>,
+    /// `-i`: only packets of these interfaces (by name; empty: all).
+    pub interfaces: Vec<String>,
+}
+
+impl Selection<'_> {
+    /// `-Q` and `-i`: whether a packet of `iface` with direction `dir` (epb_flags, else the
+    /// cooked header's packet type) passes.
+    fn link_keeps(
+        &self,
+        iface: Option<&str>,
+        dir: Option<Direction>,
+        link: u16,
+        data: &[u8],
+    ) -> bool {
+        if !self.interfaces.is_empty()
+            && !iface.is_some_and(|n| self.interfaces.iter().any(|i| i == n))
+        {
+            return false;
+        }
+        match self.direction {
+            None => true,
+            Some(want) => dir.or_else(|| cooked_direction(link, data)) == Some(want),
+        }
+    }
+}
+
+/// The direction a cooked header (SLL, SLL2) states: outgoing, or to this host (also
+/// broadcast, multicast, other host).
+fn cooked_direction(link: u16, data: &[u8]) -> Option<Direction> {
+    let t = match link {
+        formats::pcapng::linktype::LINUX_SLL => u16::from_be_bytes([*data.first()?, *data.get(1)?]),
+        formats::pcapng::linktype::LINUX_SLL2 => u16::from(*data.get(10)?),
+        _ => return None,
+    };
+    Some(if t == 4 {
+        Direction::Out
+    } else {
+        Direction::In
+    })
 }
 
 struct Chunk<'a> {
@@ -298,6 +339,17 @@ fn run_chunk<'a, W: Work>(
         res.packets += 1;
         let iface = r.interfaces().get(pkt.interface as usize);
         let link_type = iface.map(|i| i.link_type).unwrap_or(1);
+        if (sel.direction.is_some() || !sel.interfaces.is_empty())
+            && !sel.link_keeps(
+                iface.and_then(|i| i.name.as_deref()),
+                pkt.direction,
+                link_type,
+                pkt.data,
+            )
+        {
+            meta.learn_definitions(&pkt.options);
+            continue;
+        }
         if let Some(expr) = sel.expression {
             match expr.program(link_type) {
                 Ok(prog) => {

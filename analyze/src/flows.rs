@@ -1146,7 +1146,8 @@ fn initiator_side(f: &Flow) -> usize {
     f.first_side
 }
 
-fn proto_name(p: u8) -> String {
+/// A protocol's name in reports: `tcp`, `udp`, `icmp`, `icmp6`, or its number.
+pub fn proto_name(p: u8) -> String {
     match p {
         ipproto::TCP => "tcp".into(),
         ipproto::UDP => "udp".into(),

@@ -1,6 +1,15 @@
-//! ptanalyze's analyses, behind the thin `ptanalyze` binary: flows and per-owner rollups.
-//! Reading, filtering and parallelism live in the binary's engine; packet views, metadata and
-//! text rendering come from the `formats` crate.
+//! ptanalyze's analyses, behind the thin `ptanalyze` binary: flows and per-owner rollups, and
+//! the whole run (command line, reading, filtering, output), which `ptcap -r` shares.
+//! Packet views, metadata and text rendering come from the `formats` crate.
 
+// The modules below name this crate `analyze::` (they were the binary's once).
+extern crate self as analyze;
+
+pub mod cli;
+mod engine;
+mod filter;
 pub mod flows;
+pub mod gen;
+mod input;
+pub mod run;
 pub mod stats;

@@ -5,16 +5,8 @@
 //! Exit codes: 0 success, 1 an input is damaged (everything before the damage is analysed),
 //! 2 usage error, bad expression, or an input that cannot be opened.
 
-mod cli;
-mod engine;
-mod filter;
-mod input;
-mod run;
-
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    run::run(cli::Cli::parse())
+    analyze::cli::main("ptanalyze")
 }

@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use formats::meta::{ContainerInfo, LateResolutions, PodInfo, ProcessInfo, ThreadInfo};
 use formats::pcapng::write::{
-    Encoder, InterfaceSpec, PacketFields, PcapngWriter, Prepared, TextSnapshot, WriterConfig,
+    Encoder, FileFormat, InterfaceSpec, PacketFields, PcapngWriter, Prepared, TextSnapshot,
+    WriterConfig, PCAP_NO_METADATA,
 };
 use formats::pcapng::{Direction, ReadError};
 use formats::render::{PacketRef, Renderer};
@@ -60,12 +61,20 @@ struct PacketJson<'a> {
     kind: &'static str,
     file: &'a str,
     offset: u64,
+    /// RFC 3339, UTC, nanoseconds: exact in any JSON reader (ts_ns above 2^53 is not in jq).
+    ts: String,
+    ts_sec: u64,
+    ts_nsec: u32,
     ts_ns: u64,
     interface: Option<&'a str>,
     link_type: u16,
     len: u32,
     caplen: usize,
     direction: Option<&'static str>,
+    #[serde(flatten)]
+    ip: Option<IpJson>,
+    /// tcpdump's protocol line (`tcpdump -nn -S -t`, without the link-level prefix).
+    summary: String,
     provenance: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     process: Option<&'a ProcessInfo>,
@@ -85,6 +94,95 @@ struct PacketJson<'a> {
     peer: Option<PeerJson<'a>>,
 }
 
+/// The IP-level fields of a packet, when it has a readable IP header.
+#[derive(Serialize)]
+struct IpJson {
+    src: String,
+    dst: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    src_port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dst_port: Option<u16>,
+    /// `tcp`, `udp`, `icmp`, `icmp6`, or the protocol number (as flows name it).
+    protocol: String,
+    ip_proto: u8,
+    /// IP length from the header.
+    ip_len: u32,
+    /// Transport payload bytes (tcpdump's `length N` of TCP and UDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload_len: Option<u32>,
+    /// TCP flags as tcpdump prints them inside `Flags [...]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tcp_flags: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icmp_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icmp_code: Option<u8>,
+}
+
+fn ip_json(s: &formats::wire::flow::PacketSummary) -> IpJson {
+    use formats::wire::flow::Transport;
+    let mut j = IpJson {
+        src: s.src.to_string(),
+        dst: s.dst.to_string(),
+        src_port: None,
+        dst_port: None,
+        protocol: analyze::flows::proto_name(s.protocol),
+        ip_proto: s.protocol,
+        ip_len: s.ip_len,
+        payload_len: None,
+        tcp_flags: None,
+        icmp_type: None,
+        icmp_code: None,
+    };
+    match s.transport {
+        Transport::Tcp(t) => {
+            j.src_port = Some(t.src_port);
+            j.dst_port = Some(t.dst_port);
+            j.payload_len = Some(t.payload_len);
+            j.tcp_flags = Some(tcp_flags(t.flags));
+        }
+        Transport::Udp {
+            src_port,
+            dst_port,
+            payload_len,
+        } => {
+            j.src_port = Some(src_port);
+            j.dst_port = Some(dst_port);
+            j.payload_len = Some(payload_len);
+        }
+        Transport::Icmp { msg_type, code, .. } => {
+            j.icmp_type = Some(msg_type);
+            j.icmp_code = Some(code);
+        }
+        Transport::None => {}
+    }
+    j
+}
+
+/// tcpdump's TCP flag letters (`S`, `F`, `R`, `P`, `.`, `U`, `E`, `W`; `none`).
+fn tcp_flags(f: u8) -> String {
+    let mut s = String::new();
+    for (bit, c) in [
+        (0x02, 'S'),
+        (0x01, 'F'),
+        (0x04, 'R'),
+        (0x08, 'P'),
+        (0x10, '.'),
+        (0x20, 'U'),
+        (0x40, 'E'),
+        (0x80, 'W'),
+    ] {
+        if f & bit != 0 {
+            s.push(c);
+        }
+    }
+    if s.is_empty() {
+        s.push_str("none");
+    }
+    s
+}
+
 #[derive(Serialize)]
 struct PeerJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,13 +195,29 @@ struct PeerJson<'a> {
     pod: Option<&'a PodInfo>,
 }
 
-/// The last line of `--json` packet output.
+/// One `--flows --json` line: the record with its type and readable times.
+#[derive(Serialize)]
+struct FlowJson<'r> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// `first_ts_ns` and `last_ts_ns` as RFC 3339 (UTC, nanoseconds).
+    first_ts: String,
+    last_ts: String,
+    #[serde(flatten)]
+    record: &'r analyze::flows::FlowRecord,
+}
+
+/// The last line of every `--json` output.
 #[derive(Serialize)]
 struct SummaryJson {
     #[serde(rename = "type")]
     kind: &'static str,
+    /// Packets read.
     packets: u64,
+    /// Packets that passed the filters.
     matched: u64,
+    /// Packets written out (listed, or written with -w); fewer than matched after -c.
+    output: u64,
     /// The input was damaged: what follows the damage was not read.
     incomplete: bool,
     errors: Vec<String>,
@@ -138,19 +252,30 @@ impl Work for Job<'_> {
         }
         if self.json_packets {
             let m = p.meta;
+            let ip = formats::wire::flow::summarize(p.link_type, p.data);
+            let mut line = Vec::with_capacity(128);
+            formats::render::protocol_line(&mut line, p.link_type, p.data, p.orig_len);
             let j = PacketJson {
                 kind: "packet",
                 file: &self.names[p.file],
                 offset: p.offset,
+                ts: formats::render::rfc3339_utc(p.ts_ns),
+                ts_sec: p.ts_ns / 1_000_000_000,
+                ts_nsec: (p.ts_ns % 1_000_000_000) as u32,
                 ts_ns: p.ts_ns,
                 interface: p.interface_name,
                 link_type: p.link_type,
                 len: p.orig_len,
                 caplen: p.data.len(),
-                direction: p.direction.map(|d| match d {
-                    Direction::In => "in",
-                    Direction::Out => "out",
-                }),
+                direction: p
+                    .direction
+                    .or(ip.as_ref().and_then(|s| s.link_direction))
+                    .map(|d| match d {
+                        Direction::In => "in",
+                        Direction::Out => "out",
+                    }),
+                ip: ip.as_ref().map(ip_json),
+                summary: String::from_utf8_lossy(&line).into_owned(),
                 provenance: m.provenance.as_str(),
                 process: m.process.as_deref(),
                 parent: m.parent.as_deref(),
@@ -390,7 +515,19 @@ struct Cursor<'a> {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let (names, expr_text) = cli.inputs_and_expression();
+    let (names, expr_text) = match cli.resolve_inputs() {
+        Ok(x) => x,
+        Err(msg) => {
+            eprintln!("ptanalyze: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    if !cli.context.is_empty() {
+        if let Err(msg) = formats::render::Context::parse(&cli.context) {
+            eprintln!("ptanalyze: {msg}");
+            return ExitCode::from(2);
+        }
+    }
     let threads = cli.threads.unwrap_or(0);
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(p) => p,
@@ -477,7 +614,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
                 return ExitCode::from(2);
             }
         }
-    } else if report {
+    } else if report || cli.count_only {
         Sink::Nothing
     } else if cli.json {
         Sink::Json
@@ -492,7 +629,15 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         owners: cli.owner_filter(),
         expression: expression.as_ref(),
         keep,
+        direction: cli.direction_filter(),
+        interfaces: cli
+            .interface
+            .iter()
+            .filter(|i| *i != "any")
+            .cloned()
+            .collect(),
     };
+    let flush_each = cli.line_buffered || cli.packet_buffered;
     let job = Job {
         names: &file_names,
         json_packets: matches!(sink, Sink::Json),
@@ -556,7 +701,9 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
                 continue;
             }
             let c = cursors[f].as_mut().unwrap();
-            if !emit(&mut deferred, &mut out, &sources[f], f, &c.res, c.idx) {
+            if !emit(&mut deferred, &mut out, &sources[f], f, &c.res, c.idx)
+                || (flush_each && out.flush().is_err())
+            {
                 quiet_stop = true;
                 break;
             }
@@ -604,11 +751,18 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     if reported.is_err() {
         return ExitCode::SUCCESS;
     }
-    if let Sink::Json = sink {
+    let output = cli.count.unwrap_or(u64::MAX) - remaining;
+    if cli.count_only {
+        // tcpdump --count: the matching packets, -c included.
+        let n = totals.matched.min(cli.count.unwrap_or(u64::MAX));
+        let _ = writeln!(out, "{n} packet{}", if n == 1 { "" } else { "s" });
+    } else if cli.json && cli.write.as_deref() != Some("-") {
+        // Every JSON output ends with its summary object.
         let summary = SummaryJson {
             kind: "summary",
             packets: totals.packets,
             matched: totals.matched,
+            output,
             incomplete,
             errors: totals
                 .errors
@@ -666,28 +820,32 @@ fn write_reports(
         let records = flows.finish();
         if json {
             for r in &records {
-                serde_json::to_writer(&mut *out, r)?;
-                out.write_all(b"\n")?;
-            }
-            if incomplete {
-                let s = SummaryJson {
-                    kind: "summary",
-                    packets: totals.packets,
-                    matched: totals.matched,
-                    incomplete,
-                    errors: errors.clone(),
+                let j = FlowJson {
+                    kind: "flow",
+                    first_ts: formats::render::rfc3339_utc(r.first_ts_ns),
+                    last_ts: formats::render::rfc3339_utc(r.last_ts_ns),
+                    record: r,
                 };
-                serde_json::to_writer(&mut *out, &s)?;
+                serde_json::to_writer(&mut *out, &j)?;
                 out.write_all(b"\n")?;
             }
         } else {
             write_flows_text(&records, out)?;
         }
     }
+    let _ = totals;
     if let Some(stats) = acc.stats {
         let report = stats.finish();
         if json {
-            let v = serde_json::json!({"type": "stats", "incomplete": incomplete, "errors": errors, "report": report});
+            let ts = |t: Option<u64>| t.map(formats::render::rfc3339_utc);
+            let v = serde_json::json!({
+                "type": "stats",
+                "first_ts": ts(report.totals.first_ts_ns),
+                "last_ts": ts(report.totals.last_ts_ns),
+                "incomplete": incomplete,
+                "errors": errors,
+                "report": report,
+            });
             serde_json::to_writer(&mut *out, &v)?;
             out.write_all(b"\n")?;
         } else {
@@ -855,6 +1013,10 @@ fn pcapng_sink(cli: &Cli, path: &str, sources: &[Source<'_>]) -> Result<Sink, St
     };
     let mut cfg = WriterConfig::new("ptanalyze", env!("CARGO_PKG_VERSION"));
     cfg.comments = cli.comment_mode();
+    cfg.format = FileFormat::for_path(path, cli.nano());
+    if cfg.format.is_classic() {
+        eprintln!("ptanalyze: {path}: {PCAP_NO_METADATA}");
+    }
     // A scope derived from the inputs and the selection, not random: the same run writes the
     // same bytes (whatever -j), and different inputs or filters still get different scopes.
     let what = format!(
@@ -865,10 +1027,11 @@ fn pcapng_sink(cli: &Cli, path: &str, sources: &[Source<'_>]) -> Result<Sink, St
     );
     cfg.scope = Some(output_scope(sources, &what));
     let all: Vec<_> = sources.iter().flat_map(|s| s.interfaces.iter()).collect();
-    let mixed = all.first().is_some_and(|f| {
-        all.iter()
-            .any(|i| (i.link_type, i.snaplen) != (f.link_type, f.snaplen))
-    });
+    let mixed = !cfg.format.is_classic()
+        && all.first().is_some_and(|f| {
+            all.iter()
+                .any(|i| (i.link_type, i.snaplen) != (f.link_type, f.snaplen))
+        });
     if mixed {
         cfg.allow_mixed_interfaces = true;
         eprintln!(

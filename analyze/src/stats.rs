@@ -38,7 +38,7 @@ use formats::pcapng::Direction;
 use formats::wire::flow::PacketSummary;
 use serde::Serialize;
 
-use crate::flows::{clean, secs, write_table, FlowKey, KeyHasher, KeyMap, Observed};
+use crate::flows::{clean, write_table, FlowKey, KeyHasher, KeyMap, Observed};
 
 type KeySet<T> = HashSet<T, BuildHasherDefault<KeyHasher>>;
 
@@ -126,6 +126,8 @@ pub struct Rollups {
     interfaces: KeyMap<String, Group>,
     unnamed_interface: Option<Group>,
     provenance: [ProvenanceCount; Provenance::ALL.len()],
+    /// Per IP protocol number (256 entries once a packet with an IP header was seen).
+    protocols: Vec<Traffic>,
 }
 
 impl Rollups {
@@ -155,8 +157,16 @@ impl Rollups {
                 (FlowKey::of(s).0, remote)
             }),
         };
-        if s.is_none() {
-            self.non_ip += 1;
+        match s {
+            None => self.non_ip += 1,
+            Some(s) => {
+                if self.protocols.is_empty() {
+                    self.protocols = vec![Traffic::default(); 256];
+                }
+                let t = &mut self.protocols[usize::from(s.protocol)];
+                t.packets += 1;
+                t.bytes += u64::from(pkt.orig_len);
+            }
         }
         let on_wire = seen_as(pkt.direction_with(s));
         let seen = seen_as(pkt.owner_direction(s));
@@ -260,6 +270,14 @@ impl Rollups {
         for (a, b) in self.provenance.iter_mut().zip(later.provenance) {
             a.packets += b.packets;
             a.with_process += b.with_process;
+        }
+        if self.protocols.is_empty() {
+            self.protocols = later.protocols;
+        } else {
+            for (a, b) in self.protocols.iter_mut().zip(later.protocols) {
+                a.packets += b.packets;
+                a.bytes += b.bytes;
+            }
         }
     }
 
@@ -368,9 +386,23 @@ impl Rollups {
         if let Some(g) = self.unnamed_interface {
             ifs.push(base(String::new(), g));
         }
+        let mut protocols: Vec<ProtocolShare> = self
+            .protocols
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.packets > 0)
+            .map(|(p, t)| ProtocolShare {
+                protocol: crate::flows::proto_name(p as u8),
+                ip_proto: p as u8,
+                packets: t.packets,
+                bytes: t.bytes,
+            })
+            .collect();
+        protocols.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.ip_proto.cmp(&b.ip_proto)));
         Report {
             totals,
             coverage,
+            protocols,
             containers,
             pods,
             processes,
@@ -457,18 +489,56 @@ pub struct Coverage {
 }
 
 /// Everything [`Rollups::finish`] computes; JSON via serde.
+/// Packets of one IP protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProtocolShare {
+    /// `tcp`, `udp`, `icmp`, `icmp6`, or the number (as flows name protocols).
+    pub protocol: String,
+    pub ip_proto: u8,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub totals: Totals,
     pub coverage: Coverage,
+    /// Per IP protocol, by bytes descending (packets without an IP header: `non_ip_packets`).
+    pub protocols: Vec<ProtocolShare>,
     pub containers: Vec<Rollup>,
     pub pods: Vec<Rollup>,
     pub processes: Vec<Rollup>,
     pub interfaces: Vec<Rollup>,
 }
 
+/// A time as `tcpdump -tttt` prints it (local time; `TZ=UTC` for UTC).
 fn ts(t: Option<u64>) -> String {
-    t.map(secs).unwrap_or_else(|| "-".into())
+    t.map(|t| formats::render::local_date_time(t, false))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// A duration with its unit: `850 us`, `12.345 ms`, `3.064 s`, `2 min 03.5 s`, `1 h 02 min`.
+pub fn human_duration(ns: u64) -> String {
+    let s = ns as f64 / 1e9;
+    if ns < 1_000_000 {
+        format!("{} us", ns / 1000)
+    } else if ns < 1_000_000_000 {
+        format!("{:.3} ms", ns as f64 / 1e6)
+    } else if s < 60.0 {
+        format!("{s:.3} s")
+    } else if s < 3600.0 {
+        format!("{} min {:04.1} s", (s / 60.0) as u64, s % 60.0)
+    } else {
+        let m = (s / 60.0) as u64;
+        format!("{} h {:02} min", m / 60, m % 60)
+    }
+}
+
+fn span(first: Option<u64>, last: Option<u64>) -> String {
+    match (first, last) {
+        (Some(a), Some(b)) => human_duration(b.saturating_sub(a)),
+        _ => "-".into(),
+    }
 }
 
 fn pct(x: f64) -> String {
@@ -492,6 +562,7 @@ fn rollup_table(out: &mut impl Write, title: &str, first: &str, rows: &[Rollup])
         "REMOTES",
         "FIRST",
         "LAST",
+        "SPAN",
     ]
     .map(String::from)
     .to_vec()];
@@ -509,12 +580,15 @@ fn rollup_table(out: &mut impl Write, title: &str, first: &str, rows: &[Rollup])
             r.remote_endpoints.to_string(),
             ts(r.first_ts_ns),
             ts(r.last_ts_ns),
+            span(r.first_ts_ns, r.last_ts_ns),
         ]);
     }
     write_table(
         out,
         &t,
-        &[false, true, true, true, true, true, true, true, true, true],
+        &[
+            false, true, true, true, true, true, true, true, true, false, false, true,
+        ],
     )
 }
 
@@ -525,7 +599,7 @@ pub fn write_report_text(r: &Report, out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
         "Totals: {} packets, {} bytes (out {}/{}, in {}/{}, unknown direction {}/{}), \
-         {} flows, {} remote addresses, {} non-IP packets, first {}, last {}",
+         {} flows, {} remote addresses, {} non-IP packets\nTime: first {}, last {}, span {}",
         t.packets,
         t.bytes,
         t.sent.packets,
@@ -539,6 +613,7 @@ pub fn write_report_text(r: &Report, out: &mut impl Write) -> io::Result<()> {
         t.non_ip_packets,
         ts(t.first_ts_ns),
         ts(t.last_ts_ns),
+        span(t.first_ts_ns, t.last_ts_ns),
     )?;
     let c = &r.coverage;
     writeln!(
@@ -560,6 +635,22 @@ pub fn write_report_text(r: &Report, out: &mut impl Write) -> io::Result<()> {
         ]);
     }
     write_table(out, &rows, &[false, true, true, true])?;
+    if !r.protocols.is_empty() {
+        writeln!(out, "\nProtocols")?;
+        let all: u64 = r.protocols.iter().map(|p| p.packets).sum();
+        let mut rows = vec![["PROTOCOL", "PACKETS", "BYTES", "SHARE"]
+            .map(String::from)
+            .to_vec()];
+        for p in &r.protocols {
+            rows.push(vec![
+                p.protocol.clone(),
+                p.packets.to_string(),
+                p.bytes.to_string(),
+                pct(p.packets as f64 / all.max(1) as f64),
+            ]);
+        }
+        write_table(out, &rows, &[false, true, true, true])?;
+    }
     rollup_table(out, "Containers", "CONTAINER", &r.containers)?;
     rollup_table(out, "Pods", "POD", &r.pods)?;
     rollup_table(out, "Processes", "PROCESS", &r.processes)?;

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use formats::meta::{CommentMode, PacketMeta};
 use formats::pcapng::linktype;
-use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
+use formats::pcapng::write::{FileFormat, InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::{Direction, InterfaceStats};
 use formats::render::{PacketRef, RenderOptions, Renderer};
 
@@ -229,7 +229,8 @@ impl Output {
             Some(path) => Some(FileSink::open(
                 path,
                 cfg.rotation.clone(),
-                writer_config(cfg.comments),
+                writer_config(cfg.comments)
+                    .with_format(FileFormat::for_path(path, cfg.render.nano)),
                 &ifs,
                 start_ns,
             )?),

@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -61,6 +61,8 @@ pub struct Settings {
     /// Process selection (`--pid`, `--pname`, `--uid`); the pid of `-- CMD` is added to `pids`
     /// before the command runs.
     pub select: Selection,
+    /// `-B`: the ring buffer's size in bytes (`None`: the default).
+    pub ring_bytes: Option<u32>,
 }
 
 /// Which processes' packets to keep (attribution applies it; empty = every packet).
@@ -146,30 +148,6 @@ fn check_privileges() -> Result<(), CaptureError> {
         "ptcap needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN (try: sudo ptcap ...)"
             .into(),
     ))
-}
-
-/// `-D`: tcpdump's format ("1.eth0 [Up, Running]").
-pub fn list_interfaces(out: &mut impl Write) -> Result<(), CaptureError> {
-    let list = iface::list().map_err(|e| CaptureError(format!("listing interfaces: {e}")))?;
-    for i in &list {
-        let mut flags = Vec::new();
-        if i.up {
-            flags.push("Up");
-        }
-        if i.running {
-            flags.push("Running");
-        }
-        if i.loopback {
-            flags.push("Loopback");
-        }
-        let note = if LinkKind::from_arphrd(i.arphrd).is_none() {
-            " (not capturable: device type)"
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "{}.{} [{}]{note}", i.index, i.name, flags.join(", "));
-    }
-    Ok(())
 }
 
 /// The interface names of `-i` (repeatable, comma-separated).
@@ -332,7 +310,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
         snaplen: s.snaplen,
         deliver_rejected: s.check_filter,
         attach: s.attach,
-        ..Default::default()
+        ring_bytes: s.ring_bytes.unwrap_or(CaptureOptions::default().ring_bytes),
     };
     let mut cap = PacketCapture::load(&opts)?;
     for (index, f) in filters.values() {

@@ -60,6 +60,7 @@ fn option_sets() -> Vec<RenderOptions> {
         nano: false,
         dump: DumpMode::None,
         oneline: false,
+        ..RenderOptions::default()
     };
     vec![
         base,
@@ -89,6 +90,18 @@ fn option_sets() -> Vec<RenderOptions> {
             dump: DumpMode::HexWithLink,
             timestamp: TimestampMode::from_count(5),
             nano: true,
+            ..base
+        },
+        RenderOptions {
+            link_header: true,
+            number: true,
+            verbose: 1,
+            ..base
+        },
+        RenderOptions {
+            link_header: true,
+            quiet: true,
+            oneline: true,
             ..base
         },
     ]

@@ -1029,8 +1029,9 @@ fn containerd_restart_mid_capture_and_absent_runtime_startup() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut env = Env::new();
     env.start_server();
-    // No runtime at all: the capture starts at once, one line each.
-    let cap = Ptcap::start(&env, "absent", &["-c", "1", "host 198.19.255.255"]);
+    // No runtime at all: the capture starts at once; with -v, one line each (without -v and
+    // without a container filter, none: tests/flags_tcpdump.rs).
+    let cap = Ptcap::start(&env, "absent", &["-v", "-c", "1", "host 198.19.255.255"]);
     let absent = cap.ready_after;
     let (_, err) = cap.finish(Duration::ZERO);
     println!(

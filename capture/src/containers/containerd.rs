@@ -78,10 +78,14 @@ async fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
             Err(e) => e.to_string(),
         };
         if first && !connected {
-            eprintln!(
+            // Only with -v: most hosts run one runtime or none; a container filter with no
+            // runtime at all is reported once by the tracker.
+            if verbose > 0 {
+                eprintln!(
                 "ptcap: containerd is not reachable at {} ({why}): no containerd metadata until it is",
                 address.display()
             );
+            }
         } else if connected {
             eprintln!(
                 "ptcap: lost containerd at {} ({why}); reconnecting",

@@ -47,10 +47,14 @@ fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
             Err(e) => e.to_string(),
         };
         if first && !connected {
-            eprintln!(
-                "ptcap: Docker is not reachable at {} ({why}): no Docker metadata until it is",
-                address.display()
-            );
+            // Only with -v: most hosts run one runtime or none; a container filter with no
+            // runtime at all is reported once by the tracker.
+            if verbose > 0 {
+                eprintln!(
+                    "ptcap: Docker is not reachable at {} ({why}): no Docker metadata until it is",
+                    address.display()
+                );
+            }
         } else if connected {
             eprintln!(
                 "ptcap: lost Docker at {} ({why}); reconnecting",

@@ -42,7 +42,9 @@ use formats::meta::{ContainerInfo, PacketMeta, Peer, PodInfo};
 /// What the command line says about containers.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// An empty path turns the runtime off (`--containerd-address none` or `''`).
     pub containerd_address: PathBuf,
+    /// An empty path turns the runtime off (`--docker-address none` or `''`).
     pub docker_address: PathBuf,
     pub selectors: Vec<Selector>,
     pub verbose: u8,
@@ -110,6 +112,15 @@ impl Selector {
 pub enum Source {
     Containerd,
     Docker,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Containerd => "containerd",
+            Source::Docker => "Docker",
+        }
+    }
 }
 
 /// What one runtime says about one container.
@@ -197,6 +208,10 @@ pub struct Tracker {
     /// Selectors that matched something at least once.
     matched: Vec<bool>,
     reported: Vec<Source>,
+    /// Sources whose last report was "not reachable".
+    down: Vec<Source>,
+    /// The runtimes watched (the others were turned off) and their addresses.
+    enabled: Vec<(Source, PathBuf)>,
     warned: bool,
     own_pidns: u64,
     pub stats: ContainerStats,
@@ -446,6 +461,8 @@ impl Tracker {
             selectors: Vec::new(),
             matched: Vec::new(),
             reported: Vec::new(),
+            down: Vec::new(),
+            enabled: Vec::new(),
             warned: true,
             own_pidns: pidns_of(std::process::id()),
             stats: ContainerStats::default(),
@@ -455,9 +472,23 @@ impl Tracker {
     /// Starts both watchers (they never delay the caller).
     pub fn start(cfg: &Config) -> Tracker {
         let (tx, rx) = std::sync::mpsc::channel();
-        containerd::spawn(cfg.containerd_address.clone(), tx.clone(), cfg.verbose);
-        docker::spawn(cfg.docker_address.clone(), tx, cfg.verbose);
+        let mut enabled = Vec::new();
+        if !cfg.containerd_address.as_os_str().is_empty() {
+            containerd::spawn(cfg.containerd_address.clone(), tx.clone(), cfg.verbose);
+            enabled.push((Source::Containerd, cfg.containerd_address.clone()));
+        }
+        if !cfg.docker_address.as_os_str().is_empty() {
+            docker::spawn(cfg.docker_address.clone(), tx, cfg.verbose);
+            enabled.push((Source::Docker, cfg.docker_address.clone()));
+        }
+        if enabled.is_empty() && !cfg.selectors.is_empty() {
+            eprintln!(
+                "ptcap: --containerd-address and --docker-address are both off: the container \
+                 and pod filters match nothing"
+            );
+        }
         let mut t = Tracker::inactive();
+        t.enabled = enabled;
         t.rx = Some(rx);
         t.matched = vec![false; cfg.selectors.len()];
         t.selectors = cfg.selectors.clone();
@@ -518,6 +549,7 @@ impl Tracker {
                 if !self.reported.contains(&src) {
                     self.reported.push(src);
                 }
+                self.down.retain(|d| *d != src);
                 let now = Instant::now();
                 let ids: std::collections::HashSet<&str> =
                     recs.iter().map(|r| r.id.as_str()).collect();
@@ -546,6 +578,9 @@ impl Tracker {
             Update::Down(src) => {
                 if !self.reported.contains(&src) {
                     self.reported.push(src);
+                }
+                if !self.down.contains(&src) {
+                    self.down.push(src);
                 }
             }
         }
@@ -667,10 +702,24 @@ impl Tracker {
                 self.matched[i] = true;
             }
         }
-        if self.warned || self.reported.len() < 2 {
+        if self.warned || self.reported.len() < self.enabled.len() {
             return;
         }
         self.warned = true;
+        if !self.enabled.is_empty() && self.down.len() >= self.enabled.len() {
+            // Said once, and only because a container filter needs a runtime (-v says more).
+            let names: Vec<String> = self
+                .enabled
+                .iter()
+                .map(|(src, path)| format!("{} at {}", src.name(), path.display()))
+                .collect();
+            eprintln!(
+                "ptcap: no container runtime answers ({}): the container and pod filters match \
+                 nothing until one does",
+                names.join(", ")
+            );
+            return;
+        }
         for (i, s) in self.selectors.iter().enumerate() {
             if !self.matched[i] {
                 eprintln!(

@@ -76,9 +76,55 @@ pub struct WriterConfig {
     pub big_endian: bool,
     /// The scope of this file's entity ids (see [`crate::meta::record`]); random when `None`.
     pub scope: Option<u32>,
+    /// The file format: pcapng (default) or classic pcap (one link type, no metadata).
+    pub format: FileFormat,
 }
 
+/// What a writer writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileFormat {
+    /// pcapng with the metadata carriers.
+    #[default]
+    Pcapng,
+    /// Classic pcap (libpcap's format), microsecond timestamps: what `tcpdump -w` writes. It
+    /// holds one link type and no per-packet options, so no metadata and no direction.
+    Pcap,
+    /// Classic pcap with nanosecond timestamps (`tcpdump --time-stamp-precision=nano -w`).
+    PcapNano,
+}
+
+impl FileFormat {
+    /// Classic pcap for a name ending in `.pcap` (any case), pcapng otherwise: what the file
+    /// name promises to Wireshark and tcpdump users.
+    pub fn for_path(path: &str, nano: bool) -> FileFormat {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".pcap") {
+            if nano {
+                FileFormat::PcapNano
+            } else {
+                FileFormat::Pcap
+            }
+        } else {
+            FileFormat::Pcapng
+        }
+    }
+
+    pub fn is_classic(self) -> bool {
+        self != FileFormat::Pcapng
+    }
+}
+
+/// The line both binaries print once when `-w` writes classic pcap.
+pub const PCAP_NO_METADATA: &str = "classic pcap (the name ends in .pcap) holds no process or \
+     container metadata and no direction: name the file .pcapng to keep them";
+
 impl WriterConfig {
+    /// The same settings, written as `format`.
+    pub fn with_format(mut self, format: FileFormat) -> Self {
+        self.format = format;
+        self
+    }
+
     /// `shb_userappl` = `<app> <version>`, `shb_hardware` = this build's architecture.
     pub fn new(app: &str, version: &str) -> Self {
         WriterConfig {
@@ -90,6 +136,7 @@ impl WriterConfig {
             allow_mixed_interfaces: false,
             big_endian: false,
             scope: None,
+            format: FileFormat::Pcapng,
         }
     }
 }
@@ -568,6 +615,18 @@ impl Encoder {
             data = &data[..snaplen as usize];
         }
         let caplen = data.len() as u32;
+        if self.cfg.format.is_classic() {
+            let secs = (ts_ns / 1_000_000_000) as u32;
+            let frac = match self.cfg.format {
+                FileFormat::PcapNano => (ts_ns % 1_000_000_000) as u32,
+                _ => (ts_ns % 1_000_000_000 / 1000) as u32,
+            };
+            for v in [secs, frac, caplen, orig_len.max(caplen)] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(data);
+            return Ok(0);
+        }
         let mut skipped = 0;
         let mut b = BlockBuilder::begin(out, self.cfg.big_endian, code::BLOCK_EPB);
         b.u32(iface);
@@ -704,6 +763,10 @@ impl<W: Write> PcapngWriter<W> {
             failed: false,
         };
         let cfg = &w.enc.cfg;
+        if cfg.format.is_classic() {
+            // The file header needs the link type: written with the first interface.
+            return Ok(w);
+        }
         w.buf.clear();
         let mut b = BlockBuilder::begin(&mut w.buf, cfg.big_endian, code::BLOCK_SHB);
         b.u32(0x1a2b_3c4d);
@@ -750,6 +813,10 @@ impl<W: Write> PcapngWriter<W> {
         if let Some(f) = &spec.filter {
             check_text("interface filter", f)?;
         }
+        if self.enc.cfg.format.is_classic() {
+            self.check_usable()?;
+            return self.add_pcap_interface(spec);
+        }
         if let Some(&(link, snap)) = self.enc.interfaces.first() {
             if !self.enc.cfg.allow_mixed_interfaces
                 && (link != spec.link_type || snap != spec.snaplen)
@@ -781,6 +848,44 @@ impl<W: Write> PcapngWriter<W> {
         Ok(self.enc.interfaces.len() as u32 - 1)
     }
 
+    /// Classic pcap: the first interface writes the file header; later ones must share its
+    /// link type (the format has one) and get their own id for the same header.
+    fn add_pcap_interface(&mut self, spec: &InterfaceSpec) -> io::Result<u32> {
+        if let Some(&(link, _)) = self.enc.interfaces.first() {
+            if link != spec.link_type {
+                return Err(invalid(format!(
+                    "interface {} has link type {}, the first interface {}: a classic pcap file \
+                     holds one link type (name the file .pcapng)",
+                    spec.name, spec.link_type, link
+                )));
+            }
+        } else {
+            let magic: u32 = if self.enc.cfg.format == FileFormat::PcapNano {
+                0xa1b2_3c4d
+            } else {
+                0xa1b2_c3d4
+            };
+            self.buf.clear();
+            self.buf.extend_from_slice(&magic.to_le_bytes());
+            self.buf.extend_from_slice(&2u16.to_le_bytes());
+            self.buf.extend_from_slice(&4u16.to_le_bytes());
+            self.buf.extend_from_slice(&0u32.to_le_bytes()); // thiszone
+            self.buf.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
+            let snap = if spec.snaplen == 0 {
+                262_144
+            } else {
+                spec.snaplen
+            };
+            self.buf.extend_from_slice(&snap.to_le_bytes());
+            self.buf
+                .extend_from_slice(&u32::from(spec.link_type).to_le_bytes());
+            self.emit("pcap file header")?;
+        }
+        let snap = self.enc.interfaces.first().map_or(spec.snaplen, |i| i.1);
+        self.enc.interfaces.push((spec.link_type, snap));
+        Ok(self.enc.interfaces.len() as u32 - 1)
+    }
+
     /// Writes one Enhanced Packet Block. `data` longer than the interface's snaplen is cut to
     /// it; `orig_len` is raised to `data.len()` if smaller.
     pub fn write_packet(
@@ -800,7 +905,7 @@ impl<W: Write> PcapngWriter<W> {
                 self.enc.interfaces.len()
             )));
         }
-        let prep = self.entities.prepare(meta);
+        let prep = self.prepare(meta);
         self.buf.clear();
         let packet = PacketFields {
             iface,
@@ -821,6 +926,10 @@ impl<W: Write> PcapngWriter<W> {
     /// Gives the entities of one packet's metadata their ids in this file, for
     /// [`Encoder::encode_packet`]. Call it in the order the packets will be written.
     pub fn prepare(&mut self, meta: &PacketMeta) -> Prepared {
+        if self.enc.cfg.format.is_classic() {
+            // No metadata rides in classic pcap: nothing to remember.
+            return Prepared::default();
+        }
         self.entities.prepare(meta)
     }
 
@@ -893,6 +1002,10 @@ impl<W: Write> PcapngWriter<W> {
             )));
         }
         self.check_usable()?;
+        if self.enc.cfg.format.is_classic() {
+            // Classic pcap has no statistics record.
+            return Ok(());
+        }
         let ts = end_ns.or(start_ns).unwrap_or(0);
         let big = self.enc.cfg.big_endian;
         self.buf.clear();

@@ -88,6 +88,79 @@ pub struct RenderOptions {
     pub dump: DumpMode,
     /// `--oneline`: all lines of a packet joined with ", ".
     pub oneline: bool,
+    /// `-e`: the link-level header (MAC addresses, EtherType; SLL/SLL2 fields).
+    pub link_header: bool,
+    /// `-#`: each line starts with the packet's number (from 1).
+    pub number: bool,
+    /// `--context`: which context the text shows (all by default).
+    pub context: Context,
+}
+
+/// Which parts of the process and container context the text shows (ptcpdump's `--context
+/// process,thread,parentproc,user,container,pod`; all by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    pub process: bool,
+    pub thread: bool,
+    pub parent: bool,
+    pub user: bool,
+    pub container: bool,
+    pub pod: bool,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            process: true,
+            thread: true,
+            parent: true,
+            user: true,
+            container: true,
+            pod: true,
+        }
+    }
+}
+
+impl Context {
+    /// The names ptcpdump's `--context` takes.
+    pub const NAMES: [&'static str; 6] = [
+        "process",
+        "thread",
+        "parentproc",
+        "user",
+        "container",
+        "pod",
+    ];
+
+    /// From a comma-separated list of [`Context::NAMES`] (repeatable: the lists are joined).
+    pub fn parse(lists: &[String]) -> Result<Context, String> {
+        let mut c = Context {
+            process: false,
+            thread: false,
+            parent: false,
+            user: false,
+            container: false,
+            pod: false,
+        };
+        for name in lists.iter().flat_map(|l| l.split(',')).map(str::trim) {
+            match name {
+                "process" => c.process = true,
+                "thread" => c.thread = true,
+                "parentproc" => c.parent = true,
+                "user" => c.user = true,
+                "container" => c.container = true,
+                "pod" => c.pod = true,
+                "" => {}
+                other => {
+                    return Err(format!(
+                        "--context {other}: the context names are {}",
+                        Context::NAMES.join(", ")
+                    ))
+                }
+            }
+        }
+        Ok(c)
+    }
 }
 
 /// One packet to print.
@@ -102,6 +175,31 @@ pub struct PacketRef<'a> {
     pub direction: Option<Direction>,
 }
 
+/// The protocol part of one packet's tcpdump line, as `tcpdump -nn -S -t` prints it (no
+/// timestamp, no link-level prefix, absolute TCP sequence numbers, so it needs no state), on
+/// one line: what follows the first line (dumps, `-v` continuation) is left out.
+pub fn protocol_line(out: &mut Vec<u8>, link_type: u16, data: &[u8], orig_len: u32) {
+    let opts = RenderOptions {
+        absolute_seq: true,
+        ..RenderOptions::default()
+    };
+    let mut tcp = TcpSeqTable::default();
+    let start = out.len();
+    let mut p = Printer {
+        out,
+        opts: &opts,
+        tcp: &mut tcp,
+        sll2_prefix: false,
+    };
+    p.link(link_type, data, orig_len);
+    if let Some(nl) = out[start..].iter().position(|&c| c == b'\n') {
+        out.truncate(start + nl);
+    }
+    while out.len() > start && out[out.len() - 1].is_ascii_whitespace() {
+        out.pop();
+    }
+}
+
 /// Prints packets like `tcpdump -nn`; keeps tcpdump's state between packets.
 pub struct Renderer {
     opts: RenderOptions,
@@ -111,6 +209,8 @@ pub struct Renderer {
     /// Cache of the local UTC offset: (15-minute bucket, offset in seconds).
     tz_cache: Option<(i64, i64)>,
     scratch: Vec<u8>,
+    /// Packets rendered (`-#`).
+    count: u64,
 }
 
 impl Renderer {
@@ -122,6 +222,7 @@ impl Renderer {
             prev_ts: None,
             tz_cache: None,
             scratch: Vec::new(),
+            count: 0,
         }
     }
 
@@ -137,7 +238,12 @@ impl Renderer {
             self.render_lines(&mut buf, pkt, meta);
             let mut first = true;
             for line in buf.split(|&c| c == b'\n') {
-                let line = line.trim_ascii();
+                // The first line keeps its start (`-#` pads the number).
+                let line = if first {
+                    line.trim_ascii_end()
+                } else {
+                    line.trim_ascii()
+                };
                 if line.is_empty() {
                     continue;
                 }
@@ -155,6 +261,17 @@ impl Renderer {
     }
 
     fn render_lines(&mut self, out: &mut Vec<u8>, pkt: &PacketRef<'_>, meta: Option<&PacketMeta>) {
+        self.count += 1;
+        if self.opts.number {
+            // tcpdump: "%5u  ".
+            let mut buf = itoa::Buffer::new();
+            let n = buf.format(self.count);
+            for _ in n.len()..5 {
+                out.c(b' ');
+            }
+            out.s(n);
+            out.s("  ");
+        }
         self.timestamp(out, pkt.ts_ns);
         let meta = meta.filter(|m| !m.is_empty());
         let ptcpdump = meta.is_some() || pkt.interface.is_some();
@@ -164,7 +281,7 @@ impl Renderer {
                 out.escaped(name);
                 out.c(b' ');
             }
-            if !v {
+            if !v && self.opts.context.process {
                 if let Some(p) = meta.and_then(|m| m.process.as_deref()) {
                     out.escaped(p.short_name());
                     out.c(b'.');
@@ -189,9 +306,9 @@ impl Renderer {
             .min(pkt.data.len());
         if let Some(m) = meta {
             if v {
-                context_lines(out, m);
+                context_lines(out, m, &self.opts.context);
             } else {
-                context_suffix(out, m);
+                context_suffix(out, m, &self.opts.context);
             }
         }
         let data = pkt.data;
@@ -333,6 +450,34 @@ fn pad_num(out: &mut Vec<u8>, v: u64, width: usize) {
     out.extend_from_slice(s.as_bytes());
 }
 
+/// `ts_ns` (ns since the epoch) as RFC 3339 in UTC with nine fraction digits:
+/// `2026-11-29T18:45:47.134988180Z`.
+pub fn rfc3339_utc(ts_ns: u64) -> String {
+    let secs = ts_ns / 1_000_000_000;
+    let (y, m, d) = civil_from_days((secs / 86400) as i64);
+    let t = secs % 86400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
+        t / 3600,
+        t / 60 % 60,
+        t % 60,
+        ts_ns % 1_000_000_000
+    )
+}
+
+/// `ts_ns` as `tcpdump -tttt` prints it, in local time: `2026-11-29 18:45:47.134988`
+/// (nine fraction digits with `nano`).
+pub fn local_date_time(ts_ns: u64, nano: bool) -> String {
+    let mut r = Renderer::new(RenderOptions {
+        timestamp: TimestampMode::Date,
+        nano,
+        ..RenderOptions::default()
+    });
+    let mut out = Vec::with_capacity(32);
+    r.timestamp(&mut out, ts_ns);
+    String::from_utf8_lossy(out.trim_ascii_end()).into_owned()
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -349,27 +494,27 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// Non-verbose, as ptcpdump prints it:
 /// `, Thread [name.tid], ParentProc [comm.pid], Container [name], Pod [name.ns]`.
-fn context_suffix(out: &mut Vec<u8>, m: &PacketMeta) {
-    if let Some(t) = m.thread.as_deref().filter(|t| t.tid != 0) {
+fn context_suffix(out: &mut Vec<u8>, m: &PacketMeta, c: &Context) {
+    if let Some(t) = m.thread.as_deref().filter(|t| t.tid != 0 && c.thread) {
         out.s(", Thread [");
         out.escaped(&t.name);
         out.c(b'.');
         out.n(t.tid);
         out.s("]");
     }
-    if let Some(p) = m.parent.as_deref() {
+    if let Some(p) = m.parent.as_deref().filter(|_| c.parent) {
         out.s(", ParentProc [");
         out.escaped(p.short_name());
         out.c(b'.');
         out.n(p.pid);
         out.s("]");
     }
-    if let Some(c) = m.container.as_deref() {
+    if let Some(k) = m.container.as_deref().filter(|_| c.container) {
         out.s(", Container [");
-        out.escaped(&c.name);
+        out.escaped(&k.name);
         out.s("]");
     }
-    if let Some(p) = m.pod.as_deref() {
+    if let Some(p) = m.pod.as_deref().filter(|_| c.pod) {
         out.s(", Pod [");
         out.escaped(&p.name);
         out.c(b'.');
@@ -384,7 +529,7 @@ fn json(out: &mut Vec<u8>, map: &std::collections::BTreeMap<String, String>) {
 }
 
 /// Verbose: one indented line per known entity.
-fn context_lines(out: &mut Vec<u8>, m: &PacketMeta) {
+fn context_lines(out: &mut Vec<u8>, m: &PacketMeta, c: &Context) {
     let proc_line = |out: &mut Vec<u8>, tag: &str, p: &crate::meta::ProcessInfo| {
         out.s("\n    ");
         out.s(tag);
@@ -402,25 +547,27 @@ fn context_lines(out: &mut Vec<u8>, m: &PacketMeta) {
         out.s(")");
     };
     if let Some(p) = m.process.as_deref() {
-        proc_line(out, "Process", p);
+        if c.process {
+            proc_line(out, "Process", p);
+        }
         // ptcpdump: `Thread (tid N, name NAME)` right after the process, when the tid is known.
-        if let Some(t) = m.thread.as_deref().filter(|t| t.tid != 0) {
+        if let Some(t) = m.thread.as_deref().filter(|t| t.tid != 0 && c.thread) {
             out.s("\n    Thread (tid ");
             out.n(t.tid);
             out.s(", name ");
             out.escaped(&t.name);
             out.s(")");
         }
-        if let Some(uid) = p.uid {
+        if let Some(uid) = p.uid.filter(|_| c.user) {
             out.s("\n    User (uid ");
             out.n(uid);
             out.s(")");
         }
     }
-    if let Some(p) = m.parent.as_deref() {
+    if let Some(p) = m.parent.as_deref().filter(|_| c.parent) {
         proc_line(out, "ParentProc", p);
     }
-    if let Some(c) = m.container.as_deref() {
+    if let Some(c) = m.container.as_deref().filter(|_| c.container) {
         out.s("\n    Container (name ");
         out.escaped(&c.name);
         out.s(", id ");
@@ -431,7 +578,7 @@ fn context_lines(out: &mut Vec<u8>, m: &PacketMeta) {
         json(out, &c.labels);
         out.s(")");
     }
-    if let Some(p) = m.pod.as_deref() {
+    if let Some(p) = m.pod.as_deref().filter(|_| c.pod) {
         out.s("\n    Pod (name ");
         out.escaped(&p.name);
         out.s(", namespace ");

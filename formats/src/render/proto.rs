@@ -83,10 +83,17 @@ impl Printer<'_> {
                     self.out.s("[|ether]");
                     return data.len();
                 };
+                if self.opts.link_header {
+                    return self.ethernet_header(data, orig_len);
+                }
                 let Some((ty, off)) = eth.inner() else {
                     self.out.s("[|vlan]");
                     return data.len();
                 };
+                if off == 14 && !matches!(ty, ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP) {
+                    // tcpdump shows the addresses of a frame it cannot decode, -e or not.
+                    return self.ethernet_header(data, orig_len);
+                }
                 self.ethertype(ty, &data[off..], wire_len.saturating_sub(off), orig_len);
                 off
             }
@@ -96,6 +103,23 @@ impl Printer<'_> {
                     return data.len();
                 };
                 let l = SllPacket::<&[u8]>::HEADER_LEN;
+                if self.opts.link_header {
+                    let dir: &[u8] = match sll.pkttype() {
+                        0 => b"In",
+                        1 => b"B",
+                        2 => b"M",
+                        3 => b"P",
+                        4 => b"Out",
+                        _ => b"?",
+                    };
+                    for _ in dir.len()..3 {
+                        self.out.c(b' ');
+                    }
+                    self.out.b(dir);
+                    self.out.c(b' ');
+                    self.link_addr(sll.addr());
+                    self.cooked_type(sll.protocol(), orig_len);
+                }
                 self.ethertype(
                     sll.protocol(),
                     sll.payload(),
@@ -137,6 +161,13 @@ impl Printer<'_> {
                     self.out.c(b' ');
                 }
                 let l = Sll2Packet::<&[u8]>::HEADER_LEN;
+                if self.opts.link_header {
+                    self.out.s("ifindex ");
+                    self.out.n(sll.ifindex());
+                    self.out.c(b' ');
+                    self.link_addr(sll.addr());
+                    self.cooked_type(sll.protocol(), orig_len);
+                }
                 self.ethertype(
                     sll.protocol(),
                     sll.payload(),
@@ -146,6 +177,9 @@ impl Printer<'_> {
                 l
             }
             linktype::RAW | linktype::IPV4 | linktype::IPV6 => {
+                if self.opts.link_header {
+                    self.out.s("ip: ");
+                }
                 match data.first().map(|b| b >> 4) {
                     Some(4) if link_type != linktype::IPV6 => self.ipv4(data),
                     Some(6) if link_type != linktype::IPV4 => self.ipv6(data),
@@ -174,6 +208,19 @@ impl Printer<'_> {
                         le
                     }
                 };
+                if self.opts.link_header {
+                    self.out.s("AF ");
+                    self.out.s(match fam {
+                        2 => "IPv4",
+                        10 | 24 | 28 | 30 => "IPv6",
+                        _ => "Unknown",
+                    });
+                    self.out.s(" (");
+                    self.out.n(fam);
+                    self.out.s("), length ");
+                    self.out.n(orig_len);
+                    self.out.s(": ");
+                }
                 match fam {
                     2 => self.ipv4(&data[4..]),
                     10 | 24 | 28 | 30 => self.ipv6(&data[4..]),
@@ -191,6 +238,110 @@ impl Printer<'_> {
                 0
             }
         }
+    }
+
+    /// `-e` on Ethernet: `SRC > DST, ethertype NAME (0xXXXX), length N: ` (VLAN tags as
+    /// `vlan V, p P, ethertype ...`; `-q`: the name only), then the payload without its own
+    /// protocol label, as tcpdump prints it. Returns the link-layer header length.
+    fn ethernet_header(&mut self, data: &[u8], orig_len: u32) -> usize {
+        let mut ty = get_be16(data, 12).unwrap_or(0);
+        self.out.lladdr(&data[6..12]);
+        self.out.s(" > ");
+        self.out.lladdr(&data[0..6]);
+        self.out.s(", ");
+        self.ether_type_name(ty);
+        self.out.s(", length ");
+        self.out.n(orig_len);
+        self.out.s(": ");
+        let mut off = 14;
+        while ty == ethertype::VLAN || ty == ethertype::QINQ {
+            let (Some(tci), Some(inner)) = (get_be16(data, off), get_be16(data, off + 2)) else {
+                self.out.s("[|vlan]");
+                return data.len();
+            };
+            self.out.s("vlan ");
+            self.out.n(tci & 0x0fff);
+            self.out.s(", p ");
+            self.out.n(tci >> 13);
+            if tci & 0x1000 != 0 {
+                self.out.s(", DEI");
+            }
+            self.out.s(", ");
+            ty = inner;
+            off += 4;
+            if ty > 1500 {
+                self.ether_type_name(ty);
+                self.out.s(", ");
+            }
+        }
+        let payload = &data[off..];
+        match ty {
+            ethertype::IPV4 => self.ipv4(payload),
+            ethertype::IPV6 => self.ipv6(payload),
+            ethertype::ARP => self.arp(payload, (orig_len as usize).saturating_sub(off)),
+            _ => self.default_print(payload),
+        }
+        off
+    }
+
+    /// tcpdump's default print of bytes it cannot decode: hex and ASCII, unless -q or a dump
+    /// (-x, -X) is asked (`ndo_suppress_default_print`).
+    fn default_print(&mut self, payload: &[u8]) {
+        if !self.opts.quiet
+            && matches!(
+                self.opts.dump,
+                super::DumpMode::None | super::DumpMode::Ascii
+            )
+        {
+            hex_ascii_dump(self.out, payload, "\n\t");
+        }
+    }
+
+    /// `ethertype NAME (0xXXXX)`, or `NAME` with `-q` (tcpdump's ether_type_print).
+    fn ether_type_name(&mut self, ty: u16) {
+        let name = ethertype_name(ty);
+        if self.opts.quiet {
+            if name == "Unknown" {
+                self.out.s("Unknown Ethertype (0x");
+                self.out.hex(u32::from(ty), 4);
+                self.out.s(")");
+            } else {
+                self.out.s(name);
+            }
+        } else {
+            self.out.s("ethertype ");
+            self.out.s(name);
+            self.out.s(" (0x");
+            self.out.hex(u32::from(ty), 4);
+            self.out.s(")");
+        }
+    }
+
+    /// A cooked header's link-layer address and a space (`<empty>` when it has none).
+    fn link_addr(&mut self, a: &[u8]) {
+        if a.is_empty() {
+            self.out.s("<empty>");
+        } else {
+            self.out.lladdr(a);
+        }
+        self.out.c(b' ');
+    }
+
+    /// SLL/SLL2 with `-e`: `ethertype NAME (0xXXXX), length N: ` (nothing with `-q`).
+    fn cooked_type(&mut self, ty: u16, orig_len: u32) {
+        if self.opts.quiet {
+            return;
+        }
+        if ty > 1500 {
+            self.out.s("ethertype ");
+            self.out.s(ethertype_name(ty));
+            self.out.s(" (0x");
+            self.out.hex(u32::from(ty), 4);
+            self.out.s("), ");
+        }
+        self.out.s("length ");
+        self.out.n(orig_len);
+        self.out.s(": ");
     }
 
     fn ethertype(&mut self, ty: u16, payload: &[u8], length: usize, frame_len: u32) {
@@ -212,7 +363,7 @@ impl Printer<'_> {
                 self.out.s("), length ");
                 self.out.n(frame_len);
                 self.out.s(": ");
-                hex_ascii_dump(self.out, payload, "\n\t");
+                self.default_print(payload);
             }
         }
     }
@@ -232,7 +383,9 @@ impl Printer<'_> {
             return;
         };
         let v = self.opts.verbose > 0;
-        self.out.s("ARP, ");
+        if !self.opts.link_header {
+            self.out.s("ARP, ");
+        }
         let (pro, hlen, plen) = (arp.ptype(), arp.hlen(), arp.plen());
         if (pro != 0x0800 && pro != 0x1000) || plen != 4 || hlen == 0 || v {
             match arp.htype() {
@@ -321,7 +474,9 @@ impl Printer<'_> {
     }
 
     pub(crate) fn ipv4(&mut self, b: &[u8]) {
-        self.out.s("IP ");
+        if !self.opts.link_header {
+            self.out.s("IP ");
+        }
         let Ok(ip) = Ipv4Packet::new_checked(b) else {
             trunc(self.out, "ip");
             return;
@@ -496,7 +651,9 @@ impl Printer<'_> {
             trunc(self.out, "ip6");
             return;
         };
-        self.out.s("IP6 ");
+        if !self.opts.link_header {
+            self.out.s("IP6 ");
+        }
         let plen = usize::from(ip.payload_len());
         let mut nh = ip.next_header();
         if self.opts.verbose > 0 {
@@ -2080,5 +2237,29 @@ pub(crate) fn ascii_dump(out: &mut Vec<u8>, data: &[u8]) {
         } else {
             out.c(b'.');
         }
+    }
+}
+
+/// tcpdump's name of an EtherType (`ethertype_values`), `Unknown` otherwise.
+fn ethertype_name(ty: u16) -> &'static str {
+    match ty {
+        0x0800 => "IPv4",
+        0x0806 => "ARP",
+        0x86dd => "IPv6",
+        0x8100 => "802.1Q",
+        0x88a8 => "802.1Q-QinQ",
+        0x9100 => "802.1Q-9100",
+        0x8035 => "Reverse ARP",
+        0x88cc => "LLDP",
+        0x8847 => "MPLS unicast",
+        0x8848 => "MPLS multicast",
+        0x888e => "EAPOL",
+        0x8863 => "PPPoE D",
+        0x8864 => "PPPoE S",
+        0x88e5 => "MACsec",
+        0x88f7 => "PTP",
+        0x9000 => "Loopback",
+        0x893a => "IEEE1905.1",
+        _ => "Unknown",
     }
 }
