@@ -36,6 +36,13 @@ COMMAND
   So `--` does not end the flags here as in other programs: an expression that starts with a
   dash needs no `--`, and a word after `--` is never taken for a flag of ptcap.
 
+OWNER FILTERS
+  --pid, --pname, --uid, --container-id, --container-name, --pod-name: every kind given must
+  match one end of a packet (AND across kinds, OR within one), and a packet between two local
+  processes (pod to pod, loopback) is kept when either end matches. The file records both ends,
+  so ptanalyze's same filters keep the same packets offline. Live, children of a selected
+  process are selected too.
+
 READING FILES
   -r FILE (or -V LIST) reads capture files instead of capturing: ptcap then runs ptanalyze's
   reader with the same listing flags (-v, -e, -c, -t, -x, -X, -A, -q, -S, -#, --count, owner
