@@ -174,6 +174,8 @@ pub struct OutputError {
     pub error: io::Error,
     /// The reader went away (closed pipe): stop quietly.
     pub quiet: bool,
+    /// The text output failed (not the pcapng file or stream).
+    pub text: bool,
 }
 
 impl std::fmt::Display for OutputError {
@@ -236,14 +238,17 @@ impl Output {
             None => None,
         };
         let text = cfg.print.then(|| {
-            TextOut::new(
-                if cfg.write.as_deref() == Some("-") {
+            let to_stderr = cfg.write.as_deref() == Some("-");
+            let mut t = TextOut::new(
+                if to_stderr {
                     Box::new(io::BufWriter::new(io::stderr())) as Box<dyn Write>
                 } else {
                     Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())) as Box<dyn Write>
                 },
                 cfg.render,
-            )
+            );
+            t.to_stderr = to_stderr;
+            t
         });
         Ok(Output {
             ifs,
@@ -342,6 +347,7 @@ impl Output {
                 meta,
             )?;
         }
+        let mut text_error = None;
         if let Some(t) = &mut self.text {
             let pkt = PacketRef {
                 ts_ns: p.ts_unix_ns,
@@ -351,11 +357,10 @@ impl Output {
                 interface: Some(&entry.iface.name),
                 direction: Some(direction),
             };
-            t.write_packet(&pkt, p.meta).map_err(|e| OutputError {
-                what: "standard output".into(),
-                quiet: e.kind() == io::ErrorKind::BrokenPipe,
-                error: e,
-            })?;
+            text_error = t.write_packet(&pkt, p.meta).err();
+        }
+        if let Some(e) = text_error {
+            self.text_failed(e)?;
         }
         self.captured += 1;
         self.ifs.list[n].stats.delivered += 1;
@@ -367,14 +372,27 @@ impl Output {
         if let Some(f) = &mut self.file {
             f.flush()?;
         }
-        if let Some(t) = &mut self.text {
-            t.flush().map_err(|e| OutputError {
-                what: "standard output".into(),
-                quiet: e.kind() == io::ErrorKind::BrokenPipe,
-                error: e,
-            })?;
+        if let Some(e) = self.text.as_mut().and_then(|t| t.flush().err()) {
+            self.text_failed(e)?;
         }
         Ok(())
+    }
+
+    /// The text output failed. On stdout that ends the capture (tcpdump: "Unable to write
+    /// output", status 14); on stderr (beside `-w -`) the text is given up and the capture
+    /// goes on, as tcpdump ignores a closed stderr.
+    fn text_failed(&mut self, e: io::Error) -> Result<(), OutputError> {
+        if self.text.as_ref().is_some_and(|t| t.to_stderr) {
+            self.text = None;
+            return Ok(());
+        }
+        self.text = None;
+        Err(OutputError {
+            what: "standard output".into(),
+            quiet: e.kind() == io::ErrorKind::BrokenPipe,
+            text: true,
+            error: e,
+        })
     }
 
     /// `-G` with `-W`: the last file is complete; the capture is over.
@@ -460,6 +478,8 @@ pub struct TextOut {
     renderer: Renderer,
     buf: Vec<u8>,
     out: Box<dyn Write>,
+    /// The text goes to stderr (the pcapng stream has stdout).
+    pub to_stderr: bool,
 }
 
 impl TextOut {
@@ -468,6 +488,7 @@ impl TextOut {
             renderer: Renderer::new(opts),
             buf: Vec::new(),
             out,
+            to_stderr: false,
         }
     }
 

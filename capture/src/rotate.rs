@@ -138,6 +138,7 @@ impl Current {
                 self.path.clone()
             },
             quiet: e.kind() == io::ErrorKind::BrokenPipe,
+            text: false,
             error: e,
         }
     }
@@ -193,6 +194,7 @@ fn open_file(
     let mk_err = |e: io::Error| OutputError {
         what: path.to_string(),
         quiet: false,
+        text: false,
         error: e,
     };
     let (out, accepted, trunc): (Box<dyn Write>, _, _) = if path == "-" {

@@ -308,12 +308,18 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             }
         }
         if s.dump_filter {
-            for (k, (_, f)) in &filters {
-                println!("; {}", k.name());
-                for (pc, i) in f.instructions().iter().enumerate() {
-                    println!("({pc:03}) {i}");
+            // SIGPIPE (main restores its default) ends a listing to a closed pipe; other
+            // write errors end it too, without a panic.
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            let _ = (|| -> io::Result<()> {
+                for (k, (_, f)) in &filters {
+                    writeln!(out, "; {}", k.name())?;
+                    for (pc, i) in f.instructions().iter().enumerate() {
+                        writeln!(out, "({pc:03}) {i}")?;
+                    }
                 }
-            }
+                out.flush()
+            })();
             return Ok(0);
         }
     }
@@ -721,6 +727,14 @@ fn report(
     let captured = st.output.captured;
     if let Err(e) = st.output.finish(unix_now_ns()) {
         st.error.get_or_insert(e);
+    }
+    if st.error.as_ref().is_some_and(|e| e.quiet && e.text) {
+        // tcpdump's behaviour when its text output's reader goes away (`ptcap | head`): one
+        // line, status 14 (its S_ERR_ND_WRITE_FILE), no closing counts. Everything is
+        // detached already and the file (with --print -w) is complete.
+        let _ = child.map(|mut c| c.terminate());
+        eprintln!("ptcap: Unable to write output: Broken pipe");
+        return Ok(14);
     }
     eprintln!();
     eprintln!("{captured} packet{} captured", plural(captured));
