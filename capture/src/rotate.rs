@@ -122,9 +122,12 @@ struct Current {
     /// Bytes the OS accepted, and a handle to cut the file (None for stdout).
     accepted: Option<Rc<Cell<u64>>>,
     trunc: Option<File>,
-    /// Block ends written since the last successful flush (and that flush's end).
-    bounds: Vec<u64>,
-    flushed: u64,
+    /// Packets written to this file (into the buffer).
+    packets: u64,
+    /// Block ends written since the last successful flush, each with the packets written up
+    /// to it (and that flush's end and packets).
+    bounds: Vec<(u64, u64)>,
+    flushed: (u64, u64),
     failed: bool,
 }
 
@@ -147,24 +150,33 @@ impl Current {
         self.w.as_mut().expect("open writer")
     }
 
-    /// Drops the writer and cuts the file at the last complete block the OS accepted.
-    fn cut(mut self) {
+    /// A block (packet, IDB, ISB...) is complete in the buffer.
+    fn block_written(&mut self) {
+        let end = self.writer().bytes_written();
+        self.bounds.push((end, self.packets));
+    }
+
+    /// Drops the writer and cuts the file at the last complete block the OS accepted; the
+    /// packets written after that block (lost).
+    fn cut(&mut self) -> u64 {
         drop(self.w.take()); // the buffer's last flush attempt happens here
         let (Some(acc), Some(f)) = (&self.accepted, &self.trunc) else {
-            return;
+            // stdout: what the reader got is unknown; count the unflushed packets as lost.
+            return self.packets - self.flushed.1;
         };
         let accepted = acc.get();
-        let end = self
+        let (end, kept) = self
             .bounds
             .iter()
             .copied()
             .chain([self.flushed])
-            .filter(|&b| b <= accepted)
+            .filter(|&(b, _)| b <= accepted)
             .max()
-            .unwrap_or(0);
+            .unwrap_or((0, 0));
         if end < accepted {
             let _ = f.set_len(end);
         }
+        self.packets - kept
     }
 }
 
@@ -183,6 +195,8 @@ pub struct FileSink {
     next_rotation_ns: Option<u64>,
     /// -G -W: the last file is full; the capture must stop.
     done: bool,
+    /// Packets written that a write error cut off their file (counted at the cut).
+    pub lost: u64,
 }
 
 fn open_file(
@@ -227,19 +241,19 @@ fn open_file(
         start_ns,
         accepted,
         trunc,
+        packets: 0,
         bounds: Vec::new(),
-        flushed: 0,
+        flushed: (0, 0),
         failed: false,
     };
-    for e in ifs.list.iter().filter(|e| e.active) {
+    for e in ifs.active.values() {
         let id = cur
             .writer()
             .add_interface(&ifs.spec(&e.iface))
             .map_err(|e| cur.err(e))?;
         cur.ids.insert(e.iface.ifindex, id);
     }
-    let end = cur.writer().bytes_written();
-    cur.bounds.push(end);
+    cur.block_written();
     Ok(cur)
 }
 
@@ -274,6 +288,7 @@ impl FileSink {
             cur,
             next_rotation_ns,
             done: false,
+            lost: 0,
         })
     }
 
@@ -289,18 +304,39 @@ impl FileSink {
         if self.cur.failed || self.cur.ids.contains_key(&ifindex) {
             return Ok(());
         }
-        let Some(&n) = ifs.by_index.get(&ifindex) else {
+        let Some(e) = ifs.active.get(&ifindex) else {
             return Ok(());
         };
-        let spec = ifs.spec(&ifs.list[n].iface);
+        let spec = ifs.spec(&e.iface);
         let id = self
             .cur
             .writer()
             .add_interface(&spec)
             .map_err(|e| self.cur.err(e))?;
         self.cur.ids.insert(ifindex, id);
-        let end = self.cur.writer().bytes_written();
-        self.cur.bounds.push(end);
+        self.cur.block_written();
+        Ok(())
+    }
+
+    /// The interface is gone: with `now_ns`, its ISB (final counters) is written now; its IDB
+    /// is not used again (an interface reusing the ifindex gets a new one).
+    pub(crate) fn remove_interface(
+        &mut self,
+        ifs: &Interfaces,
+        ifindex: u32,
+        now_ns: Option<u64>,
+    ) -> Result<(), OutputError> {
+        let Some(id) = self.cur.ids.remove(&ifindex) else {
+            return Ok(());
+        };
+        let (Some(now), false) = (now_ns, self.cur.failed) else {
+            return Ok(());
+        };
+        let one = HashMap::from([(ifindex, id)]);
+        let start = self.cur.start_ns;
+        let w = self.cur.writer();
+        write_isbs(w, ifs, &one, start, now).map_err(|e| self.cur.err(e))?;
+        self.cur.block_written();
         Ok(())
     }
 
@@ -337,6 +373,8 @@ impl FileSink {
             self.cnt,
             self.chars,
         );
+        self.cur.flushed = (self.cur.writer().bytes_written(), self.cur.packets);
+        self.cur.bounds.clear();
         let next = open_file(&path, &self.cfg, ifs, now_ns)?;
         let old = std::mem::replace(&mut self.cur, next);
         drop(old);
@@ -371,15 +409,15 @@ impl FileSink {
         data: &[u8],
         direction: Direction,
         meta: &PacketMeta,
-    ) -> Result<(), OutputError> {
+    ) -> Result<bool, OutputError> {
         if self.done {
-            return Ok(());
+            return Ok(false);
         }
         if let Some(next) = self.next_rotation_ns {
             if ts_ns >= next {
                 self.tick(ifs, ts_ns.max(next))?;
                 if self.done {
-                    return Ok(());
+                    return Ok(false);
                 }
             }
         }
@@ -393,14 +431,14 @@ impl FileSink {
             self.add_interface(ifs, ifindex)?;
         }
         let Some(&id) = self.cur.ids.get(&ifindex) else {
-            return Ok(());
+            return Ok(false);
         };
         let w = self.cur.writer();
         match w.write_packet(id, ts_ns, wire_len, data, Some(direction), meta) {
             Ok(()) => {
-                let end = w.bytes_written();
-                self.cur.bounds.push(end);
-                Ok(())
+                self.cur.packets += 1;
+                self.cur.block_written();
+                Ok(true)
             }
             Err(e) => Err(self.cur.err(e)),
         }
@@ -413,7 +451,7 @@ impl FileSink {
         let w = self.cur.writer();
         match w.flush() {
             Ok(()) => {
-                self.cur.flushed = w.bytes_written();
+                self.cur.flushed = (w.bytes_written(), self.cur.packets);
                 self.cur.bounds.clear();
                 Ok(())
             }
@@ -421,9 +459,12 @@ impl FileSink {
         }
     }
 
-    pub(crate) fn finish(mut self, ifs: &Interfaces, end_ns: u64) -> Result<(), OutputError> {
+    pub(crate) fn finish(&mut self, ifs: &Interfaces, end_ns: u64) -> Result<(), OutputError> {
+        if self.cur.w.is_none() {
+            return Ok(());
+        }
         if self.cur.failed {
-            self.cur.cut();
+            self.lost += self.cur.cut();
             return Ok(());
         }
         let start = self.cur.start_ns;
@@ -432,13 +473,13 @@ impl FileSink {
         let r = write_isbs(w, ifs, &ids, start, end_ns).and_then(|_| w.flush());
         match r {
             Ok(()) => {
-                self.cur.flushed = self.cur.writer().bytes_written();
+                self.cur.flushed = (self.cur.writer().bytes_written(), self.cur.packets);
                 self.cur.bounds.clear();
                 Ok(())
             }
             Err(e) => {
                 let err = self.cur.err(e);
-                self.cur.cut();
+                self.lost += self.cur.cut();
                 Err(err)
             }
         }

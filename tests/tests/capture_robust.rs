@@ -184,3 +184,337 @@ fn closed_stdout_or_stderr_ends_quietly_as_tcpdump_does() {
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert_nothing_left(&net);
 }
+
+// ---------------------------------------------------------------------------------------
+// 2. Interface churn with -i any
+// ---------------------------------------------------------------------------------------
+
+/// Open fds of `pid`, and how many of them are BPF links (fdinfo has `link_type:`).
+fn fds_and_links(pid: u32) -> (usize, usize) {
+    let mut fds = 0;
+    let mut links = 0;
+    for e in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap() {
+        let e = e.unwrap();
+        fds += 1;
+        let info = std::fs::read_to_string(format!(
+            "/proc/{pid}/fdinfo/{}",
+            e.file_name().to_string_lossy()
+        ))
+        .unwrap_or_default();
+        if info.contains("link_type:") {
+            links += 1;
+        }
+    }
+    (fds, links)
+}
+
+/// The ifindex of `dev` in `ns`.
+fn ifindex(net: &NamespacePair, ns: &str, dev: &str) -> u32 {
+    let out = run_checked(&["ip", "-n", ns, "-o", "link", "show", "dev", dev]);
+    out.split(':').next().unwrap().trim().parse().unwrap()
+}
+
+/// `ip -batch` in `ns`.
+fn ip_batch(ns: &str, cmds: &str) {
+    let mut c = Command::new("ip")
+        .args(["-n", ns, "-batch", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    c.stdin.take().unwrap().write_all(cmds.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "ip -batch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Packets per interface name in a pcapng file (tshark).
+fn packets_on(file: &Path, name: &str) -> usize {
+    let out = run_checked(&[
+        "tshark",
+        "-r",
+        file.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.interface_name",
+    ]);
+    out.lines().filter(|l| l.trim() == name).count()
+}
+
+#[test]
+fn any_survives_5000_interfaces_coming_and_going() {
+    root_only!();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = NamespacePair::new("rob", "churn", 61);
+    let dir = net.dir("churn");
+    let file = dir.join("churn.pcapng");
+    let a = net.a.clone();
+    let b = bin();
+    // -Q in: one link per interface. Each tcx attach and detach waits for an RCU grace period
+    // in the kernel (~10 ms here, holding RTNL), which makes the churn, not ptcap, the cost.
+    let cap = Running::start(
+        &mut net,
+        &a,
+        &[&b, "-Q", "in", "-w", file.to_str().unwrap(), "icmp"],
+    );
+    let pid = cap.pid();
+    let before = fds_and_links(pid);
+
+    // Waits until ptcap holds `links` BPF links.
+    let wait_links = |want: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, l) = fds_and_links(pid);
+            if l == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ptcap holds {l} BPF links, expected {want}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // Each cycle: a veth pair whose one end is in ptcap's namespace, deleted again.
+    const CYCLES: usize = 5000;
+    const BATCH: usize = 100;
+    let nb = net.b.clone();
+    let mut old_index = 0;
+    let started = Instant::now();
+    for round in 0..CYCLES / BATCH {
+        let mut add = String::new();
+        let mut del = String::new();
+        for k in 0..BATCH {
+            add += &format!("link add c{k}a type veth peer name c{k}b netns {nb}\n");
+            del += &format!("link del c{k}a\n");
+        }
+        ip_batch(&a, &add);
+        wait_links(before.1 + BATCH);
+        if round == 0 {
+            old_index = ifindex(&net, &a, "c7a");
+        }
+        ip_batch(&a, &del);
+        wait_links(before.1);
+    }
+    let churn_secs = started.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_millis(200));
+    let after = fds_and_links(pid);
+    eprintln!(
+        "{CYCLES} veth pairs in {churn_secs:.1} s; fds {} -> {}, BPF links {} -> {}",
+        before.0, after.0, before.1, after.1
+    );
+    assert_eq!(after.1, before.1, "BPF links");
+    assert!(after.0 <= before.0 + 2, "fds {} -> {}", before.0, after.0);
+
+    // A new interface after the churn is captured...
+    net.link();
+    net.run_in(
+        &a,
+        &["ping", "-c", "3", "-i", "0.1", "-W", "2", &net.ip_b()],
+    );
+    // ...and one reusing a deleted interface's ifindex.
+    run_checked(&["ip", "-n", &a, "link", "del", "va"]);
+    run_checked(&[
+        "ip",
+        "-n",
+        &a,
+        "link",
+        "add",
+        "vr",
+        "index",
+        &old_index.to_string(),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "vs",
+        "netns",
+        &nb,
+    ]);
+    assert_eq!(ifindex(&net, &a, "vr"), old_index);
+    run_checked(&[
+        "ip",
+        "-n",
+        &a,
+        "addr",
+        "add",
+        &format!("{}/24", net.ip_a()),
+        "dev",
+        "vr",
+    ]);
+    run_checked(&["ip", "-n", &a, "link", "set", "vr", "up"]);
+    run_checked(&[
+        "ip",
+        "-n",
+        &nb,
+        "addr",
+        "add",
+        &format!("{}/24", net.ip_b()),
+        "dev",
+        "vs",
+    ]);
+    run_checked(&["ip", "-n", &nb, "link", "set", "vs", "up"]);
+    net.run_in(
+        &a,
+        &["ping", "-c", "3", "-i", "0.1", "-W", "2", &net.ip_b()],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, stderr) = cap.stop(Some("-INT"));
+    assert_eq!(code, 0, "{stderr:?}");
+    no_panic(&stderr);
+    assert!(
+        !stderr.iter().any(|l| l.contains("interfaces")),
+        "{stderr:?}"
+    );
+    assert_eq!(count_line(&stderr, "captured"), 6, "{stderr:?}");
+    assert_eq!(packets_on(&file, "va"), 3);
+    assert_eq!(packets_on(&file, "vr"), 3);
+    assert_nothing_left(&net);
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. `-i IFACE` deleted under the capture
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn named_interface_deleted_ends_the_capture_as_tcpdump_does() {
+    root_only!();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = NamespacePair::new("rob", "gone", 62);
+    net.link();
+    let a = net.a.clone();
+    let b = bin();
+    for attach in ["auto", "tc"] {
+        let mut cap = Running::start(&mut net, &a, &[&b, "-i", "va", "--attach", attach, "icmp"]);
+        net.run_in(
+            &a,
+            &["ping", "-c", "2", "-i", "0.1", "-W", "2", &net.ip_b()],
+        );
+        run_checked(&["ip", "-n", &a, "link", "del", "va"]);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while cap.is_running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            !cap.is_running(),
+            "ptcap -i va runs on after va was deleted"
+        );
+        let (code, stderr) = cap.stop(None);
+        no_panic(&stderr);
+        // tcpdump: "tcpdump: pcap_loop: The interface disappeared", its counts, status 1.
+        assert_eq!(code, 1, "{stderr:?}");
+        let gone = stderr
+            .iter()
+            .position(|l| l == "ptcap: va: The interface disappeared")
+            .unwrap_or_else(|| panic!("{stderr:?}"));
+        let counts = stderr
+            .iter()
+            .position(|l| l.ends_with("packets captured"))
+            .unwrap_or_else(|| panic!("{stderr:?}"));
+        assert!(gone < counts, "{stderr:?}");
+        assert_eq!(count_line(&stderr, "captured"), 4, "{stderr:?}");
+        assert_nothing_left(&net);
+        net.link();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. tc filters left by a SIGKILLed ptcap
+// ---------------------------------------------------------------------------------------
+
+fn tc_filters(net: &NamespacePair, ns: &str, dev: &str, hook: &str) -> String {
+    net.run_in(ns, &["tc", "filter", "show", "dev", dev, hook])
+}
+
+#[test]
+fn stale_tc_filters_of_a_killed_ptcap_are_removed_and_no_one_elses() {
+    root_only!();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = NamespacePair::new("rob", "tc", 63);
+    net.link();
+    let a = net.a.clone();
+    let nb = net.b.clone();
+    let b = bin();
+    let tc_args = [b.as_str(), "-i", "vb", "--attach", "tc", "icmp"];
+
+    // A SIGKILLed ptcap leaves its filters (the kernel holds them in the qdisc).
+    let cap = Running::start(&mut net, &nb, &tc_args);
+    let (code, _) = cap.stop(Some("-KILL"));
+    assert_eq!(code, 128 + 9);
+    for hook in ["ingress", "egress"] {
+        let f = tc_filters(&net, &nb, "vb", hook);
+        assert!(f.contains("capture_"), "{hook}: {f}");
+    }
+    // Someone else's filters on the same hooks: a u32 one, and a (classic, unnamed) bpf one
+    // at our very priority. Both only ever answer "no match".
+    for hook in ["ingress", "egress"] {
+        net.run_in(
+            &nb,
+            &[
+                "tc", "filter", "add", "dev", "vb", hook, "protocol", "all", "prio", "7", "u32",
+                "match", "u32", "0", "0",
+            ],
+        );
+        net.run_in(
+            &nb,
+            &[
+                "tc",
+                "filter",
+                "add",
+                "dev",
+                "vb",
+                hook,
+                "prio",
+                "28788",
+                "handle",
+                "1",
+                "bpf",
+                "bytecode",
+                "1,6 0 0 0,",
+            ],
+        );
+    }
+
+    // The next run removes ours, says so once, and captures.
+    let cap = Running::start(&mut net, &nb, &tc_args);
+    net.run_in(
+        &a,
+        &["ping", "-c", "3", "-i", "0.1", "-W", "2", &net.ip_b()],
+    );
+    // A second, live ptcap on the same interface: its filters are not stale.
+    let cap2 = Running::start(&mut net, &nb, &tc_args);
+    net.run_in(
+        &a,
+        &["ping", "-c", "2", "-i", "0.1", "-W", "2", &net.ip_b()],
+    );
+    let (code2, stderr2) = cap2.stop(Some("-INT"));
+    assert_eq!(code2, 0, "{stderr2:?}");
+    assert!(
+        !stderr2.iter().any(|l| l.contains("removed")),
+        "{stderr2:?}"
+    );
+    assert_eq!(count_line(&stderr2, "captured"), 4, "{stderr2:?}");
+    let (code, stderr) = cap.stop(Some("-INT"));
+    assert_eq!(code, 0, "{stderr:?}");
+    let said: Vec<&String> = stderr.iter().filter(|l| l.contains("removed")).collect();
+    assert_eq!(
+        said,
+        ["ptcap: removed 2 tc filters left by a ptcap that was killed"],
+        "{stderr:?}"
+    );
+    assert_eq!(count_line(&stderr, "captured"), 10, "{stderr:?}");
+
+    // Theirs survive (with the qdisc they are in); none of ours is left.
+    for hook in ["ingress", "egress"] {
+        let f = tc_filters(&net, &nb, "vb", hook);
+        assert!(f.contains("u32") && f.contains("bytecode"), "{hook}: {f}");
+        assert!(!f.contains("capture_"), "{hook}: {f}");
+    }
+    net.run_in(&nb, &["tc", "qdisc", "del", "dev", "vb", "clsact"]);
+    assert_nothing_left(&net);
+}
