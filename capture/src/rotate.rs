@@ -1,9 +1,25 @@
 //! pcapng output files with tcpdump's rotation: `-C SIZE` (millions of bytes), `-W N` (a ring
 //! of N files with -C; at most N files with -G), `-G SECONDS` (strftime names).
 //!
-//! Names are tcpdump's: with -C alone `FILE`, `FILE1`, `FILE2`...; with -W N the number is
+//! Names are tcpdump's: with -C alone `FILE`, `FILE1`, `FILE2`...; with -C -W N the number is
 //! always there, zero-padded to the digits of N-1 (`FILE0`..`FILE9` for -W 10); with -G the
-//! name is first passed through strftime(3) at the file's start time.
+//! name is first passed through strftime(3) at the file's start time, and -G -W without -C
+//! appends no number (tcpdump: "We do not need numbering for dumpfiles if Cflag isn't set").
+//!
+//! `-G` rotates on whole-second boundaries of the wall clock, as tcpdump does (it compares
+//! time(2) seconds): file k starts at exactly start + k*G seconds (the start second taken
+//! whole) and is named for that second, so names never drift and never skip while ptcap runs,
+//! also when no packet comes (the loop's 100 ms tick rotates then). Periods during which the
+//! process did not run at all (stopped) get no file.
+//!
+//! With rotation each file is written under a temporary name in the same directory
+//! (`.NAME.part`) and renamed to NAME when it is complete (closed with its ISBs, or cut back to
+//! its last complete block after a write error), so a reader or a `-W` ring never sees a
+//! half-written file under a final name, and a ring file being replaced stays whole until its
+//! successor is complete. A SIGKILLed ptcap leaves its last file as `.NAME.part`, readable up
+//! to its last flushed batch. Without rotation `-w FILE` is written under its own name from the
+//! start: that file is the live one readers follow while it grows (`tail -c +0 -f FILE |
+//! tcpdump -r -`), as with tcpdump, and `-w -` is a stream.
 //!
 //! Every file stands alone: a new [`PcapngWriter`] per file writes its own SHB and the IDBs of
 //! the interfaces active then, and re-emits metadata definitions. A rotation happens between
@@ -115,6 +131,8 @@ impl Write for CountingFile {
 
 struct Current {
     path: String,
+    /// The temporary name it is written under until complete (rotation only).
+    part: Option<String>,
     w: Option<PcapngWriter<Box<dyn Write>>>,
     /// ifindex → IDB number in this file.
     ids: HashMap<u32, u32>,
@@ -132,6 +150,19 @@ struct Current {
 }
 
 impl Current {
+    /// Gives the complete file its final name.
+    fn publish(&mut self) -> Result<(), OutputError> {
+        let Some(part) = self.part.take() else {
+            return Ok(());
+        };
+        std::fs::rename(&part, &self.path).map_err(|e| OutputError {
+            what: self.path.clone(),
+            quiet: false,
+            text: false,
+            error: e,
+        })
+    }
+
     fn err(&mut self, e: io::Error) -> OutputError {
         self.failed = true;
         OutputError {
@@ -199,12 +230,26 @@ pub struct FileSink {
     pub lost: u64,
 }
 
+/// `DIR/.NAME.part` for `DIR/NAME`.
+fn part_name(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    p.with_file_name(format!(".{name}.part"))
+        .to_string_lossy()
+        .into_owned()
+}
+
 fn open_file(
     path: &str,
     cfg: &WriterConfig,
     ifs: &Interfaces,
     start_ns: u64,
+    temporary: bool,
 ) -> Result<Current, OutputError> {
+    let part = (temporary && path != "-").then(|| part_name(path));
     let mk_err = |e: io::Error| OutputError {
         what: path.to_string(),
         quiet: false,
@@ -218,7 +263,7 @@ fn open_file(
             None,
         )
     } else {
-        let f = File::create(path).map_err(mk_err)?;
+        let f = File::create(part.as_deref().unwrap_or(path)).map_err(mk_err)?;
         let trunc = f.try_clone().map_err(mk_err)?;
         let acc = Rc::new(Cell::new(0));
         (
@@ -236,6 +281,7 @@ fn open_file(
     let w = PcapngWriter::new(out, cfg.clone()).map_err(mk_err)?;
     let mut cur = Current {
         path: path.to_string(),
+        part,
         w: Some(w),
         ids: HashMap::new(),
         start_ns,
@@ -265,7 +311,8 @@ impl FileSink {
         ifs: &Interfaces,
         start_ns: u64,
     ) -> Result<FileSink, OutputError> {
-        let chars = if rot.is_on() {
+        // -W numbers files only with -C (tcpdump's MakeFilename).
+        let chars = if rot.size_bytes.is_some() {
             count_chars(rot.count)
         } else {
             0
@@ -276,8 +323,9 @@ impl FileSink {
         } else {
             file_name(base, rot.seconds.is_some(), t, 0, chars)
         };
-        let cur = open_file(&path, &cfg, ifs, start_ns)?;
-        let next_rotation_ns = rot.seconds.map(|g| start_ns + g * 1_000_000_000);
+        let cur = open_file(&path, &cfg, ifs, start_ns, rot.is_on())?;
+        // Whole seconds: the first boundary is G seconds after the start second.
+        let next_rotation_ns = rot.seconds.map(|g| (t as u64 + g) * 1_000_000_000);
         Ok(FileSink {
             base: base.to_string(),
             rot,
@@ -375,9 +423,10 @@ impl FileSink {
         );
         self.cur.flushed = (self.cur.writer().bytes_written(), self.cur.packets);
         self.cur.bounds.clear();
-        let next = open_file(&path, &self.cfg, ifs, now_ns)?;
-        let old = std::mem::replace(&mut self.cur, next);
-        drop(old);
+        let next = open_file(&path, &self.cfg, ifs, now_ns, true)?;
+        let mut old = std::mem::replace(&mut self.cur, next);
+        drop(old.w.take());
+        old.publish()?;
         self.opened += 1;
         Ok(())
     }
@@ -387,13 +436,11 @@ impl FileSink {
         if let Some(next) = self.next_rotation_ns {
             if now_ns >= next && !self.done {
                 let g = self.rot.seconds.unwrap_or(1) * 1_000_000_000;
-                // Skip whole periods that passed without a tick (a stopped process).
-                let mut n = next + g;
-                while n <= now_ns {
-                    n += g;
-                }
-                self.next_rotation_ns = Some(n);
-                self.rotate(ifs, now_ns, true)?;
+                // The boundary `now` is in (periods without a tick, a stopped process, are
+                // skipped): the new file starts there and is named for it.
+                let boundary = next + (now_ns - next) / g * g;
+                self.next_rotation_ns = Some(boundary + g);
+                self.rotate(ifs, boundary, true)?;
             }
         }
         Ok(!self.done)
@@ -415,7 +462,7 @@ impl FileSink {
         }
         if let Some(next) = self.next_rotation_ns {
             if ts_ns >= next {
-                self.tick(ifs, ts_ns.max(next))?;
+                self.tick(ifs, ts_ns)?;
                 if self.done {
                     return Ok(false);
                 }
@@ -465,7 +512,7 @@ impl FileSink {
         }
         if self.cur.failed {
             self.lost += self.cur.cut();
-            return Ok(());
+            return self.cur.publish();
         }
         let start = self.cur.start_ns;
         let ids = self.cur.ids.clone();
@@ -475,11 +522,13 @@ impl FileSink {
             Ok(()) => {
                 self.cur.flushed = (self.cur.writer().bytes_written(), self.cur.packets);
                 self.cur.bounds.clear();
-                Ok(())
+                drop(self.cur.w.take());
+                self.cur.publish()
             }
             Err(e) => {
                 let err = self.cur.err(e);
                 self.lost += self.cur.cut();
+                let _ = self.cur.publish();
                 Err(err)
             }
         }

@@ -518,3 +518,219 @@ fn stale_tc_filters_of_a_killed_ptcap_are_removed_and_no_one_elses() {
     net.run_in(&nb, &["tc", "qdisc", "del", "dev", "vb", "clsact"]);
     assert_nothing_left(&net);
 }
+
+// ---------------------------------------------------------------------------------------
+// 5. Counters that match the file; 6. wall-clock -G, tcpdump's -W names, temporary names
+// ---------------------------------------------------------------------------------------
+
+/// The closing lines: (captured, received by filter, dropped by kernel, received but not
+/// captured), checking that they add up: every accepted packet is counted exactly once.
+fn closing(stderr: &[String]) -> (u64, u64, u64, u64) {
+    let captured = count_line(stderr, "packets captured");
+    let received = count_line(stderr, "packets received by filter");
+    let dropped = count_line(stderr, "packets dropped by kernel");
+    let not_captured = stderr
+        .iter()
+        .find(|l| l.contains("received but not captured"))
+        .map_or(0, |l| l.split(' ').next().unwrap().parse().unwrap());
+    assert_eq!(
+        received,
+        captured + dropped + not_captured,
+        "counts do not add up: {stderr:?}"
+    );
+    (captured, received, dropped, not_captured)
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Seconds of the day of a `g-HHMMSS.pcapng` name.
+fn second_of(name: &str) -> u32 {
+    let d = &name[2..8];
+    let n = |r: std::ops::Range<usize>| d[r].parse::<u32>().unwrap();
+    n(0..2) * 3600 + n(2..4) * 60 + n(4..6)
+}
+
+#[test]
+fn counters_match_the_files_on_disk_full_rotation_and_limits() {
+    root_only!();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = NamespacePair::new("rob", "count", 64);
+    net.link();
+    let nb = net.b.clone();
+    let b = bin();
+    let start = |net: &mut NamespacePair, extra: &[&str]| {
+        let mut args = vec![b.as_str(), "-i", "vb", "-Q", "in"];
+        args.extend_from_slice(extra);
+        args.push("udp port 7777");
+        Running::start(net, &nb, &args)
+    };
+
+    // A full disk (1 MiB tmpfs): "captured" is what the file holds.
+    let dir = net.dir("full");
+    run_checked(&[
+        "mount",
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=1m",
+        "ptcap-rob",
+        dir.to_str().unwrap(),
+    ]);
+    net.mounts.push(dir.clone());
+    let file = dir.join("full.pcapng");
+    let cap = start(&mut net, &["-w", file.to_str().unwrap()]);
+    udp_burst(&net, 2000, 1200);
+    let (code, stderr) = cap.stop(None);
+    assert_eq!(code, 1, "{stderr:?}");
+    let (captured, received, _, lost) = closing(&stderr);
+    let in_file = tcpdump_count(&file) as u64;
+    eprintln!("disk full: {captured} captured, {in_file} in the file, {received} received, {lost} not captured");
+    assert_eq!(captured, in_file, "{stderr:?}");
+    assert!(
+        lost > 0
+            && stderr
+                .iter()
+                .any(|l| l.contains("lost to the output error"))
+    );
+
+    // /dev/full: nothing reaches the file, nothing is "captured".
+    let cap = start(&mut net, &["-w", "/dev/full"]);
+    udp_burst(&net, 500, 100);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut cap = cap;
+    while cap.is_running() && Instant::now() < deadline {
+        udp_burst(&net, 50, 100);
+    }
+    let (code, stderr) = cap.stop(None);
+    assert_eq!(code, 1, "{stderr:?}");
+    // (It may end at its first flush, before any packet: even the header cannot be written.)
+    let (captured, _, _, _) = closing(&stderr);
+    assert_eq!(captured, 0, "{stderr:?}");
+    assert!(
+        stderr
+            .last()
+            .unwrap()
+            .ends_with("/dev/full: No space left on device (os error 28)"),
+        "{stderr:?}"
+    );
+
+    // -G 1 -W 3 (as nobody): three files, named as tcpdump names them, holding every packet
+    // counted as captured; the capture ends by itself.
+    let dir = net.dir("gw");
+    run_checked(&["chmod", "0777", dir.to_str().unwrap()]);
+    let pattern = dir.join("g-%H%M%S.pcapng");
+    let mut cap = start(
+        &mut net,
+        &[
+            "-Z",
+            "nobody",
+            "-G",
+            "1",
+            "-W",
+            "3",
+            "-w",
+            pattern.to_str().unwrap(),
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cap.is_running() && Instant::now() < deadline {
+        udp_burst(&net, 100, 50);
+    }
+    let (code, stderr) = cap.stop(None);
+    assert_eq!(code, 0, "{stderr:?}");
+    let (captured, _, _, after) = closing(&stderr);
+    let names = names_in(&dir);
+    assert_eq!(names.len(), 3, "{names:?}");
+    let mut total = 0;
+    for (k, n) in names.iter().enumerate() {
+        assert!(n.starts_with("g-") && n.ends_with(".pcapng"), "{names:?}");
+        assert_eq!(n.len(), "g-000000.pcapng".len(), "{names:?}");
+        if k > 0 {
+            assert_eq!(second_of(n), second_of(&names[k - 1]) + 1, "{names:?}");
+        }
+        total += tcpdump_count(&dir.join(n)) as u64;
+    }
+    eprintln!("-G 1 -W 3: {captured} captured, {total} in the files, {after} not captured");
+    assert_eq!(captured, total, "{stderr:?}");
+
+    // -c: the packets after the N-th are received but not captured.
+    let mut cap = start(&mut net, &["-c", "100", "-w", "/dev/null"]);
+    while cap.is_running() {
+        udp_burst(&net, 300, 50);
+    }
+    let (code, stderr) = cap.stop(None);
+    assert_eq!(code, 0, "{stderr:?}");
+    let (captured, _, _, _) = closing(&stderr);
+    assert_eq!(captured, 100);
+
+    // A process selection: the packets it leaves out are counted as such.
+    let cap = start(&mut net, &["--pname", "no-such-comm", "-w", "/dev/null"]);
+    udp_burst(&net, 200, 50);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, stderr) = cap.stop(Some("-INT"));
+    assert_eq!(code, 0, "{stderr:?}");
+    let (captured, received, _, out) = closing(&stderr);
+    assert_eq!((captured, received, out), (0, 200, 200), "{stderr:?}");
+    assert!(stderr
+        .iter()
+        .any(|l| l.contains("200 left out by the process/container selection")));
+    assert_nothing_left(&net);
+}
+
+#[test]
+fn g_rotates_on_wall_clock_seconds_and_publishes_complete_files() {
+    root_only!();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = NamespacePair::new("rob", "grot", 65);
+    net.link();
+    let nb = net.b.clone();
+    let b = bin();
+    let dir = net.dir("g");
+    let pattern = dir.join("g-%H%M%S.pcapng");
+    let cap = Running::start(
+        &mut net,
+        &nb,
+        &[
+            &b,
+            "-i",
+            "vb",
+            "-G",
+            "1",
+            "-w",
+            pattern.to_str().unwrap(),
+            "udp port 7777",
+        ],
+    );
+    // Idle for 2.5 s, then traffic, then idle again.
+    std::thread::sleep(Duration::from_millis(2500));
+    // While it runs: complete files under their names, the current one under a temporary one.
+    let during = names_in(&dir);
+    let parts: Vec<&String> = during.iter().filter(|n| n.ends_with(".part")).collect();
+    assert_eq!(parts.len(), 1, "{during:?}");
+    assert!(parts[0].starts_with(".g-"), "{during:?}");
+    udp_burst(&net, 300, 50);
+    std::thread::sleep(Duration::from_millis(2000));
+    let (code, stderr) = cap.stop(Some("-INT"));
+    assert_eq!(code, 0, "{stderr:?}");
+    let (captured, _, _, _) = closing(&stderr);
+    let names = names_in(&dir);
+    assert!(names.len() >= 5, "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with(".part")), "{names:?}");
+    // One file per second, none skipped, idle or not.
+    for w in names.windows(2) {
+        assert_eq!(second_of(&w[1]), second_of(&w[0]) + 1, "{names:?}");
+    }
+    let total: u64 = names
+        .iter()
+        .map(|n| tcpdump_count(&dir.join(n)) as u64)
+        .sum();
+    assert_eq!((captured, total), (300, 300), "{stderr:?}");
+    assert_nothing_left(&net);
+}
