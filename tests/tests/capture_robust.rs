@@ -209,7 +209,7 @@ fn fds_and_links(pid: u32) -> (usize, usize) {
 }
 
 /// The ifindex of `dev` in `ns`.
-fn ifindex(net: &NamespacePair, ns: &str, dev: &str) -> u32 {
+fn ifindex(ns: &str, dev: &str) -> u32 {
     let out = run_checked(&["ip", "-n", ns, "-o", "link", "show", "dev", dev]);
     out.split(':').next().unwrap().trim().parse().unwrap()
 }
@@ -296,7 +296,7 @@ fn any_survives_5000_interfaces_coming_and_going() {
         ip_batch(&a, &add);
         wait_links(before.1 + BATCH);
         if round == 0 {
-            old_index = ifindex(&net, &a, "c7a");
+            old_index = ifindex(&a, "c7a");
         }
         ip_batch(&a, &del);
         wait_links(before.1);
@@ -336,7 +336,7 @@ fn any_survives_5000_interfaces_coming_and_going() {
         "netns",
         &nb,
     ]);
-    assert_eq!(ifindex(&net, &a, "vr"), old_index);
+    assert_eq!(ifindex(&a, "vr"), old_index);
     run_checked(&[
         "ip",
         "-n",
