@@ -434,7 +434,9 @@ fn raise_memlock() {
 pub fn set_libbpf_messages(verbose: bool) {
     if verbose {
         libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Warn, |_, msg: String| {
-            eprint!("libbpf: {msg}")
+            // Not eprint!: a closed stderr must not panic inside libbpf's callback.
+            use std::io::Write as _;
+            let _ = write!(std::io::stderr(), "libbpf: {msg}");
         })));
     } else {
         libbpf_rs::set_print(None);
