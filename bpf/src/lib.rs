@@ -62,6 +62,7 @@ use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags, RingBuffer, RingBufferBuil
 
 pub mod attribution;
 pub mod filter;
+pub mod tc;
 
 pub use attribution::{cgroup2_root, ProcEvent, ProcKind, SockEvent, SockKind, TaskContext};
 
@@ -77,7 +78,8 @@ pub const MAX_SNAPLEN: u32 = 262144;
 pub const MAX_FILTERS: u32 = 4;
 /// Longest cBPF program (`PTCAP_MAX_FILTER_INSNS`, libpcap's BPF_MAXINSNS).
 pub const MAX_FILTER_INSNS: u32 = 4096;
-/// Interfaces one capture can cover (`PTCAP_MAX_IFACES`).
+/// Interfaces one capture can cover at once (`PTCAP_MAX_IFACES`). A detached interface's slot
+/// is reused, so interfaces that come and go (pod churn) never use this up.
 pub const MAX_INTERFACES: u32 = 1024;
 
 const EVENT_PACKET: u16 = 1;
@@ -396,7 +398,8 @@ struct Interface {
     slot: u32,
     links: Vec<Link>,
     tc: Vec<TcAttachment>,
-    /// We created the clsact qdisc: remove it on detach.
+    /// The clsact qdisc is ours (we created it, or a killed ptcap did: we removed its
+    /// filters): remove it on detach when no filter is left in it.
     created_qdisc: bool,
 }
 
@@ -405,9 +408,15 @@ struct Interface {
 pub struct PacketCapture {
     skel: CaptureSkel<'static>,
     interfaces: Vec<Interface>,
+    /// Counter slots (`iface_stats` indexes) of detached interfaces, for reuse.
+    free_slots: Vec<u32>,
+    /// Slots handed out so far (the next new one).
+    next_slot: u32,
     /// Attribution hooks (cgroup root, tracepoints): dropping a link detaches it.
     attribution: Vec<Link>,
     attach: AttachPreference,
+    /// tc filters of killed ptcaps removed so far (see [`tc`]).
+    stale_tc_removed: u64,
 }
 
 /// Raises RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11; later
@@ -425,7 +434,9 @@ fn raise_memlock() {
 pub fn set_libbpf_messages(verbose: bool) {
     if verbose {
         libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Warn, |_, msg: String| {
-            eprint!("libbpf: {msg}")
+            // Not eprint!: a closed stderr must not panic inside libbpf's callback.
+            use std::io::Write as _;
+            let _ = write!(std::io::stderr(), "libbpf: {msg}");
         })));
     } else {
         libbpf_rs::set_print(None);
@@ -497,8 +508,11 @@ impl PacketCapture {
         Ok(PacketCapture {
             skel,
             interfaces: Vec::new(),
+            free_slots: Vec::new(),
+            next_slot: 0,
             attribution: Vec::new(),
             attach: opts.attach,
+            stale_tc_removed: 0,
         })
     }
 
@@ -552,13 +566,16 @@ impl PacketCapture {
                 format!("interface {ifindex} is attached already"),
             ));
         }
-        let slot = self.interfaces.len() as u32;
-        if slot >= MAX_INTERFACES {
-            return Err(Error::new(
-                ErrorKind::Attach,
-                format!("more than {MAX_INTERFACES} interfaces"),
-            ));
-        }
+        let slot = match self.free_slots.last() {
+            Some(&s) => s,
+            None if self.next_slot < MAX_INTERFACES => self.next_slot,
+            None => {
+                return Err(Error::new(
+                    ErrorKind::Attach,
+                    format!("more than {MAX_INTERFACES} interfaces at once"),
+                ))
+            }
+        };
         let mut flags = 0;
         if filter.is_some() {
             flags |= IFACE_FILTER;
@@ -635,6 +652,11 @@ impl PacketCapture {
                     Err(_) => method = AttachMethod::TcClsact,
                 }
             }
+            let removed = remove_stale_tc(ifindex, dir);
+            if removed > 0 {
+                self.stale_tc_removed += removed;
+                iface.created_qdisc = true;
+            }
             match attach_tc(prog.as_fd(), ifindex, dir) {
                 Ok((att, created)) => {
                     iface.created_qdisc |= created;
@@ -653,22 +675,53 @@ impl PacketCapture {
                 }
             }
         }
+        if self.free_slots.last() == Some(&slot) {
+            self.free_slots.pop();
+        } else {
+            self.next_slot += 1;
+        }
         self.interfaces.push(iface);
         Ok(method)
     }
 
     fn undo(&mut self, iface: Interface) {
+        let ifindex = iface.ifindex;
         detach_interface(iface);
+        let _ = self.skel.maps.ifaces.delete(&ifindex.to_ne_bytes());
+    }
+
+    /// Detaches one interface (it was deleted, or is no longer wanted): closes its links or
+    /// removes its tc filters, forgets its configuration and frees its counter slot for the
+    /// next interface. Returns its final counters; None when it was not attached. The same
+    /// ifindex can be attached again afterwards (the kernel reuses indexes).
+    pub fn detach(&mut self, ifindex: u32) -> Option<InterfaceCounters> {
+        let n = self.interfaces.iter().position(|i| i.ifindex == ifindex)?;
+        let iface = self.interfaces.swap_remove(n);
+        let slot = iface.slot;
+        self.undo(iface);
+        // Read after the detach: nothing counts into the slot any more.
+        let counters = self.slot_counters(slot).unwrap_or_default();
+        self.free_slots.push(slot);
+        Some(counters)
+    }
+
+    /// tc filters left by killed ptcaps that attaching has removed so far (to say so once).
+    pub fn stale_tc_filters_removed(&self) -> u64 {
+        self.stale_tc_removed
     }
 
     /// Reads the counters of an attached interface, summed over CPUs.
     pub fn counters(&self, ifindex: u32) -> Option<InterfaceCounters> {
         let iface = self.interfaces.iter().find(|i| i.ifindex == ifindex)?;
+        self.slot_counters(iface.slot)
+    }
+
+    fn slot_counters(&self, slot: u32) -> Option<InterfaceCounters> {
         let per_cpu = self
             .skel
             .maps
             .iface_stats
-            .lookup_percpu(&iface.slot.to_ne_bytes(), MapFlags::ANY)
+            .lookup_percpu(&slot.to_ne_bytes(), MapFlags::ANY)
             .ok()??;
         let mut c = InterfaceCounters::default();
         for v in per_cpu.iter().filter(|v| v.len() >= 32) {
@@ -861,12 +914,15 @@ fn attach_tc(
     if rc != 0 && rc != -libc::EEXIST {
         return Err(std::io::Error::from_raw_os_error(-rc));
     }
+    // Recognisable (tc.rs): our priority, our pid as the handle.
     let mut opts = libbpf_sys::bpf_tc_opts {
         sz: std::mem::size_of::<libbpf_sys::bpf_tc_opts>() as _,
         prog_fd: fd.as_raw_fd(),
+        handle: std::process::id(),
+        priority: tc::TC_PRIORITY as u32,
         ..Default::default()
     };
-    // SAFETY: valid structs; libbpf fills in the handle and priority it chose.
+    // SAFETY: valid structs.
     let rc = unsafe { libbpf_sys::bpf_tc_attach(&hook, &mut opts) };
     if rc != 0 {
         if created {
@@ -894,7 +950,13 @@ fn detach_interface(iface: Interface) {
         // SAFETY: valid structs; the filter may be gone already (interface removed).
         unsafe { libbpf_sys::bpf_tc_detach(&att.hook, &opts) };
     }
-    if iface.created_qdisc {
+    // Only an empty qdisc goes: a filter someone added to it since stays, with its qdisc.
+    let empty = || {
+        [tc::PARENT_INGRESS, tc::PARENT_EGRESS]
+            .iter()
+            .all(|&p| tc::list_filters(iface.ifindex, p).is_ok_and(|f| f.is_empty()))
+    };
+    if iface.created_qdisc && empty() {
         let mut both = tc_hook(
             iface.ifindex,
             libbpf_sys::BPF_TC_INGRESS | libbpf_sys::BPF_TC_EGRESS,
@@ -902,4 +964,30 @@ fn detach_interface(iface: Interface) {
         // SAFETY: valid hook.
         unsafe { libbpf_sys::bpf_tc_hook_destroy(&mut both) };
     }
+}
+
+/// Removes the tc filters of killed ptcaps from one clsact hook of `ifindex`; how many.
+fn remove_stale_tc(ifindex: u32, dir: Direction) -> u64 {
+    let (parent, point) = match dir {
+        Direction::In => (tc::PARENT_INGRESS, libbpf_sys::BPF_TC_INGRESS),
+        Direction::Out => (tc::PARENT_EGRESS, libbpf_sys::BPF_TC_EGRESS),
+    };
+    let Ok(filters) = tc::list_filters(ifindex, parent) else {
+        return 0;
+    };
+    let hook = tc_hook(ifindex, point);
+    let mut removed = 0;
+    for f in filters.iter().filter(|f| f.is_stale_ptcap()) {
+        let opts = libbpf_sys::bpf_tc_opts {
+            sz: std::mem::size_of::<libbpf_sys::bpf_tc_opts>() as _,
+            handle: f.handle,
+            priority: f.priority as u32,
+            ..Default::default()
+        };
+        // SAFETY: valid structs.
+        if unsafe { libbpf_sys::bpf_tc_detach(&hook, &opts) } == 0 {
+            removed += 1;
+        }
+    }
+    removed
 }

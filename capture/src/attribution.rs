@@ -353,6 +353,30 @@ impl Attributor {
         }
         entries.push((netns, cookie));
         self.flow_order.push_back(key);
+        // A flow whose sockets are gone (evicted after their grace period) can name no owner
+        // any more (`flow_owner` skips unknown cookies): drop such flows as they reach the
+        // front, and move live ones to the back, so the table follows the live sockets
+        // instead of growing to MAX_FLOWS under connection churn.
+        for _ in 0..2 {
+            let Some(&front) = self.flow_order.front() else {
+                break;
+            };
+            if front == key {
+                break;
+            }
+            self.flow_order.pop_front();
+            let Some(v) = self.flows.get_mut(&front) else {
+                continue;
+            };
+            let before = v.len();
+            let socks = &self.socks;
+            v.retain(|(_, c)| socks.contains_key(c));
+            if v.is_empty() {
+                self.flows.remove(&front);
+            } else if v.len() == before {
+                self.flow_order.push_back(front);
+            }
+        }
         while self.flow_order.len() > MAX_FLOWS {
             if let Some(old) = self.flow_order.pop_front() {
                 if let Some(v) = self.flows.get_mut(&old) {

@@ -4,6 +4,25 @@
 //!
 //! `ptcap [OPTIONS] [EXPRESSION] -- CMD [ARGS]`: everything after the first `--` is a command
 //! to run and capture (the expression stays before it).
+//!
+//! A closed standard output or error never panics (see [`eprintln`] and `session`'s closing):
+//! with tcpdump's behaviour, text output to a closed pipe ends the capture with one line and
+//! status 14, `-w -` to a closed pipe ends it with the usual closing lines and status 0, `-D`
+//! and `-d` die of SIGPIPE like tcpdump's listings, and a closed stderr is ignored.
+
+/// `eprintln!` that ignores a closed or failing stderr (std's panics): shadows std's macro in
+/// every module of this crate (a `macro_rules!` defined before the modules takes precedence
+/// over the prelude's).
+macro_rules! eprintln {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr());
+    }};
+    ($($t:tt)+) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)+);
+    }};
+}
 
 mod attribution;
 mod containers;
@@ -403,6 +422,12 @@ fn main() -> ExitCode {
     }
     if args.count_only {
         fail("--count counts the packets of a file: it needs -r FILE (as tcpdump's)".into());
+    }
+    if args.list || args.dump_filter {
+        // Listings end as tcpdump's do when the reader goes away (`| head`): SIGPIPE, no
+        // message. Rust ignores SIGPIPE by default, which turns the write into EPIPE.
+        // SAFETY: restoring the default disposition of a signal has no preconditions.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     }
     if args.list {
         if let Err(e) = devices::write_list(&mut std::io::stdout()) {

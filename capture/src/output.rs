@@ -9,7 +9,7 @@
 //! capture runs (the netlink watcher): each gets an IDB in the open file, and in every file
 //! opened after it until it is removed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use formats::meta::{CommentMode, PacketMeta};
@@ -101,15 +101,18 @@ pub struct OutputConfig {
 
 pub(crate) struct IfaceEntry {
     pub iface: OutInterface,
-    pub active: bool,
     pub stats: OutStats,
 }
 
 /// Everything the output needs to know about interfaces, shared with [`FileSink`] so a new
-/// file can describe the interfaces again.
+/// file can describe the interfaces again. Only attached interfaces are here (a deleted one's
+/// entry goes, its counters move to `retired`), so memory does not grow with interface churn
+/// and a reused ifindex starts afresh.
 pub(crate) struct Interfaces {
-    pub list: Vec<IfaceEntry>,
-    pub by_index: HashMap<u32, usize>,
+    /// Attached interfaces by ifindex (IDBs of a new file follow this order).
+    pub active: BTreeMap<u32, IfaceEntry>,
+    /// Counters of the interfaces removed so far, summed.
+    pub retired: OutStats,
     pub link: LinkMode,
     pub snaplen: u32,
     pub filter: Option<String>,
@@ -151,10 +154,10 @@ pub(crate) fn write_isbs<W: Write>(
     let mut ordered: Vec<(u32, u32)> = ids.iter().map(|(ix, id)| (*id, *ix)).collect();
     ordered.sort();
     for (id, ix) in ordered {
-        let Some(&n) = ifs.by_index.get(&ix) else {
+        let Some(e) = ifs.active.get(&ix) else {
             continue;
         };
-        let s = ifs.list[n].stats;
+        let s = e.stats;
         let st = InterfaceStats {
             received: Some(s.seen),
             filter_accepted: Some(s.accepted),
@@ -174,6 +177,8 @@ pub struct OutputError {
     pub error: io::Error,
     /// The reader went away (closed pipe): stop quietly.
     pub quiet: bool,
+    /// The text output failed (not the pcapng file or stream).
+    pub text: bool,
 }
 
 impl std::fmt::Display for OutputError {
@@ -198,8 +203,44 @@ pub struct Output {
     text: Option<TextOut>,
     frame: Vec<u8>,
     empty: PacketMeta,
-    /// Packets written or printed.
+    /// Packets written or printed (written: in the file as it is on disk; packets a write
+    /// error cut off move to `not_captured.output_failed` when the file is closed).
     pub captured: u64,
+    /// Packets that reached user space and are not in the output, by reason.
+    pub not_captured: NotCaptured,
+}
+
+/// Why packets that reached user space (received by filter, not dropped by the kernel) are
+/// not in the output. With `captured` these add up to every packet read from the ring.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotCaptured {
+    /// Left out by the process/container selection (`--pid`, `--pname`, `--uid`,
+    /// `--container-*`, `--pod-name`, `-- CMD`).
+    pub selected_out: u64,
+    /// Lost to an output error (the write that failed, those after it, and those the file
+    /// was cut back to its last complete block for).
+    pub output_failed: u64,
+    /// Arrived after the capture had ended (`-c N` reached, the last `-G` `-W` file closed)
+    /// and before the hooks were detached.
+    pub after_end: u64,
+    /// Of an interface that was no longer attached (none expected: the ring is drained
+    /// before an interface is forgotten).
+    pub unknown_interface: u64,
+}
+
+impl NotCaptured {
+    pub fn total(&self) -> u64 {
+        self.selected_out + self.output_failed + self.after_end + self.unknown_interface
+    }
+}
+
+impl OutStats {
+    fn add(&mut self, o: &OutStats) {
+        self.seen += o.seen;
+        self.accepted += o.accepted;
+        self.dropped += o.dropped;
+        self.delivered += o.delivered;
+    }
 }
 
 impl Output {
@@ -211,19 +252,20 @@ impl Output {
         start_ns: u64,
     ) -> Result<Output, OutputError> {
         let mut ifs = Interfaces {
-            list: Vec::new(),
-            by_index: HashMap::new(),
+            active: BTreeMap::new(),
+            retired: OutStats::default(),
             link: cfg.link,
             snaplen: cfg.snaplen,
             filter: cfg.filter.clone(),
         };
         for i in interfaces {
-            ifs.by_index.insert(i.ifindex, ifs.list.len());
-            ifs.list.push(IfaceEntry {
-                iface: i,
-                active: true,
-                stats: OutStats::default(),
-            });
+            ifs.active.insert(
+                i.ifindex,
+                IfaceEntry {
+                    iface: i,
+                    stats: OutStats::default(),
+                },
+            );
         }
         let file = match &cfg.write {
             Some(path) => Some(FileSink::open(
@@ -237,14 +279,17 @@ impl Output {
             None => None,
         };
         let text = cfg.print.then(|| {
-            TextOut::new(
-                if cfg.write.as_deref() == Some("-") {
+            let to_stderr = cfg.write.as_deref() == Some("-");
+            let mut t = TextOut::new(
+                if to_stderr {
                     Box::new(io::BufWriter::new(io::stderr())) as Box<dyn Write>
                 } else {
                     Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())) as Box<dyn Write>
                 },
                 cfg.render,
-            )
+            );
+            t.to_stderr = to_stderr;
+            t
         });
         Ok(Output {
             ifs,
@@ -253,69 +298,81 @@ impl Output {
             frame: Vec::with_capacity(2048),
             empty: PacketMeta::default(),
             captured: 0,
+            not_captured: NotCaptured::default(),
         })
     }
 
     pub fn is_known(&self, ifindex: u32) -> bool {
-        self.ifs
-            .by_index
-            .get(&ifindex)
-            .is_some_and(|&n| self.ifs.list[n].active)
+        self.ifs.active.contains_key(&ifindex)
     }
 
     /// A new interface: an IDB in the open file (and in later ones).
     pub fn add_interface(&mut self, i: OutInterface) -> Result<(), OutputError> {
         let ix = i.ifindex;
-        match self.ifs.by_index.get(&ix) {
-            Some(&n) => {
-                self.ifs.list[n].active = true;
-                self.ifs.list[n].iface = i;
-            }
-            None => {
-                self.ifs.by_index.insert(ix, self.ifs.list.len());
-                self.ifs.list.push(IfaceEntry {
-                    iface: i,
-                    active: true,
-                    stats: OutStats::default(),
-                });
-            }
+        if let Some(f) = &mut self.file {
+            // An interface reusing a removed one's ifindex gets an IDB of its own.
+            f.remove_interface(&self.ifs, ix, None)?;
         }
+        if let Some(old) = self.ifs.active.remove(&ix) {
+            self.ifs.retired.add(&old.stats);
+        }
+        self.ifs.active.insert(
+            ix,
+            IfaceEntry {
+                iface: i,
+                stats: OutStats::default(),
+            },
+        );
         if let Some(f) = &mut self.file {
             f.add_interface(&self.ifs, ix)?;
         }
         Ok(())
     }
 
-    /// The interface is gone: no IDB for it in later files.
-    pub fn remove_interface(&mut self, ifindex: u32) {
-        if let Some(&n) = self.ifs.by_index.get(&ifindex) {
-            self.ifs.list[n].active = false;
+    /// The interface is gone (give its final counters first): its ISB is written to the open
+    /// file now, later files have no IDB for it, and its counters stay in the totals.
+    pub fn remove_interface(&mut self, ifindex: u32, now_ns: u64) -> Result<(), OutputError> {
+        let r = match &mut self.file {
+            Some(f) => f.remove_interface(&self.ifs, ifindex, Some(now_ns)),
+            None => Ok(()),
+        };
+        if let Some(old) = self.ifs.active.remove(&ifindex) {
+            self.ifs.retired.add(&old.stats);
         }
+        r
     }
 
     /// Latest kernel counters of an interface (for the ISBs).
     pub fn set_counters(&mut self, ifindex: u32, seen: u64, accepted: u64, dropped: u64) {
-        if let Some(&n) = self.ifs.by_index.get(&ifindex) {
-            let s = &mut self.ifs.list[n].stats;
+        if let Some(e) = self.ifs.active.get_mut(&ifindex) {
+            let s = &mut e.stats;
             s.seen = seen;
             s.accepted = accepted;
             s.dropped = dropped;
         }
     }
 
-    pub fn interfaces(&self) -> impl Iterator<Item = (&OutInterface, &OutStats, bool)> {
-        self.ifs.list.iter().map(|e| (&e.iface, &e.stats, e.active))
+    /// The attached interfaces.
+    pub fn interfaces(&self) -> impl Iterator<Item = (&OutInterface, &OutStats)> {
+        self.ifs.active.values().map(|e| (&e.iface, &e.stats))
     }
 
-    /// Writes and/or prints one packet. `Ok(false)`: the packet's interface is unknown.
+    /// Counters of every interface of the capture, removed ones included.
+    pub fn totals(&self) -> OutStats {
+        let mut t = self.ifs.retired;
+        for e in self.ifs.active.values() {
+            t.add(&e.stats);
+        }
+        t
+    }
+
+    /// Writes and/or prints one packet; every call counts the packet once: in `captured`, or
+    /// in `not_captured` with the reason. `Ok(false)`: not written (reason counted).
     pub fn packet(&mut self, p: &OutPacket<'_>) -> Result<bool, OutputError> {
-        let Some(&n) = self.ifs.by_index.get(&p.ifindex) else {
+        let Some(entry) = self.ifs.active.get(&p.ifindex) else {
+            self.not_captured.unknown_interface += 1;
             return Ok(false);
         };
-        let entry = &self.ifs.list[n];
-        if !entry.active {
-            return Ok(false);
-        }
         let (data, wire_len) = match self.ifs.link {
             LinkMode::Native(_) => (p.data, p.wire_len),
             LinkMode::Sll2 => {
@@ -333,7 +390,7 @@ impl Output {
         };
         let meta = p.meta.unwrap_or(&self.empty);
         if let Some(f) = &mut self.file {
-            f.write_packet(
+            match f.write_packet(
                 &self.ifs,
                 p.ifindex,
                 p.ts_unix_ns,
@@ -341,8 +398,20 @@ impl Output {
                 data,
                 direction,
                 meta,
-            )?;
+            ) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.not_captured.after_end += 1;
+                    return Ok(false);
+                }
+                Err(e) => {
+                    self.not_captured.output_failed += 1;
+                    return Err(e);
+                }
+            }
         }
+        let entry = &self.ifs.active[&p.ifindex];
+        let mut text_error = None;
         if let Some(t) = &mut self.text {
             let pkt = PacketRef {
                 ts_ns: p.ts_unix_ns,
@@ -352,14 +421,18 @@ impl Output {
                 interface: Some(&entry.iface.name),
                 direction: Some(direction),
             };
-            t.write_packet(&pkt, p.meta).map_err(|e| OutputError {
-                what: "standard output".into(),
-                quiet: e.kind() == io::ErrorKind::BrokenPipe,
-                error: e,
-            })?;
+            text_error = t.write_packet(&pkt, p.meta).err();
+        }
+        if let Some(e) = text_error {
+            if let Err(e) = self.text_failed(e) {
+                self.not_captured.output_failed += 1;
+                return Err(e);
+            }
         }
         self.captured += 1;
-        self.ifs.list[n].stats.delivered += 1;
+        if let Some(e) = self.ifs.active.get_mut(&p.ifindex) {
+            e.stats.delivered += 1;
+        }
         Ok(true)
     }
 
@@ -368,14 +441,27 @@ impl Output {
         if let Some(f) = &mut self.file {
             f.flush()?;
         }
-        if let Some(t) = &mut self.text {
-            t.flush().map_err(|e| OutputError {
-                what: "standard output".into(),
-                quiet: e.kind() == io::ErrorKind::BrokenPipe,
-                error: e,
-            })?;
+        if let Some(e) = self.text.as_mut().and_then(|t| t.flush().err()) {
+            self.text_failed(e)?;
         }
         Ok(())
+    }
+
+    /// The text output failed. On stdout that ends the capture (tcpdump: "Unable to write
+    /// output", status 14); on stderr (beside `-w -`) the text is given up and the capture
+    /// goes on, as tcpdump ignores a closed stderr.
+    fn text_failed(&mut self, e: io::Error) -> Result<(), OutputError> {
+        if self.text.as_ref().is_some_and(|t| t.to_stderr) {
+            self.text = None;
+            return Ok(());
+        }
+        self.text = None;
+        Err(OutputError {
+            what: "standard output".into(),
+            quiet: e.kind() == io::ErrorKind::BrokenPipe,
+            text: true,
+            error: e,
+        })
     }
 
     /// `-G` with `-W`: the last file is complete; the capture is over.
@@ -394,13 +480,18 @@ impl Output {
 
     /// Writes the ISBs and closes the file (valid up to its last complete block even after a
     /// write error).
-    pub fn finish(mut self, end_ns: u64) -> Result<(), OutputError> {
+    /// Packets a write error cut off the file are moved from `captured` to
+    /// `not_captured.output_failed`, so `captured` is what the files hold.
+    pub fn finish(&mut self, end_ns: u64) -> Result<(), OutputError> {
         let mut result = Ok(());
         if let Some(t) = &mut self.text {
             let _ = t.flush();
         }
-        if let Some(f) = self.file.take() {
+        if let Some(mut f) = self.file.take() {
             result = f.finish(&self.ifs, end_ns);
+            let lost = f.lost.min(self.captured);
+            self.captured -= lost;
+            self.not_captured.output_failed += lost;
         }
         result
     }
@@ -461,6 +552,8 @@ pub struct TextOut {
     renderer: Renderer,
     buf: Vec<u8>,
     out: Box<dyn Write>,
+    /// The text goes to stderr (the pcapng stream has stdout).
+    pub to_stderr: bool,
 }
 
 impl TextOut {
@@ -469,6 +562,7 @@ impl TextOut {
             renderer: Renderer::new(opts),
             buf: Vec::new(),
             out,
+            to_stderr: false,
         }
     }
 

@@ -7,7 +7,10 @@
 //! of argv was cut at 1 KiB) and one per process first named by a socket event without having
 //! been seen (a process older than ptcap that the scan missed).
 //! Exited processes stay resolvable (packets still in flight, closing TCP sockets) until the
-//! table is over its bound; then the longest-exited go first.
+//! table is over its bound, or more than [`EXITED_MAX`] processes exited after them; then the
+//! longest-exited go first. (The bound on the whole table is never reached on a node whose
+//! pid_max is 32768, since entries are keyed by pid: the exited bound is what keeps process
+//! churn from growing the exited queue and the table for ever.)
 //!
 //! # Names are the current ones, never a previous owner's
 //! - comm: the exec event's (the kernel's basename of the path given to execve), then every
@@ -43,14 +46,23 @@ pub struct Proc {
     /// The cgroup v2 path (`/proc/PID/cgroup`, line `0::`), when read from /proc.
     pub cgroup_path: Option<String>,
     pub exited: bool,
+    /// The serial number of its exit (0 while it runs).
+    pub exit_serial: u64,
 }
+
+/// Exited processes kept resolvable at most (the most recently exited).
+pub const EXITED_MAX: usize = 4096;
 
 /// The bounded process table.
 pub struct ProcessCache {
     procs: HashMap<u32, Proc>,
-    /// Exited pids, oldest first (evicted first when over `max`).
-    exited: VecDeque<u32>,
+    /// Exited pids with their exit's serial number, oldest first (evicted first). An entry
+    /// whose pid was reused since (another serial, or running) is skipped when it is popped.
+    exited: VecDeque<(u32, u64)>,
+    /// Serial number of the last exit.
+    exits: u64,
     max: usize,
+    max_exited: usize,
 }
 
 fn read(path: String) -> Option<Vec<u8>> {
@@ -153,6 +165,7 @@ pub fn read_proc(pid: u32) -> Option<Proc> {
         cgroup_id: 0,
         cgroup_path,
         exited: false,
+        exit_serial: 0,
     })
 }
 
@@ -172,7 +185,9 @@ impl ProcessCache {
         ProcessCache {
             procs,
             exited: VecDeque::new(),
+            exits: 0,
             max: max.max(16),
+            max_exited: EXITED_MAX,
         }
     }
 
@@ -182,7 +197,9 @@ impl ProcessCache {
         ProcessCache {
             procs: HashMap::new(),
             exited: VecDeque::new(),
+            exits: 0,
             max: max.max(16),
+            max_exited: EXITED_MAX.min(max.max(16)),
         }
     }
 
@@ -205,14 +222,24 @@ impl ProcessCache {
     }
 
     fn trim(&mut self) {
-        while self.procs.len() > self.max {
-            let Some(old) = self.exited.pop_front() else {
+        while self.procs.len() > self.max || self.exited.len() > self.max_exited {
+            let Some((old, serial)) = self.exited.pop_front() else {
                 break;
             };
-            if self.procs.get(&old).is_some_and(|p| p.exited) {
+            if self
+                .procs
+                .get(&old)
+                .is_some_and(|p| p.exited && p.exit_serial == serial)
+            {
                 self.procs.remove(&old);
             }
         }
+    }
+
+    /// Exited processes still queued for eviction (tests, the soak benchmark).
+    #[allow(dead_code)]
+    pub fn exited_queued(&self) -> usize {
+        self.exited.len()
     }
 
     /// Makes sure `pid` is known: reads /proc once when it is not, else builds an entry from
@@ -245,6 +272,7 @@ impl ProcessCache {
             cgroup_id,
             cgroup_path: None,
             exited: false,
+            exit_serial: 0,
         });
         self.insert(pid, p);
     }
@@ -286,6 +314,7 @@ impl ProcessCache {
             cgroup_id: ev.cgroup_id,
             cgroup_path,
             exited: false,
+            exit_serial: 0,
         };
         self.insert(ev.pid, p);
     }
@@ -324,6 +353,7 @@ impl ProcessCache {
                     cgroup_id: ev.cgroup_id,
                     cgroup_path: parent.cgroup_path.clone(),
                     exited: false,
+                    exit_serial: 0,
                 }
             }
             None => Proc {
@@ -338,6 +368,7 @@ impl ProcessCache {
                 cgroup_id: ev.cgroup_id,
                 cgroup_path: None,
                 exited: false,
+                exit_serial: 0,
             },
         };
         self.insert(ev.pid, p);
@@ -347,8 +378,10 @@ impl ProcessCache {
     pub fn on_exit(&mut self, pid: u32) {
         if let Some(p) = self.procs.get_mut(&pid) {
             if !p.exited {
+                self.exits += 1;
                 p.exited = true;
-                self.exited.push_back(pid);
+                p.exit_serial = self.exits;
+                self.exited.push_back((pid, self.exits));
             }
         }
         self.trim();
@@ -488,5 +521,20 @@ mod tests {
         assert!(c.get(4_000_001).is_none());
         assert!(c.get(4_000_002).is_some());
         assert_eq!(c.len(), 16);
+    }
+
+    #[test]
+    fn exited_processes_are_bounded_under_pid_reuse() {
+        let mut c = ProcessCache::empty(1 << 20);
+        // 100,000 short-lived processes over a 32,000-pid space.
+        for n in 0..100_000u32 {
+            let pid = 300 + n % 32_000;
+            c.ensure(pid, b"client", false, 0, 0, 0);
+            c.on_exit(pid);
+            assert!(c.exited_queued() <= EXITED_MAX);
+        }
+        assert!(c.len() <= EXITED_MAX, "{}", c.len());
+        // The most recent ones are still resolvable.
+        assert!(c.get(300 + 99_999 % 32_000).is_some());
     }
 }

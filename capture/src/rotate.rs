@@ -1,9 +1,25 @@
 //! pcapng output files with tcpdump's rotation: `-C SIZE` (millions of bytes), `-W N` (a ring
 //! of N files with -C; at most N files with -G), `-G SECONDS` (strftime names).
 //!
-//! Names are tcpdump's: with -C alone `FILE`, `FILE1`, `FILE2`...; with -W N the number is
+//! Names are tcpdump's: with -C alone `FILE`, `FILE1`, `FILE2`...; with -C -W N the number is
 //! always there, zero-padded to the digits of N-1 (`FILE0`..`FILE9` for -W 10); with -G the
-//! name is first passed through strftime(3) at the file's start time.
+//! name is first passed through strftime(3) at the file's start time, and -G -W without -C
+//! appends no number (tcpdump: "We do not need numbering for dumpfiles if Cflag isn't set").
+//!
+//! `-G` rotates on whole-second boundaries of the wall clock, as tcpdump does (it compares
+//! time(2) seconds): file k starts at exactly start + k*G seconds (the start second taken
+//! whole) and is named for that second, so names never drift and never skip while ptcap runs,
+//! also when no packet comes (the loop's 100 ms tick rotates then). Periods during which the
+//! process did not run at all (stopped) get no file.
+//!
+//! With rotation each file is written under a temporary name in the same directory
+//! (`.NAME.part`) and renamed to NAME when it is complete (closed with its ISBs, or cut back to
+//! its last complete block after a write error), so a reader or a `-W` ring never sees a
+//! half-written file under a final name, and a ring file being replaced stays whole until its
+//! successor is complete. A SIGKILLed ptcap leaves its last file as `.NAME.part`, readable up
+//! to its last flushed batch. Without rotation `-w FILE` is written under its own name from the
+//! start: that file is the live one readers follow while it grows (`tail -c +0 -f FILE |
+//! tcpdump -r -`), as with tcpdump, and `-w -` is a stream.
 //!
 //! Every file stands alone: a new [`PcapngWriter`] per file writes its own SHB and the IDBs of
 //! the interfaces active then, and re-emits metadata definitions. A rotation happens between
@@ -115,6 +131,8 @@ impl Write for CountingFile {
 
 struct Current {
     path: String,
+    /// The temporary name it is written under until complete (rotation only).
+    part: Option<String>,
     w: Option<PcapngWriter<Box<dyn Write>>>,
     /// ifindex → IDB number in this file.
     ids: HashMap<u32, u32>,
@@ -122,13 +140,29 @@ struct Current {
     /// Bytes the OS accepted, and a handle to cut the file (None for stdout).
     accepted: Option<Rc<Cell<u64>>>,
     trunc: Option<File>,
-    /// Block ends written since the last successful flush (and that flush's end).
-    bounds: Vec<u64>,
-    flushed: u64,
+    /// Packets written to this file (into the buffer).
+    packets: u64,
+    /// Block ends written since the last successful flush, each with the packets written up
+    /// to it (and that flush's end and packets).
+    bounds: Vec<(u64, u64)>,
+    flushed: (u64, u64),
     failed: bool,
 }
 
 impl Current {
+    /// Gives the complete file its final name.
+    fn publish(&mut self) -> Result<(), OutputError> {
+        let Some(part) = self.part.take() else {
+            return Ok(());
+        };
+        std::fs::rename(&part, &self.path).map_err(|e| OutputError {
+            what: self.path.clone(),
+            quiet: false,
+            text: false,
+            error: e,
+        })
+    }
+
     fn err(&mut self, e: io::Error) -> OutputError {
         self.failed = true;
         OutputError {
@@ -138,6 +172,7 @@ impl Current {
                 self.path.clone()
             },
             quiet: e.kind() == io::ErrorKind::BrokenPipe,
+            text: false,
             error: e,
         }
     }
@@ -146,24 +181,33 @@ impl Current {
         self.w.as_mut().expect("open writer")
     }
 
-    /// Drops the writer and cuts the file at the last complete block the OS accepted.
-    fn cut(mut self) {
+    /// A block (packet, IDB, ISB...) is complete in the buffer.
+    fn block_written(&mut self) {
+        let end = self.writer().bytes_written();
+        self.bounds.push((end, self.packets));
+    }
+
+    /// Drops the writer and cuts the file at the last complete block the OS accepted; the
+    /// packets written after that block (lost).
+    fn cut(&mut self) -> u64 {
         drop(self.w.take()); // the buffer's last flush attempt happens here
         let (Some(acc), Some(f)) = (&self.accepted, &self.trunc) else {
-            return;
+            // stdout: what the reader got is unknown; count the unflushed packets as lost.
+            return self.packets - self.flushed.1;
         };
         let accepted = acc.get();
-        let end = self
+        let (end, kept) = self
             .bounds
             .iter()
             .copied()
             .chain([self.flushed])
-            .filter(|&b| b <= accepted)
+            .filter(|&(b, _)| b <= accepted)
             .max()
-            .unwrap_or(0);
+            .unwrap_or((0, 0));
         if end < accepted {
             let _ = f.set_len(end);
         }
+        self.packets - kept
     }
 }
 
@@ -182,6 +226,20 @@ pub struct FileSink {
     next_rotation_ns: Option<u64>,
     /// -G -W: the last file is full; the capture must stop.
     done: bool,
+    /// Packets written that a write error cut off their file (counted at the cut).
+    pub lost: u64,
+}
+
+/// `DIR/.NAME.part` for `DIR/NAME`.
+fn part_name(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    p.with_file_name(format!(".{name}.part"))
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn open_file(
@@ -189,10 +247,13 @@ fn open_file(
     cfg: &WriterConfig,
     ifs: &Interfaces,
     start_ns: u64,
+    temporary: bool,
 ) -> Result<Current, OutputError> {
+    let part = (temporary && path != "-").then(|| part_name(path));
     let mk_err = |e: io::Error| OutputError {
         what: path.to_string(),
         quiet: false,
+        text: false,
         error: e,
     };
     let (out, accepted, trunc): (Box<dyn Write>, _, _) = if path == "-" {
@@ -202,7 +263,7 @@ fn open_file(
             None,
         )
     } else {
-        let f = File::create(path).map_err(mk_err)?;
+        let f = File::create(part.as_deref().unwrap_or(path)).map_err(mk_err)?;
         let trunc = f.try_clone().map_err(mk_err)?;
         let acc = Rc::new(Cell::new(0));
         (
@@ -220,24 +281,25 @@ fn open_file(
     let w = PcapngWriter::new(out, cfg.clone()).map_err(mk_err)?;
     let mut cur = Current {
         path: path.to_string(),
+        part,
         w: Some(w),
         ids: HashMap::new(),
         start_ns,
         accepted,
         trunc,
+        packets: 0,
         bounds: Vec::new(),
-        flushed: 0,
+        flushed: (0, 0),
         failed: false,
     };
-    for e in ifs.list.iter().filter(|e| e.active) {
+    for e in ifs.active.values() {
         let id = cur
             .writer()
             .add_interface(&ifs.spec(&e.iface))
             .map_err(|e| cur.err(e))?;
         cur.ids.insert(e.iface.ifindex, id);
     }
-    let end = cur.writer().bytes_written();
-    cur.bounds.push(end);
+    cur.block_written();
     Ok(cur)
 }
 
@@ -249,7 +311,8 @@ impl FileSink {
         ifs: &Interfaces,
         start_ns: u64,
     ) -> Result<FileSink, OutputError> {
-        let chars = if rot.is_on() {
+        // -W numbers files only with -C (tcpdump's MakeFilename).
+        let chars = if rot.size_bytes.is_some() {
             count_chars(rot.count)
         } else {
             0
@@ -260,8 +323,9 @@ impl FileSink {
         } else {
             file_name(base, rot.seconds.is_some(), t, 0, chars)
         };
-        let cur = open_file(&path, &cfg, ifs, start_ns)?;
-        let next_rotation_ns = rot.seconds.map(|g| start_ns + g * 1_000_000_000);
+        let cur = open_file(&path, &cfg, ifs, start_ns, rot.is_on())?;
+        // Whole seconds: the first boundary is G seconds after the start second.
+        let next_rotation_ns = rot.seconds.map(|g| (t as u64 + g) * 1_000_000_000);
         Ok(FileSink {
             base: base.to_string(),
             rot,
@@ -272,6 +336,7 @@ impl FileSink {
             cur,
             next_rotation_ns,
             done: false,
+            lost: 0,
         })
     }
 
@@ -287,18 +352,39 @@ impl FileSink {
         if self.cur.failed || self.cur.ids.contains_key(&ifindex) {
             return Ok(());
         }
-        let Some(&n) = ifs.by_index.get(&ifindex) else {
+        let Some(e) = ifs.active.get(&ifindex) else {
             return Ok(());
         };
-        let spec = ifs.spec(&ifs.list[n].iface);
+        let spec = ifs.spec(&e.iface);
         let id = self
             .cur
             .writer()
             .add_interface(&spec)
             .map_err(|e| self.cur.err(e))?;
         self.cur.ids.insert(ifindex, id);
-        let end = self.cur.writer().bytes_written();
-        self.cur.bounds.push(end);
+        self.cur.block_written();
+        Ok(())
+    }
+
+    /// The interface is gone: with `now_ns`, its ISB (final counters) is written now; its IDB
+    /// is not used again (an interface reusing the ifindex gets a new one).
+    pub(crate) fn remove_interface(
+        &mut self,
+        ifs: &Interfaces,
+        ifindex: u32,
+        now_ns: Option<u64>,
+    ) -> Result<(), OutputError> {
+        let Some(id) = self.cur.ids.remove(&ifindex) else {
+            return Ok(());
+        };
+        let (Some(now), false) = (now_ns, self.cur.failed) else {
+            return Ok(());
+        };
+        let one = HashMap::from([(ifindex, id)]);
+        let start = self.cur.start_ns;
+        let w = self.cur.writer();
+        write_isbs(w, ifs, &one, start, now).map_err(|e| self.cur.err(e))?;
+        self.cur.block_written();
         Ok(())
     }
 
@@ -335,9 +421,12 @@ impl FileSink {
             self.cnt,
             self.chars,
         );
-        let next = open_file(&path, &self.cfg, ifs, now_ns)?;
-        let old = std::mem::replace(&mut self.cur, next);
-        drop(old);
+        self.cur.flushed = (self.cur.writer().bytes_written(), self.cur.packets);
+        self.cur.bounds.clear();
+        let next = open_file(&path, &self.cfg, ifs, now_ns, true)?;
+        let mut old = std::mem::replace(&mut self.cur, next);
+        drop(old.w.take());
+        old.publish()?;
         self.opened += 1;
         Ok(())
     }
@@ -347,13 +436,11 @@ impl FileSink {
         if let Some(next) = self.next_rotation_ns {
             if now_ns >= next && !self.done {
                 let g = self.rot.seconds.unwrap_or(1) * 1_000_000_000;
-                // Skip whole periods that passed without a tick (a stopped process).
-                let mut n = next + g;
-                while n <= now_ns {
-                    n += g;
-                }
-                self.next_rotation_ns = Some(n);
-                self.rotate(ifs, now_ns, true)?;
+                // The boundary `now` is in (periods without a tick, a stopped process, are
+                // skipped): the new file starts there and is named for it.
+                let boundary = next + (now_ns - next) / g * g;
+                self.next_rotation_ns = Some(boundary + g);
+                self.rotate(ifs, boundary, true)?;
             }
         }
         Ok(!self.done)
@@ -369,15 +456,15 @@ impl FileSink {
         data: &[u8],
         direction: Direction,
         meta: &PacketMeta,
-    ) -> Result<(), OutputError> {
+    ) -> Result<bool, OutputError> {
         if self.done {
-            return Ok(());
+            return Ok(false);
         }
         if let Some(next) = self.next_rotation_ns {
             if ts_ns >= next {
-                self.tick(ifs, ts_ns.max(next))?;
+                self.tick(ifs, ts_ns)?;
                 if self.done {
-                    return Ok(());
+                    return Ok(false);
                 }
             }
         }
@@ -391,14 +478,14 @@ impl FileSink {
             self.add_interface(ifs, ifindex)?;
         }
         let Some(&id) = self.cur.ids.get(&ifindex) else {
-            return Ok(());
+            return Ok(false);
         };
         let w = self.cur.writer();
         match w.write_packet(id, ts_ns, wire_len, data, Some(direction), meta) {
             Ok(()) => {
-                let end = w.bytes_written();
-                self.cur.bounds.push(end);
-                Ok(())
+                self.cur.packets += 1;
+                self.cur.block_written();
+                Ok(true)
             }
             Err(e) => Err(self.cur.err(e)),
         }
@@ -411,7 +498,7 @@ impl FileSink {
         let w = self.cur.writer();
         match w.flush() {
             Ok(()) => {
-                self.cur.flushed = w.bytes_written();
+                self.cur.flushed = (w.bytes_written(), self.cur.packets);
                 self.cur.bounds.clear();
                 Ok(())
             }
@@ -419,10 +506,13 @@ impl FileSink {
         }
     }
 
-    pub(crate) fn finish(mut self, ifs: &Interfaces, end_ns: u64) -> Result<(), OutputError> {
-        if self.cur.failed {
-            self.cur.cut();
+    pub(crate) fn finish(&mut self, ifs: &Interfaces, end_ns: u64) -> Result<(), OutputError> {
+        if self.cur.w.is_none() {
             return Ok(());
+        }
+        if self.cur.failed {
+            self.lost += self.cur.cut();
+            return self.cur.publish();
         }
         let start = self.cur.start_ns;
         let ids = self.cur.ids.clone();
@@ -430,13 +520,15 @@ impl FileSink {
         let r = write_isbs(w, ifs, &ids, start, end_ns).and_then(|_| w.flush());
         match r {
             Ok(()) => {
-                self.cur.flushed = self.cur.writer().bytes_written();
+                self.cur.flushed = (self.cur.writer().bytes_written(), self.cur.packets);
                 self.cur.bounds.clear();
-                Ok(())
+                drop(self.cur.w.take());
+                self.cur.publish()
             }
             Err(e) => {
                 let err = self.cur.err(e);
-                self.cur.cut();
+                self.lost += self.cur.cut();
+                let _ = self.cur.publish();
                 Err(err)
             }
         }

@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::io;
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -249,6 +249,8 @@ struct State {
     error: Option<crate::output::OutputError>,
     /// The process selection in force (attribution reads it; `-- CMD` adds its pid).
     select: Selection,
+    /// `-i IFACE`: the interface that was deleted (the capture ends as tcpdump's does).
+    disappeared: Option<String>,
 }
 
 /// Runs a capture; returns the process exit code.
@@ -256,11 +258,9 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let started = Instant::now();
     check_privileges()?;
     // Subscribe before listing: an interface created in between is then seen twice, not never.
-    let mut watcher = if wants_any(&interface_names(s)) {
-        Some(LinkWatcher::open().map_err(|e| CaptureError(format!("netlink socket: {e}")))?)
-    } else {
-        None
-    };
+    // Also for `-i IFACE`: its deletion ends the capture, as tcpdump's does.
+    let mut watcher =
+        Some(LinkWatcher::open().map_err(|e| CaptureError(format!("netlink socket: {e}")))?);
     let (targets, any) = resolve_interfaces(s)?;
 
     // One compiled filter per link kind (with `any`, both: a tunnel may appear later).
@@ -286,12 +286,18 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             }
         }
         if s.dump_filter {
-            for (k, (_, f)) in &filters {
-                println!("; {}", k.name());
-                for (pc, i) in f.instructions().iter().enumerate() {
-                    println!("({pc:03}) {i}");
+            // SIGPIPE (main restores its default) ends a listing to a closed pipe; other
+            // write errors end it too, without a panic.
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            let _ = (|| -> io::Result<()> {
+                for (k, (_, f)) in &filters {
+                    writeln!(out, "; {}", k.name())?;
+                    for (pc, i) in f.instructions().iter().enumerate() {
+                        writeln!(out, "({pc:03}) {i}")?;
+                    }
                 }
-            }
+                out.flush()
+            })();
             return Ok(0);
         }
     }
@@ -337,6 +343,8 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             Err(e) => return Err(CaptureError(format!("{}: {}", i.name, e.message))),
         }
     }
+    let mut said_stale = false;
+    say_stale_tc(&cap, &mut said_stale);
     let clock = WallClock::new();
 
     // ---- attribution (capture/src/attribution.rs) ----
@@ -397,6 +405,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
         check: CheckCounts::default(),
         error: None,
         select: s.select.clone(),
+        disappeared: None,
     });
 
     // `-- CMD`: forked now, released once its pid is selected.
@@ -423,9 +432,6 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let limit = s.count.unwrap_or(u64::MAX);
     let ring = cap.ring_buffer(|bytes| {
         let mut st = state.borrow_mut();
-        if st.output.captured >= limit || st.error.is_some() {
-            return 0;
-        }
         // ---- attribution: socket/process events update the tables; packets get their owner ----
         let p = match bpf::parse_event(bytes) {
             Some(Event::Packet(p)) => p,
@@ -468,13 +474,24 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                 }
             }
             if p.rejected {
-                return 0;
+                return 0; // not "received by filter": not counted anywhere
             }
+        }
+        // From here every packet is counted once: captured, or not captured with the reason
+        // (Output::not_captured); with the kernel's drops that is every accepted packet.
+        if st.error.is_some() {
+            st.output.not_captured.output_failed += 1;
+            return 0;
+        }
+        if st.output.captured >= limit || st.output.done() {
+            st.output.not_captured.after_end += 1;
+            return 0;
         }
         // ---- attribution ----
         let ethernet = st.kinds.get(&p.ifindex) == Some(&LinkKind::Ethernet);
         let (meta, keep) = attributor.borrow_mut().meta_for(&p, ethernet);
         if !keep {
+            st.output.not_captured.selected_out += 1;
             return 0;
         }
         // ---- end attribution ----
@@ -495,6 +512,16 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
         }
         0
     })?;
+    let consume = || -> Result<bool, CaptureError> {
+        let n = ring.consume_raw();
+        if n < 0 && n != -libc::EINTR {
+            return Err(CaptureError(format!(
+                "reading the ring buffer: {}",
+                io::Error::from_raw_os_error(-n)
+            )));
+        }
+        Ok(n > 0)
+    };
 
     let ring_fd = ring.epoll_fd();
     let mut dirty = false;
@@ -531,60 +558,83 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                 return Err(CaptureError(format!("waiting for packets: {e}")));
             }
         }
-        let n = ring.consume_raw();
-        if n < 0 && n != -libc::EINTR {
-            return Err(CaptureError(format!(
-                "reading the ring buffer: {}",
-                io::Error::from_raw_os_error(-n)
-            )));
-        }
-        if n > 0 {
-            dirty = true;
-        }
+        dirty |= consume()?;
         if let Some(w) = watcher.as_mut() {
             if fds[1].revents != 0 {
-                for ev in w.read_events() {
-                    let mut st = state.borrow_mut();
-                    let st = &mut *st;
-                    let mut added = |st: &mut State, cap: &mut PacketCapture, i: NetInterface| {
-                        if st.output.is_known(i.index) {
-                            return;
-                        }
-                        let Some(kind) = LinkKind::from_arphrd(i.arphrd) else {
-                            return;
-                        };
-                        let fi = filters.get(&kind).map(|(n, _)| *n);
-                        if fi.is_none() && !s.expression.trim().is_empty() {
-                            return; // the expression does not compile for this link type
-                        }
-                        match cap.attach(i.index, kind, fi, &s.directions) {
-                            Ok(_) => {
-                                if s.verbose > 0 {
-                                    eprintln!("ptcap: attached to {} (index {})", i.name, i.index);
-                                }
-                                st.kinds.insert(i.index, kind);
-                                if let Err(e) =
-                                    st.output.add_interface(out_interface(&i, kind, netns))
-                                {
-                                    st.error = Some(e);
-                                    STOP.store(true, Ordering::SeqCst);
-                                }
-                            }
-                            Err(e) => {
-                                if s.verbose > 0 || !warned_attach {
-                                    eprintln!("ptcap: {}: {}", i.name, e.message);
-                                    warned_attach = true;
-                                }
-                            }
-                        }
+                let events = w.read_events();
+                // A deleted interface's packets were all in the ring before its RTM_DELLINK
+                // was sent: take them while the interface is still known (and before an
+                // interface reusing its ifindex can be attached).
+                dirty |= consume()?;
+                let mut st = state.borrow_mut();
+                let st = &mut *st;
+                let mut added = |st: &mut State, cap: &mut PacketCapture, i: NetInterface| {
+                    if st.output.is_known(i.index) {
+                        return;
+                    }
+                    let Some(kind) = LinkKind::from_arphrd(i.arphrd) else {
+                        return;
                     };
+                    let fi = filters.get(&kind).map(|(n, _)| *n);
+                    if fi.is_none() && !s.expression.trim().is_empty() {
+                        return; // the expression does not compile for this link type
+                    }
+                    match cap.attach(i.index, kind, fi, &s.directions) {
+                        Ok(_) => {
+                            if s.verbose > 0 {
+                                eprintln!("ptcap: attached to {} (index {})", i.name, i.index);
+                            }
+                            say_stale_tc(cap, &mut said_stale);
+                            st.kinds.insert(i.index, kind);
+                            if let Err(e) = st.output.add_interface(out_interface(&i, kind, netns))
+                            {
+                                st.error = Some(e);
+                                STOP.store(true, Ordering::SeqCst);
+                            }
+                        }
+                        Err(e) => {
+                            if s.verbose > 0 || !warned_attach {
+                                eprintln!("ptcap: {}: {}", i.name, e.message);
+                                warned_attach = true;
+                            }
+                        }
+                    }
+                };
+                // An interface left: detach it (its links, tc filters, counter slot), write
+                // its last counters, forget it. A named one (`-i IFACE`) ends the capture.
+                let gone = |st: &mut State, cap: &mut PacketCapture, index: u32, name: &str| {
+                    let Some(c) = cap.detach(index) else {
+                        return;
+                    };
+                    st.kinds.remove(&index);
+                    st.output
+                        .set_counters(index, c.seen, c.accepted, c.ring_drops);
+                    let name = st
+                        .output
+                        .interfaces()
+                        .find(|(i, _)| i.ifindex == index)
+                        .map_or(name.to_string(), |(i, _)| i.name.clone());
+                    if let Err(e) = st.output.remove_interface(index, unix_now_ns()) {
+                        st.error.get_or_insert(e);
+                        STOP.store(true, Ordering::SeqCst);
+                    }
+                    if any {
+                        if s.verbose > 0 {
+                            eprintln!("ptcap: {name} (index {index}) is gone");
+                        }
+                    } else if st.disappeared.is_none() {
+                        st.disappeared = Some(name);
+                        STOP.store(true, Ordering::SeqCst);
+                    }
+                };
+                for ev in events {
                     match ev {
                         LinkEvent::New {
                             index,
                             name,
                             arphrd,
                             flags,
-                        } => {
+                        } if any => {
                             let i = NetInterface {
                                 index,
                                 name,
@@ -595,34 +645,22 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                             };
                             added(st, &mut cap, i);
                         }
-                        LinkEvent::Del { index, name } => {
-                            if st.output.is_known(index) {
-                                if let Some(c) = cap.counters(index) {
-                                    st.output
-                                        .set_counters(index, c.seen, c.accepted, c.ring_drops);
-                                }
-                                st.output.remove_interface(index);
-                                if s.verbose > 0 {
-                                    eprintln!("ptcap: {name} (index {index}) is gone");
-                                }
-                            }
-                        }
+                        LinkEvent::New { .. } => {}
+                        LinkEvent::Del { index, name } => gone(st, &mut cap, index, &name),
                         LinkEvent::Resync => {
                             if let Ok(list) = iface::list() {
                                 let present: Vec<u32> = list.iter().map(|i| i.index).collect();
-                                let gone: Vec<u32> = st
-                                    .output
+                                let left: Vec<u32> = cap
                                     .interfaces()
-                                    .filter(|(i, _, active)| {
-                                        *active && !present.contains(&i.ifindex)
-                                    })
-                                    .map(|(i, _, _)| i.ifindex)
+                                    .filter(|ix| !present.contains(ix))
                                     .collect();
-                                for ix in gone {
-                                    st.output.remove_interface(ix);
+                                for ix in left {
+                                    gone(st, &mut cap, ix, "");
                                 }
-                                for i in list {
-                                    added(st, &mut cap, i);
+                                if any {
+                                    for i in list {
+                                        added(st, &mut cap, i);
+                                    }
                                 }
                             }
                         }
@@ -661,14 +699,36 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             }
         }
     }
-    // Stop: final counters, detach (nothing arrives after), drain the ring.
-    refresh_counters(&cap, &mut state.borrow_mut().output);
+    // Stop: detach every interface (nothing arrives after), then read the final counters,
+    // then drain the ring: every packet the kernel counted as accepted and not dropped is
+    // read and counted once.
+    {
+        let mut st = state.borrow_mut();
+        let ifs: Vec<u32> = cap.interfaces().collect();
+        for ix in ifs {
+            if let Some(c) = cap.detach(ix) {
+                st.output.set_counters(ix, c.seen, c.accepted, c.ring_drops);
+            }
+        }
+    }
     cap.detach_all();
-    let _ = ring.consume_raw();
+    let _ = consume();
     drop(ring);
     let st = state.into_inner();
     let summary = attributor.borrow().summary();
     report(s, st, child, &summary)
+}
+
+/// Once per run: the tc filters a killed ptcap had left, which attaching removed.
+fn say_stale_tc(cap: &PacketCapture, said: &mut bool) {
+    let n = cap.stale_tc_filters_removed();
+    if n > 0 && !*said {
+        *said = true;
+        eprintln!(
+            "ptcap: removed {n} tc filter{} left by a ptcap that was killed",
+            plural(n)
+        );
+    }
 }
 
 /// Kernel counters of every attached interface into the output (for ISBs).
@@ -684,26 +744,69 @@ fn refresh_counters(cap: &PacketCapture, out: &mut Output) {
 }
 
 /// ISBs, close the file, tcpdump's three lines, the exit code.
+///
+/// The counts, with tcpdump's definitions (its man page; libpcap on Linux):
+/// - "packets captured": packets in the output: written to the file(s) as they are on disk
+///   (a write error's cut-off packets excluded), or printed when there is no file.
+/// - "packets received by filter": packets the filter expression accepted in the kernel
+///   hooks, whether or not they then reached user space.
+/// - "packets dropped by kernel": accepted packets the ring buffer had no room for.
+///
+/// received = captured + dropped by kernel + not captured, where "not captured" (a fourth
+/// line, only when it is not zero) names why: left out by the process/container selection,
+/// lost to an output error, arrived after the end (-c, -G -W) before the hooks were detached.
 fn report(
     s: &Settings,
     mut st: State,
     child: Option<crate::run_cmd::Child>,
     attribution_summary: &str,
 ) -> Result<i32, CaptureError> {
-    let (mut seen, mut received, mut dropped) = (0u64, 0u64, 0u64);
-    for (_, c, _) in st.output.interfaces() {
-        seen += c.seen;
-        received += c.accepted;
-        dropped += c.dropped;
-    }
-    let captured = st.output.captured;
     if let Err(e) = st.output.finish(unix_now_ns()) {
         st.error.get_or_insert(e);
     }
+    if st.error.as_ref().is_some_and(|e| e.quiet && e.text) {
+        // tcpdump's behaviour when its text output's reader goes away (`ptcap | head`): one
+        // line, status 14 (its S_ERR_ND_WRITE_FILE), no closing counts. Everything is
+        // detached already and the file (with --print -w) is complete.
+        let _ = child.map(|mut c| c.terminate());
+        eprintln!("ptcap: Unable to write output: Broken pipe");
+        return Ok(14);
+    }
+    if let Some(name) = &st.disappeared {
+        // tcpdump: "tcpdump: pcap_loop: The interface disappeared", its counts, status 1.
+        eprintln!("ptcap: {name}: The interface disappeared");
+    }
+    let t = st.output.totals();
+    let (seen, received, dropped) = (t.seen, t.accepted, t.dropped);
+    let captured = st.output.captured;
+    let nc = st.output.not_captured;
     eprintln!();
     eprintln!("{captured} packet{} captured", plural(captured));
     eprintln!("{received} packet{} received by filter", plural(received));
     eprintln!("{dropped} packet{} dropped by kernel", plural(dropped));
+    if nc.total() > 0 || s.verbose > 0 {
+        let mut why = Vec::new();
+        for (n, what) in [
+            (
+                nc.selected_out,
+                "left out by the process/container selection",
+            ),
+            (nc.output_failed, "lost to the output error"),
+            (nc.after_end, "after the capture ended"),
+            (nc.unknown_interface, "of a detached interface"),
+        ] {
+            if n > 0 {
+                why.push(format!("{n} {what}"));
+            }
+        }
+        let total = nc.total();
+        eprintln!(
+            "{total} packet{} received but not captured{}{}",
+            plural(total),
+            if why.is_empty() { "" } else { ": " },
+            why.join(", ")
+        );
+    }
     eprintln!("{attribution_summary}");
     if s.verbose > 0 {
         eprintln!("ptcap: {seen} packets seen by the hooks; drops: {dropped} ring buffer full, 0 in user space (no queue)");
@@ -720,6 +823,9 @@ fn report(
         if !e.quiet {
             return Err(CaptureError(e.to_string()));
         }
+    }
+    if st.disappeared.is_some() {
+        return Ok(1);
     }
     if let Some(code) = child_code {
         return Ok(code);

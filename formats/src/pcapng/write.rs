@@ -166,51 +166,81 @@ impl InterfaceSpec {
 }
 
 /// Entities already given an id in this file: by pointer (fast path, the capture shares `Arc`s)
-/// then by content.
+/// then by content. Bounded: above [`ENTITY_MAX`] entities the least recently used half is
+/// forgotten (a live capture sees an endless stream of short-lived processes; one that exited
+/// long ago is referred to by no packet any more). A forgotten entity that comes back gets a
+/// new id, and its definition is written again with its next packet, so every id a packet
+/// refers to is defined earlier in the file.
 struct EntityTable<T> {
     by_ptr: HashMap<usize, (Arc<T>, u32)>,
     by_content: HashMap<Arc<T>, u32>,
     /// The last pointer looked up and its id (consecutive packets mostly share entities); its
     /// `Arc` is held by `by_ptr`, so the address cannot be reused while it is here.
     last: Option<(usize, u32)>,
-    /// Comment texts per id (index id - 1), built once; shared with [`TextSnapshot`]s.
-    texts: Vec<Arc<[String]>>,
+    /// Comment texts (built once; shared with [`TextSnapshot`]s) and last use, per live id.
+    texts: HashMap<u32, (Arc<[String]>, u64)>,
+    next_id: u32,
+    /// Use counter (the last-use clock).
+    tick: u64,
+    max: usize,
 }
 
 /// Bound on the pointer cache: a caller that builds a fresh `Arc` per packet must not grow it.
 const PTR_CACHE_MAX: usize = 4096;
 
+/// Entities per table kept in a file's tables (see [`EntityTable`]).
+const ENTITY_MAX: usize = 4096;
+
 impl<T: Hash + Eq> EntityTable<T> {
     fn new() -> Self {
+        Self::with_max(ENTITY_MAX)
+    }
+
+    fn with_max(max: usize) -> Self {
         EntityTable {
             by_ptr: HashMap::new(),
             by_content: HashMap::new(),
             last: None,
-            texts: Vec::new(),
+            texts: HashMap::new(),
+            next_id: 1,
+            tick: 0,
+            max: max.max(32),
         }
     }
 
-    /// The entity's id and whether this is its first use in the file.
+    /// The entity's id and whether this is its first use in the file (since it was last
+    /// forgotten).
     fn id(&mut self, e: &Arc<T>, texts: impl FnOnce(&T) -> Vec<String>) -> (u32, bool) {
         let ptr = Arc::as_ptr(e) as usize;
+        self.tick += 1;
         if let Some((p, id)) = self.last {
             if p == ptr {
+                self.touch(id);
                 return (id, false);
             }
         }
         if let Some((_, id)) = self.by_ptr.get(&ptr) {
-            self.last = Some((ptr, *id));
-            return (*id, false);
+            let id = *id;
+            self.touch(id);
+            self.last = Some((ptr, id));
+            return (id, false);
         }
         if self.by_ptr.len() >= PTR_CACHE_MAX {
             self.by_ptr.clear();
         }
         let (id, new) = match self.by_content.get(&**e) {
-            Some(&id) => (id, false),
+            Some(&id) => {
+                self.touch(id);
+                (id, false)
+            }
             None => {
-                let id = self.texts.len() as u32 + 1;
+                if self.by_content.len() >= self.max {
+                    self.forget_oldest_half();
+                }
+                let id = self.next_id;
+                self.next_id += 1;
                 self.by_content.insert(e.clone(), id);
-                self.texts.push(texts(e).into());
+                self.texts.insert(id, (texts(e).into(), self.tick));
                 (id, true)
             }
         };
@@ -219,8 +249,32 @@ impl<T: Hash + Eq> EntityTable<T> {
         (id, new)
     }
 
+    fn touch(&mut self, id: u32) {
+        if let Some(t) = self.texts.get_mut(&id) {
+            t.1 = self.tick;
+        }
+    }
+
+    /// Drops the least recently used half (amortised O(1) per new entity). The entities of
+    /// the packet being prepared were used last, so they stay.
+    fn forget_oldest_half(&mut self) {
+        let mut ticks: Vec<u64> = self.texts.values().map(|(_, t)| *t).collect();
+        let mid = ticks.len() / 2;
+        let (_, &mut cut, _) = ticks.select_nth_unstable(mid);
+        self.texts.retain(|_, (_, t)| *t >= cut);
+        let texts = &self.texts;
+        self.by_content.retain(|_, id| texts.contains_key(id));
+        self.by_ptr.clear();
+        self.last = None;
+    }
+
     fn texts_of(&self, id: u32) -> Option<&Arc<[String]>> {
-        self.texts.get((id as usize).checked_sub(1)?)
+        self.texts.get(&id).map(|(t, _)| t)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_content.len()
     }
 }
 
@@ -1125,5 +1179,33 @@ fn put_option_header(buf: &mut Vec<u8>, big: bool, code: u16, len: usize) {
 fn pad4(buf: &mut Vec<u8>) {
     while buf.len() % 4 != 0 {
         buf.push(0);
+    }
+}
+
+#[cfg(test)]
+mod entity_table_tests {
+    use super::EntityTable;
+    use std::sync::Arc;
+
+    #[test]
+    fn bounded_and_a_forgotten_entity_is_defined_again() {
+        let mut t: EntityTable<u64> = EntityTable::with_max(64);
+        let keep = Arc::new(u64::MAX);
+        let (kept_id, first) = t.id(&keep, |_| vec!["kept".into()]);
+        assert!(first);
+        for n in 0..100_000u64 {
+            let (_, first) = t.id(&Arc::new(n), |n| vec![n.to_string()]);
+            assert!(first);
+            // One entity in constant use is never forgotten, whatever the churn.
+            if n % 16 == 0 {
+                assert_eq!(t.id(&keep, |_| unreachable!()), (kept_id, false));
+            }
+            assert!(t.len() <= 64);
+        }
+        assert_eq!(t.texts_of(kept_id).unwrap()[0], "kept");
+        // A long-forgotten one comes back: a new id, defined again.
+        let (id, first) = t.id(&Arc::new(0), |n| vec![n.to_string()]);
+        assert!(first && id > kept_id);
+        assert_eq!(t.texts_of(id).unwrap()[0], "0");
     }
 }
