@@ -249,7 +249,9 @@ pub fn plan<'a>(
     // the next chunk is walked again from the real boundary.
     let mut state = head.clone();
     let mut meta = MetaReader::new();
-    let mut chunks = Vec::with_capacity(scans.len());
+    // (start, end, reader state at start, definitions at start); the readers are made at the
+    // end from the final state, so they share its interface table instead of each copying it.
+    let mut planned = Vec::with_capacity(scans.len());
     let mut expected = head.position();
     let mut scans = scans.into_iter().peekable();
     while expected < len {
@@ -264,12 +266,12 @@ pub fn plan<'a>(
             _ => scan_chunk(&state, expected, end),
         };
         let failed = scan.error.is_some();
-        chunks.push(Chunk {
-            start: expected,
-            end: if failed { len } else { scan.end },
-            reader: state.resume_at(expected),
-            meta: meta.clone(),
-        });
+        planned.push((
+            expected,
+            if failed { len } else { scan.end },
+            state.checkpoint(),
+            meta.clone(),
+        ));
         for &at in &scan.structure {
             if state.apply_block(at).is_err() {
                 break;
@@ -278,11 +280,25 @@ pub fn plan<'a>(
         for opts in &scan.definitions {
             meta.learn_definitions(opts);
         }
+        // Reading the section headers, interfaces and definitions again brought their pages
+        // back (with the kernel's fault-around, a third of a file of small sections).
+        if !scan.structure.is_empty() || !scan.definitions.is_empty() {
+            release(expected, scan.end);
+        }
         if failed || scan.end <= expected {
             break;
         }
         expected = scan.end;
     }
+    let mut chunks: Vec<Chunk<'a>> = planned
+        .into_iter()
+        .map(|(start, end, at, meta)| Chunk {
+            start,
+            end,
+            reader: state.at_checkpoint(at),
+            meta,
+        })
+        .collect();
     let mut interfaces = state.interfaces().to_vec();
     if interfaces.is_empty() {
         interfaces = head.interfaces().to_vec();

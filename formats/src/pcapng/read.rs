@@ -19,6 +19,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::{code, Direction, Interface, InterfaceStats, Packet, RawOptions};
 
@@ -96,8 +97,10 @@ impl TsUnit {
 
 /// Reads packets one at a time from a pcap or pcapng image.
 ///
-/// Cloning copies the section and interface state: with [`CaptureReader::resume_at`] a parallel
-/// reader starts one reader per chunk at a block boundary.
+/// Cloning copies the section state and shares the interface table (O(1), however many
+/// interfaces the file defines): with [`CaptureReader::resume_at`] and
+/// [`CaptureReader::at_checkpoint`] a parallel reader starts one reader per chunk at a block
+/// boundary.
 #[derive(Clone)]
 pub struct CaptureReader<'a> {
     data: &'a [u8],
@@ -108,8 +111,13 @@ pub struct CaptureReader<'a> {
     section: u32,
     /// Global index of the current section's interface 0.
     section_base: usize,
-    interfaces: Vec<Interface>,
-    ts_units: Vec<TsUnit>,
+    /// Interfaces in file order (global numbering), shared between clones. This reader has
+    /// read the first `known`; a table longer than that was built by a reader further along
+    /// the same input (see [`CaptureReader::at_checkpoint`]), and reading an interface block
+    /// then only counts it instead of copying the table.
+    interfaces: Arc<Vec<Interface>>,
+    ts_units: Arc<Vec<TsUnit>>,
+    known: usize,
     stats: Vec<(u32, InterfaceStats)>,
     skipped_blocks: u64,
     /// Set once an error was returned: the reader does not guess where to resume.
@@ -130,8 +138,9 @@ impl<'a> CaptureReader<'a> {
             big_endian: false,
             section: 0,
             section_base: 0,
-            interfaces: Vec::new(),
-            ts_units: Vec::new(),
+            interfaces: Arc::default(),
+            ts_units: Arc::default(),
+            known: 0,
             stats: Vec::new(),
             skipped_blocks: 0,
             failed: false,
@@ -171,15 +180,17 @@ impl<'a> CaptureReader<'a> {
             reader.big_endian = big_endian;
             let snaplen = reader.u32_at(16);
             let link = reader.u32_at(20);
-            reader.interfaces.push(Interface {
-                link_type: (link & 0xffff) as u16,
-                snaplen,
-                ..Interface::default()
-            });
-            reader.ts_units.push(TsUnit {
-                resol: if nanos { 9 } else { 6 },
-                offset_s: 0,
-            });
+            reader.push_interface(
+                Interface {
+                    link_type: (link & 0xffff) as u16,
+                    snaplen,
+                    ..Interface::default()
+                },
+                TsUnit {
+                    resol: if nanos { 9 } else { 6 },
+                    offset_s: 0,
+                },
+            );
             reader.pos = 24;
             return Ok(reader);
         }
@@ -202,7 +213,23 @@ impl<'a> CaptureReader<'a> {
 
     /// Interfaces seen so far, over all sections; [`Packet::interface`] indexes this.
     pub fn interfaces(&self) -> &[Interface] {
-        &self.interfaces
+        &self.interfaces[..self.known]
+    }
+
+    /// Appends an interface this reader has just read: O(1) amortised. When a reader further
+    /// along the same input already holds it in the shared table, it is only counted.
+    fn push_interface(&mut self, iface: Interface, unit: TsUnit) {
+        if self.known < self.interfaces.len() && self.known < self.ts_units.len() {
+            self.known += 1;
+            return;
+        }
+        let ifaces = Arc::make_mut(&mut self.interfaces);
+        ifaces.truncate(self.known);
+        ifaces.push(iface);
+        let units = Arc::make_mut(&mut self.ts_units);
+        units.truncate(self.known);
+        units.push(unit);
+        self.known += 1;
     }
 
     /// Interface Statistics Blocks seen so far: (global interface index, counters).
@@ -462,10 +489,10 @@ impl<'a> CaptureReader<'a> {
             ));
         }
         self.options(at, body.start + 16..body.end)?;
-        if !self.interfaces.is_empty() || at != 0 {
+        if self.known != 0 || at != 0 {
             self.section += 1;
         }
-        self.section_base = self.interfaces.len();
+        self.section_base = self.known;
         Ok(())
     }
 
@@ -507,14 +534,13 @@ impl<'a> CaptureReader<'a> {
                 _ => {}
             }
         }
-        self.interfaces.push(iface);
-        self.ts_units.push(unit);
+        self.push_interface(iface, unit);
         Ok(())
     }
 
     fn global_interface(&self, at: usize, local: u32, what: &str) -> Result<usize, ReadError> {
         let global = self.section_base + local as usize;
-        if global >= self.interfaces.len() {
+        if global >= self.known {
             return Err(self.error(
                 at,
                 ReadErrorKind::Damaged,
@@ -639,6 +665,23 @@ impl<'a> CaptureReader<'a> {
     }
 }
 
+/// A reader's position and section state (see [`CaptureReader::checkpoint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    pos: usize,
+    big_endian: bool,
+    section: u32,
+    section_base: usize,
+    known: usize,
+}
+
+impl Checkpoint {
+    /// Offset of the next unread byte.
+    pub fn position(&self) -> u64 {
+        self.pos as u64
+    }
+}
+
 /// `BlockRef::block_type` of a classic pcap record (no pcapng block has this type).
 pub const PCAP_RECORD: u32 = u32::MAX;
 
@@ -706,7 +749,7 @@ pub fn find_boundary(data: &[u8], from: u64, to: u64, reader: &CaptureReader<'_>
             None
         }
         Format::Pcap { big_endian, nanos } => {
-            let snap = reader.interfaces.first().map(|i| i.snaplen).unwrap_or(0);
+            let snap = reader.interfaces().first().map(|i| i.snaplen).unwrap_or(0);
             while p + 16 <= data.len() && p < to {
                 if pcap_chain(data, p, big_endian, nanos, snap) {
                     return Some(p as u64);
@@ -872,24 +915,60 @@ impl<'a> CaptureReader<'a> {
     /// pass with [`CaptureReader::next_block`]) to this reader's state, as if it had read it.
     /// Other block types are ignored. The read position does not move.
     pub fn apply_block(&mut self, offset: u64) -> Result<(), ReadError> {
-        let mut walker = self.resume_at(offset);
-        let Some(block) = walker.next_block()? else {
-            return Ok(());
-        };
-        let at = offset as usize;
-        let body = at + 8..at + 8 + block.body.len();
         if self.format != Format::PcapNg {
             return Ok(());
         }
+        // Framed in place (no copy of the reader: a file of many sections or interfaces
+        // applies one block per section and interface), then the position is put back.
+        let (pos, failed) = (self.pos, self.failed);
+        self.pos = (offset as usize).min(self.data.len());
+        let framed = self.frame_pcapng_block();
+        self.pos = pos;
+        self.failed = failed;
+        let Some((at, block_type, body)) = framed? else {
+            return Ok(());
+        };
         let raw_type = u32::from_le_bytes(self.data[at..at + 4].try_into().unwrap());
         if raw_type == code::BLOCK_SHB {
-            self.big_endian = block.big_endian;
             self.read_shb(at, body)
-        } else if block.block_type == code::BLOCK_IDB {
+        } else if block_type == code::BLOCK_IDB {
             self.read_idb(at, body)
         } else {
             Ok(())
         }
+    }
+
+    /// Where this reader stands, to make a reader that reads on from here later with
+    /// [`CaptureReader::at_checkpoint`] (a few numbers; the interface table is not copied).
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            pos: self.pos,
+            big_endian: self.big_endian,
+            section: self.section,
+            section_base: self.section_base,
+            known: self.known,
+        }
+    }
+
+    /// A reader in the state of `cp`, a checkpoint of this reader taken earlier (or of a
+    /// reader behind it in the same input), sharing this reader's interface table: O(1).
+    /// A parallel reader plans its chunks first and makes one reader per chunk at the end.
+    pub fn at_checkpoint(&self, cp: Checkpoint) -> CaptureReader<'a> {
+        let mut r = self.resume_at(cp.pos as u64);
+        r.big_endian = cp.big_endian;
+        r.section = cp.section;
+        r.section_base = cp.section_base;
+        r.known = cp.known.min(self.known);
+        r
+    }
+
+    /// A copy of this reader that sees only the first `len` bytes of the input: a block
+    /// that crosses `len` is reported as truncated there, and no byte from `len` on is read.
+    pub fn limited_to(&self, len: u64) -> CaptureReader<'a> {
+        let mut r = self.clone();
+        r.data = &self.data[..(len as usize).min(self.data.len())];
+        r.pos = r.pos.min(r.data.len());
+        r
     }
 
     /// The byte order of the current section (pcapng) or file (pcap).
