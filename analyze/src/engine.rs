@@ -21,6 +21,32 @@ use formats::pcapng::read::{find_boundary, ReadErrorKind};
 use formats::pcapng::{code, CaptureReader, Direction, Interface, RawOptions, ReadError};
 
 use crate::filter::{Expression, OwnerCache, OwnerFilter};
+use crate::input::Input;
+
+/// The error for an input that shrank while being read: `offset` is the first block not
+/// read (everything before it was).
+pub fn shrank(input: &Input, offset: u64) -> ReadError {
+    let now = input.limit().min(input.len());
+    ReadError {
+        offset,
+        kind: ReadErrorKind::Truncated,
+        message: format!(
+            "the file shrank while being read (from {} to {now} bytes); the packets before this \
+             offset were read, the rest was not: read it again once nothing rewrites it",
+            input.len()
+        ),
+    }
+}
+
+/// `e`, or the shrink error where the file shrank below the bytes `e` is about.
+fn shrank_or(input: &Input, e: ReadError) -> ReadError {
+    let limit = input.check_size();
+    if limit < input.len() && e.offset + 64 > limit {
+        shrank(input, e.offset.min(limit))
+    } else {
+        e
+    }
+}
 
 /// One packet as the per-chunk work sees it (metadata decoded).
 pub struct PacketView<'a, 'm> {
@@ -50,6 +76,9 @@ pub trait Work: Sync {
 
 /// A kept packet, borrowed from its input's bytes.
 pub struct Kept<'a> {
+    /// Where its block (or record) starts and ends in the input.
+    pub offset: u64,
+    pub end: u64,
     pub ts_ns: u64,
     pub interface: u32,
     pub link_type: u16,
@@ -135,6 +164,8 @@ struct Chunk<'a> {
 /// One input, planned: chunks with the reader state at each start.
 pub struct Source<'a> {
     pub data: &'a [u8],
+    /// The input the bytes are of: whether they are still the file's (see `input`).
+    pub input: &'a Input,
     chunks: Vec<Chunk<'a>>,
     /// Every interface of the input, in the reader's (global) numbering.
     pub interfaces: Vec<Interface>,
@@ -207,12 +238,10 @@ fn scan_chunk<'a>(base: &CaptureReader<'a>, start: u64, end: u64) -> Scan<'a> {
 /// Plans one input: finds chunk boundaries from split points (in parallel), verifies them in
 /// order, and computes each chunk's starting state. The error is a file that is no capture.
 /// `release(start, end)` is called for byte ranges the first pass is done with.
-pub fn plan<'a>(
-    data: &'a [u8],
-    chunk_size: u64,
-    release: &(dyn Fn(u64, u64) + Sync),
-) -> Result<Source<'a>, ReadError> {
-    let head = CaptureReader::new(data)?;
+pub fn plan<'a>(input: &'a Input, chunk_size: u64) -> Result<Source<'a>, ReadError> {
+    let data = input.bytes();
+    let release = |a, b| input.release(a, b);
+    let head = CaptureReader::new(data).map_err(|e| shrank_or(input, e))?;
     let first_ts = head.clone().next_packet().ok().flatten().map(|p| p.ts_ns);
     // Learn the first section's byte order before looking for boundaries.
     let mut probe = head.clone();
@@ -295,7 +324,8 @@ pub fn plan<'a>(
         .map(|(start, end, at, meta)| Chunk {
             start,
             end,
-            reader: state.at_checkpoint(at),
+            // The state's own position stays where it started (apply_block does not move it).
+            reader: state.at_checkpoint(at).resume_at(start),
             meta,
         })
         .collect();
@@ -312,6 +342,7 @@ pub fn plan<'a>(
     }
     Ok(Source {
         data,
+        input,
         chunks,
         interfaces,
         first_ts,
@@ -320,13 +351,49 @@ pub fn plan<'a>(
     })
 }
 
+/// Reads one chunk. When the file shrank below the chunk's end meanwhile (checked with
+/// `fstat` once the chunk is read, so any byte read before the check was the file's), the
+/// chunk is read again seeing only the bytes below the new end, and ends with the shrink
+/// error.
 fn run_chunk<'a, W: Work>(
     file: usize,
     chunk: &Chunk<'a>,
     sel: &Selection<'_>,
     work: &W,
+    input: &Input,
 ) -> ChunkResult<'a, W::Acc> {
-    let mut r = chunk.reader.clone();
+    let res = read_chunk(file, chunk, sel, work, None);
+    let mut limit = input.check_size();
+    if limit >= chunk.end {
+        return res;
+    }
+    loop {
+        let mut res = read_chunk(file, chunk, sel, work, Some(limit));
+        let now = input.check_size();
+        if now >= limit {
+            let at = res
+                .error
+                .take()
+                .map_or(limit, |e| e.offset)
+                .max(chunk.start);
+            res.error = Some(shrank(input, at));
+            return res;
+        }
+        limit = now;
+    }
+}
+
+fn read_chunk<'a, W: Work>(
+    file: usize,
+    chunk: &Chunk<'a>,
+    sel: &Selection<'_>,
+    work: &W,
+    limit: Option<u64>,
+) -> ChunkResult<'a, W::Acc> {
+    let mut r = match limit {
+        Some(l) => chunk.reader.limited_to(l.max(chunk.start)),
+        None => chunk.reader.clone(),
+    };
     let mut meta = chunk.meta.fork();
     let mut owners = OwnerCache::default();
     let mut res = ChunkResult {
@@ -404,6 +471,8 @@ fn run_chunk<'a, W: Work>(
         work.observe(&mut res.acc, &view, &mut res.text);
         if sel.keep {
             res.kept.push(Kept {
+                offset: pkt.offset,
+                end: r.position(),
                 ts_ns: pkt.ts_ns,
                 interface: pkt.interface,
                 link_type,
@@ -537,7 +606,7 @@ impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
             let cancelled = Arc::clone(&self.cancelled);
             scope.spawn_fifo(move |_| {
                 if !cancelled.load(Ordering::Relaxed) {
-                    task.fulfil(|| run_chunk(file, &source.chunks[i], sel, work));
+                    task.fulfil(|| run_chunk(file, &source.chunks[i], sel, work, source.input));
                 }
             });
             self.in_flight.push_back(promise);

@@ -11,5 +11,6 @@ mod filter;
 pub mod flows;
 pub mod gen;
 mod input;
+mod output;
 pub mod run;
 pub mod stats;

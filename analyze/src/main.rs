@@ -2,8 +2,10 @@
 //! context: the tcpdump-style listing, owner and expression filters, pcapng output, flows and
 //! statistics, read in parallel. See `ptanalyze --help`.
 //!
-//! Exit codes: 0 success, 1 an input is damaged (everything before the damage is analysed),
-//! 2 usage error, bad expression, or an input that cannot be opened.
+//! Exit codes: 0 success, 1 an input is damaged or shrank while being read (everything before
+//! is analysed), 2 usage error, bad expression, an input that cannot be opened, an output that
+//! is one of the inputs or cannot be written, 14 standard output cannot be written (a closed
+//! pipe: tcpdump's status; `-w -` to a closed pipe ends with 0, as tcpdump's does).
 
 use std::process::ExitCode;
 

@@ -24,9 +24,44 @@ use analyze::flows::{write_flows_text, FlowTable, Observed, Timeouts};
 use analyze::stats::{write_report_text, Rollups};
 
 use crate::cli::Cli;
-use crate::engine::{plan, ChunkResult, PacketView, Promise, Selection, Source, Stream, Work};
+use crate::engine::{
+    plan, shrank, ChunkResult, PacketView, Promise, Selection, Source, Stream, Work,
+};
 use crate::filter::Expression;
 use crate::input::{self, Input};
+use crate::output::{identity_of, OutFile};
+
+/// One line on standard error; a closed or broken stderr is ignored (never a panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// Exit status when standard output cannot be written (a closed pipe: `| head`), after one
+/// line on stderr: tcpdump 4.99's (`Unable to write output: Broken pipe`, status 14).
+const EXIT_OUTPUT_LOST: u8 = 14;
+
+/// Why the output stopped before the inputs ended.
+enum Stop {
+    /// Standard output cannot be written.
+    Output(io::Error),
+    /// An input shrank under its packets not yet shown: everything before them was.
+    Shrank(usize, ReadError),
+}
+
+/// A listing line waiting in the listing buffer: which packet it shows.
+struct Mark {
+    file: usize,
+    offset: u64,
+    end: u64,
+    /// The buffer's length after this packet's text.
+    at: usize,
+}
+
+/// Bytes of listing text collected before they are written, after checking that the packets
+/// they show were still the file's bytes when they were rendered (one `fstat` per input).
+const LISTING_FLUSH: usize = 1 << 16;
 
 /// The per-chunk work of a run: JSON lines for packets when asked.
 struct Job<'n> {
@@ -299,10 +334,10 @@ impl Work for Job<'_> {
 
 /// Where kept packets go, in merged order.
 enum Sink {
-    Listing(Renderer, Vec<u8>),
+    Listing(Renderer, Vec<u8>, Vec<Mark>),
     Json,
     /// The writer and each input's interface ids in it.
-    Pcapng(Box<PcapngWriter<Box<dyn Write + Send>>>, Vec<Vec<u32>>),
+    Pcapng(Box<PcapngWriter<Box<dyn Write + Send>>>, Vec<Arc<Vec<u32>>>),
     Nothing,
 }
 
@@ -318,13 +353,17 @@ struct Segment<'a> {
 /// Packets per segment: the unit of parallel encoding.
 const SEGMENT_PACKETS: usize = 4096;
 
-/// A segment's Enhanced Packet Blocks and the metadata options they had to leave out.
-type Encoded = io::Result<(Vec<u8>, u64)>;
+/// A segment's Enhanced Packet Blocks and the metadata options they had to leave out, and
+/// after each packet: the blocks' length and the options left out so far.
+type Encoded = io::Result<(Vec<u8>, u64, Vec<(usize, u64)>)>;
 
 /// A segment being encoded by a pool task, to be written in order.
-struct Encoding {
+struct Encoding<'a> {
     result: Arc<Promise<Encoded>>,
     packets: u64,
+    chunk: Arc<ChunkResult<'a, Acc>>,
+    file: usize,
+    first: usize,
 }
 
 /// The sequential part of a run, done as each chunk is finished while the pool reads the
@@ -336,7 +375,7 @@ struct Deferred<'a> {
     /// Segments with ids given, not yet handed to encoding.
     segments: Vec<Segment<'a>>,
     /// Segments handed to encoding, in output order.
-    encoding: VecDeque<Encoding>,
+    encoding: VecDeque<Encoding<'a>>,
     /// Segments handed to encoding and segments written, since the start.
     handed: u64,
     done: u64,
@@ -348,6 +387,8 @@ struct Deferred<'a> {
     releases: VecDeque<(u64, usize, Range<u64>)>,
     /// The first error writing the pcapng output; nothing more is written after it.
     error: Option<io::Error>,
+    /// An input shrank under packets not written yet; nothing more is written after them.
+    shrank: Option<(usize, ReadError)>,
 }
 
 impl<'a> Deferred<'a> {
@@ -395,14 +436,21 @@ impl<'a> Deferred<'a> {
         for seg in self.segments.drain(..) {
             let texts = w.snapshot(&seg.preps);
             let enc = w.encoder();
-            let ifaces = map[seg.file].clone();
+            let ifaces = Arc::clone(&map[seg.file]);
             let result = Arc::new(Promise::default());
             let packets = seg.preps.len() as u64;
             let promise = Arc::clone(&result);
+            let (chunk, file, first) = (Arc::clone(&seg.chunk), seg.file, seg.first);
             scope.spawn_fifo(move |_| {
                 promise.fulfil(|| encode_segment(&enc, &texts, &ifaces, &seg))
             });
-            self.encoding.push_back(Encoding { result, packets });
+            self.encoding.push_back(Encoding {
+                result,
+                packets,
+                chunk,
+                file,
+                first,
+            });
             self.handed += 1;
         }
         let handed = self.handed;
@@ -418,12 +466,28 @@ impl<'a> Deferred<'a> {
                     None => break,
                 }
             };
-            let packets = front.packets;
-            self.encoding.pop_front();
+            let Some(seg) = self.encoding.pop_front() else {
+                break;
+            };
             self.done += 1;
-            if self.error.is_none() {
-                if let Err(e) = r.and_then(|(buf, skipped)| w.write_encoded(&buf, packets, skipped))
-                {
+            if self.error.is_none() && self.shrank.is_none() {
+                let result = r.and_then(|(buf, skipped, marks)| {
+                    // The packets were read by the encoding task: they were the file's bytes
+                    // if the file still holds them now.
+                    let input = inputs[seg.file];
+                    let kept = &seg.chunk.kept[seg.first..seg.first + seg.packets as usize];
+                    let limit = input.check_size();
+                    if kept.last().is_none_or(|k| k.end <= limit) {
+                        return w.write_encoded(&buf, seg.packets, skipped);
+                    }
+                    let n = kept.iter().take_while(|k| k.end <= limit).count();
+                    self.shrank = Some((seg.file, shrank(input, kept[n].offset)));
+                    match n.checked_sub(1).map(|i| marks[i]) {
+                        Some((len, skipped)) => w.write_encoded(&buf[..len], n as u64, skipped),
+                        None => Ok(()),
+                    }
+                });
+                if let Err(e) = result {
                     self.error = Some(e);
                 }
             }
@@ -447,6 +511,7 @@ fn release_written(
 
 /// Encodes one segment's packets: Enhanced Packet Blocks with the ids given in output order.
 fn encode_segment(enc: &Encoder, texts: &TextSnapshot, ifaces: &[u32], s: &Segment<'_>) -> Encoded {
+    let mut marks = Vec::with_capacity(s.preps.len());
     let kept = &s.chunk.kept[s.first..s.first + s.preps.len()];
     let size: usize = kept.iter().map(|k| k.data.len() + 64).sum();
     let mut buf = Vec::with_capacity(size + size / 2);
@@ -460,8 +525,9 @@ fn encode_segment(enc: &Encoder, texts: &TextSnapshot, ifaces: &[u32], s: &Segme
             direction: k.direction,
         };
         skipped += enc.encode_packet(texts, &mut buf, packet, &k.meta, prep)?;
+        marks.push((buf.len(), skipped));
     }
-    Ok((buf, skipped))
+    Ok((buf, skipped, marks))
 }
 
 /// Progress on stderr, only for a terminal and large inputs.
@@ -486,7 +552,8 @@ impl Progress {
         if self.last.elapsed().as_millis() >= 200 {
             self.last = Instant::now();
             self.shown = true;
-            eprint!(
+            let _ = write!(
+                io::stderr().lock(),
                 "\rptanalyze: {:3}% of {:.2} GiB",
                 self.done * 100 / self.total.max(1),
                 self.total as f64 / f64::from(1 << 30)
@@ -495,7 +562,7 @@ impl Progress {
     }
     fn clear(&self) {
         if self.shown {
-            eprint!("\r\x1b[K");
+            let _ = write!(io::stderr().lock(), "\r\x1b[K");
         }
     }
 }
@@ -518,13 +585,18 @@ pub fn run(cli: Cli) -> ExitCode {
     let (names, expr_text) = match cli.resolve_inputs() {
         Ok(x) => x,
         Err(msg) => {
-            eprintln!("ptanalyze: {msg}");
+            say!("ptanalyze: {msg}");
             return ExitCode::from(2);
         }
     };
+    // Before anything is opened, for reading or writing.
+    if let Err(msg) = output_is_no_input(cli.write.as_deref(), &names) {
+        say!("ptanalyze: {msg}");
+        return ExitCode::from(2);
+    }
     if !cli.context.is_empty() {
         if let Err(msg) = formats::render::Context::parse(&cli.context) {
-            eprintln!("ptanalyze: {msg}");
+            say!("ptanalyze: {msg}");
             return ExitCode::from(2);
         }
     }
@@ -532,7 +604,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("ptanalyze: -j {threads}: {e}");
+            say!("ptanalyze: -j {threads}: {e}");
             return ExitCode::from(2);
         }
     };
@@ -541,12 +613,35 @@ pub fn run(cli: Cli) -> ExitCode {
         match input::open(name) {
             Ok(i) => inputs.push(i),
             Err(e) => {
-                eprintln!("ptanalyze: {name}: {e}");
+                say!("ptanalyze: {name}: {e}");
                 return ExitCode::from(2);
             }
         }
     }
+    // Dropped before `inputs`: the handler stops looking at their mappings first.
+    let _watch = input::watch(&mut inputs);
     pool.install(|| run_inputs(&cli, &names, &inputs, expr_text.as_deref()))
+}
+
+/// Refuses an output that is one of the inputs: `-w FILE`, or standard output (a `-w -`, a
+/// listing or a report redirected into an input), compared by device and inode, so symlinks,
+/// hard links and `/dev/fd/N` are seen through.
+fn output_is_no_input(write: Option<&str>, inputs: &[String]) -> Result<(), String> {
+    let (what, id) = match write {
+        Some(p) if p != "-" => (format!("-w {p}"), identity_of(p, 1)),
+        _ => ("standard output".to_string(), identity_of("-", 1)),
+    };
+    let Some(id) = id else {
+        return Ok(());
+    };
+    match inputs.iter().find(|n| identity_of(n, 0) == Some(id)) {
+        Some(n) => Err(format!(
+            "{what} is the input {} (the same file): refusing to write over a file being \
+             read; give another output file",
+            if n == "-" { "- (standard input)" } else { n }
+        )),
+        None => Ok(()),
+    }
 }
 
 fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&str>) -> ExitCode {
@@ -555,14 +650,14 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut file_names: Vec<String> = Vec::new();
     let mut source_inputs: Vec<&Input> = Vec::new();
     for (name, input) in names.iter().zip(inputs) {
-        match plan(input.bytes(), cli.chunk_size, &|a, b| input.release(a, b)) {
+        match plan(input, cli.chunk_size) {
             Ok(s) => {
                 sources.push(s);
                 file_names.push(name.clone());
                 source_inputs.push(input);
             }
             Err(e) => {
-                eprintln!("ptanalyze: {name}: {e}");
+                say!("ptanalyze: {name}: {e}");
                 code = 1;
             }
         }
@@ -581,7 +676,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         }
     }
     if let Err(msg) = check_container_ids(&cli.container_id, &sources) {
-        eprintln!("ptanalyze: {msg}");
+        say!("ptanalyze: {msg}");
         return ExitCode::from(2);
     }
     let expression = match expr_text {
@@ -595,7 +690,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
             match Expression::new(text, &links) {
                 Ok(e) => Some(e),
                 Err(msg) => {
-                    eprintln!("ptanalyze: filter expression {text:?}: {msg}");
+                    say!("ptanalyze: filter expression {text:?}: {msg}");
                     return ExitCode::from(2);
                 }
             }
@@ -606,12 +701,23 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
 
     let report = cli.flows || cli.stats;
+    let mut out_file: Option<OutFile> = None;
     let sink: Sink = if let Some(path) = &cli.write {
-        match pcapng_sink(cli, path, &sources) {
-            Ok(s) => s,
-            Err(msg) => {
-                eprintln!("ptanalyze: {path}: {msg}");
-                return ExitCode::from(2);
+        if sources.iter().all(|s| s.interfaces.is_empty()) {
+            // A section header alone is no capture to tcpdump: write nothing.
+            say!("ptanalyze: {path}: not written: no input defines an interface (nothing could be read)");
+            code = code.max(1);
+            Sink::Nothing
+        } else {
+            match pcapng_sink(cli, path, &sources) {
+                Ok((s, f)) => {
+                    out_file = f;
+                    s
+                }
+                Err(msg) => {
+                    say!("ptanalyze: {path}: {msg}");
+                    return ExitCode::from(2);
+                }
             }
         }
     } else if report || cli.count_only {
@@ -621,7 +727,8 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     } else {
         Sink::Listing(
             Renderer::new(cli.render_options()),
-            Vec::with_capacity(4096),
+            Vec::with_capacity(LISTING_FLUSH + 4096),
+            Vec::new(),
         )
     };
     let keep = !matches!(sink, Sink::Nothing);
@@ -665,10 +772,11 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         finished: Vec::new(),
         releases: VecDeque::new(),
         error: None,
+        shrank: None,
     };
     let mut progress = Progress::new(inputs.iter().map(|i| i.bytes().len() as u64).sum());
     let mut remaining = cli.count.unwrap_or(u64::MAX);
-    let quiet_stop = rayon::in_place_scope_fifo(|scope| {
+    let stop = rayon::in_place_scope_fifo(|scope| {
         let mut ctx = Refill {
             scope,
             streams: &mut streams,
@@ -676,8 +784,8 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
             job: &job,
             inputs: &source_inputs,
         };
-        let mut quiet_stop = false;
-        while remaining > 0 && deferred.error.is_none() {
+        let mut stop = None;
+        while remaining > 0 && deferred.error.is_none() && deferred.shrank.is_none() {
             // The input whose next packet is earliest; an input not started yet counts with its
             // first packet's timestamp, so rotated files start one after the other.
             let mut best: Option<(u64, usize)> = None;
@@ -701,10 +809,13 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
                 continue;
             }
             let c = cursors[f].as_mut().unwrap();
-            if !emit(&mut deferred, &mut out, &sources[f], f, &c.res, c.idx)
-                || (flush_each && out.flush().is_err())
-            {
-                quiet_stop = true;
+            let emitted = emit(&mut deferred, &mut out, &sources, f, &c.res, c.idx);
+            let emitted = emitted.and_then(|()| match flush_each {
+                true => flush_now(&mut deferred.sink, &mut out, &sources),
+                false => Ok(()),
+            });
+            if let Err(s) = emitted {
+                stop = Some(s);
                 break;
             }
             c.idx += 1;
@@ -716,28 +827,62 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
             s.cancel();
         }
         deferred.settle(scope, &source_inputs, true);
-        quiet_stop
+        if stop.is_none() {
+            if let Sink::Listing(_, buf, marks) = &mut deferred.sink {
+                stop = flush_listing(buf, marks, &mut out, &sources).err();
+            }
+        }
+        stop
     });
     if let Some(p) = &progress {
         p.clear();
     }
-    if quiet_stop {
-        return ExitCode::SUCCESS;
+    match stop {
+        Some(Stop::Output(e)) => return output_lost(&e),
+        Some(Stop::Shrank(f, e)) => totals.errors.push((f, e)),
+        None => {}
     }
-    let incomplete = !totals.errors.is_empty();
     let Deferred {
         sink,
         acc,
         error: write_error,
+        shrank: shrank_error,
         ..
     } = deferred;
+    if let Some((f, e)) = shrank_error {
+        totals.errors.push((f, e));
+    }
+    let incomplete = !totals.errors.is_empty();
     let out_name = cli.write.as_deref().unwrap_or("-");
     if let Some(e) = write_error {
         if e.kind() == io::ErrorKind::BrokenPipe && out_name == "-" {
+            // As tcpdump -w - does: the reader has what it wanted.
             return ExitCode::SUCCESS;
         }
-        eprintln!("ptanalyze: {out_name}: {e}; the file holds the packets before it");
+        match out_file {
+            Some(f) if f.is_staged() => {
+                f.discard();
+                say!(
+                    "ptanalyze: {out_name}: {e}; nothing written (the partial output was removed)"
+                );
+            }
+            _ => say!("ptanalyze: {out_name}: {e}; the output holds the packets before it"),
+        }
         return ExitCode::from(2);
+    }
+    // The -w output is finished and put in place before the reports go to standard output,
+    // so a closed pipe there cannot cost the file.
+    let mut sink = sink;
+    if let Sink::Pcapng(w, _) = std::mem::replace(&mut sink, Sink::Nothing) {
+        let finished = w.finish().and_then(|mut inner| inner.flush());
+        let finished = finished.and_then(|()| out_file.take().map_or(Ok(()), OutFile::commit));
+        if let Err(e) = finished {
+            if e.kind() == io::ErrorKind::BrokenPipe && out_name == "-" {
+                return ExitCode::SUCCESS;
+            }
+            say!("ptanalyze: {out_name}: {e}; nothing written");
+            return ExitCode::from(2);
+        }
     }
     let reported = write_reports(
         &mut out,
@@ -748,8 +893,8 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         &totals,
         &file_names,
     );
-    if reported.is_err() {
-        return ExitCode::SUCCESS;
+    if let Err(e) = reported {
+        return output_lost(&e);
     }
     let output = cli.count.unwrap_or(u64::MAX) - remaining;
     if cli.count_only {
@@ -770,32 +915,28 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
                 .map(|(f, e)| format!("{}: {e}", file_names[*f]))
                 .collect(),
         };
-        let _ = serde_json::to_writer(&mut out, &summary);
-        let _ = out.write_all(b"\n");
-    }
-    if let Sink::Pcapng(w, _) = sink {
-        if let Err(e) = w.finish().and_then(|mut inner| inner.flush()) {
-            if !(e.kind() == io::ErrorKind::BrokenPipe && out_name == "-") {
-                eprintln!("ptanalyze: {out_name}: {e}");
-                code = code.max(2);
-            }
+        let written = serde_json::to_writer(&mut out, &summary)
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n"));
+        if let Err(e) = written {
+            return output_lost(&e);
         }
     }
-    if out.flush().is_err() {
-        return ExitCode::SUCCESS;
+    if let Err(e) = out.flush() {
+        return output_lost(&e);
     }
     for ((f, link), n) in &totals.skipped_links {
         let why = expression
             .as_ref()
             .and_then(|e| e.program(*link).err())
             .unwrap_or("");
-        eprintln!(
+        say!(
             "ptanalyze: {}: {n} packets of link type {link} skipped: the filter cannot apply to it ({why})",
             file_names[*f]
         );
     }
     for (f, e) in &totals.errors {
-        eprintln!("ptanalyze: {}: {e}", file_names[*f]);
+        say!("ptanalyze: {}: {e}", file_names[*f]);
         code = code.max(1);
     }
     ExitCode::from(code)
@@ -916,20 +1057,19 @@ impl<'sc, 's: 'sc, 'a: 'sc> Refill<'_, 'sc, 's, 'a, '_> {
     }
 }
 
-/// Sends kept packet `idx` of a chunk of input `file` to the sink; false when the output went
-/// away.
+/// Sends kept packet `idx` of a chunk of input `file` to the sink.
 fn emit<'a>(
     deferred: &mut Deferred<'a>,
     out: &mut impl Write,
-    source: &Source<'_>,
+    sources: &[Source<'_>],
     file: usize,
     chunk: &Arc<ChunkResult<'a, Acc>>,
     idx: usize,
-) -> bool {
+) -> Result<(), Stop> {
     let k = &chunk.kept[idx];
     match &mut deferred.sink {
-        Sink::Listing(renderer, buf) => {
-            let iface = source.interfaces.get(k.interface as usize);
+        Sink::Listing(renderer, buf, marks) => {
+            let iface = sources[file].interfaces.get(k.interface as usize);
             let pref = PacketRef {
                 ts_ns: k.ts_ns,
                 link_type: k.link_type,
@@ -940,17 +1080,82 @@ fn emit<'a>(
                     .filter(|n| !n.is_empty()),
                 direction: k.direction,
             };
-            buf.clear();
             renderer.render(buf, &pref, (!k.meta.is_empty()).then_some(&k.meta));
-            out.write_all(buf).is_ok()
+            marks.push(Mark {
+                file,
+                offset: k.offset,
+                end: k.end,
+                at: buf.len(),
+            });
+            if buf.len() >= LISTING_FLUSH {
+                flush_listing(buf, marks, out, sources)?;
+            }
+            Ok(())
         }
-        Sink::Json => out.write_all(&chunk.text[k.text.clone()]).is_ok(),
+        // JSON lines were made by the chunk's task, which checked the file after reading.
+        Sink::Json => out
+            .write_all(&chunk.text[k.text.clone()])
+            .map_err(Stop::Output),
         Sink::Pcapng(..) => {
             deferred.push_packet(chunk, file, idx);
-            true
+            Ok(())
         }
-        Sink::Nothing => true,
+        Sink::Nothing => Ok(()),
     }
+}
+
+/// Writes the listing buffer up to the first packet whose bytes the file no longer holds
+/// (rendered from a mapping that shrank: zeros, not the packet), then stops there.
+fn flush_listing(
+    buf: &mut Vec<u8>,
+    marks: &mut Vec<Mark>,
+    out: &mut impl Write,
+    sources: &[Source<'_>],
+) -> Result<(), Stop> {
+    let mut limits: Vec<(usize, u64)> = Vec::new();
+    let mut cut = None;
+    for (i, m) in marks.iter().enumerate() {
+        let limit = match limits.iter().find(|(f, _)| *f == m.file) {
+            Some(&(_, l)) => l,
+            None => {
+                let l = sources[m.file].input.check_size();
+                limits.push((m.file, l));
+                l
+            }
+        };
+        if m.end > limit {
+            cut = Some(i);
+            break;
+        }
+    }
+    let upto = match cut {
+        Some(0) => 0,
+        Some(i) => marks[i - 1].at,
+        None => buf.len(),
+    };
+    out.write_all(&buf[..upto]).map_err(Stop::Output)?;
+    if let Some(i) = cut {
+        let m = &marks[i];
+        let input = sources[m.file].input;
+        return Err(Stop::Shrank(m.file, shrank(input, m.offset)));
+    }
+    buf.clear();
+    marks.clear();
+    Ok(())
+}
+
+/// `-l`/`-U`: what is rendered goes out now (checked first, as at every flush).
+fn flush_now(sink: &mut Sink, out: &mut impl Write, sources: &[Source<'_>]) -> Result<(), Stop> {
+    if let Sink::Listing(_, buf, marks) = sink {
+        flush_listing(buf, marks, out, sources)?;
+    }
+    out.flush().map_err(Stop::Output)
+}
+
+/// Standard output went away or failed: one line, tcpdump's status.
+fn output_lost(e: &io::Error) -> ExitCode {
+    say!("ptanalyze: unable to write output: {e}");
+    ExitCode::from(EXIT_OUTPUT_LOST)
 }
 
 /// `--container-id` takes a unique prefix, as docker and ctr do: a prefix that names several
@@ -1004,18 +1209,24 @@ fn output_scope(sources: &[Source<'_>], args: &str) -> u32 {
 }
 
 /// A pcapng writer with one interface per input interface, link types kept.
-fn pcapng_sink(cli: &Cli, path: &str, sources: &[Source<'_>]) -> Result<Sink, String> {
+fn pcapng_sink(
+    cli: &Cli,
+    path: &str,
+    sources: &[Source<'_>],
+) -> Result<(Sink, Option<OutFile>), String> {
+    let mut out_file = None;
     let inner: Box<dyn Write + Send> = if path == "-" {
         Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout()))
     } else {
-        let f = std::fs::File::create(path).map_err(|e| e.to_string())?;
+        let (f, staged) = OutFile::create(path).map_err(|e| e.to_string())?;
+        out_file = Some(staged);
         Box::new(io::BufWriter::with_capacity(1 << 20, f))
     };
     let mut cfg = WriterConfig::new("ptanalyze", env!("CARGO_PKG_VERSION"));
     cfg.comments = cli.comment_mode();
     cfg.format = FileFormat::for_path(path, cli.nano());
     if cfg.format.is_classic() {
-        eprintln!("ptanalyze: {path}: {PCAP_NO_METADATA}");
+        say!("ptanalyze: {path}: {PCAP_NO_METADATA}");
     }
     // A scope derived from the inputs and the selection, not random: the same run writes the
     // same bytes (whatever -j), and different inputs or filters still get different scopes.
@@ -1034,7 +1245,7 @@ fn pcapng_sink(cli: &Cli, path: &str, sources: &[Source<'_>]) -> Result<Sink, St
         });
     if mixed {
         cfg.allow_mixed_interfaces = true;
-        eprintln!(
+        say!(
             "ptanalyze: {path}: the inputs' interfaces differ in link type or snaplen; written \
              as they are (Wireshark reads them all, tcpdump stops at the first interface that differs)"
         );
@@ -1053,7 +1264,7 @@ fn pcapng_sink(cli: &Cli, path: &str, sources: &[Source<'_>]) -> Result<Sink, St
             };
             ids.push(w.add_interface(&spec).map_err(|e| e.to_string())?);
         }
-        map.push(ids);
+        map.push(Arc::new(ids));
     }
-    Ok(Sink::Pcapng(Box::new(w), map))
+    Ok((Sink::Pcapng(Box::new(w), map), out_file))
 }
