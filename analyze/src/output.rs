@@ -80,6 +80,8 @@ impl OutFile {
                 format!(".{base}.ptanalyze-{}-{attempt}.tmp", std::process::id())
             };
             let temp = dir.join(name);
+            // Armed before the file exists: a signal right after its creation removes it.
+            arm(&temp);
             match fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -87,8 +89,14 @@ impl OutFile {
                 .open(&temp)
             {
                 Ok(f) => break (f, temp),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-                Err(e) => return Err(e),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    disarm();
+                    attempt += 1
+                }
+                Err(e) => {
+                    disarm();
+                    return Err(e);
+                }
             }
         };
         if let Some(m) = &existing {
@@ -96,7 +104,6 @@ impl OutFile {
             let _ = file.set_permissions(m.permissions());
             let _ = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()));
         }
-        arm(&temp);
         Ok((
             file,
             OutFile {

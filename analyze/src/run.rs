@@ -38,8 +38,9 @@ macro_rules! say {
     }};
 }
 
-/// Exit status when standard output cannot be written (a closed pipe: `| head`), after one
-/// line on stderr: tcpdump 4.99's (`Unable to write output: Broken pipe`, status 14).
+/// Exit status when standard output cannot be written (a closed pipe: `| head`): tcpdump
+/// 4.99's (it also says `Unable to write output: Broken pipe`; a closed pipe is no news to
+/// whoever closed it, so only other write errors are said).
 const EXIT_OUTPUT_LOST: u8 = 14;
 
 /// Why the output stopped before the inputs ended.
@@ -873,7 +874,10 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     // The -w output is finished and put in place before the reports go to standard output,
     // so a closed pipe there cannot cost the file.
     let mut sink = sink;
-    if let Sink::Pcapng(w, _) = std::mem::replace(&mut sink, Sink::Nothing) {
+    if matches!(sink, Sink::Pcapng(..)) {
+        let Sink::Pcapng(w, _) = std::mem::replace(&mut sink, Sink::Nothing) else {
+            unreachable!()
+        };
         let finished = w.finish().and_then(|mut inner| inner.flush());
         let finished = finished.and_then(|()| out_file.take().map_or(Ok(()), OutFile::commit));
         if let Err(e) = finished {
@@ -1152,9 +1156,12 @@ fn flush_now(sink: &mut Sink, out: &mut impl Write, sources: &[Source<'_>]) -> R
     out.flush().map_err(Stop::Output)
 }
 
-/// Standard output went away or failed: one line, tcpdump's status.
+/// Standard output went away or failed: tcpdump's status. A closed pipe (the reader had
+/// what it wanted: `| head`) ends quietly; any other failure (a full disk) is said in one line.
 fn output_lost(e: &io::Error) -> ExitCode {
-    say!("ptanalyze: unable to write output: {e}");
+    if e.kind() != io::ErrorKind::BrokenPipe {
+        say!("ptanalyze: unable to write output: {e}");
+    }
     ExitCode::from(EXIT_OUTPUT_LOST)
 }
 
