@@ -1056,6 +1056,51 @@ mod parallel_tests {
 mod tests {
     use super::*;
 
+    #[test]
+    fn readers_made_from_checkpoints_share_the_interface_table_and_read_alike() {
+        // Three sections of two interfaces and one packet each.
+        let mut f = Vec::new();
+        let mut packet_at = Vec::new();
+        for s in 0..3u64 {
+            f.extend(shb());
+            f.extend(idb(1, None));
+            f.extend(idb(276, None));
+            packet_at.push(f.len() as u64);
+            f.extend(epb(1, s, b"p", None));
+        }
+        let mut all = CaptureReader::new(&f).unwrap();
+        let mut want = Vec::new();
+        while let Some(p) = all.next_packet().unwrap() {
+            want.push((p.offset, p.interface));
+        }
+        assert_eq!(want.iter().map(|w| w.1).collect::<Vec<_>>(), [1, 3, 5]);
+        // A planner's walk: checkpoints at each packet, structure applied in place.
+        let mut state = CaptureReader::new(&f).unwrap();
+        let mut head = CaptureReader::new(&f).unwrap();
+        let mut cps = Vec::new();
+        while let Some(b) = head.next_block().unwrap() {
+            if packet_at.contains(&b.offset) {
+                cps.push((b.offset, state.checkpoint()));
+            }
+            if CaptureReader::is_structure_block(&b) {
+                state.apply_block(b.offset).unwrap();
+            }
+        }
+        assert_eq!(state.interfaces().len(), 6);
+        for (k, (at, cp)) in cps.into_iter().enumerate() {
+            let mut r = state.at_checkpoint(cp).resume_at(at);
+            assert_eq!(r.interfaces().len(), 2 * (k + 1));
+            let p = r.next_packet().unwrap().unwrap();
+            assert_eq!((p.offset, p.interface), want[k]);
+            // Shared, not copied.
+            assert!(Arc::ptr_eq(&r.interfaces, &state.interfaces));
+            // Bounded: the rest of the file is not read.
+            let mut cut = state.at_checkpoint(cp).resume_at(at).limited_to(at + 8);
+            let e = cut.next_packet().unwrap_err();
+            assert_eq!((e.offset, e.kind), (at, ReadErrorKind::Truncated));
+        }
+    }
+
     fn block(ty: u32, body: &[u8]) -> Vec<u8> {
         let total = (12 + body.len() + 3) & !3;
         let mut out = Vec::new();
