@@ -9,7 +9,7 @@
 //!   only SIGKILL can leave it behind. An existing file's permissions (and owner, where
 //!   allowed) carry over; its other hard links keep the old contents.
 //! - `-w -`, devices, FIFOs and paths under /dev and /proc are written directly (streaming
-//!   is their point).
+//!   is their point), and so is an existing file in a directory we may not create files in.
 
 use std::ffi::CString;
 use std::fs::{self, File};
@@ -92,6 +92,12 @@ impl OutFile {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
                     disarm();
                     attempt += 1
+                }
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied && existing.is_some() => {
+                    // A file we may write in a directory we may not: written in place, as
+                    // before (refusing would be worse than the risk the rename avoids).
+                    disarm();
+                    return Ok((File::create(&target)?, OutFile::direct(&target)));
                 }
                 Err(e) => {
                     disarm();
