@@ -5,8 +5,8 @@
 //! Exit codes: 0 success, 1 an input is damaged or shrank while being read (everything before
 //! is analysed), 2 usage error, bad expression, an input that cannot be opened, an output that
 //! is one of the inputs or cannot be written, 14 standard output cannot be written (a closed
-//! pipe ends quietly with tcpdump's status; `-w -` to a closed pipe ends with 0, as tcpdump's
-//! does).
+//! pipe: tcpdump's line and status, as ptcap's; `-w -` to a closed pipe ends with 0, as
+//! tcpdump's does).
 
 use std::process::ExitCode;
 

@@ -38,9 +38,9 @@ macro_rules! say {
     }};
 }
 
-/// Exit status when standard output cannot be written (a closed pipe: `| head`): tcpdump
-/// 4.99's (it also says `Unable to write output: Broken pipe`; a closed pipe is no news to
-/// whoever closed it, so only other write errors are said).
+/// Exit status when standard output cannot be written (a closed pipe: `| head`), after
+/// tcpdump 4.99's line (`Unable to write output: Broken pipe`): its S_ERR_ND_WRITE_FILE, as
+/// ptcap's.
 const EXIT_OUTPUT_LOST: u8 = 14;
 
 /// Why the output stopped before the inputs ended.
@@ -1156,11 +1156,12 @@ fn flush_now(sink: &mut Sink, out: &mut impl Write, sources: &[Source<'_>]) -> R
     out.flush().map_err(Stop::Output)
 }
 
-/// Standard output went away or failed: tcpdump's status. A closed pipe (the reader had
-/// what it wanted: `| head`) ends quietly; any other failure (a full disk) is said in one line.
+/// Standard output went away or failed: tcpdump's line and status (as ptcap's).
 fn output_lost(e: &io::Error) -> ExitCode {
-    if e.kind() != io::ErrorKind::BrokenPipe {
-        say!("ptanalyze: unable to write output: {e}");
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        say!("ptanalyze: Unable to write output: Broken pipe");
+    } else {
+        say!("ptanalyze: Unable to write output: {e}");
     }
     ExitCode::from(EXIT_OUTPUT_LOST)
 }
