@@ -40,12 +40,17 @@ pub struct TestHosts {
 impl TestHosts {
     /// Creates the namespaces, the veth pair and the addresses, and brings everything up.
     pub fn new() -> TestHosts {
+        // Unique per instance, not only per process: the tests of one file run in parallel
+        // threads of one process, and two of them sharing namespaces broke each other (one
+        // test's firewall rule or clean-up in the other's capture).
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 100;
         let pid = std::process::id();
         let hosts = TestHosts {
-            ns_a: format!("ptcap-{pid}-a"),
-            ns_b: format!("ptcap-{pid}-b"),
-            veth_a: format!("pt{}a", pid % 10_000_000),
-            veth_b: format!("pt{}b", pid % 10_000_000),
+            ns_a: format!("ptcap-{pid}-{n}-a"),
+            ns_b: format!("ptcap-{pid}-{n}-b"),
+            veth_a: format!("pt{}x{n}a", pid % 1_000_000),
+            veth_b: format!("pt{}x{n}b", pid % 1_000_000),
             children: Vec::new(),
         };
         run(Command::new("ip").args(["netns", "add", &hosts.ns_a]));
