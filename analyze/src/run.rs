@@ -1232,6 +1232,9 @@ fn pcapng_sink(
     };
     let mut cfg = WriterConfig::new("ptanalyze", env!("CARGO_PKG_VERSION"));
     cfg.comments = cli.comment_mode();
+    // Packets are prepared (ids given) in batches before their comment texts are taken:
+    // entities must not be forgotten in between, and the inputs hold them all anyway.
+    cfg.max_entities = usize::MAX;
     cfg.format = FileFormat::for_path(path, cli.nano());
     if cfg.format.is_classic() {
         say!("ptanalyze: {path}: {PCAP_NO_METADATA}");

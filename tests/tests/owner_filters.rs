@@ -654,3 +654,84 @@ fn late_container_resolution_names_the_first_packets() {
             && m.pod.as_ref().is_some_and(|p| p.name == "web")
     ));
 }
+
+/// `-w` of a file with more distinct processes than a live writer remembers (4096): every
+/// packet keeps its comments and its metadata, for any -j and chunk size (ptanalyze gives the
+/// ids of many packets before it takes their comment texts; none may be forgotten between).
+#[test]
+fn w_keeps_every_comment_with_many_processes() {
+    use formats::pcapng::code;
+    let dir = TempDir::new("many-procs");
+    let mut w = PcapngWriter::new(Vec::new(), WriterConfig::new("ptcap-test", "0")).unwrap();
+    let eth = w
+        .add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262_144))
+        .unwrap();
+    let n = 10_000u64;
+    let metas: Vec<PacketMeta> = (0..n)
+        .map(|i| PacketMeta {
+            process: Some(Arc::new(ProcessInfo {
+                pid: 10_000 + i as u32,
+                comm: format!("p{i}"),
+                exe: format!("/bin/p{i}"),
+                argv: vec![format!("p{i}")],
+                ..Default::default()
+            })),
+            provenance: Provenance::SocketCookie,
+            ..Default::default()
+        })
+        .collect();
+    // Each process twice, far apart: the second use comes after 5000 others.
+    for k in 0..2 * n {
+        let f = udp_frame(1000 + (k % 50) as u16, 53, &[0; 8]);
+        let ts = 1_764_000_000_000_000_000 + k * 1000;
+        w.write_packet(
+            eth,
+            ts,
+            f.len() as u32,
+            &f,
+            Some(Direction::Out),
+            &metas[(k % n) as usize],
+        )
+        .unwrap();
+    }
+    let input = dir.path().join("in.pcapng");
+    std::fs::write(&input, w.finish().unwrap()).unwrap();
+    let comments = |bytes: &[u8]| {
+        let mut r = CaptureReader::new(bytes).unwrap();
+        let mut v = Vec::new();
+        while let Some(p) = r.next_packet().unwrap() {
+            let c: Vec<Vec<u8>> = p
+                .options
+                .iter()
+                .filter(|(c, _)| *c == code::OPT_COMMENT)
+                .map(|(_, v)| v.to_vec())
+                .collect();
+            v.push(c);
+        }
+        v
+    };
+    let want = comments(&std::fs::read(&input).unwrap());
+    let want_meta = decode_all(&std::fs::read(&input).unwrap());
+    for (j, chunk) in [("1", "33554432"), ("2", "65536"), ("2", "4096")] {
+        let out = dir.path().join("out.pcapng");
+        let args: Vec<String> = ["-j", j, "--chunk-size", chunk, "-w"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([out.to_string_lossy().into_owned()])
+            .collect();
+        ptanalyze(&args, &input);
+        let bytes = std::fs::read(&out).unwrap();
+        let got = comments(&bytes);
+        assert_eq!(got.len(), want.len(), "-j {j} chunk {chunk}");
+        let lost = got.iter().zip(&want).filter(|(g, w)| g != w).count();
+        assert_eq!(
+            lost, 0,
+            "-j {j} chunk {chunk}: {lost} packets lost or changed comments"
+        );
+        let back = decode_all(&bytes);
+        assert!(
+            back.iter().zip(&want_meta).all(|(a, b)| a == b),
+            "-j {j} chunk {chunk}: metadata differs"
+        );
+    }
+}

@@ -78,6 +78,12 @@ pub struct WriterConfig {
     pub scope: Option<u32>,
     /// The file format: pcapng (default) or classic pcap (one link type, no metadata).
     pub format: FileFormat,
+    /// Entities per table the writer remembers (least recently used forgotten beyond it; a
+    /// forgotten entity that comes back is defined again under a new id). A live capture
+    /// bounds its memory so; a writer that prepares many packets before taking their
+    /// [`PcapngWriter::snapshot`] (ptanalyze's parallel `-w`) must not forget entities in
+    /// between, and sets `usize::MAX` (its input already holds every entity anyway).
+    pub max_entities: usize,
 }
 
 /// What a writer writes.
@@ -137,6 +143,7 @@ impl WriterConfig {
             big_endian: false,
             scope: None,
             format: FileFormat::Pcapng,
+            max_entities: ENTITY_MAX,
         }
     }
 }
@@ -192,10 +199,6 @@ const PTR_CACHE_MAX: usize = 4096;
 const ENTITY_MAX: usize = 4096;
 
 impl<T: Hash + Eq> EntityTable<T> {
-    fn new() -> Self {
-        Self::with_max(ENTITY_MAX)
-    }
-
     fn with_max(max: usize) -> Self {
         EntityTable {
             by_ptr: HashMap::new(),
@@ -797,6 +800,7 @@ impl<W: Write> PcapngWriter<W> {
             check_text("shb_hardware", hw)?;
         }
         let scope = cfg.scope.unwrap_or_else(random_scope);
+        let max = cfg.max_entities;
         let mut w = PcapngWriter {
             out,
             enc: Encoder {
@@ -805,10 +809,10 @@ impl<W: Write> PcapngWriter<W> {
                 interfaces: Vec::new(),
             },
             entities: Entities {
-                processes: EntityTable::new(),
-                containers: EntityTable::new(),
-                pods: EntityTable::new(),
-                threads: EntityTable::new(),
+                processes: EntityTable::with_max(max),
+                containers: EntityTable::with_max(max),
+                pods: EntityTable::with_max(max),
+                threads: EntityTable::with_max(max),
             },
             buf: Vec::with_capacity(4096),
             bytes_written: 0,
