@@ -112,14 +112,9 @@ struct PacketJson<'a> {
     /// tcpdump's protocol line (`tcpdump -nn -S -t`, without the link-level prefix).
     summary: String,
     provenance: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    process: Option<&'a ProcessInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent: Option<&'a ProcessInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    container: Option<&'a ContainerInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pod: Option<&'a PodInfo>,
+    /// The owner's process, parent, container and pod.
+    #[serde(flatten)]
+    owner: EndJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tid: Option<u32>,
     /// The thread (`tid`, `name`) when the file names it.
@@ -127,7 +122,7 @@ struct PacketJson<'a> {
     thread: Option<&'a ThreadInfo>,
     /// The other end when it is local too (the file records both ends).
     #[serde(skip_serializing_if = "Option::is_none")]
-    peer: Option<PeerJson<'a>>,
+    peer: Option<EndJson<'a>>,
 }
 
 /// The IP-level fields of a packet, when it has a readable IP header.
@@ -219,8 +214,9 @@ fn tcp_flags(f: u8) -> String {
     s
 }
 
+/// One local end of a packet: its owner, or the other end (`peer`).
 #[derive(Serialize)]
-struct PeerJson<'a> {
+struct EndJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     process: Option<&'a ProcessInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -313,13 +309,15 @@ impl Work for Job<'_> {
                 ip: ip.as_ref().map(ip_json),
                 summary: String::from_utf8_lossy(&line).into_owned(),
                 provenance: m.provenance.as_str(),
-                process: m.process.as_deref(),
-                parent: m.parent.as_deref(),
-                container: m.container.as_deref(),
-                pod: m.pod.as_deref(),
+                owner: EndJson {
+                    process: m.process.as_deref(),
+                    parent: m.parent.as_deref(),
+                    container: m.container.as_deref(),
+                    pod: m.pod.as_deref(),
+                },
                 tid: m.tid(),
                 thread: m.thread.as_deref(),
-                peer: (!m.peer.is_empty()).then_some(PeerJson {
+                peer: (!m.peer.is_empty()).then_some(EndJson {
                     process: m.peer.process.as_deref(),
                     parent: m.peer.parent.as_deref(),
                     container: m.peer.container.as_deref(),
