@@ -289,23 +289,28 @@ pub fn count_line(stderr: &[String], what: &str) -> u64 {
 /// No capture program stays loaded once ptcap has exited (a tcx link or a tc filter left behind
 /// would keep it alive), and no clsact qdisc stays in the namespaces.
 pub fn assert_nothing_left(net: &NamespacePair) {
+    // Scoped to this pair's namespaces (tc/tcx attachments and qdiscs there), so that tests and
+    // captures running at the same time elsewhere on the machine cannot make it fail. A program
+    // that outlives ptcap must be attached somewhere (nothing of ours is pinned), and every
+    // interface this pair's captures attach to is in these two namespaces.
     let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let progs = run_checked(&["bpftool", "prog", "show"]);
-        let left: Vec<_> = progs
-            .lines()
-            .filter(|l| l.contains("name capture_ingress") || l.contains("name capture_egress"))
-            .collect();
-        if left.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "capture programs still loaded after ptcap exited: {left:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
     for ns in [&net.a, &net.b] {
+        loop {
+            let shown = net.run_in(ns, &["bpftool", "net", "show"]);
+            let left: Vec<_> = shown
+                .lines()
+                .filter(|l| l.contains("capture_ingress") || l.contains("capture_egress"))
+                .map(str::to_owned)
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "capture programs still attached in {ns} after ptcap exited: {left:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let q = net.run_in(ns, &["tc", "qdisc", "show"]);
         assert!(
             !q.contains("clsact"),
