@@ -4,6 +4,9 @@
 #     ptanalyze -c 1 F, ptanalyze F >/dev/null  vs  tcpdump -c 1 -r F, tcpdump -r F >/dev/null
 #   - one section with N interface description blocks (bench/gen_idbs.py):
 #     ptanalyze F  vs  tcpdump -r F
+#   - a big file (BIG_SECTIONS sections of 100,000 packets each, 72 MB per section; default
+#     20: 1.4 GB, on disk under OUTDIR): the first line (-c 1, -c 1 with an expression,
+#     ptanalyze F | head -1) and the whole listing, vs tcpdump
 # BEFORE=path/to/an/older/ptanalyze adds its figures, BEFORE_RUNS runs each (default 1; runs
 # over 60 s are cut off: "timeout").
 # Usage: bash bench/sections.sh [RUNS] [OUTDIR]   (defaults: 5, a new directory under /dev/shm)
@@ -58,3 +61,20 @@ for n in 10000 40000 100000; do
   row "$n IDBs ($(($(stat -c %s "$f") / 1024)) KiB), all" "$(med $PT "$f")" "$(med tcpdump -r "$f")" "$b"
   rm -f "$f"
 done
+big=$(mktemp -p "${TMPDIR:-/tmp}" -d ptcap-big-XXXXXX)
+trap '[ -z "${2:-}" ] && rm -rf "$OUT"; rm -rf "$big"' EXIT
+target/release/gen_capture "$big/one.pcapng" 100000 >/dev/null
+for _ in $(seq "${BIG_SECTIONS:-20}"); do echo "$big/one.pcapng"; done | xargs cat >"$big/big.pcapng"
+rm -f "$big/one.pcapng"
+f="$big/big.pcapng"
+cat "$f" >/dev/null # in the page cache for both
+sz="$(($(stat -c %s "$f") / 1048576)) MiB"
+b1=-; b2=-; b3=-; b4=-
+if [ -n "$BEFORE" ]; then
+  b1=$(medn "$BRUNS" "$BEFORE" -c 1 "$f"); b2=$(medn "$BRUNS" "$BEFORE" -c 1 "$f" port 80)
+  b3=$(medn "$BRUNS" bash -c "$BEFORE $f | head -1"); b4=$(medn "$BRUNS" "$BEFORE" "$f")
+fi
+row "$sz, -c 1" "$(med $PT -c 1 "$f")" "$(med tcpdump -c 1 -r "$f")" "$b1"
+row "$sz, -c 1 port 80" "$(med $PT -c 1 "$f" port 80)" "$(med tcpdump -c 1 -r "$f" port 80)" "$b2"
+row "$sz, | head -1" "$(med bash -c "$PT $f | head -1")" "$(med bash -c "tcpdump -r $f | head -1")" "$b3"
+row "$sz, all" "$(med $PT "$f")" "$(med tcpdump -r "$f")" "$b4"

@@ -6,6 +6,10 @@
 //!
 //! Chunking depends only on the input and the chunk size, never on the thread count, so `-j 1`
 //! and `-j N` produce the same chunks and the same output.
+//!
+//! A listing that needs nothing from the whole input (no owner filter, report or `-w`) is
+//! planned as it goes instead ([`plan_streaming`]): the first chunk is small and is read as
+//! soon as it is framed, so the first line comes at once whatever the file's size.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
@@ -103,6 +107,11 @@ pub struct ChunkResult<'a, A> {
     /// Packets skipped because the expression cannot apply to their link type.
     pub skipped_links: BTreeMap<u16, u64>,
     pub error: Option<ReadError>,
+    /// The interfaces of the chunk's packets, at their global indices (`Kept::interface`).
+    pub interfaces: Arc<Vec<Interface>>,
+    /// Some container of the chunk's definitions is known by id only (see
+    /// `formats::meta::LateResolutions`).
+    id_only: bool,
 }
 
 /// What to keep and how to filter.
@@ -154,6 +163,7 @@ fn cooked_direction(link: u16, data: &[u8]) -> Option<Direction> {
     })
 }
 
+#[derive(Clone)]
 struct Chunk<'a> {
     start: u64,
     end: u64,
@@ -166,8 +176,11 @@ pub struct Source<'a> {
     pub data: &'a [u8],
     /// The input the bytes are of: whether they are still the file's (see `input`).
     pub input: &'a Input,
-    chunks: Vec<Chunk<'a>>,
-    /// Every interface of the input, in the reader's (global) numbering.
+    chunks: Vec<Arc<Chunk<'a>>>,
+    /// Planned as the chunks are read ([`plan_streaming`]); taken by the input's stream.
+    planner: Mutex<Option<Planner<'a>>>,
+    /// Every interface of the input, in the reader's (global) numbering (planned as it goes:
+    /// only those before the first packet).
     pub interfaces: Vec<Interface>,
     /// Timestamp of the first packet, to merge inputs.
     pub first_ts: Option<u64>,
@@ -183,9 +196,125 @@ impl Source<'_> {
     /// say, so a container reported in a later rotated file names its first packets too).
     pub fn set_late_resolutions(&mut self, late: &Arc<LateResolutions>) {
         for c in &mut self.chunks {
-            c.meta.set_late_resolutions(Arc::clone(late));
+            Arc::get_mut(c)
+                .expect("late resolutions are set before the input is read")
+                .meta
+                .set_late_resolutions(Arc::clone(late));
         }
     }
+}
+
+/// The late resolutions of all inputs of a run, computed (by planning every input whole) the
+/// first time a streamed input meets a container known by id only. Until then a streamed
+/// listing reads nothing ahead; after, it gives the same answers as a planned one.
+pub struct LateOnDemand<'a> {
+    inputs: Vec<&'a Input>,
+    chunk_size: u64,
+    late: std::sync::OnceLock<Arc<LateResolutions>>,
+}
+
+impl<'a> LateOnDemand<'a> {
+    pub fn new(inputs: Vec<&'a Input>, chunk_size: u64) -> Self {
+        LateOnDemand {
+            inputs,
+            chunk_size,
+            late: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// What all inputs say, the later input winning (inputs in the order of their first
+    /// packets, as a planned run merges them).
+    fn get(&self) -> Arc<LateResolutions> {
+        let late = self.late.get_or_init(|| {
+            let mut planned: Vec<(Option<u64>, Arc<LateResolutions>)> = self
+                .inputs
+                .iter()
+                .filter_map(|i| plan(i, self.chunk_size).ok())
+                .map(|s| (s.first_ts, s.late))
+                .collect();
+            planned.sort_by_key(|p| p.0);
+            let mut all = LateResolutions::default();
+            for (_, l) in &planned {
+                all.merge(l);
+            }
+            Arc::new(all)
+        });
+        Arc::clone(late)
+    }
+}
+
+/// Plans an input as its chunks are read: each chunk's starting state comes from walking the
+/// one before (a framing walk, much cheaper than reading). Chunks start small and double up to
+/// the chunk size, so the first packets are read at once.
+struct Planner<'a> {
+    /// Reader state at `next` (sections, interfaces).
+    state: CaptureReader<'a>,
+    meta: MetaReader,
+    next: u64,
+    len: u64,
+    size: u64,
+    max_size: u64,
+    done: bool,
+}
+
+impl<'a> Planner<'a> {
+    fn next_chunk(&mut self) -> Option<Chunk<'a>> {
+        if self.done || self.next >= self.len {
+            return None;
+        }
+        let start = self.next;
+        let scan = scan_chunk(&self.state, start, (start + self.size).min(self.len));
+        self.size = (self.size * 2).min(self.max_size);
+        let failed = scan.error.is_some();
+        let chunk = Chunk {
+            start,
+            end: if failed { self.len } else { scan.end },
+            reader: self.state.resume_at(start),
+            meta: self.meta.clone(),
+        };
+        for &at in &scan.structure {
+            if self.state.apply_block(at).is_err() {
+                break;
+            }
+        }
+        for opts in &scan.definitions {
+            self.meta.learn_definitions(opts);
+        }
+        if failed || scan.end <= start {
+            self.done = true;
+        }
+        self.next = scan.end;
+        Some(chunk)
+    }
+}
+
+/// Plans one input to be read as it is planned (see [`Planner`]): nothing of the whole input is
+/// known beforehand, so no late resolutions, no container list, and only the interfaces
+/// before the first packet. The error is a file that is no capture.
+pub fn plan_streaming<'a>(input: &'a Input, chunk_size: u64) -> Result<Source<'a>, ReadError> {
+    let data = input.bytes();
+    let head = CaptureReader::new(data).map_err(|e| shrank_or(input, e))?;
+    let first_ts = head.clone().next_packet().ok().flatten().map(|p| p.ts_ns);
+    let max_size = chunk_size.max(64);
+    let planner = Planner {
+        state: head.clone(),
+        meta: MetaReader::new(),
+        next: head.position(),
+        len: data.len() as u64,
+        size: max_size.min(64 << 10),
+        max_size,
+        done: false,
+    };
+    Ok(Source {
+        data,
+        input,
+        chunks: Vec::new(),
+        planner: Mutex::new(Some(planner)),
+        interfaces: head.interfaces().to_vec(),
+        first_ts,
+        containers: Vec::new(),
+        late: Arc::default(),
+    })
 }
 
 /// First-pass result of one chunk.
@@ -343,7 +472,8 @@ pub fn plan<'a>(input: &'a Input, chunk_size: u64) -> Result<Source<'a>, ReadErr
     Ok(Source {
         data,
         input,
-        chunks,
+        chunks: chunks.into_iter().map(Arc::new).collect(),
+        planner: Mutex::new(None),
         interfaces,
         first_ts,
         containers,
@@ -406,6 +536,8 @@ fn read_chunk<'a, W: Work>(
         matched: 0,
         skipped_links: BTreeMap::new(),
         error: None,
+        interfaces: Arc::default(),
+        id_only: false,
     };
     let filter_owners = !sel.owners.is_empty();
     loop {
@@ -484,6 +616,8 @@ fn read_chunk<'a, W: Work>(
             });
         }
     }
+    res.interfaces = r.interface_table();
+    res.id_only = meta.has_id_only_containers();
     res
 }
 
@@ -557,23 +691,47 @@ fn unwind<T>(v: std::thread::Result<T>) -> T {
 pub struct Stream<'s, 'a, W: Work> {
     file: usize,
     source: &'s Source<'a>,
+    /// Where the chunks come from when the input is planned as it is read.
+    planner: Option<Planner<'a>>,
     next_spawn: usize,
     window: usize,
     /// Chunks in flight, in order.
-    in_flight: VecDeque<Arc<Promise<ChunkResult<'a, W::Acc>>>>,
+    in_flight: VecDeque<InFlight<'a, W::Acc>>,
+    /// A streamed input's late resolutions, once it needs them.
+    late: Option<&'s LateOnDemand<'a>>,
+    upgraded: bool,
     /// Set when the output needs no more chunks: tasks not started yet do nothing.
     cancelled: Arc<AtomicBool>,
     done: bool,
 }
 
+struct InFlight<'a, A> {
+    chunk: Arc<Chunk<'a>>,
+    result: Arc<Promise<ChunkResult<'a, A>>>,
+}
+
 impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
-    pub fn new(file: usize, source: &'s Source<'a>, window: usize) -> Self {
+    /// `late`: where a streamed input takes the whole run's late resolutions from.
+    pub fn new(
+        file: usize,
+        source: &'s Source<'a>,
+        window: usize,
+        late: Option<&'s LateOnDemand<'a>>,
+    ) -> Self {
+        let planner = source
+            .planner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         Stream {
             file,
             source,
+            planner,
             next_spawn: 0,
             window: window.max(1),
             in_flight: VecDeque::new(),
+            late,
+            upgraded: false,
             cancelled: Arc::new(AtomicBool::new(false)),
             done: false,
         }
@@ -582,6 +740,29 @@ impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
     /// No more chunks are needed: tasks already spawned and not started do nothing.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    fn spawn<'scope>(
+        &mut self,
+        scope: &ScopeFifo<'scope>,
+        sel: &'scope Selection<'scope>,
+        work: &'scope W,
+        chunk: Arc<Chunk<'a>>,
+    ) where
+        's: 'scope,
+        'a: 'scope,
+    {
+        let (file, input) = (self.file, self.source.input);
+        let result = Arc::new(Promise::default());
+        let task = Arc::clone(&result);
+        let cancelled = Arc::clone(&self.cancelled);
+        let c = Arc::clone(&chunk);
+        scope.spawn_fifo(move |_| {
+            if !cancelled.load(Ordering::Relaxed) {
+                task.fulfil(|| run_chunk(file, &c, sel, work, input));
+            }
+        });
+        self.in_flight.push_back(InFlight { chunk, result });
     }
 
     /// The next chunk's results, or `None` after the last chunk (or after a damaged one).
@@ -599,20 +780,44 @@ impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
         if self.done {
             return None;
         }
-        while self.next_spawn < self.source.chunks.len() && self.in_flight.len() < self.window {
-            let (i, file, source) = (self.next_spawn, self.file, self.source);
-            let promise = Arc::new(Promise::default());
-            let task = Arc::clone(&promise);
-            let cancelled = Arc::clone(&self.cancelled);
-            scope.spawn_fifo(move |_| {
-                if !cancelled.load(Ordering::Relaxed) {
-                    task.fulfil(|| run_chunk(file, &source.chunks[i], sel, work, source.input));
-                }
-            });
-            self.in_flight.push_back(promise);
+        while self.in_flight.len() < self.window {
+            let chunk = match &mut self.planner {
+                Some(p) => match p.next_chunk() {
+                    Some(c) => Arc::new(c),
+                    None => break,
+                },
+                None => match self.source.chunks.get(self.next_spawn) {
+                    Some(c) => Arc::clone(c),
+                    None => break,
+                },
+            };
             self.next_spawn += 1;
+            self.spawn(scope, sel, work, chunk);
         }
-        let r = self.in_flight.pop_front()?.take();
+        let front = self.in_flight.pop_front()?;
+        let r = front.result.take();
+        if r.id_only && !self.upgraded && self.planner.is_some() {
+            if let Some(late) = self.late {
+                // A container known by id only: the whole run's definitions name it. The
+                // chunks read so far without them are read again with them.
+                self.upgraded = true;
+                let late = late.get();
+                if let Some(p) = &mut self.planner {
+                    p.meta.set_late_resolutions(Arc::clone(&late));
+                }
+                self.cancel();
+                self.cancelled = Arc::new(AtomicBool::new(false));
+                let again: Vec<Arc<Chunk<'a>>> = std::iter::once(front.chunk)
+                    .chain(self.in_flight.drain(..).map(|f| f.chunk))
+                    .collect();
+                for c in again {
+                    let mut c = (*c).clone();
+                    c.meta.set_late_resolutions(Arc::clone(&late));
+                    self.spawn(scope, sel, work, Arc::new(c));
+                }
+                return self.next_chunk(scope, sel, work);
+            }
+        }
         if r.error.is_some() {
             // What follows the damage is not read.
             self.done = true;

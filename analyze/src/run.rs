@@ -25,7 +25,8 @@ use analyze::stats::{write_report_text, Rollups};
 
 use crate::cli::Cli;
 use crate::engine::{
-    plan, shrank, ChunkResult, PacketView, Promise, Selection, Source, Stream, Work,
+    plan, plan_streaming, shrank, ChunkResult, LateOnDemand, PacketView, Promise, Selection,
+    Source, Stream, Work,
 };
 use crate::filter::Expression;
 use crate::input::{self, Input};
@@ -648,8 +649,18 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let mut sources: Vec<Source<'_>> = Vec::new();
     let mut file_names: Vec<String> = Vec::new();
     let mut source_inputs: Vec<&Input> = Vec::new();
+    // A listing needs nothing from the whole input: it starts at once (see engine). Owner
+    // filters (late resolutions of containers, the --container-id check), reports and -w
+    // (every interface, the writer's scope) plan the whole input first.
+    let streaming = cli.write.is_none()
+        && !(cli.flows || cli.stats || cli.count_only)
+        && cli.owner_filter().is_empty();
     for (name, input) in names.iter().zip(inputs) {
-        match plan(input, cli.chunk_size) {
+        let planned = match streaming {
+            true => plan_streaming(input, cli.chunk_size),
+            false => plan(input, cli.chunk_size),
+        };
+        match planned {
             Ok(s) => {
                 sources.push(s);
                 file_names.push(name.clone());
@@ -684,6 +695,13 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
                 .iter()
                 .flat_map(|s| s.interfaces.iter().map(|i| i.link_type))
                 .collect();
+            if streaming {
+                // Interfaces defined later are not known yet: also every link type the
+                // expression may meet in a capture of this kind.
+                use formats::pcapng::linktype as lt;
+                links.extend([lt::ETHERNET, lt::LINUX_SLL, lt::LINUX_SLL2, lt::RAW]);
+                links.extend([lt::NULL, lt::LOOP, lt::IPV4, lt::IPV6]);
+            }
             links.sort_unstable();
             links.dedup();
             match Expression::new(text, &links) {
@@ -752,10 +770,11 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         stats: cli.stats,
     };
     let window = rayon::current_num_threads().max(1) * 3;
+    let late = streaming.then(|| LateOnDemand::new(source_inputs.clone(), cli.chunk_size));
     let mut streams: Vec<Stream<'_, '_, Job>> = sources
         .iter()
         .enumerate()
-        .map(|(i, s)| Stream::new(i, s, window))
+        .map(|(i, s)| Stream::new(i, s, window, late.as_ref()))
         .collect();
     let mut started = vec![false; sources.len()];
     let mut cursors: Vec<Option<Cursor<'_>>> = (0..sources.len()).map(|_| None).collect();
@@ -1071,7 +1090,7 @@ fn emit<'a>(
     let k = &chunk.kept[idx];
     match &mut deferred.sink {
         Sink::Listing(renderer, buf, marks) => {
-            let iface = sources[file].interfaces.get(k.interface as usize);
+            let iface = chunk.interfaces.get(k.interface as usize);
             let pref = PacketRef {
                 ts_ns: k.ts_ns,
                 link_type: k.link_type,

@@ -638,6 +638,29 @@ fn late_container_resolution_names_the_first_packets() {
                 assert_eq!(with(&["--container-name", "web1"]), 400, "{what}");
                 assert_eq!(with(&["--pod-name", "web.shop"]), 400, "{what}");
                 assert_eq!(with(&["--container-id", &id[..12]]), 400, "{what}");
+                // A listing streams (no whole-input pass first); meeting the id-only
+                // container, it takes the whole run's definitions and names it all the same.
+                let mut args: Vec<std::ffi::OsString> = base.iter().map(Into::into).collect();
+                args.extend(files.iter().map(|f| f.as_os_str().to_owned()));
+                let text = ptanalyze_ok(&args);
+                let named = text
+                    .lines()
+                    .filter(|l| l.contains("Container [web1]"))
+                    .count();
+                assert_eq!(named, 400, "{what}: listing\n{text}");
+                let json = ptanalyze_packets(&args);
+                let named = json
+                    .iter()
+                    .filter(|p| p["container"]["name"] == "web1")
+                    .count();
+                assert_eq!(named, 400, "{what}: --json");
+                args.extend(["-c".into(), "3".into()]);
+                let first = ptanalyze_ok(&args);
+                assert_eq!(first.lines().count(), 3, "{what}: -c 3\n{first}");
+                assert!(
+                    first.lines().all(|l| l.contains("Container [web1]")),
+                    "{what}: -c 3\n{first}"
+                );
             }
         }
     }

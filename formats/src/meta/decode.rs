@@ -402,6 +402,12 @@ impl MetaReader {
         }
     }
 
+    /// Whether some container of the tables is known by id only (no fuller definition, late
+    /// resolutions included, replaced it): a streaming reader then needs the whole input's.
+    pub fn has_id_only_containers(&self) -> bool {
+        self.containers.values().any(|c| is_id_only(c))
+    }
+
     /// The containers defined so far (in the structured copy; comment-only files define none).
     pub fn containers(&self) -> impl Iterator<Item = &ContainerInfo> {
         self.containers.values().map(|c| &**c)

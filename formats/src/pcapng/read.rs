@@ -216,6 +216,13 @@ impl<'a> CaptureReader<'a> {
         &self.interfaces[..self.known]
     }
 
+    /// The shared interface table (O(1)): every interface this reader has seen, at its global
+    /// index, and possibly more of the same input's (read by a reader further along). For
+    /// looking interfaces of packets up after the reader is gone.
+    pub fn interface_table(&self) -> Arc<Vec<Interface>> {
+        Arc::clone(&self.interfaces)
+    }
+
     /// Appends an interface this reader has just read: O(1) amortised. When a reader further
     /// along the same input already holds it in the shared table, it is only counted.
     fn push_interface(&mut self, iface: Interface, unit: TsUnit) {
