@@ -255,36 +255,53 @@ struct Planner<'a> {
     size: u64,
     max_size: u64,
     done: bool,
+    pending: VecDeque<Chunk<'a>>,
 }
 
 impl<'a> Planner<'a> {
+    /// Chunks planned in a batch per call of [`Planner::next_chunk`] with none left: their
+    /// readers are made at the end of the batch from the state after it, so they share one
+    /// interface table (one per batch instead of a copy per chunk in a file of many
+    /// interfaces).
+    const BATCH: usize = 6;
+
     fn next_chunk(&mut self) -> Option<Chunk<'a>> {
-        if self.done || self.next >= self.len {
-            return None;
+        if self.pending.is_empty() {
+            self.plan_batch();
         }
-        let start = self.next;
-        let scan = scan_chunk(&self.state, start, (start + self.size).min(self.len));
-        self.size = (self.size * 2).min(self.max_size);
-        let failed = scan.error.is_some();
-        let chunk = Chunk {
-            start,
-            end: if failed { self.len } else { scan.end },
-            reader: self.state.resume_at(start),
-            meta: self.meta.clone(),
-        };
-        for &at in &scan.structure {
-            if self.state.apply_block(at).is_err() {
-                break;
+        self.pending.pop_front()
+    }
+
+    fn plan_batch(&mut self) {
+        let mut planned = Vec::with_capacity(Self::BATCH);
+        while planned.len() < Self::BATCH && !self.done && self.next < self.len {
+            let start = self.next;
+            let scan = scan_chunk(&self.state, start, (start + self.size).min(self.len));
+            self.size = (self.size * 2).min(self.max_size);
+            let failed = scan.error.is_some();
+            let end = if failed { self.len } else { scan.end };
+            planned.push((start, end, self.state.checkpoint(), self.meta.clone()));
+            for &at in &scan.structure {
+                if self.state.apply_block(at).is_err() {
+                    break;
+                }
             }
+            for opts in &scan.definitions {
+                self.meta.learn_definitions(opts);
+            }
+            if failed || scan.end <= start {
+                self.done = true;
+            }
+            self.next = scan.end;
         }
-        for opts in &scan.definitions {
-            self.meta.learn_definitions(opts);
+        for (start, end, at, meta) in planned {
+            self.pending.push_back(Chunk {
+                start,
+                end,
+                reader: self.state.at_checkpoint(at).resume_at(start),
+                meta,
+            });
         }
-        if failed || scan.end <= start {
-            self.done = true;
-        }
-        self.next = scan.end;
-        Some(chunk)
     }
 }
 
@@ -304,6 +321,7 @@ pub fn plan_streaming<'a>(input: &'a Input, chunk_size: u64) -> Result<Source<'a
         size: max_size.min(64 << 10),
         max_size,
         done: false,
+        pending: VecDeque::new(),
     };
     Ok(Source {
         data,
@@ -804,6 +822,9 @@ impl<'s, 'a, W: Work> Stream<'s, 'a, W> {
                 let late = late.get();
                 if let Some(p) = &mut self.planner {
                     p.meta.set_late_resolutions(Arc::clone(&late));
+                    for c in &mut p.pending {
+                        c.meta.set_late_resolutions(Arc::clone(&late));
+                    }
                 }
                 self.cancel();
                 self.cancelled = Arc::new(AtomicBool::new(false));
