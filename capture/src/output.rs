@@ -302,6 +302,11 @@ impl Output {
         })
     }
 
+    /// How packets are framed (the "capturing on" line names it).
+    pub fn link(&self) -> LinkMode {
+        self.ifs.link
+    }
+
     pub fn is_known(&self, ifindex: u32) -> bool {
         self.ifs.active.contains_key(&ifindex)
     }
