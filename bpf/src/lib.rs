@@ -58,13 +58,15 @@ use std::os::fd::AsFd;
 use std::ptr::NonNull;
 
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags, RingBuffer, RingBufferBuilder};
+use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags, RingBufferBuilder};
 
 pub mod attribution;
 pub mod filter;
 pub mod tc;
 
 pub use attribution::{cgroup2_root, ProcEvent, ProcKind, SockEvent, SockKind, TaskContext};
+/// The consumer [`PacketCapture::ring_buffer`] returns.
+pub use libbpf_rs::RingBuffer;
 
 mod skel {
     #![allow(clippy::all, unused_imports, non_camel_case_types, dead_code)]

@@ -9,16 +9,16 @@
 //! capture runs (the netlink watcher): each gets an IDB in the open file, and in every file
 //! opened after it until it is removed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use formats::meta::{CommentMode, PacketMeta};
 use formats::pcapng::linktype;
-use formats::pcapng::write::{FileFormat, InterfaceSpec, PcapngWriter, WriterConfig};
+use formats::pcapng::write::{FileFormat, InterfaceSpec, WriterConfig};
 use formats::pcapng::{Direction, InterfaceStats};
 use formats::render::{PacketRef, RenderOptions, Renderer};
 
-use crate::rotate::{FileSink, Rotation};
+use crate::rotate::{FileError, FileSink, InterfaceTable, Rotation};
 
 /// How packets are framed in the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,10 +104,10 @@ pub(crate) struct IfaceEntry {
     pub stats: OutStats,
 }
 
-/// Everything the output needs to know about interfaces, shared with [`FileSink`] so a new
-/// file can describe the interfaces again. Only attached interfaces are here (a deleted one's
-/// entry goes, its counters move to `retired`), so memory does not grow with interface churn
-/// and a reused ifindex starts afresh.
+/// Everything the output needs to know about interfaces, lent to the [`FileSink`] as its
+/// [`InterfaceTable`] so a new file can describe the interfaces again. Only attached
+/// interfaces are here (a deleted one's entry goes, its counters move to `retired`), so memory
+/// does not grow with interface churn and a reused ifindex starts afresh.
 pub(crate) struct Interfaces {
     /// Attached interfaces by ifindex (IDBs of a new file follow this order).
     pub active: BTreeMap<u32, IfaceEntry>,
@@ -118,12 +118,28 @@ pub(crate) struct Interfaces {
     pub filter: Option<String>,
 }
 
-impl Interfaces {
-    pub fn spec(&self, i: &OutInterface) -> InterfaceSpec {
+impl InterfaceTable for Interfaces {
+    fn ifindexes(&self) -> Vec<u32> {
+        self.active.keys().copied().collect()
+    }
+
+    fn spec(&self, ifindex: u32) -> Option<InterfaceSpec> {
+        let i = &self.active.get(&ifindex)?.iface;
         let mut spec = InterfaceSpec::new(&i.name, self.link.linktype(), self.snaplen);
         spec.filter = self.filter.clone();
         spec.description = i.description.clone();
-        spec
+        Some(spec)
+    }
+
+    fn stats(&self, ifindex: u32) -> Option<InterfaceStats> {
+        let s = self.active.get(&ifindex)?.stats;
+        Some(InterfaceStats {
+            received: Some(s.seen),
+            filter_accepted: Some(s.accepted),
+            os_dropped: Some(s.dropped),
+            delivered: Some(s.delivered),
+            ..Default::default()
+        })
     }
 }
 
@@ -141,33 +157,6 @@ pub fn writer_config(comments: CommentMode) -> WriterConfig {
     ));
     cfg.comments = comments;
     cfg
-}
-
-/// Writes the ISBs of the interfaces a file describes (ids in `ids`: ifindex → IDB number).
-pub(crate) fn write_isbs<W: Write>(
-    w: &mut PcapngWriter<W>,
-    ifs: &Interfaces,
-    ids: &HashMap<u32, u32>,
-    start_ns: u64,
-    end_ns: u64,
-) -> io::Result<()> {
-    let mut ordered: Vec<(u32, u32)> = ids.iter().map(|(ix, id)| (*id, *ix)).collect();
-    ordered.sort();
-    for (id, ix) in ordered {
-        let Some(e) = ifs.active.get(&ix) else {
-            continue;
-        };
-        let s = e.stats;
-        let st = InterfaceStats {
-            received: Some(s.seen),
-            filter_accepted: Some(s.accepted),
-            os_dropped: Some(s.dropped),
-            delivered: Some(s.delivered),
-            ..Default::default()
-        };
-        w.write_stats(id, &st, Some(start_ns), Some(end_ns))?;
-    }
-    Ok(())
 }
 
 /// An output failure, with the file it concerns.
@@ -192,6 +181,17 @@ impl std::fmt::Display for OutputError {
         match code {
             Some(code) => write!(f, "{}: {}", self.what, io::Error::from_raw_os_error(code)),
             None => write!(f, "{}: {}", self.what, self.error),
+        }
+    }
+}
+
+impl From<FileError> for OutputError {
+    fn from(e: FileError) -> Self {
+        OutputError {
+            what: e.what,
+            error: e.error,
+            quiet: e.quiet,
+            text: false,
         }
     }
 }
@@ -302,6 +302,11 @@ impl Output {
         })
     }
 
+    /// How packets are framed (the "capturing on" line names it).
+    pub fn link(&self) -> LinkMode {
+        self.ifs.link
+    }
+
     pub fn is_known(&self, ifindex: u32) -> bool {
         self.ifs.active.contains_key(&ifindex)
     }
@@ -335,7 +340,8 @@ impl Output {
         let r = match &mut self.file {
             Some(f) => f.remove_interface(&self.ifs, ifindex, Some(now_ns)),
             None => Ok(()),
-        };
+        }
+        .map_err(OutputError::from);
         if let Some(old) = self.ifs.active.remove(&ifindex) {
             self.ifs.retired.add(&old.stats);
         }
@@ -406,7 +412,7 @@ impl Output {
                 }
                 Err(e) => {
                     self.not_captured.output_failed += 1;
-                    return Err(e);
+                    return Err(e.into());
                 }
             }
         }
@@ -473,7 +479,7 @@ impl Output {
     /// written with `-G`, the capture is over.
     pub fn tick(&mut self, now_ns: u64) -> Result<bool, OutputError> {
         match &mut self.file {
-            Some(f) => f.tick(&self.ifs, now_ns),
+            Some(f) => Ok(f.tick(&self.ifs, now_ns)?),
             None => Ok(true),
         }
     }
@@ -488,7 +494,7 @@ impl Output {
             let _ = t.flush();
         }
         if let Some(mut f) = self.file.take() {
-            result = f.finish(&self.ifs, end_ns);
+            result = f.finish(&self.ifs, end_ns).map_err(OutputError::from);
             let lost = f.lost.min(self.captured);
             self.captured -= lost;
             self.not_captured.output_failed += lost;

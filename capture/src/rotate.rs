@@ -28,6 +28,10 @@
 //! After a write error (disk full) the file is cut back to the end of its last complete block
 //! (the bytes the OS accepted are counted below the buffer), so readers see every packet up to
 //! there and no torn block.
+//!
+//! This module owns the file sink ([`FileSink`]); [`crate::output`] uses it. The sink knows
+//! the capture's interfaces only through [`InterfaceTable`] (their IDBs and ISB counters),
+//! which the output's interface table implements, and reports failures as [`FileError`].
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -36,10 +40,48 @@ use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
 
 use formats::meta::PacketMeta;
-use formats::pcapng::write::{PcapngWriter, WriterConfig};
-use formats::pcapng::Direction;
+use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
+use formats::pcapng::{Direction, InterfaceStats};
 
-use crate::output::{write_isbs, Interfaces, OutputError};
+/// What a file needs to know of the interfaces it describes: each new file's IDBs (of the
+/// interfaces attached then), and each ISB's counters when a file closes or an interface goes.
+pub(crate) trait InterfaceTable {
+    /// The attached interfaces' ifindexes, in the order of a new file's IDBs.
+    fn ifindexes(&self) -> Vec<u32>;
+    /// The IDB of an attached interface.
+    fn spec(&self, ifindex: u32) -> Option<InterfaceSpec>;
+    /// The counters for an attached interface's ISB.
+    fn stats(&self, ifindex: u32) -> Option<InterfaceStats>;
+}
+
+/// A file (or the `-w -` stream) failed.
+#[derive(Debug)]
+pub struct FileError {
+    /// The file's name, or "standard output".
+    pub what: String,
+    pub error: io::Error,
+    /// The reader went away (closed pipe): stop quietly.
+    pub quiet: bool,
+}
+
+/// Writes the ISBs of the interfaces a file describes (ids in `ids`: ifindex → IDB number).
+fn write_isbs<W: Write>(
+    w: &mut PcapngWriter<W>,
+    ifs: &impl InterfaceTable,
+    ids: &HashMap<u32, u32>,
+    start_ns: u64,
+    end_ns: u64,
+) -> io::Result<()> {
+    let mut ordered: Vec<(u32, u32)> = ids.iter().map(|(ix, id)| (*id, *ix)).collect();
+    ordered.sort();
+    for (id, ix) in ordered {
+        let Some(st) = ifs.stats(ix) else {
+            continue;
+        };
+        w.write_stats(id, &st, Some(start_ns), Some(end_ns))?;
+    }
+    Ok(())
+}
 
 /// Rotation settings (all off by default).
 #[derive(Debug, Clone, Default)]
@@ -151,28 +193,26 @@ struct Current {
 
 impl Current {
     /// Gives the complete file its final name.
-    fn publish(&mut self) -> Result<(), OutputError> {
+    fn publish(&mut self) -> Result<(), FileError> {
         let Some(part) = self.part.take() else {
             return Ok(());
         };
-        std::fs::rename(&part, &self.path).map_err(|e| OutputError {
+        std::fs::rename(&part, &self.path).map_err(|e| FileError {
             what: self.path.clone(),
             quiet: false,
-            text: false,
             error: e,
         })
     }
 
-    fn err(&mut self, e: io::Error) -> OutputError {
+    fn err(&mut self, e: io::Error) -> FileError {
         self.failed = true;
-        OutputError {
+        FileError {
             what: if self.path == "-" {
                 "standard output".into()
             } else {
                 self.path.clone()
             },
             quiet: e.kind() == io::ErrorKind::BrokenPipe,
-            text: false,
             error: e,
         }
     }
@@ -245,15 +285,14 @@ fn part_name(path: &str) -> String {
 fn open_file(
     path: &str,
     cfg: &WriterConfig,
-    ifs: &Interfaces,
+    ifs: &impl InterfaceTable,
     start_ns: u64,
     temporary: bool,
-) -> Result<Current, OutputError> {
+) -> Result<Current, FileError> {
     let part = (temporary && path != "-").then(|| part_name(path));
-    let mk_err = |e: io::Error| OutputError {
+    let mk_err = |e: io::Error| FileError {
         what: path.to_string(),
         quiet: false,
-        text: false,
         error: e,
     };
     let (out, accepted, trunc): (Box<dyn Write>, _, _) = if path == "-" {
@@ -292,12 +331,12 @@ fn open_file(
         flushed: (0, 0),
         failed: false,
     };
-    for e in ifs.active.values() {
-        let id = cur
-            .writer()
-            .add_interface(&ifs.spec(&e.iface))
-            .map_err(|e| cur.err(e))?;
-        cur.ids.insert(e.iface.ifindex, id);
+    for ifindex in ifs.ifindexes() {
+        let Some(spec) = ifs.spec(ifindex) else {
+            continue;
+        };
+        let id = cur.writer().add_interface(&spec).map_err(|e| cur.err(e))?;
+        cur.ids.insert(ifindex, id);
     }
     cur.block_written();
     Ok(cur)
@@ -308,9 +347,9 @@ impl FileSink {
         base: &str,
         rot: Rotation,
         cfg: WriterConfig,
-        ifs: &Interfaces,
+        ifs: &impl InterfaceTable,
         start_ns: u64,
-    ) -> Result<FileSink, OutputError> {
+    ) -> Result<FileSink, FileError> {
         // -W numbers files only with -C (tcpdump's MakeFilename).
         let chars = if rot.size_bytes.is_some() {
             count_chars(rot.count)
@@ -346,16 +385,15 @@ impl FileSink {
 
     pub(crate) fn add_interface(
         &mut self,
-        ifs: &Interfaces,
+        ifs: &impl InterfaceTable,
         ifindex: u32,
-    ) -> Result<(), OutputError> {
+    ) -> Result<(), FileError> {
         if self.cur.failed || self.cur.ids.contains_key(&ifindex) {
             return Ok(());
         }
-        let Some(e) = ifs.active.get(&ifindex) else {
+        let Some(spec) = ifs.spec(ifindex) else {
             return Ok(());
         };
-        let spec = ifs.spec(&e.iface);
         let id = self
             .cur
             .writer()
@@ -370,10 +408,10 @@ impl FileSink {
     /// is not used again (an interface reusing the ifindex gets a new one).
     pub(crate) fn remove_interface(
         &mut self,
-        ifs: &Interfaces,
+        ifs: &impl InterfaceTable,
         ifindex: u32,
         now_ns: Option<u64>,
-    ) -> Result<(), OutputError> {
+    ) -> Result<(), FileError> {
         let Some(id) = self.cur.ids.remove(&ifindex) else {
             return Ok(());
         };
@@ -389,7 +427,12 @@ impl FileSink {
     }
 
     /// Closes the current file (ISBs, flush) and opens the next one, named for `now_ns`.
-    fn rotate(&mut self, ifs: &Interfaces, now_ns: u64, by_time: bool) -> Result<(), OutputError> {
+    fn rotate(
+        &mut self,
+        ifs: &impl InterfaceTable,
+        now_ns: u64,
+        by_time: bool,
+    ) -> Result<(), FileError> {
         if by_time {
             if let Some(w) = self.rot.count {
                 if self.opened >= w {
@@ -432,7 +475,11 @@ impl FileSink {
     }
 
     /// Time-based rotation without packets. `Ok(false)` when the capture must stop (-G -W).
-    pub(crate) fn tick(&mut self, ifs: &Interfaces, now_ns: u64) -> Result<bool, OutputError> {
+    pub(crate) fn tick(
+        &mut self,
+        ifs: &impl InterfaceTable,
+        now_ns: u64,
+    ) -> Result<bool, FileError> {
         if let Some(next) = self.next_rotation_ns {
             if now_ns >= next && !self.done {
                 let g = self.rot.seconds.unwrap_or(1) * 1_000_000_000;
@@ -449,14 +496,14 @@ impl FileSink {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn write_packet(
         &mut self,
-        ifs: &Interfaces,
+        ifs: &impl InterfaceTable,
         ifindex: u32,
         ts_ns: u64,
         wire_len: u32,
         data: &[u8],
         direction: Direction,
         meta: &PacketMeta,
-    ) -> Result<bool, OutputError> {
+    ) -> Result<bool, FileError> {
         if self.done {
             return Ok(false);
         }
@@ -491,7 +538,7 @@ impl FileSink {
         }
     }
 
-    pub fn flush(&mut self) -> Result<(), OutputError> {
+    pub fn flush(&mut self) -> Result<(), FileError> {
         if self.cur.failed {
             return Ok(());
         }
@@ -506,7 +553,11 @@ impl FileSink {
         }
     }
 
-    pub(crate) fn finish(&mut self, ifs: &Interfaces, end_ns: u64) -> Result<(), OutputError> {
+    pub(crate) fn finish(
+        &mut self,
+        ifs: &impl InterfaceTable,
+        end_ns: u64,
+    ) -> Result<(), FileError> {
         if self.cur.w.is_none() {
             return Ok(());
         }

@@ -1,6 +1,19 @@
-//! One live capture: resolve interfaces, compile the filter, load and attach the BPF side,
-//! read the ring until -c, SIGINT or SIGTERM (or the end of `-- CMD`), then detach, drain and
-//! report. With `-i any`, interfaces created during the capture are attached as they appear
+//! One live capture, as a sequence of phases; [`run`] reads as their list:
+//!
+//! 1. [`resolve_interfaces`]: the interfaces `-i` names, or every one (`any`) → [`Targets`].
+//! 2. [`compile_filters`]: the expression, once per link kind → [`Filters`] (`-d` prints them).
+//! 3. [`load_programs`]: the BPF object, loaded and verified, its filter table filled.
+//! 4. [`attach_interfaces`]: the programs on every target → [`Hooks`] and the attached list.
+//! 5. [`start_attribution`]: the process/socket hooks and tables → the [`Attributor`].
+//! 6. [`open_outputs`]: the first file and the text output → the [`Output`]; then privileges
+//!    are dropped (`-Z`) and [`announce`] prints the "capturing on" line.
+//! 7. [`start_command`]: `-- CMD`, forked and selected before it runs.
+//! 8. [`poll_loop`]: ring records ([`on_record`]) and interface changes
+//!    ([`Hooks::on_link_events`]) until -c, SIGINT or SIGTERM, or the end of `-- CMD`.
+//! 9. [`drain`]: detach, take the final counters, read what is left in the ring.
+//! 10. [`report`]: close the output, tcpdump's closing counts, the exit code.
+//!
+//! With `-i any`, interfaces created during the capture are attached as they appear
 //! ([`crate::netwatch`]).
 //!
 //! One thread does everything: it polls the ring buffer's epoll descriptor and the netlink
@@ -16,16 +29,20 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use bpf::{filter, CaptureOptions, Direction, Event, LinkKind, PacketCapture, WallClock};
+use bpf::{
+    filter, AttachMethod, CaptureOptions, Direction, Event, LinkKind, PacketCapture, PacketEvent,
+    RingBuffer, WallClock,
+};
 use formats::meta::CommentMode;
 use formats::render::RenderOptions;
 
 use crate::attribution::Attributor;
 use crate::iface::{self, NetInterface};
 use crate::netwatch::{LinkEvent, LinkWatcher};
-use crate::output::{LinkMode, OutInterface, OutPacket, Output, OutputConfig};
+use crate::output::{LinkMode, OutInterface, OutPacket, Output, OutputConfig, OutputError};
 use crate::privdrop::User;
 use crate::rotate::Rotation;
+use crate::run_cmd::Child;
 
 /// What the command line asked for.
 #[derive(Debug, Clone)]
@@ -150,6 +167,52 @@ fn check_privileges() -> Result<(), CaptureError> {
     ))
 }
 
+/// Runs a capture; returns the process exit code.
+pub fn run(s: &Settings) -> Result<i32, CaptureError> {
+    let started = Instant::now();
+    check_privileges()?;
+    // Subscribe before listing: an interface created in between is then seen twice, not never.
+    // Also for `-i IFACE`: its deletion ends the capture, as tcpdump's does.
+    let mut watcher =
+        LinkWatcher::open().map_err(|e| CaptureError(format!("netlink socket: {e}")))?;
+    let targets = resolve_interfaces(s)?;
+    let filters = compile_filters(s, &targets)?;
+    if s.dump_filter && filters.expression {
+        filters.dump();
+        return Ok(0);
+    }
+    if targets.any && targets.interfaces.is_empty() {
+        return Err(CaptureError(
+            "no capturable interface in this network namespace".into(),
+        ));
+    }
+    // Container runtimes: watchers start now, on their own threads (never awaited), so they
+    // connect while the BPF object loads; after the arguments are checked, so a bad expression
+    // or interface is the one line printed.
+    let containers = crate::containers::Tracker::start(&s.containers);
+    let cap = load_programs(s, &filters)?;
+    install_signal_handlers();
+    let (mut hooks, attached) = attach_interfaces(cap, s, &filters, targets)?;
+    let clock = WallClock::new();
+    let attributor = start_attribution(&mut hooks.cap, s, containers);
+    let output = open_outputs(s, &hooks, &attached)?;
+    // Everything that needs root is open: the BPF object, the attachments, the first file.
+    if let Some(u) = &s.user {
+        crate::privdrop::drop_to(u).map_err(CaptureError)?;
+    }
+    announce(s, &hooks, &attached, output.link(), started);
+
+    let state = RefCell::new(State::new(s, output, attributor, &attached));
+    let mut child = start_command(s, &mut state.borrow_mut())?;
+    let ring = hooks.cap.ring_buffer(|bytes| {
+        on_record(&mut state.borrow_mut(), bytes, s, &filters, &clock);
+        0
+    })?;
+    poll_loop(&ring, &mut hooks, &mut watcher, &state, &mut child)?;
+    drain(ring, &mut hooks, &state);
+    report(s, state.into_inner(), child)
+}
+
 /// The interface names of `-i` (repeatable, comma-separated).
 fn interface_names(s: &Settings) -> Vec<&str> {
     s.interfaces
@@ -165,8 +228,17 @@ fn wants_any(names: &[&str]) -> bool {
     names.is_empty() || names.contains(&"any")
 }
 
-/// The interfaces asked for, and whether that is `any` (every interface, also later ones).
-fn resolve_interfaces(s: &Settings) -> Result<(Vec<(NetInterface, LinkKind)>, bool), CaptureError> {
+/// What the capture is on: phase 1's answer, for the filters (their link kinds) and the attach.
+struct Targets {
+    /// The interfaces there are now, each with the link kind its hook sees.
+    interfaces: Vec<(NetInterface, LinkKind)>,
+    /// `-i any` (or no `-i`): every interface, also those created during the capture.
+    any: bool,
+}
+
+/// Phase 1: the interfaces asked for (`-i`, or every capturable one with `any`); an unknown or
+/// unsupported named interface is an error. Hands the [`Targets`] to the filter compiler.
+fn resolve_interfaces(s: &Settings) -> Result<Targets, CaptureError> {
     let names = interface_names(s);
     let mut out: Vec<(NetInterface, LinkKind)> = Vec::new();
     if wants_any(&names) {
@@ -181,7 +253,10 @@ fn resolve_interfaces(s: &Settings) -> Result<(Vec<(NetInterface, LinkKind)>, bo
                 None => {}
             }
         }
-        return Ok((out, true));
+        return Ok(Targets {
+            interfaces: out,
+            any: true,
+        });
     }
     for name in names {
         let i = iface::by_name(name).map_err(|e| {
@@ -203,7 +278,415 @@ fn resolve_interfaces(s: &Settings) -> Result<(Vec<(NetInterface, LinkKind)>, bo
             out.push((i, kind));
         }
     }
-    Ok((out, false))
+    Ok(Targets {
+        interfaces: out,
+        any: false,
+    })
+}
+
+/// The filter expression compiled for each link kind, each with its slot in the BPF filter
+/// table.
+struct Filters {
+    by_kind: HashMap<LinkKind, (u32, filter::CompiledFilter)>,
+    /// An expression was given: a link kind it does not compile for is not captured (without
+    /// one, every packet of every kind is).
+    expression: bool,
+}
+
+impl Filters {
+    /// The filter table slot for interfaces of `kind` (`None`: no filter for it).
+    fn slot(&self, kind: LinkKind) -> Option<u32> {
+        self.by_kind.get(&kind).map(|(n, _)| *n)
+    }
+
+    fn get(&self, kind: LinkKind) -> Option<&filter::CompiledFilter> {
+        self.by_kind.get(&kind).map(|(_, f)| f)
+    }
+
+    /// `-d`: the compiled programs on stdout.
+    fn dump(&self) {
+        // SIGPIPE (main restores its default) ends a listing to a closed pipe; other
+        // write errors end it too, without a panic.
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        let _ = (|| -> io::Result<()> {
+            for (k, (_, f)) in &self.by_kind {
+                writeln!(out, "; {}", k.name())?;
+                for (pc, i) in f.instructions().iter().enumerate() {
+                    writeln!(out, "({pc:03}) {i}")?;
+                }
+            }
+            out.flush()
+        })();
+    }
+}
+
+/// Phase 2: compiles the expression once per link kind of the targets (with `any`, both
+/// kinds: a tunnel may appear later); a compile error for a target's kind is the error. Hands
+/// the [`Filters`] to the loader (the BPF filter table) and the packet path (`--check-filter`).
+fn compile_filters(s: &Settings, targets: &Targets) -> Result<Filters, CaptureError> {
+    let mut filters = Filters {
+        by_kind: HashMap::new(),
+        expression: !s.expression.trim().is_empty(),
+    };
+    if !filters.expression {
+        return Ok(filters);
+    }
+    let by_kind = &mut filters.by_kind;
+    let mut kinds: Vec<LinkKind> = Vec::new();
+    for (_, k) in &targets.interfaces {
+        if !kinds.contains(k) {
+            kinds.push(*k);
+        }
+    }
+    for k in &kinds {
+        let f = filter::compile(&s.expression, *k, s.snaplen)?;
+        by_kind.insert(*k, (by_kind.len() as u32, f));
+    }
+    if targets.any {
+        for k in [LinkKind::Ethernet, LinkKind::RawIp] {
+            if !by_kind.contains_key(&k) {
+                if let Ok(f) = filter::compile(&s.expression, k, s.snaplen) {
+                    by_kind.insert(k, (by_kind.len() as u32, f));
+                }
+            }
+        }
+    }
+    Ok(filters)
+}
+
+/// Phase 3: opens and loads the BPF object (snaplen, ring size, check mode) and puts the
+/// compiled filters in its table. Nothing is attached yet; hands the [`PacketCapture`] to the
+/// attach phase.
+fn load_programs(s: &Settings, filters: &Filters) -> Result<PacketCapture, CaptureError> {
+    bpf::set_libbpf_messages(s.verbose > 2);
+    let opts = CaptureOptions {
+        snaplen: s.snaplen,
+        deliver_rejected: s.check_filter,
+        attach: s.attach,
+        ring_bytes: s.ring_bytes.unwrap_or(CaptureOptions::default().ring_bytes),
+    };
+    let mut cap = PacketCapture::load(&opts)?;
+    for (index, f) in filters.by_kind.values() {
+        cap.set_filter(*index, f)?;
+    }
+    Ok(cap)
+}
+
+/// The loaded programs and their attachments, with what attaching and detaching interfaces
+/// while the capture runs needs (the netlink watcher's events, the final detach).
+struct Hooks<'a> {
+    cap: PacketCapture,
+    s: &'a Settings,
+    filters: &'a Filters,
+    /// `-i any`: interfaces that appear are attached; one that goes does not end the capture.
+    any: bool,
+    /// The network namespace's cookie (the IDBs describe interfaces with it).
+    netns: Option<u64>,
+    /// How the initial interfaces were attached (tc clsact if any one needed it).
+    method: AttachMethod,
+    /// The stale tc filters line was printed (once per run).
+    said_stale: bool,
+    /// An attach failure of a new interface was printed (without -v, only the first).
+    warned_attach: bool,
+}
+
+/// Phase 4: attaches the programs to every target (with `any`, one that vanished since the
+/// listing is skipped). Hands on the [`Hooks`] (kept to the end) and the attached interfaces
+/// (for attribution's link kinds and the output's IDBs).
+fn attach_interfaces<'a>(
+    cap: PacketCapture,
+    s: &'a Settings,
+    filters: &'a Filters,
+    targets: Targets,
+) -> Result<(Hooks<'a>, Vec<(NetInterface, LinkKind)>), CaptureError> {
+    let mut hooks = Hooks {
+        cap,
+        s,
+        filters,
+        any: targets.any,
+        netns: iface::netns_cookie(),
+        method: AttachMethod::Tcx,
+        said_stale: false,
+        warned_attach: false,
+    };
+    let any = targets.any;
+    let mut attached: Vec<(NetInterface, LinkKind)> = Vec::new();
+    for (i, kind) in targets.interfaces {
+        match hooks
+            .cap
+            .attach(i.index, kind, filters.slot(kind), &s.directions)
+        {
+            Ok(m) => {
+                if m != AttachMethod::Tcx {
+                    hooks.method = m;
+                }
+                attached.push((i, kind));
+            }
+            // With `any`, an interface may vanish between the listing and the attach.
+            Err(e) if any && iface::by_name(&i.name).is_err() => {
+                if s.verbose > 0 {
+                    eprintln!("ptcap: {} vanished: {}", i.name, e.message);
+                }
+            }
+            Err(e) => return Err(CaptureError(format!("{}: {}", i.name, e.message))),
+        }
+    }
+    hooks.say_stale_tc();
+    Ok((hooks, attached))
+}
+
+impl Hooks<'_> {
+    /// Interface changes from the netlink watcher: with `any` new interfaces are attached;
+    /// deleted ones are detached (a named one ends the capture); after lost notifications
+    /// (`Resync`) the list is taken again.
+    fn on_link_events(&mut self, st: &mut State, events: Vec<LinkEvent>) {
+        for ev in events {
+            match ev {
+                LinkEvent::New {
+                    index,
+                    name,
+                    arphrd,
+                    flags,
+                } if self.any => {
+                    let i = NetInterface {
+                        index,
+                        name,
+                        arphrd,
+                        up: flags & libc::IFF_UP as u32 != 0,
+                        running: flags & libc::IFF_RUNNING as u32 != 0,
+                        loopback: flags & libc::IFF_LOOPBACK as u32 != 0,
+                    };
+                    self.attach_new(st, i);
+                }
+                LinkEvent::New { .. } => {}
+                LinkEvent::Del { index, name } => self.detach_gone(st, index, &name),
+                LinkEvent::Resync => {
+                    if let Ok(list) = iface::list() {
+                        let present: Vec<u32> = list.iter().map(|i| i.index).collect();
+                        let left: Vec<u32> = self
+                            .cap
+                            .interfaces()
+                            .filter(|ix| !present.contains(ix))
+                            .collect();
+                        for ix in left {
+                            self.detach_gone(st, ix, "");
+                        }
+                        if self.any {
+                            for i in list {
+                                self.attach_new(st, i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `-i any`: an interface that appeared is attached and gets an IDB, unless it is known
+    /// already, of an unsupported device type, or of a link kind the expression does not
+    /// compile for.
+    fn attach_new(&mut self, st: &mut State, i: NetInterface) {
+        if st.output.is_known(i.index) {
+            return;
+        }
+        let Some(kind) = LinkKind::from_arphrd(i.arphrd) else {
+            return;
+        };
+        let slot = self.filters.slot(kind);
+        if slot.is_none() && self.filters.expression {
+            return; // the expression does not compile for this link type
+        }
+        let verbose = self.s.verbose;
+        match self.cap.attach(i.index, kind, slot, &self.s.directions) {
+            Ok(_) => {
+                if verbose > 0 {
+                    eprintln!("ptcap: attached to {} (index {})", i.name, i.index);
+                }
+                self.say_stale_tc();
+                st.kinds.insert(i.index, kind);
+                if let Err(e) = st.output.add_interface(out_interface(&i, kind, self.netns)) {
+                    st.error = Some(e);
+                    STOP.store(true, Ordering::SeqCst);
+                }
+            }
+            Err(e) => {
+                if verbose > 0 || !self.warned_attach {
+                    eprintln!("ptcap: {}: {}", i.name, e.message);
+                    self.warned_attach = true;
+                }
+            }
+        }
+    }
+
+    /// An interface left: detach it (its links, tc filters, counter slot), write its last
+    /// counters, forget it. A named one (`-i IFACE`) ends the capture.
+    fn detach_gone(&mut self, st: &mut State, index: u32, name: &str) {
+        let Some(c) = self.cap.detach(index) else {
+            return;
+        };
+        st.kinds.remove(&index);
+        st.output
+            .set_counters(index, c.seen, c.accepted, c.ring_drops);
+        let name = st
+            .output
+            .interfaces()
+            .find(|(i, _)| i.ifindex == index)
+            .map_or(name.to_string(), |(i, _)| i.name.clone());
+        if let Err(e) = st.output.remove_interface(index, unix_now_ns()) {
+            st.error.get_or_insert(e);
+            STOP.store(true, Ordering::SeqCst);
+        }
+        if self.any {
+            if self.s.verbose > 0 {
+                eprintln!("ptcap: {name} (index {index}) is gone");
+            }
+        } else if st.disappeared.is_none() {
+            st.disappeared = Some(name);
+            STOP.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Once per run: the tc filters a killed ptcap had left, which attaching removed.
+    fn say_stale_tc(&mut self) {
+        let n = self.cap.stale_tc_filters_removed();
+        if n > 0 && !self.said_stale {
+            self.said_stale = true;
+            eprintln!(
+                "ptcap: removed {n} tc filter{} left by a ptcap that was killed",
+                plural(n)
+            );
+        }
+    }
+
+    /// Kernel counters of every attached interface into the output (for ISBs).
+    fn refresh_counters(&self, out: &mut Output) {
+        let ifs: Vec<u32> = self.cap.interfaces().collect();
+        for ix in ifs {
+            if out.is_known(ix) {
+                if let Some(c) = self.cap.counters(ix) {
+                    out.set_counters(ix, c.seen, c.accepted, c.ring_drops);
+                }
+            }
+        }
+    }
+
+    /// Detaches every interface, its final counters into the output, then the attribution
+    /// hooks: nothing reaches the ring after this.
+    fn detach_all(&mut self, out: &mut Output) {
+        let ifs: Vec<u32> = self.cap.interfaces().collect();
+        for ix in ifs {
+            if let Some(c) = self.cap.detach(ix) {
+                out.set_counters(ix, c.seen, c.accepted, c.ring_drops);
+            }
+        }
+        self.cap.detach_all();
+    }
+}
+
+/// Phase 5: attaches the attribution hooks at the cgroup v2 root, then builds the tables
+/// (/proc scan, sock_diag snapshot) so nothing falls between the two. Without the hooks (no
+/// cgroup v2, an older kernel) packets are still attributed from the snapshot, with a warning.
+/// Hands the [`Attributor`] (with the container runtimes' tracker) to the packet path.
+fn start_attribution(
+    cap: &mut PacketCapture,
+    s: &Settings,
+    containers: crate::containers::Tracker,
+) -> Attributor {
+    let t = Instant::now();
+    match bpf::cgroup2_root() {
+        Some(root) => {
+            if let Err(e) = cap.attach_attribution(&root) {
+                eprintln!(
+                    "ptcap: warning: process attribution is limited to sockets open at start: {}",
+                    e.message
+                );
+            }
+        }
+        None => eprintln!(
+            "ptcap: warning: no cgroup v2 hierarchy is mounted: process attribution is limited to sockets open at start"
+        ),
+    }
+    let selection = crate::attribution::Selection {
+        pids: s.select.pids.clone(),
+        names: s.select.pnames.clone(),
+        uids: s.select.uids.clone(),
+    };
+    let mut a = Attributor::new(iface::netns_cookie().unwrap_or(0), selection);
+    if s.verbose > 0 {
+        eprintln!(
+            "ptcap: attribution ready in {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    a.set_containers(containers);
+    a
+}
+
+/// Phase 6: the output: one interface keeps its link type, several or `any` are SLL2; the
+/// first file is opened now (it may need root). Hands the [`Output`] to the packet path.
+fn open_outputs(
+    s: &Settings,
+    hooks: &Hooks<'_>,
+    attached: &[(NetInterface, LinkKind)],
+) -> Result<Output, CaptureError> {
+    let link = if hooks.any || attached.len() > 1 {
+        LinkMode::Sll2
+    } else {
+        LinkMode::Native(attached[0].1.linktype())
+    };
+    let config = OutputConfig {
+        link,
+        snaplen: s.snaplen,
+        filter: (!s.expression.is_empty()).then(|| s.expression.clone()),
+        comments: s.comments,
+        render: s.render,
+        print: s.print || s.write.is_none(),
+        write: s.write.clone(),
+        rotation: s.rotation.clone(),
+    };
+    let ifs: Vec<OutInterface> = attached
+        .iter()
+        .map(|(i, k)| out_interface(i, *k, hooks.netns))
+        .collect();
+    Output::new(config, ifs, unix_now_ns()).map_err(|e| CaptureError(e.to_string()))
+}
+
+fn out_interface(i: &NetInterface, kind: LinkKind, netns: Option<u64>) -> OutInterface {
+    OutInterface {
+        ifindex: i.index,
+        name: i.name.clone(),
+        arphrd: i.arphrd,
+        native_linktype: kind.linktype(),
+        description: netns.map(|c| format!("network namespace cookie {c}")),
+    }
+}
+
+/// The "capturing on" line (tcpdump's "listening on"); with -v the setup time.
+fn announce(
+    s: &Settings,
+    hooks: &Hooks<'_>,
+    attached: &[(NetInterface, LinkKind)],
+    link: LinkMode,
+    started: Instant,
+) {
+    let names: Vec<&str> = if hooks.any {
+        vec!["any"]
+    } else {
+        attached.iter().map(|(i, _)| i.name.as_str()).collect()
+    };
+    eprintln!(
+        "capturing on {}, link-type {}, snapshot length {} bytes, {}",
+        names.join(", "),
+        link.name(),
+        s.snaplen,
+        hooks.method.name()
+    );
+    if s.verbose > 0 {
+        eprintln!(
+            "ptcap: ready in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
 }
 
 /// Counts of the filter check (`--check-filter`).
@@ -215,21 +698,39 @@ struct CheckCounts {
     skipped: u64,
 }
 
+impl CheckCounts {
+    /// Compares the kernel's verdict on a packet with libpcap's (the first five mismatches are
+    /// printed); truncated packets are skipped.
+    fn compare(&mut self, p: &PacketEvent<'_>, f: &filter::CompiledFilter) {
+        if p.data.len() as u32 != p.wire_len {
+            self.skipped += 1;
+            return;
+        }
+        self.packets += 1;
+        let libpcap = f.matches(p.data);
+        if !p.rejected {
+            self.kernel_accepted += 1;
+        }
+        if libpcap == p.rejected {
+            self.mismatches += 1;
+            if self.mismatches <= 5 {
+                let hex: String = p.data.iter().map(|b| format!("{b:02x}")).collect();
+                eprintln!(
+                    "filter check: MISMATCH kernel {} libpcap {} on ifindex {}: {hex}",
+                    if p.rejected { "reject" } else { "accept" },
+                    if libpcap { "accept" } else { "reject" },
+                    p.ifindex
+                );
+            }
+        }
+    }
+}
+
 fn unix_now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
-}
-
-fn out_interface(i: &NetInterface, kind: LinkKind, netns: Option<u64>) -> OutInterface {
-    OutInterface {
-        ifindex: i.index,
-        name: i.name.clone(),
-        arphrd: i.arphrd,
-        native_linktype: kind.linktype(),
-        description: netns.map(|c| format!("network namespace cookie {c}")),
-    }
 }
 
 fn plural(n: u64) -> &'static str {
@@ -243,293 +744,150 @@ fn plural(n: u64) -> &'static str {
 /// What the ring callback and the loop share.
 struct State {
     output: Output,
+    /// Socket and process tables: socket/process events update them, packets get their owner.
+    attributor: Attributor,
     /// Link kind per attached ifindex (the filter check needs it).
     kinds: HashMap<u32, LinkKind>,
     check: CheckCounts,
-    error: Option<crate::output::OutputError>,
+    error: Option<OutputError>,
     /// The process selection in force (attribution reads it; `-- CMD` adds its pid).
     select: Selection,
     /// `-i IFACE`: the interface that was deleted (the capture ends as tcpdump's does).
     disappeared: Option<String>,
 }
 
-/// Runs a capture; returns the process exit code.
-pub fn run(s: &Settings) -> Result<i32, CaptureError> {
-    let started = Instant::now();
-    check_privileges()?;
-    // Subscribe before listing: an interface created in between is then seen twice, not never.
-    // Also for `-i IFACE`: its deletion ends the capture, as tcpdump's does.
-    let mut watcher =
-        Some(LinkWatcher::open().map_err(|e| CaptureError(format!("netlink socket: {e}")))?);
-    let (targets, any) = resolve_interfaces(s)?;
-
-    // One compiled filter per link kind (with `any`, both: a tunnel may appear later).
-    let mut filters: HashMap<LinkKind, (u32, filter::CompiledFilter)> = HashMap::new();
-    if !s.expression.trim().is_empty() {
-        let mut kinds: Vec<LinkKind> = Vec::new();
-        for (_, k) in &targets {
-            if !kinds.contains(k) {
-                kinds.push(*k);
-            }
-        }
-        for k in &kinds {
-            let f = filter::compile(&s.expression, *k, s.snaplen)?;
-            filters.insert(*k, (filters.len() as u32, f));
-        }
-        if any {
-            for k in [LinkKind::Ethernet, LinkKind::RawIp] {
-                if !filters.contains_key(&k) {
-                    if let Ok(f) = filter::compile(&s.expression, k, s.snaplen) {
-                        filters.insert(k, (filters.len() as u32, f));
-                    }
-                }
-            }
-        }
-        if s.dump_filter {
-            // SIGPIPE (main restores its default) ends a listing to a closed pipe; other
-            // write errors end it too, without a panic.
-            let mut out = io::BufWriter::new(io::stdout().lock());
-            let _ = (|| -> io::Result<()> {
-                for (k, (_, f)) in &filters {
-                    writeln!(out, "; {}", k.name())?;
-                    for (pc, i) in f.instructions().iter().enumerate() {
-                        writeln!(out, "({pc:03}) {i}")?;
-                    }
-                }
-                out.flush()
-            })();
-            return Ok(0);
+impl State {
+    fn new(
+        s: &Settings,
+        output: Output,
+        attributor: Attributor,
+        attached: &[(NetInterface, LinkKind)],
+    ) -> State {
+        State {
+            output,
+            attributor,
+            kinds: attached.iter().map(|(i, k)| (i.index, *k)).collect(),
+            check: CheckCounts::default(),
+            error: None,
+            select: s.select.clone(),
+            disappeared: None,
         }
     }
-    if any && targets.is_empty() {
-        return Err(CaptureError(
-            "no capturable interface in this network namespace".into(),
-        ));
-    }
+}
 
-    // Container runtimes: watchers start now, on their own threads (never awaited), so they
-    // connect while the BPF object loads; after the arguments are checked, so a bad expression
-    // or interface is the one line printed.
-    let containers = crate::containers::Tracker::start(&s.containers);
-    bpf::set_libbpf_messages(s.verbose > 2);
-    let opts = CaptureOptions {
-        snaplen: s.snaplen,
-        deliver_rejected: s.check_filter,
-        attach: s.attach,
-        ring_bytes: s.ring_bytes.unwrap_or(CaptureOptions::default().ring_bytes),
+/// Phase 7: `-- CMD` is forked now and released (it runs) once its pid is selected, so its
+/// first packet is already its own. Hands the child to the loop (its end ends the capture)
+/// and to the report (its exit status).
+fn start_command(s: &Settings, st: &mut State) -> Result<Option<Child>, CaptureError> {
+    let Some(argv) = &s.command else {
+        return Ok(None);
     };
-    let mut cap = PacketCapture::load(&opts)?;
-    for (index, f) in filters.values() {
-        cap.set_filter(*index, f)?;
-    }
-    install_signal_handlers();
-    let mut method = bpf::AttachMethod::Tcx;
-    let mut attached: Vec<(NetInterface, LinkKind)> = Vec::new();
-    for (i, kind) in targets {
-        let fi = filters.get(&kind).map(|(n, _)| *n);
-        match cap.attach(i.index, kind, fi, &s.directions) {
-            Ok(m) => {
-                if m != bpf::AttachMethod::Tcx {
-                    method = m;
-                }
-                attached.push((i, kind));
-            }
-            // With `any`, an interface may vanish between the listing and the attach.
-            Err(e) if any && iface::by_name(&i.name).is_err() => {
-                if s.verbose > 0 {
-                    eprintln!("ptcap: {} vanished: {}", i.name, e.message);
-                }
-            }
-            Err(e) => return Err(CaptureError(format!("{}: {}", i.name, e.message))),
-        }
-    }
-    let mut said_stale = false;
-    say_stale_tc(&cap, &mut said_stale);
-    let clock = WallClock::new();
-
-    // ---- attribution (capture/src/attribution.rs) ----
-    let attributor = RefCell::new(start_attribution(&mut cap, &s.select, s.verbose));
-    attributor.borrow_mut().set_containers(containers);
-    // ---- end attribution ----
-
-    let link = if any || attached.len() > 1 {
-        LinkMode::Sll2
+    let as_user = if s.user.is_some() {
+        None
     } else {
-        LinkMode::Native(attached[0].1.linktype())
+        crate::privdrop::sudo_user()
     };
-    let netns = iface::netns_cookie();
-    let config = OutputConfig {
-        link,
-        snaplen: s.snaplen,
-        filter: (!s.expression.is_empty()).then(|| s.expression.clone()),
-        comments: s.comments,
-        render: s.render,
-        print: s.print || s.write.is_none(),
-        write: s.write.clone(),
-        rotation: s.rotation.clone(),
-    };
-    let ifs: Vec<OutInterface> = attached
-        .iter()
-        .map(|(i, k)| out_interface(i, *k, netns))
-        .collect();
-    let output =
-        Output::new(config, ifs, unix_now_ns()).map_err(|e| CaptureError(e.to_string()))?;
+    let mut c = crate::run_cmd::spawn(argv, as_user.as_ref()).map_err(CaptureError)?;
+    st.select.pids.push(c.pid as u32);
+    st.select.follow_children = true;
+    st.attributor.select_pid(c.pid as u32);
+    c.release(&argv[0]).map_err(CaptureError)?;
+    Ok(Some(c))
+}
 
-    // Everything that needs root is open: the BPF object, the attachments, the first file.
-    if let Some(u) = &s.user {
-        crate::privdrop::drop_to(u).map_err(CaptureError)?;
+/// One ring record (the ring callback): socket and process events update attribution's
+/// tables; a packet goes to [`on_packet`].
+fn on_record(st: &mut State, bytes: &[u8], s: &Settings, filters: &Filters, clock: &WallClock) {
+    match bpf::parse_event(bytes) {
+        Some(Event::Packet(p)) => on_packet(st, &p, s, filters, clock),
+        Some(Event::Sock(ev)) => st.attributor.on_sock_event(&ev),
+        Some(Event::Proc(ev)) => st.attributor.on_proc_event(&ev),
+        _ => {}
     }
+}
 
-    let names: Vec<&str> = if any {
-        vec!["any"]
-    } else {
-        attached.iter().map(|(i, _)| i.name.as_str()).collect()
-    };
-    eprintln!(
-        "capturing on {}, link-type {}, snapshot length {} bytes, {}",
-        names.join(", "),
-        link.name(),
-        s.snaplen,
-        method.name()
-    );
-    if s.verbose > 0 {
-        eprintln!(
-            "ptcap: ready in {:.1} ms",
-            started.elapsed().as_secs_f64() * 1e3
-        );
-    }
-
-    let state = RefCell::new(State {
-        output,
-        kinds: attached.iter().map(|(i, k)| (i.index, *k)).collect(),
-        check: CheckCounts::default(),
-        error: None,
-        select: s.select.clone(),
-        disappeared: None,
-    });
-
-    // `-- CMD`: forked now, released once its pid is selected.
-    let mut child = match &s.command {
-        Some(argv) => {
-            let as_user = if s.user.is_some() {
-                None
-            } else {
-                crate::privdrop::sudo_user()
-            };
-            let mut c = crate::run_cmd::spawn(argv, as_user.as_ref()).map_err(CaptureError)?;
-            {
-                let mut st = state.borrow_mut();
-                st.select.pids.push(c.pid as u32);
-                st.select.follow_children = true;
-            }
-            attributor.borrow_mut().select_pid(c.pid as u32);
-            c.release(&argv[0]).map_err(CaptureError)?;
-            Some(c)
+/// One packet: checked against libpcap (`--check-filter`), then counted once: captured
+/// (attributed and written), or not captured with the reason (`Output::not_captured`); with
+/// the kernel's drops that is every accepted packet.
+fn on_packet(
+    st: &mut State,
+    p: &PacketEvent<'_>,
+    s: &Settings,
+    filters: &Filters,
+    clock: &WallClock,
+) {
+    if s.check_filter {
+        let Some(kind) = st.kinds.get(&p.ifindex).copied() else {
+            return;
+        };
+        if let Some(f) = filters.get(kind) {
+            st.check.compare(p, f);
         }
-        None => None,
-    };
-
+        if p.rejected {
+            return; // not "received by filter": not counted anywhere
+        }
+    }
     let limit = s.count.unwrap_or(u64::MAX);
-    let ring = cap.ring_buffer(|bytes| {
-        let mut st = state.borrow_mut();
-        // ---- attribution: socket/process events update the tables; packets get their owner ----
-        let p = match bpf::parse_event(bytes) {
-            Some(Event::Packet(p)) => p,
-            Some(Event::Sock(ev)) => {
-                attributor.borrow_mut().on_sock_event(&ev);
-                return 0;
-            }
-            Some(Event::Proc(ev)) => {
-                attributor.borrow_mut().on_proc_event(&ev);
-                return 0;
-            }
-            _ => return 0,
-        };
-        // ---- end attribution ----
-        if s.check_filter {
-            let Some(kind) = st.kinds.get(&p.ifindex).copied() else {
-                return 0;
-            };
-            if let Some((_, f)) = filters.get(&kind) {
-                if p.data.len() as u32 != p.wire_len {
-                    st.check.skipped += 1;
-                } else {
-                    st.check.packets += 1;
-                    let libpcap = f.matches(p.data);
-                    if !p.rejected {
-                        st.check.kernel_accepted += 1;
-                    }
-                    if libpcap == p.rejected {
-                        st.check.mismatches += 1;
-                        if st.check.mismatches <= 5 {
-                            let hex: String = p.data.iter().map(|b| format!("{b:02x}")).collect();
-                            eprintln!(
-                                "filter check: MISMATCH kernel {} libpcap {} on ifindex {}: {hex}",
-                                if p.rejected { "reject" } else { "accept" },
-                                if libpcap { "accept" } else { "reject" },
-                                p.ifindex
-                            );
-                        }
-                    }
-                }
-            }
-            if p.rejected {
-                return 0; // not "received by filter": not counted anywhere
-            }
-        }
-        // From here every packet is counted once: captured, or not captured with the reason
-        // (Output::not_captured); with the kernel's drops that is every accepted packet.
-        if st.error.is_some() {
-            st.output.not_captured.output_failed += 1;
-            return 0;
-        }
-        if st.output.captured >= limit || st.output.done() {
-            st.output.not_captured.after_end += 1;
-            return 0;
-        }
-        // ---- attribution ----
-        let ethernet = st.kinds.get(&p.ifindex) == Some(&LinkKind::Ethernet);
-        let (meta, keep) = attributor.borrow_mut().meta_for(&p, ethernet);
-        if !keep {
-            st.output.not_captured.selected_out += 1;
-            return 0;
-        }
-        // ---- end attribution ----
-        let out = OutPacket {
-            ifindex: p.ifindex,
-            ts_unix_ns: clock.to_unix_ns(p.ts_mono_ns),
-            wire_len: p.wire_len,
-            inbound: p.direction == Direction::In,
-            data: p.data,
-            meta: Some(&meta),
-        };
-        if let Err(e) = st.output.packet(&out) {
-            st.error = Some(e);
-            STOP.store(true, Ordering::SeqCst);
-        }
-        if st.output.captured >= limit || st.output.done() {
-            STOP.store(true, Ordering::SeqCst);
-        }
-        0
-    })?;
-    let consume = || -> Result<bool, CaptureError> {
-        let n = ring.consume_raw();
-        if n < 0 && n != -libc::EINTR {
-            return Err(CaptureError(format!(
-                "reading the ring buffer: {}",
-                io::Error::from_raw_os_error(-n)
-            )));
-        }
-        Ok(n > 0)
+    if st.error.is_some() {
+        st.output.not_captured.output_failed += 1;
+        return;
+    }
+    if st.output.captured >= limit || st.output.done() {
+        st.output.not_captured.after_end += 1;
+        return;
+    }
+    let ethernet = st.kinds.get(&p.ifindex) == Some(&LinkKind::Ethernet);
+    let (meta, keep) = st.attributor.meta_for(p, ethernet);
+    if !keep {
+        st.output.not_captured.selected_out += 1;
+        return;
+    }
+    let out = OutPacket {
+        ifindex: p.ifindex,
+        ts_unix_ns: clock.to_unix_ns(p.ts_mono_ns),
+        wire_len: p.wire_len,
+        inbound: p.direction == Direction::In,
+        data: p.data,
+        meta: Some(&meta),
     };
+    if let Err(e) = st.output.packet(&out) {
+        st.error = Some(e);
+        STOP.store(true, Ordering::SeqCst);
+    }
+    if st.output.captured >= limit || st.output.done() {
+        STOP.store(true, Ordering::SeqCst);
+    }
+}
 
+/// Reads what the ring holds (each record through the callback); whether there was any.
+fn consume(ring: &RingBuffer<'_>) -> Result<bool, CaptureError> {
+    let n = ring.consume_raw();
+    if n < 0 && n != -libc::EINTR {
+        return Err(CaptureError(format!(
+            "reading the ring buffer: {}",
+            io::Error::from_raw_os_error(-n)
+        )));
+    }
+    Ok(n > 0)
+}
+
+/// Phase 8: waits on the ring and the netlink socket together and handles what comes, until
+/// STOP (-c reached, SIGINT/SIGTERM/SIGHUP, the last `-G -W` file, an output error, a named
+/// interface deleted, `-- CMD` ended). Every 100 ms the kernel counters are refreshed and
+/// `-G` rotation runs; written packets are flushed every 50 ms. Hands back to [`drain`].
+fn poll_loop(
+    ring: &RingBuffer<'_>,
+    hooks: &mut Hooks<'_>,
+    watcher: &mut LinkWatcher,
+    state: &RefCell<State>,
+    child: &mut Option<Child>,
+) -> Result<(), CaptureError> {
+    const FLUSH_EVERY: Duration = Duration::from_millis(50);
+    const PACKET_POLL: Duration = Duration::from_millis(50);
     let ring_fd = ring.epoll_fd();
     let mut dirty = false;
     let mut last_flush = Instant::now();
     let mut last_counters = Instant::now();
-    let mut warned_attach = false;
-    const FLUSH_EVERY: Duration = Duration::from_millis(50);
-    const PACKET_POLL: Duration = Duration::from_millis(50);
     while !STOP.load(Ordering::SeqCst) {
         let mut fds = [
             libc::pollfd {
@@ -538,7 +896,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                 revents: 0,
             },
             libc::pollfd {
-                fd: watcher.as_ref().map_or(-1, |w| w.raw_fd()),
+                fd: watcher.raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
             },
@@ -550,7 +908,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
         } else {
             PACKET_POLL.as_millis() as i32
         };
-        // SAFETY: valid array of pollfds (a negative fd is ignored).
+        // SAFETY: valid array of pollfds.
         let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
         if rc < 0 {
             let e = io::Error::last_os_error();
@@ -558,121 +916,21 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
                 return Err(CaptureError(format!("waiting for packets: {e}")));
             }
         }
-        dirty |= consume()?;
-        if let Some(w) = watcher.as_mut() {
-            if fds[1].revents != 0 {
-                let events = w.read_events();
-                // A deleted interface's packets were all in the ring before its RTM_DELLINK
-                // was sent: take them while the interface is still known (and before an
-                // interface reusing its ifindex can be attached).
-                dirty |= consume()?;
-                let mut st = state.borrow_mut();
-                let st = &mut *st;
-                let mut added = |st: &mut State, cap: &mut PacketCapture, i: NetInterface| {
-                    if st.output.is_known(i.index) {
-                        return;
-                    }
-                    let Some(kind) = LinkKind::from_arphrd(i.arphrd) else {
-                        return;
-                    };
-                    let fi = filters.get(&kind).map(|(n, _)| *n);
-                    if fi.is_none() && !s.expression.trim().is_empty() {
-                        return; // the expression does not compile for this link type
-                    }
-                    match cap.attach(i.index, kind, fi, &s.directions) {
-                        Ok(_) => {
-                            if s.verbose > 0 {
-                                eprintln!("ptcap: attached to {} (index {})", i.name, i.index);
-                            }
-                            say_stale_tc(cap, &mut said_stale);
-                            st.kinds.insert(i.index, kind);
-                            if let Err(e) = st.output.add_interface(out_interface(&i, kind, netns))
-                            {
-                                st.error = Some(e);
-                                STOP.store(true, Ordering::SeqCst);
-                            }
-                        }
-                        Err(e) => {
-                            if s.verbose > 0 || !warned_attach {
-                                eprintln!("ptcap: {}: {}", i.name, e.message);
-                                warned_attach = true;
-                            }
-                        }
-                    }
-                };
-                // An interface left: detach it (its links, tc filters, counter slot), write
-                // its last counters, forget it. A named one (`-i IFACE`) ends the capture.
-                let gone = |st: &mut State, cap: &mut PacketCapture, index: u32, name: &str| {
-                    let Some(c) = cap.detach(index) else {
-                        return;
-                    };
-                    st.kinds.remove(&index);
-                    st.output
-                        .set_counters(index, c.seen, c.accepted, c.ring_drops);
-                    let name = st
-                        .output
-                        .interfaces()
-                        .find(|(i, _)| i.ifindex == index)
-                        .map_or(name.to_string(), |(i, _)| i.name.clone());
-                    if let Err(e) = st.output.remove_interface(index, unix_now_ns()) {
-                        st.error.get_or_insert(e);
-                        STOP.store(true, Ordering::SeqCst);
-                    }
-                    if any {
-                        if s.verbose > 0 {
-                            eprintln!("ptcap: {name} (index {index}) is gone");
-                        }
-                    } else if st.disappeared.is_none() {
-                        st.disappeared = Some(name);
-                        STOP.store(true, Ordering::SeqCst);
-                    }
-                };
-                for ev in events {
-                    match ev {
-                        LinkEvent::New {
-                            index,
-                            name,
-                            arphrd,
-                            flags,
-                        } if any => {
-                            let i = NetInterface {
-                                index,
-                                name,
-                                arphrd,
-                                up: flags & libc::IFF_UP as u32 != 0,
-                                running: flags & libc::IFF_RUNNING as u32 != 0,
-                                loopback: flags & libc::IFF_LOOPBACK as u32 != 0,
-                            };
-                            added(st, &mut cap, i);
-                        }
-                        LinkEvent::New { .. } => {}
-                        LinkEvent::Del { index, name } => gone(st, &mut cap, index, &name),
-                        LinkEvent::Resync => {
-                            if let Ok(list) = iface::list() {
-                                let present: Vec<u32> = list.iter().map(|i| i.index).collect();
-                                let left: Vec<u32> = cap
-                                    .interfaces()
-                                    .filter(|ix| !present.contains(ix))
-                                    .collect();
-                                for ix in left {
-                                    gone(st, &mut cap, ix, "");
-                                }
-                                if any {
-                                    for i in list {
-                                        added(st, &mut cap, i);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        dirty |= consume(ring)?;
+        if fds[1].revents != 0 {
+            let events = watcher.read_events();
+            // A deleted interface's packets were all in the ring before its RTM_DELLINK
+            // was sent: take them while the interface is still known (and before an
+            // interface reusing its ifindex can be attached).
+            dirty |= consume(ring)?;
+            hooks.on_link_events(&mut state.borrow_mut(), events);
         }
         {
             let mut st = state.borrow_mut();
+            let st = &mut *st;
             if last_counters.elapsed() >= Duration::from_millis(100) {
                 last_counters = Instant::now();
-                refresh_counters(&cap, &mut st.output);
+                hooks.refresh_counters(&mut st.output);
                 match st.output.tick(unix_now_ns()) {
                     Ok(true) => {}
                     Ok(false) => STOP.store(true, Ordering::SeqCst),
@@ -699,51 +957,18 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
             }
         }
     }
-    // Stop: detach every interface (nothing arrives after), then read the final counters,
-    // then drain the ring: every packet the kernel counted as accepted and not dropped is
-    // read and counted once.
-    {
-        let mut st = state.borrow_mut();
-        let ifs: Vec<u32> = cap.interfaces().collect();
-        for ix in ifs {
-            if let Some(c) = cap.detach(ix) {
-                st.output.set_counters(ix, c.seen, c.accepted, c.ring_drops);
-            }
-        }
-    }
-    cap.detach_all();
-    let _ = consume();
-    drop(ring);
-    let st = state.into_inner();
-    let summary = attributor.borrow().summary();
-    report(s, st, child, &summary)
+    Ok(())
 }
 
-/// Once per run: the tc filters a killed ptcap had left, which attaching removed.
-fn say_stale_tc(cap: &PacketCapture, said: &mut bool) {
-    let n = cap.stale_tc_filters_removed();
-    if n > 0 && !*said {
-        *said = true;
-        eprintln!(
-            "ptcap: removed {n} tc filter{} left by a ptcap that was killed",
-            plural(n)
-        );
-    }
+/// Phase 9: detach every interface (nothing arrives after), then read the final counters,
+/// then drain the ring: every packet the kernel counted as accepted and not dropped is read
+/// and counted once. The ring goes here, so the [`State`] is the report's alone.
+fn drain(ring: RingBuffer<'_>, hooks: &mut Hooks<'_>, state: &RefCell<State>) {
+    hooks.detach_all(&mut state.borrow_mut().output);
+    let _ = consume(&ring);
 }
 
-/// Kernel counters of every attached interface into the output (for ISBs).
-fn refresh_counters(cap: &PacketCapture, out: &mut Output) {
-    let ifs: Vec<u32> = cap.interfaces().collect();
-    for ix in ifs {
-        if out.is_known(ix) {
-            if let Some(c) = cap.counters(ix) {
-                out.set_counters(ix, c.seen, c.accepted, c.ring_drops);
-            }
-        }
-    }
-}
-
-/// ISBs, close the file, tcpdump's three lines, the exit code.
+/// Phase 10: ISBs, close the file, tcpdump's three lines, the exit code.
 ///
 /// The counts, with tcpdump's definitions (its man page; libpcap on Linux):
 /// - "packets captured": packets in the output: written to the file(s) as they are on disk
@@ -755,12 +980,8 @@ fn refresh_counters(cap: &PacketCapture, out: &mut Output) {
 /// received = captured + dropped by kernel + not captured, where "not captured" (a fourth
 /// line, only when it is not zero) names why: left out by the process/container selection,
 /// lost to an output error, arrived after the end (-c, -G -W) before the hooks were detached.
-fn report(
-    s: &Settings,
-    mut st: State,
-    child: Option<crate::run_cmd::Child>,
-    attribution_summary: &str,
-) -> Result<i32, CaptureError> {
+fn report(s: &Settings, mut st: State, child: Option<Child>) -> Result<i32, CaptureError> {
+    let attribution_summary = st.attributor.summary();
     if let Err(e) = st.output.finish(unix_now_ns()) {
         st.error.get_or_insert(e);
     }
@@ -835,37 +1056,4 @@ fn report(
     } else {
         0
     })
-}
-
-/// Attaches the attribution hooks at the cgroup v2 root, then builds the tables (/proc scan,
-/// sock_diag snapshot) so nothing falls between the two. Without the hooks (no cgroup v2, an
-/// older kernel) packets are still attributed from the snapshot, with a warning.
-fn start_attribution(cap: &mut PacketCapture, select: &Selection, verbose: u8) -> Attributor {
-    let t = Instant::now();
-    match bpf::cgroup2_root() {
-        Some(root) => {
-            if let Err(e) = cap.attach_attribution(&root) {
-                eprintln!(
-                    "ptcap: warning: process attribution is limited to sockets open at start: {}",
-                    e.message
-                );
-            }
-        }
-        None => eprintln!(
-            "ptcap: warning: no cgroup v2 hierarchy is mounted: process attribution is limited to sockets open at start"
-        ),
-    }
-    let selection = crate::attribution::Selection {
-        pids: select.pids.clone(),
-        names: select.pnames.clone(),
-        uids: select.uids.clone(),
-    };
-    let a = Attributor::new(iface::netns_cookie().unwrap_or(0), selection);
-    if verbose > 0 {
-        eprintln!(
-            "ptcap: attribution ready in {:.1} ms",
-            t.elapsed().as_secs_f64() * 1e3
-        );
-    }
-    a
 }
