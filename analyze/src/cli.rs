@@ -362,6 +362,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    crate::run::set_program_name(name);
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
     let flags_end = argv.iter().position(|a| a == "--").unwrap_or(argv.len());
     if let Some(i) = argv[..flags_end].iter().position(|a| a == "--generate") {
@@ -445,9 +446,10 @@ impl Cli {
             };
         if let Some(path) = &self.expression_file {
             if expr.as_deref().is_some_and(|e| !e.trim().is_empty()) {
-                eprintln!(
+                let line = format!(
                     "ptanalyze: -F {path}: the expression on the command line is ignored, as tcpdump does"
                 );
+                let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{}\n", crate::run::named(&line)));
             }
             let text = read_expression_file(path)?;
             expr = (!text.trim().is_empty()).then_some(text);

@@ -32,11 +32,28 @@ use crate::filter::Expression;
 use crate::input::{self, Input};
 use crate::output::{identity_of, OutFile};
 
-/// One line on standard error; a closed or broken stderr is ignored (never a panic).
+/// One line on standard error; a closed or broken stderr is ignored (never a panic). Lines
+/// start with the program's name as it was run (`ptcap -r` runs this program as ptcap).
 macro_rules! say {
     ($($arg:tt)*) => {{
-        let _ = writeln!(io::stderr().lock(), $($arg)*);
+        let line = format!($($arg)*);
+        let _ = writeln!(io::stderr().lock(), "{}", crate::run::named(&line));
     }};
+}
+
+static PROGRAM: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Names the program for its messages (default `ptanalyze`).
+pub fn set_program_name(name: &'static str) {
+    let _ = PROGRAM.set(name);
+}
+
+/// `line` with its leading `ptanalyze: ` replaced by the program's name.
+pub fn named(line: &str) -> std::borrow::Cow<'_, str> {
+    match (line.strip_prefix("ptanalyze: "), PROGRAM.get()) {
+        (Some(rest), Some(name)) if *name != "ptanalyze" => format!("{name}: {rest}").into(),
+        _ => line.into(),
+    }
 }
 
 /// Exit status when standard output cannot be written (a closed pipe: `| head`), after
