@@ -65,6 +65,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use formats::meta::{PacketMeta, Provenance, Role};
+use formats::table::EarlyGrowth;
 
 use crate::containers::Tracker;
 use crate::procs::ProcessCache;
@@ -141,6 +142,8 @@ pub struct AttributionStats {
 const MAX_FLOWS: usize = 262_144;
 const MAX_SOCKS: usize = 262_144;
 const MAX_RELEASED: usize = 16_384;
+/// Listener keys below which the table is never swept.
+const MIN_LISTENER_SWEEP: usize = 1024;
 const RELEASE_GRACE_NS: u64 = 60_000_000_000;
 
 pub struct Attributor {
@@ -152,6 +155,10 @@ pub struct Attributor {
     flows: HashMap<FlowKey, Vec<(u64, u64)>>,
     flow_order: VecDeque<FlowKey>,
     listeners: HashMap<(u8, u16), Vec<(u64, u64)>>,
+    /// Listener keys at which the table is next swept of sockets gone from `socks`.
+    listener_sweep_at: usize,
+    /// Socket, flow and listener tables: steady under churn (formats::table).
+    growth: [EarlyGrowth; 3],
     /// The capture's own network namespace (preferred when a tuple is ambiguous).
     netns: u64,
     selection: Selection,
@@ -261,6 +268,8 @@ impl Attributor {
             flows: HashMap::new(),
             flow_order: VecDeque::new(),
             listeners: HashMap::new(),
+            listener_sweep_at: MIN_LISTENER_SWEEP,
+            growth: Default::default(),
             netns: capture_netns,
             selection,
             selected: HashSet::new(),
@@ -288,6 +297,7 @@ impl Attributor {
                 origin: Origin::SockDiag,
                 local: Some((s.local, s.local_port)),
             });
+            self.growth[0].check(&mut self.socks);
             if s.protocol == 6 && s.state == 10 {
                 self.add_listener(6, s.local_port, s.netns_cookie, s.cookie);
             } else if s.protocol == 17 && s.remote_port == 0 && s.local_port != 0 {
@@ -352,6 +362,7 @@ impl Attributor {
             return;
         }
         entries.push((netns, cookie));
+        self.growth[1].check(&mut self.flows);
         self.flow_order.push_back(key);
         // A flow whose sockets are gone (evicted after their grace period) can name no owner
         // any more (`flow_owner` skips unknown cookies): drop such flows as they reach the
@@ -398,6 +409,19 @@ impl Attributor {
         let v = self.listeners.entry((proto, port)).or_default();
         v.retain(|e| e.0 != netns);
         v.push((netns, cookie));
+        self.growth[2].check(&mut self.listeners);
+        // Every bound UDP socket is a listener, so client churn (each client's ephemeral port)
+        // fills the table with sockets evicted long ago, which `listener_owner` skips: sweep
+        // them out whenever the table has grown by a quarter since the last sweep (amortised
+        // O(1); a quarter, not a doubling, so that what a sweep frees at once stays small).
+        if self.listeners.len() >= self.listener_sweep_at {
+            let socks = &self.socks;
+            self.listeners.retain(|_, v| {
+                v.retain(|(_, c)| socks.contains_key(c));
+                !v.is_empty()
+            });
+            self.listener_sweep_at = (self.listeners.len() * 5 / 4).max(MIN_LISTENER_SWEEP);
+        }
     }
 
     /// The owner of a listener on (proto, port), preferring namespace `netns` (0: any).
@@ -438,6 +462,7 @@ impl Attributor {
             }
         }
         self.socks.insert(cookie, sock);
+        self.growth[0].check(&mut self.socks);
     }
 
     /// A socket or flow event from the ring.
@@ -482,6 +507,7 @@ impl Attributor {
                         origin: Origin::Hook,
                         local: None,
                     });
+                    self.growth[0].check(&mut self.socks);
                 }
                 if let Some(addr) = ev.local_ip() {
                     self.set_local(ev.cookie, addr, ev.local_port);
@@ -784,6 +810,8 @@ mod tests {
             flows: HashMap::new(),
             flow_order: VecDeque::new(),
             listeners: HashMap::new(),
+            listener_sweep_at: MIN_LISTENER_SWEEP,
+            growth: Default::default(),
             netns,
             selection: Selection::default(),
             selected: HashSet::new(),
@@ -947,5 +975,35 @@ mod tests {
         g[24..26].copy_from_slice(&0x1234u16.to_be_bytes());
         let k = packet_tuple(&g, false).unwrap();
         assert_eq!((k.proto, k.lport, k.rport), (1, 0x1234, 0x1234));
+    }
+
+    /// Issue 10: every bound UDP socket is a listener on its port, and a client's entry
+    /// outlived its socket, so a churn of UDP clients filled the table (one entry per
+    /// ephemeral port ever used). Entries of evicted sockets are swept out; a live server's
+    /// stays.
+    #[test]
+    fn listeners_of_evicted_sockets_are_swept_under_client_churn() {
+        use bpf::SockKind;
+        let mut a = empty(1);
+        let udp = |kind, cookie, pid, port| {
+            let mut e = sock_event(kind, cookie, 1, pid);
+            e.protocol = 17;
+            (e.local_addr, e.local_port) = ([0; 16], port);
+            e
+        };
+        a.on_sock_event(&udp(SockKind::Create, 1, 4_200_100, 0));
+        a.on_sock_event(&udp(SockKind::Bind, 1, 4_200_100, 7777));
+        let mut most = 0;
+        for n in 0..100_000u64 {
+            let (cookie, pid, port) = (10 + n, 4_300_000 + n as u32, 32_768 + (n % 28_000) as u16);
+            a.on_sock_event(&udp(SockKind::Create, cookie, pid, 0));
+            a.on_sock_event(&udp(SockKind::Bind, cookie, pid, port));
+            a.on_sock_event(&udp(SockKind::Release, cookie, pid, port));
+            most = most.max(a.listeners.len());
+        }
+        // Live sockets (released ones within their grace) and a quarter more.
+        assert!(most <= MAX_RELEASED * 5 / 4 + 2, "{most}");
+        let (cookie, s) = a.listener_owner(17, 7777, 1).unwrap();
+        assert_eq!((cookie, s.pid), (1, 4_200_100));
     }
 }

@@ -33,6 +33,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use formats::meta::{escape_bytes, ProcessInfo};
+use formats::table::EarlyGrowth;
 
 /// One process.
 #[derive(Debug, Clone)]
@@ -56,6 +57,8 @@ pub const EXITED_MAX: usize = 4096;
 /// The bounded process table.
 pub struct ProcessCache {
     procs: HashMap<u32, Proc>,
+    /// Its steady size under churn is the live processes and [`EXITED_MAX`] exited ones.
+    growth: EarlyGrowth,
     /// Exited pids with their exit's serial number, oldest first (evicted first). An entry
     /// whose pid was reused since (another serial, or running) is skipped when it is popped.
     exited: VecDeque<(u32, u64)>,
@@ -184,6 +187,7 @@ impl ProcessCache {
         }
         ProcessCache {
             procs,
+            growth: EarlyGrowth::default(),
             exited: VecDeque::new(),
             exits: 0,
             max: max.max(16),
@@ -196,6 +200,7 @@ impl ProcessCache {
     pub fn empty(max: usize) -> ProcessCache {
         ProcessCache {
             procs: HashMap::new(),
+            growth: EarlyGrowth::default(),
             exited: VecDeque::new(),
             exits: 0,
             max: max.max(16),
@@ -218,6 +223,7 @@ impl ProcessCache {
 
     fn insert(&mut self, pid: u32, p: Proc) {
         self.procs.insert(pid, p);
+        self.growth.check(&mut self.procs);
         self.trim();
     }
 

@@ -6,6 +6,7 @@
 //!   carriers in pcapng: ptcpdump-layout comments and structured custom options.
 //! - [`wire`]: typed views over packet bytes (Ethernet, VLAN, SLL, SLL2, IPv4/6, TCP, UDP, ...).
 //! - [`render`]: tcpdump-style text (`-nn`, `-v`, dumps, timestamps) plus the process context.
+//! - [`table`]: growth of the bounded, churned hash tables of a live capture.
 //!
 //! ```
 //! use formats::meta::{PacketMeta, Provenance};
@@ -16,4 +17,5 @@
 pub mod meta;
 pub mod pcapng;
 pub mod render;
+pub mod table;
 pub mod wire;

@@ -38,6 +38,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use formats::meta::{ContainerInfo, PacketMeta, Peer, PodInfo};
+use formats::table::EarlyGrowth;
 
 /// What the command line says about containers.
 #[derive(Debug, Clone)]
@@ -187,6 +188,8 @@ struct PidState {
     id: Option<Arc<str>>,
     /// The directory generation of the last resolution attempt.
     generation: u64,
+    /// The serial number of the process's exit (0 while it runs).
+    exit_serial: u64,
 }
 
 /// The packet side: container tables fed by the watchers, and the per-process cache.
@@ -203,7 +206,13 @@ pub struct Tracker {
     pod_labels: HashMap<String, BTreeMap<String, String>>,
     generation: u64,
     pids: HashMap<u32, PidState>,
-    exited: VecDeque<u32>,
+    pids_growth: EarlyGrowth,
+    /// Exited pids with their exit's serial number, oldest first: the most recent
+    /// `procs::EXITED_MAX` stay resolvable, as in the process table (a pid reused since is
+    /// skipped when its old entry is popped).
+    exited: VecDeque<(u32, u64)>,
+    /// Serial number of the last exit.
+    exits: u64,
     selectors: Vec<Selector>,
     /// Selectors that matched something at least once.
     matched: Vec<bool>,
@@ -457,7 +466,9 @@ impl Tracker {
             pod_labels: HashMap::new(),
             generation: 1,
             pids: HashMap::new(),
+            pids_growth: EarlyGrowth::default(),
             exited: VecDeque::new(),
+            exits: 0,
             selectors: Vec::new(),
             matched: Vec::new(),
             reported: Vec::new(),
@@ -766,6 +777,7 @@ impl Tracker {
             cgroup_id,
             id: None,
             generation: self.generation,
+            exit_serial: 0,
         };
         if st.cgroups.is_empty() {
             // Gone before /proc could be read: the kernel's cgroup id still names the cgroup.
@@ -783,17 +795,25 @@ impl Tracker {
 
     fn insert_pid(&mut self, pid: u32, st: PidState) {
         if self.pids.len() >= MAX_PIDS {
-            while let Some(old) = self.exited.pop_front() {
-                self.pids.remove(&old);
-                if self.pids.len() < MAX_PIDS / 2 {
-                    break;
-                }
-            }
+            while self.pids.len() >= MAX_PIDS / 2 && self.forget_oldest_exited() {}
             if self.pids.len() >= MAX_PIDS {
                 self.pids.clear();
+                self.exited.clear();
             }
         }
         self.pids.insert(pid, st);
+        self.pids_growth.check(&mut self.pids);
+    }
+
+    /// Forgets the longest-exited process (false when none is queued).
+    fn forget_oldest_exited(&mut self) -> bool {
+        let Some((old, serial)) = self.exited.pop_front() else {
+            return false;
+        };
+        if self.pids.get(&old).is_some_and(|p| p.exit_serial == serial) {
+            self.pids.remove(&old);
+        }
+        true
     }
 
     /// Process events: an exec re-reads the cgroup (runc moves its child before the exec), a
@@ -805,13 +825,29 @@ impl Tracker {
 
     pub fn on_fork(&mut self, pid: u32, ppid: u32) {
         if let Some(parent) = self.pids.get(&ppid).cloned() {
-            self.insert_pid(pid, parent);
+            self.insert_pid(
+                pid,
+                PidState {
+                    exit_serial: 0,
+                    ..parent
+                },
+            );
         }
     }
 
+    /// An exited process stays resolvable until `procs::EXITED_MAX` processes exited after
+    /// it (the process table keeps it as long), so process churn cannot grow the table or the
+    /// queue (pids are reused long before `MAX_PIDS` on a node whose pid_max is 32768).
     pub fn on_exit(&mut self, pid: u32) {
-        if self.pids.contains_key(&pid) {
-            self.exited.push_back(pid);
+        if let Some(st) = self.pids.get_mut(&pid) {
+            if st.exit_serial == 0 {
+                self.exits += 1;
+                st.exit_serial = self.exits;
+                self.exited.push_back((pid, self.exits));
+            }
+        }
+        while self.exited.len() > crate::procs::EXITED_MAX {
+            self.forget_oldest_exited();
         }
     }
 
@@ -1107,5 +1143,30 @@ mod tests {
         t.poll();
         let p = t.entries.get("nginx").unwrap().pod.clone().unwrap();
         assert_eq!(p.labels.get("tier").map(String::as_str), Some("back"));
+    }
+
+    /// Issue 10: every exec'd process got a pid entry and every exit a place in the queue,
+    /// which was trimmed only at 65,536 pids (never reached with pid_max 32768): the queue grew
+    /// by one per process for ever. Now the most recent `EXITED_MAX` exited stay, and a reused
+    /// pid (a live process) is never dropped for its predecessor's exit.
+    #[test]
+    fn exited_processes_are_bounded_under_pid_reuse() {
+        use crate::procs::EXITED_MAX;
+        let mut t = Tracker::inactive();
+        // Above any pid_max (2^22): nothing in /proc.
+        let live = 5_000_000 + 7;
+        for n in 0..100_000u32 {
+            let pid = 5_000_000 + n % 32_000;
+            t.on_exec(pid, 0);
+            if pid != live || n < 32_000 {
+                t.on_exit(pid);
+            }
+            assert!(t.exited.len() <= EXITED_MAX);
+            assert!(t.pids.len() <= EXITED_MAX + 1, "{}", t.pids.len());
+        }
+        // Exited as 7, 32,007 and 64,007; exec'd again at 96,007 and still running.
+        assert!(t.pids.get(&live).is_some_and(|p| p.exit_serial == 0));
+        // The most recent ones are still there.
+        assert!(t.pids.contains_key(&(5_000_000 + 99_999 % 32_000)));
     }
 }

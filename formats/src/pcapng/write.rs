@@ -42,6 +42,7 @@ use crate::meta::comment::{
 };
 use crate::meta::record::{Definition, Entity, MetaRecord, RECORD_VERSION};
 use crate::meta::{CommentMode, ContainerInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo};
+use crate::table::EarlyGrowth;
 
 /// Largest option value pcapng can frame.
 pub const MAX_OPTION_LEN: usize = 65535;
@@ -173,7 +174,7 @@ impl InterfaceSpec {
 }
 
 /// Entities already given an id in this file: by pointer (fast path, the capture shares `Arc`s)
-/// then by content. Bounded: above [`ENTITY_MAX`] entities the least recently used half is
+/// then by content. Bounded: above [`ENTITY_MAX`] entities the least recently used eighth is
 /// forgotten (a live capture sees an endless stream of short-lived processes; one that exited
 /// long ago is referred to by no packet any more). A forgotten entity that comes back gets a
 /// new id, and its definition is written again with its next packet, so every id a packet
@@ -190,6 +191,8 @@ struct EntityTable<T> {
     /// Use counter (the last-use clock).
     tick: u64,
     max: usize,
+    /// `by_content` and `texts`, when bounded (their size is then steady under churn).
+    growth: [EarlyGrowth; 2],
 }
 
 /// Bound on the pointer cache: a caller that builds a fresh `Arc` per packet must not grow it.
@@ -208,6 +211,7 @@ impl<T: Hash + Eq> EntityTable<T> {
             next_id: 1,
             tick: 0,
             max: max.max(32),
+            growth: Default::default(),
         }
     }
 
@@ -238,12 +242,16 @@ impl<T: Hash + Eq> EntityTable<T> {
             }
             None => {
                 if self.by_content.len() >= self.max {
-                    self.forget_oldest_half();
+                    self.forget_oldest();
                 }
                 let id = self.next_id;
                 self.next_id += 1;
                 self.by_content.insert(e.clone(), id);
                 self.texts.insert(id, (texts(e).into(), self.tick));
+                if self.max != usize::MAX {
+                    self.growth[0].check(&mut self.by_content);
+                    self.growth[1].check(&mut self.texts);
+                }
                 (id, true)
             }
         };
@@ -258,16 +266,19 @@ impl<T: Hash + Eq> EntityTable<T> {
         }
     }
 
-    /// Drops the least recently used half (amortised O(1) per new entity). The entities of
-    /// the packet being prepared were used last, so they stay.
-    fn forget_oldest_half(&mut self) {
+    /// Drops the least recently used eighth (amortised O(1) per new entity). The entities of
+    /// the packet being prepared were used last, so they stay. An eighth, not a half: what is
+    /// dropped at once is freed at once, and a live capture's heap has to hold the table's
+    /// swing on top of everything else (with a half, glibc's heap kept creeping under process
+    /// churn; docs/ARCHITECTURE.md, "Resident memory under process churn").
+    fn forget_oldest(&mut self) {
         let mut ticks: Vec<u64> = self.texts.values().map(|(_, t)| *t).collect();
-        let mid = ticks.len() / 2;
-        let (_, &mut cut, _) = ticks.select_nth_unstable(mid);
+        let cut_at = ticks.len() / 8;
+        let (_, &mut cut, _) = ticks.select_nth_unstable(cut_at);
         self.texts.retain(|_, (_, t)| *t >= cut);
         let texts = &self.texts;
         self.by_content.retain(|_, id| texts.contains_key(id));
-        self.by_ptr.clear();
+        self.by_ptr.retain(|_, (_, id)| texts.contains_key(id));
         self.last = None;
     }
 
