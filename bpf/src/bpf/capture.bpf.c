@@ -72,7 +72,13 @@ struct view {
 	__u32 len;   /* length of the view (skb->len + 4 with a re-inserted tag) */
 	__u32 vlan;  /* a tag is re-inserted at offset 12 */
 	__u8 tag[4];
+	/* A dropped packet (drops.bpf.h): the bytes are this CPU's `drop_scratch` data, `caplen`
+	 * of them (`len` is the length on the wire, as libpcap's `len`); `skb` is unused. */
+	__u32 buf;
+	__u32 caplen;
 };
+
+static __always_inline int drop_buf_load(struct view *v, __u32 off, __u32 n, __u32 *out);
 
 static __always_inline int view_byte(struct view *v, __u32 off, __u8 *out)
 {
@@ -92,6 +98,8 @@ static __always_inline int view_load(struct view *v, __u32 off, __u32 n, __u32 *
 
 	if ((__u64)off + n > v->len)
 		return -1;
+	if (v->buf)
+		return drop_buf_load(v, off, n, out);
 	if (!v->vlan) {
 		if (n == 1) {
 			if (bpf_skb_load_bytes(v->skb, off, b, 1))
@@ -499,3 +507,5 @@ int capture_egress(struct __sk_buff *skb)
 
 /* Socket, flow and process events for attribution share the `events` ring. */
 #include "attribution.bpf.h"
+/* So do the packets the kernel dropped. */
+#include "drops.bpf.h"
