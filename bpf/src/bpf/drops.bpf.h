@@ -146,7 +146,7 @@ int BPF_PROG(ptcap_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop
 	v.caplen = cap;
 	ret = snaplen;
 	if (drops_filtered)
-		ret = run_filter(&v, drops_filter);
+		ret = run_filter_on(&v, drops_filter, 1);
 	if (ret == 0)
 		goto out;
 	stats->accepted++;
