@@ -598,9 +598,14 @@ mod tests {
             provenance: Provenance::Comment,
             role: Default::default(),
             peer: Default::default(),
+            drop: Some(Arc::new(DropInfo {
+                reason: "NETFILTER_DROP".into(),
+                location: "nft_do_chain+0x46f".into(),
+            })),
         };
         let comments = full_comments(&meta);
-        assert_eq!(comments.len(), 6);
+        assert_eq!(comments.len(), 7);
+        assert_eq!(comments[6], "Drop: NETFILTER_DROP (nft_do_chain+0x46f)");
         assert_eq!(comments[1], "ThreadId: 241880\nThreadName: wget-worker");
         assert_eq!(
             comments[0],

@@ -264,7 +264,10 @@ mod tests {
             thread: 0,
             ..r.clone()
         };
-        assert_eq!(MetaRecord::decode(&b[..b.len() - 1]), Some(without_thread));
+        assert_eq!(
+            MetaRecord::decode(&b[..b.len() - 1]),
+            Some(without_thread.clone())
+        );
         let without_role = MetaRecord {
             role: Role::Unknown,
             ..without_thread
