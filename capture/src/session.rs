@@ -340,22 +340,6 @@ fn compile_filters(s: &Settings, targets: &Targets) -> Result<Filters, CaptureEr
     if !filters.expression {
         return Ok(filters);
     }
-    // Dropped packets are seen from their network header: they need the expression compiled
-    // for raw IP, whatever the interfaces are.
-    if filters.drops != DropsMode::Off && !s.dump_filter {
-        match filter::compile(&s.expression, LinkKind::RawIp, s.snaplen) {
-            Ok(f) => {
-                filters.by_kind.insert(LinkKind::RawIp, (0, f));
-            }
-            Err(e) => {
-                eprintln!(
-                    "ptcap: warning: --drops: the expression does not apply to raw IP packets ({}); dropped packets are not recorded",
-                    e.message
-                );
-                filters.drops = DropsMode::Off;
-            }
-        }
-    }
     let by_kind = &mut filters.by_kind;
     let mut kinds: Vec<LinkKind> = Vec::new();
     for (_, k) in &targets.interfaces {
@@ -364,9 +348,6 @@ fn compile_filters(s: &Settings, targets: &Targets) -> Result<Filters, CaptureEr
         }
     }
     for k in &kinds {
-        if by_kind.contains_key(k) {
-            continue;
-        }
         let f = filter::compile(&s.expression, *k, s.snaplen)?;
         by_kind.insert(*k, (by_kind.len() as u32, f));
     }
@@ -376,6 +357,24 @@ fn compile_filters(s: &Settings, targets: &Targets) -> Result<Filters, CaptureEr
                 if let Ok(f) = filter::compile(&s.expression, k, s.snaplen) {
                     by_kind.insert(k, (by_kind.len() as u32, f));
                 }
+            }
+        }
+    }
+    // Dropped packets are seen from their network header: they need the expression compiled
+    // for raw IP, whatever the interfaces are (after the targets' kinds: an invalid expression
+    // is their error).
+    if filters.drops != DropsMode::Off && !s.dump_filter && !by_kind.contains_key(&LinkKind::RawIp)
+    {
+        match filter::compile(&s.expression, LinkKind::RawIp, s.snaplen) {
+            Ok(f) => {
+                by_kind.insert(LinkKind::RawIp, (by_kind.len() as u32, f));
+            }
+            Err(e) => {
+                eprintln!(
+                    "ptcap: warning: --drops: the expression does not apply to raw IP packets ({}); dropped packets are not recorded",
+                    e.message
+                );
+                filters.drops = DropsMode::Off;
             }
         }
     }
