@@ -57,5 +57,6 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=src/bpf/events.h");
     println!("cargo:rerun-if-changed=src/bpf/attribution.bpf.h");
+    println!("cargo:rerun-if-changed=src/bpf/drops.bpf.h");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -9,7 +9,7 @@ PACKAGES=(
   # test peers and oracles
   tcpdump tshark
   # test hosts in network namespaces, traffic
-  iproute2 iputils-ping netcat-openbsd python3 util-linux procps iptables
+  iproute2 iputils-ping netcat-openbsd python3 util-linux procps iptables nftables
   # benchmarks
   hyperfine bc time
   # container runtimes for the container tests (private instances; images built locally)

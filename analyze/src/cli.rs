@@ -143,6 +143,9 @@ pub struct Cli {
     /// Keep packets no process was found for.
     #[arg(long, help_heading = "Filters")]
     pub unattributed: bool,
+    /// Keep only packets the kernel dropped (`ptcap --drops` records them).
+    #[arg(long, help_heading = "Filters")]
+    pub drops: bool,
     /// Keep packets of this direction: in, out or inout (the file's packet flags, or the
     /// cooked header's packet type; packets of unknown direction are kept only by inout).
     #[arg(
@@ -492,6 +495,7 @@ impl Cli {
             pnames: self.pname.clone(),
             uids: self.uid.clone(),
             unattributed: self.unattributed,
+            drops: self.drops,
         }
     }
 

@@ -18,6 +18,8 @@ pub struct OwnerFilter {
     pub pnames: Vec<String>,
     pub uids: Vec<u32>,
     pub unattributed: bool,
+    /// `--drops`: only packets the kernel dropped (with the other filters).
+    pub drops: bool,
 }
 
 impl OwnerFilter {
@@ -29,6 +31,7 @@ impl OwnerFilter {
             && self.pnames.is_empty()
             && self.uids.is_empty()
             && !self.unattributed
+            && !self.drops
     }
 
     /// `NAME.NAMESPACE`: pod names may hold dots, namespaces may not, so the last dot splits.
@@ -45,6 +48,9 @@ impl OwnerFilter {
     /// packet between two local processes has both recorded; ptcap's live selection keeps it
     /// for either too). Files with one owner per packet (ptcpdump's) have no peer.
     pub fn matches(&self, m: &PacketMeta) -> bool {
+        if self.drops && m.drop.is_none() {
+            return false;
+        }
         let owner = Ends {
             process: m.process.as_deref(),
             container: m.container.as_deref(),
@@ -158,6 +164,10 @@ impl OwnerCache {
             addr(&p.container),
             addr(&p.pod),
         ];
+        // The cached answers are about owners: the drop is checked apart.
+        if filter.drops && m.drop.is_none() {
+            return false;
+        }
         if key == [0; 8] {
             return filter.matches(m);
         }

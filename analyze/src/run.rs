@@ -141,6 +141,9 @@ struct PacketJson<'a> {
     /// The other end when it is local too (the file records both ends).
     #[serde(skip_serializing_if = "Option::is_none")]
     peer: Option<EndJson<'a>>,
+    /// The kernel dropped it (`ptcap --drops`): reason and location.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drop: Option<&'a formats::meta::DropInfo>,
 }
 
 /// The IP-level fields of a packet, when it has a readable IP header.
@@ -341,6 +344,7 @@ impl Work for Job<'_> {
                     container: m.peer.container.as_deref(),
                     pod: m.peer.pod.as_deref(),
                 }),
+                drop: m.drop.as_deref(),
             };
             // Serializing plain data into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *text, &j);

@@ -289,6 +289,7 @@ fn owners() -> Vec<Owner> {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
     };
     vec![

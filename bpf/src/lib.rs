@@ -61,10 +61,12 @@ use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags, RingBufferBuilder};
 
 pub mod attribution;
+pub mod drops;
 pub mod filter;
 pub mod tc;
 
 pub use attribution::{cgroup2_root, ProcEvent, ProcKind, SockEvent, SockKind, TaskContext};
+pub use drops::{DropCounters, DropEvent, DropReasons, DropsMode, KernelSymbols};
 /// The consumer [`PacketCapture::ring_buffer`] returns.
 pub use libbpf_rs::RingBuffer;
 
@@ -201,6 +203,8 @@ pub enum Event<'a> {
     Sock(SockEvent),
     /// A process event (exec, fork, exit).
     Proc(ProcEvent<'a>),
+    /// A packet the kernel dropped (`skb:kfree_skb`).
+    Drop(DropEvent<'a>),
     /// A record type this build does not know (a newer kernel side).
     Other(u16),
 }
@@ -248,6 +252,7 @@ pub fn parse_event(bytes: &[u8]) -> Option<Event<'_>> {
         EVENT_PACKET => {}
         attribution::EVENT_SOCK => return attribution::parse_sock(bytes).map(Event::Sock),
         attribution::EVENT_PROC => return attribution::parse_proc(bytes).map(Event::Proc),
+        drops::EVENT_DROP => return drops::parse_drop(bytes).map(Event::Drop),
         _ => return Some(Event::Other(kind)),
     }
     let header_len = u16_at(bytes, 2) as usize;
@@ -335,6 +340,12 @@ pub struct CaptureOptions {
     pub deliver_rejected: bool,
     /// How to attach to interfaces.
     pub attach: AttachPreference,
+    /// Which packets the kernel dropped to record ([`PacketCapture::attach_drops`]).
+    pub drops: DropsMode,
+    /// The capture's network namespace (inode number): drops on its interfaces only.
+    pub drops_netns: u64,
+    /// The filter slot compiled for raw IP that drops must pass (`None`: every drop).
+    pub drops_filter: Option<u32>,
 }
 
 /// Which hook to attach with.
@@ -356,6 +367,9 @@ impl Default for CaptureOptions {
             ring_bytes: 8 << 20,
             deliver_rejected: false,
             attach: AttachPreference::Auto,
+            drops: DropsMode::Off,
+            drops_netns: 0,
+            drops_filter: None,
         }
     }
 }
@@ -416,6 +430,8 @@ pub struct PacketCapture {
     next_slot: u32,
     /// Attribution hooks (cgroup root, tracepoints): dropping a link detaches it.
     attribution: Vec<Link>,
+    /// The `skb:kfree_skb` program's link ([`Self::attach_drops`]).
+    drops: Option<Link>,
     attach: AttachPreference,
     /// tc filters of killed ptcaps removed so far (see [`tc`]).
     stale_tc_removed: u64,
@@ -481,6 +497,14 @@ impl PacketCapture {
             .ok_or_else(|| Error::new(ErrorKind::Load, "the BPF object has no .rodata"))?;
         rodata.snaplen = opts.snaplen;
         rodata.deliver_rejected = opts.deliver_rejected as u8;
+        rodata.drops_all = (opts.drops == DropsMode::All) as u8;
+        rodata.drops_netns = opts.drops_netns;
+        rodata.drops_filtered = opts.drops_filter.is_some() as u8;
+        rodata.drops_filter = opts.drops_filter.unwrap_or(0);
+        // Not loaded without --drops (a kernel without the tracepoint still captures).
+        open.progs
+            .ptcap_kfree_skb
+            .set_autoload(opts.drops != DropsMode::Off);
         // SAFETY: plain libbpf query.
         let cpus = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
         if cpus <= 0 {
@@ -513,6 +537,7 @@ impl PacketCapture {
             free_slots: Vec::new(),
             next_slot: 0,
             attribution: Vec::new(),
+            drops: None,
             attach: opts.attach,
             stale_tc_removed: 0,
         })
@@ -756,6 +781,7 @@ impl PacketCapture {
         for iface in self.interfaces.drain(..) {
             detach_interface(iface);
         }
+        self.detach_drops();
         self.detach_attribution();
     }
 
@@ -822,6 +848,47 @@ impl PacketCapture {
         }
         self.attribution = links;
         Ok(())
+    }
+
+    /// Attaches the drop program to the `skb:kfree_skb` tracepoint (tp_btf): packets of the
+    /// attached interfaces that the kernel drops arrive in the ring as [`Event::Drop`]. Needs
+    /// the capture loaded with [`CaptureOptions::drops`] on.
+    pub fn attach_drops(&mut self) -> Result<(), Error> {
+        if self.drops.is_some() {
+            return Ok(());
+        }
+        let link = self.skel.progs.ptcap_kfree_skb.attach().map_err(|e| {
+            Error::new(
+                errno_kind(&e, ErrorKind::Attach),
+                format!("attaching to the skb:kfree_skb tracepoint: {e}"),
+            )
+        })?;
+        self.drops = Some(link);
+        Ok(())
+    }
+
+    /// Detaches the drop program (no more drop events).
+    pub fn detach_drops(&mut self) {
+        self.drops = None;
+    }
+
+    /// The drop program's counters, summed over CPUs.
+    pub fn drop_counters(&self) -> DropCounters {
+        let mut c = DropCounters::default();
+        if let Ok(Some(per_cpu)) = self
+            .skel
+            .maps
+            .drop_stats
+            .lookup_percpu(&0u32.to_ne_bytes(), MapFlags::ANY)
+        {
+            for v in per_cpu.iter().filter(|v| v.len() >= 32) {
+                c.seen += u64_at(v, 0);
+                c.accepted += u64_at(v, 8);
+                c.ring_drops += u64_at(v, 16);
+                c.rate_limited += u64_at(v, 24);
+            }
+        }
+        c
     }
 
     /// Detaches the attribution hooks (no more socket or process events).

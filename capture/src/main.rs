@@ -27,6 +27,7 @@ macro_rules! eprintln {
 mod attribution;
 mod containers;
 mod devices;
+mod drops;
 mod iface;
 mod netwatch;
 mod output;
@@ -81,6 +82,14 @@ EXAMPLES
   ptcap -r cap.pcapng --pname curl                  read a file back (as ptanalyze)
 
 Flags of tcpdump and ptcpdump and what ptcap does with each: docs/flags.md; man ptcap.";
+
+/// `--drops`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DropsArg {
+    On,
+    Off,
+    All,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Precision {
@@ -254,6 +263,10 @@ struct Args {
     /// How to hook the interfaces: auto (tcx, else tc clsact), tcx, or tc.
     #[arg(long, value_name = "METHOD", default_value = "auto")]
     attach: String,
+    /// Packets the kernel's network stack drops (tracepoint skb:kfree_skb) on the captured
+    /// interfaces, with the reason: on, off, or all (also the unspecified reasons).
+    #[arg(long, value_enum, value_name = "MODE", default_value = "on")]
+    drops: DropsArg,
     /// Debug: deliver packets the filter rejects too and compare the kernel's verdict with
     /// libpcap's (pcap_offline_filter) on the same bytes; exit status 1 on any mismatch.
     #[arg(long, hide = true)]
@@ -562,6 +575,11 @@ fn main() -> ExitCode {
         expression,
         check_filter: args.check_filter,
         attach,
+        drops: match args.drops {
+            DropsArg::On => bpf::DropsMode::On,
+            DropsArg::Off => bpf::DropsMode::Off,
+            DropsArg::All => bpf::DropsMode::All,
+        },
         dump_filter: args.dump_filter,
         render,
         comments,

@@ -57,6 +57,9 @@ pub struct OutPacket<'a> {
     pub data: &'a [u8],
     /// Process/container context (attribution); `None` writes an empty record.
     pub meta: Option<&'a PacketMeta>,
+    /// A packet the kernel dropped (`--drops`): written like the others, counted apart
+    /// (`drops_written`), not in `captured` nor in the interface's delivered count.
+    pub kernel_drop: bool,
 }
 
 /// An interface as it goes into an IDB.
@@ -208,6 +211,8 @@ pub struct Output {
     pub captured: u64,
     /// Packets that reached user space and are not in the output, by reason.
     pub not_captured: NotCaptured,
+    /// Packets the kernel dropped written or printed (not in `captured`).
+    pub drops_written: u64,
 }
 
 /// Why packets that reached user space (received by filter, not dropped by the kernel) are
@@ -299,6 +304,7 @@ impl Output {
             empty: PacketMeta::default(),
             captured: 0,
             not_captured: NotCaptured::default(),
+            drops_written: 0,
         })
     }
 
@@ -434,6 +440,10 @@ impl Output {
                 self.not_captured.output_failed += 1;
                 return Err(e);
             }
+        }
+        if p.kernel_drop {
+            self.drops_written += 1;
+            return Ok(true);
         }
         self.captured += 1;
         if let Some(e) = self.ifs.active.get_mut(&p.ifindex) {

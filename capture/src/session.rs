@@ -4,7 +4,8 @@
 //! 2. [`compile_filters`]: the expression, once per link kind → [`Filters`] (`-d` prints them).
 //! 3. [`load_programs`]: the BPF object, loaded and verified, its filter table filled.
 //! 4. [`attach_interfaces`]: the programs on every target → [`Hooks`] and the attached list.
-//! 5. [`start_attribution`]: the process/socket hooks and tables → the [`Attributor`].
+//! 5. [`start_attribution`]: the process/socket hooks and tables → the [`Attributor`]; then
+//!    [`start_drops`]: the `skb:kfree_skb` program (`--drops`) → a [`DropTracker`].
 //! 6. [`open_outputs`]: the first file and the text output → the [`Output`]; then privileges
 //!    are dropped (`-Z`) and [`announce`] prints the "capturing on" line.
 //! 7. [`start_command`]: `-- CMD`, forked and selected before it runs.
@@ -30,13 +31,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bpf::{
-    filter, AttachMethod, CaptureOptions, Direction, Event, LinkKind, PacketCapture, PacketEvent,
-    RingBuffer, WallClock,
+    filter, AttachMethod, CaptureOptions, Direction, DropEvent, DropsMode, Event, LinkKind,
+    PacketCapture, PacketEvent, RingBuffer, WallClock,
 };
 use formats::meta::CommentMode;
 use formats::render::RenderOptions;
 
 use crate::attribution::Attributor;
+use crate::drops::DropTracker;
 use crate::iface::{self, NetInterface};
 use crate::netwatch::{LinkEvent, LinkWatcher};
 use crate::output::{LinkMode, OutInterface, OutPacket, Output, OutputConfig, OutputError};
@@ -80,6 +82,8 @@ pub struct Settings {
     pub select: Selection,
     /// `-B`: the ring buffer's size in bytes (`None`: the default).
     pub ring_bytes: Option<u32>,
+    /// `--drops`: packets the kernel dropped, on the captured interfaces.
+    pub drops: DropsMode,
 }
 
 /// Which processes' packets to keep (attribution applies it; empty = every packet).
@@ -195,6 +199,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let (mut hooks, attached) = attach_interfaces(cap, s, &filters, targets)?;
     let clock = WallClock::new();
     let attributor = start_attribution(&mut hooks.cap, s, containers);
+    let drops = start_drops(&mut hooks.cap, &filters);
     let output = open_outputs(s, &hooks, &attached)?;
     // Everything that needs root is open: the BPF object, the attachments, the first file.
     if let Some(u) = &s.user {
@@ -202,7 +207,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     }
     announce(s, &hooks, &attached, output.link(), started);
 
-    let state = RefCell::new(State::new(s, output, attributor, &attached));
+    let state = RefCell::new(State::new(s, output, attributor, drops, &attached));
     let mut child = start_command(s, &mut state.borrow_mut())?;
     let ring = hooks.cap.ring_buffer(|bytes| {
         on_record(&mut state.borrow_mut(), bytes, s, &filters, &clock);
@@ -288,6 +293,9 @@ fn resolve_interfaces(s: &Settings) -> Result<Targets, CaptureError> {
 /// table.
 struct Filters {
     by_kind: HashMap<LinkKind, (u32, filter::CompiledFilter)>,
+    /// What `--drops` records (off when the expression does not compile for raw IP, the
+    /// link type dropped packets are seen as).
+    drops: DropsMode,
     /// An expression was given: a link kind it does not compile for is not captured (without
     /// one, every packet of every kind is).
     expression: bool,
@@ -326,6 +334,7 @@ impl Filters {
 fn compile_filters(s: &Settings, targets: &Targets) -> Result<Filters, CaptureError> {
     let mut filters = Filters {
         by_kind: HashMap::new(),
+        drops: s.drops,
         expression: !s.expression.trim().is_empty(),
     };
     if !filters.expression {
@@ -351,6 +360,24 @@ fn compile_filters(s: &Settings, targets: &Targets) -> Result<Filters, CaptureEr
             }
         }
     }
+    // Dropped packets are seen from their network header: they need the expression compiled
+    // for raw IP, whatever the interfaces are (after the targets' kinds: an invalid expression
+    // is their error).
+    if filters.drops != DropsMode::Off && !s.dump_filter && !by_kind.contains_key(&LinkKind::RawIp)
+    {
+        match filter::compile(&s.expression, LinkKind::RawIp, s.snaplen) {
+            Ok(f) => {
+                by_kind.insert(LinkKind::RawIp, (by_kind.len() as u32, f));
+            }
+            Err(e) => {
+                eprintln!(
+                    "ptcap: warning: --drops: the expression does not apply to raw IP packets ({}); dropped packets are not recorded",
+                    e.message
+                );
+                filters.drops = DropsMode::Off;
+            }
+        }
+    }
     Ok(filters)
 }
 
@@ -364,8 +391,28 @@ fn load_programs(s: &Settings, filters: &Filters) -> Result<PacketCapture, Captu
         deliver_rejected: s.check_filter,
         attach: s.attach,
         ring_bytes: s.ring_bytes.unwrap_or(CaptureOptions::default().ring_bytes),
+        drops: filters.drops,
+        drops_netns: netns_inode(),
+        drops_filter: filters
+            .expression
+            .then(|| filters.slot(LinkKind::RawIp))
+            .flatten(),
     };
-    let mut cap = PacketCapture::load(&opts)?;
+    let mut cap = match PacketCapture::load(&opts) {
+        // The drop program is the one a kernel may refuse alone (no tp_btf, another
+        // sk_buff): capture without it rather than not at all.
+        Err(e) if opts.drops != DropsMode::Off => {
+            eprintln!(
+                "ptcap: warning: dropped packets are not recorded: the skb:kfree_skb program does not load here: {}",
+                e.message
+            );
+            PacketCapture::load(&CaptureOptions {
+                drops: DropsMode::Off,
+                ..opts
+            })?
+        }
+        r => r?,
+    };
     for (index, f) in filters.by_kind.values() {
         cap.set_filter(*index, f)?;
     }
@@ -622,6 +669,36 @@ fn start_attribution(
     a
 }
 
+/// The inode number of this process's network namespace (the drop program keeps the drops of
+/// its interfaces only).
+fn netns_inode() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self/ns/net").map_or(0, |m| m.ino())
+}
+
+/// Phase 5b: with `--drops`, attaches the `skb:kfree_skb` program; its drop events share the
+/// ring. A kernel without the tracepoint (or BTF) captures on without them, with a warning.
+/// Hands the [`DropTracker`] (reason names, locations) to the packet path.
+fn start_drops(cap: &mut PacketCapture, filters: &Filters) -> Option<DropTracker> {
+    if filters.drops == DropsMode::Off {
+        return None;
+    }
+    if let Err(e) = cap.attach_drops() {
+        eprintln!(
+            "ptcap: warning: dropped packets are not recorded: {}",
+            e.message
+        );
+        return None;
+    }
+    let t = DropTracker::new();
+    if !t.has_names() {
+        eprintln!(
+            "ptcap: warning: this kernel's BTF has no enum skb_drop_reason: drop reasons are shown as numbers"
+        );
+    }
+    Some(t)
+}
+
 /// Phase 6: the output: one interface keeps its link type, several or `any` are SLL2; the
 /// first file is opened now (it may need root). Hands the [`Output`] to the packet path.
 fn open_outputs(
@@ -746,6 +823,8 @@ struct State {
     output: Output,
     /// Socket and process tables: socket/process events update them, packets get their owner.
     attributor: Attributor,
+    /// `--drops`: the kernel's dropped packets (None: off).
+    drops: Option<DropTracker>,
     /// Link kind per attached ifindex (the filter check needs it).
     kinds: HashMap<u32, LinkKind>,
     check: CheckCounts,
@@ -754,6 +833,8 @@ struct State {
     select: Selection,
     /// `-i IFACE`: the interface that was deleted (the capture ends as tcpdump's does).
     disappeared: Option<String>,
+    /// The drop program's final counters (drained).
+    drop_counters: bpf::DropCounters,
 }
 
 impl State {
@@ -761,16 +842,19 @@ impl State {
         s: &Settings,
         output: Output,
         attributor: Attributor,
+        drops: Option<DropTracker>,
         attached: &[(NetInterface, LinkKind)],
     ) -> State {
         State {
             output,
             attributor,
+            drops,
             kinds: attached.iter().map(|(i, k)| (i.index, *k)).collect(),
             check: CheckCounts::default(),
             error: None,
             select: s.select.clone(),
             disappeared: None,
+            drop_counters: bpf::DropCounters::default(),
         }
     }
 }
@@ -802,7 +886,62 @@ fn on_record(st: &mut State, bytes: &[u8], s: &Settings, filters: &Filters, cloc
         Some(Event::Packet(p)) => on_packet(st, &p, s, filters, clock),
         Some(Event::Sock(ev)) => st.attributor.on_sock_event(&ev),
         Some(Event::Proc(ev)) => st.attributor.on_proc_event(&ev),
+        Some(Event::Drop(d)) => on_drop(st, &d, s, clock),
         _ => {}
+    }
+}
+
+/// A packet the kernel dropped: attributed like any packet (the owner filters apply), then
+/// written as a packet of its interface with the drop in its metadata. Not counted as
+/// captured (the closing counts stay ptcap's own): its own exit line counts it.
+fn on_drop(st: &mut State, d: &DropEvent<'_>, s: &Settings, clock: &WallClock) {
+    let Some(kind) = st.kinds.get(&d.ifindex).copied() else {
+        return;
+    };
+    if st.error.is_some() || st.output.done() || st.output.captured >= s.count.unwrap_or(u64::MAX) {
+        return;
+    }
+    let Some(tracker) = st.drops.as_mut() else {
+        return;
+    };
+    let direction = if d.outgoing() {
+        Direction::Out
+    } else {
+        Direction::In
+    };
+    // The attribution sees it as the hooks would: raw IP, with its socket if it had one.
+    let as_packet = PacketEvent {
+        ifindex: d.ifindex,
+        direction,
+        ts_mono_ns: d.ts_mono_ns,
+        wire_len: d.wire_len,
+        filter_ret: 0,
+        rejected: false,
+        vlan_reinserted: false,
+        copy_failed: false,
+        socket_cookie: d.socket_cookie,
+        data: d.data,
+    };
+    let (mut meta, keep) = st.attributor.meta_for(&as_packet, false);
+    if !keep {
+        return;
+    }
+    let info = tracker.info(d);
+    tracker.count(&info);
+    meta.drop = Some(info);
+    let (data, wire_len) = tracker.frame(d, kind);
+    let out = OutPacket {
+        ifindex: d.ifindex,
+        ts_unix_ns: clock.to_unix_ns(d.ts_mono_ns),
+        wire_len,
+        inbound: direction == Direction::In,
+        data,
+        meta: Some(&meta),
+        kernel_drop: true,
+    };
+    if let Err(e) = st.output.packet(&out) {
+        st.error = Some(e);
+        STOP.store(true, Ordering::SeqCst);
     }
 }
 
@@ -849,6 +988,7 @@ fn on_packet(
         inbound: p.direction == Direction::In,
         data: p.data,
         meta: Some(&meta),
+        kernel_drop: false,
     };
     if let Err(e) = st.output.packet(&out) {
         st.error = Some(e);
@@ -966,6 +1106,7 @@ fn poll_loop(
 fn drain(ring: RingBuffer<'_>, hooks: &mut Hooks<'_>, state: &RefCell<State>) {
     hooks.detach_all(&mut state.borrow_mut().output);
     let _ = consume(&ring);
+    state.borrow_mut().drop_counters = hooks.cap.drop_counters();
 }
 
 /// Phase 10: ISBs, close the file, tcpdump's three lines, the exit code.
@@ -1027,6 +1168,11 @@ fn report(s: &Settings, mut st: State, child: Option<Child>) -> Result<i32, Capt
             if why.is_empty() { "" } else { ": " },
             why.join(", ")
         );
+    }
+    if let Some(d) = &st.drops {
+        for line in d.summary(&st.drop_counters) {
+            eprintln!("{line}");
+        }
     }
     eprintln!("{attribution_summary}");
     if s.verbose > 0 {

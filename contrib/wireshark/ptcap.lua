@@ -34,10 +34,13 @@ local F = {
     pod_name = ProtoField.string("ptcap.pod.name", "Pod name"),
     pod_namespace = ProtoField.string("ptcap.pod.namespace", "Pod namespace"),
     pod_uid = ProtoField.string("ptcap.pod.uid", "Pod UID"),
+    drop_reason = ProtoField.string("ptcap.drop.reason", "Dropped by the kernel: reason"),
+    drop_location = ProtoField.string("ptcap.drop.location", "Dropped by the kernel: location"),
 }
 ptcap.fields = {
     F.pid, F.tid, F.thread_name, F.comm, F.exe, F.args, F.uid, F.gid, F.ppid, F.parent_exe, F.parent_args,
     F.container_id, F.container_name, F.container_image, F.pod_name, F.pod_namespace, F.pod_uid,
+    F.drop_reason, F.drop_location,
 }
 
 local frame_comment = Field.new("frame.comment")
@@ -63,6 +66,8 @@ local KEYS = {
     PodName = { F.pod_name, "s" },
     PodNamespace = { F.pod_namespace, "s" },
     PodUID = { F.pod_uid, "s" },
+    -- `Drop: REASON (LOCATION)` (ptcap --drops): split below.
+    Drop = { F.drop_reason, "d" },
 }
 
 local function unescape(v)
@@ -90,13 +95,18 @@ function ptcap.dissector(tvb, pinfo, tree)
     local subtree = tree:add(ptcap, "ptcap context")
     for _, key in ipairs({ "PID", "ThreadId", "TID", "ThreadName", "Cmd", "Command", "Args",
         "UserId", "GroupId", "ParentPID", "ParentCmd", "ParentCommand", "ParentArgs",
-        "ContainerId", "ContainerName", "ContainerImage", "PodName", "PodNamespace", "PodUID" }) do
+        "ContainerId", "ContainerName", "ContainerImage", "PodName", "PodNamespace", "PodUID",
+        "Drop" }) do
         local v = values[key]
         if v ~= nil and v ~= "" then
             local field, kind = KEYS[key][1], KEYS[key][2]
             if kind == "u" then
                 local n = tonumber(v)
                 if n then subtree:add(field, n) end
+            elseif kind == "d" then
+                local reason, location = v:match("^(.-) %((.*)%)$")
+                subtree:add(F.drop_reason, unescape(reason or v))
+                if location then subtree:add(F.drop_location, unescape(location)) end
             else
                 subtree:add(field, unescape(v))
             end

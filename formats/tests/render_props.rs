@@ -147,6 +147,7 @@ fn hostile_meta() -> PacketMeta {
         provenance: Provenance::Tuple,
         role: Default::default(),
         peer: Default::default(),
+        drop: None,
     }
 }
 

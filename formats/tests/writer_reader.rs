@@ -152,6 +152,7 @@ fn comment_representable() -> Vec<PacketMeta> {
             provenance: Provenance::Comment,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
         PacketMeta {
             process: Some(Arc::new(ProcessInfo {
@@ -532,6 +533,7 @@ fn metadata_bytes_per_packet() {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
         PacketMeta {
             process: Some(proc_(
@@ -549,6 +551,7 @@ fn metadata_bytes_per_packet() {
             provenance: Provenance::Tuple,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
         PacketMeta {
             process: Some(proc_(
@@ -570,6 +573,7 @@ fn metadata_bytes_per_packet() {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
     ];
     let data = eth_tcp(40000, 80, 40, 1);

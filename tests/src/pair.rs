@@ -101,8 +101,20 @@ impl NamespacePair {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Starts `args` in `ns` (killed on drop); stderr is piped.
+    /// Starts `args` in `ns` (killed on drop); stderr is piped. A live ptcap gets
+    /// `--drops off` unless `args` choose: these tests count the packets on the wire, and many
+    /// send to ports nobody listens on, whose packets the kernel drops (NO_SOCKET) and
+    /// `--drops on` would add to the file (tests/tests/capture_drops.rs covers that).
     pub fn spawn(&mut self, ns: &str, args: &[&str], stdout: Stdio) -> Child {
+        let mut args: Vec<&str> = args.to_vec();
+        let own = args.iter().take_while(|a| **a != "--");
+        let live_ptcap = args.first().is_some_and(|a| a.ends_with("/ptcap"))
+            && !own.clone().any(|a| *a == "-r" || *a == "--drops");
+        if live_ptcap {
+            args.insert(1, "off");
+            args.insert(1, "--drops");
+        }
+        let args = &args[..];
         let child = self
             .cmd(ns, args)
             .stdin(Stdio::null())

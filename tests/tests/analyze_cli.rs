@@ -55,6 +55,7 @@ fn meta() -> PacketMeta {
         provenance: Provenance::SocketCookie,
         role: Default::default(),
         peer: Default::default(),
+        drop: None,
     }
 }
 

@@ -54,6 +54,7 @@ fn meta(i: u32) -> PacketMeta {
         provenance: Provenance::SocketCookie,
         role: Default::default(),
         peer: Default::default(),
+        drop: None,
     }
 }
 

@@ -97,6 +97,15 @@ pub fn full_metadata_file(path: &Path) {
             container: Some(container),
             pod: Some(pod),
         },
+        drop: None,
+    };
+    // The kernel dropped a retransmitted SYN (ptcap --drops).
+    let dropped = PacketMeta {
+        drop: Some(Arc::new(formats::meta::DropInfo {
+            reason: "NETFILTER_DROP".into(),
+            location: "nft_do_chain+0x46f".into(),
+        })),
+        ..client.clone()
     };
     let mut cfg = WriterConfig::new("ptcap-test", "0");
     cfg.comments = CommentMode::Full;
@@ -128,6 +137,11 @@ pub fn full_metadata_file(path: &Path) {
             ipv4_frame(1, a, b, &[8, 0, 0, 0, 0x12, 0x34, 0, 1, 1, 2, 3, 4]),
             Direction::Out,
             &client,
+        ),
+        (
+            ipv4_frame(6, a, b, &tcp_segment(40001, 81, 7000, 0, 0x02, b"")),
+            Direction::In,
+            &dropped,
         ),
     ];
     let none = PacketMeta::default();

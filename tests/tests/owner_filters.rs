@@ -151,6 +151,7 @@ fn meta_of(o: &Owner) -> PacketMeta {
         provenance: Provenance::SocketCookie,
         role: Default::default(),
         peer: Default::default(),
+        drop: None,
     }
 }
 

@@ -64,6 +64,7 @@ fn owner(i: usize) -> PacketMeta {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
         1 => PacketMeta {
             process: Some(proc_(
@@ -214,6 +215,50 @@ fn lua_fields_select_the_right_packets() {
                 "web1"
             ],
             "{name}"
+        );
+    }
+}
+
+#[test]
+fn lua_drop_fields() {
+    let dir = TempDir::new("lua-drop");
+    for structured in [true, false] {
+        let path = dir.path().join(format!("drop-{structured}.pcapng"));
+        let mut cfg = WriterConfig::new("ptcap-test", "0");
+        cfg.comments = CommentMode::Full;
+        cfg.structured = structured;
+        let mut w = PcapngWriter::new(Vec::new(), cfg).unwrap();
+        let eth = w
+            .add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262144))
+            .unwrap();
+        let frame = [2u8, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xb5, 1, 2, 3, 4];
+        for i in 0..3u64 {
+            let mut meta = owner(i as usize);
+            if i == 1 {
+                meta.drop = Some(Arc::new(formats::meta::DropInfo {
+                    reason: "NETFILTER_DROP".into(),
+                    location: "nft_do_chain+0x46f".into(),
+                }));
+            }
+            w.write_packet(
+                eth,
+                1_764_000_000_000_000_000 + i,
+                frame.len() as u32,
+                &frame,
+                Some(Direction::In),
+                &meta,
+            )
+            .unwrap();
+        }
+        std::fs::write(&path, w.finish().unwrap()).unwrap();
+        assert_eq!(
+            select(&path, "ptcap.drop.reason == \"NETFILTER_DROP\""),
+            vec![2]
+        );
+        assert_eq!(select(&path, "ptcap.drop.reason"), vec![2]);
+        assert_eq!(
+            fields(&path, 2, &["ptcap.drop.location"]),
+            vec!["nft_do_chain+0x46f".to_string()]
         );
     }
 }

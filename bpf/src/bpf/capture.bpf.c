@@ -72,7 +72,13 @@ struct view {
 	__u32 len;   /* length of the view (skb->len + 4 with a re-inserted tag) */
 	__u32 vlan;  /* a tag is re-inserted at offset 12 */
 	__u8 tag[4];
+	/* A dropped packet (drops.bpf.h): the bytes are this CPU's `drop_scratch` data, `caplen`
+	 * of them (`len` is the length on the wire, as libpcap's `len`); `skb` is unused. */
+	__u32 buf;
+	__u32 caplen;
 };
+
+static __always_inline int drop_buf_load(struct view *v, __u32 off, __u32 n, __u32 *out);
 
 static __always_inline int view_byte(struct view *v, __u32 off, __u8 *out)
 {
@@ -191,9 +197,15 @@ static __always_inline __u32 size_bytes(__u16 code)
 	}
 }
 
+/* Loads n bytes at off from the view: the skb (tc), or the dropped packet's copy. Two
+ * interpreters are built, one per source (`buf` is a constant), because a tracing program may
+ * not even contain a call to bpf_skb_load_bytes. */
+#define VIEW_LOAD(buf, v, off, n, out) \
+	((buf) ? drop_buf_load(v, off, n, out) : view_load(v, off, n, out))
+
 /* One instruction; returns 1 to stop (st->ret holds the verdict). Mirrors libpcap's
  * bpf_filter(): out-of-bounds loads and division by zero reject the packet. */
-static long cbpf_step(__u64 i, void *ctx)
+static __always_inline long cbpf_step_on(__u64 i, void *ctx, const int buf)
 {
 	struct cbpf_state *st = ctx;
 	__u32 idx = st->base + st->pc;
@@ -220,7 +232,7 @@ static long cbpf_step(__u64 i, void *ctx)
 				if (off < st->X) /* wrapped: libpcap rejects */
 					goto reject;
 			}
-			if (view_load(st->v, off, size_bytes(code), &val))
+			if (VIEW_LOAD(buf, st->v, off, size_bytes(code), &val))
 				goto reject;
 			st->A = val;
 			return 0;
@@ -247,7 +259,7 @@ static long cbpf_step(__u64 i, void *ctx)
 			st->X = st->v->len;
 			return 0;
 		case CB_MSH:
-			if (view_load(st->v, k, 1, &val))
+			if (VIEW_LOAD(buf, st->v, k, 1, &val))
 				goto reject;
 			st->X = (val & 0xf) << 2;
 			return 0;
@@ -337,16 +349,32 @@ reject:
 	return 1;
 }
 
-/* Runs filter number `filter` over the view; returns libpcap's result (0 = reject). */
-static __always_inline __u32 run_filter(struct view *v, __u32 filter)
+static long cbpf_step(__u64 i, void *ctx)
+{
+	return cbpf_step_on(i, ctx, 0);
+}
+
+static long cbpf_step_buf(__u64 i, void *ctx)
+{
+	return cbpf_step_on(i, ctx, 1);
+}
+
+/* Runs filter number `filter` over the view (`buf`: a dropped packet's copy, a constant);
+ * returns libpcap's result (0 = reject). */
+static __always_inline __u32 run_filter_on(struct view *v, __u32 filter, const int buf)
 {
 	struct cbpf_state st = {};
 
 	st.v = v;
 	st.base = (filter % PTCAP_MAX_FILTERS) * PTCAP_MAX_FILTER_INSNS;
 	/* A program that runs off its end (cannot happen with libpcap's output) rejects. */
-	bpf_loop(PTCAP_MAX_FILTER_INSNS, cbpf_step, &st, 0);
+	bpf_loop(PTCAP_MAX_FILTER_INSNS, buf ? cbpf_step_buf : cbpf_step, &st, 0);
 	return st.ret;
+}
+
+static __always_inline __u32 run_filter(struct view *v, __u32 filter)
+{
+	return run_filter_on(v, filter, 0);
 }
 
 /* ---- the hook ---------------------------------------------------------------------------------- */
@@ -499,3 +527,5 @@ int capture_egress(struct __sk_buff *skb)
 
 /* Socket, flow and process events for attribution share the `events` ring. */
 #include "attribution.bpf.h"
+/* So do the packets the kernel dropped. */
+#include "drops.bpf.h"

@@ -8,6 +8,7 @@
 #define PTCAP_EVENT_PACKET 1
 #define PTCAP_EVENT_SOCK 2 /* struct ptcap_sock_event */
 #define PTCAP_EVENT_PROC 3 /* struct ptcap_proc_event */
+#define PTCAP_EVENT_DROP 4 /* struct ptcap_drop_event: a packet the kernel freed as dropped */
 
 /* Largest snapshot length the kernel side copies (tcpdump's default, 256 KiB). */
 #define PTCAP_MAX_SNAPLEN 262144
@@ -50,6 +51,46 @@ struct ptcap_packet_event {
 	__u32 filter_ret;  /* what the filter returned (0 = reject, else the snapshot length) */
 	__u64 ts_ns;       /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 socket_cookie; /* bpf_get_socket_cookie(skb); 0 when the skb has no socket */
+};
+
+/* ---- drops (drops.bpf.h) ---------------------------------------------------------------------- */
+
+/* Bytes of a dropped packet copied at most (from its network header; the linear part only). */
+#define PTCAP_DROP_MAX_BYTES 8192
+/* Drop events per CPU per second at most: a drop storm costs a bounded amount (the excess is
+ * counted in ptcap_drop_stats.rate_limited). */
+#define PTCAP_DROP_RATE 20000
+
+/* struct ptcap_drop_event.flags */
+#define PTCAP_DROP_MAC 1 /* mac[0..14] holds the packet's Ethernet header */
+
+/* A packet the kernel dropped (tracepoint skb:kfree_skb), presented as raw IP: the bytes that
+ * follow start at the network header. */
+struct ptcap_drop_event {
+	__u16 type;        /* PTCAP_EVENT_DROP */
+	__u16 header_len;  /* sizeof(struct ptcap_drop_event): packet bytes start here */
+	__u8 pkt_type;     /* skb->pkt_type: PACKET_HOST 0 .. PACKET_OUTGOING 4 */
+	__u8 flags;        /* PTCAP_DROP_* */
+	__u16 protocol;    /* ETH_P_IP or ETH_P_IPV6 (host order) */
+	__u32 ifindex;     /* skb->dev (else its route's device, else skb_iif) */
+	__u32 reason;      /* enum skb_drop_reason, the running kernel's value */
+	__u32 wire_len;    /* bytes from the network header to the end of the packet */
+	__u32 cap_len;     /* bytes that follow */
+	__u32 filter_ret;  /* the raw-IP filter's result (snaplen when there is no filter) */
+	__u32 reserved;
+	__u64 ts_ns;       /* bpf_ktime_get_ns() */
+	__u64 location;    /* the tracepoint's `location`: the kernel address that freed it */
+	__u64 netns;       /* inode number of the device's network namespace */
+	__u64 socket_cookie; /* skb->sk's cookie when it has one, else 0 */
+	__u8 mac[16];      /* PTCAP_DROP_MAC: the Ethernet header (14 bytes) */
+};
+
+/* Value of the per-CPU `drop_stats` array (one entry). */
+struct ptcap_drop_stats {
+	__u64 seen;         /* drops with a reason of interest on a captured interface */
+	__u64 accepted;     /* of those, what the filter accepted */
+	__u64 ring_drops;   /* accepted drop events the ring buffer had no room for */
+	__u64 rate_limited; /* accepted drop events over PTCAP_DROP_RATE per CPU per second */
 };
 
 /* ---- attribution (attribution.bpf.h) ---------------------------------------------------------- */

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::{ContainerInfo, PacketMeta, PodInfo, ProcessInfo, Provenance, ThreadInfo};
+use super::{ContainerInfo, DropInfo, PacketMeta, PodInfo, ProcessInfo, Provenance, ThreadInfo};
 
 /// Which comments a writer puts in each packet (the structured copy is written regardless).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -195,6 +195,29 @@ pub fn pod_comment(p: &PodInfo) -> String {
     s
 }
 
+/// `Drop: REASON (LOCATION)`: the packet was dropped by the kernel (ptcap `--drops`).
+pub fn drop_comment(d: &DropInfo) -> String {
+    let mut s = String::from("Drop: ");
+    escape_value_into(&mut s, &d.reason, 256);
+    s.push_str(" (");
+    escape_value_into(&mut s, &d.location, 256);
+    s.push(')');
+    s
+}
+
+/// Parses the value of a `Drop:` line (`REASON (LOCATION)`).
+fn parse_drop(raw: &str) -> Option<DropInfo> {
+    let raw = raw.trim_end();
+    let (reason, location) = match raw.strip_suffix(')').and_then(|r| r.rsplit_once(" (")) {
+        Some((r, l)) => (r, l),
+        None => (raw, ""),
+    };
+    (!reason.is_empty()).then(|| DropInfo {
+        reason: unescape_value(reason),
+        location: unescape_value(location),
+    })
+}
+
 /// Every full-layout comment of a packet, in ptcpdump's order.
 pub fn full_comments(meta: &PacketMeta) -> Vec<String> {
     let mut out = Vec::new();
@@ -215,6 +238,9 @@ pub fn full_comments(meta: &PacketMeta) -> Vec<String> {
     }
     if let Some(p) = &meta.pod {
         out.push(pod_comment(p));
+    }
+    if let Some(d) = &meta.drop {
+        out.push(drop_comment(d));
     }
     out
 }
@@ -267,6 +293,7 @@ struct Parsed {
     container: Option<ContainerInfo>,
     pod: Option<PodInfo>,
     thread: Option<ThreadInfo>,
+    drop: Option<DropInfo>,
     /// Labels or annotations whose JSON did not parse (cut or foreign).
     bad_json: bool,
 }
@@ -467,6 +494,10 @@ pub fn parse_comments<'a>(
                     let m = json_map(raw, &mut p.bad_json);
                     pod(&mut p).annotations = m;
                 }
+                "Drop" => match parse_drop(raw) {
+                    Some(d) => p.drop = Some(d),
+                    None => continue,
+                },
                 _ => continue,
             }
             found = true;
@@ -491,6 +522,7 @@ pub fn parse_comments<'a>(
         provenance: Provenance::Comment,
         role: Default::default(),
         peer: Default::default(),
+        drop: p.drop.map(Arc::new),
     };
     Some((meta, p.bad_json))
 }
@@ -566,9 +598,14 @@ mod tests {
             provenance: Provenance::Comment,
             role: Default::default(),
             peer: Default::default(),
+            drop: Some(Arc::new(DropInfo {
+                reason: "NETFILTER_DROP".into(),
+                location: "nft_do_chain+0x46f".into(),
+            })),
         };
         let comments = full_comments(&meta);
-        assert_eq!(comments.len(), 6);
+        assert_eq!(comments.len(), 7);
+        assert_eq!(comments[6], "Drop: NETFILTER_DROP (nft_do_chain+0x46f)");
         assert_eq!(comments[1], "ThreadId: 241880\nThreadName: wget-worker");
         assert_eq!(
             comments[0],

@@ -570,6 +570,7 @@ impl MetaReader {
             provenance: r.provenance,
             role: r.role,
             peer,
+            drop: r.drop.clone(),
         }
     }
 }

@@ -191,6 +191,17 @@ impl Peer {
     }
 }
 
+/// The kernel dropped the packet (ptcap `--drops`, tracepoint `skb:kfree_skb`): why and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DropInfo {
+    /// The running kernel's `enum skb_drop_reason` name without `SKB_DROP_REASON_`
+    /// (`NETFILTER_DROP`, `NO_SOCKET`), or `reason N` when its BTF did not name the value.
+    pub reason: String,
+    /// The kernel code that freed it: `symbol+0xoff`, its address when /proc/kallsyms hides
+    /// symbols, or `unknown`.
+    pub location: String,
+}
+
 /// Everything known about one packet's owner. Entities are shared (`Arc`): a capture has few
 /// processes and containers and many packets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -207,6 +218,8 @@ pub struct PacketMeta {
     /// The other end, when it is local too (it has the other role). Empty otherwise, and
     /// always in files with one owner per packet (ptcpdump's).
     pub peer: Peer,
+    /// The kernel dropped this packet (a record of `ptcap --drops`, not a packet on the wire).
+    pub drop: Option<Arc<DropInfo>>,
 }
 
 impl PacketMeta {

@@ -8,8 +8,11 @@
 //!   `version (1) | provenance (u8) | varint scope | varint process | varint parent |
 //!   varint container | varint pod | varint tid | varint role | varint thread |
 //!   varint peer process | varint peer parent | varint peer container | varint peer pod`,
+//!   `[varint reason length | reason | varint location length | location]`,
 //!   ids 0 = absent. Everything from `role` on are trailing fields added later: a record may
-//!   end before any of them (unknown role, no thread definition, no peer). The peer is the
+//!   end before any of them (unknown role, no thread definition, no peer, not dropped). The
+//!   drop (a packet the kernel dropped: `PacketMeta::drop`, UTF-8 reason and location) follows
+//!   the peer, which is then written even when it is all zeros. The peer is the
 //!   packet's other local end (see `PacketMeta::peer`). `thread` refers to a `"thread"` definition
 //!   (tid and thread name); `tid` stays in the record so that older readers keep the id. Varints are LEB128
 //!   (7 bits per byte, low first), at most 5 bytes for a u32; the record is plain bytes, so it
@@ -24,13 +27,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ContainerInfo, PodInfo, ProcessInfo, Provenance, Role, ThreadInfo};
+use std::sync::Arc;
+
+use super::{ContainerInfo, DropInfo, PodInfo, ProcessInfo, Provenance, Role, ThreadInfo};
 use crate::pcapng::PTCAP_PEN;
 
 /// Version byte of the reference record and the `ptcap` field of a definition.
 pub const RECORD_VERSION: u8 = 1;
-/// Longest reference record: 2 bytes + 12 varints of at most 5 bytes.
+/// Longest reference record without a drop: 2 bytes + 12 varints of at most 5 bytes.
 pub const MAX_RECORD_LEN: usize = 2 + 12 * 5;
+/// Longest drop reason or location kept in a record (longer ones are cut).
+pub const MAX_DROP_TEXT: usize = 256;
 
 /// Appends `v` as a LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut v: u32) {
@@ -56,7 +63,7 @@ pub fn get_varint(bytes: &mut &[u8]) -> Option<u32> {
 }
 
 /// One packet's references (the 2989 record, decoded).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetaRecord {
     pub provenance: Provenance,
     pub scope: u32,
@@ -72,6 +79,27 @@ pub struct MetaRecord {
     pub thread: u32,
     /// The peer's process, parent, container and pod ids; trailing fields, 0 = none.
     pub peer: [u32; 4],
+    /// The kernel dropped the packet; trailing fields after the peer.
+    pub drop: Option<Arc<DropInfo>>,
+}
+
+fn put_text(out: &mut Vec<u8>, s: &str) {
+    let mut end = s.len().min(MAX_DROP_TEXT);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    put_varint(out, end as u32);
+    out.extend_from_slice(&s.as_bytes()[..end]);
+}
+
+fn get_text(bytes: &mut &[u8]) -> Option<String> {
+    let n = get_varint(bytes)? as usize;
+    if n > bytes.len() {
+        return None;
+    }
+    let (t, rest) = bytes.split_at(n);
+    *bytes = rest;
+    Some(String::from_utf8_lossy(t).into_owned())
 }
 
 impl MetaRecord {
@@ -93,10 +121,14 @@ impl MetaRecord {
         }
         // The peer only when there is one: most packets have none, and a reader takes a
         // record that ends here for "no peer".
-        if self.peer != [0; 4] {
+        if self.peer != [0; 4] || self.drop.is_some() {
             for v in self.peer {
                 put_varint(out, v);
             }
+        }
+        if let Some(d) = &self.drop {
+            put_text(out, &d.reason);
+            put_text(out, &d.location);
         }
     }
 
@@ -131,6 +163,16 @@ impl MetaRecord {
                     get_varint(&mut bytes).unwrap_or(0),
                     get_varint(&mut bytes).unwrap_or(0),
                 ]
+            },
+            // A cut drop is no drop (what follows it, from a later version, is ignored).
+            drop: if bytes.is_empty() {
+                None
+            } else {
+                let reason = get_text(&mut bytes);
+                let location = get_text(&mut bytes);
+                reason
+                    .zip(location)
+                    .map(|(reason, location)| Arc::new(DropInfo { reason, location }))
             },
         })
     }
@@ -210,15 +252,22 @@ mod tests {
             role: Role::Sender,
             thread: 3,
             peer: [0; 4],
+            drop: None,
         };
         let mut b = Vec::new();
         r.encode(&mut b);
         assert!(b.len() <= MAX_RECORD_LEN);
-        assert_eq!(MetaRecord::decode(&b), Some(r));
+        assert_eq!(MetaRecord::decode(&b), Some(r.clone()));
         // The role and the thread are optional trailing fields (records written before them);
         // every other cut is malformed.
-        let without_thread = MetaRecord { thread: 0, ..r };
-        assert_eq!(MetaRecord::decode(&b[..b.len() - 1]), Some(without_thread));
+        let without_thread = MetaRecord {
+            thread: 0,
+            ..r.clone()
+        };
+        assert_eq!(
+            MetaRecord::decode(&b[..b.len() - 1]),
+            Some(without_thread.clone())
+        );
         let without_role = MetaRecord {
             role: Role::Unknown,
             ..without_thread
@@ -229,12 +278,27 @@ mod tests {
         }
         let with_peer = MetaRecord {
             peer: [7, 8, 2, 1],
-            ..r
+            ..r.clone()
         };
         let mut b = Vec::new();
         with_peer.encode(&mut b);
         assert!(b.len() <= MAX_RECORD_LEN);
         assert_eq!(MetaRecord::decode(&b), Some(with_peer));
+        // A drop follows the peer (written as zeros when there is none); a reader from
+        // before it stops at the peer. A cut drop is none.
+        let dropped = MetaRecord {
+            drop: Some(Arc::new(DropInfo {
+                reason: "NETFILTER_DROP".into(),
+                location: "nf_hook_slow+0x9c".into(),
+            })),
+            ..r.clone()
+        };
+        let mut b = Vec::new();
+        dropped.encode(&mut b);
+        assert_eq!(MetaRecord::decode(&b), Some(dropped.clone()));
+        let plain = MetaRecord::decode(&b[..b.len() - 5]).unwrap();
+        assert_eq!(plain.drop, None);
+        assert_eq!(plain.peer, [0; 4]);
         let d = Definition {
             ptcap: 1,
             scope: 9,

@@ -37,8 +37,8 @@ use std::sync::Arc;
 
 use super::{code, Direction, InterfaceStats, PTCAP_PEN};
 use crate::meta::comment::{
-    container_comment, parent_comment, pod_comment, process_comment, short_comment, thread_comment,
-    user_comment,
+    container_comment, drop_comment, parent_comment, pod_comment, process_comment, short_comment,
+    thread_comment, user_comment,
 };
 use crate::meta::record::{Definition, Entity, MetaRecord, RECORD_VERSION};
 use crate::meta::{CommentMode, ContainerInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo};
@@ -606,7 +606,7 @@ impl<'b> BlockBuilder<'b> {
 
 /// Whether a packet's metadata has anything to write.
 fn has_metadata(meta: &PacketMeta) -> bool {
-    !meta.is_empty() || meta.parent.is_some() || !meta.peer.is_empty()
+    !meta.is_empty() || meta.parent.is_some() || !meta.peer.is_empty() || meta.drop.is_some()
 }
 
 impl Entities {
@@ -753,6 +753,10 @@ impl Encoder {
             }
             CommentMode::None => {}
         }
+        // Its own comment (Wireshark shows and filters it: `frame.comment contains "Drop:"`).
+        if let (Some(d), CommentMode::Full | CommentMode::Short) = (&meta.drop, self.cfg.comments) {
+            b.comment(&drop_comment(d), skipped);
+        }
         if !self.cfg.structured {
             return;
         }
@@ -795,6 +799,7 @@ impl Encoder {
             role: meta.role,
             thread: thread_id,
             peer: [prep.ids[5], prep.ids[6], prep.ids[7], prep.ids[8]],
+            drop: meta.drop.clone(),
         };
         b.custom_record(&record);
     }

@@ -273,7 +273,7 @@ impl Renderer {
             out.s("  ");
         }
         self.timestamp(out, pkt.ts_ns);
-        let meta = meta.filter(|m| !m.is_empty());
+        let meta = meta.filter(|m| !m.is_empty() || m.drop.is_some());
         let ptcpdump = meta.is_some() || pkt.interface.is_some();
         let v = self.opts.verbose > 0;
         if ptcpdump {
@@ -521,6 +521,11 @@ fn context_suffix(out: &mut Vec<u8>, m: &PacketMeta, c: &Context) {
         out.escaped(&p.namespace);
         out.s("]");
     }
+    if let Some(d) = m.drop.as_deref() {
+        out.s(", Dropped [");
+        out.escaped(&d.reason);
+        out.s("]");
+    }
 }
 
 fn json(out: &mut Vec<u8>, map: &std::collections::BTreeMap<String, String>) {
@@ -589,6 +594,13 @@ fn context_lines(out: &mut Vec<u8>, m: &PacketMeta, c: &Context) {
         json(out, &p.labels);
         out.s(", annotations ");
         json(out, &p.annotations);
+        out.s(")");
+    }
+    if let Some(d) = m.drop.as_deref() {
+        out.s("\n    Drop (reason ");
+        out.escaped(&d.reason);
+        out.s(", location ");
+        out.escaped(&d.location);
         out.s(")");
     }
 }

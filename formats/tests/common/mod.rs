@@ -194,6 +194,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
         PacketMeta {
             process: Some(c.curl.clone()),
@@ -204,6 +205,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             provenance: Provenance::ReverseTuple,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
         PacketMeta {
             process: Some(c.weird.clone()),
@@ -217,6 +219,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             provenance: Provenance::SockDiag,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
         // Same wget, a fresh Arc with equal content: the writer must dedup by content.
         PacketMeta {
@@ -228,6 +231,7 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             provenance: Provenance::Tuple,
             role: Default::default(),
             peer: Default::default(),
+            drop: None,
         },
     ]
 }

@@ -1,0 +1,247 @@
+//! `ptcap --drops`: packets the kernel's network stack drops, on a node built in namespaces
+//! (tests/src/node.rs). ptcap runs inside the node namespace (nsenter, `-i any`); the clients are
+//! processes this test starts inside container namespaces, so the drops' owners are known.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use ptcap_tests::node::{Node, NodeRules};
+use ptcap_tests::{ptanalyze_ok, ptanalyze_packets, ptcap_bin};
+use serde_json::Value;
+
+/// A client in `ns` connecting to `ip:port` with a timeout (a dropped SYN is retransmitted
+/// after 1 s and 3 s); its pid. Waits for its end.
+fn connect_from(node: &mut Node, ns: &str, ip: &str, port: u16, timeout: f32) -> u32 {
+    let py = format!(
+        "import socket\ntry:\n socket.create_connection(('{ip}',{port}),timeout={timeout})\nexcept Exception:\n pass\n"
+    );
+    let mut child = node.spawn(ns, &["python3", "-c", &py], Stdio::null());
+    let pid = child.id();
+    child.wait().expect("client");
+    pid
+}
+
+fn start_ptcap(node: &mut Node, file: &str, extra: &[&str]) -> ptcap_tests::node::Process {
+    let bin = ptcap_bin();
+    let mut args = vec![bin.to_str().unwrap(), "-i", "any", "-w", file];
+    args.extend_from_slice(extra);
+    let ns = node.ns.clone();
+    node.start_until(&ns, &args, Stdio::null(), "capturing on")
+}
+
+fn pid_of(p: &Value) -> Option<u64> {
+    p["process"]["pid"].as_u64()
+}
+
+fn is_syn_to(p: &Value, port: u64) -> bool {
+    p["dst_port"].as_u64() == Some(port) && p["tcp_flags"] == "S"
+}
+
+#[test]
+fn dropped_syns_carry_reason_location_and_owner() {
+    let mut node = Node::new("drops", NodeRules::default());
+    let dir = node.dir("out");
+    let file = dir.join("drops.pcapng");
+    let file_s = file.to_str().unwrap().to_string();
+    let ptcap = start_ptcap(&mut node, &file_s, &[]);
+    let c0 = node.containers[0].clone();
+    let outside = node.outside.ip.clone();
+    let bridge = node.bridge_ip.clone();
+    // Container 0's TCP to port 81 is dropped in the node's forward chain: the SYN and its
+    // retransmissions (1 s, 3 s).
+    let client = connect_from(&mut node, &c0.ns, &outside, 81, 4.0);
+    // A SYN to a closed port of the node itself: no socket (the node answers with a RST).
+    let closed = connect_from(&mut node, &c0.ns, &bridge, 9, 2.0);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _, stderr) = ptcap.interrupt();
+    assert_eq!(code, 0, "{stderr:?}");
+    let summary = stderr
+        .iter()
+        .find(|l| l.contains("dropped by the kernel's network stack"))
+        .unwrap_or_else(|| panic!("no drop line in {stderr:?}"));
+    assert!(summary.contains("NETFILTER_DROP"), "{summary}");
+
+    let all = ptanalyze_packets([&file_s]);
+    let drops: Vec<&Value> = all.iter().filter(|p| p.get("drop").is_some()).collect();
+    // Every SYN container 0 sent to port 81 reached the node on its veth (c0, in): each of
+    // them is in the file once more as a drop, with the reason, a location and the client.
+    let sent: Vec<&Value> = all
+        .iter()
+        .filter(|p| p["interface"] == "c0" && is_syn_to(p, 81) && p.get("drop").is_none())
+        .collect();
+    assert!(
+        sent.len() >= 2,
+        "SYN and its retransmissions expected: {sent:?}"
+    );
+    let nf: Vec<&&Value> = drops.iter().filter(|p| is_syn_to(p, 81)).collect();
+    assert_eq!(nf.len(), sent.len(), "drops {drops:?}");
+    for d in &nf {
+        let reason = d["drop"]["reason"].as_str().unwrap();
+        assert!(reason.contains("NETFILTER"), "{d}");
+        let loc = d["drop"]["location"].as_str().unwrap();
+        assert!(!loc.is_empty(), "{d}");
+        assert_eq!(pid_of(d), Some(u64::from(client)), "{d}");
+        assert_eq!(d["src"], c0.ip);
+        assert_eq!(d["dst"], outside);
+    }
+    // The closed port: another reason, the other client.
+    let ns: Vec<&&Value> = drops.iter().filter(|p| is_syn_to(p, 9)).collect();
+    assert!(
+        !ns.is_empty(),
+        "no drop of the SYN to the closed port: {drops:?}"
+    );
+    for d in &ns {
+        assert_eq!(d["drop"]["reason"], "NO_SOCKET", "{d}");
+        assert_eq!(pid_of(d), Some(u64::from(closed)), "{d}");
+    }
+
+    // ptanalyze --drops keeps exactly the drops, and combines with the other filters.
+    let kept = ptanalyze_packets(["--drops", &file_s]);
+    assert_eq!(kept.len(), drops.len());
+    assert!(kept.iter().all(|p| p.get("drop").is_some()));
+    let by_pid = ptanalyze_packets(["--drops", "--pid", &client.to_string(), &file_s]);
+    assert_eq!(by_pid.len(), nf.len());
+    let expr = ptanalyze_packets(["--drops", &file_s, "tcp port 9"]);
+    assert_eq!(expr.len(), ns.len());
+
+    // Text: the short form ends with the reason, -v adds the Drop line, --oneline joins it.
+    let text = ptanalyze_ok(["--drops", &file_s]);
+    let first = text.lines().next().unwrap();
+    assert!(first.ends_with("Dropped [NETFILTER_DROP]"), "{first}");
+    let verbose = ptanalyze_ok(["--drops", "-v", &file_s]);
+    assert!(
+        verbose
+            .lines()
+            .any(|l| l.starts_with("    Drop (reason NETFILTER_DROP, location ")),
+        "{verbose}"
+    );
+    let oneline = ptanalyze_ok(["--drops", "-v", "--oneline", &file_s]);
+    assert!(
+        oneline
+            .lines()
+            .all(|l| l.contains(", Drop (reason ") && !l.starts_with(' ')),
+        "{oneline}"
+    );
+
+    // Wireshark shows and filters the comment line.
+    let out = std::process::Command::new("tshark")
+        .args([
+            "-r",
+            &file_s,
+            "-Y",
+            "frame.comment contains \"Drop: NETFILTER\"",
+        ])
+        .output()
+        .expect("tshark");
+    let shown = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert_eq!(shown, nf.len(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn drops_off_writes_nothing_extra() {
+    let mut node = Node::new("nodrops", NodeRules::default());
+    let dir = node.dir("out");
+    let file = dir.join("off.pcapng");
+    let file_s = file.to_str().unwrap().to_string();
+    let ptcap = start_ptcap(&mut node, &file_s, &["--drops", "off"]);
+    let c0 = node.containers[0].clone();
+    let outside = node.outside.ip.clone();
+    connect_from(&mut node, &c0.ns, &outside, 81, 1.5);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _, stderr) = ptcap.interrupt();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(
+        !stderr.iter().any(|l| l.contains("network stack")),
+        "{stderr:?}"
+    );
+    let all = ptanalyze_packets([&file_s]);
+    assert!(
+        all.iter().any(|p| is_syn_to(p, 81)),
+        "the SYNs are captured"
+    );
+    assert!(all.iter().all(|p| p.get("drop").is_none()));
+    // Every packet is one the hooks saw: as many as "packets captured".
+    let captured = ptcap_tests::pair::count_line(&stderr, "captured");
+    assert_eq!(all.len() as u64, captured);
+    let tshark = std::process::Command::new("tshark")
+        .args(["-r", &file_s, "-Y", "frame.comment contains \"Drop:\""])
+        .output()
+        .expect("tshark");
+    assert_eq!(String::from_utf8_lossy(&tshark.stdout).lines().count(), 0);
+}
+
+/// Jiffies of user + system time of `pid` (/proc/PID/stat fields 14 and 15).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+}
+
+#[test]
+fn a_drop_storm_is_bounded_and_counted() {
+    let rules = NodeRules {
+        extra: "add rule ip ptnode forwarding udp dport 9999 drop\n".into(),
+        ..NodeRules::default()
+    };
+    let mut node = Node::new("storm", rules);
+    let dir = node.dir("out");
+    let file = dir.join("storm.pcapng");
+    let file_s = file.to_str().unwrap().to_string();
+    // The filter keeps the flood on the interfaces too: the ring carries both the packets and
+    // their drops, as a user's capture of a storm would.
+    let ptcap = start_ptcap(&mut node, &file_s, &["-s", "96", "udp port 9999"]);
+    let pid = ptcap.pid();
+    let c0 = node.containers[0].clone();
+    let outside = node.outside.ip.clone();
+    let flood = format!(
+        "import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nend=time.time()+3\nb=b'x'*16\n\
+         while time.time()<end:\n for _ in range(200):\n  s.sendto(b,('{outside}',9999))\n"
+    );
+    let t0 = Instant::now();
+    let c0_before = cpu_ticks(pid);
+    let mut f = node.spawn(&c0.ns, &["python3", "-c", &flood], Stdio::null());
+    f.wait().unwrap();
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = (cpu_ticks(pid) - c0_before) as f64 / 100.0;
+    // Responsive: SIGINT ends it promptly, with its counts.
+    let stop = Instant::now();
+    let (code, _, stderr) = ptcap.interrupt();
+    let stop_s = stop.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(stop_s < 10.0, "took {stop_s:.1} s to stop");
+    let line = stderr
+        .iter()
+        .find(|l| l.contains("dropped by the kernel's network stack"))
+        .unwrap_or_else(|| panic!("no drop line: {stderr:?}"));
+    let written: u64 = line.split(' ').next().unwrap().parse().unwrap();
+    let lost: u64 = stderr
+        .iter()
+        .find_map(|l| l.strip_suffix("over the rate limit").map(|_| l))
+        .and_then(|l| l.split(' ').next()?.parse().ok())
+        .unwrap_or(0);
+    eprintln!(
+        "storm: {wall:.1} s, ptcap cpu {cpu:.2} s, {written} drops written, {lost} drop events lost, stopped in {stop_s:.2} s; {stderr:?}"
+    );
+    assert!(written > 0, "{stderr:?}");
+    // At most PTCAP_DROP_RATE (20000) drop events per CPU per second reach user space.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    assert!(
+        (written as f64) <= 20000.0 * cpus * (wall + 1.5),
+        "{written} drops in {wall:.1} s"
+    );
+    // ptcap's one thread (plus idle runtime watchers) cannot use more than a core.
+    assert!(
+        cpu <= wall * 1.05 + 0.2,
+        "ptcap used {cpu:.2} s CPU in {wall:.2} s"
+    );
+    // The file is complete and readable.
+    let n = ptanalyze_ok(["--drops", "--count", &file_s]);
+    let n: u64 = n
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(n, written, "ptanalyze --drops --count: {n}");
+}
