@@ -289,6 +289,8 @@ fn owners() -> Vec<Owner> {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
     };
     vec![

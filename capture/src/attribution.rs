@@ -64,7 +64,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use formats::meta::{PacketMeta, Provenance, Role};
+use formats::meta::{NatInfo, PacketMeta, Provenance, Role, Tuple};
 
 use crate::containers::Tracker;
 use crate::procs::ProcessCache;
@@ -131,7 +131,7 @@ impl FlowKey {
 /// Counts per provenance (index: `Provenance as u8`), for the exit summary.
 #[derive(Debug, Default, Clone)]
 pub struct AttributionStats {
-    pub by_provenance: [u64; 7],
+    pub by_provenance: [u64; Provenance::ALL.len()],
     pub selected_out: u64,
     pub sock_events: u64,
     pub proc_events: u64,
@@ -142,6 +142,8 @@ const MAX_FLOWS: usize = 262_144;
 const MAX_SOCKS: usize = 262_144;
 const MAX_RELEASED: usize = 16_384;
 const RELEASE_GRACE_NS: u64 = 60_000_000_000;
+/// NATed connections remembered (one model entity each); forgotten all at once when full.
+const MAX_NATS: usize = 65_536;
 
 pub struct Attributor {
     procs: ProcessCache,
@@ -158,6 +160,10 @@ pub struct Attributor {
     selected: HashSet<u32>,
     /// Containers: metadata and `--container-id/--container-name/--pod-name` (containers/).
     containers: Tracker,
+    /// NATed connections seen, by their conntrack tuples.
+    nats: HashMap<bpf::NatTuples, Arc<NatInfo>>,
+    /// ctnetlink lookups where the packet programs have no conntrack kfuncs (`--nat`).
+    nat_lookup: Option<crate::conntrack::NatLookup>,
     pub stats: AttributionStats,
 }
 
@@ -245,6 +251,31 @@ fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
     })
 }
 
+/// A conntrack tuple as a socket sees it from its source end.
+fn nat_key(proto: u8, (src, dst): (std::net::SocketAddr, std::net::SocketAddr)) -> FlowKey {
+    FlowKey {
+        proto,
+        local: src.ip(),
+        lport: src.port(),
+        remote: dst.ip(),
+        rport: dst.port(),
+    }
+}
+
+/// Whether a packet of a NATed connection travels responder -> originator: it is neither the
+/// original tuple nor (translated) the reply tuple's inverse.
+fn nat_reply_direction(n: &bpf::NatTuples, key: &FlowKey) -> bool {
+    let orig = nat_key(n.protocol, n.original);
+    let sent_translated = nat_key(n.protocol, n.reply).reversed();
+    let same = |k: &FlowKey| {
+        k.local == key.local
+            && k.lport == key.lport
+            && k.remote == key.remote
+            && k.rport == key.rport
+    };
+    !(same(&orig) || same(&sent_translated))
+}
+
 fn is_listening_pair(proto: u8) -> bool {
     proto == 6 || proto == 17
 }
@@ -265,11 +296,18 @@ impl Attributor {
             selection,
             selected: HashSet::new(),
             containers: Tracker::inactive(),
+            nats: HashMap::new(),
+            nat_lookup: None,
             stats: AttributionStats::default(),
         };
         a.load_sockdiag(sockdiag::snapshot());
         a.init_selection();
         a
+    }
+
+    /// Looks translated packets up through ctnetlink (the packet programs cannot).
+    pub fn set_nat_lookup(&mut self, lookup: crate::conntrack::NatLookup) {
+        self.nat_lookup = Some(lookup);
     }
 
     /// Container metadata and selection from the runtimes' watchers.
@@ -425,6 +463,19 @@ impl Attributor {
             return pick(None);
         }
         None
+    }
+
+    /// The listener bound to `addr`:`port` (a server's packet before its child socket exists:
+    /// a port-forward's SYN): the one bound to that very address, else the only one on the port.
+    fn listener_at(&self, proto: u8, addr: IpAddr, port: u16) -> Option<&Sock> {
+        if !is_listening_pair(proto) {
+            return None;
+        }
+        let v = self.listeners.get(&(proto, port))?;
+        let socks = || v.iter().rev().filter_map(|(_, c)| self.socks.get(c));
+        socks()
+            .find(|s| s.local.is_some_and(|(a, _)| a == addr))
+            .or_else(|| self.listener_owner(proto, port, 0).map(|(_, s)| s))
     }
 
     fn remember_sock(&mut self, cookie: u64, sock: Sock) {
@@ -638,8 +689,17 @@ impl Attributor {
         &self,
         p: &bpf::PacketEvent<'_>,
         ethernet: bool,
+        nat: Option<&bpf::NatTuples>,
     ) -> Option<(&Sock, Provenance, Role)> {
         let tuple = packet_tuple(p.data, ethernet);
+        // A translated packet: its conntrack entry names the NATed side's owner. Before the
+        // socket: a packet that crossed a veth into this namespace still carries the sender's
+        // socket of the other namespace (the outside client of a port-forward).
+        if let (Some(n), Some(key)) = (nat, tuple) {
+            if let Some(found) = self.nat_owner(n, &key) {
+                return Some(found);
+            }
+        }
         if p.socket_cookie != 0 {
             if let Some(s) = self.socks.get(&p.socket_cookie) {
                 let role = self.cookie_role(p.socket_cookie, s, tuple);
@@ -676,6 +736,78 @@ impl Attributor {
         None
     }
 
+    /// The owner of a translated packet by its conntrack entry's untranslated tuples: the
+    /// originator's socket (which sees `original`) for SNAT, the responder's (which sees
+    /// `reply`, or its listener) for DNAT; the other one when the preferred end is not local.
+    fn nat_owner(&self, n: &bpf::NatTuples, key: &FlowKey) -> Option<(&Sock, Provenance, Role)> {
+        let reply_dir = nat_reply_direction(n, key);
+        let originator = || {
+            self.flow_owner(&nat_key(n.protocol, n.original)).map(|s| {
+                let role = if reply_dir {
+                    Role::Receiver
+                } else {
+                    Role::Sender
+                };
+                (s, Provenance::Nat, role)
+            })
+        };
+        let responder = || {
+            let k = nat_key(n.protocol, n.reply);
+            self.flow_owner(&k)
+                .or_else(|| self.listener_at(n.protocol, k.local, k.lport))
+                .map(|s| {
+                    let role = if reply_dir {
+                        Role::Sender
+                    } else {
+                        Role::Receiver
+                    };
+                    (s, Provenance::Nat, role)
+                })
+        };
+        if n.dst_nat && !n.src_nat {
+            responder().or_else(originator)
+        } else {
+            originator().or_else(responder)
+        }
+    }
+
+    /// The other local end of a translated packet: the conntrack entry's other side.
+    fn nat_other_end(&self, n: &bpf::NatTuples, owner: u32) -> Option<u32> {
+        let o = self
+            .flow_owner(&nat_key(n.protocol, n.original))
+            .map(|s| s.pid);
+        let r = self
+            .flow_owner(&nat_key(n.protocol, n.reply))
+            .map(|s| s.pid);
+        [o, r].into_iter().flatten().find(|&p| p != owner)
+    }
+
+    /// The model's copy of a packet's NAT tuples, one `Arc` per connection (the writer
+    /// defines each connection once per file by it).
+    fn nat_info(&mut self, n: &bpf::NatTuples) -> Arc<NatInfo> {
+        if let Some(i) = self.nats.get(n) {
+            return Arc::clone(i);
+        }
+        if self.nats.len() >= MAX_NATS {
+            self.nats.clear();
+        }
+        let t = |(a, b): (std::net::SocketAddr, std::net::SocketAddr)| Tuple {
+            src: a.ip(),
+            sport: a.port(),
+            dst: b.ip(),
+            dport: b.port(),
+        };
+        let info = Arc::new(NatInfo {
+            proto: n.protocol,
+            original: t(n.original),
+            reply: t(n.reply),
+            snat: n.src_nat,
+            dnat: n.dst_nat,
+        });
+        self.nats.insert(*n, Arc::clone(&info));
+        info
+    }
+
     /// The local receiver of a packet (its reversed tuple's socket, or a listener on its
     /// destination port): a selected process's conversation is kept in both directions.
     fn receiver_pid(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<u32> {
@@ -695,7 +827,20 @@ impl Attributor {
     /// in-memory tables.
     pub fn meta_for(&mut self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> (PacketMeta, bool) {
         let mut meta = PacketMeta::default();
-        if let Some((sock, prov, role)) = self.resolve(p, ethernet) {
+        let key = packet_tuple(p.data, ethernet);
+        let nat = p.nat.or_else(|| {
+            let (l, k) = (self.nat_lookup.as_mut()?, key?);
+            let (src, dst) = (
+                std::net::SocketAddr::new(k.local, k.lport),
+                std::net::SocketAddr::new(k.remote, k.rport),
+            );
+            l.lookup(k.proto, src, dst, p.ct_miss)
+        });
+        if let Some(n) = &nat {
+            meta.nat = Some(self.nat_info(n));
+            meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
+        }
+        if let Some((sock, prov, role)) = self.resolve(p, ethernet, nat.as_ref()) {
             if let Some(proc_) = self.procs.get(sock.pid) {
                 meta.process = Some(Arc::clone(&proc_.info));
                 meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
@@ -715,7 +860,9 @@ impl Attributor {
         // the packet's peer, so that offline filters keep what the live selection keeps.
         let (by_process, by_container) = (!self.selection.is_empty(), self.containers.selecting());
         // Looked up only when it can matter: an owner to pair it with, or a selection.
-        let other = if owner.is_some() || by_process || by_container {
+        let other = if let (Some(n), Some(o)) = (&nat, owner) {
+            self.nat_other_end(n, o)
+        } else if owner.is_some() || by_process || by_container {
             self.other_end_pid(p, ethernet, meta.role)
         } else {
             None
@@ -788,6 +935,8 @@ mod tests {
             selection: Selection::default(),
             selected: HashSet::new(),
             containers: Tracker::inactive(),
+            nats: HashMap::new(),
+            nat_lookup: None,
             stats: AttributionStats::default(),
         }
     }
@@ -838,6 +987,8 @@ mod tests {
 
     fn packet(data: &[u8], cookie: u64, direction: bpf::Direction) -> bpf::PacketEvent<'_> {
         bpf::PacketEvent {
+            nat: None,
+            ct_miss: false,
             ifindex: 1,
             direction,
             ts_mono_ns: 0,

@@ -80,6 +80,52 @@ pub struct Settings {
     pub select: Selection,
     /// `-B`: the ring buffer's size in bytes (`None`: the default).
     pub ring_bytes: Option<u32>,
+    /// `--nat`: how a NATed packet's conntrack entry is found.
+    pub nat: NatMode,
+    /// `--netns`: network namespaces (names under /var/run/netns, or paths) whose interfaces
+    /// are captured; empty = ptcap's own.
+    pub netns: Vec<String>,
+}
+
+/// `--netns NAME|PATH`: a name is one of `ip netns`'s (/var/run/netns/NAME).
+pub fn netns_path(n: &str) -> String {
+    if n.contains('/') {
+        n.to_string()
+    } else {
+        format!("/var/run/netns/{n}")
+    }
+}
+
+/// Moves the calling thread into the network namespace at `path` (setns(2); the thread's
+/// other namespaces and its mounts stay, so /sys/fs/cgroup and /proc are the host's).
+pub fn enter_netns(path: &str) -> Result<(), CaptureError> {
+    let f = std::fs::File::open(path).map_err(|e| {
+        CaptureError(format!(
+            "--netns {path}: {e} (a name under /var/run/netns, or /proc/PID/ns/net)"
+        ))
+    })?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain syscall on an open namespace file.
+    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(CaptureError(format!(
+            "--netns {path}: entering the network namespace: {}",
+            io::Error::last_os_error()
+        )));
+    }
+    Ok(())
+}
+
+/// `--nat`: where the conntrack entry of a NATed packet comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NatMode {
+    /// The packet programs' lookup (`bpf_skb_ct_lookup`), else ctnetlink from user space.
+    #[default]
+    Auto,
+    /// The packet programs' lookup only.
+    Kernel,
+    /// ctnetlink only (what a kernel without the kfuncs gets).
+    Netlink,
+    Off,
 }
 
 /// Which processes' packets to keep (attribution applies it; empty = every packet).
@@ -171,6 +217,19 @@ fn check_privileges() -> Result<(), CaptureError> {
 pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let started = Instant::now();
     check_privileges()?;
+    // `--netns`: this thread (and every thread and socket it makes from here on) lives in the
+    // captured namespace; mounts, /proc and the cgroup hierarchy stay ptcap's own.
+    match s.netns.as_slice() {
+        [] => {}
+        [one] => enter_netns(&netns_path(one))?,
+        _ => {
+            return Err(CaptureError(
+                "--netns: one network namespace per capture for now (interface indexes of \
+                 several namespaces collide in the capture's tables); run one ptcap per namespace"
+                    .into(),
+            ))
+        }
+    }
     // Subscribe before listing: an interface created in between is then seen twice, not never.
     // Also for `-i IFACE`: its deletion ends the capture, as tcpdump's does.
     let mut watcher =
@@ -364,6 +423,7 @@ fn load_programs(s: &Settings, filters: &Filters) -> Result<PacketCapture, Captu
         deliver_rejected: s.check_filter,
         attach: s.attach,
         ring_bytes: s.ring_bytes.unwrap_or(CaptureOptions::default().ring_bytes),
+        nat_lookup: matches!(s.nat, NatMode::Auto | NatMode::Kernel),
     };
     let mut cap = PacketCapture::load(&opts)?;
     for (index, f) in filters.by_kind.values() {
@@ -619,7 +679,42 @@ fn start_attribution(
         );
     }
     a.set_containers(containers);
+    start_nat(cap, s, &mut a);
     a
+}
+
+/// The owner through NAT: the packet programs' conntrack lookup when it loaded, and ctnetlink
+/// for what it cannot do (everything without the kfuncs; a first packet the kernel looked up
+/// before netfilter made its entry). See docs/ARCHITECTURE.md, "Packet fate: the owner through
+/// NAT".
+fn start_nat(cap: &PacketCapture, s: &Settings, a: &mut Attributor) {
+    if s.nat == NatMode::Off {
+        return;
+    }
+    if let Some(why) = cap.nat_fallback() {
+        let tail = if s.nat == NatMode::Kernel {
+            ""
+        } else {
+            "; asking ctnetlink instead"
+        };
+        eprintln!("ptcap: warning: the conntrack lookup in the packet programs did not load ({why}){tail}");
+    }
+    if s.nat == NatMode::Kernel {
+        return;
+    }
+    // Opened by the capture's thread, which is in the captured namespace (`--netns`): that is
+    // where the interfaces' conntrack entries live.
+    match crate::conntrack::NatLookup::open(!cap.nat_in_kernel()) {
+        Ok(l) => a.set_nat_lookup(l),
+        Err(e) => eprintln!(
+            "ptcap: warning: cannot open a ctnetlink socket ({e}): {}",
+            if cap.nat_in_kernel() {
+                "a port-forward's first packet on the uplink may lack its owner"
+            } else {
+                "NATed packets have no owner"
+            }
+        ),
+    }
 }
 
 /// Phase 6: the output: one interface keeps its link type, several or `any` are SLL2; the

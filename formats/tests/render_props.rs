@@ -147,6 +147,8 @@ fn hostile_meta() -> PacketMeta {
         provenance: Provenance::Tuple,
         role: Default::default(),
         peer: Default::default(),
+        nat: None,
+        nat_reply: false,
     }
 }
 

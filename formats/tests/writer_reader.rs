@@ -152,6 +152,8 @@ fn comment_representable() -> Vec<PacketMeta> {
             provenance: Provenance::Comment,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(Arc::new(ProcessInfo {
@@ -532,6 +534,8 @@ fn metadata_bytes_per_packet() {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(proc_(
@@ -549,6 +553,8 @@ fn metadata_bytes_per_packet() {
             provenance: Provenance::Tuple,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(proc_(
@@ -570,6 +576,8 @@ fn metadata_bytes_per_packet() {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
     ];
     let data = eth_tcp(40000, 80, 40, 1);

@@ -5,6 +5,7 @@
 //! between the two namespaces' veth addresses or to 127.0.0.0/8 inside a namespace.
 
 pub mod netns;
+pub mod node;
 pub mod pair;
 pub mod peers;
 pub mod ptcpdump;

@@ -55,6 +55,8 @@ fn meta() -> PacketMeta {
         provenance: Provenance::SocketCookie,
         role: Default::default(),
         peer: Default::default(),
+        nat: None,
+        nat_reply: false,
     }
 }
 

@@ -54,6 +54,8 @@ fn meta(i: u32) -> PacketMeta {
         provenance: Provenance::SocketCookie,
         role: Default::default(),
         peer: Default::default(),
+        nat: None,
+        nat_reply: false,
     }
 }
 

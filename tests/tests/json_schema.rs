@@ -97,6 +97,8 @@ pub fn full_metadata_file(path: &Path) {
             container: Some(container),
             pod: Some(pod),
         },
+        nat: None,
+        nat_reply: false,
     };
     let mut cfg = WriterConfig::new("ptcap-test", "0");
     cfg.comments = CommentMode::Full;

@@ -151,6 +151,8 @@ fn meta_of(o: &Owner) -> PacketMeta {
         provenance: Provenance::SocketCookie,
         role: Default::default(),
         peer: Default::default(),
+        nat: None,
+        nat_reply: false,
     }
 }
 

@@ -64,6 +64,8 @@ fn owner(i: usize) -> PacketMeta {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
         1 => PacketMeta {
             process: Some(proc_(

@@ -143,6 +143,23 @@ pub fn process_comment(p: &ProcessInfo) -> String {
     s
 }
 
+/// `NAT: original A.p > B.q, translated C.r > D.s` (the connection in its original direction,
+/// before and after the rewrite), for Wireshark's `frame.comment`.
+pub fn nat_comment(n: &super::NatInfo) -> String {
+    let t = |t: super::Tuple| format!("{}.{} > {}.{}", t.src, t.sport, t.dst, t.dport);
+    let mut s = String::new();
+    line(
+        &mut s,
+        "NAT",
+        &format!(
+            "original {}, translated {}",
+            t(n.original),
+            t(n.translated())
+        ),
+    );
+    s
+}
+
 /// `ThreadId: ..\nThreadName: ..` (the name line only when known), as ptcpdump writes it.
 pub fn thread_comment(t: &ThreadInfo) -> String {
     let mut s = String::new();
@@ -491,6 +508,8 @@ pub fn parse_comments<'a>(
         provenance: Provenance::Comment,
         role: Default::default(),
         peer: Default::default(),
+        nat: None,
+        nat_reply: false,
     };
     Some((meta, p.bad_json))
 }
@@ -566,6 +585,8 @@ mod tests {
             provenance: Provenance::Comment,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         };
         let comments = full_comments(&meta);
         assert_eq!(comments.len(), 6);

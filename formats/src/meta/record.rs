@@ -7,8 +7,11 @@
 //! - A **reference record** (option 2989, custom binary) rides in every packet with metadata:
 //!   `version (1) | provenance (u8) | varint scope | varint process | varint parent |
 //!   varint container | varint pod | varint tid | varint role | varint thread |
-//!   varint peer process | varint peer parent | varint peer container | varint peer pod`,
-//!   ids 0 = absent. Everything from `role` on are trailing fields added later: a record may
+//!   varint peer process | varint peer parent | varint peer container | varint peer pod |
+//!   varint nat`, ids 0 = absent. `nat` is `(id << 1) | reply`: the id of a `"nat"` definition
+//!   (the connection's conntrack tuples, [`super::NatInfo`]) and whether the packet travels in
+//!   the reply direction; it is written only for a translated packet (with zero peer ids when
+//!   there is no peer). Everything from `role` on are trailing fields added later: a record may
 //!   end before any of them (unknown role, no thread definition, no peer). The peer is the
 //!   packet's other local end (see `PacketMeta::peer`). `thread` refers to a `"thread"` definition
 //!   (tid and thread name); `tid` stays in the record so that older readers keep the id. Varints are LEB128
@@ -24,13 +27,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ContainerInfo, PodInfo, ProcessInfo, Provenance, Role, ThreadInfo};
+use super::{ContainerInfo, NatInfo, PodInfo, ProcessInfo, Provenance, Role, ThreadInfo};
 use crate::pcapng::PTCAP_PEN;
 
 /// Version byte of the reference record and the `ptcap` field of a definition.
 pub const RECORD_VERSION: u8 = 1;
-/// Longest reference record: 2 bytes + 12 varints of at most 5 bytes.
-pub const MAX_RECORD_LEN: usize = 2 + 12 * 5;
+/// Longest reference record: 2 bytes + 13 varints of at most 5 bytes.
+pub const MAX_RECORD_LEN: usize = 2 + 13 * 5;
 
 /// Appends `v` as a LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut v: u32) {
@@ -72,6 +75,10 @@ pub struct MetaRecord {
     pub thread: u32,
     /// The peer's process, parent, container and pod ids; trailing fields, 0 = none.
     pub peer: [u32; 4],
+    /// The NAT definition's id, 0 = none (a trailing field).
+    pub nat: u32,
+    /// The packet travels in the NATed connection's reply direction.
+    pub nat_reply: bool,
 }
 
 impl MetaRecord {
@@ -93,10 +100,13 @@ impl MetaRecord {
         }
         // The peer only when there is one: most packets have none, and a reader takes a
         // record that ends here for "no peer".
-        if self.peer != [0; 4] {
+        if self.peer != [0; 4] || self.nat != 0 {
             for v in self.peer {
                 put_varint(out, v);
             }
+        }
+        if self.nat != 0 {
+            put_varint(out, (self.nat << 1) | self.nat_reply as u32);
         }
     }
 
@@ -111,7 +121,7 @@ impl MetaRecord {
         bytes = rest;
         let provenance = Provenance::from_u8(prov)?;
         let mut next = || get_varint(&mut bytes);
-        Some(MetaRecord {
+        let mut r = MetaRecord {
             provenance,
             scope: next()?,
             process: next()?,
@@ -132,7 +142,14 @@ impl MetaRecord {
                     get_varint(&mut bytes).unwrap_or(0),
                 ]
             },
-        })
+            nat: 0,
+            nat_reply: false,
+        };
+        if let Some(n) = get_varint(&mut bytes) {
+            r.nat = n >> 1;
+            r.nat_reply = n & 1 != 0;
+        }
+        Some(r)
     }
 }
 
@@ -144,6 +161,7 @@ pub enum Entity {
     Container(ContainerInfo),
     Pod(PodInfo),
     Thread(ThreadInfo),
+    Nat(NatInfo),
 }
 
 /// A 2988 definition: an entity with its (scope, id).
@@ -210,6 +228,8 @@ mod tests {
             role: Role::Sender,
             thread: 3,
             peer: [0; 4],
+            nat: 0,
+            nat_reply: false,
         };
         let mut b = Vec::new();
         r.encode(&mut b);
@@ -235,6 +255,17 @@ mod tests {
         with_peer.encode(&mut b);
         assert!(b.len() <= MAX_RECORD_LEN);
         assert_eq!(MetaRecord::decode(&b), Some(with_peer));
+        // NAT: after the peer ids (zero when there is no peer); records without it read as none.
+        let with_nat = MetaRecord {
+            nat: 5,
+            nat_reply: true,
+            ..r
+        };
+        let mut b = Vec::new();
+        with_nat.encode(&mut b);
+        assert!(b.len() <= MAX_RECORD_LEN);
+        assert_eq!(MetaRecord::decode(&b), Some(with_nat));
+        assert_eq!(MetaRecord::decode(&b[..b.len() - 1]), Some(r));
         let d = Definition {
             ptcap: 1,
             scope: 9,

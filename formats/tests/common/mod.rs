@@ -194,6 +194,8 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             provenance: Provenance::SocketCookie,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(c.curl.clone()),
@@ -204,6 +206,8 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             provenance: Provenance::ReverseTuple,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(c.weird.clone()),
@@ -217,6 +221,8 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             provenance: Provenance::SockDiag,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
         // Same wget, a fresh Arc with equal content: the writer must dedup by content.
         PacketMeta {
@@ -228,6 +234,8 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             provenance: Provenance::Tuple,
             role: Default::default(),
             peer: Default::default(),
+            nat: None,
+            nat_reply: false,
         },
     ]
 }

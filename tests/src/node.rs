@@ -1,0 +1,494 @@
+//! A node the way Docker and Kubernetes nodes look, built entirely in network namespaces the
+//! test creates: a "node" namespace with a bridge, two "container" namespaces behind it on veth
+//! pairs, and an uplink veth to an "outside" namespace that has no route back to the containers.
+//! The node forwards (`ip_forward=1`) and runs nftables (in its own namespace only): MASQUERADE
+//! out of the uplink, a DNAT port-forward from the uplink to a server in a container, and a
+//! forward-chain rule dropping one container's TCP to one port ([`NodeRules`]).
+//!
+//! ```text
+//!  container 0 (198.18.S.2, eth0) ──┐ veth c0 ┐
+//!                                   │         ├ bridge br0 (198.18.S.1) ── node ── uplink (198.18.U.1)
+//!  container 1 (198.18.S.3, eth0) ──┘ veth c1 ┘                                      │
+//!                                                            outside (198.18.U.2, eth0)
+//! ```
+//!
+//! Self-contained: it needs only [`crate::run_checked`]. Namespace names are unique per instance
+//! (`ptcap-node-<pid>-<n>-<tag>-{node,c0,c1,out}`); interface names are fixed (they live in the
+//! instance's own namespaces). The guard kills the processes it started (by pid) and deletes
+//! the namespaces (and with them every veth, the bridge and the ruleset) on drop, panics included.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::run_checked;
+
+/// The bridge in the node namespace.
+pub const BRIDGE: &str = "br0";
+/// The node's uplink (node side) and the outside host's end of it.
+pub const UPLINK: &str = "uplink";
+/// The interface name inside each container and inside the outside host.
+pub const ETH: &str = "eth0";
+
+/// A DNAT port-forward: TCP to the node's uplink address on `uplink_port` goes to container
+/// `container` on `port` (Docker's `-p uplink_port:port`).
+#[derive(Clone, Copy, Debug)]
+pub struct PortForward {
+    pub uplink_port: u16,
+    pub container: usize,
+    pub port: u16,
+}
+
+/// A forward-chain rule dropping container `container`'s TCP to destination port `port`.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpDrop {
+    pub container: usize,
+    pub port: u16,
+}
+
+/// The node's nftables rules.
+#[derive(Clone, Debug)]
+pub struct NodeRules {
+    /// MASQUERADE of the containers' subnet out of the uplink.
+    pub masquerade: bool,
+    pub port_forward: Option<PortForward>,
+    pub drop_tcp: Option<TcpDrop>,
+    /// More rules, appended verbatim to the ruleset (table `ip ptnode`; chains `prerouting`,
+    /// `postrouting`, `forwarding`, `input`; e.g. `add rule ip ptnode input udp dport 9 drop`).
+    pub extra: String,
+}
+
+impl Default for NodeRules {
+    /// MASQUERADE on, uplink port 8080 forwarded to container 1 port 80, container 0's TCP to
+    /// port 81 dropped.
+    fn default() -> Self {
+        NodeRules {
+            masquerade: true,
+            port_forward: Some(PortForward {
+                uplink_port: 8080,
+                container: 1,
+                port: 80,
+            }),
+            drop_tcp: Some(TcpDrop {
+                container: 0,
+                port: 81,
+            }),
+            extra: String::new(),
+        }
+    }
+}
+
+/// One host of the node: a container or the outside host.
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// Its network namespace (under /var/run/netns).
+    pub ns: String,
+    /// Its address (on [`ETH`]).
+    pub ip: String,
+    /// Its interface inside its namespace ([`ETH`]).
+    pub dev: String,
+    /// The other end of its veth, in the node namespace (`c0`, `c1`, or [`UPLINK`]).
+    pub node_dev: String,
+}
+
+/// The node, its two containers and the outside host. Owns what it started.
+pub struct Node {
+    /// The node's network namespace.
+    pub ns: String,
+    pub containers: [Host; 2],
+    pub outside: Host,
+    /// The containers' subnet (198.18.S.0/24) and the uplink's (198.18.U.0/24).
+    pub container_subnet: String,
+    pub uplink_subnet: String,
+    /// The bridge's address (the containers' gateway) and the node's uplink address.
+    pub bridge_ip: String,
+    pub uplink_ip: String,
+    pub rules: NodeRules,
+    pids: Vec<u32>,
+    dirs: Vec<PathBuf>,
+}
+
+/// Container subnet 198.18.100.0/24, uplink subnet 198.18.101.0/24 (per instance: the addresses
+/// live in the instance's namespaces, so instances never collide).
+const CONTAINER_NET: u8 = 100;
+const UPLINK_NET: u8 = 101;
+
+impl Node {
+    /// Builds the node with `rules`. `tag` names the instance in namespace names (short: it is
+    /// part of names shown in failures).
+    pub fn new(tag: &str, rules: NodeRules) -> Node {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let base = format!("ptcap-node-{}-{n}-{tag}", std::process::id());
+        let s = CONTAINER_NET;
+        let u = UPLINK_NET;
+        let container = |i: usize| Host {
+            ns: format!("{base}-c{i}"),
+            ip: format!("198.18.{s}.{}", i + 2),
+            dev: ETH.to_string(),
+            node_dev: format!("c{i}"),
+        };
+        let node = Node {
+            ns: format!("{base}-node"),
+            containers: [container(0), container(1)],
+            outside: Host {
+                ns: format!("{base}-out"),
+                ip: format!("198.18.{u}.2"),
+                dev: ETH.to_string(),
+                node_dev: UPLINK.to_string(),
+            },
+            container_subnet: format!("198.18.{s}.0/24"),
+            uplink_subnet: format!("198.18.{u}.0/24"),
+            bridge_ip: format!("198.18.{s}.1"),
+            uplink_ip: format!("198.18.{u}.1"),
+            rules,
+            pids: Vec::new(),
+            dirs: Vec::new(),
+        };
+        // From here on a failure still deletes whatever namespaces were made (Drop).
+        for ns in node.namespaces() {
+            run_checked(&["ip", "netns", "add", &ns]);
+            run_checked(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+        }
+        let nsn = node.ns.clone();
+        run_checked(&["ip", "-n", &nsn, "link", "add", BRIDGE, "type", "bridge"]);
+        run_checked(&[
+            "ip",
+            "-n",
+            &nsn,
+            "addr",
+            "add",
+            &format!("{}/24", node.bridge_ip),
+            "dev",
+            BRIDGE,
+        ]);
+        run_checked(&["ip", "-n", &nsn, "link", "set", BRIDGE, "up"]);
+        for h in node.containers.clone() {
+            node.veth(&h);
+            run_checked(&[
+                "ip",
+                "-n",
+                &nsn,
+                "link",
+                "set",
+                &h.node_dev,
+                "master",
+                BRIDGE,
+            ]);
+            run_checked(&[
+                "ip",
+                "-n",
+                &h.ns,
+                "route",
+                "add",
+                "default",
+                "via",
+                &node.bridge_ip,
+            ]);
+        }
+        let out = node.outside.clone();
+        node.veth(&out);
+        run_checked(&[
+            "ip",
+            "-n",
+            &nsn,
+            "addr",
+            "add",
+            &format!("{}/24", node.uplink_ip),
+            "dev",
+            UPLINK,
+        ]);
+        // The outside host has only its connected /24: no route back to the containers, so
+        // their traffic reaches it only masqueraded.
+        node.run_in(&nsn, &["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+        let ruleset = node.ruleset();
+        node.nft(&ruleset);
+        node
+    }
+
+    /// Every namespace of this node: node, container 0, container 1, outside.
+    pub fn namespaces(&self) -> Vec<String> {
+        let mut v = vec![self.ns.clone()];
+        v.extend(self.containers.iter().map(|h| h.ns.clone()));
+        v.push(self.outside.ns.clone());
+        v
+    }
+
+    /// The path of a namespace (for `nsenter --net=`, `ptcap --netns`).
+    pub fn ns_path(ns: &str) -> String {
+        format!("/var/run/netns/{ns}")
+    }
+
+    /// A veth `h.node_dev` (node) <-> `h.dev` (h's namespace, with h's address), both up.
+    fn veth(&self, h: &Host) {
+        run_checked(&[
+            "ip",
+            "-n",
+            &self.ns,
+            "link",
+            "add",
+            &h.node_dev,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &h.dev,
+            "netns",
+            &h.ns,
+        ]);
+        run_checked(&[
+            "ip",
+            "-n",
+            &h.ns,
+            "addr",
+            "add",
+            &format!("{}/24", h.ip),
+            "dev",
+            &h.dev,
+        ]);
+        run_checked(&["ip", "-n", &h.ns, "link", "set", &h.dev, "up"]);
+        run_checked(&["ip", "-n", &self.ns, "link", "set", &h.node_dev, "up"]);
+    }
+
+    /// The nftables ruleset for [`Node::rules`]: table `ip ptnode`.
+    pub fn ruleset(&self) -> String {
+        let r = &self.rules;
+        let mut s = String::from(
+            "table ip ptnode {\n\
+             \x20 chain prerouting { type nat hook prerouting priority dstnat; policy accept; }\n\
+             \x20 chain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n\
+             \x20 chain forwarding { type filter hook forward priority filter; policy accept; }\n\
+             \x20 chain input { type filter hook input priority filter; policy accept; }\n\
+             }\n",
+        );
+        if r.masquerade {
+            s += &format!(
+                "add rule ip ptnode postrouting ip saddr {} oifname \"{UPLINK}\" masquerade\n",
+                self.container_subnet
+            );
+        }
+        if let Some(pf) = r.port_forward {
+            s += &format!(
+                "add rule ip ptnode prerouting iifname \"{UPLINK}\" tcp dport {} dnat to {}:{}\n",
+                pf.uplink_port, self.containers[pf.container].ip, pf.port
+            );
+        }
+        if let Some(d) = r.drop_tcp {
+            s += &format!(
+                "add rule ip ptnode forwarding ip saddr {} tcp dport {} drop\n",
+                self.containers[d.container].ip, d.port
+            );
+        }
+        s += &r.extra;
+        s
+    }
+
+    /// Applies nftables commands/ruleset `rules` in the node namespace (`nft -f -`).
+    pub fn nft(&self, rules: &str) {
+        self.nft_in(&self.ns.clone(), rules);
+    }
+
+    /// Applies nftables `rules` in namespace `ns` (one of this node's).
+    pub fn nft_in(&self, ns: &str, rules: &str) {
+        use std::io::Write;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns, "nft", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run nft (Debian package nftables): {e}"));
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(rules.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "nft -f - in {ns} failed: {}\nruleset:\n{rules}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The nft counters/ruleset of the node namespace (`nft list ruleset`), for failure messages.
+    pub fn list_ruleset(&self) -> String {
+        run_checked(&["ip", "netns", "exec", &self.ns, "nft", "list", "ruleset"])
+    }
+
+    /// `args` inside namespace `ns`. nsenter, not `ip netns exec`, which remounts /sys and
+    /// hides the cgroup hierarchy.
+    pub fn cmd(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net={}", Node::ns_path(ns))).args(args);
+        c
+    }
+
+    /// Runs `args` in `ns`; it must succeed; its standard output.
+    pub fn run_in(&self, ns: &str, args: &[&str]) -> String {
+        let out = self
+            .cmd(ns, args)
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{args:?} in {ns} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `args` in `ns` (killed on drop); stdin null, stderr piped. nsenter execs the
+    /// program, so the child's pid is the program's.
+    pub fn spawn(&mut self, ns: &str, args: &[&str], stdout: Stdio) -> Child {
+        let child = self
+            .cmd(ns, args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        self.pids.push(child.id());
+        child
+    }
+
+    /// Starts `args` in `ns` and waits (up to 15 s) until a stderr line contains `ready`.
+    pub fn start_until(&mut self, ns: &str, args: &[&str], stdout: Stdio, ready: &str) -> Process {
+        let child = self.spawn(ns, args, stdout);
+        Process::until(child, ready, args)
+    }
+
+    /// Kills `pid` on drop too (a process the test started itself).
+    pub fn adopt(&mut self, pid: u32) {
+        self.pids.push(pid);
+    }
+
+    /// A temporary directory removed on drop.
+    pub fn dir(&mut self, tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("{}-{tag}", self.ns));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        self.dirs.push(d.clone());
+        d
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        for pid in &self.pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        // Deleting a namespace deletes its veths (both ends), the bridge and its ruleset.
+        for ns in self.namespaces() {
+            let _ = Command::new("ip")
+                .args(["netns", "del", &ns])
+                .stderr(Stdio::null())
+                .status();
+        }
+        for d in &self.dirs {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// A process started by [`Node::start_until`] whose stderr lines arrive on a channel.
+pub struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr: Vec<String>,
+}
+
+impl Process {
+    fn until(mut child: Child, ready: &str, args: &[&str]) -> Process {
+        let err = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut p = Process {
+            child,
+            lines: rx,
+            stderr: Vec::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match p.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.contains(ready);
+                    p.stderr.push(line);
+                    if done {
+                        return p;
+                    }
+                }
+                Err(_) => panic!("{args:?} did not print {ready:?}; stderr: {:?}", p.stderr),
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The stderr lines read so far (and any that arrived since).
+    pub fn stderr(&mut self) -> &[String] {
+        while let Ok(l) = self.lines.try_recv() {
+            self.stderr.push(l);
+        }
+        &self.stderr
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    /// Sends `signal` (e.g. `-INT`) if any and waits (up to 20 s) for the exit: (exit code,
+    /// 128 + signal when killed; standard output; all stderr lines).
+    pub fn finish(mut self, signal: Option<&str>) -> (i32, Vec<u8>, Vec<String>) {
+        if let Some(sig) = signal {
+            let _ = Command::new("kill")
+                .args([sig, &self.child.id().to_string()])
+                .status();
+        }
+        let mut out = Vec::new();
+        if let Some(mut o) = self.child.stdout.take() {
+            let _ = o.read_to_end(&mut out);
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                break s;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!("the process did not exit; stderr {:?}", self.stderr);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(1)) {
+            self.stderr.push(l);
+        }
+        use std::os::unix::process::ExitStatusExt;
+        let code = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        (code, out, self.stderr)
+    }
+
+    /// SIGINT, then (exit code, standard output as text, stderr lines).
+    pub fn interrupt(self) -> (i32, String, Vec<String>) {
+        let (code, out, stderr) = self.finish(Some("-INT"));
+        (code, String::from_utf8_lossy(&out).into_owned(), stderr)
+    }
+}
