@@ -356,6 +356,15 @@ fn the_owner_through_nat_with_netns_from_the_root_namespace() {
     );
     let flows = String::from_utf8_lossy(&out.stdout);
     check_one_flow(&node, &flows);
+    // Across every interface of the node (the container's veth before the NAT, the uplink
+    // after it): still one flow.
+    let out = Command::new(ptanalyze_bin())
+        .arg("-r")
+        .arg(&file)
+        .args(["--flows", "--json"])
+        .output()
+        .unwrap();
+    check_one_flow(&node, &String::from_utf8_lossy(&out.stdout));
     drop(node);
 }
 
@@ -368,10 +377,7 @@ fn check_one_flow(node: &Node, flows: &str) {
         .collect();
     let to_80: Vec<&serde_json::Value> = rows
         .iter()
-        .filter(|r| {
-            let s = r.to_string();
-            s.contains(&format!("\"{out_ip}\"")) && (r["dst_port"] == 80 || r["src_port"] == 80)
-        })
+        .filter(|r| r["type"] == "flow" && r["responder"]["port"] == 80)
         .collect();
     assert_eq!(
         to_80.len(),
@@ -379,10 +385,21 @@ fn check_one_flow(node: &Node, flows: &str) {
         "the masqueraded connection is not one flow: {to_80:#?}\nall: {flows}"
     );
     let f = to_80[0];
-    assert_eq!(f["src"].as_str(), Some(c0.as_str()), "{f:#}");
+    assert_eq!(f["initiator"]["addr"].as_str(), Some(c0.as_str()), "{f:#}");
+    assert_eq!(
+        f["responder"]["addr"].as_str(),
+        Some(out_ip.as_str()),
+        "{f:#}"
+    );
     let nat = &f["nat"];
-    assert_eq!(nat["src"].as_str(), Some(node.uplink_ip.as_str()), "{f:#}");
-    assert!(nat["src_port"].is_u64(), "{f:#}");
+    assert_eq!(
+        nat["initiator"]["addr"].as_str(),
+        Some(node.uplink_ip.as_str()),
+        "{f:#}"
+    );
+    assert!(nat["initiator"]["port"].is_u64(), "{f:#}");
+    assert_eq!(nat["responder"]["port"], 80, "{f:#}");
+    assert_eq!(nat["snat"], true, "{f:#}");
 }
 
 #[test]
