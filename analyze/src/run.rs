@@ -124,6 +124,18 @@ struct PacketJson<'a> {
     /// The other end when it is local too (the file records both ends).
     #[serde(skip_serializing_if = "Option::is_none")]
     peer: Option<EndJson<'a>>,
+    /// The NATed connection, when netfilter rewrote this packet's addresses or ports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nat: Option<NatJson<'a>>,
+}
+
+/// A packet's NATed connection: its conntrack tuples and the packet's direction in it.
+#[derive(Serialize)]
+struct NatJson<'a> {
+    #[serde(flatten)]
+    conn: &'a formats::meta::NatInfo,
+    /// `original` (originator to responder) or `reply`.
+    direction: &'static str,
 }
 
 /// The IP-level fields of a packet, when it has a readable IP header.
@@ -323,6 +335,10 @@ impl Work for Job<'_> {
                     parent: m.peer.parent.as_deref(),
                     container: m.peer.container.as_deref(),
                     pod: m.peer.pod.as_deref(),
+                }),
+                nat: m.nat.as_deref().map(|conn| NatJson {
+                    conn,
+                    direction: if m.nat_reply { "reply" } else { "original" },
                 }),
             };
             // Serializing plain data into a Vec cannot fail.

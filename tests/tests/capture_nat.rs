@@ -444,3 +444,60 @@ fn the_owner_through_nat_by_ctnetlink_alone() {
     });
     check_uplink(&node, client, server, &err, &pkts);
 }
+
+/// Loopback inside a namespace: `ip netns exec NS ptcap -i lo` (which hides /sys/fs/cgroup)
+/// and `ptcap --netns NS -i any` (loopback included) attribute each packet to its sender, the
+/// client's SYN to the client, as outside a namespace.
+#[test]
+fn loopback_inside_a_namespace_is_attributed_as_outside() {
+    let _g = setup();
+    for (tag, how, args) in [
+        (
+            "lo-ipexec",
+            "ip netns exec",
+            &["-i", "lo", "tcp port 7000"][..],
+        ),
+        ("lo-netns", "--netns", &["-i", "any", "tcp port 7000"][..]),
+    ] {
+        let mut node = Node::new(tag, NodeRules::default());
+        let dir = node.dir("cap");
+        let ns = node.ns.clone();
+        let (server, _s) = start(&mut node, &ns, &["server", "127.0.0.1", "7000"], "ready");
+        let file = dir.join("lo.pcapng");
+        let cap = if how == "--netns" {
+            let mut a = vec!["--netns", ns.as_str()];
+            a.extend_from_slice(args);
+            Capture::start(&[], &file, &a)
+        } else {
+            Capture::start(&["ip", "netns", "exec", &ns], &file, args)
+        };
+        let (client, c) = start(
+            &mut node,
+            &ns,
+            &["client", "127.0.0.1", "7000", "5"],
+            "local",
+        );
+        wait_done(c, "the loopback client");
+        let (err, pkts) = cap.stop();
+        assert!(
+            !err.iter().any(|l| l.contains("no cgroup v2 hierarchy")),
+            "{how}: {err:?}"
+        );
+        let lo: Vec<&Pkt> = pkts.iter().filter(|p| p.iface == "lo").collect();
+        assert!(lo.len() >= 10, "{how}: {} packets on lo; {err:?}", lo.len());
+        for p in &lo {
+            let want = if p.dport == 7000 { client } else { server };
+            let pid = p.meta.process.as_ref().map(|x| x.pid);
+            assert_eq!(
+                pid,
+                Some(want),
+                "{how}: {}.{} > {}.{} ({}); {err:?}",
+                p.src,
+                p.sport,
+                p.dst,
+                p.dport,
+                p.meta.provenance.as_str()
+            );
+        }
+    }
+}

@@ -100,6 +100,35 @@ pub fn full_metadata_file(path: &Path) {
         nat: None,
         nat_reply: false,
     };
+    // A masqueraded connection seen after the NAT: 198.18.0.3:40001 -> 198.18.0.2:80 leaves
+    // as 198.18.0.1:50001.
+    let nat = Arc::new(formats::meta::NatInfo {
+        proto: 6,
+        original: formats::meta::Tuple {
+            src: "198.18.0.3".parse().unwrap(),
+            sport: 40001,
+            dst: "198.18.0.2".parse().unwrap(),
+            dport: 80,
+        },
+        reply: formats::meta::Tuple {
+            src: "198.18.0.2".parse().unwrap(),
+            sport: 80,
+            dst: "198.18.0.1".parse().unwrap(),
+            dport: 50001,
+        },
+        snat: true,
+        dnat: false,
+    });
+    let natted = PacketMeta {
+        provenance: Provenance::Nat,
+        nat: Some(nat),
+        ..client.clone()
+    };
+    let natted_reply = PacketMeta {
+        role: Role::Receiver,
+        nat_reply: true,
+        ..natted.clone()
+    };
     let mut cfg = WriterConfig::new("ptcap-test", "0");
     cfg.comments = CommentMode::Full;
     let mut w = PcapngWriter::new(Vec::new(), cfg).unwrap();
@@ -130,6 +159,16 @@ pub fn full_metadata_file(path: &Path) {
             ipv4_frame(1, a, b, &[8, 0, 0, 0, 0x12, 0x34, 0, 1, 1, 2, 3, 4]),
             Direction::Out,
             &client,
+        ),
+        (
+            ipv4_frame(6, a, b, &tcp_segment(50001, 80, 7000, 0, 0x02, b"")),
+            Direction::Out,
+            &natted,
+        ),
+        (
+            ipv4_frame(6, b, a, &tcp_segment(80, 50001, 9000, 7001, 0x12, b"")),
+            Direction::In,
+            &natted_reply,
         ),
     ];
     let none = PacketMeta::default();
