@@ -1002,6 +1002,80 @@ mod tests {
         }
     }
 
+    /// Issue 11: translated packets are owned by the untranslated end: the originator for
+    /// MASQUERADE (both directions, even with the outside peer's socket still attached after
+    /// a veth), the responder for a port-forward, its listener before the child socket exists.
+    #[test]
+    fn translated_packets_belong_to_the_untranslated_end() {
+        use bpf::{Direction, SockKind};
+        let (cli, node, out, srv) = (
+            "198.18.100.2",
+            "198.18.101.1",
+            "198.18.101.2",
+            "198.18.100.3",
+        );
+        let mut a = empty(1);
+        let learn = |a: &mut Attributor, cookie, ns, pid, l: (&str, u16), r: (&str, u16)| {
+            a.on_sock_event(&sock_event(SockKind::Create, cookie, ns, pid));
+            let mut f = sock_event(SockKind::Flow, cookie, ns, 0);
+            f.task = None;
+            (f.local_addr, f.local_port) = (v4(l.0), l.1);
+            (f.remote_addr, f.remote_port) = (v4(r.0), r.1);
+            a.on_sock_event(&f);
+        };
+        // The container's client and the outside server's accepted socket (both local).
+        learn(&mut a, 601, 11, 4_300_001, (cli, 40_000), (out, 80));
+        learn(&mut a, 602, 13, 4_300_002, (out, 80), (node, 50_000));
+        let sa = |h: &str, p: u16| std::net::SocketAddr::new(h.parse().unwrap(), p);
+        let masq = bpf::NatTuples {
+            protocol: 6,
+            src_nat: true,
+            dst_nat: false,
+            original: (sa(cli, 40_000), sa(out, 80)),
+            reply: (sa(out, 80), sa(node, 50_000)),
+        };
+        let up = frame(node, 50_000, out, 80);
+        let down = frame(out, 80, node, 50_000);
+        for (f, cookie, role) in [(&up, 0, Role::Sender), (&down, 602, Role::Receiver)] {
+            let p = packet(f, cookie, Direction::In);
+            let (s, prov, r) = a.resolve(&p, true, Some(&masq)).unwrap();
+            assert_eq!((s.pid, prov, r), (4_300_001, Provenance::Nat, role));
+        }
+        assert_eq!(a.nat_other_end(&masq, 4_300_001), Some(4_300_002));
+        // A port-forward: node:8080 -> srv:80; the server listens, no child socket yet.
+        a.on_sock_event(&sock_event(SockKind::Create, 603, 12, 4_300_003));
+        for kind in [SockKind::Bind, SockKind::Listen] {
+            let mut l = sock_event(kind, 603, 12, 4_300_003);
+            (l.local_addr, l.local_port) = (v4(srv), 80);
+            a.on_sock_event(&l);
+        }
+        // Another namespace's listener on the same port (the outside host's server).
+        a.on_sock_event(&sock_event(SockKind::Create, 604, 13, 4_300_004));
+        let mut l = sock_event(SockKind::Listen, 604, 13, 4_300_004);
+        l.local_port = 80;
+        a.on_sock_event(&l);
+        let fwd = bpf::NatTuples {
+            protocol: 6,
+            src_nat: false,
+            dst_nat: true,
+            original: (sa(out, 45_000), sa(node, 8080)),
+            reply: (sa(srv, 80), sa(out, 45_000)),
+        };
+        let syn = frame(out, 45_000, node, 8080);
+        let (s, prov, r) = a
+            .resolve(&packet(&syn, 0, Direction::In), true, Some(&fwd))
+            .unwrap();
+        assert_eq!(
+            (s.pid, prov, r),
+            (4_300_003, Provenance::Nat, Role::Receiver)
+        );
+        let synack = frame(node, 8080, out, 45_000);
+        let (s, _, r) = a
+            .resolve(&packet(&synack, 0, Direction::Out), true, Some(&fwd))
+            .unwrap();
+        assert_eq!((s.pid, r), (4_300_003, Role::Sender));
+    }
+
     /// Issue 9: a container's packet crosses its veth with the sender's socket attached, so
     /// the host side's ingress (and the peer's eth0 ingress) sees the *sender's* cookie. The
     /// role comes from whose socket it is, in both directions and on every hop.
@@ -1033,21 +1107,21 @@ mod tests {
         for dir in [Direction::In, Direction::Out] {
             // Client's eth0 egress, host veth ingress and egress, server's eth0 ingress.
             let p = packet(&request, c_cookie, dir);
-            let (s, prov, role) = a.resolve(&p, true).unwrap();
+            let (s, prov, role) = a.resolve(&p, true, None).unwrap();
             assert_eq!(
                 (s.pid, prov, role),
                 (4_200_001, Provenance::SocketCookie, Role::Sender)
             );
             let p = packet(&reply, s_cookie, dir);
-            let (s, _, role) = a.resolve(&p, true).unwrap();
+            let (s, _, role) = a.resolve(&p, true, None).unwrap();
             assert_eq!((s.pid, role), (4_200_002, Role::Sender), "{dir:?}");
             // Hypothetically: a receiving socket attached (it is the packet's destination).
             let p = packet(&reply, c_cookie, dir);
-            let (s, _, role) = a.resolve(&p, true).unwrap();
+            let (s, _, role) = a.resolve(&p, true, None).unwrap();
             assert_eq!((s.pid, role), (4_200_001, Role::Receiver), "{dir:?}");
             // No socket (loopback, routed): the tuple as sent names the sender.
             let p = packet(&request, 0, dir);
-            let (s, prov, role) = a.resolve(&p, true).unwrap();
+            let (s, prov, role) = a.resolve(&p, true, None).unwrap();
             assert_eq!(
                 (s.pid, prov, role),
                 (4_200_001, Provenance::Tuple, Role::Sender)
@@ -1067,8 +1141,11 @@ mod tests {
         a.on_sock_event(&bind);
         let out = frame("198.18.7.1", 5353, "198.18.7.2", 5353);
         let back = frame("198.18.7.2", 5353, "198.18.7.1", 5353);
-        let role =
-            |a: &Attributor, f: &[u8]| a.resolve(&packet(f, 7, Direction::In), true).unwrap().2;
+        let role = |a: &Attributor, f: &[u8]| {
+            a.resolve(&packet(f, 7, Direction::In), true, None)
+                .unwrap()
+                .2
+        };
         assert_eq!(role(&a, &out), Role::Sender);
         assert_eq!(role(&a, &back), Role::Receiver);
         // A wildcard bind learns its concrete address from later hooks, never the reverse.

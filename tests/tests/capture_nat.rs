@@ -211,6 +211,8 @@ fn start(node: &mut Node, ns: &str, args: &[&str], ready: &str) -> (u32, Child) 
             return (pid, child);
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("{args:?} in {ns} did not print {ready:?} (last: {line:?})");
 }
 
