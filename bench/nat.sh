@@ -64,11 +64,15 @@ echo "== ns per packet of ptcap's tcx program, UDP flood of $N 64-byte datagrams
 printf '%-44s %10s %10s %10s\n' case "nat off" "nat on" "cost"
 row "vb ingress, conntrack idle in B" "$B" vb
 ip netns exec "$B" nft -f - <<'EOF'
-table ip ptbench { chain pre { type filter hook prerouting priority 0; policy accept; ct state new,established accept; } }
+table ip ptbench {
+  chain pre { type filter hook prerouting priority 0; policy accept; ct state new,established accept; }
+}
 EOF
 row "vb ingress, conntrack active in B" "$B" vb
 row "va egress, own socket (lookup skipped)" "$A" va
 ip netns exec "$A" nft -f - <<'EOF'
-table ip ptbench { chain post { type nat hook postrouting priority srcnat; policy accept; oifname "va" udp dport 9999 snat to 198.18.251.1:20000-30000; } }
+table ip ptbench {
+  chain post { type nat hook postrouting priority srcnat; policy accept; oifname "va" udp dport 9999 snat to 198.18.251.1:20000-30000; }
+}
 EOF
 row "va egress, A SNATs (lookup, NAT trailer)" "$A" va

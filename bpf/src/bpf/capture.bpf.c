@@ -379,39 +379,48 @@ struct pkt_tuple {
 	__u8 proto;
 };
 
+/* Direct packet access (no helper calls): the headers of a TCP/UDP packet are in the skb's
+ * linear part; when they are not, the packet is not looked up. */
 static __always_inline int pkt_tuple_parse(struct __sk_buff *skb, __u32 l3, struct pkt_tuple *t)
 {
-	__u16 ports[2];
-	__u32 l4;
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u16 *ports;
 
+	if (l3 > 14)
+		return -1;
 	if (skb->protocol == bpf_htons(PT_ETH_P_IP_)) {
-		struct iphdr ip;
+		struct iphdr *ip = data + l3;
+		__u32 ihl;
 
-		if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)))
+		if ((void *)(ip + 1) > end)
 			return -1;
-		if (ip.frag_off & bpf_htons(0x1fff)) /* a later fragment has no ports */
+		if (ip->frag_off & bpf_htons(0x1fff)) /* a later fragment has no ports */
 			return -1;
 		t->family = 2;
-		t->proto = ip.protocol;
-		t->src[0] = ip.saddr;
-		t->dst[0] = ip.daddr;
-		l4 = l3 + (ip.ihl & 0xf) * 4;
+		t->proto = ip->protocol;
+		t->src[0] = ip->saddr;
+		t->dst[0] = ip->daddr;
+		ihl = (ip->ihl & 0xf) * 4;
+		if (ihl < sizeof(*ip))
+			return -1;
+		ports = (void *)ip + ihl;
 	} else if (skb->protocol == bpf_htons(PT_ETH_P_IPV6_)) {
-		struct ipv6hdr ip6;
+		struct ipv6hdr *ip6 = data + l3;
 
-		if (bpf_skb_load_bytes(skb, l3, &ip6, sizeof(ip6)))
+		if ((void *)(ip6 + 1) > end)
 			return -1;
 		t->family = 10;
-		t->proto = ip6.nexthdr; /* extension headers: not looked up */
-		__builtin_memcpy(t->src, &ip6.saddr, 16);
-		__builtin_memcpy(t->dst, &ip6.daddr, 16);
-		l4 = l3 + sizeof(ip6);
+		t->proto = ip6->nexthdr; /* extension headers: not looked up */
+		__builtin_memcpy(t->src, &ip6->saddr, 16);
+		__builtin_memcpy(t->dst, &ip6->daddr, 16);
+		ports = (void *)(ip6 + 1);
 	} else {
 		return -1;
 	}
 	if (t->proto != 6 && t->proto != 17)
 		return -1;
-	if (bpf_skb_load_bytes(skb, l4, ports, 4))
+	if ((void *)(ports + 2) > end)
 		return -1;
 	t->sport = ports[0];
 	t->dport = ports[1];
