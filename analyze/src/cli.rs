@@ -452,7 +452,10 @@ impl Cli {
                 let line = format!(
                     "ptanalyze: -F {path}: the expression on the command line is ignored, as tcpdump does"
                 );
-                let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{}\n", crate::run::named(&line)));
+                let _ = std::io::Write::write_fmt(
+                    &mut std::io::stderr(),
+                    format_args!("{}\n", crate::run::named(&line)),
+                );
             }
             let text = read_expression_file(path)?;
             expr = (!text.trim().is_empty()).then_some(text);

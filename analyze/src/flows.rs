@@ -170,6 +170,36 @@ impl FlowKey {
     }
 }
 
+/// The packet as it was before netfilter NAT rewrote it (`reply`: it travels responder to
+/// originator); `None` when its protocol is not the connection's.
+fn untranslate(
+    s: &PacketSummary,
+    n: &formats::meta::NatInfo,
+    reply: bool,
+) -> Option<PacketSummary> {
+    if s.protocol != n.proto {
+        return None;
+    }
+    let t = n.untranslated(reply);
+    let mut u = *s;
+    u.src = t.src;
+    u.dst = t.dst;
+    match &mut u.transport {
+        Transport::Tcp(tcp) => {
+            tcp.src_port = t.sport;
+            tcp.dst_port = t.dport;
+        }
+        Transport::Udp {
+            src_port, dst_port, ..
+        } => {
+            *src_port = t.sport;
+            *dst_port = t.dport;
+        }
+        _ => return None,
+    }
+    Some(u)
+}
+
 /// ICMP type and code as the Community ID spec's port pair: a request or reply type becomes
 /// (type, its counterpart); any other type is one-way, (type, code).
 pub fn icmp_ports(v6: bool, msg_type: u8, code: u8) -> (u16, u16, bool) {
@@ -499,6 +529,8 @@ struct Flow {
     last_pkt_ts: u64,
     sides: [Side; 2],
     interfaces: Vec<Box<str>>,
+    /// The conntrack tuples of a NATed connection (the first packet that carried them).
+    nat: Option<std::sync::Arc<formats::meta::NatInfo>>,
 }
 
 impl Flow {
@@ -515,6 +547,7 @@ impl Flow {
             last_pkt_ts: 0,
             sides: [Side::default(), Side::default()],
             interfaces: Vec::new(),
+            nat: None,
         }
     }
 
@@ -540,6 +573,9 @@ impl Flow {
             }
         }
         self.last_pkt_ts = later.last_pkt_ts;
+        if self.nat.is_none() {
+            self.nat = later.nat;
+        }
     }
 
     /// FIN sent both ways, or a RST either way.
@@ -777,6 +813,15 @@ impl FlowTable {
             self.non_ip += 1;
             return;
         };
+        // One conversation across a NAT: a translated packet counts under its connection's
+        // untranslated addresses (what the writer's conntrack entry says), so the packets on
+        // both sides of the NAT are one flow.
+        let untranslated = pkt
+            .meta
+            .nat
+            .as_deref()
+            .and_then(|n| untranslate(s, n, pkt.meta.nat_reply));
+        let s = untranslated.as_ref().unwrap_or(s);
         let (key, side) = FlowKey::of(s);
         let tcp_ports = key.protocol == ipproto::TCP && key.kind == KeyKind::Ports;
         let syn = match s.transport {
@@ -806,6 +851,9 @@ impl FlowTable {
         }
         let flow = &mut chain.last_mut().expect("just pushed").flow;
         flow.last_pkt_ts = pkt.ts_ns;
+        if flow.nat.is_none() && untranslated.is_some() {
+            flow.nat = pkt.meta.nat.clone();
+        }
         if let Some(name) = pkt.interface {
             if !flow.interfaces.iter().any(|i| &**i == name) {
                 flow.interfaces.push(name.into());
@@ -1112,6 +1160,46 @@ pub struct FlowRecord {
     pub interfaces: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<TcpRecord>,
+    /// A NATed connection: `initiator` and `responder` are its untranslated ends (what the
+    /// initiator's and responder's sockets see as far as the NAT is concerned: the
+    /// originator's view), this the ends as translated (between the NAT and the responder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat: Option<NatRecord>,
+}
+
+/// The translated ends of a NATed flow (`initiator` to `responder`, as they travel between
+/// the NAT and the responder), and which kind of NAT (source, destination) made them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NatRecord {
+    pub initiator: Endpoint,
+    pub responder: Endpoint,
+    pub snat: bool,
+    pub dnat: bool,
+}
+
+fn nat_record(n: &formats::meta::NatInfo, initiator: &Endpoint) -> NatRecord {
+    let t = n.translated();
+    let (a, b) = (
+        Endpoint {
+            addr: t.src,
+            port: Some(t.sport),
+        },
+        Endpoint {
+            addr: t.dst,
+            port: Some(t.dport),
+        },
+    );
+    // The flow's initiator is the connection's originator, except in a capture that began
+    // after the connection's first packets and guessed the other way.
+    let originator_first =
+        n.original.src == initiator.addr && Some(n.original.sport) == initiator.port;
+    let (initiator, responder) = if originator_first { (a, b) } else { (b, a) };
+    NatRecord {
+        initiator,
+        responder,
+        snat: n.snat,
+        dnat: n.dnat,
+    }
 }
 
 fn side_record(s: &Side) -> SideRecord {
@@ -1188,6 +1276,7 @@ fn record(k: &FlowKey, f: Flow, reuse: u64) -> FlowRecord {
     let first = f.sides[0].first_ts.min(f.sides[1].first_ts);
     let last = f.sides[0].last_ts.max(f.sides[1].last_ts);
     let tcp = (k.protocol == ipproto::TCP && k.kind == KeyKind::Ports).then(|| tcp_record(&f, i));
+    let nat = f.nat.as_deref().map(|n| nat_record(n, &initiator));
     FlowRecord {
         community_id,
         reuse,
@@ -1203,6 +1292,7 @@ fn record(k: &FlowKey, f: Flow, reuse: u64) -> FlowRecord {
         resp: side_record(&f.sides[r]),
         interfaces: f.interfaces.iter().map(|s| s.to_string()).collect(),
         tcp,
+        nat,
     }
 }
 
@@ -1388,8 +1478,10 @@ pub(crate) fn write_table(
 /// One row per flow, columns aligned: protocol (with `#N` for the N-th reuse of the 5-tuple,
 /// see [`FlowRecord::reuse`]), initiator, responder, packets and bytes each
 /// way (`>` initiator to responder), duration in seconds, TCP state and history (ICMP echo:
-/// `id=N`), each side's owner as `comm.pid[container]` (`-` when unknown).
+/// `id=N`), each side's owner as `comm.pid[container]` (`-` when unknown); when some flow
+/// crossed a NAT, a last column with its translated ends (`A:p > B:q`, `-` for the others).
 pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Result<()> {
+    let any_nat = flows.iter().any(|f| f.nat.is_some());
     let mut rows = Vec::with_capacity(flows.len() + 1);
     rows.push(
         [
@@ -1409,6 +1501,9 @@ pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Resul
         .map(String::from)
         .to_vec(),
     );
+    if any_nat {
+        rows[0].push("NAT".into());
+    }
     for f in flows {
         let (state, hist) = match (&f.tcp, f.icmp_echo_id) {
             (Some(t), _) => (t.conn_state.to_string(), t.history.clone()),
@@ -1439,6 +1534,13 @@ pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Resul
             owner(&f.orig),
             owner(&f.resp),
         ]);
+        if any_nat {
+            let nat = f.nat.as_ref().map_or_else(
+                || "-".to_string(),
+                |n| format!("{} > {}", n.initiator, n.responder),
+            );
+            rows.last_mut().expect("just pushed").push(nat);
+        }
     }
     write_table(
         out,

@@ -144,6 +144,18 @@ struct PacketJson<'a> {
     /// The kernel dropped it (`ptcap --drops`): reason and location.
     #[serde(skip_serializing_if = "Option::is_none")]
     drop: Option<&'a formats::meta::DropInfo>,
+    /// The NATed connection, when netfilter rewrote this packet's addresses or ports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nat: Option<NatJson<'a>>,
+}
+
+/// A packet's NATed connection: its conntrack tuples and the packet's direction in it.
+#[derive(Serialize)]
+struct NatJson<'a> {
+    #[serde(flatten)]
+    conn: &'a formats::meta::NatInfo,
+    /// `original` (originator to responder) or `reply`.
+    direction: &'static str,
 }
 
 /// The IP-level fields of a packet, when it has a readable IP header.
@@ -345,6 +357,10 @@ impl Work for Job<'_> {
                     pod: m.peer.pod.as_deref(),
                 }),
                 drop: m.drop.as_deref(),
+                nat: m.nat.as_deref().map(|conn| NatJson {
+                    conn,
+                    direction: if m.nat_reply { "reply" } else { "original" },
+                }),
             };
             // Serializing plain data into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *text, &j);

@@ -290,6 +290,8 @@ fn owners() -> Vec<Owner> {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
     };
     vec![

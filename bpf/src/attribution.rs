@@ -228,15 +228,57 @@ pub(crate) fn parse_proc(bytes: &[u8]) -> Option<ProcEvent<'_>> {
     })
 }
 
-/// Where the cgroup v2 hierarchy is mounted (from /proc/self/mounts): `/sys/fs/cgroup` on
-/// unified systems, `/sys/fs/cgroup/unified` on hybrid ones.
+/// Where the cgroup v2 hierarchy is, however ptcap was started: `/sys/fs/cgroup` on unified
+/// systems, `/sys/fs/cgroup/unified` on hybrid ones, from /proc/self/mounts. Where this mount
+/// namespace has none (`ip netns exec` remounts /sys and hides it), init's through
+/// /proc/1/root; and failing that, in a mount namespace of ptcap's own (not init's), a private
+/// cgroup2 mount on /sys/fs/cgroup. Found once per process.
 pub fn cgroup2_root() -> Option<PathBuf> {
-    let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
-    mounts.lines().find_map(|l| {
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ROOT.get_or_init(find_cgroup2_root).clone()
+}
+
+fn cgroup2_mounts(mounts: &str) -> impl Iterator<Item = PathBuf> + '_ {
+    mounts.lines().filter_map(|l| {
         let mut w = l.split_whitespace();
         let (_, dir, fstype) = (w.next()?, w.next()?, w.next()?);
         (fstype == "cgroup2").then(|| PathBuf::from(dir.replace("\\040", " ")))
     })
+}
+
+fn find_cgroup2_root() -> Option<PathBuf> {
+    let own = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    if let Some(dir) = cgroup2_mounts(&own).next() {
+        return Some(dir);
+    }
+    let init = std::fs::read_to_string("/proc/1/mounts").unwrap_or_default();
+    for dir in cgroup2_mounts(&init) {
+        let via = Path::new("/proc/1/root").join(dir.strip_prefix("/").unwrap_or(&dir));
+        if via.join("cgroup.procs").exists() {
+            return Some(via);
+        }
+    }
+    // Our own mount namespace (not init's): a mount there is seen by ptcap and its children
+    // only, and goes with the namespace.
+    let ns = |p: &str| std::fs::read_link(p).ok();
+    let mnt_own = ns("/proc/self/ns/mnt");
+    if mnt_own.is_none() || mnt_own == ns("/proc/1/ns/mnt") {
+        return None;
+    }
+    let dir = Path::new("/sys/fs/cgroup");
+    let c = |s: &str| std::ffi::CString::new(s).ok();
+    let (src, target, fstype) = (c("cgroup2")?, c("/sys/fs/cgroup")?, c("cgroup2")?);
+    // SAFETY: valid C strings; no data.
+    let rc = unsafe {
+        libc::mount(
+            src.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    };
+    (rc == 0 && dir.join("cgroup.procs").exists()).then(|| dir.to_path_buf())
 }
 
 /// Opens a cgroup directory for attaching.

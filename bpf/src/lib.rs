@@ -90,6 +90,10 @@ const EVENT_PACKET: u16 = 1;
 const PKT_REJECTED: u8 = 1;
 const PKT_VLAN: u8 = 2;
 const PKT_COPY_FAILED: u8 = 4;
+const PKT_NAT: u8 = 8;
+const PKT_CT_MISS: u8 = 16;
+/* sizeof(struct ptcap_nat) */
+const NAT_TRAILER_LEN: usize = 76;
 const IFACE_FILTER: u32 = 1;
 const IFACE_ETHERNET: u32 = 2;
 const PACKET_HEADER_LEN: usize = 40;
@@ -228,6 +232,58 @@ pub struct PacketEvent<'a> {
     /// bpf_get_socket_cookie(skb): 0 when the packet has no socket.
     pub socket_cookie: u64,
     pub data: &'a [u8],
+    /// The conntrack entry of a NATed connection, when the packet's tuple is not its owner's
+    /// socket's view (the kernel's lookup; see `struct ptcap_nat` in events.h).
+    pub nat: Option<NatTuples>,
+    /// The kernel looked the packet up in conntrack and found no entry (a connection's first
+    /// packet at ingress, before netfilter made the entry; or no conntrack there).
+    pub ct_miss: bool,
+}
+
+/// A NATed connection's conntrack tuples (`struct ptcap_nat`): `original` as its originator
+/// sent it (the originator's socket: local = `src`), `reply` as the responder sends it (the
+/// responder's socket: local = `src`). Ports in host order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NatTuples {
+    pub protocol: u8,
+    /// IPS_SRC_NAT: the originator's source was rewritten (MASQUERADE, SNAT).
+    pub src_nat: bool,
+    /// IPS_DST_NAT: the originator's destination was rewritten (DNAT, port-forwards).
+    pub dst_nat: bool,
+    pub original: (std::net::SocketAddr, std::net::SocketAddr),
+    pub reply: (std::net::SocketAddr, std::net::SocketAddr),
+}
+
+fn sockaddr(family: u8, raw: &[u8], port: u16) -> Option<std::net::SocketAddr> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match family {
+        2 => IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3])),
+        10 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&raw[..16]).ok()?)),
+        _ => return None,
+    };
+    Some(std::net::SocketAddr::new(ip, port))
+}
+
+/// Decodes a `struct ptcap_nat` (unaligned, native byte order).
+fn parse_nat(b: &[u8]) -> Option<NatTuples> {
+    if b.len() < NAT_TRAILER_LEN {
+        return None;
+    }
+    let family = b[0];
+    let port = |off| u16_at(b, off);
+    Some(NatTuples {
+        protocol: b[1],
+        src_nat: b[2] & 1 != 0,
+        dst_nat: b[2] & 2 != 0,
+        original: (
+            sockaddr(family, &b[12..28], port(4))?,
+            sockaddr(family, &b[28..44], port(6))?,
+        ),
+        reply: (
+            sockaddr(family, &b[44..60], port(8))?,
+            sockaddr(family, &b[60..76], port(10))?,
+        ),
+    })
 }
 
 fn u16_at(b: &[u8], off: usize) -> u16 {
@@ -262,6 +318,11 @@ pub fn parse_event(bytes: &[u8]) -> Option<Event<'_>> {
     let flags = bytes[5];
     let cap_len = u32_at(bytes, 16) as usize;
     let data = bytes.get(header_len..header_len + cap_len)?;
+    let nat = if flags & PKT_NAT != 0 {
+        parse_nat(bytes.get(header_len + cap_len..)?)
+    } else {
+        None
+    };
     Some(Event::Packet(PacketEvent {
         direction: if bytes[4] == 0 {
             Direction::In
@@ -277,6 +338,8 @@ pub fn parse_event(bytes: &[u8]) -> Option<Event<'_>> {
         vlan_reinserted: flags & PKT_VLAN != 0,
         copy_failed: flags & PKT_COPY_FAILED != 0,
         data,
+        nat,
+        ct_miss: flags & PKT_CT_MISS != 0,
     }))
 }
 
@@ -346,6 +409,10 @@ pub struct CaptureOptions {
     pub drops_netns: u64,
     /// The filter slot compiled for raw IP that drops must pass (`None`: every drop).
     pub drops_filter: Option<u32>,
+    /// Look NATed packets up in conntrack from the packet programs (the `bpf_skb_ct_lookup`
+    /// kfunc). Where the kernel lacks the kfuncs the programs load without the lookup
+    /// ([`PacketCapture::nat_in_kernel`] says which).
+    pub nat_lookup: bool,
 }
 
 /// Which hook to attach with.
@@ -370,6 +437,7 @@ impl Default for CaptureOptions {
             drops: DropsMode::Off,
             drops_netns: 0,
             drops_filter: None,
+            nat_lookup: true,
         }
     }
 }
@@ -435,6 +503,10 @@ pub struct PacketCapture {
     attach: AttachPreference,
     /// tc filters of killed ptcaps removed so far (see [`tc`]).
     stale_tc_removed: u64,
+    /// The packet programs look NATed packets up in conntrack.
+    nat_in_kernel: bool,
+    /// Why the lookup was left out although asked for (the failed load's error).
+    nat_fallback: Option<String>,
 }
 
 /// Raises RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11; later
@@ -480,6 +552,44 @@ impl PacketCapture {
             ));
         }
         raise_memlock();
+        let (skel, nat_in_kernel, nat_fallback) = match Self::open_and_load(opts, opts.nat_lookup) {
+            Ok(skel) => (skel, opts.nat_lookup, None),
+            // A kernel without the conntrack kfuncs (or one whose verifier refuses their use)
+            // must still capture: the same object without the lookup branch.
+            Err(e) if opts.nat_lookup && e.kind != ErrorKind::Permission => {
+                let skel = Self::open_and_load(opts, false)?;
+                (skel, false, Some(e.message))
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(PacketCapture {
+            skel,
+            interfaces: Vec::new(),
+            free_slots: Vec::new(),
+            next_slot: 0,
+            attribution: Vec::new(),
+            drops: None,
+            attach: opts.attach,
+            stale_tc_removed: 0,
+            nat_in_kernel,
+            nat_fallback,
+        })
+    }
+
+    /// Whether the packet programs look NATed packets up in conntrack (the kfuncs loaded).
+    pub fn nat_in_kernel(&self) -> bool {
+        self.nat_in_kernel
+    }
+
+    /// Why the conntrack lookup was left out although asked for.
+    pub fn nat_fallback(&self) -> Option<&str> {
+        self.nat_fallback.as_deref()
+    }
+
+    fn open_and_load(
+        opts: &CaptureOptions,
+        nat_lookup: bool,
+    ) -> Result<CaptureSkel<'static>, Error> {
         // The skeleton borrows its object storage for its whole life; one per capture, leaked
         // on purpose (a few hundred bytes) so the capture can own the skeleton.
         let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
@@ -505,6 +615,7 @@ impl PacketCapture {
         open.progs
             .ptcap_kfree_skb
             .set_autoload(opts.drops != DropsMode::Off);
+        rodata.nat_lookup = nat_lookup as u8;
         // SAFETY: plain libbpf query.
         let cpus = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
         if cpus <= 0 {
@@ -521,7 +632,7 @@ impl PacketCapture {
             open.maps.events.set_max_entries(opts.ring_bytes),
             "ring buffer",
         )?;
-        let skel = open.load().map_err(|e| {
+        open.load().map_err(|e| {
             let kind = errno_kind(&e, ErrorKind::Load);
             // EACCES at load is the verifier's refusal, EPERM missing privileges.
             let hint = if e.to_string().contains("os error 1)") {
@@ -530,16 +641,6 @@ impl PacketCapture {
                 " (run with -v for libbpf's and the verifier's messages)"
             };
             Error::new(kind, format!("loading the BPF programs: {e}{hint}"))
-        })?;
-        Ok(PacketCapture {
-            skel,
-            interfaces: Vec::new(),
-            free_slots: Vec::new(),
-            next_slot: 0,
-            attribution: Vec::new(),
-            drops: None,
-            attach: opts.attach,
-            stale_tc_removed: 0,
         })
     }
 

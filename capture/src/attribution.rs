@@ -64,7 +64,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use formats::meta::{PacketMeta, Provenance, Role};
+use formats::meta::{NatInfo, PacketMeta, Provenance, Role, Tuple};
 use formats::table::EarlyGrowth;
 
 use crate::containers::Tracker;
@@ -132,7 +132,7 @@ impl FlowKey {
 /// Counts per provenance (index: `Provenance as u8`), for the exit summary.
 #[derive(Debug, Default, Clone)]
 pub struct AttributionStats {
-    pub by_provenance: [u64; 7],
+    pub by_provenance: [u64; Provenance::ALL.len()],
     pub selected_out: u64,
     pub sock_events: u64,
     pub proc_events: u64,
@@ -145,6 +145,8 @@ const MAX_RELEASED: usize = 16_384;
 /// Listener keys below which the table is never swept.
 const MIN_LISTENER_SWEEP: usize = 1024;
 const RELEASE_GRACE_NS: u64 = 60_000_000_000;
+/// NATed connections remembered (one model entity each); forgotten all at once when full.
+const MAX_NATS: usize = 65_536;
 
 pub struct Attributor {
     procs: ProcessCache,
@@ -165,6 +167,10 @@ pub struct Attributor {
     selected: HashSet<u32>,
     /// Containers: metadata and `--container-id/--container-name/--pod-name` (containers/).
     containers: Tracker,
+    /// NATed connections seen, by their conntrack tuples.
+    nats: HashMap<bpf::NatTuples, Arc<NatInfo>>,
+    /// ctnetlink lookups where the packet programs have no conntrack kfuncs (`--nat`).
+    nat_lookup: Option<crate::conntrack::NatLookup>,
     pub stats: AttributionStats,
 }
 
@@ -252,6 +258,31 @@ fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
     })
 }
 
+/// A conntrack tuple as a socket sees it from its source end.
+fn nat_key(proto: u8, (src, dst): (std::net::SocketAddr, std::net::SocketAddr)) -> FlowKey {
+    FlowKey {
+        proto,
+        local: src.ip(),
+        lport: src.port(),
+        remote: dst.ip(),
+        rport: dst.port(),
+    }
+}
+
+/// Whether a packet of a NATed connection travels responder -> originator: it is neither the
+/// original tuple nor (translated) the reply tuple's inverse.
+fn nat_reply_direction(n: &bpf::NatTuples, key: &FlowKey) -> bool {
+    let orig = nat_key(n.protocol, n.original);
+    let sent_translated = nat_key(n.protocol, n.reply).reversed();
+    let same = |k: &FlowKey| {
+        k.local == key.local
+            && k.lport == key.lport
+            && k.remote == key.remote
+            && k.rport == key.rport
+    };
+    !(same(&orig) || same(&sent_translated))
+}
+
 fn is_listening_pair(proto: u8) -> bool {
     proto == 6 || proto == 17
 }
@@ -274,11 +305,18 @@ impl Attributor {
             selection,
             selected: HashSet::new(),
             containers: Tracker::inactive(),
+            nats: HashMap::new(),
+            nat_lookup: None,
             stats: AttributionStats::default(),
         };
         a.load_sockdiag(sockdiag::snapshot());
         a.init_selection();
         a
+    }
+
+    /// Looks translated packets up through ctnetlink (the packet programs cannot).
+    pub fn set_nat_lookup(&mut self, lookup: crate::conntrack::NatLookup) {
+        self.nat_lookup = Some(lookup);
     }
 
     /// Container metadata and selection from the runtimes' watchers.
@@ -449,6 +487,19 @@ impl Attributor {
             return pick(None);
         }
         None
+    }
+
+    /// The listener bound to `addr`:`port` (a server's packet before its child socket exists:
+    /// a port-forward's SYN): the one bound to that very address, else the only one on the port.
+    fn listener_at(&self, proto: u8, addr: IpAddr, port: u16) -> Option<&Sock> {
+        if !is_listening_pair(proto) {
+            return None;
+        }
+        let v = self.listeners.get(&(proto, port))?;
+        let socks = || v.iter().rev().filter_map(|(_, c)| self.socks.get(c));
+        socks()
+            .find(|s| s.local.is_some_and(|(a, _)| a == addr))
+            .or_else(|| self.listener_owner(proto, port, 0).map(|(_, s)| s))
     }
 
     fn remember_sock(&mut self, cookie: u64, sock: Sock) {
@@ -664,8 +715,17 @@ impl Attributor {
         &self,
         p: &bpf::PacketEvent<'_>,
         ethernet: bool,
+        nat: Option<&bpf::NatTuples>,
     ) -> Option<(&Sock, Provenance, Role)> {
         let tuple = packet_tuple(p.data, ethernet);
+        // A translated packet: its conntrack entry names the NATed side's owner. Before the
+        // socket: a packet that crossed a veth into this namespace still carries the sender's
+        // socket of the other namespace (the outside client of a port-forward).
+        if let (Some(n), Some(key)) = (nat, tuple) {
+            if let Some(found) = self.nat_owner(n, &key) {
+                return Some(found);
+            }
+        }
         if p.socket_cookie != 0 {
             if let Some(s) = self.socks.get(&p.socket_cookie) {
                 let role = self.cookie_role(p.socket_cookie, s, tuple);
@@ -702,6 +762,78 @@ impl Attributor {
         None
     }
 
+    /// The owner of a translated packet by its conntrack entry's untranslated tuples: the
+    /// originator's socket (which sees `original`) for SNAT, the responder's (which sees
+    /// `reply`, or its listener) for DNAT; the other one when the preferred end is not local.
+    fn nat_owner(&self, n: &bpf::NatTuples, key: &FlowKey) -> Option<(&Sock, Provenance, Role)> {
+        let reply_dir = nat_reply_direction(n, key);
+        let originator = || {
+            self.flow_owner(&nat_key(n.protocol, n.original)).map(|s| {
+                let role = if reply_dir {
+                    Role::Receiver
+                } else {
+                    Role::Sender
+                };
+                (s, Provenance::Nat, role)
+            })
+        };
+        let responder = || {
+            let k = nat_key(n.protocol, n.reply);
+            self.flow_owner(&k)
+                .or_else(|| self.listener_at(n.protocol, k.local, k.lport))
+                .map(|s| {
+                    let role = if reply_dir {
+                        Role::Sender
+                    } else {
+                        Role::Receiver
+                    };
+                    (s, Provenance::Nat, role)
+                })
+        };
+        if n.dst_nat && !n.src_nat {
+            responder().or_else(originator)
+        } else {
+            originator().or_else(responder)
+        }
+    }
+
+    /// The other local end of a translated packet: the conntrack entry's other side.
+    fn nat_other_end(&self, n: &bpf::NatTuples, owner: u32) -> Option<u32> {
+        let o = self
+            .flow_owner(&nat_key(n.protocol, n.original))
+            .map(|s| s.pid);
+        let r = self
+            .flow_owner(&nat_key(n.protocol, n.reply))
+            .map(|s| s.pid);
+        [o, r].into_iter().flatten().find(|&p| p != owner)
+    }
+
+    /// The model's copy of a packet's NAT tuples, one `Arc` per connection (the writer
+    /// defines each connection once per file by it).
+    fn nat_info(&mut self, n: &bpf::NatTuples) -> Arc<NatInfo> {
+        if let Some(i) = self.nats.get(n) {
+            return Arc::clone(i);
+        }
+        if self.nats.len() >= MAX_NATS {
+            self.nats.clear();
+        }
+        let t = |(a, b): (std::net::SocketAddr, std::net::SocketAddr)| Tuple {
+            src: a.ip(),
+            sport: a.port(),
+            dst: b.ip(),
+            dport: b.port(),
+        };
+        let info = Arc::new(NatInfo {
+            proto: n.protocol,
+            original: t(n.original),
+            reply: t(n.reply),
+            snat: n.src_nat,
+            dnat: n.dst_nat,
+        });
+        self.nats.insert(*n, Arc::clone(&info));
+        info
+    }
+
     /// The local receiver of a packet (its reversed tuple's socket, or a listener on its
     /// destination port): a selected process's conversation is kept in both directions.
     fn receiver_pid(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<u32> {
@@ -721,7 +853,20 @@ impl Attributor {
     /// in-memory tables.
     pub fn meta_for(&mut self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> (PacketMeta, bool) {
         let mut meta = PacketMeta::default();
-        if let Some((sock, prov, role)) = self.resolve(p, ethernet) {
+        let key = packet_tuple(p.data, ethernet);
+        let nat = p.nat.or_else(|| {
+            let (l, k) = (self.nat_lookup.as_mut()?, key?);
+            let (src, dst) = (
+                std::net::SocketAddr::new(k.local, k.lport),
+                std::net::SocketAddr::new(k.remote, k.rport),
+            );
+            l.lookup(k.proto, src, dst, p.ct_miss)
+        });
+        if let Some(n) = &nat {
+            meta.nat = Some(self.nat_info(n));
+            meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
+        }
+        if let Some((sock, prov, role)) = self.resolve(p, ethernet, nat.as_ref()) {
             if let Some(proc_) = self.procs.get(sock.pid) {
                 meta.process = Some(Arc::clone(&proc_.info));
                 meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
@@ -741,7 +886,9 @@ impl Attributor {
         // the packet's peer, so that offline filters keep what the live selection keeps.
         let (by_process, by_container) = (!self.selection.is_empty(), self.containers.selecting());
         // Looked up only when it can matter: an owner to pair it with, or a selection.
-        let other = if owner.is_some() || by_process || by_container {
+        let other = if let (Some(n), Some(o)) = (&nat, owner) {
+            self.nat_other_end(n, o)
+        } else if owner.is_some() || by_process || by_container {
             self.other_end_pid(p, ethernet, meta.role)
         } else {
             None
@@ -816,6 +963,8 @@ mod tests {
             selection: Selection::default(),
             selected: HashSet::new(),
             containers: Tracker::inactive(),
+            nats: HashMap::new(),
+            nat_lookup: None,
             stats: AttributionStats::default(),
         }
     }
@@ -866,6 +1015,8 @@ mod tests {
 
     fn packet(data: &[u8], cookie: u64, direction: bpf::Direction) -> bpf::PacketEvent<'_> {
         bpf::PacketEvent {
+            nat: None,
+            ct_miss: false,
             ifindex: 1,
             direction,
             ts_mono_ns: 0,
@@ -877,6 +1028,80 @@ mod tests {
             socket_cookie: cookie,
             data,
         }
+    }
+
+    /// Issue 11: translated packets are owned by the untranslated end: the originator for
+    /// MASQUERADE (both directions, even with the outside peer's socket still attached after
+    /// a veth), the responder for a port-forward, its listener before the child socket exists.
+    #[test]
+    fn translated_packets_belong_to_the_untranslated_end() {
+        use bpf::{Direction, SockKind};
+        let (cli, node, out, srv) = (
+            "198.18.100.2",
+            "198.18.101.1",
+            "198.18.101.2",
+            "198.18.100.3",
+        );
+        let mut a = empty(1);
+        let learn = |a: &mut Attributor, cookie, ns, pid, l: (&str, u16), r: (&str, u16)| {
+            a.on_sock_event(&sock_event(SockKind::Create, cookie, ns, pid));
+            let mut f = sock_event(SockKind::Flow, cookie, ns, 0);
+            f.task = None;
+            (f.local_addr, f.local_port) = (v4(l.0), l.1);
+            (f.remote_addr, f.remote_port) = (v4(r.0), r.1);
+            a.on_sock_event(&f);
+        };
+        // The container's client and the outside server's accepted socket (both local).
+        learn(&mut a, 601, 11, 4_300_001, (cli, 40_000), (out, 80));
+        learn(&mut a, 602, 13, 4_300_002, (out, 80), (node, 50_000));
+        let sa = |h: &str, p: u16| std::net::SocketAddr::new(h.parse().unwrap(), p);
+        let masq = bpf::NatTuples {
+            protocol: 6,
+            src_nat: true,
+            dst_nat: false,
+            original: (sa(cli, 40_000), sa(out, 80)),
+            reply: (sa(out, 80), sa(node, 50_000)),
+        };
+        let up = frame(node, 50_000, out, 80);
+        let down = frame(out, 80, node, 50_000);
+        for (f, cookie, role) in [(&up, 0, Role::Sender), (&down, 602, Role::Receiver)] {
+            let p = packet(f, cookie, Direction::In);
+            let (s, prov, r) = a.resolve(&p, true, Some(&masq)).unwrap();
+            assert_eq!((s.pid, prov, r), (4_300_001, Provenance::Nat, role));
+        }
+        assert_eq!(a.nat_other_end(&masq, 4_300_001), Some(4_300_002));
+        // A port-forward: node:8080 -> srv:80; the server listens, no child socket yet.
+        a.on_sock_event(&sock_event(SockKind::Create, 603, 12, 4_300_003));
+        for kind in [SockKind::Bind, SockKind::Listen] {
+            let mut l = sock_event(kind, 603, 12, 4_300_003);
+            (l.local_addr, l.local_port) = (v4(srv), 80);
+            a.on_sock_event(&l);
+        }
+        // Another namespace's listener on the same port (the outside host's server).
+        a.on_sock_event(&sock_event(SockKind::Create, 604, 13, 4_300_004));
+        let mut l = sock_event(SockKind::Listen, 604, 13, 4_300_004);
+        l.local_port = 80;
+        a.on_sock_event(&l);
+        let fwd = bpf::NatTuples {
+            protocol: 6,
+            src_nat: false,
+            dst_nat: true,
+            original: (sa(out, 45_000), sa(node, 8080)),
+            reply: (sa(srv, 80), sa(out, 45_000)),
+        };
+        let syn = frame(out, 45_000, node, 8080);
+        let (s, prov, r) = a
+            .resolve(&packet(&syn, 0, Direction::In), true, Some(&fwd))
+            .unwrap();
+        assert_eq!(
+            (s.pid, prov, r),
+            (4_300_003, Provenance::Nat, Role::Receiver)
+        );
+        let synack = frame(node, 8080, out, 45_000);
+        let (s, _, r) = a
+            .resolve(&packet(&synack, 0, Direction::Out), true, Some(&fwd))
+            .unwrap();
+        assert_eq!((s.pid, r), (4_300_003, Role::Sender));
     }
 
     /// Issue 9: a container's packet crosses its veth with the sender's socket attached, so
@@ -910,21 +1135,21 @@ mod tests {
         for dir in [Direction::In, Direction::Out] {
             // Client's eth0 egress, host veth ingress and egress, server's eth0 ingress.
             let p = packet(&request, c_cookie, dir);
-            let (s, prov, role) = a.resolve(&p, true).unwrap();
+            let (s, prov, role) = a.resolve(&p, true, None).unwrap();
             assert_eq!(
                 (s.pid, prov, role),
                 (4_200_001, Provenance::SocketCookie, Role::Sender)
             );
             let p = packet(&reply, s_cookie, dir);
-            let (s, _, role) = a.resolve(&p, true).unwrap();
+            let (s, _, role) = a.resolve(&p, true, None).unwrap();
             assert_eq!((s.pid, role), (4_200_002, Role::Sender), "{dir:?}");
             // Hypothetically: a receiving socket attached (it is the packet's destination).
             let p = packet(&reply, c_cookie, dir);
-            let (s, _, role) = a.resolve(&p, true).unwrap();
+            let (s, _, role) = a.resolve(&p, true, None).unwrap();
             assert_eq!((s.pid, role), (4_200_001, Role::Receiver), "{dir:?}");
             // No socket (loopback, routed): the tuple as sent names the sender.
             let p = packet(&request, 0, dir);
-            let (s, prov, role) = a.resolve(&p, true).unwrap();
+            let (s, prov, role) = a.resolve(&p, true, None).unwrap();
             assert_eq!(
                 (s.pid, prov, role),
                 (4_200_001, Provenance::Tuple, Role::Sender)
@@ -944,8 +1169,11 @@ mod tests {
         a.on_sock_event(&bind);
         let out = frame("198.18.7.1", 5353, "198.18.7.2", 5353);
         let back = frame("198.18.7.2", 5353, "198.18.7.1", 5353);
-        let role =
-            |a: &Attributor, f: &[u8]| a.resolve(&packet(f, 7, Direction::In), true).unwrap().2;
+        let role = |a: &Attributor, f: &[u8]| {
+            a.resolve(&packet(f, 7, Direction::In), true, None)
+                .unwrap()
+                .2
+        };
         assert_eq!(role(&a, &out), Role::Sender);
         assert_eq!(role(&a, &back), Role::Receiver);
         // A wildcard bind learns its concrete address from later hooks, never the reverse.

@@ -25,6 +25,7 @@ macro_rules! eprintln {
 }
 
 mod attribution;
+mod conntrack;
 mod containers;
 mod devices;
 mod drops;
@@ -267,6 +268,14 @@ struct Args {
     /// interfaces, with the reason: on, off, or all (also the unspecified reasons).
     #[arg(long, value_enum, value_name = "MODE", default_value = "on")]
     drops: DropsArg,
+    /// The owner through NAT: auto (conntrack from the packet programs, else ctnetlink),
+    /// kernel, netlink, or off.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_nat)]
+    nat: session::NatMode,
+    /// Capture the interfaces of another network namespace: a name under /var/run/netns or a
+    /// path (/proc/PID/ns/net). Repeatable.
+    #[arg(long = "netns", value_name = "PATH|NAME")]
+    netns: Vec<String>,
     /// Debug: deliver packets the filter rejects too and compare the kernel's verdict with
     /// libpcap's (pcap_offline_filter) on the same bytes; exit status 1 on any mismatch.
     #[arg(long, hide = true)]
@@ -371,6 +380,19 @@ fn version_text() -> String {
         env!("CARGO_PKG_VERSION"),
         analyze::cli::libpcap_version()
     )
+}
+
+/// `--nat`.
+fn parse_nat(v: &str) -> Result<session::NatMode, String> {
+    match v {
+        "auto" => Ok(session::NatMode::Auto),
+        "kernel" => Ok(session::NatMode::Kernel),
+        "netlink" => Ok(session::NatMode::Netlink),
+        "off" => Ok(session::NatMode::Off),
+        _ => Err(format!(
+            "--nat {v:?}: expected auto, kernel, netlink or off"
+        )),
+    }
 }
 
 /// ptcpdump's `--backend`: `tc` or `tcx` (as --attach); its others are refused in one line.
@@ -593,6 +615,8 @@ fn main() -> ExitCode {
             follow_children: false,
         },
         ring_bytes,
+        nat: args.nat,
+        netns: args.netns,
         containers: containers::Config {
             containerd_address: runtime_address(args.containerd_address),
             docker_address: runtime_address(args.docker_address),

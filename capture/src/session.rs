@@ -84,6 +84,52 @@ pub struct Settings {
     pub ring_bytes: Option<u32>,
     /// `--drops`: packets the kernel dropped, on the captured interfaces.
     pub drops: DropsMode,
+    /// `--nat`: how a NATed packet's conntrack entry is found.
+    pub nat: NatMode,
+    /// `--netns`: network namespaces (names under /var/run/netns, or paths) whose interfaces
+    /// are captured; empty = ptcap's own.
+    pub netns: Vec<String>,
+}
+
+/// `--netns NAME|PATH`: a name is one of `ip netns`'s (/var/run/netns/NAME).
+pub fn netns_path(n: &str) -> String {
+    if n.contains('/') {
+        n.to_string()
+    } else {
+        format!("/var/run/netns/{n}")
+    }
+}
+
+/// Moves the calling thread into the network namespace at `path` (setns(2); the thread's
+/// other namespaces and its mounts stay, so /sys/fs/cgroup and /proc are the host's).
+pub fn enter_netns(path: &str) -> Result<(), CaptureError> {
+    let f = std::fs::File::open(path).map_err(|e| {
+        CaptureError(format!(
+            "--netns {path}: {e} (a name under /var/run/netns, or /proc/PID/ns/net)"
+        ))
+    })?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain syscall on an open namespace file.
+    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(CaptureError(format!(
+            "--netns {path}: entering the network namespace: {}",
+            io::Error::last_os_error()
+        )));
+    }
+    Ok(())
+}
+
+/// `--nat`: where the conntrack entry of a NATed packet comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NatMode {
+    /// The packet programs' lookup (`bpf_skb_ct_lookup`), else ctnetlink from user space.
+    #[default]
+    Auto,
+    /// The packet programs' lookup only.
+    Kernel,
+    /// ctnetlink only (what a kernel without the kfuncs gets).
+    Netlink,
+    Off,
 }
 
 /// Which processes' packets to keep (attribution applies it; empty = every packet).
@@ -175,6 +221,19 @@ fn check_privileges() -> Result<(), CaptureError> {
 pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let started = Instant::now();
     check_privileges()?;
+    // `--netns`: this thread (and every thread and socket it makes from here on) lives in the
+    // captured namespace; mounts, /proc and the cgroup hierarchy stay ptcap's own.
+    match s.netns.as_slice() {
+        [] => {}
+        [one] => enter_netns(&netns_path(one))?,
+        _ => {
+            return Err(CaptureError(
+                "--netns: one network namespace per capture for now (interface indexes of \
+                 several namespaces collide in the capture's tables); run one ptcap per namespace"
+                    .into(),
+            ))
+        }
+    }
     // Subscribe before listing: an interface created in between is then seen twice, not never.
     // Also for `-i IFACE`: its deletion ends the capture, as tcpdump's does.
     let mut watcher =
@@ -397,6 +456,7 @@ fn load_programs(s: &Settings, filters: &Filters) -> Result<PacketCapture, Captu
             .expression
             .then(|| filters.slot(LinkKind::RawIp))
             .flatten(),
+        nat_lookup: matches!(s.nat, NatMode::Auto | NatMode::Kernel),
     };
     let mut cap = match PacketCapture::load(&opts) {
         // The drop program is the one a kernel may refuse alone (no tp_btf, another
@@ -666,14 +726,15 @@ fn start_attribution(
         );
     }
     a.set_containers(containers);
+    start_nat(cap, s, &mut a);
     a
 }
 
-/// The inode number of this process's network namespace (the drop program keeps the drops of
-/// its interfaces only).
+/// The inode number of this thread's network namespace (`--netns` moved the thread there):
+/// the drop program keeps the drops of its interfaces only.
 fn netns_inode() -> u64 {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self/ns/net").map_or(0, |m| m.ino())
+    std::fs::metadata("/proc/thread-self/ns/net").map_or(0, |m| m.ino())
 }
 
 /// Phase 5b: with `--drops`, attaches the `skb:kfree_skb` program; its drop events share the
@@ -697,6 +758,40 @@ fn start_drops(cap: &mut PacketCapture, filters: &Filters) -> Option<DropTracker
         );
     }
     Some(t)
+}
+
+/// The owner through NAT: the packet programs' conntrack lookup when it loaded, and ctnetlink
+/// for what it cannot do (everything without the kfuncs; a first packet the kernel looked up
+/// before netfilter made its entry). See docs/ARCHITECTURE.md, "Packet fate: the owner through
+/// NAT".
+fn start_nat(cap: &PacketCapture, s: &Settings, a: &mut Attributor) {
+    if s.nat == NatMode::Off {
+        return;
+    }
+    if let Some(why) = cap.nat_fallback() {
+        let tail = if s.nat == NatMode::Kernel {
+            ""
+        } else {
+            "; asking ctnetlink instead"
+        };
+        eprintln!("ptcap: warning: the conntrack lookup in the packet programs did not load ({why}){tail}");
+    }
+    if s.nat == NatMode::Kernel {
+        return;
+    }
+    // Opened by the capture's thread, which is in the captured namespace (`--netns`): that is
+    // where the interfaces' conntrack entries live.
+    match crate::conntrack::NatLookup::open(!cap.nat_in_kernel()) {
+        Ok(l) => a.set_nat_lookup(l),
+        Err(e) => eprintln!(
+            "ptcap: warning: cannot open a ctnetlink socket ({e}): {}",
+            if cap.nat_in_kernel() {
+                "a port-forward's first packet on the uplink may lack its owner"
+            } else {
+                "NATed packets have no owner"
+            }
+        ),
+    }
 }
 
 /// Phase 6: the output: one interface keeps its link type, several or `any` are SLL2; the
@@ -921,6 +1016,10 @@ fn on_drop(st: &mut State, d: &DropEvent<'_>, s: &Settings, clock: &WallClock) {
         copy_failed: false,
         socket_cookie: d.socket_cookie,
         data: d.data,
+        // Freed after netfilter's NAT hooks ran (or before any): its own tuple is the one
+        // to look up.
+        nat: None,
+        ct_miss: false,
     };
     let (mut meta, keep) = st.attributor.meta_for(&as_packet, false);
     if !keep {

@@ -148,6 +148,8 @@ fn hostile_meta() -> PacketMeta {
         role: Default::default(),
         peer: Default::default(),
         drop: None,
+        nat: None,
+        nat_reply: false,
     }
 }
 

@@ -153,6 +153,8 @@ fn comment_representable() -> Vec<PacketMeta> {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(Arc::new(ProcessInfo {
@@ -534,6 +536,8 @@ fn metadata_bytes_per_packet() {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(proc_(
@@ -552,6 +556,8 @@ fn metadata_bytes_per_packet() {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(proc_(
@@ -574,6 +580,8 @@ fn metadata_bytes_per_packet() {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
     ];
     let data = eth_tcp(40000, 80, 40, 1);

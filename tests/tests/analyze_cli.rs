@@ -56,6 +56,8 @@ fn meta() -> PacketMeta {
         role: Default::default(),
         peer: Default::default(),
         drop: None,
+        nat: None,
+        nat_reply: false,
     }
 }
 

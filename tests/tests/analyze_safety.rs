@@ -55,6 +55,8 @@ fn meta(i: u32) -> PacketMeta {
         role: Default::default(),
         peer: Default::default(),
         drop: None,
+        nat: None,
+        nat_reply: false,
     }
 }
 

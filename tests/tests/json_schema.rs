@@ -98,6 +98,8 @@ pub fn full_metadata_file(path: &Path) {
             pod: Some(pod),
         },
         drop: None,
+        nat: None,
+        nat_reply: false,
     };
     // The kernel dropped a retransmitted SYN (ptcap --drops).
     let dropped = PacketMeta {
@@ -106,6 +108,35 @@ pub fn full_metadata_file(path: &Path) {
             location: "nft_do_chain+0x46f".into(),
         })),
         ..client.clone()
+    };
+    // A masqueraded connection seen after the NAT: 198.18.0.3:40001 -> 198.18.0.2:80 leaves
+    // as 198.18.0.1:50001.
+    let nat = Arc::new(formats::meta::NatInfo {
+        proto: 6,
+        original: formats::meta::Tuple {
+            src: "198.18.0.3".parse().unwrap(),
+            sport: 40001,
+            dst: "198.18.0.2".parse().unwrap(),
+            dport: 80,
+        },
+        reply: formats::meta::Tuple {
+            src: "198.18.0.2".parse().unwrap(),
+            sport: 80,
+            dst: "198.18.0.1".parse().unwrap(),
+            dport: 50001,
+        },
+        snat: true,
+        dnat: false,
+    });
+    let natted = PacketMeta {
+        provenance: Provenance::Nat,
+        nat: Some(nat),
+        ..client.clone()
+    };
+    let natted_reply = PacketMeta {
+        role: Role::Receiver,
+        nat_reply: true,
+        ..natted.clone()
     };
     let mut cfg = WriterConfig::new("ptcap-test", "0");
     cfg.comments = CommentMode::Full;
@@ -142,6 +173,16 @@ pub fn full_metadata_file(path: &Path) {
             ipv4_frame(6, a, b, &tcp_segment(40001, 81, 7000, 0, 0x02, b"")),
             Direction::In,
             &dropped,
+        ),
+        (
+            ipv4_frame(6, a, b, &tcp_segment(50001, 80, 7000, 0, 0x02, b"")),
+            Direction::Out,
+            &natted,
+        ),
+        (
+            ipv4_frame(6, b, a, &tcp_segment(80, 50001, 9000, 7001, 0x12, b"")),
+            Direction::In,
+            &natted_reply,
         ),
     ];
     let none = PacketMeta::default();

@@ -152,6 +152,8 @@ fn meta_of(o: &Owner) -> PacketMeta {
         role: Default::default(),
         peer: Default::default(),
         drop: None,
+        nat: None,
+        nat_reply: false,
     }
 }
 

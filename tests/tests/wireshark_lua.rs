@@ -65,6 +65,8 @@ fn owner(i: usize) -> PacketMeta {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
         1 => PacketMeta {
             process: Some(proc_(

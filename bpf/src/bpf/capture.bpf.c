@@ -52,7 +52,8 @@ struct {
  * ring, not snaplen. tc programs do not nest on a CPU, so one slot per CPU is enough. */
 struct scratch {
 	struct ptcap_packet_event hdr;
-	__u8 data[PTCAP_MAX_SNAPLEN];
+	__u8 data[PTCAP_MAX_SNAPLEN + sizeof(struct ptcap_nat)]; /* bytes, then a NAT trailer */
+	struct ptcap_nat nat; /* built here (the stack is full), then copied after the bytes */
 };
 
 struct {
@@ -377,6 +378,228 @@ static __always_inline __u32 run_filter(struct view *v, __u32 filter)
 	return run_filter_on(v, filter, 0);
 }
 
+/* ---- NAT: the conntrack entry behind a translated packet --------------------------------------- */
+
+/* Set by user space before load. 0 leaves the lookup out: the verifier removes the dead branch,
+ * so the same object loads on a kernel without the conntrack kfuncs (user space retries with 0
+ * when the load with 1 fails, and falls back to ctnetlink). */
+const volatile __u8 nat_lookup = 0;
+
+extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
+					 __u32 tuple__sz, struct bpf_ct_opts *opts,
+					 __u32 opts__sz) __ksym __weak;
+extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
+
+#define PT_IPS_SRC_NAT 16 /* enum ip_conntrack_status */
+#define PT_IPS_DST_NAT 32
+/* struct bpf_ct_opts as kernels before conntrack zones (6.11) know it; later ones accept it. */
+#define PT_CT_OPTS_OLD_SZ 12
+#define PT_ETH_P_IP_ 0x0800
+#define PT_ETH_P_IPV6_ 0x86DD
+
+/* A TCP/UDP packet's tuple; addresses and ports in network order. */
+struct pkt_tuple {
+	__u32 src[4];
+	__u32 dst[4];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 proto;
+};
+
+/* Direct packet access (no helper calls): the headers of a TCP/UDP packet are in the skb's
+ * linear part; when they are not, the packet is not looked up. */
+static __always_inline int pkt_tuple_parse(struct __sk_buff *skb, __u32 l3, struct pkt_tuple *t)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u16 *ports;
+
+	if (l3 > 14)
+		return -1;
+	if (skb->protocol == bpf_htons(PT_ETH_P_IP_)) {
+		struct iphdr *ip = data + l3;
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > end)
+			return -1;
+		if (ip->frag_off & bpf_htons(0x1fff)) /* a later fragment has no ports */
+			return -1;
+		t->family = 2;
+		t->proto = ip->protocol;
+		t->src[0] = ip->saddr;
+		t->dst[0] = ip->daddr;
+		ihl = (ip->ihl & 0xf) * 4;
+		if (ihl < sizeof(*ip))
+			return -1;
+		ports = (void *)ip + ihl;
+	} else if (skb->protocol == bpf_htons(PT_ETH_P_IPV6_)) {
+		struct ipv6hdr *ip6 = data + l3;
+
+		if ((void *)(ip6 + 1) > end)
+			return -1;
+		t->family = 10;
+		t->proto = ip6->nexthdr; /* extension headers: not looked up */
+		__builtin_memcpy(t->src, &ip6->saddr, 16);
+		__builtin_memcpy(t->dst, &ip6->daddr, 16);
+		ports = (void *)(ip6 + 1);
+	} else {
+		return -1;
+	}
+	if (t->proto != 6 && t->proto != 17)
+		return -1;
+	if ((void *)(ports + 2) > end)
+		return -1;
+	t->sport = ports[0];
+	t->dport = ports[1];
+	return 0;
+}
+
+/* The packet carries a full local socket whose own tuple is the packet's: nothing rewrote it
+ * (the common case for a host's own traffic on egress), so the lookup is skipped. */
+static __always_inline int own_socket_tuple(struct __sk_buff *skb, struct pkt_tuple *t)
+{
+	struct bpf_sock *sk = skb->sk;
+	__u32 fam, sport, dport, a0, a1, a2, a3, b0, b1, b2, b3;
+
+	if (!sk)
+		return 0;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 0;
+	/* Every field read at its own constant offset: the verifier refuses arithmetic on a
+	 * socket pointer, which clang emits for fields compared under && otherwise. */
+	fam = sk->family;
+	sport = sk->src_port;
+	dport = sk->dst_port;
+	barrier_var(fam);
+	barrier_var(sport);
+	barrier_var(dport);
+	if (bpf_htons((__u16)sport) != t->sport || (__u16)dport != t->dport)
+		return 0;
+	if (t->family == 2) {
+		a0 = sk->src_ip4;
+		b0 = sk->dst_ip4;
+		barrier_var(a0);
+		barrier_var(b0);
+		return fam == 2 && a0 == t->src[0] && b0 == t->dst[0];
+	}
+	if (fam != 10)
+		return 0;
+	a0 = sk->src_ip6[0];
+	barrier_var(a0);
+	a1 = sk->src_ip6[1];
+	barrier_var(a1);
+	a2 = sk->src_ip6[2];
+	barrier_var(a2);
+	a3 = sk->src_ip6[3];
+	barrier_var(a3);
+	b0 = sk->dst_ip6[0];
+	barrier_var(b0);
+	b1 = sk->dst_ip6[1];
+	barrier_var(b1);
+	b2 = sk->dst_ip6[2];
+	barrier_var(b2);
+	b3 = sk->dst_ip6[3];
+	barrier_var(b3);
+	return a0 == t->src[0] && a1 == t->src[1] && a2 == t->src[2] && a3 == t->src[3] &&
+	       b0 == t->dst[0] && b1 == t->dst[1] && b2 == t->dst[2] && b3 == t->dst[3];
+}
+
+static __always_inline int addr_eq(const __u32 *a, const __u32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* Fills *out and returns 1 when the packet belongs to a NATed conntrack entry and its tuple is
+ * not its owner's view (see struct ptcap_nat); sets PTCAP_PKT_CT_MISS when there is no entry
+ * (user space may ask ctnetlink later: a first packet's entry exists by then). One lookup: tc
+ * ingress runs before netfilter, so a packet has the tuple conntrack itself looks up (an entry's
+ * original or reply tuple); tc egress runs after it, so a translated packet has the inverse of
+ * the other direction's tuple (and an untranslated one is found that way too). */
+static __always_inline int nat_of(struct __sk_buff *skb, __u32 l3, __u8 direction,
+				  struct ptcap_nat *out, __u8 *flags)
+{
+	struct bpf_ct_opts opts = {};
+	struct bpf_sock_tuple bt = {};
+	struct pkt_tuple t = {};
+	struct nf_conn *ct;
+	unsigned long status;
+	int inv = direction == PTCAP_DIR_OUT, i;
+	__u32 sz, *o_src, *o_dst, *r_src, *r_dst;
+	__u16 o_sport, o_dport;
+
+	if (!bpf_ksym_exists(bpf_skb_ct_lookup))
+		return 0;
+	if (pkt_tuple_parse(skb, l3, &t))
+		return 0;
+	/* Only on egress: at ingress a packet that crossed a veth still carries the sender's socket
+	 * of the other namespace, whose tuple says nothing about this namespace's NAT. */
+	if (inv && own_socket_tuple(skb, &t))
+		return 0;
+	if (t.family == 2) {
+		bt.ipv4.saddr = inv ? t.dst[0] : t.src[0];
+		bt.ipv4.daddr = inv ? t.src[0] : t.dst[0];
+		bt.ipv4.sport = inv ? t.dport : t.sport;
+		bt.ipv4.dport = inv ? t.sport : t.dport;
+		sz = sizeof(bt.ipv4);
+	} else {
+		__builtin_memcpy(bt.ipv6.saddr, inv ? t.dst : t.src, 16);
+		__builtin_memcpy(bt.ipv6.daddr, inv ? t.src : t.dst, 16);
+		bt.ipv6.sport = inv ? t.dport : t.sport;
+		bt.ipv6.dport = inv ? t.sport : t.dport;
+		sz = sizeof(bt.ipv6);
+	}
+	opts.netns_id = -1; /* BPF_F_CURRENT_NETNS: the namespace of the packet's device */
+	opts.l4proto = t.proto;
+	ct = bpf_skb_ct_lookup(skb, &bt, sz, &opts, PT_CT_OPTS_OLD_SZ);
+	if (!ct) {
+		*flags |= PTCAP_PKT_CT_MISS;
+		return 0;
+	}
+	status = ct->status;
+	if (!(status & (PT_IPS_SRC_NAT | PT_IPS_DST_NAT))) {
+		bpf_ct_release(ct);
+		return 0;
+	}
+	o_src = (__u32 *)out->orig_src;
+	o_dst = (__u32 *)out->orig_dst;
+	r_src = (__u32 *)out->reply_src;
+	r_dst = (__u32 *)out->reply_dst;
+	/* u3.all holds an IPv4 address in its first word; the rest is left zero. */
+	for (i = 0; i < 4; i++) {
+		int keep = t.family == 10 || i == 0;
+
+		o_src[i] = keep ? ct->tuplehash[0].tuple.src.u3.all[i] : 0;
+		o_dst[i] = keep ? ct->tuplehash[0].tuple.dst.u3.all[i] : 0;
+		r_src[i] = keep ? ct->tuplehash[1].tuple.src.u3.all[i] : 0;
+		r_dst[i] = keep ? ct->tuplehash[1].tuple.dst.u3.all[i] : 0;
+	}
+	o_sport = ct->tuplehash[0].tuple.src.u.all;
+	o_dport = ct->tuplehash[0].tuple.dst.u.all;
+	out->orig_sport = bpf_ntohs(o_sport);
+	out->orig_dport = bpf_ntohs(o_dport);
+	out->reply_sport = bpf_ntohs(ct->tuplehash[1].tuple.src.u.all);
+	out->reply_dport = bpf_ntohs(ct->tuplehash[1].tuple.dst.u.all);
+	bpf_ct_release(ct);
+	/* With SNAT alone the originator owns the connection: its own form needs nothing. With
+	 * DNAT the responder does, and the originator's form is the translated one for it. */
+	if (!(status & PT_IPS_DST_NAT)) {
+		if (addr_eq(t.src, o_src) && addr_eq(t.dst, o_dst) && t.sport == o_sport &&
+		    t.dport == o_dport)
+			return 0; /* the originator's packet, not rewritten (yet) */
+		if (addr_eq(t.src, o_dst) && addr_eq(t.dst, o_src) && t.sport == o_dport &&
+		    t.dport == o_sport)
+			return 0; /* a reply, already translated back */
+	}
+	out->family = t.family;
+	out->protocol = t.proto;
+	out->flags = ((status & PT_IPS_SRC_NAT) ? PTCAP_NAT_SRC : 0) |
+		     ((status & PT_IPS_DST_NAT) ? PTCAP_NAT_DST : 0);
+	out->reserved = 0;
+	return 1;
+}
+
 /* ---- the hook ---------------------------------------------------------------------------------- */
 
 static __always_inline void count_drop(struct ptcap_iface_stats *stats)
@@ -443,6 +666,10 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 direction)
 	}
 	if (cap > PTCAP_MAX_SNAPLEN)
 		cap = PTCAP_MAX_SNAPLEN;
+	/* Only for packets that are kept and only where the data has no in-band VLAN tag. */
+	if (nat_lookup && ret != 0 &&
+	    nat_of(skb, (cfg->flags & PTCAP_IFACE_ETHERNET) ? 14 : 0, direction, &s->nat, &flags))
+		flags |= PTCAP_PKT_NAT;
 
 	if (v.vlan) {
 		__u64 head = cap < 12 ? cap : 12;
@@ -483,7 +710,18 @@ copy_failed:
 		stats->copy_errors++;
 	flags |= PTCAP_PKT_COPY_FAILED;
 	cap = 0;
-send:
+send:;
+	__u64 trailer = 0;
+
+	if (flags & PTCAP_PKT_NAT) {
+		__u64 at = cap;
+
+		barrier_var(at);
+		if (at > PTCAP_MAX_SNAPLEN)
+			at = PTCAP_MAX_SNAPLEN;
+		__builtin_memcpy(s->data + at, &s->nat, sizeof(s->nat));
+		trailer = sizeof(s->nat);
+	}
 	s->hdr.type = PTCAP_EVENT_PACKET;
 	s->hdr.header_len = sizeof(struct ptcap_packet_event);
 	s->hdr.direction = direction;
@@ -507,7 +745,8 @@ send:
 	__u64 rb_flags = BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= PTCAP_WAKEUP_BYTES)
 		rb_flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct ptcap_packet_event) + size, rb_flags))
+	if (bpf_ringbuf_output(&events, s, sizeof(struct ptcap_packet_event) + size + trailer,
+			       rb_flags))
 		count_drop(stats);
 	return TCX_NEXT;
 }

@@ -29,6 +29,9 @@
 #define PTCAP_PKT_REJECTED 1   /* the filter rejected it (delivered only in check mode) */
 #define PTCAP_PKT_VLAN 2       /* an offloaded 802.1Q/802.1ad tag was put back into the bytes */
 #define PTCAP_PKT_COPY_FAILED 4 /* bpf_skb_load_bytes failed: no bytes follow */
+#define PTCAP_PKT_NAT 8        /* a struct ptcap_nat follows the cap_len packet bytes */
+#define PTCAP_PKT_CT_MISS 16   /* conntrack had no entry for it when the program looked (a
+                                * connection's first packet at ingress, or no conntrack) */
 
 /* struct ptcap_iface_config.flags */
 #define PTCAP_IFACE_FILTER 1   /* run filter number `filter` */
@@ -91,6 +94,33 @@ struct ptcap_drop_stats {
 	__u64 accepted;     /* of those, what the filter accepted */
 	__u64 ring_drops;   /* accepted drop events the ring buffer had no room for */
 	__u64 rate_limited; /* accepted drop events over PTCAP_DROP_RATE per CPU per second */
+};
+
+/* struct ptcap_nat.flags: the conntrack entry's IPS_SRC_NAT / IPS_DST_NAT status bits. */
+#define PTCAP_NAT_SRC 1
+#define PTCAP_NAT_DST 2
+
+/* The conntrack entry of a NATed connection's packet, when the packet's tuple is not the one its
+ * owner's socket sees: with SNAT alone, a packet between the NAT and the responder (it matches
+ * neither the entry's original tuple nor its inverse); with DNAT, any packet that is not in the
+ * responder's form (the uplink side of a port-forward, where the responder owns it). Appended after the packet bytes when
+ * PTCAP_PKT_NAT is set (so the bytes stay at header_len; the record may be unaligned). The
+ * original tuple is the connection as its originator's socket sees it (before SNAT/DNAT);
+ * the reply tuple is what the responder sends (the responder's socket's view: src = its end).
+ * Addresses in network order (IPv4 in the first 4 bytes), ports in host order. */
+struct ptcap_nat {
+	__u8 family;   /* AF_INET 2, AF_INET6 10 */
+	__u8 protocol; /* IPPROTO_TCP 6, IPPROTO_UDP 17 */
+	__u8 flags;    /* PTCAP_NAT_* */
+	__u8 reserved;
+	__u16 orig_sport;
+	__u16 orig_dport;
+	__u16 reply_sport;
+	__u16 reply_dport;
+	__u8 orig_src[16];
+	__u8 orig_dst[16];
+	__u8 reply_src[16];
+	__u8 reply_dst[16];
 };
 
 /* ---- attribution (attribution.bpf.h) ---------------------------------------------------------- */

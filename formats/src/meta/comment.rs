@@ -143,6 +143,23 @@ pub fn process_comment(p: &ProcessInfo) -> String {
     s
 }
 
+/// `NAT: original A.p > B.q, translated C.r > D.s` (the connection in its original direction,
+/// before and after the rewrite), for Wireshark's `frame.comment`.
+pub fn nat_comment(n: &super::NatInfo) -> String {
+    let t = |t: super::Tuple| format!("{}.{} > {}.{}", t.src, t.sport, t.dst, t.dport);
+    let mut s = String::new();
+    line(
+        &mut s,
+        "NAT",
+        &format!(
+            "original {}, translated {}",
+            t(n.original),
+            t(n.translated())
+        ),
+    );
+    s
+}
+
 /// `ThreadId: ..\nThreadName: ..` (the name line only when known), as ptcpdump writes it.
 pub fn thread_comment(t: &ThreadInfo) -> String {
     let mut s = String::new();
@@ -523,6 +540,8 @@ pub fn parse_comments<'a>(
         role: Default::default(),
         peer: Default::default(),
         drop: p.drop.map(Arc::new),
+        nat: None,
+        nat_reply: false,
     };
     Some((meta, p.bad_json))
 }
@@ -602,6 +621,8 @@ mod tests {
                 reason: "NETFILTER_DROP".into(),
                 location: "nft_do_chain+0x46f".into(),
             })),
+            nat: None,
+            nat_reply: false,
         };
         let comments = full_comments(&meta);
         assert_eq!(comments.len(), 7);

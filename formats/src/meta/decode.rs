@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::comment::parse_comments;
 use super::record::{split_pen, Definition, Entity, MetaRecord};
-use super::{ContainerInfo, PacketMeta, Peer, PodInfo, ProcessInfo, ThreadInfo};
+use super::{ContainerInfo, NatInfo, PacketMeta, Peer, PodInfo, ProcessInfo, ThreadInfo};
 use crate::pcapng::{code, RawOptions};
 
 /// Entity tables keyed by (scope, id). Our writer numbers a file's entities 1, 2, 3, ... in one
@@ -232,6 +232,7 @@ pub struct MetaReader {
     containers: IdMap<Arc<ContainerInfo>>,
     pods: IdMap<Arc<PodInfo>>,
     threads: IdMap<Arc<ThreadInfo>>,
+    nats: IdMap<Arc<NatInfo>>,
     /// Threads known by id only (records without a thread definition), one `Arc` each.
     bare_threads: HashMap<u32, Arc<ThreadInfo>, BuildHasherDefault<IdHasher>>,
     comments: CommentCache,
@@ -326,6 +327,7 @@ impl Clone for MetaReader {
             containers: self.containers.clone(),
             pods: self.pods.clone(),
             threads: self.threads.clone(),
+            nats: self.nats.clone(),
             bare_threads: HashMap::default(),
             comments: CommentCache::default(),
             late: Arc::clone(&self.late),
@@ -362,6 +364,7 @@ impl MetaReader {
             containers: self.containers.deep_clone(),
             pods: self.pods.deep_clone(),
             threads: self.threads.deep_clone(),
+            nats: self.nats.deep_clone(),
             bare_threads: HashMap::default(),
             comments: CommentCache::default(),
             late: Arc::new(self.late.deep_clone()),
@@ -457,6 +460,11 @@ impl MetaReader {
             Entity::Thread(t) => {
                 if self.threads.get(&key).map(|x| **x != t).unwrap_or(true) {
                     self.threads.insert(key, Arc::new(t));
+                }
+            }
+            Entity::Nat(n) => {
+                if self.nats.get(&key).map(|x| **x != n).unwrap_or(true) {
+                    self.nats.insert(key, Arc::new(n));
                 }
             }
         }
@@ -571,6 +579,8 @@ impl MetaReader {
             role: r.role,
             peer,
             drop: r.drop.clone(),
+            nat: Self::lookup(&self.nats, r.scope, r.nat, u),
+            nat_reply: r.nat_reply,
         }
     }
 }

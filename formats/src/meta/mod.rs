@@ -13,6 +13,7 @@ pub use comment::CommentMode;
 pub use decode::{LateResolutions, MetaReader, MetaStats};
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -118,10 +119,13 @@ pub enum Provenance {
     /// Read from comment text (a ptcpdump file, or one of ours without the structured copy):
     /// the writer knew, this reader cannot say how.
     Comment = 6,
+    /// The packet's addresses or ports were rewritten by netfilter NAT; its conntrack entry's
+    /// untranslated tuple matched a socket (see [`NatInfo`]).
+    Nat = 7,
 }
 
 impl Provenance {
-    pub const ALL: [Provenance; 7] = [
+    pub const ALL: [Provenance; 8] = [
         Provenance::None,
         Provenance::SocketCookie,
         Provenance::Tuple,
@@ -129,6 +133,7 @@ impl Provenance {
         Provenance::Listener,
         Provenance::SockDiag,
         Provenance::Comment,
+        Provenance::Nat,
     ];
 
     pub fn from_u8(v: u8) -> Option<Provenance> {
@@ -144,6 +149,7 @@ impl Provenance {
             Provenance::Listener => "listener",
             Provenance::SockDiag => "sock_diag",
             Provenance::Comment => "comment",
+            Provenance::Nat => "nat",
         }
     }
 }
@@ -202,6 +208,64 @@ pub struct DropInfo {
     pub location: String,
 }
 
+/// One direction of a connection: source and destination address and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tuple {
+    pub src: IpAddr,
+    pub sport: u16,
+    pub dst: IpAddr,
+    pub dport: u16,
+}
+
+impl Tuple {
+    /// The other direction (source and destination swapped).
+    pub fn inverse(self) -> Tuple {
+        Tuple {
+            src: self.dst,
+            sport: self.dport,
+            dst: self.src,
+            dport: self.sport,
+        }
+    }
+}
+
+/// A connection that netfilter NAT translates: its conntrack entry's two tuples, defined once
+/// per file. `original` is the connection as its originator sent it (before any rewrite: the
+/// originator's socket sees it so); `reply` is what the responder sends (the responder's socket
+/// sees it so). SNAT (MASQUERADE) changes `reply.dst` against `original.src`; DNAT (a port
+/// forward) changes `reply.src` against `original.dst`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NatInfo {
+    /// IP protocol (6 TCP, 17 UDP).
+    pub proto: u8,
+    pub original: Tuple,
+    pub reply: Tuple,
+    /// IPS_SRC_NAT: the originator's source was rewritten.
+    #[serde(default)]
+    pub snat: bool,
+    /// IPS_DST_NAT: the originator's destination was rewritten.
+    #[serde(default)]
+    pub dnat: bool,
+}
+
+impl NatInfo {
+    /// The translated view of the connection from the originator's side: what travels
+    /// between the NAT and the responder in the original direction (`reply` reversed).
+    pub fn translated(&self) -> Tuple {
+        self.reply.inverse()
+    }
+
+    /// The packet's addresses before the rewrite, in the packet's direction (`reply`: the
+    /// packet travels from the responder to the originator).
+    pub fn untranslated(&self, reply: bool) -> Tuple {
+        if reply {
+            self.original.inverse()
+        } else {
+            self.original
+        }
+    }
+}
+
 /// Everything known about one packet's owner. Entities are shared (`Arc`): a capture has few
 /// processes and containers and many packets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -220,6 +284,10 @@ pub struct PacketMeta {
     pub peer: Peer,
     /// The kernel dropped this packet (a record of `ptcap --drops`, not a packet on the wire).
     pub drop: Option<Arc<DropInfo>>,
+    /// The packet's NATed connection, when netfilter rewrote this packet's addresses or ports.
+    pub nat: Option<Arc<NatInfo>>,
+    /// The packet travels in the connection's reply direction (responder to originator).
+    pub nat_reply: bool,
 }
 
 impl PacketMeta {

@@ -7,12 +7,15 @@
 //! - A **reference record** (option 2989, custom binary) rides in every packet with metadata:
 //!   `version (1) | provenance (u8) | varint scope | varint process | varint parent |
 //!   varint container | varint pod | varint tid | varint role | varint thread |
-//!   varint peer process | varint peer parent | varint peer container | varint peer pod`,
-//!   `[varint reason length | reason | varint location length | location]`,
+//!   varint peer process | varint peer parent | varint peer container | varint peer pod |
+//!   varint nat | [varint reason length | reason | varint location length | location]`,
 //!   ids 0 = absent. Everything from `role` on are trailing fields added later: a record may
-//!   end before any of them (unknown role, no thread definition, no peer, not dropped). The
-//!   drop (a packet the kernel dropped: `PacketMeta::drop`, UTF-8 reason and location) follows
-//!   the peer, which is then written even when it is all zeros. The peer is the
+//!   end before any of them (unknown role, no thread definition, no peer, no NAT, not
+//!   dropped); a field is written when it or a field after it is present (as zeros when it is
+//!   absent). `nat` is `(id << 1) | reply`: the id of a `"nat"` definition (the connection's
+//!   conntrack tuples, [`super::NatInfo`]) and whether the packet travels in the reply
+//!   direction. The drop (a packet the kernel dropped: `PacketMeta::drop`, UTF-8 reason and
+//!   location) comes last. The peer is the
 //!   packet's other local end (see `PacketMeta::peer`). `thread` refers to a `"thread"` definition
 //!   (tid and thread name); `tid` stays in the record so that older readers keep the id. Varints are LEB128
 //!   (7 bits per byte, low first), at most 5 bytes for a u32; the record is plain bytes, so it
@@ -29,13 +32,13 @@ use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
-use super::{ContainerInfo, DropInfo, PodInfo, ProcessInfo, Provenance, Role, ThreadInfo};
+use super::{ContainerInfo, DropInfo, NatInfo, PodInfo, ProcessInfo, Provenance, Role, ThreadInfo};
 use crate::pcapng::PTCAP_PEN;
 
 /// Version byte of the reference record and the `ptcap` field of a definition.
 pub const RECORD_VERSION: u8 = 1;
-/// Longest reference record without a drop: 2 bytes + 12 varints of at most 5 bytes.
-pub const MAX_RECORD_LEN: usize = 2 + 12 * 5;
+/// Longest reference record without a drop: 2 bytes + 13 varints of at most 5 bytes.
+pub const MAX_RECORD_LEN: usize = 2 + 13 * 5;
 /// Longest drop reason or location kept in a record (longer ones are cut).
 pub const MAX_DROP_TEXT: usize = 256;
 
@@ -79,7 +82,11 @@ pub struct MetaRecord {
     pub thread: u32,
     /// The peer's process, parent, container and pod ids; trailing fields, 0 = none.
     pub peer: [u32; 4],
-    /// The kernel dropped the packet; trailing fields after the peer.
+    /// The NAT definition's id, 0 = none (a trailing field).
+    pub nat: u32,
+    /// The packet travels in the NATed connection's reply direction.
+    pub nat_reply: bool,
+    /// The kernel dropped the packet; trailing fields after the NAT.
     pub drop: Option<Arc<DropInfo>>,
 }
 
@@ -121,10 +128,13 @@ impl MetaRecord {
         }
         // The peer only when there is one: most packets have none, and a reader takes a
         // record that ends here for "no peer".
-        if self.peer != [0; 4] || self.drop.is_some() {
+        if self.peer != [0; 4] || self.nat != 0 || self.drop.is_some() {
             for v in self.peer {
                 put_varint(out, v);
             }
+        }
+        if self.nat != 0 || self.drop.is_some() {
+            put_varint(out, (self.nat << 1) | self.nat_reply as u32);
         }
         if let Some(d) = &self.drop {
             put_text(out, &d.reason);
@@ -143,7 +153,7 @@ impl MetaRecord {
         bytes = rest;
         let provenance = Provenance::from_u8(prov)?;
         let mut next = || get_varint(&mut bytes);
-        Some(MetaRecord {
+        let mut r = MetaRecord {
             provenance,
             scope: next()?,
             process: next()?,
@@ -164,17 +174,23 @@ impl MetaRecord {
                     get_varint(&mut bytes).unwrap_or(0),
                 ]
             },
-            // A cut drop is no drop (what follows it, from a later version, is ignored).
-            drop: if bytes.is_empty() {
-                None
-            } else {
-                let reason = get_text(&mut bytes);
-                let location = get_text(&mut bytes);
-                reason
-                    .zip(location)
-                    .map(|(reason, location)| Arc::new(DropInfo { reason, location }))
-            },
-        })
+            nat: 0,
+            nat_reply: false,
+            drop: None,
+        };
+        if let Some(n) = get_varint(&mut bytes) {
+            r.nat = n >> 1;
+            r.nat_reply = n & 1 != 0;
+        }
+        // A cut drop is no drop (what follows it, from a later version, is ignored).
+        if !bytes.is_empty() {
+            let reason = get_text(&mut bytes);
+            let location = get_text(&mut bytes);
+            r.drop = reason
+                .zip(location)
+                .map(|(reason, location)| Arc::new(DropInfo { reason, location }));
+        }
+        Some(r)
     }
 }
 
@@ -186,6 +202,7 @@ pub enum Entity {
     Container(ContainerInfo),
     Pod(PodInfo),
     Thread(ThreadInfo),
+    Nat(NatInfo),
 }
 
 /// A 2988 definition: an entity with its (scope, id).
@@ -253,6 +270,8 @@ mod tests {
             thread: 3,
             peer: [0; 4],
             drop: None,
+            nat: 0,
+            nat_reply: false,
         };
         let mut b = Vec::new();
         r.encode(&mut b);
@@ -299,6 +318,26 @@ mod tests {
         let plain = MetaRecord::decode(&b[..b.len() - 5]).unwrap();
         assert_eq!(plain.drop, None);
         assert_eq!(plain.peer, [0; 4]);
+        // NAT: after the peer ids (zero when there is no peer); records without it read as none.
+        let with_nat = MetaRecord {
+            nat: 5,
+            nat_reply: true,
+            ..r.clone()
+        };
+        let mut b = Vec::new();
+        with_nat.encode(&mut b);
+        assert!(b.len() <= MAX_RECORD_LEN);
+        assert_eq!(MetaRecord::decode(&b), Some(with_nat));
+        assert_eq!(MetaRecord::decode(&b[..b.len() - 1]), Some(r.clone()));
+        // Both: the NAT, then the drop.
+        let both = MetaRecord {
+            nat: 5,
+            drop: dropped.drop.clone(),
+            ..r.clone()
+        };
+        let mut b = Vec::new();
+        both.encode(&mut b);
+        assert_eq!(MetaRecord::decode(&b), Some(both));
         let d = Definition {
             ptcap: 1,
             scope: 9,

@@ -37,11 +37,13 @@ use std::sync::Arc;
 
 use super::{code, Direction, InterfaceStats, PTCAP_PEN};
 use crate::meta::comment::{
-    container_comment, drop_comment, parent_comment, pod_comment, process_comment, short_comment,
-    thread_comment, user_comment,
+    container_comment, drop_comment, nat_comment, parent_comment, pod_comment, process_comment,
+    short_comment, thread_comment, user_comment,
 };
 use crate::meta::record::{Definition, Entity, MetaRecord, RECORD_VERSION};
-use crate::meta::{CommentMode, ContainerInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo};
+use crate::meta::{
+    CommentMode, ContainerInfo, NatInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo,
+};
 use crate::table::EarlyGrowth;
 
 /// Largest option value pcapng can frame.
@@ -297,14 +299,14 @@ impl<T: Hash + Eq> EntityTable<T> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prepared {
     /// Process, parent, container, pod, thread, then the peer's process, parent, container,
-    /// pod ([`SLOT_TABLES`]); 0 = none.
-    ids: [u32; 9],
-    first_use: [bool; 9],
+    /// pod, then the NAT connection ([`SLOT_TABLES`]); 0 = none.
+    ids: [u32; 10],
+    first_use: [bool; 10],
 }
 
 /// Which entity table each slot of [`Prepared`] uses: 0 processes, 1 containers, 2 pods,
-/// 3 threads.
-const SLOT_TABLES: [u8; 9] = [0, 0, 1, 2, 3, 0, 0, 1, 2];
+/// 3 threads, 4 NAT connections.
+const SLOT_TABLES: [u8; 10] = [0, 0, 1, 2, 3, 0, 0, 1, 2, 4];
 
 /// Encodes packet blocks for one file: its settings and interfaces. A cheap clone, so several
 /// threads can encode packets of one file at once ([`PcapngWriter::encoder`],
@@ -333,6 +335,7 @@ struct Entities {
     containers: EntityTable<ContainerInfo>,
     pods: EntityTable<PodInfo>,
     threads: EntityTable<ThreadInfo>,
+    nats: EntityTable<NatInfo>,
 }
 
 /// The comment texts of the entities some packets use (see [`PcapngWriter::snapshot`]): what
@@ -358,7 +361,8 @@ impl CommentTexts for Entities {
             0 => self.processes.texts_of(id),
             1 => self.containers.texts_of(id),
             2 => self.pods.texts_of(id),
-            _ => self.threads.texts_of(id),
+            3 => self.threads.texts_of(id),
+            _ => self.nats.texts_of(id),
         };
         t.and_then(|t| t.get(i)).map(String::as_str)
     }
@@ -473,6 +477,7 @@ fn clip_entity(e: &mut Entity, max_str: usize, max_items: usize) {
             clip_map(&mut p.annotations, max_str, max_items);
         }
         Entity::Thread(t) => clip_str(&mut t.name, max_str),
+        Entity::Nat(_) => {}
     }
 }
 
@@ -606,7 +611,11 @@ impl<'b> BlockBuilder<'b> {
 
 /// Whether a packet's metadata has anything to write.
 fn has_metadata(meta: &PacketMeta) -> bool {
-    !meta.is_empty() || meta.parent.is_some() || !meta.peer.is_empty() || meta.drop.is_some()
+    !meta.is_empty()
+        || meta.parent.is_some()
+        || !meta.peer.is_empty()
+        || meta.drop.is_some()
+        || meta.nat.is_some()
 }
 
 impl Entities {
@@ -639,6 +648,9 @@ impl Entities {
         }
         if let Some(e) = &meta.thread {
             (p.ids[4], p.first_use[4]) = self.threads.id(e, |t| vec![thread_comment(t)]);
+        }
+        if let Some(e) = &meta.nat {
+            (p.ids[9], p.first_use[9]) = self.nats.id(e, |n| vec![nat_comment(n)]);
         }
         p
     }
@@ -728,7 +740,7 @@ impl Encoder {
         prep: &Prepared,
         skipped: &mut u64,
     ) {
-        let [proc_id, parent_id, cont_id, pod_id, thread_id, ..] = prep.ids;
+        let [proc_id, parent_id, cont_id, pod_id, thread_id, .., nat_id] = prep.ids;
         if !has_metadata(meta) {
             return;
         }
@@ -741,6 +753,7 @@ impl Encoder {
                     texts.text(0, parent_id, 2),
                     texts.text(1, cont_id, 0),
                     texts.text(2, pod_id, 0),
+                    texts.text(4, nat_id, 0),
                 ];
                 for t in lines.into_iter().flatten() {
                     b.comment(t, skipped);
@@ -780,7 +793,8 @@ impl Encoder {
                     .as_deref()
                     .cloned()
                     .map(Entity::Container),
-                _ => meta.peer.pod.as_deref().cloned().map(Entity::Pod),
+                8 => meta.peer.pod.as_deref().cloned().map(Entity::Pod),
+                _ => meta.nat.as_deref().cloned().map(Entity::Nat),
             };
             let Some(entity) = entity else { continue };
             match definition_json(self.scope, prep.ids[k], entity) {
@@ -800,6 +814,8 @@ impl Encoder {
             thread: thread_id,
             peer: [prep.ids[5], prep.ids[6], prep.ids[7], prep.ids[8]],
             drop: meta.drop.clone(),
+            nat: nat_id,
+            nat_reply: meta.nat_reply,
         };
         b.custom_record(&record);
     }
@@ -829,6 +845,7 @@ impl<W: Write> PcapngWriter<W> {
                 containers: EntityTable::with_max(max),
                 pods: EntityTable::with_max(max),
                 threads: EntityTable::with_max(max),
+                nats: EntityTable::with_max(max),
             },
             buf: Vec::with_capacity(4096),
             bytes_written: 0,
@@ -1017,7 +1034,7 @@ impl<W: Write> PcapngWriter<W> {
     pub fn snapshot<'p>(&self, preps: impl IntoIterator<Item = &'p Prepared>) -> TextSnapshot {
         let mut want: Vec<(u8, u32)> = Vec::new();
         // Consecutive packets mostly share their entities: note only changes.
-        let mut last = [0u32; 9];
+        let mut last = [0u32; 10];
         for p in preps {
             for (k, &id) in p.ids.iter().enumerate() {
                 if id != 0 && id != last[k] {
@@ -1036,7 +1053,8 @@ impl<W: Write> PcapngWriter<W> {
                     0 => e.processes.texts_of(id),
                     1 => e.containers.texts_of(id),
                     2 => e.pods.texts_of(id),
-                    _ => e.threads.texts_of(id),
+                    3 => e.threads.texts_of(id),
+                    _ => e.nats.texts_of(id),
                 }?;
                 Some(((t, id), Arc::clone(texts)))
             })

@@ -273,7 +273,7 @@ impl Renderer {
             out.s("  ");
         }
         self.timestamp(out, pkt.ts_ns);
-        let meta = meta.filter(|m| !m.is_empty() || m.drop.is_some());
+        let meta = meta.filter(|m| !m.is_empty() || m.drop.is_some() || m.nat.is_some());
         let ptcpdump = meta.is_some() || pkt.interface.is_some();
         let v = self.opts.verbose > 0;
         if ptcpdump {
@@ -603,6 +603,28 @@ fn context_lines(out: &mut Vec<u8>, m: &PacketMeta, c: &Context) {
         out.escaped(&d.location);
         out.s(")");
     }
+    if let Some(n) = m.nat.as_deref() {
+        nat_line(out, n, m.nat_reply);
+    }
+}
+
+/// `    NAT (original A.p > B.q)`: the packet's addresses and ports before netfilter rewrote
+/// them, in the packet's direction (tcpdump's `addr.port` notation).
+fn nat_line(out: &mut Vec<u8>, n: &crate::meta::NatInfo, reply: bool) {
+    let t = n.untranslated(reply);
+    let end = |out: &mut Vec<u8>, a: std::net::IpAddr, p: u16| {
+        match a {
+            std::net::IpAddr::V4(v4) => out.ipv4(&v4.octets()),
+            std::net::IpAddr::V6(v6) => out.ipv6(&v6.octets()),
+        }
+        out.c(b'.');
+        out.n(p);
+    };
+    out.s("\n    NAT (original ");
+    end(out, t.src, t.sport);
+    out.s(" > ");
+    end(out, t.dst, t.dport);
+    out.s(")");
 }
 
 #[cfg(test)]

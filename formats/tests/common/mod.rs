@@ -195,6 +195,8 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(c.curl.clone()),
@@ -206,6 +208,8 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
         PacketMeta {
             process: Some(c.weird.clone()),
@@ -220,6 +224,8 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
         // Same wget, a fresh Arc with equal content: the writer must dedup by content.
         PacketMeta {
@@ -232,6 +238,8 @@ pub fn meta_variants(c: &Cast) -> Vec<PacketMeta> {
             role: Default::default(),
             peer: Default::default(),
             drop: None,
+            nat: None,
+            nat_reply: false,
         },
     ]
 }

@@ -1,0 +1,371 @@
+//! The owner through NAT from user space: conntrack entries asked of the kernel over ctnetlink
+//! (`NETLINK_NETFILTER`, `IPCTNL_MSG_CT_GET`), for what the packet programs could not look up:
+//! - every TCP/UDP packet, where the kernel has no `bpf_skb_ct_lookup` kfunc (`--nat netlink`,
+//!   or `--nat auto` when the programs loaded without it);
+//! - a packet the programs found no entry for (`PacketEvent::ct_miss`): a connection's first
+//!   packet at ingress is seen before netfilter makes the entry (a port-forward's SYN on the
+//!   uplink), and by the time user space reads it the entry exists.
+//!
+//! Answers are cached per packet tuple (a NATed connection's tuples never change; a miss is
+//! asked again after [`MISS_TTL_NS`]) and queries are rate-limited, so a flood of new tuples
+//! costs a bounded number of round trips per second.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use bpf::NatTuples;
+
+const NETLINK_NETFILTER: libc::c_int = 12;
+const NFNL_SUBSYS_CTNETLINK: u16 = 1;
+const IPCTNL_MSG_CT_GET: u16 = 1;
+const NLM_F_REQUEST: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+const NLA_F_NESTED: u16 = 0x8000;
+const CTA_TUPLE_ORIG: u16 = 1;
+const CTA_TUPLE_REPLY: u16 = 2;
+const CTA_STATUS: u16 = 3;
+const CTA_TUPLE_IP: u16 = 1;
+const CTA_TUPLE_PROTO: u16 = 2;
+const CTA_IP_V4_SRC: u16 = 1;
+const CTA_IP_V4_DST: u16 = 2;
+const CTA_IP_V6_SRC: u16 = 3;
+const CTA_IP_V6_DST: u16 = 4;
+const CTA_PROTO_NUM: u16 = 1;
+const CTA_PROTO_SRC_PORT: u16 = 2;
+const CTA_PROTO_DST_PORT: u16 = 3;
+const IPS_SRC_NAT: u32 = 16;
+const IPS_DST_NAT: u32 = 32;
+
+/// A tuple looked up in vain is asked again after this long.
+const MISS_TTL_NS: u64 = 1_000_000_000;
+/// Cached answers at most (forgotten all at once when full).
+const CACHE_MAX: usize = 65_536;
+/// Queries per second at most.
+const QUERIES_PER_SEC: u32 = 2_000;
+
+/// A ctnetlink socket in one network namespace and its answers.
+pub struct NatLookup {
+    sock: OwnedFd,
+    /// Ask for every TCP/UDP packet (no kernel lookup), not only for the kernel's misses.
+    all: bool,
+    cache: HashMap<(u8, SocketAddr, SocketAddr), (Option<NatTuples>, Instant)>,
+    seq: u32,
+    window: Instant,
+    in_window: u32,
+    pub queries: u64,
+}
+
+impl NatLookup {
+    /// Opens a ctnetlink socket in the calling thread's network namespace.
+    pub fn open(all: bool) -> io::Result<NatLookup> {
+        // SAFETY: plain socket(2); the fd is owned below.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                NETLINK_NETFILTER,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh socket we own.
+        let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+        let tv = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 200_000,
+        };
+        // SAFETY: valid option value of the right size.
+        unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &tv as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            );
+        }
+        Ok(NatLookup {
+            sock,
+            all,
+            cache: HashMap::new(),
+            seq: 1,
+            window: Instant::now(),
+            in_window: 0,
+            queries: 0,
+        })
+    }
+
+    /// The NATed connection of a TCP/UDP packet `src -> dst`, if its tuple is not its owner's
+    /// view (the kernel programs' rule, `struct ptcap_nat` in events.h). `ct_miss`: the kernel
+    /// looked and found nothing.
+    pub fn lookup(
+        &mut self,
+        proto: u8,
+        src: SocketAddr,
+        dst: SocketAddr,
+        ct_miss: bool,
+    ) -> Option<NatTuples> {
+        if !(self.all || ct_miss) || !(proto == 6 || proto == 17) {
+            return None;
+        }
+        let key = (proto, src, dst);
+        let now = Instant::now();
+        if let Some((ans, at)) = self.cache.get(&key) {
+            if ans.is_some() || now.duration_since(*at) < Duration::from_nanos(MISS_TTL_NS) {
+                return *ans;
+            }
+        }
+        if now.duration_since(self.window) >= Duration::from_secs(1) {
+            self.window = now;
+            self.in_window = 0;
+        }
+        if self.in_window >= QUERIES_PER_SEC {
+            return None;
+        }
+        self.in_window += 1;
+        let found = self
+            .get(proto, src, dst)
+            .or_else(|| self.get(proto, dst, src));
+        let ans = found.and_then(|n| needs_nat(n, src, dst).then_some(n));
+        if self.cache.len() >= CACHE_MAX {
+            self.cache.clear();
+        }
+        self.cache.insert(key, (ans, now));
+        ans
+    }
+
+    /// One IPCTNL_MSG_CT_GET for the entry with tuple `src -> dst` (either direction).
+    fn get(&mut self, proto: u8, src: SocketAddr, dst: SocketAddr) -> Option<NatTuples> {
+        self.queries += 1;
+        let family = if src.is_ipv4() {
+            libc::AF_INET
+        } else {
+            libc::AF_INET6
+        } as u8;
+        let mut msg = Vec::with_capacity(128);
+        msg.extend_from_slice(&[0u8; 16]); // nlmsghdr, filled below
+        msg.extend_from_slice(&[family, 0, 0, 0]); // nfgenmsg: family, NFNETLINK_V0, res_id
+        let tuple = nest(CTA_TUPLE_ORIG, |b| {
+            let ip = nest(CTA_TUPLE_IP, |b| match (src.ip(), dst.ip()) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => {
+                    attr(b, CTA_IP_V4_SRC, &s.octets());
+                    attr(b, CTA_IP_V4_DST, &d.octets());
+                }
+                (s, d) => {
+                    attr(b, CTA_IP_V6_SRC, &v6(s).octets());
+                    attr(b, CTA_IP_V6_DST, &v6(d).octets());
+                }
+            });
+            b.extend_from_slice(&ip);
+            let pr = nest(CTA_TUPLE_PROTO, |b| {
+                attr(b, CTA_PROTO_NUM, &[proto]);
+                attr(b, CTA_PROTO_SRC_PORT, &src.port().to_be_bytes());
+                attr(b, CTA_PROTO_DST_PORT, &dst.port().to_be_bytes());
+            });
+            b.extend_from_slice(&pr);
+        });
+        msg.extend_from_slice(&tuple);
+        let len = msg.len() as u32;
+        self.seq = self.seq.wrapping_add(1);
+        msg[0..4].copy_from_slice(&len.to_ne_bytes());
+        msg[4..6]
+            .copy_from_slice(&((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET).to_ne_bytes());
+        msg[6..8].copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+        msg[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        addr.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: msg and addr are valid for the lengths given.
+        let sent = unsafe {
+            libc::sendto(
+                self.sock.as_raw_fd(),
+                msg.as_ptr() as *const libc::c_void,
+                msg.len(),
+                0,
+                &addr as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if sent < 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; 4096];
+        loop {
+            // SAFETY: buf is valid for its length.
+            let n = unsafe {
+                libc::recv(
+                    self.sock.as_raw_fd(),
+                    buf.as_mut_ptr() as *mut libc::c_void,
+                    buf.len(),
+                    0,
+                )
+            };
+            if n < 16 {
+                return None;
+            }
+            let b = &buf[..n as usize];
+            let seq = u32::from_ne_bytes(b[8..12].try_into().ok()?);
+            if seq != self.seq {
+                continue; // a late answer to an earlier, timed-out query
+            }
+            let kind = u16::from_ne_bytes([b[4], b[5]]);
+            if kind == NLMSG_ERROR {
+                return None;
+            }
+            let len = (u32::from_ne_bytes(b[0..4].try_into().ok()?) as usize).min(b.len());
+            return parse_entry(proto, b.get(20..len)?);
+        }
+    }
+}
+
+fn v6(a: IpAddr) -> Ipv6Addr {
+    match a {
+        IpAddr::V6(v) => v,
+        IpAddr::V4(v) => v.to_ipv6_mapped(),
+    }
+}
+
+fn attr(b: &mut Vec<u8>, kind: u16, data: &[u8]) {
+    let len = 4 + data.len();
+    b.extend_from_slice(&(len as u16).to_ne_bytes());
+    b.extend_from_slice(&kind.to_ne_bytes());
+    b.extend_from_slice(data);
+    while b.len() % 4 != 0 {
+        b.push(0);
+    }
+}
+
+fn nest(kind: u16, f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut inner = Vec::new();
+    f(&mut inner);
+    let mut b = Vec::with_capacity(inner.len() + 4);
+    b.extend_from_slice(&((inner.len() + 4) as u16).to_ne_bytes());
+    b.extend_from_slice(&(kind | NLA_F_NESTED).to_ne_bytes());
+    b.extend_from_slice(&inner);
+    b
+}
+
+/// (kind without flags, payload) of each attribute.
+fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        if b.len() < 4 {
+            return None;
+        }
+        let len = u16::from_ne_bytes([b[0], b[1]]) as usize;
+        let kind = u16::from_ne_bytes([b[2], b[3]]) & 0x3fff;
+        if len < 4 || len > b.len() {
+            return None;
+        }
+        let data = &b[4..len];
+        b = &b[((len + 3) & !3).min(b.len())..];
+        Some((kind, data))
+    })
+}
+
+fn parse_tuple(b: &[u8]) -> Option<(SocketAddr, SocketAddr)> {
+    let (mut src, mut dst, mut sport, mut dport) = (None, None, 0u16, 0u16);
+    for (k, v) in attrs(b) {
+        match k {
+            CTA_TUPLE_IP => {
+                for (k, v) in attrs(v) {
+                    let ip = match v.len() {
+                        4 => IpAddr::V4(Ipv4Addr::new(v[0], v[1], v[2], v[3])),
+                        16 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(v).ok()?)),
+                        _ => continue,
+                    };
+                    match k {
+                        CTA_IP_V4_SRC | CTA_IP_V6_SRC => src = Some(ip),
+                        CTA_IP_V4_DST | CTA_IP_V6_DST => dst = Some(ip),
+                        _ => {}
+                    }
+                }
+            }
+            CTA_TUPLE_PROTO => {
+                for (k, v) in attrs(v) {
+                    let port = || v.get(..2).map(|p| u16::from_be_bytes([p[0], p[1]]));
+                    match k {
+                        CTA_PROTO_SRC_PORT => sport = port().unwrap_or(0),
+                        CTA_PROTO_DST_PORT => dport = port().unwrap_or(0),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some((SocketAddr::new(src?, sport), SocketAddr::new(dst?, dport)))
+}
+
+/// The entry's tuples and NAT bits from a CT_NEW answer's attributes; `None` without NAT.
+fn parse_entry(proto: u8, b: &[u8]) -> Option<NatTuples> {
+    let (mut orig, mut reply, mut status) = (None, None, 0u32);
+    for (k, v) in attrs(b) {
+        match k {
+            CTA_TUPLE_ORIG => orig = parse_tuple(v),
+            CTA_TUPLE_REPLY => reply = parse_tuple(v),
+            CTA_STATUS if v.len() >= 4 => status = u32::from_be_bytes(v[..4].try_into().ok()?),
+            _ => {}
+        }
+    }
+    if status & (IPS_SRC_NAT | IPS_DST_NAT) == 0 {
+        return None;
+    }
+    Some(NatTuples {
+        protocol: proto,
+        src_nat: status & IPS_SRC_NAT != 0,
+        dst_nat: status & IPS_DST_NAT != 0,
+        original: orig?,
+        reply: reply?,
+    })
+}
+
+/// The packet programs' rule (capture.bpf.c, `nat_of`): with SNAT alone a packet in the
+/// originator's own form needs nothing; with DNAT every packet of the entry does.
+fn needs_nat(n: NatTuples, src: SocketAddr, dst: SocketAddr) -> bool {
+    if n.dst_nat {
+        return true;
+    }
+    let (o_src, o_dst) = n.original;
+    !((src == o_src && dst == o_dst) || (src == o_dst && dst == o_src))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_attributes_parse_back() {
+        let s: SocketAddr = "198.18.100.2:40000".parse().unwrap();
+        let d: SocketAddr = "198.18.101.2:80".parse().unwrap();
+        let m: SocketAddr = "198.18.101.1:40000".parse().unwrap();
+        let tuple = |kind, a: SocketAddr, b: SocketAddr| {
+            nest(kind, |x| {
+                let (IpAddr::V4(a4), IpAddr::V4(b4)) = (a.ip(), b.ip()) else {
+                    unreachable!()
+                };
+                x.extend_from_slice(&nest(CTA_TUPLE_IP, |y| {
+                    attr(y, CTA_IP_V4_SRC, &a4.octets());
+                    attr(y, CTA_IP_V4_DST, &b4.octets());
+                }));
+                x.extend_from_slice(&nest(CTA_TUPLE_PROTO, |y| {
+                    attr(y, CTA_PROTO_NUM, &[6]);
+                    attr(y, CTA_PROTO_SRC_PORT, &a.port().to_be_bytes());
+                    attr(y, CTA_PROTO_DST_PORT, &b.port().to_be_bytes());
+                }));
+            })
+        };
+        let mut b = tuple(CTA_TUPLE_ORIG, s, d);
+        b.extend_from_slice(&tuple(CTA_TUPLE_REPLY, d, m));
+        attr(&mut b, CTA_STATUS, &(IPS_SRC_NAT | 8).to_be_bytes());
+        let n = parse_entry(6, &b).unwrap();
+        assert_eq!(n.original, (s, d));
+        assert_eq!(n.reply, (d, m));
+        assert!(n.src_nat && !n.dst_nat);
+        assert!(needs_nat(n, m, d));
+        assert!(!needs_nat(n, s, d));
+        assert!(!needs_nat(n, d, s));
+    }
+}
