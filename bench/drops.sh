@@ -47,14 +47,16 @@ run() { # MODE -> "pps cpu_per_mpkt drops_line"
   nsenter --net=/var/run/netns/"$A" "$FLOOD" 198.18.251.2:9000 "$COUNT" 0 >/dev/null 2>&1
   t1=$(date +%s.%N); sleep 0.3; c1=$(cpu "$pid")
   kill -INT "$pid"; wait "$pid" || true
-  local cap; cap=$(awk '/packets captured/ {print $1}' "$TMP/d.err")
-  echo "$(echo "$COUNT / ($t1 - $t0)" | bc -l) $(echo "($c1 - $c0) * 1000000 / ($cap + 1)" | bc -l) $cap"
+  local cap kd; cap=$(awk '/packets captured/ {print $1}' "$TMP/d.err")
+  kd=$(awk '/network stack/ {print $1}' "$TMP/d.err"); kd=${kd:-0}
+  echo "$(echo "$COUNT / ($t1 - $t0)" | bc -l) $(echo "($c1 - $c0) * 1000000 / ($cap + 1)" | bc -l) $cap $kd"
 }
 : >"$TMP/on"; : >"$TMP/off"
 for i in $(seq "$RUNS"); do
   run on >>"$TMP/on"; run off >>"$TMP/off"
 done
 for m in on off; do
-  printf 'drops %-3s  flood %8.0f pkt/s  ptcap %6.3f CPU s per Mpkt  captured %s (medians of %s)\n' "$m" \
-    "$(cut -d' ' -f1 "$TMP/$m" | median)" "$(cut -d' ' -f2 "$TMP/$m" | median)" "$(cut -d' ' -f3 "$TMP/$m" | median)" "$RUNS"
+  printf 'drops %-3s  flood %8.0f pkt/s  ptcap %6.3f CPU s per Mpkt  captured %s  kernel drops recorded %s (medians of %s)\n' "$m" \
+    "$(cut -d' ' -f1 "$TMP/$m" | median)" "$(cut -d' ' -f2 "$TMP/$m" | median)" "$(cut -d' ' -f3 "$TMP/$m" | median)" \
+    "$(cut -d' ' -f4 "$TMP/$m" | median)" "$RUNS"
 done
