@@ -44,11 +44,12 @@
 //! assert_eq!(flows[0].orig.packets, 1);
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use formats::meta::{PacketMeta, Provenance, Role};
 use formats::pcapng::Direction;
@@ -387,6 +388,10 @@ struct Side {
     fresh: Vec<(u32, u64)>,
     fresh_overflow: bool,
     letters: [Option<u64>; LETTERS.len()],
+    /// Records of packets the kernel dropped (ptcap `--drops`) this side sent, by reason:
+    /// not packets of the wire (the same packet may have been captured before it was dropped),
+    /// so counted apart.
+    drops: BTreeMap<Arc<str>, u64>,
 }
 
 impl Default for Side {
@@ -415,6 +420,7 @@ impl Default for Side {
             fresh: Vec::new(),
             fresh_overflow: false,
             letters: [None; LETTERS.len()],
+            drops: BTreeMap::new(),
         }
     }
 }
@@ -453,6 +459,9 @@ impl Side {
     /// Folds the later table's side in; `peer_had_synack`: the peer sent a SYN-ACK in the
     /// earlier part.
     fn absorb(&mut self, l: Side, peer_had_synack: bool) {
+        for (r, n) in &l.drops {
+            *self.drops.entry(Arc::clone(r)).or_insert(0) += n;
+        }
         self.packets += l.packets;
         self.bytes += l.bytes;
         self.ip_bytes += l.ip_bytes;
@@ -824,8 +833,14 @@ impl FlowTable {
         let s = untranslated.as_ref().unwrap_or(s);
         let (key, side) = FlowKey::of(s);
         let tcp_ports = key.protocol == ipproto::TCP && key.kind == KeyKind::Ports;
+        let dropped = pkt.meta.drop.as_deref();
         let syn = match s.transport {
-            Transport::Tcp(t) if tcp_ports && t.flags & (flags::SYN | flags::ACK) == flags::SYN => {
+            // A dropped SYN is the copy of one sent (or about to be): it starts nothing.
+            Transport::Tcp(t)
+                if tcp_ports
+                    && dropped.is_none()
+                    && t.flags & (flags::SYN | flags::ACK) == flags::SYN =>
+            {
                 Some((side, t.seq))
             }
             _ => None,
@@ -869,6 +884,18 @@ impl FlowTable {
             if o.owner.is_none() {
                 o.owner = Some(pkt.meta.clone());
             }
+        }
+        if let Some(d) = dropped {
+            let me = &mut flow.sides[side];
+            me.first_ts = me.first_ts.min(pkt.ts_ns);
+            me.last_ts = me.last_ts.max(pkt.ts_ns);
+            match me.drops.get_mut(d.reason.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    me.drops.insert(d.reason.as_str().into(), 1);
+                }
+            }
+            return;
         }
         let peer_synack = flow.sides[1 - side].synack.is_some();
         let me = &mut flow.sides[side];
@@ -1119,6 +1146,10 @@ pub struct SideRecord {
     /// Packets whose metadata named this side's owner.
     pub attributed_packets: u64,
     pub owner: Option<Owner>,
+    /// Records of packets of this side the kernel dropped (ptcap `--drops`; not in `packets`).
+    pub dropped_packets: u64,
+    /// The most frequent drop reason among them (ties: the first by name).
+    pub top_drop_reason: Option<String>,
 }
 
 /// TCP details in zeek's terms.
@@ -1215,6 +1246,15 @@ fn side_record(s: &Side) -> SideRecord {
         retransmissions: s.retransmissions,
         attributed_packets: s.attributed,
         owner: s.owner.as_ref().map(Owner::from_meta),
+        dropped_packets: s.drops.values().sum(),
+        top_drop_reason: s
+            .drops
+            .iter()
+            .fold(None, |best: Option<(&Arc<str>, u64)>, (r, &n)| match best {
+                Some((_, m)) if m >= n => best,
+                _ => Some((r, n)),
+            })
+            .map(|(r, _)| r.to_string()),
     }
 }
 

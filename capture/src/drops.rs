@@ -62,6 +62,29 @@ impl DropTracker {
         info
     }
 
+    /// An ICMP echo reply freed as `NO_SOCKET` after a raw socket took its copy: the kernel's
+    /// `ping_rcv` frees every reply no ICMP datagram socket asked for, also those a raw-socket
+    /// `ping` (busybox's, iputils' without ping_group_range) receives. Not a drop to the user;
+    /// `--drops all` keeps them.
+    pub fn delivered_echo_reply(&self, d: &DropEvent<'_>) -> bool {
+        let icmp_type = match d.protocol {
+            0x0800 => {
+                let ihl = usize::from(d.data.first().map_or(0, |b| b & 0xf)) * 4;
+                match (d.data.get(9), d.data.get(ihl)) {
+                    (Some(1), Some(&t)) if ihl >= 20 => Some((t, 0)),
+                    _ => None,
+                }
+            }
+            0x86DD => match (d.data.get(6), d.data.get(40)) {
+                (Some(58), Some(&t)) => Some((t, 129)),
+                _ => None,
+            },
+            _ => None,
+        };
+        matches!(icmp_type, Some((t, reply)) if t == reply)
+            && self.reasons.name(d.reason) == "NO_SOCKET"
+    }
+
     /// The frame as the interface's hook would have delivered it (see the module doc), and its
     /// length on the wire.
     pub fn frame(&mut self, d: &DropEvent<'_>, kind: LinkKind) -> (&[u8], u32) {

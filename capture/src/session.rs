@@ -999,6 +999,9 @@ fn on_drop(st: &mut State, d: &DropEvent<'_>, s: &Settings, clock: &WallClock) {
     let Some(tracker) = st.drops.as_mut() else {
         return;
     };
+    if s.drops == DropsMode::On && tracker.delivered_echo_reply(d) {
+        return;
+    }
     let direction = if d.outgoing() {
         Direction::Out
     } else {

@@ -104,6 +104,33 @@ fn dropped_syns_carry_reason_location_and_owner() {
     let expr = ptanalyze_packets(["--drops", &file_s, "tcp port 9"]);
     assert_eq!(expr.len(), ns.len());
 
+    // --flows: the connection to port 81 counts its drops per direction, with the reason,
+    // apart from the packets seen on the wire (a dropped SYN is no retransmission either).
+    let flows: Vec<Value> = ptanalyze_ok(["--flows", "--json", "-i", "c0", &file_s])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "flow" && v["responder"]["port"] == 81)
+        .collect();
+    assert_eq!(flows.len(), 1, "{flows:?}");
+    let f = &flows[0];
+    assert_eq!(f["orig"]["packets"], sent.len() as u64, "{f}");
+    assert_eq!(f["orig"]["dropped_packets"], 0, "-i c0 keeps no drop: {f}");
+    let flows: Vec<Value> = ptanalyze_ok(["--flows", "--json", &file_s])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "flow" && v["responder"]["port"] == 81)
+        .collect();
+    assert_eq!(flows.len(), 1, "{flows:?}");
+    let f = &flows[0];
+    assert_eq!(f["orig"]["dropped_packets"], nf.len() as u64, "{f}");
+    assert!(
+        f["orig"]["top_drop_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("NETFILTER")),
+        "{f}"
+    );
+    assert_eq!(f["resp"]["dropped_packets"], 0, "{f}");
+
     // Text: the short form ends with the reason, -v adds the Drop line, --oneline joins it.
     let text = ptanalyze_ok(["--drops", &file_s]);
     let first = text.lines().next().unwrap();
