@@ -17,11 +17,8 @@
 //! instance's own namespaces). The guard kills the processes it started (by pid) and deletes
 //! the namespaces (and with them every veth, the bridge and the ruleset) on drop, panics included.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use crate::run_checked;
 
@@ -397,98 +394,6 @@ impl Drop for Node {
     }
 }
 
-/// A process started by [`Node::start_until`] whose stderr lines arrive on a channel.
-pub struct Process {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: Vec<String>,
-}
-
-impl Process {
-    fn until(mut child: Child, ready: &str, args: &[&str]) -> Process {
-        let err = child.stderr.take().expect("piped stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut p = Process {
-            child,
-            lines: rx,
-            stderr: Vec::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match p.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let done = line.contains(ready);
-                    p.stderr.push(line);
-                    if done {
-                        return p;
-                    }
-                }
-                Err(_) => panic!("{args:?} did not print {ready:?}; stderr: {:?}", p.stderr),
-            }
-        }
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// The stderr lines read so far (and any that arrived since).
-    pub fn stderr(&mut self) -> &[String] {
-        while let Ok(l) = self.lines.try_recv() {
-            self.stderr.push(l);
-        }
-        &self.stderr
-    }
-
-    /// Whether the process is still running.
-    pub fn is_running(&mut self) -> bool {
-        self.child.try_wait().expect("wait").is_none()
-    }
-
-    /// Sends `signal` (e.g. `-INT`) if any and waits (up to 20 s) for the exit: (exit code,
-    /// 128 + signal when killed; standard output; all stderr lines).
-    pub fn finish(mut self, signal: Option<&str>) -> (i32, Vec<u8>, Vec<String>) {
-        if let Some(sig) = signal {
-            let _ = Command::new("kill")
-                .args([sig, &self.child.id().to_string()])
-                .status();
-        }
-        let mut out = Vec::new();
-        if let Some(mut o) = self.child.stdout.take() {
-            let _ = o.read_to_end(&mut out);
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                break s;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                panic!("the process did not exit; stderr {:?}", self.stderr);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(1)) {
-            self.stderr.push(l);
-        }
-        use std::os::unix::process::ExitStatusExt;
-        let code = status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-        (code, out, self.stderr)
-    }
-
-    /// SIGINT, then (exit code, standard output as text, stderr lines).
-    pub fn interrupt(self) -> (i32, String, Vec<String>) {
-        let (code, out, stderr) = self.finish(Some("-INT"));
-        (code, String::from_utf8_lossy(&out).into_owned(), stderr)
-    }
-}
+/// A process started by [`Node::start_until`] whose stderr lines arrive on a channel: the
+/// namespace pair's [`Running`](crate::pair::Running).
+pub use crate::pair::Running as Process;

@@ -181,8 +181,14 @@ impl Running {
         stdout: Stdio,
         ready: &str,
     ) -> Running {
-        let mut child = net.spawn(ns, args, stdout);
-        let err = child.stderr.take().unwrap();
+        let child = net.spawn(ns, args, stdout);
+        Running::until(child, ready, args)
+    }
+
+    /// Takes a started `child` (stderr piped) and waits until a stderr line contains `ready`
+    /// (15 s at most; `args` name it in the failure).
+    pub fn until(mut child: Child, ready: &str, args: &[&str]) -> Running {
+        let err = child.stderr.take().expect("piped stderr");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
@@ -226,8 +232,11 @@ impl Running {
         self.child.stdout.take()
     }
 
-    /// The stderr lines read so far.
-    pub fn stderr(&self) -> &[String] {
+    /// The stderr lines read so far (and any that arrived since).
+    pub fn stderr(&mut self) -> &[String] {
+        while let Ok(l) = self.lines.try_recv() {
+            self.stderr.push(l);
+        }
         &self.stderr
     }
 

@@ -88,7 +88,7 @@ fn any_attaches_interfaces_created_during_the_capture() {
     let file = dir.join("any.pcapng");
     let a = net.a.clone();
     let bin = ptcap_bin();
-    let cap = Running::start(
+    let mut cap = Running::start(
         &mut net,
         &a,
         &[bin.to_str().unwrap(), "-w", file.to_str().unwrap(), "icmp"],

@@ -42,7 +42,7 @@ fn capture_counts_match_ping_and_tcpdump() {
     let b = net.b.clone();
 
     // ping: 5 requests in, 5 replies out.
-    let cap = Running::start_until(
+    let mut cap = Running::start_until(
         &mut net,
         &b,
         &[
@@ -459,7 +459,7 @@ fn tc_attach_captures_and_removes_its_qdisc() {
     let mut net = test_net("tc", 4);
     let b = net.b.clone();
     // The fallback for kernels without tcx (before 6.6), chosen here with --attach tc.
-    let cap = Running::start_until(
+    let mut cap = Running::start_until(
         &mut net,
         &b,
         &[
