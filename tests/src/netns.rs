@@ -136,6 +136,10 @@ impl TestHosts {
                 if line.contains("listening on") {
                     let _ = tx.send(());
                 }
+                // tcpdump's summary at exit: a capture short of packets says why here.
+                if line.contains("dropped by kernel") && !line.starts_with("0 ") {
+                    eprintln!("tcpdump: {line}");
+                }
             }
         });
         rx.recv_timeout(Duration::from_secs(10))

@@ -483,7 +483,9 @@ fn namespace_traffic_matches_tshark() {
             let mut hosts = TestHosts::new();
             let (ns_a, ns_b) = (hosts.ns_a.clone(), hosts.ns_b.clone());
             let veth = hosts.veth_a.clone();
-            let dump = hosts.start_tcpdump(&ns_a, &file, &["-i", &veth]);
+            // -s 4096: see capture_reused_port (ring frames sized by the snap length).
+            let dump =
+                hosts.start_tcpdump(&ns_a, &file, &["-B", "16384", "-s", "4096", "-i", &veth]);
             let mut server = hosts.cmd(&ns_b, "python3");
             server.args(["-c", SERVER]);
             hosts.spawn(server);
@@ -761,7 +763,11 @@ fn capture_reused_port(file: &Path) {
             assert!(std::time::Instant::now() < deadline, "server not listening");
             sleep(Duration::from_millis(20));
         }
-        let dump = hosts.start_tcpdump(&ns_a, file, &["-B", "16384", "-i", &veth]);
+        // -s 4096: in immediate mode libpcap sizes each ring frame by the snap length (256 KiB
+        // by default on a veth with offloads), so 16 MiB held only 64 packets and tcpdump
+        // lost SYNs when the machine was loaded; 4 KiB frames hold every packet of this
+        // test whole (frame.len, the wire length, is what is compared).
+        let dump = hosts.start_tcpdump(&ns_a, file, &["-B", "16384", "-s", "4096", "-i", &veth]);
         run(hosts
             .cmd(&ns_a, "python3")
             .args(["-c", REUSE_CLIENT, ADDR_B, &N.to_string()]));
