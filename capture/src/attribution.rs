@@ -860,7 +860,7 @@ impl Attributor {
                 std::net::SocketAddr::new(k.local, k.lport),
                 std::net::SocketAddr::new(k.remote, k.rport),
             );
-            l.lookup(k.proto, src, dst, p.ct_miss)
+            l.lookup(k.proto, src, dst, p.ct_miss, p.ts_mono_ns)
         });
         if let Some(n) = &nat {
             meta.nat = Some(self.nat_info(n));

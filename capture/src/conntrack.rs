@@ -9,6 +9,14 @@
 //! Answers are cached per packet tuple (a NATed connection's tuples never change; a miss is
 //! asked again after [`MISS_TTL_NS`]) and queries are rate-limited, so a flood of new tuples
 //! costs a bounded number of round trips per second.
+//!
+//! "By the time user space reads it" is not always true: the ring wakes the reader on another
+//! CPU at once, and the entry is confirmed only when the packet leaves netfilter's last hook
+//! (POSTROUTING for a forwarded packet), microseconds later or, under load, after the softirq
+//! is deferred. A lookup that finds no entry for a packet younger than [`SETTLE_NS`] waits
+//! until the packet is that old and asks again, within a budget of [`SETTLE_BUDGET_NS`] of
+//! waiting per second (a flood of new tuples only makes the reader lag, and a lagging reader
+//! never waits); a miss is cached only when it was asked of a settled packet.
 
 use std::collections::HashMap;
 use std::io;
@@ -45,6 +53,29 @@ const MISS_TTL_NS: u64 = 1_000_000_000;
 const CACHE_MAX: usize = 65_536;
 /// Queries per second at most.
 const QUERIES_PER_SEC: u32 = 2_000;
+/// A packet this old has left netfilter's hooks: its connection's entry exists if it will.
+const SETTLE_NS: u64 = 5_000_000;
+/// Waiting for packets to settle, per second at most.
+const SETTLE_BUDGET_NS: u64 = 50_000_000;
+
+/// What one CT_GET found.
+enum Found {
+    /// No entry (or no answer).
+    Absent,
+    /// An entry; its NAT tuples when it is translated.
+    Entry(Option<NatTuples>),
+}
+
+/// CLOCK_MONOTONIC now, in the packet programs' clock (bpf_ktime_get_ns).
+fn mono_now_ns() -> u64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
 
 /// A ctnetlink socket in one network namespace and its answers.
 pub struct NatLookup {
@@ -55,7 +86,11 @@ pub struct NatLookup {
     seq: u32,
     window: Instant,
     in_window: u32,
+    /// Nanoseconds spent waiting for packets to settle in this window.
+    settled_ns: u64,
     pub queries: u64,
+    /// Lookups asked again after waiting for the packet to settle.
+    pub settles: u64,
 }
 
 impl NatLookup {
@@ -95,19 +130,22 @@ impl NatLookup {
             seq: 1,
             window: Instant::now(),
             in_window: 0,
+            settled_ns: 0,
             queries: 0,
+            settles: 0,
         })
     }
 
     /// The NATed connection of a TCP/UDP packet `src -> dst`, if its tuple is not its owner's
     /// view (the kernel programs' rule, `struct ptcap_nat` in events.h). `ct_miss`: the kernel
-    /// looked and found nothing.
+    /// looked and found nothing. `ts_mono_ns`: when the packet was seen (CLOCK_MONOTONIC).
     pub fn lookup(
         &mut self,
         proto: u8,
         src: SocketAddr,
         dst: SocketAddr,
         ct_miss: bool,
+        ts_mono_ns: u64,
     ) -> Option<NatTuples> {
         if !(self.all || ct_miss) || !(proto == 6 || proto == 17) {
             return None;
@@ -122,15 +160,31 @@ impl NatLookup {
         if now.duration_since(self.window) >= Duration::from_secs(1) {
             self.window = now;
             self.in_window = 0;
+            self.settled_ns = 0;
         }
         if self.in_window >= QUERIES_PER_SEC {
             return None;
         }
         self.in_window += 1;
-        let found = self
-            .get(proto, src, dst)
-            .or_else(|| self.get(proto, dst, src));
-        let ans = found.and_then(|n| needs_nat(n, src, dst).then_some(n));
+        let mut found = self.get_either(proto, src, dst);
+        let mut settled = mono_now_ns().saturating_sub(ts_mono_ns) >= SETTLE_NS;
+        if matches!(found, Found::Absent) && !settled {
+            let wait = SETTLE_NS.saturating_sub(mono_now_ns().saturating_sub(ts_mono_ns));
+            if self.settled_ns + wait <= SETTLE_BUDGET_NS {
+                self.settled_ns += wait;
+                self.settles += 1;
+                std::thread::sleep(Duration::from_nanos(wait));
+                found = self.get_either(proto, src, dst);
+                settled = true;
+            }
+        }
+        let ans = match found {
+            Found::Entry(Some(n)) => needs_nat(n, src, dst).then_some(n),
+            Found::Entry(None) => None,
+            // Not cached: asked too early to know (the next packet asks again).
+            Found::Absent if !settled => return None,
+            Found::Absent => None,
+        };
         if self.cache.len() >= CACHE_MAX {
             self.cache.clear();
         }
@@ -138,8 +192,16 @@ impl NatLookup {
         ans
     }
 
+    /// The entry of `src -> dst` looked up as the original tuple, then as the reply tuple.
+    fn get_either(&mut self, proto: u8, src: SocketAddr, dst: SocketAddr) -> Found {
+        match self.get(proto, src, dst) {
+            Found::Absent => self.get(proto, dst, src),
+            f => f,
+        }
+    }
+
     /// One IPCTNL_MSG_CT_GET for the entry with tuple `src -> dst` (either direction).
-    fn get(&mut self, proto: u8, src: SocketAddr, dst: SocketAddr) -> Option<NatTuples> {
+    fn get(&mut self, proto: u8, src: SocketAddr, dst: SocketAddr) -> Found {
         self.queries += 1;
         let family = if src.is_ipv4() {
             libc::AF_INET
@@ -190,7 +252,7 @@ impl NatLookup {
             )
         };
         if sent < 0 {
-            return None;
+            return Found::Absent;
         }
         let mut buf = vec![0u8; 4096];
         loop {
@@ -204,19 +266,22 @@ impl NatLookup {
                 )
             };
             if n < 16 {
-                return None;
+                return Found::Absent;
             }
             let b = &buf[..n as usize];
-            let seq = u32::from_ne_bytes(b[8..12].try_into().ok()?);
-            if seq != self.seq {
+            let word = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            if word(8) != self.seq {
                 continue; // a late answer to an earlier, timed-out query
             }
             let kind = u16::from_ne_bytes([b[4], b[5]]);
             if kind == NLMSG_ERROR {
-                return None;
+                return Found::Absent;
             }
-            let len = (u32::from_ne_bytes(b[0..4].try_into().ok()?) as usize).min(b.len());
-            return parse_entry(proto, b.get(20..len)?);
+            let len = (word(0) as usize).min(b.len());
+            return match b.get(20..len) {
+                Some(body) => Found::Entry(parse_entry(proto, body)),
+                None => Found::Absent,
+            };
         }
     }
 }
