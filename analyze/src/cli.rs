@@ -23,6 +23,7 @@ EXAMPLES
   ptanalyze --json capture.pcapng | jq -r 'select(.type==\"packet\") | .summary'
   ptanalyze --flows --json cap0.pcapng cap1.pcapng      flows of rotated files, as JSON lines
   ptanalyze --stats capture.pcapng                      totals per container, pod, process
+  ptanalyze --stats --drops capture.pcapng              who had packets dropped, and why
   ptanalyze -F filter.txt capture.pcapng                the expression from a file
 
 ";
@@ -191,7 +192,8 @@ pub struct Cli {
         help_heading = "Output"
     )]
     pub flow_timeout: Timeouts,
-    /// Totals and rollups per container, pod, process and interface.
+    /// Totals and rollups per container, pod, process and interface, with the packets the
+    /// kernel dropped (ptcap --drops) by reason.
     #[arg(long, help_heading = "Output")]
     pub stats: bool,
     /// JSON: packets and flows as one object per line, statistics as one object, then a

@@ -10,6 +10,11 @@
 //! - The remote endpoint is the destination address of a sent packet and the source of a
 //!   received one; with no direction, the destination (ptcap writes the sender's metadata).
 //! - Flows are counted by [`FlowKey`] (both directions of a conversation are one flow).
+//! - A packet the kernel dropped (ptcap `--drops`: [`PacketMeta::drop`]) is a record of the
+//!   drop, not a packet of the traffic (the same packet may also have been captured on the wire
+//!   before it was dropped), as `--flows` counts it: it is counted in its owner's, interface's
+//!   and the totals' [`Drops`] by reason, and in their flows, remote addresses and times, never
+//!   in their packets, bytes, protocols or attribution coverage.
 //! - Every figure is a sum, a minimum/maximum or a set union, so [`Rollups::merge`] of chunks
 //!   equals one sequential pass.
 //!
@@ -28,7 +33,7 @@
 //! assert_eq!(report.interfaces[0].name, "eth0");
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -56,6 +61,46 @@ impl Traffic {
     }
 }
 
+/// Packets the kernel dropped (ptcap `--drops`), by drop reason; apart from [`Traffic`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Drops {
+    /// The sum of `by_reason`.
+    pub packets: u64,
+    /// Reason (`NETFILTER_DROP`, `NO_SOCKET`, ...) to packets, by name.
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+impl Drops {
+    fn count(&mut self, reason: &str) {
+        self.packets += 1;
+        match self.by_reason.get_mut(reason) {
+            Some(n) => *n += 1,
+            None => {
+                self.by_reason.insert(reason.to_string(), 1);
+            }
+        }
+    }
+
+    fn add(&mut self, o: Drops) {
+        self.packets += o.packets;
+        for (r, n) in o.by_reason {
+            *self.by_reason.entry(r).or_insert(0) += n;
+        }
+    }
+
+    /// `12 (NETFILTER_DROP 10, NO_SOCKET 2)`: the packets, then each reason by packets
+    /// descending (ties by name).
+    pub fn short(&self) -> String {
+        let mut r: Vec<(&String, &u64)> = self.by_reason.iter().collect();
+        r.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let parts: Vec<String> = r
+            .iter()
+            .map(|(reason, n)| format!("{} {n}", clean(reason)))
+            .collect();
+        format!("{} ({})", self.packets, parts.join(", "))
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Group {
     sent: Traffic,
@@ -65,17 +110,23 @@ struct Group {
     last_ts: Option<u64>,
     flows: KeySet<FlowKey>,
     remotes: KeySet<IpAddr>,
+    drops: Drops,
 }
 
 impl Group {
     fn add(&mut self, p: &Seen) {
-        let t = match p.direction {
-            Some(Direction::Out) => &mut self.sent,
-            Some(Direction::In) => &mut self.received,
-            None => &mut self.unknown,
-        };
-        t.packets += 1;
-        t.bytes += p.bytes;
+        match p.drop {
+            Some(reason) => self.drops.count(reason),
+            None => {
+                let t = match p.direction {
+                    Some(Direction::Out) => &mut self.sent,
+                    Some(Direction::In) => &mut self.received,
+                    None => &mut self.unknown,
+                };
+                t.packets += 1;
+                t.bytes += p.bytes;
+            }
+        }
         self.first_ts = Some(self.first_ts.map_or(p.ts, |f| f.min(p.ts)));
         self.last_ts = Some(self.last_ts.map_or(p.ts, |l| l.max(p.ts)));
         if let Some((key, remote)) = &p.flow {
@@ -95,15 +146,18 @@ impl Group {
         self.last_ts = self.last_ts.max(o.last_ts);
         self.flows.extend(o.flows);
         self.remotes.extend(o.remotes);
+        self.drops.add(o.drops);
     }
 }
 
 /// What every group learns from one packet.
-struct Seen {
+struct Seen<'a> {
     ts: u64,
     bytes: u64,
     direction: Option<Direction>,
     flow: Option<(FlowKey, IpAddr)>,
+    /// The kernel dropped it, for this reason: counted in `drops`, not as traffic.
+    drop: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -144,6 +198,7 @@ impl Rollups {
     pub fn observe_summary(&mut self, pkt: &Observed<'_>, s: Option<&PacketSummary>) {
         // Totals and interfaces count the interface direction; owners count what the owner
         // did (sent or received), which differs on a host-side veth.
+        let drop = pkt.meta.drop.as_deref().map(|d| d.reason.as_str());
         let seen_as = |direction: Option<Direction>| Seen {
             ts: pkt.ts_ns,
             bytes: u64::from(pkt.orig_len),
@@ -156,8 +211,11 @@ impl Rollups {
                 };
                 (FlowKey::of(s).0, remote)
             }),
+            drop,
         };
         match s {
+            // A drop record is no packet of the traffic: only its groups' drops count it.
+            _ if drop.is_some() => {}
             None => self.non_ip += 1,
             Some(s) => {
                 if self.protocols.is_empty() {
@@ -173,9 +231,11 @@ impl Rollups {
         self.total.add(&on_wire);
         let m: &PacketMeta = pkt.meta;
         let pc = &mut self.provenance[m.provenance as usize];
-        pc.packets += 1;
+        if drop.is_none() {
+            pc.packets += 1;
+            pc.with_process += u64::from(m.process.is_some());
+        }
         if let Some(p) = &m.process {
-            pc.with_process += 1;
             let list = self.processes.entry(p.pid).or_default();
             let at = match list
                 .iter()
@@ -313,6 +373,7 @@ impl Rollups {
             remote_endpoints: t.remotes.len() as u64,
             first_ts_ns: t.first_ts,
             last_ts_ns: t.last_ts,
+            drops: t.drops.clone(),
         };
         let base = |name: String, g: Group| Rollup {
             name,
@@ -330,6 +391,7 @@ impl Rollups {
             remote_endpoints: g.remotes.len() as u64,
             first_ts_ns: g.first_ts,
             last_ts_ns: g.last_ts,
+            drops: g.drops,
         };
         let containers = sorted(
             self.containers
@@ -438,6 +500,9 @@ pub struct Totals {
     pub remote_endpoints: u64,
     pub first_ts_ns: Option<u64>,
     pub last_ts_ns: Option<u64>,
+    /// Packets the kernel dropped: counted here and in flows, remote endpoints and times, not
+    /// in packets or bytes.
+    pub drops: Drops,
 }
 
 /// One container, pod, process or interface.
@@ -467,6 +532,9 @@ pub struct Rollup {
     pub remote_endpoints: u64,
     pub first_ts_ns: Option<u64>,
     pub last_ts_ns: Option<u64>,
+    /// Packets the kernel dropped: counted here and in flows, remote endpoints and times, not
+    /// in packets or bytes.
+    pub drops: Drops,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -566,6 +634,11 @@ fn rollup_table(out: &mut impl Write, title: &str, first: &str, rows: &[Rollup])
     ]
     .map(String::from)
     .to_vec()];
+    // Only a table with drops has their column (a file without drops prints as before).
+    let any_drops = rows.iter().any(|r| r.drops.packets > 0);
+    if any_drops {
+        t[0].push("DROPPED".into());
+    }
     for r in rows {
         let name = if r.name.is_empty() { "-" } else { &r.name };
         t.push(vec![
@@ -582,6 +655,14 @@ fn rollup_table(out: &mut impl Write, title: &str, first: &str, rows: &[Rollup])
             ts(r.last_ts_ns),
             span(r.first_ts_ns, r.last_ts_ns),
         ]);
+        if any_drops {
+            let d = if r.drops.packets > 0 {
+                r.drops.short()
+            } else {
+                "-".into()
+            };
+            t.last_mut().expect("just pushed").push(d);
+        }
     }
     write_table(
         out,
@@ -594,6 +675,8 @@ fn rollup_table(out: &mut impl Write, title: &str, first: &str, rows: &[Rollup])
 
 /// Readable tables: totals, attribution coverage, then containers, pods, processes and
 /// interfaces (each sorted by bytes, descending; `?` columns: packets with no direction).
+/// With drops in the input, a line `Dropped by the kernel: N (REASON n, ...)` after the
+/// totals, and a last column `DROPPED` in each table that has some (`-` in its other rows).
 pub fn write_report_text(r: &Report, out: &mut impl Write) -> io::Result<()> {
     let t = &r.totals;
     writeln!(
@@ -615,6 +698,13 @@ pub fn write_report_text(r: &Report, out: &mut impl Write) -> io::Result<()> {
         ts(t.last_ts_ns),
         span(t.first_ts_ns, t.last_ts_ns),
     )?;
+    if t.drops.packets > 0 {
+        writeln!(
+            out,
+            "Dropped by the kernel: {}, apart from the packets above",
+            t.drops.short()
+        )?;
+    }
     let c = &r.coverage;
     writeln!(
         out,
@@ -655,4 +745,302 @@ pub fn write_report_text(r: &Report, out: &mut impl Write) -> io::Result<()> {
     rollup_table(out, "Pods", "POD", &r.pods)?;
     rollup_table(out, "Processes", "PROCESS", &r.processes)?;
     rollup_table(out, "Interfaces", "INTERFACE", &r.interfaces)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use formats::meta::{ContainerInfo, DropInfo, PodInfo, ProcessInfo, Role};
+
+    use super::*;
+
+    /// IPv4 UDP 198.18.0.`src`:`sp` -> 198.18.0.`dst`:`dp` on a RAW link (29 bytes).
+    fn udp(src: u8, dst: u8, sp: u16, dp: u16) -> Vec<u8> {
+        let mut p = vec![0x45, 0, 0, 29, 0, 0, 0x40, 0, 64, 17, 0, 0];
+        p.extend([198, 18, 0, src, 198, 18, 0, dst]);
+        p.extend(sp.to_be_bytes());
+        p.extend(dp.to_be_bytes());
+        p.extend([0, 9, 0, 0, b'x']);
+        p
+    }
+
+    fn owner(pid: u32, comm: &str) -> PacketMeta {
+        PacketMeta {
+            process: Some(Arc::new(ProcessInfo {
+                pid,
+                comm: comm.into(),
+                exe: format!("/usr/bin/{comm}"),
+                ..Default::default()
+            })),
+            container: Some(Arc::new(ContainerInfo {
+                id: format!("{pid:064}"),
+                name: format!("{comm}-c"),
+                ..Default::default()
+            })),
+            pod: Some(Arc::new(PodInfo {
+                name: format!("{comm}-pod"),
+                namespace: "default".into(),
+                ..Default::default()
+            })),
+            provenance: Provenance::SocketCookie,
+            role: Role::Sender,
+            ..Default::default()
+        }
+    }
+
+    fn dropped(m: &PacketMeta, reason: &str) -> PacketMeta {
+        PacketMeta {
+            drop: Some(Arc::new(DropInfo {
+                reason: reason.into(),
+                location: "nft_do_chain+0x46f".into(),
+            })),
+            ..m.clone()
+        }
+    }
+
+    struct P {
+        ts: u64,
+        iface: &'static str,
+        dir: Direction,
+        meta: PacketMeta,
+        data: Vec<u8>,
+    }
+
+    /// curl (pid 10) sends 2 packets to .2:80, 3 of its packets to .3:81 are dropped
+    /// (NETFILTER_DROP) and 1 to .2:9 (NO_SOCKET); nginx (pid 20) receives 1 packet and has
+    /// no drop; one packet without owner.
+    fn packets() -> Vec<P> {
+        let curl = owner(10, "curl");
+        let nginx = PacketMeta {
+            role: Role::Receiver,
+            ..owner(20, "nginx")
+        };
+        let p = |ts, iface, dir, meta: &PacketMeta, data| P {
+            ts,
+            iface,
+            dir,
+            meta: meta.clone(),
+            data,
+        };
+        let (out, inn) = (Direction::Out, Direction::In);
+        vec![
+            p(1_000, "eth0", out, &curl, udp(1, 2, 4000, 80)),
+            p(
+                2_000,
+                "br0",
+                inn,
+                &dropped(&curl, "NETFILTER_DROP"),
+                udp(1, 3, 4001, 81),
+            ),
+            p(3_000, "eth0", out, &curl, udp(1, 2, 4000, 80)),
+            p(
+                4_000,
+                "br0",
+                inn,
+                &dropped(&curl, "NETFILTER_DROP"),
+                udp(1, 3, 4001, 81),
+            ),
+            p(5_000, "eth0", inn, &nginx, udp(5, 6, 999, 80)),
+            p(
+                6_000,
+                "lo",
+                inn,
+                &dropped(&curl, "NO_SOCKET"),
+                udp(1, 2, 4002, 9),
+            ),
+            p(7_000, "eth0", out, &PacketMeta::default(), udp(7, 8, 1, 2)),
+            p(
+                9_000,
+                "br0",
+                inn,
+                &dropped(&curl, "NETFILTER_DROP"),
+                udp(1, 3, 4001, 81),
+            ),
+        ]
+    }
+
+    fn observe(r: &mut Rollups, p: &P) {
+        r.observe(&Observed {
+            ts_ns: p.ts,
+            orig_len: p.data.len() as u32,
+            link_type: 101,
+            data: &p.data,
+            interface: Some(p.iface),
+            direction: Some(p.dir),
+            meta: &p.meta,
+        });
+    }
+
+    fn report(pkts: &[P]) -> Report {
+        let mut r = Rollups::new();
+        for p in pkts {
+            observe(&mut r, p);
+        }
+        r.finish()
+    }
+
+    fn drops(list: &[(&str, u64)]) -> Drops {
+        Drops {
+            packets: list.iter().map(|(_, n)| n).sum(),
+            by_reason: list.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
+        }
+    }
+
+    fn text(r: &Report) -> String {
+        let mut out = Vec::new();
+        write_report_text(r, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn drops_are_counted_by_reason_apart_from_the_traffic() {
+        let r = report(&packets());
+        let curl_drops = drops(&[("NETFILTER_DROP", 3), ("NO_SOCKET", 1)]);
+        let t = &r.totals;
+        // Four packets of traffic (29 bytes each), four drop records.
+        assert_eq!((t.packets, t.bytes), (4, 116));
+        assert_eq!((t.sent.packets, t.received.packets), (3, 1));
+        assert_eq!(t.drops, curl_drops);
+        assert_eq!(t.non_ip_packets, 0);
+        // The drops' flows and remote addresses count (as --flows lists a flow of only drops),
+        // and their times. (Totals take the remote by the interface direction: a drop `In` on
+        // br0 names its source, 198.18.0.1.)
+        assert_eq!((t.flows, t.remote_endpoints), (5, 4));
+        assert_eq!((t.first_ts_ns, t.last_ts_ns), (Some(1_000), Some(9_000)));
+        // Protocols and attribution coverage are of the traffic.
+        assert_eq!(r.protocols.len(), 1);
+        assert_eq!((r.protocols[0].packets, r.protocols[0].bytes), (4, 116));
+        assert_eq!((r.coverage.packets, r.coverage.with_process), (4, 3));
+        let sc = &r.coverage.by_provenance;
+        assert_eq!(sc.len(), 2);
+        assert_eq!(
+            (sc[1].provenance, sc[1].packets),
+            (Provenance::SocketCookie, 3)
+        );
+
+        let by_name = |rows: &[Rollup]| -> Vec<(String, u64, u64, Drops)> {
+            rows.iter()
+                .map(|r| (r.name.clone(), r.packets, r.flows, r.drops.clone()))
+                .collect()
+        };
+        let curl = ("curl.10".to_string(), 2, 3, curl_drops.clone());
+        let nginx = ("nginx.20".to_string(), 1, 1, Drops::default());
+        assert_eq!(by_name(&r.processes), [curl, nginx]);
+        assert_eq!(r.processes[0].remote_endpoints, 2);
+        assert_eq!(r.processes[0].last_ts_ns, Some(9_000));
+        let c = by_name(&r.containers);
+        assert_eq!(c[0], ("curl-c".to_string(), 2, 3, curl_drops.clone()));
+        assert_eq!(c[1].3, Drops::default());
+        let p = by_name(&r.pods);
+        assert_eq!(p[0], ("curl-pod.default".to_string(), 2, 3, curl_drops));
+        assert_eq!(p[1].3, Drops::default());
+        // Interfaces: the drop's own.
+        let i = by_name(&r.interfaces);
+        assert_eq!(
+            i,
+            [
+                ("eth0".to_string(), 4, 3, Drops::default()),
+                ("br0".to_string(), 0, 1, drops(&[("NETFILTER_DROP", 3)])),
+                ("lo".to_string(), 0, 1, drops(&[("NO_SOCKET", 1)])),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_shows_drops_only_where_there_are_some() {
+        let r = report(&packets());
+        let s = text(&r);
+        let line = |first: &str| -> &str {
+            s.lines()
+                .find(|l| l.starts_with(first))
+                .unwrap_or_else(|| panic!("{first} in {s}"))
+        };
+        assert_eq!(
+            line("Dropped by the kernel"),
+            "Dropped by the kernel: 4 (NETFILTER_DROP 3, NO_SOCKET 1), apart from the packets above"
+        );
+        for header in ["CONTAINER", "POD", "PROCESS", "INTERFACE"] {
+            assert!(line(header).ends_with("  DROPPED"), "{s}");
+        }
+        assert!(
+            line("curl.10 ").ends_with("  4 (NETFILTER_DROP 3, NO_SOCKET 1)"),
+            "{s}"
+        );
+        assert!(
+            line("curl-c ").ends_with("  4 (NETFILTER_DROP 3, NO_SOCKET 1)"),
+            "{s}"
+        );
+        assert!(line("curl-pod.default ").ends_with("  4 (NETFILTER_DROP 3, NO_SOCKET 1)"));
+        assert!(line("nginx.20 ").ends_with("  -"), "{s}");
+        assert!(line("br0 ").ends_with("  3 (NETFILTER_DROP 3)"), "{s}");
+        assert!(line("eth0 ").ends_with("  -"), "{s}");
+
+        // Without the drop records: no line, no column, and the same figures of the traffic
+        // as with them.
+        let traffic: Vec<P> = packets()
+            .into_iter()
+            .filter(|p| p.meta.drop.is_none())
+            .collect();
+        let plain = report(&traffic);
+        let s = text(&plain);
+        assert!(!s.contains("Dropped") && !s.contains("DROPPED"), "{s}");
+        assert_eq!(plain.totals.drops, Drops::default());
+        assert_eq!(
+            (
+                plain.totals.packets,
+                plain.totals.bytes,
+                plain.coverage.clone()
+            ),
+            (r.totals.packets, r.totals.bytes, r.coverage.clone())
+        );
+        assert_eq!(plain.protocols, r.protocols);
+        // JSON: every group has its (zero) drops.
+        let j = serde_json::to_value(&plain).unwrap();
+        let zero = serde_json::json!({"packets": 0, "by_reason": {}});
+        assert_eq!(j["totals"]["drops"], zero);
+        for list in ["containers", "pods", "processes", "interfaces"] {
+            for g in j[list].as_array().unwrap() {
+                assert_eq!(g["drops"], zero, "{list}");
+            }
+        }
+        let j = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            j["processes"][0]["drops"],
+            serde_json::json!({"packets": 4, "by_reason": {"NETFILTER_DROP": 3, "NO_SOCKET": 1}})
+        );
+    }
+
+    #[test]
+    fn drop_reasons_sort_by_packets_then_name_and_are_cleaned() {
+        let d = drops(&[("B", 2), ("A", 2), ("C", 5), ("x\ny", 1)]);
+        assert_eq!(d.short(), "10 (C 5, A 2, B 2, x\\x0ay 1)");
+    }
+
+    #[test]
+    fn merged_chunks_count_the_same_drops() {
+        let pkts = packets();
+        let seq = report(&pkts);
+        for cut in 0..=pkts.len() {
+            for cut2 in cut..=pkts.len() {
+                let mut parts: Vec<Rollups> = [&pkts[..cut], &pkts[cut..cut2], &pkts[cut2..]]
+                    .iter()
+                    .map(|chunk| {
+                        let mut r = Rollups::new();
+                        for p in *chunk {
+                            observe(&mut r, p);
+                        }
+                        r
+                    })
+                    .collect();
+                // Later chunks first, then the earliest: the order does not matter.
+                let c = parts.pop().unwrap();
+                let mut b = parts.pop().unwrap();
+                let mut a = parts.pop().unwrap();
+                b.merge(c);
+                a.merge(b);
+                assert_eq!(a.finish(), seq, "cuts {cut} {cut2}");
+            }
+        }
+    }
 }

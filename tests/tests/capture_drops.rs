@@ -2,6 +2,7 @@
 //! (tests/src/node.rs). ptcap runs inside the node namespace (nsenter, `-i any`); the clients are
 //! processes this test starts inside container namespaces, so the drops' owners are known.
 
+use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -132,6 +133,10 @@ fn dropped_syns_carry_reason_location_and_owner() {
     );
     assert_eq!(f["resp"]["dropped_packets"], 0, "{f}");
 
+    // --stats: each owner's drops by reason are exactly those --drops lists for it, apart
+    // from its packets.
+    stats_count_the_listed_drops(&file_s, &kept, all.len(), client, &nf, closed, &ns);
+
     // Text: the short form ends with the reason, -v adds the Drop line, --oneline joins it.
     let text = ptanalyze_ok(["--drops", &file_s]);
     let first = text.lines().next().unwrap();
@@ -165,6 +170,174 @@ fn dropped_syns_carry_reason_location_and_owner() {
     assert_eq!(shown, nf.len(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+type ByReason = BTreeMap<String, u64>;
+
+/// The drops of `ptanalyze --drops --json` by owner (`key` of a packet object) and reason.
+fn listed_by(kept: &[Value], key: impl Fn(&Value) -> Option<String>) -> BTreeMap<String, ByReason> {
+    let mut out: BTreeMap<String, ByReason> = BTreeMap::new();
+    for p in kept {
+        if let Some(k) = key(p) {
+            let reason = p["drop"]["reason"].as_str().unwrap().to_string();
+            *out.entry(k).or_default().entry(reason).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+/// A `drops` object of `--stats --json`: (packets, by reason).
+fn stats_drops(d: &Value) -> (u64, ByReason) {
+    let by: ByReason = d["by_reason"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no by_reason: {d}"))
+        .iter()
+        .map(|(r, n)| (r.clone(), n.as_u64().unwrap()))
+        .collect();
+    (d["packets"].as_u64().unwrap(), by)
+}
+
+/// `N (REASON n, ...)`, reasons by packets descending, then by name.
+fn short(by: &ByReason) -> String {
+    let mut v: Vec<(&String, &u64)> = by.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let parts: Vec<String> = v.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    format!("{} ({})", by.values().sum::<u64>(), parts.join(", "))
+}
+
+/// `ptanalyze --stats` and `--stats --json` on a real capture with drops: per process (and
+/// container and pod, where the file names them) and in the totals, the drops by reason equal
+/// what `--drops --json` lists; they are not counted as packets.
+fn stats_count_the_listed_drops(
+    file: &str,
+    kept: &[Value],
+    listed: usize,
+    client: u32,
+    nf: &[&&Value],
+    closed: u32,
+    ns: &[&&Value],
+) {
+    let lines: Vec<Value> = ptanalyze_ok(["--stats", "--json", file])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .collect();
+    let report = &lines.iter().find(|v| v["type"] == "stats").expect("stats")["report"];
+    let totals = &report["totals"];
+    let (total, total_by) = stats_drops(&totals["drops"]);
+    assert_eq!(total, kept.len() as u64, "{totals}");
+    assert_eq!(
+        total_by,
+        listed_by(kept, |_| Some(String::new()))
+            .remove("")
+            .unwrap_or_default()
+    );
+    // Drop records are not traffic: the totals count the other packets.
+    assert_eq!(
+        totals["packets"].as_u64().unwrap(),
+        (listed - kept.len()) as u64,
+        "{totals}"
+    );
+
+    let by_pid = listed_by(kept, |p| pid_of(p).map(|p| p.to_string()));
+    let by_container = listed_by(kept, |p| p["container"]["id"].as_str().map(String::from));
+    let by_pod = listed_by(kept, |p| {
+        let pod = &p["pod"];
+        Some(format!(
+            "{}.{}",
+            pod["name"].as_str()?,
+            pod["namespace"].as_str()?
+        ))
+    });
+    let groups = |list: &str, key: &dyn Fn(&Value) -> String| -> BTreeMap<String, ByReason> {
+        report[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|g| {
+                let (n, by) = stats_drops(&g["drops"]);
+                assert_eq!(n, by.values().sum::<u64>(), "{g}");
+                (n > 0).then(|| (key(g), by))
+            })
+            .collect()
+    };
+    let pids = groups("processes", &|g| g["pid"].to_string());
+    assert_eq!(pids, by_pid);
+    assert_eq!(
+        groups("containers", &|g| g["id"].as_str().unwrap().into()),
+        by_container
+    );
+    assert_eq!(
+        groups("pods", &|g| g["name"].as_str().unwrap().into()),
+        by_pod
+    );
+    // The client of the filtered port: its NETFILTER drops; the closed port's: NO_SOCKET.
+    let c = &pids[&client.to_string()];
+    let nf_reason = nf[0]["drop"]["reason"].as_str().unwrap();
+    assert_eq!(c.get(nf_reason), Some(&(nf.len() as u64)), "{c:?}");
+    let n = &pids[&closed.to_string()];
+    assert_eq!(n.get("NO_SOCKET"), Some(&(ns.len() as u64)), "{n:?}");
+    eprintln!(
+        "--stats drops: totals {total} {total_by:?}; client {client} {c:?}; closed-port client {closed} {n:?}"
+    );
+
+    // With --drops (the help's example): only the drops, the same counts.
+    let only: Value = ptanalyze_ok(["--stats", "--drops", "--json", file])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["type"] == "stats")
+        .expect("stats");
+    assert_eq!(only["report"]["totals"]["packets"], 0);
+    assert_eq!(only["report"]["totals"]["drops"], totals["drops"]);
+
+    // Text: the totals' line, and each process row ends with its drops.
+    let text = ptanalyze_ok(["--stats", file]);
+    let line = |first: &str| -> &str {
+        text.lines()
+            .find(|l| l.starts_with(first))
+            .unwrap_or_else(|| panic!("no line {first:?} in {text}"))
+    };
+    assert_eq!(
+        line("Dropped by the kernel: "),
+        format!(
+            "Dropped by the kernel: {}, apart from the packets above",
+            short(&total_by)
+        )
+    );
+    assert!(line("PROCESS ").ends_with("  DROPPED"), "{text}");
+    for (pid, by) in &by_pid {
+        let row = text
+            .lines()
+            .find(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|name| name.ends_with(&format!(".{pid}")))
+            })
+            .unwrap_or_else(|| panic!("no row of pid {pid} in {text}"));
+        assert!(row.ends_with(&format!("  {}", short(by))), "{row}");
+    }
+    eprintln!("{text}");
+}
+
+/// `--stats` of a file without drops: no drop line or column, zero drops in the JSON.
+fn stats_without_drops(file: &str) {
+    let text = ptanalyze_ok(["--stats", file]);
+    assert!(text.contains("\nProcesses\n"), "{text}");
+    assert!(
+        !text.contains("Dropped") && !text.contains("DROPPED"),
+        "{text}"
+    );
+    let v: Value = ptanalyze_ok(["--stats", "--json", file])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["type"] == "stats")
+        .expect("stats");
+    let zero = serde_json::json!({"packets": 0, "by_reason": {}});
+    assert_eq!(v["report"]["totals"]["drops"], zero);
+    for list in ["containers", "pods", "processes", "interfaces"] {
+        for g in v["report"][list].as_array().unwrap() {
+            assert_eq!(g["drops"], zero, "{g}");
+        }
+    }
+}
+
 #[test]
 fn drops_off_writes_nothing_extra() {
     let mut node = Node::new("nodrops", NodeRules::default());
@@ -196,6 +369,7 @@ fn drops_off_writes_nothing_extra() {
         .output()
         .expect("tshark");
     assert_eq!(String::from_utf8_lossy(&tshark.stdout).lines().count(), 0);
+    stats_without_drops(&file_s);
 }
 
 /// Jiffies of user + system time of `pid` (/proc/PID/stat fields 14 and 15).

@@ -219,11 +219,13 @@ fn json_lines(args: &[&str], file: &Path) -> Vec<serde_json::Value> {
 }
 
 /// Key paths of a JSON value: `a`, `a.b`, `a[].c` (arrays of objects), maps whose keys are
-/// data (labels, annotations) as `a.*`.
+/// data (labels, annotations, drop reasons) as `a.*`.
 fn paths(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
     match v {
         serde_json::Value::Object(m) => {
-            let data_keys = prefix.ends_with("labels") || prefix.ends_with("annotations");
+            let data_keys = prefix.ends_with("labels")
+                || prefix.ends_with("annotations")
+                || prefix.ends_with("by_reason");
             for (k, x) in m {
                 let key = if data_keys { "*" } else { k.as_str() };
                 let p = if prefix.is_empty() {

@@ -1,13 +1,16 @@
 //! `analyze::stats`: a pcapng file written with our writer, with known owners, directions and
-//! interfaces, read back through our reader; every figure of the report checked exactly; and
-//! merged chunks equal one sequential pass (random splits of that file and of the corpus).
+//! interfaces, read back through our reader; every figure of the report checked exactly (also
+//! of a file with kernel drops); and merged chunks equal one sequential pass (random splits of
+//! those files and of the corpus).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use analyze::flows::Observed;
-use analyze::stats::{write_report_text, Report, Rollups, Traffic};
-use formats::meta::{ContainerInfo, MetaReader, PacketMeta, PodInfo, ProcessInfo, Provenance};
+use analyze::stats::{write_report_text, Drops, Report, Rollups, Traffic};
+use formats::meta::{
+    ContainerInfo, DropInfo, MetaReader, PacketMeta, PodInfo, ProcessInfo, Provenance, Role,
+};
 use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::{linktype, CaptureReader, Direction};
 use proptest::prelude::*;
@@ -127,6 +130,76 @@ fn fixture_file() -> Vec<u8> {
         .unwrap();
     w.add_interface(&InterfaceSpec::new("veth1", linktype::RAW, 65535))
         .unwrap();
+    for (i, (iface, dir, meta, len, data)) in pkts.iter().enumerate() {
+        w.write_packet(*iface, BASE + i as u64 * 1000, *len, data, *dir, meta)
+            .unwrap();
+    }
+    w.finish().unwrap()
+}
+
+/// Drops (ptcap `--drops`): curl's SYN-like TCP to 198.18.0.3:81 seen on veth1 and dropped
+/// three times on br0 (`NETFILTER_DROP`), its UDP to a closed port dropped once on eth0
+/// (`NO_SOCKET`); nginx's packets are not dropped.
+fn fixture_with_drops() -> Vec<u8> {
+    let curl = PacketMeta {
+        process: Some(Arc::new(ProcessInfo {
+            pid: 100,
+            comm: "curl".into(),
+            exe: "/usr/bin/curl".into(),
+            ..Default::default()
+        })),
+        container: Some(Arc::new(ContainerInfo {
+            id: "aaaabbbbccccddddeeee".into(),
+            name: "web".into(),
+            ..Default::default()
+        })),
+        pod: Some(Arc::new(PodInfo {
+            name: "api".into(),
+            namespace: "default".into(),
+            ..Default::default()
+        })),
+        provenance: Provenance::SocketCookie,
+        role: Role::Sender,
+        ..Default::default()
+    };
+    let nginx = PacketMeta {
+        process: Some(Arc::new(ProcessInfo {
+            pid: 200,
+            comm: "nginx".into(),
+            exe: "/usr/sbin/nginx".into(),
+            ..Default::default()
+        })),
+        provenance: Provenance::Listener,
+        role: Role::Receiver,
+        ..Default::default()
+    };
+    let drop = |reason: &str| PacketMeta {
+        drop: Some(Arc::new(DropInfo {
+            reason: reason.into(),
+            location: "nft_do_chain+0x46f".into(),
+        })),
+        ..curl.clone()
+    };
+    let (nf, nosock) = (drop("NETFILTER_DROP"), drop("NO_SOCKET"));
+    let out = Some(Direction::Out);
+    let inn = Some(Direction::In);
+    type Row<'a> = (u32, Option<Direction>, &'a PacketMeta, u32, Vec<u8>);
+    let pkts: Vec<Row> = vec![
+        (1, inn, &curl, 60, ip(6, 1, 3, 40000, 81)),
+        (2, inn, &nf, 60, ip(6, 1, 3, 40000, 81)),
+        (0, inn, &nginx, 200, ip(6, 9, 2, 5555, 443)),
+        (1, inn, &curl, 60, ip(6, 1, 3, 40000, 81)),
+        (2, inn, &nf, 60, ip(6, 1, 3, 40000, 81)),
+        (0, out, &curl, 80, ip(17, 1, 2, 40001, 9)),
+        (0, inn, &nosock, 80, ip(17, 1, 2, 40001, 9)),
+        (1, inn, &curl, 60, ip(6, 1, 3, 40000, 81)),
+        (2, inn, &nf, 60, ip(6, 1, 3, 40000, 81)),
+    ];
+    let mut w = PcapngWriter::new(Vec::new(), WriterConfig::new("ptcap-test", "0")).unwrap();
+    for name in ["eth0", "veth1", "br0"] {
+        w.add_interface(&InterfaceSpec::new(name, linktype::RAW, 65535))
+            .unwrap();
+    }
     for (i, (iface, dir, meta, len, data)) in pkts.iter().enumerate() {
         w.write_packet(*iface, BASE + i as u64 * 1000, *len, data, *dir, meta)
             .unwrap();
@@ -299,6 +372,96 @@ fn every_figure_of_a_known_file() {
     assert_eq!(json["containers"][0]["id"], "aaaabbbbccccddddeeee");
 }
 
+fn drops(list: &[(&str, u64)]) -> Drops {
+    Drops {
+        packets: list.iter().map(|(_, n)| n).sum(),
+        by_reason: list.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
+    }
+}
+
+#[test]
+fn drops_of_a_known_file_by_owner_and_reason() {
+    let pkts = read(&fixture_with_drops());
+    assert_eq!(pkts.len(), 9);
+    // The record carries the drop through the file.
+    assert_eq!(pkts.iter().filter(|p| p.meta.drop.is_some()).count(), 4);
+    let r = report(&pkts);
+    let curl = drops(&[("NETFILTER_DROP", 3), ("NO_SOCKET", 1)]);
+    let t = &r.totals;
+    // Drop records are not packets of the traffic (as --flows counts them).
+    assert_eq!((t.packets, t.bytes), (5, 460));
+    assert_eq!(t.drops, curl);
+    assert_eq!((t.flows, t.last_ts_ns), (3, Some(BASE + 8000)));
+    assert_eq!((r.coverage.packets, r.coverage.with_process), (5, 5));
+    let rows = |v: &[analyze::stats::Rollup]| -> Vec<(String, u64, u64, Drops)> {
+        v.iter()
+            .map(|g| (g.name.clone(), g.packets, g.bytes, g.drops.clone()))
+            .collect()
+    };
+    assert_eq!(
+        rows(&r.processes),
+        [
+            ("curl.100".into(), 4, 260, curl.clone()),
+            ("nginx.200".into(), 1, 200, Drops::default()),
+        ]
+    );
+    assert_eq!(rows(&r.containers), [("web".into(), 4, 260, curl.clone())]);
+    assert_eq!(
+        rows(&r.pods),
+        [("api.default".into(), 4, 260, curl.clone())]
+    );
+    assert_eq!(
+        rows(&r.interfaces),
+        [
+            ("eth0".into(), 2, 280, drops(&[("NO_SOCKET", 1)])),
+            ("veth1".into(), 3, 180, Drops::default()),
+            ("br0".into(), 0, 0, drops(&[("NETFILTER_DROP", 3)])),
+        ]
+    );
+
+    let mut text = Vec::new();
+    write_report_text(&r, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("\nDropped by the kernel: 4 (NETFILTER_DROP 3, NO_SOCKET 1), apart from the packets above\n"),
+        "{text}"
+    );
+    let row = |first: &str| -> &str {
+        text.lines()
+            .find(|l| l.starts_with(first))
+            .unwrap_or_else(|| panic!("{first} in {text}"))
+    };
+    assert!(row("PROCESS").ends_with("SPAN  DROPPED"), "{text}");
+    assert!(row("curl.100").ends_with("  4 (NETFILTER_DROP 3, NO_SOCKET 1)"));
+    assert!(row("nginx.200").ends_with("  -"), "{text}");
+    assert!(row("web").ends_with("  4 (NETFILTER_DROP 3, NO_SOCKET 1)"));
+    assert!(row("api.default").ends_with("  4 (NETFILTER_DROP 3, NO_SOCKET 1)"));
+    assert!(row("br0").ends_with("  3 (NETFILTER_DROP 3)"), "{text}");
+    assert_eq!(
+        row("curl.100")
+            .split_whitespace()
+            .take(9)
+            .collect::<Vec<_>>(),
+        ["curl.100", "4", "260", "0", "0", "0", "0", "2", "2"]
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["totals"]["drops"]["packets"], 4);
+    assert_eq!(
+        json["processes"][0]["drops"]["by_reason"]["NETFILTER_DROP"],
+        3
+    );
+    assert_eq!(json["processes"][1]["drops"]["packets"], 0);
+
+    // The known file without drops prints no drop line or column.
+    let mut text = Vec::new();
+    write_report_text(&report(&read(&fixture_file())), &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        !text.contains("Dropped") && !text.contains("DROPPED"),
+        "{text}"
+    );
+}
+
 fn corpus(name: &str) -> Vec<Pkt> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../testdata/corpus")
@@ -342,10 +505,10 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn merge_equals_sequential(which in 0usize..4, cuts in prop::collection::vec(any::<usize>(), 0..6)) {
+    fn merge_equals_sequential(which in 0usize..5, cuts in prop::collection::vec(any::<usize>(), 0..6)) {
         thread_local!(static FILES: Vec<Vec<Pkt>> = vec![
             read(&fixture_file()), corpus("eth-meta.pcapng"), corpus("real-sll2.pcap"),
-            corpus("comments-only.pcapng"),
+            corpus("comments-only.pcapng"), read(&fixture_with_drops()),
         ]);
         FILES.with(|files| {
             let pkts = &files[which];
