@@ -3,7 +3,10 @@
 --   ptcap.pid, ptcap.tid, ptcap.thread.name, ptcap.comm, ptcap.exe, ptcap.args, ptcap.uid, ptcap.gid,
 --   ptcap.ppid, ptcap.parent.exe, ptcap.parent.args,
 --   ptcap.container.id, ptcap.container.name, ptcap.container.image,
---   ptcap.pod.name, ptcap.pod.namespace, ptcap.pod.uid
+--   ptcap.pod.name, ptcap.pod.namespace, ptcap.pod.uid,
+--   ptcap.drop.reason, ptcap.drop.location (ptcap --drops),
+--   ptcap.nat.original, ptcap.nat.translated ("A.p > B.q"), and the original tuple's
+--   ptcap.nat.src, ptcap.nat.sport, ptcap.nat.dst, ptcap.nat.dport (a NATed connection's packet)
 -- Install: copy to ~/.local/lib/wireshark/plugins/ (Wireshark >= 3.6), or run
 --   tshark -X lua_script:ptcap.lua -r capture.pcapng -Y 'ptcap.pid == 1234'
 -- Comment layout (one comment per group, "Key: value" lines; values escape control characters
@@ -36,11 +39,18 @@ local F = {
     pod_uid = ProtoField.string("ptcap.pod.uid", "Pod UID"),
     drop_reason = ProtoField.string("ptcap.drop.reason", "Dropped by the kernel: reason"),
     drop_location = ProtoField.string("ptcap.drop.location", "Dropped by the kernel: location"),
+    nat_original = ProtoField.string("ptcap.nat.original", "NAT: original tuple"),
+    nat_translated = ProtoField.string("ptcap.nat.translated", "NAT: translated tuple"),
+    nat_src = ProtoField.string("ptcap.nat.src", "NAT: original source address"),
+    nat_sport = ProtoField.uint16("ptcap.nat.sport", "NAT: original source port", base.DEC),
+    nat_dst = ProtoField.string("ptcap.nat.dst", "NAT: original destination address"),
+    nat_dport = ProtoField.uint16("ptcap.nat.dport", "NAT: original destination port", base.DEC),
 }
 ptcap.fields = {
     F.pid, F.tid, F.thread_name, F.comm, F.exe, F.args, F.uid, F.gid, F.ppid, F.parent_exe, F.parent_args,
     F.container_id, F.container_name, F.container_image, F.pod_name, F.pod_namespace, F.pod_uid,
     F.drop_reason, F.drop_location,
+    F.nat_original, F.nat_translated, F.nat_src, F.nat_sport, F.nat_dst, F.nat_dport,
 }
 
 local frame_comment = Field.new("frame.comment")
@@ -68,6 +78,8 @@ local KEYS = {
     PodUID = { F.pod_uid, "s" },
     -- `Drop: REASON (LOCATION)` (ptcap --drops): split below.
     Drop = { F.drop_reason, "d" },
+    -- `NAT: original A.p > B.q, translated C.r > D.s`: split below.
+    NAT = { F.nat_original, "n" },
 }
 
 local function unescape(v)
@@ -96,7 +108,7 @@ function ptcap.dissector(tvb, pinfo, tree)
     for _, key in ipairs({ "PID", "ThreadId", "TID", "ThreadName", "Cmd", "Command", "Args",
         "UserId", "GroupId", "ParentPID", "ParentCmd", "ParentCommand", "ParentArgs",
         "ContainerId", "ContainerName", "ContainerImage", "PodName", "PodNamespace", "PodUID",
-        "Drop" }) do
+        "Drop", "NAT" }) do
         local v = values[key]
         if v ~= nil and v ~= "" then
             local field, kind = KEYS[key][1], KEYS[key][2]
@@ -107,6 +119,20 @@ function ptcap.dissector(tvb, pinfo, tree)
                 local reason, location = v:match("^(.-) %((.*)%)$")
                 subtree:add(F.drop_reason, unescape(reason or v))
                 if location then subtree:add(F.drop_location, unescape(location)) end
+            elseif kind == "n" then
+                local orig, trans = v:match("^original (.-), translated (.*)$")
+                if orig then
+                    subtree:add(F.nat_original, orig)
+                    subtree:add(F.nat_translated, trans)
+                    -- "ADDR.PORT > ADDR.PORT"; the port follows the address's last dot.
+                    local src, sport, dst, dport = orig:match("^(.*)%.(%d+) > (.*)%.(%d+)$")
+                    if src then
+                        subtree:add(F.nat_src, src)
+                        subtree:add(F.nat_sport, tonumber(sport))
+                        subtree:add(F.nat_dst, dst)
+                        subtree:add(F.nat_dport, tonumber(dport))
+                    end
+                end
             else
                 subtree:add(field, unescape(v))
             end

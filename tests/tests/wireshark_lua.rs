@@ -264,3 +264,95 @@ fn lua_drop_fields() {
         );
     }
 }
+
+/// A NATed connection's packets (the NAT comment ptcap writes): `ptcap.nat.*` hold the
+/// original and translated tuples, IPv4 and IPv6, and select exactly those packets.
+#[test]
+fn lua_nat_fields() {
+    use formats::meta::{NatInfo, Tuple};
+    let dir = TempDir::new("lua-nat");
+    let path = dir.path().join("nat.pcapng");
+    let mut cfg = WriterConfig::new("ptcap-test", "0");
+    cfg.comments = CommentMode::Full;
+    let mut w = PcapngWriter::new(Vec::new(), cfg).unwrap();
+    let eth = w
+        .add_interface(&InterfaceSpec::new("uplink", linktype::ETHERNET, 262144))
+        .unwrap();
+    let frame = [2u8, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xb5, 1, 2, 3, 4];
+    let t = |src: &str, sport, dst: &str, dport| Tuple {
+        src: src.parse().unwrap(),
+        sport,
+        dst: dst.parse().unwrap(),
+        dport,
+    };
+    // SNAT (masquerade) of IPv4; DNAT of IPv6 (the port's dot follows the address's colons).
+    let v4 = Arc::new(NatInfo {
+        proto: 6,
+        original: t("198.18.100.2", 40000, "198.18.101.2", 80),
+        reply: t("198.18.101.2", 80, "198.18.101.1", 40000),
+        snat: true,
+        dnat: false,
+    });
+    let v6 = Arc::new(NatInfo {
+        proto: 6,
+        original: t("2001:db8::9", 5555, "2001:db8::1", 8080),
+        reply: t("2001:db8:1::3", 80, "2001:db8::9", 5555),
+        snat: false,
+        dnat: true,
+    });
+    // The fourth packet is the first connection's again: every translated packet carries it.
+    for i in 0..4usize {
+        let mut meta = owner(i % 3);
+        meta.nat = match i {
+            0 | 3 => Some(Arc::clone(&v4)),
+            2 => Some(Arc::clone(&v6)),
+            _ => None,
+        };
+        w.write_packet(
+            eth,
+            1_764_000_000_000_000_000 + i as u64,
+            frame.len() as u32,
+            &frame,
+            Some(Direction::Out),
+            &meta,
+        )
+        .unwrap();
+    }
+    std::fs::write(&path, w.finish().unwrap()).unwrap();
+    assert_eq!(select(&path, "ptcap.nat.original"), vec![1, 3, 4]);
+    assert_eq!(
+        select(
+            &path,
+            "ptcap.nat.src == \"198.18.100.2\" && ptcap.nat.dport == 80"
+        ),
+        vec![1, 4]
+    );
+    assert_eq!(
+        fields(
+            &path,
+            1,
+            &[
+                "ptcap.nat.original",
+                "ptcap.nat.translated",
+                "ptcap.nat.sport"
+            ]
+        ),
+        vec![
+            "198.18.100.2.40000 > 198.18.101.2.80".to_string(),
+            "198.18.101.1.40000 > 198.18.101.2.80".to_string(),
+            "40000".to_string()
+        ]
+    );
+    assert_eq!(
+        fields(
+            &path,
+            3,
+            &["ptcap.nat.src", "ptcap.nat.dst", "ptcap.nat.dport"]
+        ),
+        vec![
+            "2001:db8::9".to_string(),
+            "2001:db8::1".to_string(),
+            "8080".to_string()
+        ]
+    );
+}
