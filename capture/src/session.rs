@@ -1011,7 +1011,9 @@ fn on_drop(st: &mut State, d: &DropEvent<'_>, s: &Settings, clock: &WallClock) {
     let as_packet = PacketEvent {
         ifindex: d.ifindex,
         direction,
-        ts_mono_ns: d.ts_mono_ns,
+        // 0: the NAT lookup below need not wait for the entry to settle (conntrack.rs): a
+        // freed packet's entry is as final as it gets (confirmed, or never to be).
+        ts_mono_ns: 0,
         wire_len: d.wire_len,
         filter_ret: 0,
         rejected: false,
@@ -1019,10 +1021,11 @@ fn on_drop(st: &mut State, d: &DropEvent<'_>, s: &Settings, clock: &WallClock) {
         copy_failed: false,
         socket_cookie: d.socket_cookie,
         data: d.data,
-        // Freed after netfilter's NAT hooks ran (or before any): its own tuple is the one
-        // to look up.
+        // The kernel's lookup did not run on it: its own tuple is asked of ctnetlink (cached
+        // per tuple). A masqueraded connection's reply dropped on the uplink before netfilter
+        // reversed the rewrite still names the container's process, not the sender's socket.
         nat: None,
-        ct_miss: false,
+        ct_miss: true,
     };
     let (mut meta, keep) = st.attributor.meta_for(&as_packet, false);
     if !keep {

@@ -372,6 +372,54 @@ fn drops_off_writes_nothing_extra() {
     stats_without_drops(&file_s);
 }
 
+/// A masqueraded connection's SYN-ACK dropped on the uplink before conntrack (a prerouting
+/// rule at raw priority): the drop's tuple is the translated one (outside -> the node's uplink
+/// address), and it still carries the container's client, with the connection's NAT.
+#[test]
+fn a_translated_packet_dropped_carries_its_owner() {
+    let rules = NodeRules {
+        extra: "add chain ip ptnode early { type filter hook prerouting priority raw; policy accept; }\n\
+                add rule ip ptnode early iifname \"uplink\" tcp sport 7070 tcp flags & (syn | ack) == syn | ack drop\n"
+            .into(),
+        ..NodeRules::default()
+    };
+    let mut node = Node::new("natdrop", rules);
+    let dir = node.dir("out");
+    let file = dir.join("natdrop.pcapng");
+    let file_s = file.to_str().unwrap().to_string();
+    let (out_ns, out_ip) = (node.outside.ns.clone(), node.outside.ip.clone());
+    let server = format!(
+        "import socket,sys,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+         s.bind(('{out_ip}',7070)); s.listen(8)\nprint('ready',file=sys.stderr,flush=True)\ntime.sleep(60)\n"
+    );
+    let _srv = node.start_until(&out_ns, &["python3", "-c", &server], Stdio::null(), "ready");
+    let ptcap = start_ptcap(&mut node, &file_s, &[]);
+    let c0 = node.containers[0].clone();
+    // The SYN and its retransmission (1 s): each SYN-ACK is dropped.
+    let client = connect_from(&mut node, &c0.ns, &out_ip, 7070, 2.0);
+    sleep(Duration::from_millis(300));
+    let (code, _, stderr) = ptcap.interrupt();
+    assert_eq!(code, 0, "{stderr:?}");
+    let all = ptanalyze_packets([&file_s]);
+    let dropped: Vec<&Value> = all
+        .iter()
+        .filter(|p| p.get("drop").is_some() && p["src_port"] == 7070)
+        .collect();
+    assert!(!dropped.is_empty(), "no dropped SYN-ACK: {stderr:?}");
+    for d in &dropped {
+        assert_eq!(d["interface"], "uplink", "{d}");
+        assert_eq!(d["src"], out_ip, "{d}");
+        assert_eq!(d["dst"], node.uplink_ip, "the translated address: {d}");
+        assert!(
+            d["drop"]["reason"].as_str().unwrap().contains("NETFILTER"),
+            "{d}"
+        );
+        assert_eq!(pid_of(d), Some(u64::from(client)), "{d}");
+        assert_eq!(d["provenance"], "nat", "{d}");
+        assert_eq!(d["nat"]["original"]["src"], c0.ip, "{d}");
+    }
+}
+
 /// Jiffies of user + system time of `pid` (/proc/PID/stat fields 14 and 15).
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
