@@ -1138,7 +1138,7 @@ fn emit<'a>(
                     .filter(|n| !n.is_empty()),
                 direction: k.direction,
             };
-            renderer.render(buf, &pref, (!k.meta.is_empty()).then_some(&k.meta));
+            renderer.render(buf, &pref, k.meta.has_context().then_some(&k.meta));
             marks.push(Mark {
                 file,
                 offset: k.offset,

@@ -85,6 +85,34 @@ pub const MAX_FILTER_INSNS: u32 = 4096;
 /// Interfaces one capture can cover at once (`PTCAP_MAX_IFACES`). A detached interface's slot
 /// is reused, so interfaces that come and go (pod churn) never use this up.
 pub const MAX_INTERFACES: u32 = 1024;
+/// Network namespaces one capture covers at most (events.h PTCAP_MAX_NETNS).
+pub const MAX_NETNS: usize = 8;
+/// events.h PTCAP_NETNS_SHIFT: an interface's key is `ifindex | (namespace << NETNS_SHIFT)`.
+pub const NETNS_SHIFT: u32 = 24;
+
+/// The key (in the `ifaces` map, in events, in [`PacketCapture::attach`]) of interface
+/// `ifindex` of captured namespace number `netns`; namespace 0's key is its ifindex. None when
+/// the ifindex does not fit below the namespace bits (only with several namespaces).
+pub fn netns_key(netns: usize, ifindex: u32) -> Option<u32> {
+    if netns == 0 {
+        return Some(ifindex);
+    }
+    (netns < MAX_NETNS && ifindex < 1 << NETNS_SHIFT)
+        .then_some(ifindex | ((netns as u32) << NETNS_SHIFT))
+}
+
+/// The namespace number and the ifindex of an interface key (see [`netns_key`]); a key of
+/// namespace 0 above the namespace bits is its own ifindex only in a one-namespace capture,
+/// where the caller knows it.
+pub fn split_key(key: u32, namespaces: usize) -> (usize, u32) {
+    if namespaces <= 1 {
+        return (0, key);
+    }
+    (
+        (key >> NETNS_SHIFT) as usize,
+        key & ((1 << NETNS_SHIFT) - 1),
+    )
+}
 
 const EVENT_PACKET: u16 = 1;
 const PKT_REJECTED: u8 = 1;
@@ -123,7 +151,7 @@ pub struct Error {
 }
 
 impl Error {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
             message: message.into(),
@@ -405,8 +433,11 @@ pub struct CaptureOptions {
     pub attach: AttachPreference,
     /// Which packets the kernel dropped to record ([`PacketCapture::attach_drops`]).
     pub drops: DropsMode,
-    /// The capture's network namespace (inode number): drops on its interfaces only.
-    pub drops_netns: u64,
+    /// The captured network namespaces' inode numbers, in their numbering (namespace n's
+    /// interfaces are attached with keys made by [`netns_key`]): at most [`MAX_NETNS`]; the
+    /// packet programs' copies for the others are not loaded, and drops are recorded on these
+    /// namespaces' captured interfaces only.
+    pub netns: Vec<u64>,
     /// The filter slot compiled for raw IP that drops must pass (`None`: every drop).
     pub drops_filter: Option<u32>,
     /// Look NATed packets up in conntrack from the packet programs (the `bpf_skb_ct_lookup`
@@ -435,7 +466,7 @@ impl Default for CaptureOptions {
             deliver_rejected: false,
             attach: AttachPreference::Auto,
             drops: DropsMode::Off,
-            drops_netns: 0,
+            netns: vec![0],
             drops_filter: None,
             nat_lookup: true,
         }
@@ -478,7 +509,10 @@ struct TcAttachment {
 }
 
 struct Interface {
+    /// Its key (see [`netns_key`]).
     ifindex: u32,
+    /// Its ifindex in its namespace.
+    real: u32,
     slot: u32,
     links: Vec<Link>,
     tc: Vec<TcAttachment>,
@@ -507,6 +541,8 @@ pub struct PacketCapture {
     nat_in_kernel: bool,
     /// Why the lookup was left out although asked for (the failed load's error).
     nat_fallback: Option<String>,
+    /// Network namespaces the programs were loaded for (`CaptureOptions::netns`).
+    netns_count: usize,
 }
 
 /// Raises RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11; later
@@ -573,6 +609,7 @@ impl PacketCapture {
             stale_tc_removed: 0,
             nat_in_kernel,
             nat_fallback,
+            netns_count: opts.netns.len(),
         })
     }
 
@@ -608,13 +645,36 @@ impl PacketCapture {
         rodata.snaplen = opts.snaplen;
         rodata.deliver_rejected = opts.deliver_rejected as u8;
         rodata.drops_all = (opts.drops == DropsMode::All) as u8;
-        rodata.drops_netns = opts.drops_netns;
         rodata.drops_filtered = opts.drops_filter.is_some() as u8;
         rodata.drops_filter = opts.drops_filter.unwrap_or(0);
         // Not loaded without --drops (a kernel without the tracepoint still captures).
         open.progs
             .ptcap_kfree_skb
             .set_autoload(opts.drops != DropsMode::Off);
+        if opts.netns.is_empty() || opts.netns.len() > MAX_NETNS {
+            return Err(Error::new(
+                ErrorKind::Load,
+                format!(
+                    "{} network namespaces: one capture covers 1 to {MAX_NETNS}",
+                    opts.netns.len()
+                ),
+            ));
+        }
+        // The packet programs' copies for namespaces the capture does not cover stay out.
+        let n = opts.netns.len();
+        let progs = &mut open.progs;
+        for (no, ingress, egress) in [
+            (1, &mut progs.capture_ingress_1, &mut progs.capture_egress_1),
+            (2, &mut progs.capture_ingress_2, &mut progs.capture_egress_2),
+            (3, &mut progs.capture_ingress_3, &mut progs.capture_egress_3),
+            (4, &mut progs.capture_ingress_4, &mut progs.capture_egress_4),
+            (5, &mut progs.capture_ingress_5, &mut progs.capture_egress_5),
+            (6, &mut progs.capture_ingress_6, &mut progs.capture_egress_6),
+            (7, &mut progs.capture_ingress_7, &mut progs.capture_egress_7),
+        ] {
+            ingress.set_autoload(no < n);
+            egress.set_autoload(no < n);
+        }
         rodata.nat_lookup = nat_lookup as u8;
         // SAFETY: plain libbpf query.
         let cpus = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
@@ -632,7 +692,7 @@ impl PacketCapture {
             open.maps.events.set_max_entries(opts.ring_bytes),
             "ring buffer",
         )?;
-        open.load().map_err(|e| {
+        let skel = open.load().map_err(|e| {
             let kind = errno_kind(&e, ErrorKind::Load);
             // EACCES at load is the verifier's refusal, EPERM missing privileges.
             let hint = if e.to_string().contains("os error 1)") {
@@ -641,7 +701,20 @@ impl PacketCapture {
                 " (run with -v for libbpf's and the verifier's messages)"
             };
             Error::new(kind, format!("loading the BPF programs: {e}{hint}"))
-        })
+        })?;
+        for (no, inode) in opts.netns.iter().enumerate() {
+            let bits = (no as u32) << NETNS_SHIFT;
+            skel.maps
+                .drop_netns
+                .update(&inode.to_ne_bytes(), &bits.to_ne_bytes(), MapFlags::ANY)
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Map,
+                        format!("registering a network namespace: {e}"),
+                    )
+                })?;
+        }
+        Ok(skel)
     }
 
     /// Stores compiled filter number `index` (< [`MAX_FILTERS`]) for [`Self::attach`] to use.
@@ -678,9 +751,10 @@ impl PacketCapture {
         Ok(())
     }
 
-    /// Attaches the programs for `directions` to interface `ifindex`, with filter number
-    /// `filter` (None: accept everything). Tries tcx first, then tc clsact, unless the
-    /// options chose one.
+    /// Attaches the programs for `directions` to the interface of key `ifindex` (its ifindex
+    /// in namespace 0; [`netns_key`] for the others: the caller's thread must then be in that
+    /// namespace), with filter number `filter` (None: accept everything). Tries tcx first,
+    /// then tc clsact, unless the options chose one.
     pub fn attach(
         &mut self,
         ifindex: u32,
@@ -688,6 +762,13 @@ impl PacketCapture {
         filter: Option<u32>,
         directions: &[Direction],
     ) -> Result<AttachMethod, Error> {
+        let (netns_no, real) = split_key(ifindex, self.netns_count);
+        if netns_no >= self.netns_count {
+            return Err(Error::new(
+                ErrorKind::Attach,
+                format!("interface key {ifindex:#x}: no such captured namespace"),
+            ));
+        }
         if self.interfaces.iter().any(|i| i.ifindex == ifindex) {
             return Err(Error::new(
                 ErrorKind::Attach,
@@ -734,6 +815,7 @@ impl PacketCapture {
 
         let mut iface = Interface {
             ifindex,
+            real,
             slot,
             links: Vec::new(),
             tc: Vec::new(),
@@ -746,12 +828,9 @@ impl PacketCapture {
             AttachMethod::Tcx
         };
         for &dir in directions {
-            let prog = match dir {
-                Direction::In => &self.skel.progs.capture_ingress,
-                Direction::Out => &self.skel.progs.capture_egress,
-            };
+            let prog = packet_prog(&self.skel, netns_no, dir);
             if method == AttachMethod::Tcx {
-                match attach_tcx(prog, ifindex, dir) {
+                match attach_tcx(prog, real, dir) {
                     Ok(link) => {
                         iface.links.push(link);
                         continue;
@@ -780,12 +859,12 @@ impl PacketCapture {
                     Err(_) => method = AttachMethod::TcClsact,
                 }
             }
-            let removed = remove_stale_tc(ifindex, dir);
+            let removed = remove_stale_tc(real, dir);
             if removed > 0 {
                 self.stale_tc_removed += removed;
                 iface.created_qdisc = true;
             }
-            match attach_tc(prog.as_fd(), ifindex, dir) {
+            match attach_tc(prog.as_fd(), real, dir) {
                 Ok((att, created)) => {
                     iface.created_qdisc |= created;
                     iface.tc.push(att);
@@ -1029,6 +1108,34 @@ impl Drop for PacketCapture {
     }
 }
 
+/// The packet program of namespace number `netns_no` for direction `dir`.
+fn packet_prog<'a>(
+    skel: &'a CaptureSkel<'static>,
+    netns_no: usize,
+    dir: Direction,
+) -> &'a libbpf_rs::ProgramMut<'static> {
+    let p = &skel.progs;
+
+    match (netns_no, dir) {
+        (1, Direction::In) => &p.capture_ingress_1,
+        (1, Direction::Out) => &p.capture_egress_1,
+        (2, Direction::In) => &p.capture_ingress_2,
+        (2, Direction::Out) => &p.capture_egress_2,
+        (3, Direction::In) => &p.capture_ingress_3,
+        (3, Direction::Out) => &p.capture_egress_3,
+        (4, Direction::In) => &p.capture_ingress_4,
+        (4, Direction::Out) => &p.capture_egress_4,
+        (5, Direction::In) => &p.capture_ingress_5,
+        (5, Direction::Out) => &p.capture_egress_5,
+        (6, Direction::In) => &p.capture_ingress_6,
+        (6, Direction::Out) => &p.capture_egress_6,
+        (7, Direction::In) => &p.capture_ingress_7,
+        (7, Direction::Out) => &p.capture_egress_7,
+        (_, Direction::In) => &p.capture_ingress,
+        (_, Direction::Out) => &p.capture_egress,
+    }
+}
+
 fn cpus() -> usize {
     // SAFETY: plain libbpf query.
     unsafe { libbpf_sys::libbpf_num_possible_cpus() }.max(1) as usize
@@ -1124,11 +1231,11 @@ fn detach_interface(iface: Interface) {
     let empty = || {
         [tc::PARENT_INGRESS, tc::PARENT_EGRESS]
             .iter()
-            .all(|&p| tc::list_filters(iface.ifindex, p).is_ok_and(|f| f.is_empty()))
+            .all(|&p| tc::list_filters(iface.real, p).is_ok_and(|f| f.is_empty()))
     };
     if iface.created_qdisc && empty() {
         let mut both = tc_hook(
-            iface.ifindex,
+            iface.real,
             libbpf_sys::BPF_TC_INGRESS | libbpf_sys::BPF_TC_EGRESS,
         );
         // SAFETY: valid hook.
@@ -1160,4 +1267,25 @@ fn remove_stale_tc(ifindex: u32, dir: Direction) -> u64 {
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn interface_keys_of_several_namespaces() {
+        // Namespace 0 keeps its ifindex, whatever its size.
+        assert_eq!(netns_key(0, 1), Some(1));
+        assert_eq!(netns_key(0, 1 << 30), Some(1 << 30));
+        assert_eq!(split_key(1 << 30, 1), (0, 1 << 30));
+        // Others: the number in the high bits, and back.
+        let k = netns_key(3, 7).unwrap();
+        assert_eq!(k, 7 | 3 << NETNS_SHIFT);
+        assert_eq!(split_key(k, 4), (3, 7));
+        assert_eq!(split_key(7, 4), (0, 7));
+        // Too large to share the key space, or beyond the copies of the programs.
+        assert_eq!(netns_key(1, 1 << NETNS_SHIFT), None);
+        assert_eq!(netns_key(MAX_NETNS, 1), None);
+    }
 }

@@ -161,16 +161,20 @@ pub struct Attributor {
     listener_sweep_at: usize,
     /// Socket, flow and listener tables: steady under churn (formats::table).
     growth: [EarlyGrowth; 3],
-    /// The capture's own network namespace (preferred when a tuple is ambiguous).
+    /// The network namespace of the packet being attributed (preferred when a tuple is
+    /// ambiguous): set from its interface key in [`Self::meta_for`].
     netns: u64,
+    /// The captured namespaces' cookies, by namespace number (interface keys' high bits).
+    netns_cookies: Vec<u64>,
     selection: Selection,
     selected: HashSet<u32>,
     /// Containers: metadata and `--container-id/--container-name/--pod-name` (containers/).
     containers: Tracker,
     /// NATed connections seen, by their conntrack tuples.
     nats: HashMap<bpf::NatTuples, Arc<NatInfo>>,
-    /// ctnetlink lookups where the packet programs have no conntrack kfuncs (`--nat`).
-    nat_lookup: Option<crate::conntrack::NatLookup>,
+    /// ctnetlink lookups where the packet programs have no conntrack kfuncs (`--nat`), one
+    /// per captured namespace, by namespace number.
+    nat_lookup: Vec<Option<crate::conntrack::NatLookup>>,
     pub stats: AttributionStats,
 }
 
@@ -290,7 +294,7 @@ fn is_listening_pair(proto: u8) -> bool {
 impl Attributor {
     /// Scans /proc and takes a sock_diag snapshot of every namespace. Call it after the
     /// kernel hooks are attached (nothing then falls between the snapshot and the events).
-    pub fn new(capture_netns: u64, selection: Selection) -> Attributor {
+    pub fn new(netns_cookies: Vec<u64>, selection: Selection) -> Attributor {
         let procs = ProcessCache::scan(65_536);
         let mut a = Attributor {
             procs,
@@ -301,12 +305,13 @@ impl Attributor {
             listeners: HashMap::new(),
             listener_sweep_at: MIN_LISTENER_SWEEP,
             growth: Default::default(),
-            netns: capture_netns,
+            netns: netns_cookies.first().copied().unwrap_or(0),
+            netns_cookies,
             selection,
             selected: HashSet::new(),
             containers: Tracker::inactive(),
             nats: HashMap::new(),
-            nat_lookup: None,
+            nat_lookup: Vec::new(),
             stats: AttributionStats::default(),
         };
         a.load_sockdiag(sockdiag::snapshot());
@@ -314,9 +319,13 @@ impl Attributor {
         a
     }
 
-    /// Looks translated packets up through ctnetlink (the packet programs cannot).
-    pub fn set_nat_lookup(&mut self, lookup: crate::conntrack::NatLookup) {
-        self.nat_lookup = Some(lookup);
+    /// Looks translated packets of captured namespace `no` up through ctnetlink (the packet
+    /// programs cannot).
+    pub fn set_nat_lookup(&mut self, no: usize, lookup: crate::conntrack::NatLookup) {
+        if self.nat_lookup.len() <= no {
+            self.nat_lookup.resize_with(no + 1, || None);
+        }
+        self.nat_lookup[no] = Some(lookup);
     }
 
     /// Container metadata and selection from the runtimes' watchers.
@@ -854,8 +863,12 @@ impl Attributor {
     pub fn meta_for(&mut self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> (PacketMeta, bool) {
         let mut meta = PacketMeta::default();
         let key = packet_tuple(p.data, ethernet);
+        let (no, _) = bpf::split_key(p.ifindex, self.netns_cookies.len());
+        if let Some(&c) = self.netns_cookies.get(no) {
+            self.netns = c;
+        }
         let nat = p.nat.or_else(|| {
-            let (l, k) = (self.nat_lookup.as_mut()?, key?);
+            let (l, k) = (self.nat_lookup.get_mut(no)?.as_mut()?, key?);
             let (src, dst) = (
                 std::net::SocketAddr::new(k.local, k.lport),
                 std::net::SocketAddr::new(k.remote, k.rport),
@@ -960,11 +973,12 @@ mod tests {
             listener_sweep_at: MIN_LISTENER_SWEEP,
             growth: Default::default(),
             netns,
+            netns_cookies: vec![netns],
             selection: Selection::default(),
             selected: HashSet::new(),
             containers: Tracker::inactive(),
             nats: HashMap::new(),
-            nat_lookup: None,
+            nat_lookup: Vec::new(),
             stats: AttributionStats::default(),
         }
     }

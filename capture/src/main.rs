@@ -30,6 +30,7 @@ mod containers;
 mod devices;
 mod drops;
 mod iface;
+mod netns;
 mod netwatch;
 mod output;
 mod privdrop;
@@ -273,7 +274,8 @@ struct Args {
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_nat)]
     nat: session::NatMode,
     /// Capture the interfaces of another network namespace: a name under /var/run/netns or a
-    /// path (/proc/PID/ns/net). Repeatable.
+    /// path (/proc/PID/ns/net). Repeatable (up to 8): interfaces are then named NS:IFACE, and
+    /// `-i IFACE` means that interface in every namespace that has it.
     #[arg(long = "netns", value_name = "PATH|NAME")]
     netns: Vec<String>,
     /// Debug: deliver packets the filter rejects too and compare the kernel's verdict with

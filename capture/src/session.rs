@@ -40,7 +40,8 @@ use formats::render::RenderOptions;
 use crate::attribution::Attributor;
 use crate::drops::DropTracker;
 use crate::iface::{self, NetInterface};
-use crate::netwatch::{LinkEvent, LinkWatcher};
+use crate::netns::Namespaces;
+use crate::netwatch::LinkEvent;
 use crate::output::{LinkMode, OutInterface, OutPacket, Output, OutputConfig, OutputError};
 use crate::privdrop::User;
 use crate::rotate::Rotation;
@@ -89,34 +90,6 @@ pub struct Settings {
     /// `--netns`: network namespaces (names under /var/run/netns, or paths) whose interfaces
     /// are captured; empty = ptcap's own.
     pub netns: Vec<String>,
-}
-
-/// `--netns NAME|PATH`: a name is one of `ip netns`'s (/var/run/netns/NAME).
-pub fn netns_path(n: &str) -> String {
-    if n.contains('/') {
-        n.to_string()
-    } else {
-        format!("/var/run/netns/{n}")
-    }
-}
-
-/// Moves the calling thread into the network namespace at `path` (setns(2); the thread's
-/// other namespaces and its mounts stay, so /sys/fs/cgroup and /proc are the host's).
-pub fn enter_netns(path: &str) -> Result<(), CaptureError> {
-    let f = std::fs::File::open(path).map_err(|e| {
-        CaptureError(format!(
-            "--netns {path}: {e} (a name under /var/run/netns, or /proc/PID/ns/net)"
-        ))
-    })?;
-    use std::os::fd::AsRawFd;
-    // SAFETY: plain syscall on an open namespace file.
-    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-        return Err(CaptureError(format!(
-            "--netns {path}: entering the network namespace: {}",
-            io::Error::last_os_error()
-        )));
-    }
-    Ok(())
 }
 
 /// `--nat`: where the conntrack entry of a NATed packet comes from.
@@ -222,23 +195,12 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     let started = Instant::now();
     check_privileges()?;
     // `--netns`: this thread (and every thread and socket it makes from here on) lives in the
-    // captured namespace; mounts, /proc and the cgroup hierarchy stay ptcap's own.
-    match s.netns.as_slice() {
-        [] => {}
-        [one] => enter_netns(&netns_path(one))?,
-        _ => {
-            return Err(CaptureError(
-                "--netns: one network namespace per capture for now (interface indexes of \
-                 several namespaces collide in the capture's tables); run one ptcap per namespace"
-                    .into(),
-            ))
-        }
-    }
-    // Subscribe before listing: an interface created in between is then seen twice, not never.
-    // Also for `-i IFACE`: its deletion ends the capture, as tcpdump's does.
-    let mut watcher =
-        LinkWatcher::open().map_err(|e| CaptureError(format!("netlink socket: {e}")))?;
-    let targets = resolve_interfaces(s)?;
+    // first captured namespace; mounts, /proc and the cgroup hierarchy stay ptcap's own. Each
+    // namespace's netlink watcher subscribes before its interfaces are listed: an interface
+    // created in between is then seen twice, not never. Also for `-i IFACE`: its deletion
+    // ends the capture, as tcpdump's does.
+    let spaces = Namespaces::open(&s.netns)?;
+    let targets = resolve_interfaces(s, &spaces)?;
     let filters = compile_filters(s, &targets)?;
     if s.dump_filter && filters.expression {
         filters.dump();
@@ -253,11 +215,11 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     // connect while the BPF object loads; after the arguments are checked, so a bad expression
     // or interface is the one line printed.
     let containers = crate::containers::Tracker::start(&s.containers);
-    let cap = load_programs(s, &filters)?;
+    let cap = load_programs(s, &filters, &spaces)?;
     install_signal_handlers();
-    let (mut hooks, attached) = attach_interfaces(cap, s, &filters, targets)?;
+    let (mut hooks, attached) = attach_interfaces(cap, spaces, s, &filters, targets)?;
     let clock = WallClock::new();
-    let attributor = start_attribution(&mut hooks.cap, s, containers);
+    let attributor = start_attribution(&mut hooks.cap, s, &hooks.spaces, containers);
     let drops = start_drops(&mut hooks.cap, &filters);
     let output = open_outputs(s, &hooks, &attached)?;
     // Everything that needs root is open: the BPF object, the attachments, the first file.
@@ -272,7 +234,7 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
         on_record(&mut state.borrow_mut(), bytes, s, &filters, &clock);
         0
     })?;
-    poll_loop(&ring, &mut hooks, &mut watcher, &state, &mut child)?;
+    poll_loop(&ring, &mut hooks, &state, &mut child)?;
     drain(ring, &mut hooks, &state);
     report(s, state.into_inner(), child)
 }
@@ -300,21 +262,42 @@ struct Targets {
     any: bool,
 }
 
-/// Phase 1: the interfaces asked for (`-i`, or every capturable one with `any`); an unknown or
-/// unsupported named interface is an error. Hands the [`Targets`] to the filter compiler.
-fn resolve_interfaces(s: &Settings) -> Result<Targets, CaptureError> {
+/// Phase 1: the interfaces asked for (`-i`, or every capturable one with `any`), in every
+/// captured namespace; an unknown or unsupported named interface is an error. Each is named
+/// and keyed as the capture knows it ([`Namespaces::display`], [`Namespaces::key`]). Hands
+/// the [`Targets`] to the filter compiler.
+fn resolve_interfaces(s: &Settings, spaces: &Namespaces) -> Result<Targets, CaptureError> {
     let names = interface_names(s);
     let mut out: Vec<(NetInterface, LinkKind)> = Vec::new();
+    let as_captured = |no: usize, mut i: NetInterface| -> Option<NetInterface> {
+        let key = spaces.key(no, i.index);
+        if key.is_none() {
+            eprintln!(
+                "ptcap: skipping {}: its index {} is too large to capture beside other namespaces",
+                spaces.display(no, &i.name),
+                i.index
+            );
+        }
+        i.index = key?;
+        i.name = spaces.display(no, &i.name);
+        Some(i)
+    };
     if wants_any(&names) {
-        let all = iface::list().map_err(|e| CaptureError(format!("listing interfaces: {e}")))?;
-        for i in all {
-            match LinkKind::from_arphrd(i.arphrd) {
-                Some(k) => out.push((i, k)),
-                None if s.verbose > 0 => eprintln!(
-                    "ptcap: skipping {}: device type {} is not supported",
-                    i.name, i.arphrd
-                ),
-                None => {}
+        for (no, _) in spaces.iter() {
+            let all = spaces
+                .within(no, iface::list)
+                .unwrap_or_else(|| Err(io::Error::other("cannot enter the namespace")))
+                .map_err(|e| CaptureError(format!("listing interfaces: {e}")))?;
+            for i in all {
+                match LinkKind::from_arphrd(i.arphrd) {
+                    Some(k) => out.extend(as_captured(no, i).map(|i| (i, k))),
+                    None if s.verbose > 0 => eprintln!(
+                        "ptcap: skipping {}: device type {} is not supported",
+                        spaces.display(no, &i.name),
+                        i.arphrd
+                    ),
+                    None => {}
+                }
             }
         }
         return Ok(Targets {
@@ -323,23 +306,41 @@ fn resolve_interfaces(s: &Settings) -> Result<Targets, CaptureError> {
         });
     }
     for name in names {
-        let i = iface::by_name(name).map_err(|e| {
-            if e.raw_os_error() == Some(libc::ENODEV) {
+        let mut found = 0;
+        let mut first_err = None;
+        for (no, ifname) in spaces.resolve_name(name) {
+            let got = spaces
+                .within(no, || iface::by_name(&ifname))
+                .unwrap_or_else(|| Err(io::Error::other("cannot enter the namespace")));
+            let i = match got {
+                Ok(i) => i,
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                    continue;
+                }
+            };
+            found += 1;
+            let kind = LinkKind::from_arphrd(i.arphrd).ok_or_else(|| {
+                CaptureError(format!(
+                    "{name}: device type {} is not supported (only Ethernet-like and IP-only devices)",
+                    i.arphrd
+                ))
+            })?;
+            if let Some(i) = as_captured(no, i) {
+                if !out.iter().any(|(o, _)| o.index == i.index) {
+                    out.push((i, kind));
+                }
+            }
+        }
+        if found == 0 {
+            let e = first_err.unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENODEV));
+            return Err(if e.raw_os_error() == Some(libc::ENODEV) {
                 CaptureError(format!(
                     "{name}: No such device exists (ptcap -D lists the interfaces)"
                 ))
             } else {
                 CaptureError(format!("{name}: {e}"))
-            }
-        })?;
-        let kind = LinkKind::from_arphrd(i.arphrd).ok_or_else(|| {
-            CaptureError(format!(
-                "{name}: device type {} is not supported (only Ethernet-like and IP-only devices)",
-                i.arphrd
-            ))
-        })?;
-        if !out.iter().any(|(o, _)| o.index == i.index) {
-            out.push((i, kind));
+            });
         }
     }
     Ok(Targets {
@@ -443,7 +444,11 @@ fn compile_filters(s: &Settings, targets: &Targets) -> Result<Filters, CaptureEr
 /// Phase 3: opens and loads the BPF object (snaplen, ring size, check mode) and puts the
 /// compiled filters in its table. Nothing is attached yet; hands the [`PacketCapture`] to the
 /// attach phase.
-fn load_programs(s: &Settings, filters: &Filters) -> Result<PacketCapture, CaptureError> {
+fn load_programs(
+    s: &Settings,
+    filters: &Filters,
+    spaces: &Namespaces,
+) -> Result<PacketCapture, CaptureError> {
     bpf::set_libbpf_messages(s.verbose > 2);
     let opts = CaptureOptions {
         snaplen: s.snaplen,
@@ -451,7 +456,7 @@ fn load_programs(s: &Settings, filters: &Filters) -> Result<PacketCapture, Captu
         attach: s.attach,
         ring_bytes: s.ring_bytes.unwrap_or(CaptureOptions::default().ring_bytes),
         drops: filters.drops,
-        drops_netns: netns_inode(),
+        netns: spaces.inodes(),
         drops_filter: filters
             .expression
             .then(|| filters.slot(LinkKind::RawIp))
@@ -480,15 +485,15 @@ fn load_programs(s: &Settings, filters: &Filters) -> Result<PacketCapture, Captu
 }
 
 /// The loaded programs and their attachments, with what attaching and detaching interfaces
-/// while the capture runs needs (the netlink watcher's events, the final detach).
+/// while the capture runs needs (the namespaces and their netlink watchers, the final detach).
 struct Hooks<'a> {
     cap: PacketCapture,
+    /// The captured network namespaces (interface keys and names, their watchers).
+    spaces: Namespaces,
     s: &'a Settings,
     filters: &'a Filters,
     /// `-i any`: interfaces that appear are attached; one that goes does not end the capture.
     any: bool,
-    /// The network namespace's cookie (the IDBs describe interfaces with it).
-    netns: Option<u64>,
     /// How the initial interfaces were attached (tc clsact if any one needed it).
     method: AttachMethod,
     /// The stale tc filters line was printed (once per run).
@@ -497,21 +502,22 @@ struct Hooks<'a> {
     warned_attach: bool,
 }
 
-/// Phase 4: attaches the programs to every target (with `any`, one that vanished since the
-/// listing is skipped). Hands on the [`Hooks`] (kept to the end) and the attached interfaces
-/// (for attribution's link kinds and the output's IDBs).
+/// Phase 4: attaches the programs to every target, each from within its namespace (with
+/// `any`, one that vanished since the listing is skipped). Hands on the [`Hooks`] (kept to the
+/// end) and the attached interfaces (for attribution's link kinds and the output's IDBs).
 fn attach_interfaces<'a>(
     cap: PacketCapture,
+    spaces: Namespaces,
     s: &'a Settings,
     filters: &'a Filters,
     targets: Targets,
 ) -> Result<(Hooks<'a>, Vec<(NetInterface, LinkKind)>), CaptureError> {
     let mut hooks = Hooks {
         cap,
+        spaces,
         s,
         filters,
         any: targets.any,
-        netns: iface::netns_cookie(),
         method: AttachMethod::Tcx,
         said_stale: false,
         warned_attach: false,
@@ -519,23 +525,37 @@ fn attach_interfaces<'a>(
     let any = targets.any;
     let mut attached: Vec<(NetInterface, LinkKind)> = Vec::new();
     for (i, kind) in targets.interfaces {
-        match hooks
-            .cap
-            .attach(i.index, kind, filters.slot(kind), &s.directions)
-        {
-            Ok(m) => {
+        let (no, _) = hooks.spaces.split(i.index);
+        let cap = &mut hooks.cap;
+        let done = hooks.spaces.within(no, || {
+            cap.attach(i.index, kind, filters.slot(kind), &s.directions)
+        });
+        match done {
+            Some(Ok(m)) => {
                 if m != AttachMethod::Tcx {
                     hooks.method = m;
                 }
                 attached.push((i, kind));
             }
             // With `any`, an interface may vanish between the listing and the attach.
-            Err(e) if any && iface::by_name(&i.name).is_err() => {
+            Some(Err(e))
+                if any
+                    && hooks
+                        .spaces
+                        .within(no, || iface::by_name(hooks.spaces.real_name(no, &i.name)))
+                        .is_none_or(|r| r.is_err()) =>
+            {
                 if s.verbose > 0 {
                     eprintln!("ptcap: {} vanished: {}", i.name, e.message);
                 }
             }
-            Err(e) => return Err(CaptureError(format!("{}: {}", i.name, e.message))),
+            Some(Err(e)) => return Err(CaptureError(format!("{}: {}", i.name, e.message))),
+            None => {
+                return Err(CaptureError(format!(
+                    "{}: cannot enter its network namespace",
+                    i.name
+                )))
+            }
         }
     }
     hooks.say_stale_tc();
@@ -543,10 +563,10 @@ fn attach_interfaces<'a>(
 }
 
 impl Hooks<'_> {
-    /// Interface changes from the netlink watcher: with `any` new interfaces are attached;
-    /// deleted ones are detached (a named one ends the capture); after lost notifications
-    /// (`Resync`) the list is taken again.
-    fn on_link_events(&mut self, st: &mut State, events: Vec<LinkEvent>) {
+    /// Interface changes from namespace `no`'s netlink watcher: with `any` new interfaces are
+    /// attached; deleted ones are detached (a named one ends the capture); after lost
+    /// notifications (`Resync`) the namespace's list is taken again.
+    fn on_link_events(&mut self, st: &mut State, no: usize, events: Vec<LinkEvent>) {
         for ev in events {
             match ev {
                 LinkEvent::New {
@@ -563,24 +583,32 @@ impl Hooks<'_> {
                         running: flags & libc::IFF_RUNNING as u32 != 0,
                         loopback: flags & libc::IFF_LOOPBACK as u32 != 0,
                     };
-                    self.attach_new(st, i);
+                    self.attach_new(st, no, i);
                 }
                 LinkEvent::New { .. } => {}
-                LinkEvent::Del { index, name } => self.detach_gone(st, index, &name),
+                LinkEvent::Del { index, name } => {
+                    if let Some(key) = self.spaces.key(no, index) {
+                        let shown = self.spaces.display(no, &name);
+                        self.detach_gone(st, key, &shown);
+                    }
+                }
                 LinkEvent::Resync => {
-                    if let Ok(list) = iface::list() {
-                        let present: Vec<u32> = list.iter().map(|i| i.index).collect();
+                    if let Some(Ok(list)) = self.spaces.within(no, iface::list) {
+                        let present: Vec<u32> = list
+                            .iter()
+                            .filter_map(|i| self.spaces.key(no, i.index))
+                            .collect();
                         let left: Vec<u32> = self
                             .cap
                             .interfaces()
-                            .filter(|ix| !present.contains(ix))
+                            .filter(|&k| self.spaces.split(k).0 == no && !present.contains(&k))
                             .collect();
-                        for ix in left {
-                            self.detach_gone(st, ix, "");
+                        for k in left {
+                            self.detach_gone(st, k, "");
                         }
                         if self.any {
                             for i in list {
-                                self.attach_new(st, i);
+                                self.attach_new(st, no, i);
                             }
                         }
                     }
@@ -589,11 +617,14 @@ impl Hooks<'_> {
         }
     }
 
-    /// `-i any`: an interface that appeared is attached and gets an IDB, unless it is known
-    /// already, of an unsupported device type, or of a link kind the expression does not
-    /// compile for.
-    fn attach_new(&mut self, st: &mut State, i: NetInterface) {
-        if st.output.is_known(i.index) {
+    /// `-i any`: an interface that appeared in namespace `no` (`i` as that namespace names
+    /// it) is attached and gets an IDB, unless it is known already, of an unsupported device
+    /// type, or of a link kind the expression does not compile for.
+    fn attach_new(&mut self, st: &mut State, no: usize, i: NetInterface) {
+        let Some(key) = self.spaces.key(no, i.index) else {
+            return;
+        };
+        if st.output.is_known(key) {
             return;
         }
         let Some(kind) = LinkKind::from_arphrd(i.arphrd) else {
@@ -604,14 +635,34 @@ impl Hooks<'_> {
             return; // the expression does not compile for this link type
         }
         let verbose = self.s.verbose;
-        match self.cap.attach(i.index, kind, slot, &self.s.directions) {
+        let i = NetInterface {
+            index: key,
+            name: self.spaces.display(no, &i.name),
+            ..i
+        };
+        let cap = &mut self.cap;
+        let dirs = &self.s.directions;
+        let done = self
+            .spaces
+            .within(no, || cap.attach(key, kind, slot, dirs))
+            .unwrap_or_else(|| {
+                Err(bpf::Error::new(
+                    bpf::ErrorKind::Attach,
+                    "cannot enter its network namespace",
+                ))
+            });
+        match done {
             Ok(_) => {
                 if verbose > 0 {
                     eprintln!("ptcap: attached to {} (index {})", i.name, i.index);
                 }
                 self.say_stale_tc();
-                st.kinds.insert(i.index, kind);
-                if let Err(e) = st.output.add_interface(out_interface(&i, kind, self.netns)) {
+                st.kinds.insert(key, kind);
+                let cookie = self.spaces.get(no).cookie;
+                if let Err(e) = st
+                    .output
+                    .add_interface(out_interface(&i, kind, Some(cookie)))
+                {
                     st.error = Some(e);
                     STOP.store(true, Ordering::SeqCst);
                 }
@@ -625,10 +676,18 @@ impl Hooks<'_> {
         }
     }
 
+    /// Detaches interface `key` from within its namespace (tc filters are removed over its
+    /// netlink; tcx links are closed anywhere).
+    fn detach_key(&mut self, key: u32) -> Option<bpf::InterfaceCounters> {
+        let (no, _) = self.spaces.split(key);
+        let cap = &mut self.cap;
+        self.spaces.within(no, || cap.detach(key)).flatten()
+    }
+
     /// An interface left: detach it (its links, tc filters, counter slot), write its last
     /// counters, forget it. A named one (`-i IFACE`) ends the capture.
     fn detach_gone(&mut self, st: &mut State, index: u32, name: &str) {
-        let Some(c) = self.cap.detach(index) else {
+        let Some(c) = self.detach_key(index) else {
             return;
         };
         st.kinds.remove(&index);
@@ -682,7 +741,7 @@ impl Hooks<'_> {
     fn detach_all(&mut self, out: &mut Output) {
         let ifs: Vec<u32> = self.cap.interfaces().collect();
         for ix in ifs {
-            if let Some(c) = self.cap.detach(ix) {
+            if let Some(c) = self.detach_key(ix) {
                 out.set_counters(ix, c.seen, c.accepted, c.ring_drops);
             }
         }
@@ -697,6 +756,7 @@ impl Hooks<'_> {
 fn start_attribution(
     cap: &mut PacketCapture,
     s: &Settings,
+    spaces: &Namespaces,
     containers: crate::containers::Tracker,
 ) -> Attributor {
     let t = Instant::now();
@@ -718,7 +778,7 @@ fn start_attribution(
         names: s.select.pnames.clone(),
         uids: s.select.uids.clone(),
     };
-    let mut a = Attributor::new(iface::netns_cookie().unwrap_or(0), selection);
+    let mut a = Attributor::new(spaces.cookies(), selection);
     if s.verbose > 0 {
         eprintln!(
             "ptcap: attribution ready in {:.1} ms",
@@ -726,15 +786,8 @@ fn start_attribution(
         );
     }
     a.set_containers(containers);
-    start_nat(cap, s, &mut a);
+    start_nat(cap, s, spaces, &mut a);
     a
-}
-
-/// The inode number of this thread's network namespace (`--netns` moved the thread there):
-/// the drop program keeps the drops of its interfaces only.
-fn netns_inode() -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/thread-self/ns/net").map_or(0, |m| m.ino())
 }
 
 /// Phase 5b: with `--drops`, attaches the `skb:kfree_skb` program; its drop events share the
@@ -764,7 +817,7 @@ fn start_drops(cap: &mut PacketCapture, filters: &Filters) -> Option<DropTracker
 /// for what it cannot do (everything without the kfuncs; a first packet the kernel looked up
 /// before netfilter made its entry). See docs/ARCHITECTURE.md, "Packet fate: the owner through
 /// NAT".
-fn start_nat(cap: &PacketCapture, s: &Settings, a: &mut Attributor) {
+fn start_nat(cap: &PacketCapture, s: &Settings, spaces: &Namespaces, a: &mut Attributor) {
     if s.nat == NatMode::Off {
         return;
     }
@@ -779,18 +832,22 @@ fn start_nat(cap: &PacketCapture, s: &Settings, a: &mut Attributor) {
     if s.nat == NatMode::Kernel {
         return;
     }
-    // Opened by the capture's thread, which is in the captured namespace (`--netns`): that is
-    // where the interfaces' conntrack entries live.
-    match crate::conntrack::NatLookup::open(!cap.nat_in_kernel()) {
-        Ok(l) => a.set_nat_lookup(l),
-        Err(e) => eprintln!(
-            "ptcap: warning: cannot open a ctnetlink socket ({e}): {}",
-            if cap.nat_in_kernel() {
-                "a port-forward's first packet on the uplink may lack its owner"
-            } else {
-                "NATed packets have no owner"
-            }
-        ),
+    // One per captured namespace, opened from within it: that is where its interfaces'
+    // conntrack entries live.
+    for (no, _) in spaces.iter() {
+        let all = !cap.nat_in_kernel();
+        match spaces.within(no, || crate::conntrack::NatLookup::open(all)) {
+            Some(Ok(l)) => a.set_nat_lookup(no, l),
+            Some(Err(e)) => eprintln!(
+                "ptcap: warning: cannot open a ctnetlink socket ({e}): {}",
+                if cap.nat_in_kernel() {
+                    "a port-forward's first packet on the uplink may lack its owner"
+                } else {
+                    "NATed packets have no owner"
+                }
+            ),
+            None => {}
+        }
     }
 }
 
@@ -818,7 +875,10 @@ fn open_outputs(
     };
     let ifs: Vec<OutInterface> = attached
         .iter()
-        .map(|(i, k)| out_interface(i, *k, hooks.netns))
+        .map(|(i, k)| {
+            let cookie = hooks.spaces.get(hooks.spaces.split(i.index).0).cookie;
+            out_interface(i, *k, Some(cookie))
+        })
         .collect();
     Output::new(config, ifs, unix_now_ns()).map_err(|e| CaptureError(e.to_string()))
 }
@@ -1123,7 +1183,6 @@ fn consume(ring: &RingBuffer<'_>) -> Result<bool, CaptureError> {
 fn poll_loop(
     ring: &RingBuffer<'_>,
     hooks: &mut Hooks<'_>,
-    watcher: &mut LinkWatcher,
     state: &RefCell<State>,
     child: &mut Option<Child>,
 ) -> Result<(), CaptureError> {
@@ -1134,18 +1193,15 @@ fn poll_loop(
     let mut last_flush = Instant::now();
     let mut last_counters = Instant::now();
     while !STOP.load(Ordering::SeqCst) {
-        let mut fds = [
-            libc::pollfd {
-                fd: ring_fd,
+        // The ring, then each namespace's netlink watcher.
+        let mut fds: Vec<libc::pollfd> = std::iter::once(ring_fd)
+            .chain(hooks.spaces.iter().map(|(_, n)| n.watcher.raw_fd()))
+            .map(|fd| libc::pollfd {
+                fd,
                 events: libc::POLLIN,
                 revents: 0,
-            },
-            libc::pollfd {
-                fd: watcher.raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
+            })
+            .collect();
         // The kernel wakes us only for batches (PTCAP_WAKEUP_BYTES); a trickle of packets is
         // collected at this timeout.
         let timeout = if dirty {
@@ -1154,7 +1210,7 @@ fn poll_loop(
             PACKET_POLL.as_millis() as i32
         };
         // SAFETY: valid array of pollfds.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
         if rc < 0 {
             let e = io::Error::last_os_error();
             if e.raw_os_error() != Some(libc::EINTR) {
@@ -1162,13 +1218,17 @@ fn poll_loop(
             }
         }
         dirty |= consume(ring)?;
-        if fds[1].revents != 0 {
-            let events = watcher.read_events();
+        for (k, fd) in fds.iter().enumerate().skip(1) {
+            if fd.revents == 0 {
+                continue;
+            }
+            let no = k - 1;
+            let events = hooks.spaces.watcher_mut(no).read_events();
             // A deleted interface's packets were all in the ring before its RTM_DELLINK
             // was sent: take them while the interface is still known (and before an
             // interface reusing its ifindex can be attached).
             dirty |= consume(ring)?;
-            hooks.on_link_events(&mut state.borrow_mut(), events);
+            hooks.on_link_events(&mut state.borrow_mut(), no, events);
         }
         {
             let mut st = state.borrow_mut();

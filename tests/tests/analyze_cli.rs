@@ -401,3 +401,61 @@ fn a_full_disk_under_w_is_an_error_naming_the_file() {
         "{err}"
     );
 }
+
+/// A drop or a NAT of a packet without an owner (a neighbour solicitation dropped in a
+/// namespace, a forwarded packet of a host ptcap does not see) is shown as ptcap showed it
+/// live: the short form ends with `, Dropped [REASON]`, `-v` adds the Drop and NAT lines.
+#[test]
+fn unowned_drops_and_nat_are_shown() {
+    let dir = TempDir::new("unowned-drop");
+    let path = dir.path().join("unowned.pcapng");
+    let mut w = PcapngWriter::new(Vec::new(), WriterConfig::new("ptcap-test", "0")).unwrap();
+    let eth = w
+        .add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262144))
+        .unwrap();
+    let f = frame(0);
+    let dropped = PacketMeta {
+        drop: Some(Arc::new(formats::meta::DropInfo {
+            reason: "NO_SOCKET".into(),
+            location: "udp_rcv+0x1".into(),
+        })),
+        ..PacketMeta::default()
+    };
+    let t = |src: &str, sport, dst: &str, dport| formats::meta::Tuple {
+        src: src.parse().unwrap(),
+        sport,
+        dst: dst.parse().unwrap(),
+        dport,
+    };
+    let natted = PacketMeta {
+        nat: Some(Arc::new(formats::meta::NatInfo {
+            proto: 17,
+            original: t("198.18.0.9", 4000, "198.18.0.2", 53),
+            reply: t("198.18.0.2", 53, "198.18.0.1", 4000),
+            snat: true,
+            dnat: false,
+        })),
+        ..PacketMeta::default()
+    };
+    for (i, m) in [&dropped, &natted].into_iter().enumerate() {
+        w.write_packet(
+            eth,
+            1_764_000_000_000_000_000 + i as u64,
+            f.len() as u32,
+            &f,
+            Some(Direction::Out),
+            m,
+        )
+        .unwrap();
+    }
+    std::fs::write(&path, w.finish().unwrap()).unwrap();
+    let p = path.to_str().unwrap();
+    let out = lines(&ptanalyze(&[p]).stdout);
+    assert!(out[0].ends_with(", Dropped [NO_SOCKET]"), "{out:?}");
+    let v = String::from_utf8_lossy(&ptanalyze(&["-v", p]).stdout).into_owned();
+    assert!(
+        v.contains("Drop (reason NO_SOCKET, location udp_rcv+0x1)"),
+        "{v}"
+    );
+    assert!(v.contains("NAT (original "), "{v}");
+}

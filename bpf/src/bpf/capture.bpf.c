@@ -608,9 +608,10 @@ static __always_inline void count_drop(struct ptcap_iface_stats *stats)
 		stats->ring_drops++;
 }
 
-static __always_inline int capture(struct __sk_buff *skb, __u8 direction)
+static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 netns_no)
 {
-	__u32 ifindex = skb->ifindex;
+	/* The interface's key (events.h, PTCAP_NETNS_SHIFT); namespace 0's is its ifindex. */
+	__u32 ifindex = skb->ifindex | (netns_no << PTCAP_NETNS_SHIFT);
 	struct ptcap_iface_config *cfg;
 	struct ptcap_iface_stats *stats;
 	struct scratch *s;
@@ -755,14 +756,37 @@ send:;
 SEC("tcx/ingress")
 int capture_ingress(struct __sk_buff *skb)
 {
-	return capture(skb, PTCAP_DIR_IN);
+	return capture(skb, PTCAP_DIR_IN, 0);
 }
 
 SEC("tcx/egress")
 int capture_egress(struct __sk_buff *skb)
 {
-	return capture(skb, PTCAP_DIR_OUT);
+	return capture(skb, PTCAP_DIR_OUT, 0);
 }
+
+/* The copies for namespaces 1 .. PTCAP_MAX_NETNS - 1 (`--netns` given several times). A tc
+ * program cannot tell the namespace of its device without kernel-pointer walks, and an
+ * attachment passes it nothing: the number is baked into each copy. User space loads only the
+ * copies it needs (autoload), so one namespace costs what it did. */
+#define PTCAP_NETNS_COPY(n)                                                                    \
+	SEC("tcx/ingress")                                                                      \
+	int capture_ingress_##n(struct __sk_buff *skb)                                          \
+	{                                                                                       \
+		return capture(skb, PTCAP_DIR_IN, n);                                           \
+	}                                                                                       \
+	SEC("tcx/egress")                                                                       \
+	int capture_egress_##n(struct __sk_buff *skb)                                           \
+	{                                                                                       \
+		return capture(skb, PTCAP_DIR_OUT, n);                                          \
+	}
+PTCAP_NETNS_COPY(1)
+PTCAP_NETNS_COPY(2)
+PTCAP_NETNS_COPY(3)
+PTCAP_NETNS_COPY(4)
+PTCAP_NETNS_COPY(5)
+PTCAP_NETNS_COPY(6)
+PTCAP_NETNS_COPY(7)
 
 /* Socket, flow and process events for attribution share the `events` ring. */
 #include "attribution.bpf.h"

@@ -13,8 +13,16 @@
 #ifndef PTCAP_DROPS_BPF_H
 #define PTCAP_DROPS_BPF_H
 
+/* The captured network namespaces: inode number -> namespace number << PTCAP_NETNS_SHIFT (the
+ * high bits of its interfaces' keys in `ifaces`); set by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PTCAP_MAX_NETNS);
+	__type(key, __u64);
+	__type(value, __u32);
+} drop_netns SEC(".maps");
+
 /* Set by user space before load. */
-const volatile __u64 drops_netns = 0;      /* the capture's network namespace (inode number) */
 const volatile __u8 drops_all = 0;         /* also SKB_CONSUMED and NOT_SPECIFIED */
 const volatile __u32 drops_filter = 0;     /* the raw-IP filter's slot, when drops_filtered */
 const volatile __u8 drops_filtered = 0;
@@ -72,7 +80,7 @@ int BPF_PROG(ptcap_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop
 	struct net_device *dev;
 	struct drop_scratch *d;
 	struct view v = {};
-	__u32 zero = 0, ifindex, ret;
+	__u32 zero = 0, ifindex, ret, *ns_bits;
 	__u16 proto, nh, mh;
 	unsigned char *head;
 	__u64 now, netns = 0;
@@ -99,8 +107,10 @@ int BPF_PROG(ptcap_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop
 	} else {
 		ifindex = BPF_CORE_READ(skb, skb_iif);
 	}
-	if (netns != drops_netns)
+	ns_bits = bpf_map_lookup_elem(&drop_netns, &netns);
+	if (!ns_bits)
 		return 0;
+	ifindex |= *ns_bits; /* the interface's key, as the packet programs name it */
 	cfg = bpf_map_lookup_elem(&ifaces, &ifindex);
 	if (!cfg)
 		return 0;

@@ -21,6 +21,11 @@
 #define PTCAP_MAX_FILTERS 4
 /* Interfaces a capture can cover (per-interface counters). */
 #define PTCAP_MAX_IFACES 1024
+/* Network namespaces captured at once (`ptcap --netns`, repeatable): namespace n's interfaces
+ * are keyed in `ifaces` (and named in events) by ifindex | (n << PTCAP_NETNS_SHIFT); each has
+ * its own copy of the packet programs, which bakes n in. */
+#define PTCAP_MAX_NETNS 8
+#define PTCAP_NETNS_SHIFT 24
 
 #define PTCAP_DIR_IN 0
 #define PTCAP_DIR_OUT 1
@@ -191,7 +196,7 @@ struct ptcap_proc_event {
 	__u64 start_boottime; /* EXEC: task->start_boottime (ns; /proc/PID/stat field 22 in ticks) */
 };
 
-/* Value of the `ifaces` map (key: ifindex). */
+/* Value of the `ifaces` map (key: ifindex | namespace number << PTCAP_NETNS_SHIFT). */
 struct ptcap_iface_config {
 	__u32 slot;   /* index into `iface_stats` */
 	__u32 filter; /* which filter program, when PTCAP_IFACE_FILTER */

@@ -295,6 +295,12 @@ impl PacketMeta {
         self.process.is_none() && self.container.is_none() && self.pod.is_none()
     }
 
+    /// Anything the text shows beside the packet: an owner, or the packet's drop or NAT
+    /// (which an unowned packet can have too).
+    pub fn has_context(&self) -> bool {
+        !self.is_empty() || self.drop.is_some() || self.nat.is_some()
+    }
+
     /// The thread id, when known.
     pub fn tid(&self) -> Option<u32> {
         self.thread.as_deref().map(|t| t.tid)
