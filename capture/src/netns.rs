@@ -142,6 +142,10 @@ impl Namespaces {
         if self.list.len() == 1 {
             return Some(ifindex);
         }
+        // Beside other namespaces even namespace 0's ifindex must stay below the bits.
+        if ifindex >= 1 << bpf::NETNS_SHIFT {
+            return None;
+        }
         bpf::netns_key(no, ifindex)
     }
 
