@@ -881,7 +881,7 @@ impl Attributor {
                 std::net::SocketAddr::new(k.local, k.lport),
                 std::net::SocketAddr::new(k.remote, k.rport),
             );
-            l.lookup(k.proto, src, dst, p.ct_miss)
+            l.lookup(k.proto, src, dst, p.ct_miss, p.ts_mono_ns)
         });
         if let Some(n) = &nat {
             meta.nat = Some(self.nat_info(n));
@@ -954,8 +954,15 @@ impl Attributor {
             .filter(|p| self.stats.by_provenance[**p as usize] > 0)
             .map(|p| format!("{} {}", p.as_str(), self.stats.by_provenance[*p as usize]))
             .collect();
+        let ctnetlink = match &self.nat_lookup {
+            Some(l) if l.queries > 0 => format!(
+                ", {} ctnetlink queries ({} asked again once the packet settled, {} then found)",
+                l.queries, l.settled, l.settled_found
+            ),
+            _ => String::new(),
+        };
         format!(
-            "attribution: {}; {} socket and {} process events, {} sockets from sock_diag, {} processes known\n{}",
+            "attribution: {}; {} socket and {} process events, {} sockets from sock_diag, {} processes known{ctnetlink}\n{}",
             if parts.is_empty() { "no packets".to_string() } else { parts.join(", ") },
             self.stats.sock_events,
             self.stats.proc_events,
