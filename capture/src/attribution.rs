@@ -499,16 +499,37 @@ impl Attributor {
     }
 
     /// The listener bound to `addr`:`port` (a server's packet before its child socket exists:
-    /// a port-forward's SYN): the one bound to that very address, else the only one on the port.
+    /// a port-forward's SYN): the one bound to that very address, else the only owner among
+    /// the listeners that can take a packet to `addr`: bound to the wildcard (`0.0.0.0` for
+    /// IPv4; `::`, dual-stack unless v6only, which we do not know) or to an address not learnt;
+    /// when none can, the only owner on the port. One bound to another address cannot take it:
+    /// on a Docker node a container's server on `[::]:80` (busybox httpd) and the outside
+    /// host's own server on `198.18.y.2:80` made the port ambiguous, and the first
+    /// port-forwarded SYN went to the outside client (tests/capture_docker_nat.rs).
     fn listener_at(&self, proto: u8, addr: IpAddr, port: u16) -> Option<&Sock> {
         if !is_listening_pair(proto) {
             return None;
         }
         let v = self.listeners.get(&(proto, port))?;
         let socks = || v.iter().rev().filter_map(|(_, c)| self.socks.get(c));
-        socks()
-            .find(|s| s.local.is_some_and(|(a, _)| a == addr))
-            .or_else(|| self.listener_owner(proto, port, 0).map(|(_, s)| s))
+        let addr = addr.to_canonical();
+        if let Some(s) = socks().find(|s| s.local.is_some_and(|(a, _)| a.to_canonical() == addr)) {
+            return Some(s);
+        }
+        let can_take = |s: &&Sock| match s.local {
+            None => true,
+            Some((a, _)) => {
+                let a = a.to_canonical();
+                a.is_unspecified() && (a.is_ipv6() || addr.is_ipv4())
+            }
+        };
+        let mut owners = socks().filter(can_take);
+        match owners.next() {
+            Some(first) => owners.all(|s| s.pid == first.pid).then_some(first),
+            // None can by its address (a wildcard listener's address is pinned to the first
+            // one a packet of it showed: `set_local`): the only owner on the port, as before.
+            None => self.listener_owner(proto, port, 0).map(|(_, s)| s),
+        }
     }
 
     fn remember_sock(&mut self, cookie: u64, sock: Sock) {
@@ -946,8 +967,22 @@ impl Attributor {
             .filter(|p| self.stats.by_provenance[**p as usize] > 0)
             .map(|p| format!("{} {}", p.as_str(), self.stats.by_provenance[*p as usize]))
             .collect();
+        let (queries, settled, found) = self
+            .nat_lookup
+            .iter()
+            .flatten()
+            .fold((0, 0, 0), |(q, s, f), l| {
+                (q + l.queries, s + l.settled, f + l.settled_found)
+            });
+        let ctnetlink = if queries > 0 {
+            format!(
+                ", {queries} ctnetlink queries ({settled} asked again once the packet settled, {found} then found)"
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "attribution: {}; {} socket and {} process events, {} sockets from sock_diag, {} processes known\n{}",
+            "attribution: {}; {} socket and {} process events, {} sockets from sock_diag, {} processes known{ctnetlink}\n{}",
             if parts.is_empty() { "no packets".to_string() } else { parts.join(", ") },
             self.stats.sock_events,
             self.stats.proc_events,
@@ -1116,6 +1151,49 @@ mod tests {
             .resolve(&packet(&synack, 0, Direction::Out), true, Some(&fwd))
             .unwrap();
         assert_eq!((s.pid, r), (4_300_003, Role::Sender));
+    }
+
+    /// A port-forward's SYN before the child socket exists, on a Docker node: the container's
+    /// server listens on the wildcard (busybox httpd: `[::]:80`, dual-stack) and the outside
+    /// host's own server on the same port is bound to its address. Only the wildcard one can
+    /// take a packet to the container's address; a second wildcard owner makes it unknown.
+    #[test]
+    fn a_port_forwards_syn_goes_to_the_wildcard_listener_that_can_take_it() {
+        use bpf::{Direction, SockKind};
+        let (node, out, srv) = ("198.18.231.1", "198.18.231.2", "198.18.230.2");
+        let mut a = empty(1);
+        let listen = |a: &mut Attributor, cookie, ns, pid, family, addr: [u8; 16]| {
+            a.on_sock_event(&sock_event(SockKind::Create, cookie, ns, pid));
+            for kind in [SockKind::Bind, SockKind::Listen] {
+                let mut l = sock_event(kind, cookie, ns, pid);
+                l.family = family;
+                (l.local_addr, l.local_port) = (addr, 80);
+                a.on_sock_event(&l);
+            }
+        };
+        listen(&mut a, 701, 12, 4_400_001, 10, [0; 16]);
+        listen(&mut a, 702, 13, 4_400_002, 2, v4(out));
+        let sa = |h: &str, p: u16| std::net::SocketAddr::new(h.parse().unwrap(), p);
+        let fwd = bpf::NatTuples {
+            protocol: 6,
+            src_nat: false,
+            dst_nat: true,
+            original: (sa(out, 45_000), sa(node, 8080)),
+            reply: (sa(srv, 80), sa(out, 45_000)),
+        };
+        let syn = frame(out, 45_000, node, 8080);
+        let owner = |a: &Attributor| {
+            a.resolve(&packet(&syn, 0, Direction::In), true, Some(&fwd))
+                .map(|(s, prov, r)| (s.pid, prov, r))
+        };
+        assert_eq!(
+            owner(&a),
+            Some((4_400_001, Provenance::Nat, Role::Receiver))
+        );
+        // Another namespace's wildcard listener on the port (a second container's server):
+        // either could be the one, so none is named.
+        listen(&mut a, 703, 14, 4_400_003, 2, [0; 16]);
+        assert_eq!(owner(&a), None);
     }
 
     /// Issue 9: a container's packet crosses its veth with the sender's socket attached, so

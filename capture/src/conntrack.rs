@@ -4,19 +4,15 @@
 //!   or `--nat auto` when the programs loaded without it);
 //! - a packet the programs found no entry for (`PacketEvent::ct_miss`): a connection's first
 //!   packet at ingress is seen before netfilter makes the entry (a port-forward's SYN on the
-//!   uplink), and by the time user space reads it the entry exists.
+//!   uplink), and by the time user space reads it the entry exists — nearly always: a reader
+//!   draining a busy ring can read it while the kernel is still taking the packet through
+//!   netfilter on another CPU, before the entry is confirmed (ctnetlink shows only confirmed
+//!   entries). A miss for a packet younger than [`SETTLE_NS`] is asked once more when the packet
+//!   is that old (waiting at most [`SETTLE_BUDGET_NS`] a second).
 //!
 //! Answers are cached per packet tuple (a NATed connection's tuples never change; a miss is
 //! asked again after [`MISS_TTL_NS`]) and queries are rate-limited, so a flood of new tuples
 //! costs a bounded number of round trips per second.
-//!
-//! "By the time user space reads it" is not always true: the ring wakes the reader on another
-//! CPU at once, and the entry is confirmed only when the packet leaves netfilter's last hook
-//! (POSTROUTING for a forwarded packet), microseconds later or, under load, after the softirq
-//! is deferred. A lookup that finds no entry for a packet younger than [`SETTLE_NS`] waits
-//! until the packet is that old and asks again, within a budget of [`SETTLE_BUDGET_NS`] of
-//! waiting per second (a flood of new tuples only makes the reader lag, and a lagging reader
-//! never waits); a miss is cached only when it was asked of a settled packet.
 
 use std::collections::HashMap;
 use std::io;
@@ -53,28 +49,32 @@ const MISS_TTL_NS: u64 = 1_000_000_000;
 const CACHE_MAX: usize = 65_536;
 /// Queries per second at most.
 const QUERIES_PER_SEC: u32 = 2_000;
-/// A packet this old has left netfilter's hooks: its connection's entry exists if it will.
-const SETTLE_NS: u64 = 5_000_000;
-/// Waiting for packets to settle, per second at most.
-const SETTLE_BUDGET_NS: u64 = 50_000_000;
+/// A packet the tc ingress hook saw before netfilter made its entry: the entry is confirmed
+/// when the packet leaves POSTROUTING (or INPUT), normally tens of microseconds later on the
+/// CPU that received it (seen here: a miss for a port-forward's SYN read 79 us after the hook,
+/// the entry there 1 ms later). A miss for a packet younger than this is asked again once the
+/// packet is this old.
+const SETTLE_NS: u64 = 2_000_000;
+/// Waiting for entries to settle takes at most this much of each second (2%): where conntrack
+/// sees no packets (a namespace without rules) every new tuple misses.
+const SETTLE_BUDGET_NS: u64 = 20_000_000;
 
-/// What one CT_GET found.
-enum Found {
-    /// No entry (or no answer).
-    Absent,
-    /// An entry; its NAT tuples when it is translated.
-    Entry(Option<NatTuples>),
+/// How long to wait before asking again for the entry of a packet `age_ns` old whose lookup
+/// missed, with `spent_ns` of this second's budget used (None: ask no more).
+fn settle_wait(age_ns: u64, spent_ns: u64) -> Option<u64> {
+    let wait = SETTLE_NS.checked_sub(age_ns).filter(|w| *w > 0)?;
+    (spent_ns + wait <= SETTLE_BUDGET_NS).then_some(wait)
 }
 
-/// CLOCK_MONOTONIC now, in the packet programs' clock (bpf_ktime_get_ns).
+/// CLOCK_MONOTONIC in ns: the clock of the kernel's packet timestamps (bpf_ktime_get_ns).
 fn mono_now_ns() -> u64 {
-    let mut t = libc::timespec {
+    let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+    // SAFETY: valid out pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// A ctnetlink socket in one network namespace and its answers.
@@ -86,11 +86,12 @@ pub struct NatLookup {
     seq: u32,
     window: Instant,
     in_window: u32,
-    /// Nanoseconds spent waiting for packets to settle in this window.
-    settled_ns: u64,
+    /// Waited for entries to settle in this window (ns).
+    settle_spent: u64,
     pub queries: u64,
-    /// Lookups asked again after waiting for the packet to settle.
-    pub settles: u64,
+    /// Misses asked again after the packet settled, and how many of those found the entry.
+    pub settled: u64,
+    pub settled_found: u64,
 }
 
 impl NatLookup {
@@ -130,15 +131,16 @@ impl NatLookup {
             seq: 1,
             window: Instant::now(),
             in_window: 0,
-            settled_ns: 0,
+            settle_spent: 0,
             queries: 0,
-            settles: 0,
+            settled: 0,
+            settled_found: 0,
         })
     }
 
     /// The NATed connection of a TCP/UDP packet `src -> dst`, if its tuple is not its owner's
     /// view (the kernel programs' rule, `struct ptcap_nat` in events.h). `ct_miss`: the kernel
-    /// looked and found nothing. `ts_mono_ns`: when the packet was seen (CLOCK_MONOTONIC).
+    /// looked and found nothing. `ts_mono_ns`: the packet's kernel time (0: unknown).
     pub fn lookup(
         &mut self,
         proto: u8,
@@ -160,31 +162,28 @@ impl NatLookup {
         if now.duration_since(self.window) >= Duration::from_secs(1) {
             self.window = now;
             self.in_window = 0;
-            self.settled_ns = 0;
+            self.settle_spent = 0;
         }
         if self.in_window >= QUERIES_PER_SEC {
             return None;
         }
         self.in_window += 1;
-        let mut found = self.get_either(proto, src, dst);
-        let mut settled = mono_now_ns().saturating_sub(ts_mono_ns) >= SETTLE_NS;
-        if matches!(found, Found::Absent) && !settled {
-            let wait = SETTLE_NS.saturating_sub(mono_now_ns().saturating_sub(ts_mono_ns));
-            if self.settled_ns + wait <= SETTLE_BUDGET_NS {
-                self.settled_ns += wait;
-                self.settles += 1;
+        let entry = |l: &mut NatLookup| l.get(proto, src, dst).or_else(|| l.get(proto, dst, src));
+        let mut found = entry(self);
+        // No entry (not one without NAT: a confirmed entry's NAT is final): perhaps not yet.
+        if found.is_none() && ts_mono_ns != 0 {
+            let age = mono_now_ns().saturating_sub(ts_mono_ns);
+            if let Some(wait) = settle_wait(age, self.settle_spent) {
+                self.settle_spent += wait;
                 std::thread::sleep(Duration::from_nanos(wait));
-                found = self.get_either(proto, src, dst);
-                settled = true;
+                found = entry(self);
+                self.settled += 1;
+                self.settled_found += u64::from(found.is_some());
             }
         }
-        let ans = match found {
-            Found::Entry(Some(n)) => needs_nat(n, src, dst).then_some(n),
-            Found::Entry(None) => None,
-            // Not cached: asked too early to know (the next packet asks again).
-            Found::Absent if !settled => return None,
-            Found::Absent => None,
-        };
+        let ans = found
+            .flatten()
+            .and_then(|n| needs_nat(n, src, dst).then_some(n));
         if self.cache.len() >= CACHE_MAX {
             self.cache.clear();
         }
@@ -192,16 +191,9 @@ impl NatLookup {
         ans
     }
 
-    /// The entry of `src -> dst` looked up as the original tuple, then as the reply tuple.
-    fn get_either(&mut self, proto: u8, src: SocketAddr, dst: SocketAddr) -> Found {
-        match self.get(proto, src, dst) {
-            Found::Absent => self.get(proto, dst, src),
-            f => f,
-        }
-    }
-
-    /// One IPCTNL_MSG_CT_GET for the entry with tuple `src -> dst` (either direction).
-    fn get(&mut self, proto: u8, src: SocketAddr, dst: SocketAddr) -> Found {
+    /// One IPCTNL_MSG_CT_GET for the entry with tuple `src -> dst` (either direction): None
+    /// when there is none (or no answer), else its NAT tuples if it is NATed.
+    fn get(&mut self, proto: u8, src: SocketAddr, dst: SocketAddr) -> Option<Option<NatTuples>> {
         self.queries += 1;
         let family = if src.is_ipv4() {
             libc::AF_INET
@@ -252,7 +244,7 @@ impl NatLookup {
             )
         };
         if sent < 0 {
-            return Found::Absent;
+            return None;
         }
         let mut buf = vec![0u8; 4096];
         loop {
@@ -266,22 +258,19 @@ impl NatLookup {
                 )
             };
             if n < 16 {
-                return Found::Absent;
+                return None;
             }
             let b = &buf[..n as usize];
-            let word = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-            if word(8) != self.seq {
+            let seq = u32::from_ne_bytes(b[8..12].try_into().ok()?);
+            if seq != self.seq {
                 continue; // a late answer to an earlier, timed-out query
             }
             let kind = u16::from_ne_bytes([b[4], b[5]]);
             if kind == NLMSG_ERROR {
-                return Found::Absent;
+                return None;
             }
-            let len = (word(0) as usize).min(b.len());
-            return match b.get(20..len) {
-                Some(body) => Found::Entry(parse_entry(proto, body)),
-                None => Found::Absent,
-            };
+            let len = (u32::from_ne_bytes(b[0..4].try_into().ok()?) as usize).min(b.len());
+            return Some(parse_entry(proto, b.get(20..len)?));
         }
     }
 }
@@ -400,6 +389,21 @@ fn needs_nat(n: NatTuples, src: SocketAddr, dst: SocketAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_miss_for_a_fresh_packet_waits_until_it_settled_within_the_budget() {
+        // Read 79 us after the hook: asked again when the packet is SETTLE_NS old.
+        assert_eq!(settle_wait(79_000, 0), Some(SETTLE_NS - 79_000));
+        // Old enough: a miss is a miss.
+        assert_eq!(settle_wait(SETTLE_NS, 0), None);
+        assert_eq!(settle_wait(5 * SETTLE_NS, 0), None);
+        // The budget of the second bounds the waiting.
+        assert_eq!(
+            settle_wait(0, SETTLE_BUDGET_NS - SETTLE_NS),
+            Some(SETTLE_NS)
+        );
+        assert_eq!(settle_wait(0, SETTLE_BUDGET_NS - SETTLE_NS + 1), None);
+    }
 
     #[test]
     fn entry_attributes_parse_back() {

@@ -4,11 +4,13 @@
 //! Everything here needs root (network namespaces, packet capture). Traffic only ever goes
 //! between the two namespaces' veth addresses or to 127.0.0.0/8 inside a namespace.
 
+pub mod docker;
 pub mod netns;
 pub mod node;
 pub mod pair;
 pub mod peers;
 pub mod ptcpdump;
+pub mod rootns;
 
 use std::path::PathBuf;
 

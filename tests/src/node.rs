@@ -12,6 +12,10 @@
 //!                                                            outside (198.18.U.2, eth0)
 //! ```
 //!
+//! [`UplinkNode`] is the same node without the bridge, the containers and the ruleset: a node
+//! namespace with only its uplink, for a container runtime that builds its own bridge and
+//! firewall in it (dockerd with iptables on: tests/capture_docker_nat.rs).
+//!
 //! Self-contained: it needs only [`crate::run_checked`]. Namespace names are unique per instance
 //! (`ptcap-node-<pid>-<n>-<tag>-{node,c0,c1,out}`); interface names are fixed (they live in the
 //! instance's own namespaces). The guard kills the processes it started (by pid) and deletes
@@ -220,33 +224,7 @@ impl Node {
 
     /// A veth `h.node_dev` (node) <-> `h.dev` (h's namespace, with h's address), both up.
     fn veth(&self, h: &Host) {
-        run_checked(&[
-            "ip",
-            "-n",
-            &self.ns,
-            "link",
-            "add",
-            &h.node_dev,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            &h.dev,
-            "netns",
-            &h.ns,
-        ]);
-        run_checked(&[
-            "ip",
-            "-n",
-            &h.ns,
-            "addr",
-            "add",
-            &format!("{}/24", h.ip),
-            "dev",
-            &h.dev,
-        ]);
-        run_checked(&["ip", "-n", &h.ns, "link", "set", &h.dev, "up"]);
-        run_checked(&["ip", "-n", &self.ns, "link", "set", &h.node_dev, "up"]);
+        veth(&self.ns, h);
     }
 
     /// The nftables ruleset for [`Node::rules`]: table `ip ptnode`.
@@ -397,3 +375,151 @@ impl Drop for Node {
 /// A process started by [`Node::start_until`] whose stderr lines arrive on a channel: the
 /// namespace pair's [`Running`](crate::pair::Running).
 pub use crate::pair::Running as Process;
+
+/// A veth `h.node_dev` (in `node_ns`) <-> `h.dev` (h's namespace, with h's address), both up.
+fn veth(node_ns: &str, h: &Host) {
+    run_checked(&[
+        "ip",
+        "-n",
+        node_ns,
+        "link",
+        "add",
+        &h.node_dev,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &h.dev,
+        "netns",
+        &h.ns,
+    ]);
+    run_checked(&[
+        "ip",
+        "-n",
+        &h.ns,
+        "addr",
+        "add",
+        &format!("{}/24", h.ip),
+        "dev",
+        &h.dev,
+    ]);
+    run_checked(&["ip", "-n", &h.ns, "link", "set", &h.dev, "up"]);
+    run_checked(&["ip", "-n", node_ns, "link", "set", &h.node_dev, "up"]);
+}
+
+/// A node namespace with only an uplink veth to an outside namespace (198.18.U.1 <-> 198.18.U.2,
+/// no route back to anything behind the node): no bridge, no containers, no ruleset, no
+/// forwarding. For a container runtime that builds those itself inside the node namespace
+/// (dockerd with its own bridge, iptables rules and `ip_forward`). Owns what it started: the
+/// processes (killed by pid) and both namespaces (deleted, with everything in them) on drop.
+pub struct UplinkNode {
+    /// The node's network namespace.
+    pub ns: String,
+    pub outside: Host,
+    /// The node's uplink address (198.18.U.1) and subnet.
+    pub uplink_ip: String,
+    pub uplink_subnet: String,
+    pids: Vec<u32>,
+}
+
+impl UplinkNode {
+    /// Namespaces `ptcap-unode-<pid>-<n>-<tag>-{node,out}`; the uplink in 198.18.`uplink_net`.0/24.
+    pub fn new(tag: &str, uplink_net: u8) -> UplinkNode {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let base = format!("ptcap-unode-{}-{n}-{tag}", std::process::id());
+        let u = uplink_net;
+        let node = UplinkNode {
+            ns: format!("{base}-node"),
+            outside: Host {
+                ns: format!("{base}-out"),
+                ip: format!("198.18.{u}.2"),
+                dev: ETH.to_string(),
+                node_dev: UPLINK.to_string(),
+            },
+            uplink_ip: format!("198.18.{u}.1"),
+            uplink_subnet: format!("198.18.{u}.0/24"),
+            pids: Vec::new(),
+        };
+        // From here on a failure still deletes whatever namespaces were made (Drop).
+        for ns in node.namespaces() {
+            run_checked(&["ip", "netns", "add", &ns]);
+            run_checked(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+        }
+        veth(&node.ns, &node.outside);
+        run_checked(&[
+            "ip",
+            "-n",
+            &node.ns,
+            "addr",
+            "add",
+            &format!("{}/24", node.uplink_ip),
+            "dev",
+            UPLINK,
+        ]);
+        node
+    }
+
+    /// The node's namespace and the outside host's.
+    pub fn namespaces(&self) -> Vec<String> {
+        vec![self.ns.clone(), self.outside.ns.clone()]
+    }
+
+    /// `args` inside namespace `ns` (nsenter --net: /sys and the cgroup hierarchy stay).
+    pub fn cmd(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net={}", Node::ns_path(ns))).args(args);
+        c
+    }
+
+    /// Runs `args` in `ns`; it must succeed; its standard output.
+    pub fn run_in(&self, ns: &str, args: &[&str]) -> String {
+        let out = self
+            .cmd(ns, args)
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{args:?} in {ns} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `args` in `ns` (killed on drop); stdin null, stderr piped. nsenter execs the
+    /// program, so the child's pid is the program's.
+    pub fn spawn(&mut self, ns: &str, args: &[&str], stdout: Stdio) -> Child {
+        let child = self
+            .cmd(ns, args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        self.pids.push(child.id());
+        child
+    }
+
+    /// Starts `args` in `ns` and waits (up to 15 s) until a stderr line contains `ready`.
+    pub fn start_until(&mut self, ns: &str, args: &[&str], stdout: Stdio, ready: &str) -> Process {
+        let child = self.spawn(ns, args, stdout);
+        Process::until(child, ready, args)
+    }
+}
+
+impl Drop for UplinkNode {
+    fn drop(&mut self) {
+        for pid in &self.pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        for ns in self.namespaces() {
+            let _ = Command::new("ip")
+                .args(["netns", "del", &ns])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
