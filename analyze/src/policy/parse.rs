@@ -341,12 +341,14 @@ fn network_policy(h: &yaml_rust2::yaml::Hash, place: &str) -> Res<NetworkPolicy>
             match at.string(t, &field)? {
                 "Ingress" => i = true,
                 "Egress" => e = true,
-                other => return Err(at.err(
-                    &field,
-                    format!(
+                other => {
+                    return Err(at.err(
+                        &field,
+                        format!(
                         "Unsupported value: {other:?}: supported values: \"Ingress\", \"Egress\""
                     ),
-                )),
+                    ))
+                }
             }
         }
         (i, e)

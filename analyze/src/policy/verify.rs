@@ -379,7 +379,7 @@ fn party_text(p: &Party) -> String {
     match p {
         Party::Workload(w) if w.kind == "pod" => w.id(),
         Party::Workload(w) => format!("container {}", w.id()),
-        Party::Node => "node".into(),
+        Party::Node => "host process".into(),
         Party::External => "external".into(),
     }
 }
@@ -387,7 +387,7 @@ fn party_text(p: &Party) -> String {
 fn party_json(p: &Party) -> Value {
     match p {
         Party::Workload(w) => json!({"kind": w.kind, "namespace": w.namespace, "name": w.name}),
-        Party::Node => json!({"kind": "node"}),
+        Party::Node => json!({"kind": "host"}),
         Party::External => json!({"kind": "external"}),
     }
 }
@@ -408,7 +408,9 @@ fn direction_text(
     };
     match d {
         DirectionVerdict::NotIsolated => format!("{what} of {who}: not isolated"),
-        DirectionVerdict::Always => format!("{what} of {who}: always allowed (node or itself)"),
+        DirectionVerdict::Always => {
+            format!("{what} of {who}: always allowed (from its node, or itself)")
+        }
         DirectionVerdict::Allowed { by } => format!(
             "{what} of {who}: allowed by {}",
             by.iter()
