@@ -21,6 +21,7 @@ use std::time::Duration;
 use formats::meta::{ContainerInfo, MetaReader, PacketMeta, PodInfo};
 use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::CaptureReader;
+use ptcap_tests::containerd::PodSpec;
 use ptcap_tests::node::{Node, NodeRules, UPLINK};
 use ptcap_tests::{ptanalyze_bin, ptcap_bin};
 use serde_json::Value;
@@ -435,4 +436,223 @@ fn a_bad_policy_file_is_refused_with_the_object_and_field() {
         )
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+fn have(bin: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {bin}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The issue's setup: the pods are real containerd pods (sandbox with the pod's labels, app
+/// container with the kubelet's labels and its ports) in the node's container namespaces, and
+/// ptcap names them itself (`--containerd-address`). The same node, two rounds: rules that
+/// enforce the policies, then the broken ones; a new client pod each round.
+#[test]
+fn containerd_pods_behind_a_node_enforcing_the_policies() {
+    // SAFETY: plain syscall.
+    if unsafe { libc::geteuid() } != 0 {
+        panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
+    }
+    for b in ["containerd", "ctr", "runc", "nsenter", "nft", "python3"] {
+        assert!(
+            have(b),
+            "cannot run this test: {b} is not installed (scripts/setup.sh installs it)"
+        );
+    }
+    assert!(
+        ptcap_tests::containerd::busybox().is_some(),
+        "cannot run this test: busybox-static is not installed (scripts/setup.sh installs it)"
+    );
+    let mut node = Node::new(
+        "netpol-cd",
+        NodeRules {
+            masquerade: true,
+            port_forward: None,
+            drop_tcp: None,
+            extra: String::new(),
+        },
+    );
+    let dir = node.dir("cd");
+    // Declared after `node`: dropped first, so the containers go before their namespaces.
+    let mut cd = ptcap_tests::containerd::Containerd::start(dir.join("containerd"));
+    let (c, w, o) = (
+        node.containers[0].clone(),
+        node.containers[1].clone(),
+        node.outside.clone(),
+    );
+    let out_srv = servers(&mut node, &o.ns, &o.ip, &[OUT_HTTPS, OUT_SSH]);
+    let web = PodSpec {
+        namespace: "shop",
+        name: "web-7d4f",
+        labels: &[("app", "web")],
+        app: "web",
+        ports: Some(r#"[{"name":"http","containerPort":80,"protocol":"TCP"}]"#),
+    };
+    let web_ns = Node::ns_path(&w.ns);
+    cd.pod(
+        &web_ns,
+        &web,
+        &format!("httpd -p {WEB_HTTP} -h /www && exec httpd -f -p {WEB_ADMIN} -h /www"),
+    );
+    let probe = |node: &Node, port: u16| {
+        let py = format!(
+            "import socket\nsocket.create_connection(('{}', {port}), 1)",
+            w.ip
+        );
+        // From the node itself (before any policy rule is in place).
+        Command::new("nsenter")
+            .arg(format!("--net={}", Node::ns_path(&node.ns)))
+            .args(["python3", "-c", &py])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !(probe(&node, WEB_HTTP) && probe(&node, WEB_ADMIN)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the web pod's httpd did not start"
+        );
+        sleep(Duration::from_millis(100));
+    }
+    let mut results = Vec::new();
+    for (round, correct) in [("ok", true), ("bad", false)] {
+        // The round's rules in place of the last round's.
+        let flush = "flush chain ip ptnode forwarding\n";
+        if round != "ok" {
+            node.nft(&format!("{flush}delete table bridge ptpolicy\n"));
+        }
+        let rules = rules(&node, correct);
+        node.nft(&rules);
+        let raw = dir.join(format!("{round}.pcapng"));
+        let bin = ptcap_bin();
+        let nsn = node.ns.clone();
+        let none = dir.join("no-docker.sock");
+        let ptcap = node.start_until(
+            &nsn,
+            &[
+                bin.to_str().unwrap(),
+                "-i",
+                "any",
+                "--containerd-address",
+                cd.sock.to_str().unwrap(),
+                "--docker-address",
+                none.to_str().unwrap(),
+                "-w",
+                raw.to_str().unwrap(),
+            ],
+            Stdio::null(),
+            "capturing on",
+        );
+        let client = PodSpec {
+            namespace: "shop",
+            name: if correct {
+                "client-5c9b"
+            } else {
+                "client-8e1a"
+            },
+            labels: &[("app", "client")],
+            app: "client",
+            ports: None,
+        };
+        let targets = [
+            (&w.ip, WEB_HTTP),
+            (&w.ip, WEB_ADMIN),
+            (&o.ip, OUT_HTTPS),
+            (&o.ip, OUT_SSH),
+        ];
+        let script: String = std::iter::once("sleep 1".to_string())
+            .chain(targets.iter().map(|(ip, port)| {
+                format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {ip} {port} >/dev/null")
+            }))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let app = cd.pod(&Node::ns_path(&c.ns), &client, &script);
+        let deadline = std::time::Instant::now() + Duration::from_secs(40);
+        while cd.task_status(&app).as_deref() != Some("STOPPED") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the client pod did not finish"
+            );
+            sleep(Duration::from_millis(200));
+        }
+        sleep(Duration::from_millis(300));
+        let (code, _, stderr) = ptcap.interrupt();
+        assert_eq!(code, 0, "ptcap: {stderr:?}");
+        let (code, text, err) = verify(&raw, false);
+        eprintln!("{round}:\n{text}{err}");
+        let (jcode, out, jerr) = verify(&raw, true);
+        assert_eq!(code, jcode, "{jerr}");
+        results.push((correct, code, text, lines(&out)));
+    }
+    drop(out_srv);
+    for (correct, code, text, v) in &results {
+        let s = &v.last().unwrap()["policy"];
+        // The client pod's four connections: 80 and 443 allowed, 8080 and 2222 denied.
+        assert_eq!(
+            (&s["allowed"], &s["denied"]),
+            (&2.into(), &2.into()),
+            "{text}"
+        );
+        assert_eq!(s["undecided"], 0, "{text}");
+        if *correct {
+            assert_eq!(*code, 0, "{text}");
+            assert!(text.starts_with("No violations."), "{text}");
+            assert_eq!(s["violations"], 0, "{text}");
+            continue;
+        }
+        assert_eq!(*code, 3, "{text}");
+        assert!(text.starts_with("Violations (2):"), "{text}");
+        let violations: Vec<&Value> = v.iter().filter(|l| l["type"] == "violation").collect();
+        assert_eq!(violations.len(), 2, "{text}");
+        let kinds: Vec<(u64, &str, &str)> = violations
+            .iter()
+            .map(|l| {
+                (
+                    l["flow"]["responder"]["port"].as_u64().unwrap(),
+                    l["kind"].as_str().unwrap(),
+                    l["observed"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert!(
+            kinds.contains(&(u64::from(WEB_ADMIN), "not_enforced", "completed")),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&(u64::from(OUT_HTTPS), "blocked", "dropped")),
+            "{kinds:?}"
+        );
+        let admin = violations
+            .iter()
+            .find(|l| l["flow"]["responder"]["port"] == WEB_ADMIN)
+            .unwrap();
+        // ptcap named both pods itself (containerd's labels).
+        assert_eq!(
+            admin["flow"]["orig"]["owner"]["pod"]["name"], "client-8e1a",
+            "{admin}"
+        );
+        assert_eq!(
+            admin["flow"]["resp"]["owner"]["pod"]["name"], "web-7d4f",
+            "{admin}"
+        );
+        assert_eq!(
+            admin["verdict"]["ingress"]["isolated_by"][0],
+            "shop/web-ingress"
+        );
+        let https = violations
+            .iter()
+            .find(|l| l["flow"]["responder"]["port"] == OUT_HTTPS)
+            .unwrap();
+        assert_eq!(https["drop_reason"], "NETFILTER_DROP", "{https}");
+        assert_eq!(
+            https["verdict"]["egress"]["allowed_by"][0]["rule"], 1,
+            "{https}"
+        );
+    }
+    drop(cd);
+    drop(node);
 }

@@ -190,7 +190,9 @@ impl PolicySet {
     pub fn evaluate(&self, c: &Connection) -> Verdict {
         let dst_ports = c.dst.workload().and_then(|w| w.ports.as_deref());
         let dst_is_pod = c.dst.workload().is_some();
-        let same = matches!((&c.src, &c.dst), (Party::Workload(a), Party::Workload(b)) if a.id() == b.id());
+        // A pod talking to itself (its own address): not subject to its policies.
+        let same = c.src_addr == c.dst_addr
+            && matches!((&c.src, &c.dst), (Party::Workload(a), Party::Workload(b)) if a.id() == b.id());
         let egress = c.src.workload().map(|w| {
             if same {
                 return DirectionVerdict::Always;

@@ -740,3 +740,154 @@ fn refused_as_the_api_server_refuses() {
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
+
+mod flows {
+    //! `verify` on flow tables built from packets: who the ends are (plain containers, the
+    //! address seen in another flow, DNAT's real server) and what happened.
+
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use formats::meta::{ContainerInfo, NatInfo, PacketMeta, ProcessInfo, Role, Tuple};
+
+    use crate::flows::{FlowTable, Observed as Packet};
+    use crate::policy::parse::parse_policies;
+    use crate::policy::verify::{verify, Observed, Violation};
+
+    /// IPv4 (raw link) TCP from `src:sp` to `dst:dp` with `flags`.
+    fn tcp(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16, flags: u8) -> Vec<u8> {
+        let mut p = vec![0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0];
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        p.extend_from_slice(&sp.to_be_bytes());
+        p.extend_from_slice(&dp.to_be_bytes());
+        p.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 1, 0, 0, 0, 0, 0]);
+        p
+    }
+
+    fn container(name: &str, labels: &[(&str, &str)]) -> PacketMeta {
+        PacketMeta {
+            process: Some(Arc::new(ProcessInfo {
+                pid: 7,
+                comm: name.into(),
+                ..Default::default()
+            })),
+            container: Some(Arc::new(ContainerInfo {
+                id: format!("{name:0>64}"),
+                name: name.into(),
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+                ..Default::default()
+            })),
+            role: Role::Sender,
+            ..Default::default()
+        }
+    }
+
+    const SYN: u8 = 0x02;
+    const SYNACK: u8 = 0x12;
+    const ACK: u8 = 0x10;
+    const RST: u8 = 0x14;
+
+    #[test]
+    fn plain_containers_addresses_nat_and_outcomes() {
+        let (api, db, lb) = ([172, 20, 0, 2], [172, 20, 0, 3], [172, 20, 0, 9]);
+        let api_m = container("api", &[("app", "api")]);
+        let db_m = container("db", &[("app", "db")]);
+        let none = PacketMeta::default();
+        // DNAT: api connects to lb:5432, which is db:5432.
+        let dnat = Arc::new(NatInfo {
+            proto: 6,
+            original: Tuple {
+                src: "172.20.0.2".parse().unwrap(),
+                sport: 41000,
+                dst: "172.20.0.9".parse().unwrap(),
+                dport: 5432,
+            },
+            reply: Tuple {
+                src: "172.20.0.3".parse().unwrap(),
+                sport: 5432,
+                dst: "172.20.0.2".parse().unwrap(),
+                dport: 41000,
+            },
+            snat: false,
+            dnat: true,
+        });
+        let mut db_reply = db_m.clone();
+        db_reply.nat = Some(Arc::clone(&dnat));
+        db_reply.nat_reply = true;
+        let mut api_nat = api_m.clone();
+        api_nat.nat = Some(dnat);
+        let pkts: Vec<(Vec<u8>, &PacketMeta)> = vec![
+            // api -> db:5432 answered (the db container is known here).
+            (tcp(api, 40000, db, 5432, SYN), &api_m),
+            (tcp(db, 5432, api, 40000, SYNACK), &db_m),
+            // api -> db:6379 with no owner on db's side: the address names db; reset.
+            (tcp(api, 40001, db, 6379, SYN), &api_m),
+            (tcp(db, 6379, api, 40001, RST), &none),
+            // api -> db:22 unanswered.
+            (tcp(api, 40002, db, 22, SYN), &api_m),
+            // api -> lb:5432, DNATed to db: the after-NAT packets, answered.
+            (tcp(db, 5432, api, 41000, SYNACK), &db_reply),
+            (tcp(lb, 5432, api, 41000, ACK), &none),
+            (tcp(api, 41000, db, 5432, ACK), &api_nat),
+        ];
+        let mut t = FlowTable::new();
+        for (i, (data, meta)) in pkts.iter().enumerate() {
+            t.observe(&Packet {
+                ts_ns: 1_000 + i as u64,
+                orig_len: data.len() as u32,
+                link_type: 101,
+                data,
+                interface: None,
+                direction: None,
+                meta,
+            });
+        }
+        let flows = t.finish();
+        let set = parse_policies(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db, namespace: compose}\n\
+             spec:\n  podSelector: {matchLabels: {app: db}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: 5432}, {port: 22}]}]\n",
+        )
+        .unwrap();
+        // Another namespace for plain containers: the policy selects nothing.
+        let v = verify(&set, &flows, "default");
+        assert!(
+            v.checked.iter().all(|c| c.verdict.decision.is_allow()),
+            "{v:?}"
+        );
+        let v = verify(&set, &flows, "compose");
+        let by_port = |p: u16| {
+            v.checked
+                .iter()
+                .find(|c| c.connection.port == Some(p))
+                .unwrap_or_else(|| panic!("no flow to {p}: {v:?}"))
+        };
+        let pg = by_port(5432);
+        assert_eq!(pg.observed, Observed::Completed);
+        assert!(pg.verdict.decision.is_allow());
+        assert_eq!(pg.connection.dst.workload().unwrap().id(), "compose/db");
+        let redis = by_port(6379);
+        assert_eq!(redis.connection.dst.workload().unwrap().id(), "compose/db");
+        assert!(!redis.verdict.decision.is_allow());
+        assert_eq!(redis.observed, Observed::Refused);
+        assert_eq!(redis.violation, None, "a refused denied connection agrees");
+        let ssh = by_port(22);
+        assert_eq!(ssh.observed, Observed::Unanswered);
+        assert_eq!(ssh.violation, Some(Violation::Blocked));
+        // The DNATed flow: checked against db (the real server), allowed and answered.
+        let natted: Vec<_> = v
+            .checked
+            .iter()
+            .filter(|c| flows[c.flow].nat.is_some())
+            .collect();
+        assert_eq!(natted.len(), 1, "{v:?}");
+        assert_eq!(natted[0].connection.dst_addr.to_string(), "172.20.0.3");
+        assert!(natted[0].verdict.decision.is_allow());
+        assert_eq!(natted[0].violation, None);
+        assert_eq!(v.count(Violation::NotEnforced), 0);
+        assert_eq!(v.count(Violation::Blocked), 1);
+    }
+}

@@ -168,8 +168,9 @@ struct Directory<'a> {
     pod_ports: BTreeMap<(String, String), Vec<NamedPort>>,
     /// A pod's or container's address, from the flows where the capture named the owner:
     /// the end of a flow whose owner is unknown (a dropped SYN never reached its server)
-    /// is the workload seen at its address.
-    by_addr: BTreeMap<IpAddr, Workload>,
+    /// is the workload seen at its address. `None`: several workloads were seen there (the
+    /// node's address of host-network pods), so the address names none of them.
+    by_addr: BTreeMap<IpAddr, Option<Workload>>,
 }
 
 /// The owner of one side: its own metadata, else what the other side's packets say of their
@@ -250,7 +251,7 @@ impl Directory<'_> {
         if let Some(w) = o.and_then(|o| self.workload(o)) {
             return Party::Workload(w);
         }
-        if let Some(w) = self.by_addr.get(&addr) {
+        if let Some(Some(w)) = self.by_addr.get(&addr) {
             return Party::Workload(w.clone());
         }
         match o {
@@ -304,7 +305,10 @@ pub fn verify(set: &PolicySet, flows: &[FlowRecord], policy_namespace: &str) -> 
         let e = ends(f);
         for (own, other, addr) in [(a, b, e.init_own), (b, a, e.resp_own)] {
             if let Some(w) = side_meta(own, other).and_then(|o| dir.workload(&o)) {
-                dir.by_addr.entry(addr).or_insert(w);
+                let e = dir.by_addr.entry(addr).or_insert_with(|| Some(w.clone()));
+                if e.as_ref().is_some_and(|seen| seen.id() != w.id()) {
+                    *e = None;
+                }
             }
         }
     }
