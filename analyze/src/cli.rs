@@ -25,6 +25,7 @@ EXAMPLES
   ptanalyze --stats capture.pcapng                      totals per container, pod, process
   ptanalyze --stats --drops capture.pcapng              who had packets dropped, and why
   ptanalyze -F filter.txt capture.pcapng                the expression from a file
+  ptanalyze --verify-policy netpol.yaml capture.pcapng  flows the NetworkPolicies disagree with
 
 ";
 
@@ -63,10 +64,24 @@ FLOWS
       --flow-timeout udp=10         UDP flows end after 10 s, the others keep the defaults
       --flow-timeout tcp=0          never split TCP for idleness (a close still counts)
 
+VERIFY POLICY
+  --verify-policy POLICIES.yaml reads networking.k8s.io/v1 NetworkPolicy objects (several YAML
+  documents or a List) and Namespace objects (their labels, for namespaceSelector; every
+  namespace also has kubernetes.io/metadata.name). Each flow's ends are the pods the capture
+  names (through NAT: the responder after DNAT); a plain container is a pod of
+  --policy-namespace with the container's labels; a host process is the node (ingress from it
+  is always allowed); anything else is an address for ipBlock. Named ports resolve against
+  the pod's io.kubernetes.container.ports label when the capture has it; otherwise the flow is
+  listed as undecided. Observed: completed (the responder answered), refused (a RST), dropped
+  (with the kernel's reason, ptcap --drops), unanswered. not_enforced: denied but completed;
+  blocked: allowed but dropped or unanswered. --json: violation, undecided and policy lines,
+  then the summary with the totals.
+
 EXIT STATUS
   0 success (also when nothing matched), 1 an input is damaged or truncated (everything before
-  the damage is analysed; reports say they are incomplete), 2 a usage error, a bad expression or
-  an input that cannot be opened.";
+  the damage is analysed; reports say they are incomplete), 2 a usage error, a bad expression,
+  an input that cannot be opened or a policy file the API server would refuse, 3 a
+  --verify-policy violation (before 1).";
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Comments {
@@ -196,6 +211,26 @@ pub struct Cli {
     /// kernel dropped (ptcap --drops) by reason.
     #[arg(long, help_heading = "Output")]
     pub stats: bool,
+    /// Check every flow against the Kubernetes NetworkPolicies (and Namespaces) of this YAML
+    /// file: the violations (denied but it went through, allowed but dropped or unanswered),
+    /// then a summary per policy. Exit status 3 when there is a violation, 2 for a file the
+    /// API server would refuse. See VERIFY POLICY below.
+    #[arg(
+        long = "verify-policy",
+        value_name = "POLICIES.yaml",
+        conflicts_with_all = ["flows", "stats", "write", "count_only"],
+        help_heading = "Output"
+    )]
+    pub verify_policy: Option<String>,
+    /// The namespace --verify-policy puts plain containers (no pod) in: policies of this
+    /// namespace select them by their container labels.
+    #[arg(
+        long = "policy-namespace",
+        value_name = "NAMESPACE",
+        default_value = "default",
+        help_heading = "Output"
+    )]
+    pub policy_namespace: String,
     /// JSON: packets and flows as one object per line, statistics as one object, then a
     /// summary object (docs/json.md).
     #[arg(long, help_heading = "Output")]

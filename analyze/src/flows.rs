@@ -1150,6 +1150,10 @@ pub struct SideRecord {
     pub dropped_packets: u64,
     /// The most frequent drop reason among them (ties: the first by name).
     pub top_drop_reason: Option<String>,
+    /// Everything the file says of the owner (labels, the other local end): what
+    /// `--verify-policy` matches selectors against. Not in the JSON (`owner` is).
+    #[serde(skip)]
+    pub owner_meta: Option<PacketMeta>,
 }
 
 /// TCP details in zeek's terms.
@@ -1196,6 +1200,29 @@ pub struct FlowRecord {
     /// originator's view), this the ends as translated (between the NAT and the responder).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nat: Option<NatRecord>,
+}
+
+/// One `--flows --json` line: the record with its type and readable times.
+#[derive(Serialize)]
+pub struct FlowJson<'r> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// `first_ts_ns` and `last_ts_ns` as RFC 3339 (UTC, nanoseconds).
+    first_ts: String,
+    last_ts: String,
+    #[serde(flatten)]
+    record: &'r FlowRecord,
+}
+
+impl<'r> FlowJson<'r> {
+    pub fn new(record: &'r FlowRecord) -> FlowJson<'r> {
+        FlowJson {
+            kind: "flow",
+            first_ts: formats::render::rfc3339_utc(record.first_ts_ns),
+            last_ts: formats::render::rfc3339_utc(record.last_ts_ns),
+            record,
+        }
+    }
 }
 
 /// The translated ends of a NATed flow (`initiator` to `responder`, as they travel between
@@ -1246,6 +1273,7 @@ fn side_record(s: &Side) -> SideRecord {
         retransmissions: s.retransmissions,
         attributed_packets: s.attributed,
         owner: s.owner.as_ref().map(Owner::from_meta),
+        owner_meta: s.owner.clone(),
         dropped_packets: s.drops.values().sum(),
         top_drop_reason: s
             .drops

@@ -1,4 +1,5 @@
-//! ptanalyze's analyses, behind the thin `ptanalyze` binary: flows and per-owner rollups, and
+//! ptanalyze's analyses, behind the thin `ptanalyze` binary: flows and per-owner rollups,
+//! NetworkPolicy verification against the flows (`policy`), and
 //! the whole run (command line, reading, filtering, output), which `ptcap -r` shares.
 //! Packet views, metadata and text rendering come from the `formats` crate.
 
@@ -12,5 +13,6 @@ pub mod flows;
 pub mod gen;
 mod input;
 mod output;
+pub mod policy;
 pub mod run;
 pub mod stats;

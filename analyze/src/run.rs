@@ -20,7 +20,10 @@ use formats::pcapng::write::{
 use formats::pcapng::{Direction, ReadError};
 use formats::render::{PacketRef, Renderer};
 
-use analyze::flows::{write_flows_text, FlowTable, Observed, Timeouts};
+use analyze::flows::{write_flows_text, FlowJson, FlowTable, Observed, Timeouts};
+use analyze::policy::parse::parse_policies;
+use analyze::policy::verify::Verification;
+use analyze::policy::{self, PolicySet};
 use analyze::stats::{write_report_text, Rollups};
 
 use crate::cli::Cli;
@@ -60,6 +63,9 @@ pub fn named(line: &str) -> std::borrow::Cow<'_, str> {
 /// tcpdump 4.99's line (`Unable to write output: Broken pipe`): its S_ERR_ND_WRITE_FILE, as
 /// ptcap's.
 const EXIT_OUTPUT_LOST: u8 = 14;
+
+/// Exit status when `--verify-policy` finds a violation (for CI pipelines).
+const EXIT_VIOLATION: u8 = 3;
 
 /// Why the output stopped before the inputs ended.
 enum Stop {
@@ -260,18 +266,6 @@ struct EndJson<'a> {
     pod: Option<&'a PodInfo>,
 }
 
-/// One `--flows --json` line: the record with its type and readable times.
-#[derive(Serialize)]
-struct FlowJson<'r> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    /// `first_ts_ns` and `last_ts_ns` as RFC 3339 (UTC, nanoseconds).
-    first_ts: String,
-    last_ts: String,
-    #[serde(flatten)]
-    record: &'r analyze::flows::FlowRecord,
-}
-
 /// The last line of every `--json` output.
 #[derive(Serialize)]
 struct SummaryJson {
@@ -286,6 +280,9 @@ struct SummaryJson {
     /// The input was damaged: what follows the damage was not read.
     incomplete: bool,
     errors: Vec<String>,
+    /// `--verify-policy`: the check's totals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<serde_json::Value>,
 }
 
 impl Work for Job<'_> {
@@ -637,6 +634,13 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let policies = match cli.verify_policy.as_deref().map(read_policies).transpose() {
+        Ok(p) => p,
+        Err(msg) => {
+            say!("ptanalyze: {msg}");
+            return ExitCode::from(2);
+        }
+    };
     let threads = cli.threads.unwrap_or(0);
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(p) => p,
@@ -657,7 +661,22 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     // Dropped before `inputs`: the handler stops looking at their mappings first.
     let _watch = input::watch(&mut inputs);
-    pool.install(|| run_inputs(&cli, &names, &inputs, expr_text.as_deref()))
+    pool.install(|| {
+        run_inputs(
+            &cli,
+            &names,
+            &inputs,
+            expr_text.as_deref(),
+            policies.as_ref(),
+        )
+    })
+}
+
+/// The policy file of --verify-policy, parsed and validated: the error names the file, the
+/// object and the field.
+fn read_policies(path: &str) -> Result<PolicySet, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--verify-policy {path}: {e}"))?;
+    parse_policies(&text).map_err(|e| format!("{path}: {e}"))
 }
 
 /// Refuses an output that is one of the inputs: `-w FILE`, or standard output (a `-w -`, a
@@ -681,7 +700,13 @@ fn output_is_no_input(write: Option<&str>, inputs: &[String]) -> Result<(), Stri
     }
 }
 
-fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&str>) -> ExitCode {
+fn run_inputs(
+    cli: &Cli,
+    names: &[String],
+    inputs: &[Input],
+    expr_text: Option<&str>,
+    policies: Option<&PolicySet>,
+) -> ExitCode {
     let mut code = 0u8;
     let mut sources: Vec<Source<'_>> = Vec::new();
     let mut file_names: Vec<String> = Vec::new();
@@ -690,7 +715,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     // filters (late resolutions of containers, the --container-id check), reports and -w
     // (every interface, the writer's scope) plan the whole input first.
     let streaming = cli.write.is_none()
-        && !(cli.flows || cli.stats || cli.count_only)
+        && !(cli.flows || cli.stats || cli.count_only || policies.is_some())
         && cli.owner_filter().is_empty();
     for (name, input) in names.iter().zip(inputs) {
         let planned = match streaming {
@@ -754,7 +779,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
 
-    let report = cli.flows || cli.stats;
+    let report = cli.flows || cli.stats || policies.is_some();
     let mut out_file: Option<OutFile> = None;
     let sink: Sink = if let Some(path) = &cli.write {
         if sources.iter().all(|s| s.interfaces.is_empty()) {
@@ -802,7 +827,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
     let job = Job {
         names: &file_names,
         json_packets: matches!(sink, Sink::Json),
-        flows: cli.flows,
+        flows: cli.flows || policies.is_some(),
         timeouts: cli.flow_timeout,
         stats: cli.stats,
     };
@@ -942,6 +967,10 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
             return ExitCode::from(2);
         }
     }
+    let verify = policies.map(|set| Verify {
+        set,
+        namespace: &cli.policy_namespace,
+    });
     let reported = write_reports(
         &mut out,
         acc,
@@ -950,10 +979,12 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         incomplete,
         &totals,
         &file_names,
+        verify.as_ref(),
     );
-    if let Err(e) = reported {
-        return output_lost(&e);
-    }
+    let checked = match reported {
+        Ok(v) => v,
+        Err(e) => return output_lost(&e),
+    };
     let output = cli.count.unwrap_or(u64::MAX) - remaining;
     if cli.count_only {
         // tcpdump --count: the matching packets, -c included.
@@ -972,6 +1003,7 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
                 .iter()
                 .map(|(f, e)| format!("{}: {e}", file_names[*f]))
                 .collect(),
+            policy: checked.as_ref().map(policy::verify::summary_json),
         };
         let written = serde_json::to_writer(&mut out, &summary)
             .map_err(io::Error::from)
@@ -997,35 +1029,57 @@ fn run_inputs(cli: &Cli, names: &[String], inputs: &[Input], expr_text: Option<&
         say!("ptanalyze: {}: {e}", file_names[*f]);
         code = code.max(1);
     }
+    if checked.is_some_and(|v| v.violations().next().is_some()) {
+        code = EXIT_VIOLATION;
+    }
     ExitCode::from(code)
 }
 
-/// The --flows and --stats reports, text or JSON, marked incomplete after damage.
+/// `--verify-policy`: the policies and the namespace of plain containers.
+struct Verify<'a> {
+    set: &'a PolicySet,
+    namespace: &'a str,
+}
+
+/// The --flows, --stats and --verify-policy reports, text or JSON, marked incomplete after
+/// damage; the policy check's result.
+#[allow(clippy::too_many_arguments)]
 fn write_reports(
     out: &mut impl Write,
-    acc: Acc,
+    mut acc: Acc,
     json: bool,
     report: bool,
     incomplete: bool,
     totals: &Totals,
     names: &[String],
-) -> io::Result<()> {
+    verify: Option<&Verify<'_>>,
+) -> io::Result<Option<Verification>> {
     let errors: Vec<String> = totals
         .errors
         .iter()
         .map(|(f, e)| format!("{}: {e}", names[*f]))
         .collect();
+    if let (Some(flows), Some(v)) = (acc.flows.take(), verify) {
+        let records = flows.finish();
+        let result = policy::verify::verify(v.set, &records, v.namespace);
+        if json {
+            policy::verify::write_json(v.set, &records, &result, out)?;
+        } else {
+            policy::verify::write_text(v.set, &records, &result, out)?;
+        }
+        if incomplete && !json {
+            writeln!(
+                out,
+                "# incomplete: the input is damaged; packets after the damage were not read"
+            )?;
+        }
+        return Ok(Some(result));
+    }
     if let Some(flows) = acc.flows {
         let records = flows.finish();
         if json {
             for r in &records {
-                let j = FlowJson {
-                    kind: "flow",
-                    first_ts: formats::render::rfc3339_utc(r.first_ts_ns),
-                    last_ts: formats::render::rfc3339_utc(r.last_ts_ns),
-                    record: r,
-                };
-                serde_json::to_writer(&mut *out, &j)?;
+                serde_json::to_writer(&mut *out, &FlowJson::new(r))?;
                 out.write_all(b"\n")?;
             }
         } else {
@@ -1057,7 +1111,7 @@ fn write_reports(
             "# incomplete: the input is damaged; packets after the damage were not read"
         )?;
     }
-    Ok(())
+    Ok(None)
 }
 
 /// What refilling a cursor needs besides the cursors and the deferred work.

@@ -4,6 +4,7 @@
 //! Everything here needs root (network namespaces, packet capture). Traffic only ever goes
 //! between the two namespaces' veth addresses or to 127.0.0.0/8 inside a namespace.
 
+pub mod containerd;
 pub mod docker;
 pub mod netns;
 pub mod node;

@@ -304,6 +304,48 @@ fn every_json_field_is_documented_and_every_object_typed() {
             paths(v, "", seen.entry(t.to_string()).or_default());
         }
     }
+    // --verify-policy: violations (their `flow` is a flow line), policies, the summary.
+    let policy = dir.path().join("netpol.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: out, namespace: shop}\n\
+         spec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n\
+         \x20 egress: [{to: [{namespaceSelector: {}}, {ipBlock: {cidr: 0.0.0.0/0}}], ports: [{port: 81}]}]\n",
+    )
+    .unwrap();
+    let out = Command::new(ptanalyze_bin())
+        .args(["--json", "--verify-policy", policy.to_str().unwrap()])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: BTreeSet<&str> = lines.iter().filter_map(|v| v["kind"].as_str()).collect();
+    assert_eq!(kinds, ["blocked", "not_enforced"].into(), "{lines:?}");
+    for (i, v) in lines.iter().enumerate() {
+        let t = v["type"].as_str().expect("a type");
+        assert!(
+            ["violation", "undecided", "policy", "summary"].contains(&t),
+            "type {t}"
+        );
+        assert_eq!(t == "summary", i == lines.len() - 1, "{lines:?}");
+        let mut v = v.clone();
+        if let Some(flow) = v.as_object_mut().and_then(|o| o.remove("flow")) {
+            assert_eq!(flow["type"], "flow");
+            paths(&flow, "", seen.entry("flow".into()).or_default());
+            seen.entry(t.to_string()).or_default().insert("flow".into());
+        }
+        paths(&v, "", seen.entry(t.to_string()).or_default());
+    }
     let mut missing = Vec::new();
     for (t, fields) in &seen {
         let doc = docs.get(t).cloned().unwrap_or_default();
