@@ -1059,7 +1059,8 @@ fn write_reports(
         .iter()
         .map(|(f, e)| format!("{}: {e}", names[*f]))
         .collect();
-    if let (Some(flows), Some(v)) = (acc.flows.take(), verify) {
+    // (Only with a policy: the flows stay for --flows otherwise.)
+    if let Some((flows, v)) = verify.and_then(|v| Some((acc.flows.take()?, v))) {
         let records = flows.finish();
         let result = policy::verify::verify(v.set, &records, v.namespace);
         if json {
