@@ -14,3 +14,4 @@ mod input;
 mod output;
 pub mod run;
 pub mod stats;
+pub mod table;
