@@ -125,6 +125,21 @@ impl Rows {
         b.append_option(v);
     }
 
+    /// A value written by its `Display` straight into the column (no `String` per row).
+    pub fn display(&mut self, v: Option<impl std::fmt::Display>) {
+        let Builder::Str(b) = self.next() else {
+            panic!("column kind")
+        };
+        match v {
+            Some(v) => {
+                use std::fmt::Write;
+                let _ = write!(b, "{v}");
+                b.append_value("");
+            }
+            None => b.append_null(),
+        }
+    }
+
     pub fn i32(&mut self, v: Option<i64>) {
         let Builder::I32(b) = self.next() else {
             panic!("column kind")

@@ -109,9 +109,26 @@ fn pod(r: &mut Rows, p: Option<&PodInfo>) {
     r.map(p.map(|p| &p.annotations));
 }
 
+/// A protocol as `--flows` names it (`analyze::flows::proto_name`), without a `String`.
+struct Proto(u8);
+
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            6 => f.write_str("tcp"),
+            17 => f.write_str("udp"),
+            1 => f.write_str("icmp"),
+            58 => f.write_str("icmp6"),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
 /// The rows of `packets`, as one batch.
 pub fn batch(schema: arrow::datatypes::SchemaRef, packets: &[PacketRow<'_>]) -> RecordBatch {
     let mut r = Rows::new(schema, COLUMNS, packets.len());
+    // tcpdump's letters for every flags byte, made once per row group, not once per row.
+    let tcp_flags: Vec<String> = (0..=255).map(analyze::run::tcp_flags).collect();
     for p in packets {
         let m = p.meta;
         let ip = summarize(p.link_type, p.data);
@@ -128,12 +145,12 @@ pub fn batch(schema: arrow::datatypes::SchemaRef, packets: &[PacketRow<'_>]) -> 
         r.i32(Some(p.orig_len.into()));
         r.i32(Some(p.data.len() as i64));
         let s = ip.as_ref();
-        r.str(s.map(|s| s.src.to_string()).as_deref());
-        r.str(s.map(|s| s.dst.to_string()).as_deref());
+        r.display(s.map(|s| s.src));
+        r.display(s.map(|s| s.dst));
         let ports = s.and_then(|s| s.ports());
         r.i32(ports.map(|p| p.0.into()));
         r.i32(ports.map(|p| p.1.into()));
-        r.str(s.map(|s| analyze::flows::proto_name(s.protocol)).as_deref());
+        r.display(s.map(|s| Proto(s.protocol)));
         r.i32(s.map(|s| s.protocol.into()));
         r.i32(s.map(|s| s.ip_len.into()));
         let (payload, flags, icmp) = match s.map(|s| s.transport) {
@@ -143,7 +160,7 @@ pub fn batch(schema: arrow::datatypes::SchemaRef, packets: &[PacketRow<'_>]) -> 
             _ => (None, None, None),
         };
         r.i32(payload.map(Into::into));
-        r.str(flags.map(analyze::run::tcp_flags).as_deref());
+        r.str(flags.map(|f| tcp_flags[usize::from(f)].as_str()));
         r.i32(icmp.map(|i| i.0.into()));
         r.i32(icmp.map(|i| i.1.into()));
         r.str(s.map(|s| analyze::flows::community_id(0, s)).as_deref());
@@ -172,9 +189,9 @@ pub fn batch(schema: arrow::datatypes::SchemaRef, packets: &[PacketRow<'_>]) -> 
         let nat = m.nat.as_deref();
         r.str(nat.map(|_| if m.nat_reply { "reply" } else { "original" }));
         for t in [nat.map(|n| n.original), nat.map(|n| n.reply)] {
-            r.str(t.map(|t| t.src.to_string()).as_deref());
+            r.display(t.map(|t| t.src));
             r.i32(t.map(|t| t.sport.into()));
-            r.str(t.map(|t| t.dst.to_string()).as_deref());
+            r.display(t.map(|t| t.dst));
             r.i32(t.map(|t| t.dport.into()));
         }
         r.bool(nat.map(|n| n.snat));

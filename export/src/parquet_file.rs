@@ -10,7 +10,11 @@ use parquet::arrow::ArrowSchemaConverter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+/// Columns whose values are (nearly) all different: a dictionary would only cost time.
+const UNIQUE: &[&str] = &["ts", "offset", "first_ts", "last_ts", "first_ts_ns", "last_ts_ns"];
 use parquet::file::writer::SerializedFileWriter;
 
 fn io_error(e: ParquetError) -> io::Error {
@@ -63,9 +67,14 @@ impl FileWriter {
     /// zstd (level 3), dictionary encoding, and the table's name and version in the footer's
     /// key-value metadata (`ptcap.schema`).
     pub fn new(out: Box<dyn Write + Send>, schema: SchemaRef, version: &str) -> io::Result<Self> {
-        let level = ZstdLevel::try_new(3).map_err(io_error)?;
-        let props = WriterProperties::builder()
+        let level = ZstdLevel::try_new(1).map_err(io_error)?;
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
+            .set_statistics_enabled(EnabledStatistics::Chunk);
+        for column in UNIQUE {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+        }
+        let props = props
             .set_created_by(format!("ptanalyze version {}", env!("CARGO_PKG_VERSION")))
             .set_key_value_metadata(Some(vec![KeyValue::new(
                 "ptcap.schema".to_string(),
