@@ -14,7 +14,14 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 /// Columns whose values are (nearly) all different: a dictionary would only cost time.
-const UNIQUE: &[&str] = &["ts", "offset", "first_ts", "last_ts", "first_ts_ns", "last_ts_ns"];
+const UNIQUE: &[&str] = &[
+    "ts",
+    "offset",
+    "first_ts",
+    "last_ts",
+    "first_ts_ns",
+    "last_ts_ns",
+];
 use parquet::file::writer::SerializedFileWriter;
 
 fn io_error(e: ParquetError) -> io::Error {

@@ -462,6 +462,44 @@ fn ptcpdump_file(path: &Path) {
     std::fs::write(path, out).unwrap();
 }
 
+/// Per container, process and pod: packets and bytes of its own packets (the owner's; drop
+/// records do not count, as in `--stats`), summed by DuckDB from the packets table, as JSON
+/// `[[kind, key, packets, bytes], ...]`.
+const DUCKDB_ROLLUPS: &str = r#"
+import sys, json, duckdb
+path = sys.argv[1].replace("'", "''")
+out = []
+for kind, key in [("containers", "container_id"), ("processes", "pid::VARCHAR"),
+                  ("pods", "pod_name || '.' || pod_namespace")]:
+    q = f"""SELECT {key} AS k, count(*), sum(len)::BIGINT FROM read_parquet('{path}')
+            WHERE drop_reason IS NULL AND k IS NOT NULL GROUP BY k ORDER BY k"""
+    out += [[kind, k, n, b] for (k, n, b) in duckdb.sql(q).fetchall()]
+print(json.dumps(out))
+"#;
+
+/// The rollups of `--stats --json` in DUCKDB_ROLLUPS' form.
+fn stats_rollups(input: &str) -> Value {
+    let stats = &json_lines(&["--stats", "--json", input], "stats")[0]["report"];
+    let mut out = Vec::new();
+    for (kind, key) in [("containers", "id"), ("processes", "pid"), ("pods", "name")] {
+        let mut rows: Vec<(String, Value, Value)> = stats[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let k = match &r[key] {
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                (k, r["packets"].clone(), r["bytes"].clone())
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        out.extend(rows.into_iter().map(|(k, n, b)| json!([kind, k, n, b])));
+    }
+    Value::Array(out)
+}
+
 /// Writes `--packets -o` and `--flows -o` for `input`, checks row counts and every value
 /// against the JSON, and returns the two Parquet files.
 fn check_file(dir: &Path, tag: &str, input: &Path) -> (PathBuf, PathBuf) {
@@ -479,6 +517,13 @@ fn check_file(dir: &Path, tag: &str, input: &Path) -> (PathBuf, PathBuf) {
         assert_row(tag, i, row, &expected_packet(p));
         assert_eq!(row["community_id"].is_null(), p.get("src").is_none());
     }
+
+    let sums: Value = serde_json::from_str(&py(DUCKDB_ROLLUPS, &[&packets])).unwrap();
+    assert_eq!(
+        sums,
+        stats_rollups(input_s),
+        "{tag}: sums per container, process, pod = --stats"
+    );
 
     let rows = duckdb_rows(&flows);
     let want = json_lines(&["--flows", "--json", input_s], "flow");
@@ -668,4 +713,28 @@ fn bad_outputs_are_one_line_usage_errors() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("Not a directory"), "{err}");
     assert!(!target.exists());
+    // ptcap -r runs ptanalyze's code without Arrow: JSON lines yes, Parquet no.
+    let out = Command::new(ptcap_tests::ptcap_bin())
+        .args(["-r", input, "--packets", "-o", "/tmp/never.parquet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("ptcap: ") && err.contains("written by ptanalyze"),
+        "{err}"
+    );
+    let nd = dir.path().join("x.ndjson");
+    let out = Command::new(ptcap_tests::ptcap_bin())
+        .args(["-r", input, "--packets", "-o", nd.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = std::fs::read_to_string(&nd).unwrap();
+    assert_eq!(lines.lines().count(), count(input));
+    assert!(lines.lines().all(|l| l.starts_with("{\"type\":\"packet\"")));
 }
