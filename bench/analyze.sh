@@ -22,7 +22,7 @@ RUNS=${2:-5}
 TRUNS=${3:-1}
 [ "$TRUNS" -gt 3 ] && TRUNS=3
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --locked -q -p ptcap-bench -p analyze
+cargo build --release --locked -q -p ptcap-bench -p export
 if [ ! -f "$FILE" ]; then
   mkdir -p "$(dirname "$FILE")"
   target/release/gen_capture "$FILE" 5000000 >/dev/null

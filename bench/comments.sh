@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PACKETS=${1:-400000}
 RUNS=${2:-7}
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --locked -q -p ptcap-bench -p analyze
+cargo build --release --locked -q -p ptcap-bench -p export
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 PT=target/release/ptanalyze

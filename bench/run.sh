@@ -13,7 +13,7 @@ OUT=bench/out
 mkdir -p "$OUT"
 FILE=$OUT/bench-$PACKETS.pcapng
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --locked -q -p ptcap-bench -p analyze
+cargo build --release --locked -q -p ptcap-bench -p export
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # Wall seconds of one command, output to /dev/null.

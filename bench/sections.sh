@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --locked -q -p ptcap-bench -p analyze
+cargo build --release --locked -q -p ptcap-bench -p export
 if [ -n "${2:-}" ]; then OUT=$2; mkdir -p "$OUT"; else OUT=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d); fi
 trap '[ -z "${2:-}" ] && rm -rf "$OUT"' EXIT
 PT=target/release/ptanalyze

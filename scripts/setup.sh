@@ -12,6 +12,8 @@ PACKAGES=(
   iproute2 iputils-ping netcat-openbsd python3 util-linux procps iptables nftables
   # benchmarks
   hyperfine bc time
+  # the Parquet tests: Spark's Java, and a venv for PyPI's duckdb and pyspark (below)
+  openjdk-17-jre-headless python3-venv
   # container runtimes for the container tests (private instances; images built locally)
   containerd runc docker.io busybox-static
 )
@@ -44,4 +46,15 @@ rustc_minor=$(rustc --version | sed -E 's/rustc 1\.([0-9]+).*/\1/')
 if [ "${rustc_minor:-0}" -lt 85 ]; then
   echo "setup: $(rustc --version) is too old: ptcap needs Rust 1.85 or newer (rustup update)" >&2
   exit 1
+fi
+
+# The Parquet round-trip tests read ptanalyze's tables with DuckDB and Spark (local mode), from
+# PyPI, pinned, in a venv of their own (tests/tests/parquet_export.rs runs PTCAP_PYTHON, by
+# default this venv's python). Installed only when the pinned versions are not there.
+PY_ENV=${PTCAP_PYENV:-/opt/ptcap/py}
+PY_PINS=(duckdb==2.0.0 pyspark==4.3.0)
+if ! "$PY_ENV/bin/python" -c 'import duckdb, pyspark, sys; sys.exit(not (duckdb.__version__ == "2.0.0" and pyspark.__version__ == "4.3.0"))' 2>/dev/null; then
+  echo "setup: installing ${PY_PINS[*]} into $PY_ENV" >&2
+  python3 -m venv "$PY_ENV"
+  "$PY_ENV/bin/pip" install -q --disable-pip-version-check "${PY_PINS[@]}"
 fi

@@ -12,6 +12,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export CARGO_TERM_COLOR=never
+export PTCAP_PYTHON=${PTCAP_PYTHON:-${PTCAP_PYENV:-/opt/ptcap/py}/bin/python}
 # The end-to-end tests run the binaries: build them first.
 cargo build --workspace --locked --bins
 cargo test --workspace --locked --no-fail-fast

@@ -24,6 +24,8 @@ EXAMPLES
   ptanalyze --flows --json cap0.pcapng cap1.pcapng      flows of rotated files, as JSON lines
   ptanalyze --stats capture.pcapng                      totals per container, pod, process
   ptanalyze --stats --drops capture.pcapng              who had packets dropped, and why
+  ptanalyze --flows -o flows.parquet cap*.pcapng        flows as Parquet, for DuckDB or Spark
+  ptanalyze --packets -o pkts.parquet --pname curl cap.pcapng  one row per packet, with owners
   ptanalyze -F filter.txt capture.pcapng                the expression from a file
   ptanalyze --verify-policy netpol.yaml capture.pcapng  flows the NetworkPolicies disagree with
 
@@ -50,6 +52,8 @@ OUTPUT
   Default: the packet listing, as tcpdump -nn prints it, with process and container context.
   -w FILE: matching packets with their metadata as a self-contained pcapng (Wireshark shows
   the metadata as packet comments). --flows / --stats: reports. --json: the same as JSON lines.
+  --packets -o FILE / --flows -o FILE: a table of packets or flows with their owners, as
+  Parquet, CSV or JSON lines by FILE's extension (schema: docs/parquet.md).
 
 FLOWS
   A flow is one connection or exchange between two endpoints (protocol, addresses, ports; ICMP
@@ -190,6 +194,18 @@ pub struct Cli {
         help_heading = "Output"
     )]
     pub write: Option<String>,
+    /// Write the --packets or --flows table to FILE; its extension chooses the format:
+    /// .parquet (zstd, docs/parquet.md), .csv, .ndjson or .json (JSON lines, as --json).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
+    pub output: Option<String>,
+    /// One row per matching packet, to the file of -o (which it needs).
+    #[arg(long, help_heading = "Output")]
+    pub packets: bool,
     /// Comment text in -w output: ptcpdump's layout (full), one short line, or none.
     #[arg(long, value_enum, default_value = "full", help_heading = "Output")]
     pub comments: Comments,

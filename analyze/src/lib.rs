@@ -16,3 +16,4 @@ mod output;
 pub mod policy;
 pub mod run;
 pub mod stats;
+pub mod table;

@@ -34,6 +34,10 @@ use crate::engine::{
 use crate::filter::Expression;
 use crate::input::{self, Input};
 use crate::output::{identity_of, OutFile};
+use crate::table::{
+    EncodedRows, FlowTableWriter, OutputFormat, PacketRow, PacketTable, RowEncoder, Tables,
+    ROW_GROUP_ROWS,
+};
 
 /// One line on standard error; a closed or broken stderr is ignored (never a panic). Lines
 /// start with the program's name as it was run (`ptcap -r` runs this program as ptcap).
@@ -45,6 +49,14 @@ macro_rules! say {
 }
 
 static PROGRAM: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+static TABLES: std::sync::OnceLock<&'static dyn Tables> = std::sync::OnceLock::new();
+
+/// Gives the run the writers of `-o FILE.parquet` and `.csv` (the `ptanalyze` binary has them;
+/// `ptcap -r` does not).
+pub fn set_tables(tables: &'static dyn Tables) {
+    let _ = TABLES.set(tables);
+}
 
 /// Names the program for its messages (default `ptanalyze`).
 pub fn set_program_name(name: &'static str) {
@@ -231,7 +243,7 @@ fn ip_json(s: &formats::wire::flow::PacketSummary) -> IpJson {
 }
 
 /// tcpdump's TCP flag letters (`S`, `F`, `R`, `P`, `.`, `U`, `E`, `W`; `none`).
-fn tcp_flags(f: u8) -> String {
+pub fn tcp_flags(f: u8) -> String {
     let mut s = String::new();
     for (bit, c) in [
         (0x02, 'S'),
@@ -367,12 +379,178 @@ impl Work for Job<'_> {
 }
 
 /// Where kept packets go, in merged order.
-enum Sink {
+enum Sink<'a> {
     Listing(Renderer, Vec<u8>, Vec<Mark>),
     Json,
+    /// `--packets -o FILE.ndjson`: the JSON lines, to FILE.
+    JsonFile(io::BufWriter<Box<dyn Write + Send>>),
+    /// `--packets -o FILE.parquet|.csv`.
+    Table(Box<TableSink<'a>>),
     /// The writer and each input's interface ids in it.
     Pcapng(Box<PcapngWriter<Box<dyn Write + Send>>>, Vec<Arc<Vec<u32>>>),
     Nothing,
+}
+
+/// A packet of the `-o` table: kept packet `idx` of a chunk of input `file`.
+struct RowRef<'a> {
+    chunk: Arc<ChunkResult<'a, Acc>>,
+    file: usize,
+    idx: usize,
+}
+
+/// A row group handed to a pool task for encoding.
+struct RowGroup<'a> {
+    rows: Arc<Vec<RowRef<'a>>>,
+    index: usize,
+    result: Arc<Promise<io::Result<EncodedRows>>>,
+}
+
+/// `--packets -o FILE.parquet|.csv`: rows are collected in output order into groups of
+/// `ROW_GROUP_ROWS`, encoded by pool tasks and appended in order.
+struct TableSink<'a> {
+    table: Box<dyn PacketTable>,
+    encoder: Arc<dyn RowEncoder>,
+    names: Arc<Vec<String>>,
+    /// Rows of the group being filled, and full groups not handed yet.
+    pending: Vec<RowRef<'a>>,
+    full: Vec<Vec<RowRef<'a>>>,
+    encoding: VecDeque<RowGroup<'a>>,
+    /// Row groups handed to encoding and appended, since the start.
+    handed: u64,
+    done: u64,
+}
+
+/// The rows of a group as the table writers see them.
+fn packet_rows<'r>(rows: &'r [RowRef<'_>], names: &'r [String]) -> Vec<PacketRow<'r>> {
+    rows.iter()
+        .map(|r| {
+            let k = &r.chunk.kept[r.idx];
+            PacketRow {
+                file: &names[r.file],
+                offset: k.offset,
+                ts_ns: k.ts_ns,
+                interface: r
+                    .chunk
+                    .interfaces
+                    .get(k.interface as usize)
+                    .and_then(|i| i.name.as_deref())
+                    .filter(|n| !n.is_empty()),
+                link_type: k.link_type,
+                orig_len: k.orig_len,
+                data: k.data,
+                direction: k.direction,
+                meta: &k.meta,
+            }
+        })
+        .collect()
+}
+
+impl<'a> TableSink<'a> {
+    /// Takes a row; a group that is full waits for `hand`.
+    fn push(&mut self, row: RowRef<'a>) {
+        self.pending.push(row);
+        if self.pending.len() == ROW_GROUP_ROWS {
+            let next = Vec::with_capacity(ROW_GROUP_ROWS);
+            self.full.push(std::mem::replace(&mut self.pending, next));
+        }
+    }
+
+    /// Hands the full groups (and with `all`, the one being filled) to pool tasks.
+    fn hand<'sc>(&mut self, scope: &ScopeFifo<'sc>, all: bool)
+    where
+        'a: 'sc,
+    {
+        if all && !self.pending.is_empty() {
+            self.full.push(std::mem::take(&mut self.pending));
+        }
+        let full = std::mem::take(&mut self.full);
+        for rows in full {
+            self.hand_group(scope, rows);
+        }
+    }
+
+    fn hand_group<'sc>(&mut self, scope: &ScopeFifo<'sc>, rows: Vec<RowRef<'a>>)
+    where
+        'a: 'sc,
+    {
+        let rows = Arc::new(rows);
+        let result = Arc::new(Promise::default());
+        let index = self.handed as usize;
+        let (enc, names, promise, task_rows) = (
+            Arc::clone(&self.encoder),
+            Arc::clone(&self.names),
+            Arc::clone(&result),
+            Arc::clone(&rows),
+        );
+        scope.spawn_fifo(move |_| {
+            promise.fulfil(|| enc.encode(index, &packet_rows(&task_rows, &names)))
+        });
+        self.encoding.push_back(RowGroup {
+            rows,
+            index,
+            result,
+        });
+        self.handed += 1;
+    }
+
+    /// Appends the encoded groups in order (all with `wait`, or while too many are in flight).
+    /// Rows whose packet the input no longer holds (it shrank) end the table before them.
+    fn append_ready(
+        &mut self,
+        wait: bool,
+        inputs: &[&Input],
+        error: &mut Option<io::Error>,
+        shrank_at: &mut Option<(usize, ReadError)>,
+    ) {
+        let in_flight = rayon::current_num_threads().max(1) + 1;
+        while let Some(front) = self.encoding.front() {
+            let r = if wait || self.encoding.len() > in_flight {
+                front.result.take()
+            } else {
+                match front.result.try_take() {
+                    Some(r) => r,
+                    None => break,
+                }
+            };
+            let Some(group) = self.encoding.pop_front() else {
+                break;
+            };
+            self.done += 1;
+            if error.is_some() || shrank_at.is_some() {
+                continue;
+            }
+            // The encoding task read the packets: they were the file's bytes if the file
+            // still holds them now.
+            let mut limits: Vec<(usize, u64)> = Vec::new();
+            let cut = group.rows.iter().position(|row| {
+                let limit = match limits.iter().find(|(f, _)| *f == row.file) {
+                    Some(&(_, l)) => l,
+                    None => {
+                        let l = inputs[row.file].check_size();
+                        limits.push((row.file, l));
+                        l
+                    }
+                };
+                row.chunk.kept[row.idx].end > limit
+            });
+            let result = match cut {
+                None => r,
+                Some(n) => {
+                    let row = &group.rows[n];
+                    let input = inputs[row.file];
+                    *shrank_at = Some((row.file, shrank(input, row.chunk.kept[row.idx].offset)));
+                    if n == 0 {
+                        continue;
+                    }
+                    let rows = packet_rows(&group.rows[..n], &self.names);
+                    self.encoder.encode(group.index, &rows)
+                }
+            };
+            if let Err(e) = result.and_then(|enc| self.table.append(enc)) {
+                *error = Some(e);
+            }
+        }
+    }
 }
 
 /// Packets of one chunk, consecutive in the output, with their entity ids in the output file.
@@ -405,7 +583,7 @@ struct Encoding<'a> {
 /// tasks, and are written in order; chunk accumulators are merged in file order; input ranges
 /// are released once written.
 struct Deferred<'a> {
-    sink: Sink,
+    sink: Sink<'a>,
     /// Segments with ids given, not yet handed to encoding.
     segments: Vec<Segment<'a>>,
     /// Segments handed to encoding, in output order.
@@ -428,6 +606,14 @@ struct Deferred<'a> {
 impl<'a> Deferred<'a> {
     /// Takes a kept packet for the pcapng output: its ids now, its bytes at the next settle.
     fn push_packet(&mut self, chunk: &Arc<ChunkResult<'a, Acc>>, file: usize, idx: usize) {
+        if let Sink::Table(t) = &mut self.sink {
+            t.push(RowRef {
+                chunk: Arc::clone(chunk),
+                file,
+                idx,
+            });
+            return;
+        }
         let Sink::Pcapng(w, _) = &mut self.sink else {
             return;
         };
@@ -460,6 +646,16 @@ impl<'a> Deferred<'a> {
     {
         for a in self.accs.drain(..) {
             self.acc.merge(a);
+        }
+        if let Sink::Table(t) = &mut self.sink {
+            t.hand(scope, wait);
+            // A finished chunk's rows are in groups handed, or in the pending one.
+            let need = t.handed + u64::from(!t.pending.is_empty());
+            self.releases
+                .extend(self.finished.drain(..).map(|(f, r)| (need, f, r)));
+            t.append_ready(wait, inputs, &mut self.error, &mut self.shrank);
+            release_written(&mut self.releases, t.done, inputs);
+            return;
         }
         let Sink::Pcapng(w, map) = &mut self.sink else {
             for (f, r) in self.finished.drain(..) {
@@ -623,8 +819,14 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(msg) = check_table_flags(&cli) {
+        say!("ptanalyze: {msg}");
+        return ExitCode::from(2);
+    }
     // Before anything is opened, for reading or writing.
-    if let Err(msg) = output_is_no_input(cli.write.as_deref(), &names) {
+    let no_input = output_is_no_input(cli.write.as_deref(), &names)
+        .and_then(|()| table_is_no_input(cli.output.as_deref(), &names));
+    if let Err(msg) = no_input {
         say!("ptanalyze: {msg}");
         return ExitCode::from(2);
     }
@@ -679,6 +881,78 @@ fn read_policies(path: &str) -> Result<PolicySet, String> {
     parse_policies(&text).map_err(|e| format!("{path}: {e}"))
 }
 
+/// `-o` and `--packets` go together, with `--packets` or `--flows`, and a known extension.
+fn check_table_flags(cli: &Cli) -> Result<(), String> {
+    let Some(path) = &cli.output else {
+        if cli.packets {
+            return Err("--packets needs -o FILE (.parquet, .csv, .ndjson or .json)".into());
+        }
+        return Ok(());
+    };
+    let format = OutputFormat::for_path(path)?;
+    if cli.write.is_some() {
+        return Err(format!(
+            "-o {path} and -w: give one of them (-w writes pcapng)"
+        ));
+    }
+    match (cli.packets, cli.flows) {
+        (false, false) => {
+            return Err(format!(
+                "-o {path}: say which table: --packets (one row per packet) or --flows"
+            ))
+        }
+        (true, true) => {
+            return Err(format!(
+                "-o {path}: --packets and --flows are two tables: run once for each"
+            ))
+        }
+        _ => {}
+    }
+    if format != OutputFormat::Ndjson && TABLES.get().is_none() {
+        return Err(format!(
+            "-o {path}: Parquet and CSV are written by ptanalyze (this program writes .ndjson)"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an `-o` file that is one of the inputs (as `-w`).
+fn table_is_no_input(output: Option<&str>, inputs: &[String]) -> Result<(), String> {
+    let Some(id) = output.and_then(|p| identity_of(p, 1)) else {
+        return Ok(());
+    };
+    match inputs.iter().find(|n| identity_of(n, 0) == Some(id)) {
+        Some(n) => Err(format!(
+            "-o {} is the input {n} (the same file): refusing to write over a file being read; \
+             give another output file",
+            output.unwrap_or_default()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Opens `-o`'s file (staged as `-w`'s is: it appears only when complete).
+fn open_table_file(path: &str) -> Result<(Box<dyn Write + Send>, OutFile), String> {
+    let (f, staged) = OutFile::create(path).map_err(|e| format!("-o {path}: {e}"))?;
+    Ok((Box::new(io::BufWriter::with_capacity(1 << 20, f)), staged))
+}
+
+/// `--flows -o FILE.ndjson`: the `--flows --json` lines, to FILE.
+struct NdjsonFlows(Box<dyn Write + Send>);
+
+impl FlowTableWriter for NdjsonFlows {
+    fn write(&mut self, flows: &[analyze::flows::FlowRecord]) -> io::Result<()> {
+        for r in flows {
+            serde_json::to_writer(&mut self.0, &FlowJson::new(r))?;
+            self.0.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Refuses an output that is one of the inputs: `-w FILE`, or standard output (a `-w -`, a
 /// listing or a report redirected into an input), compared by device and inode, so symlinks,
 /// hard links and `/dev/fd/N` are seen through.
@@ -715,6 +989,7 @@ fn run_inputs(
     // filters (late resolutions of containers, the --container-id check), reports and -w
     // (every interface, the writer's scope) plan the whole input first.
     let streaming = cli.write.is_none()
+        && cli.output.is_none()
         && !(cli.flows || cli.stats || cli.count_only || policies.is_some())
         && cli.owner_filter().is_empty();
     for (name, input) in names.iter().zip(inputs) {
@@ -779,9 +1054,64 @@ fn run_inputs(
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
 
-    let report = cli.flows || cli.stats || policies.is_some();
+    let report = cli.stats || policies.is_some() || (cli.flows && cli.output.is_none());
     let mut out_file: Option<OutFile> = None;
-    let sink: Sink = if let Some(path) = &cli.write {
+    let mut flow_table: Option<(Box<dyn FlowTableWriter>, OutFile)> = None;
+    if let (Some(path), true) = (&cli.output, cli.flows) {
+        let opened = open_table_file(path).and_then(|(w, f)| {
+            let table: Box<dyn FlowTableWriter> = match OutputFormat::for_path(path)? {
+                OutputFormat::Ndjson => Box::new(NdjsonFlows(w)),
+                format => TABLES
+                    .get()
+                    .ok_or("no table writers")?
+                    .flows(format, w)
+                    .map_err(|e| format!("-o {path}: {e}"))?,
+            };
+            Ok((table, f))
+        });
+        match opened {
+            Ok(t) => flow_table = Some(t),
+            Err(msg) => {
+                say!("ptanalyze: {msg}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let sink: Sink = if let (Some(path), true) = (&cli.output, cli.packets) {
+        let opened = open_table_file(path).and_then(|(w, f)| {
+            let sink = match OutputFormat::for_path(path)? {
+                OutputFormat::Ndjson => Sink::JsonFile(io::BufWriter::new(w)),
+                format => {
+                    let table = TABLES
+                        .get()
+                        .ok_or("no table writers")?
+                        .packets(format, w)
+                        .map_err(|e| format!("-o {path}: {e}"))?;
+                    Sink::Table(Box::new(TableSink {
+                        encoder: table.encoder(),
+                        table,
+                        names: Arc::new(file_names.clone()),
+                        pending: Vec::with_capacity(ROW_GROUP_ROWS),
+                        full: Vec::new(),
+                        encoding: VecDeque::new(),
+                        handed: 0,
+                        done: 0,
+                    }))
+                }
+            };
+            Ok((sink, f))
+        });
+        match opened {
+            Ok((s, f)) => {
+                out_file = Some(f);
+                s
+            }
+            Err(msg) => {
+                say!("ptanalyze: {msg}");
+                return ExitCode::from(2);
+            }
+        }
+    } else if let Some(path) = &cli.write {
         if sources.iter().all(|s| s.interfaces.is_empty()) {
             // A section header alone is no capture to tcpdump: write nothing.
             say!("ptanalyze: {path}: not written: no input defines an interface (nothing could be read)");
@@ -799,7 +1129,7 @@ fn run_inputs(
                 }
             }
         }
-    } else if report || cli.count_only {
+    } else if cli.flows || cli.stats || cli.count_only {
         Sink::Nothing
     } else if cli.json {
         Sink::Json
@@ -826,7 +1156,7 @@ fn run_inputs(
     let flush_each = cli.line_buffered || cli.packet_buffered;
     let job = Job {
         names: &file_names,
-        json_packets: matches!(sink, Sink::Json),
+        json_packets: matches!(sink, Sink::Json | Sink::JsonFile(..)),
         flows: cli.flows || policies.is_some(),
         timeouts: cli.flow_timeout,
         stats: cli.stats,
@@ -933,7 +1263,10 @@ fn run_inputs(
         totals.errors.push((f, e));
     }
     let incomplete = !totals.errors.is_empty();
-    let out_name = cli.write.as_deref().unwrap_or("-");
+    let out_name = match (&cli.output, cli.packets) {
+        (Some(path), true) => path.as_str(),
+        _ => cli.write.as_deref().unwrap_or("-"),
+    };
     if let Some(e) = write_error {
         if e.kind() == io::ErrorKind::BrokenPipe && out_name == "-" {
             // As tcpdump -w - does: the reader has what it wanted.
@@ -971,6 +1304,32 @@ fn run_inputs(
         set,
         namespace: &cli.policy_namespace,
     });
+    let finished = match std::mem::replace(&mut sink, Sink::Nothing) {
+        Sink::JsonFile(mut w) => Some(w.flush()),
+        Sink::Table(t) => Some(t.table.finish()),
+        _ => None,
+    };
+    if let Some(finished) = finished {
+        let finished = finished.and_then(|()| out_file.take().map_or(Ok(()), OutFile::commit));
+        if let Err(e) = finished {
+            say!("ptanalyze: {out_name}: {e}; nothing written");
+            return ExitCode::from(2);
+        }
+    }
+    let mut acc = acc;
+    if let Some((mut table, file)) = flow_table.take() {
+        let path = cli.output.as_deref().unwrap_or_default();
+        let records = acc.flows.take().map(FlowTable::finish).unwrap_or_default();
+        let written = records
+            .chunks(ROW_GROUP_ROWS)
+            .try_for_each(|c| table.write(c))
+            .and_then(|()| table.finish())
+            .and_then(|()| file.commit());
+        if let Err(e) = written {
+            say!("ptanalyze: {path}: {e}; nothing written");
+            return ExitCode::from(2);
+        }
+    }
     let reported = write_reports(
         &mut out,
         acc,
@@ -1209,7 +1568,13 @@ fn emit<'a>(
         Sink::Json => out
             .write_all(&chunk.text[k.text.clone()])
             .map_err(Stop::Output),
-        Sink::Pcapng(..) => {
+        Sink::JsonFile(w) => {
+            if let Err(e) = w.write_all(&chunk.text[k.text.clone()]) {
+                deferred.error = Some(e);
+            }
+            Ok(())
+        }
+        Sink::Pcapng(..) | Sink::Table(..) => {
             deferred.push_packet(chunk, file, idx);
             Ok(())
         }
@@ -1258,7 +1623,11 @@ fn flush_listing(
 }
 
 /// `-l`/`-U`: what is rendered goes out now (checked first, as at every flush).
-fn flush_now(sink: &mut Sink, out: &mut impl Write, sources: &[Source<'_>]) -> Result<(), Stop> {
+fn flush_now(
+    sink: &mut Sink<'_>,
+    out: &mut impl Write,
+    sources: &[Source<'_>],
+) -> Result<(), Stop> {
     if let Sink::Listing(_, buf, marks) = sink {
         flush_listing(buf, marks, out, sources)?;
     }
@@ -1330,7 +1699,7 @@ fn pcapng_sink(
     cli: &Cli,
     path: &str,
     sources: &[Source<'_>],
-) -> Result<(Sink, Option<OutFile>), String> {
+) -> Result<(Sink<'static>, Option<OutFile>), String> {
     let mut out_file = None;
     let inner: Box<dyn Write + Send> = if path == "-" {
         Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout()))

@@ -2,7 +2,7 @@
 //! network namespaces, captured by real tcpdump (Ethernet, LINUX_SLL, LINUX_SLL2, loopback).
 //!
 //! Needs root and tcpdump (missing tcpdump fails the test). Build the binary first:
-//! `cargo build -p analyze && cargo test -p ptcap-tests` (CI builds the workspace first).
+//! `cargo build -p export && cargo test -p ptcap-tests` (CI builds the workspace first).
 
 use std::path::PathBuf;
 use std::thread::sleep;
