@@ -12,6 +12,8 @@ PACKAGES=(
   iproute2 iputils-ping netcat-openbsd python3 util-linux procps iptables nftables
   # benchmarks
   hyperfine bc time
+  # the --report test opens the page in headless Chromium
+  chromium
   # container runtimes for the container tests (private instances; images built locally)
   containerd runc docker.io busybox-static
 )

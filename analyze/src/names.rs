@@ -1,0 +1,710 @@
+//! Remote names learnt from the capture itself: DNS answers (A, AAAA, through CNAME chains, as
+//! the name the client asked for), TLS ClientHello server names and HTTP/1 `Host:` headers;
+//! and from a file (`--names-from`: hosts format or a zeek dns.log).
+//!
+//! A name belongs to an address *as seen by a client*: the container that received the DNS
+//! answer (else the client's address), from the answer on, for the answer's TTL plus
+//! [`GRACE_NS`]. A server name or host belongs to the flow that carried it.
+//!
+//! The table is built for the parallel engine: each chunk collects what it learnt, with the
+//! packet's time; [`NameTable::merge`] appends, and [`NameTable::finish`] sorts every
+//! observation by value, so any chunking and any thread count give the same [`Names`].
+//!
+//! ```
+//! use analyze::names::{NameTable, NameSource};
+//! let mut t = NameTable::new();
+//! t.add_file_line("198.18.3.7 api.shop.test api");
+//! let names = t.finish();
+//! let n = names.of_file("198.18.3.7".parse().unwrap());
+//! assert_eq!(n[0].name, "api.shop.test");
+//! assert_eq!(n[0].source, NameSource::File);
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use formats::pcapng::Direction;
+use formats::wire::dns::{walk_name, DnsPacket};
+use formats::wire::flow::{transport_payload, PacketSummary, Transport};
+use serde::Serialize;
+
+use crate::flows::{Endpoint, FlowRecord, Observed};
+
+/// How long past its TTL a DNS answer still names its address: clients and their libraries
+/// cache beyond the TTL and keep connections (pools, HTTP/2) open for long.
+pub const GRACE_NS: u64 = 3600 * 1_000_000_000;
+
+/// How a name was learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NameSource {
+    Dns,
+    Sni,
+    Http,
+    File,
+}
+
+/// One name of an endpoint (JSON: `{"name", "source"}`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct NameRecord {
+    pub name: String,
+    pub source: NameSource,
+}
+
+/// Who resolved: the container that received the answer, and the client's address.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Client {
+    container: Option<Arc<str>>,
+    addr: IpAddr,
+}
+
+/// One name learnt at one time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Learnt {
+    ts: u64,
+    /// The address named.
+    addr: IpAddr,
+    name: Arc<str>,
+    source: NameSource,
+    client: Client,
+    /// DNS: valid until (answer time + TTL + grace).
+    until: u64,
+    /// SNI and HTTP: the flow's client and server ends.
+    ends: Option<(Endpoint, Endpoint, u8)>,
+}
+
+/// What a run of packets taught (see the module's notes); merged in any grouping.
+#[derive(Debug, Clone, Default)]
+pub struct NameTable {
+    learnt: Vec<Learnt>,
+    file: Vec<(IpAddr, Arc<str>)>,
+}
+
+impl NameTable {
+    pub fn new() -> NameTable {
+        NameTable::default()
+    }
+
+    /// Learns from one packet, already summarized.
+    pub fn observe_summary(&mut self, pkt: &Observed<'_>, s: Option<&PacketSummary>) {
+        let Some(s) = s else { return };
+        if pkt.meta.drop.is_some() {
+            return;
+        }
+        let (sport, dport) = match s.transport {
+            Transport::Tcp(t) if t.payload_len > 0 => (t.src_port, t.dst_port),
+            Transport::Udp {
+                src_port, dst_port, ..
+            } => (src_port, dst_port),
+            _ => return,
+        };
+        let Some(payload) = transport_payload(pkt.link_type, pkt.data) else {
+            return;
+        };
+        if payload.is_empty() {
+            return;
+        }
+        let tcp = matches!(s.transport, Transport::Tcp(_));
+        if sport == 53 || sport == 5353 {
+            // The receiver of the answer is the client; its container when the metadata's
+            // owner is the receiving side.
+            let container = match pkt.owner_direction(Some(s)) {
+                Some(Direction::In) => pkt.meta.container.as_ref().map(|c| Arc::from(&*c.id)),
+                _ => None,
+            };
+            let client = Client {
+                container,
+                addr: s.dst,
+            };
+            let msg = if tcp {
+                // One whole message in the segment, after its length.
+                let Some(len) = payload.get(..2) else { return };
+                let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+                match payload.get(2..2 + len) {
+                    Some(m) => m,
+                    None => return,
+                }
+            } else {
+                payload
+            };
+            dns_answer(msg, pkt.ts_ns, &client, &mut self.learnt);
+            return;
+        }
+        if !tcp {
+            return;
+        }
+        let (name, source) = if let Some(n) = client_hello_sni(payload) {
+            (n, NameSource::Sni)
+        } else if let Some(h) = http_host(payload) {
+            (h, NameSource::Http)
+        } else {
+            return;
+        };
+        let Some(name) = clean_name(&name) else {
+            return;
+        };
+        let container = match pkt.owner_direction(Some(s)) {
+            Some(Direction::Out) => pkt.meta.container.as_ref().map(|c| Arc::from(&*c.id)),
+            _ => None,
+        };
+        let (c, srv) = (
+            Endpoint {
+                addr: s.src,
+                port: Some(sport),
+            },
+            Endpoint {
+                addr: s.dst,
+                port: Some(dport),
+            },
+        );
+        self.learnt.push(Learnt {
+            ts: pkt.ts_ns,
+            addr: s.dst,
+            name: name.into(),
+            source,
+            client: Client {
+                container,
+                addr: s.src,
+            },
+            until: pkt.ts_ns,
+            ends: Some((c, srv, s.protocol)),
+        });
+    }
+
+    /// Folds in what a later (or any other) run learnt.
+    pub fn merge(&mut self, other: NameTable) {
+        self.learnt.extend(other.learnt);
+        self.file.extend(other.file);
+    }
+
+    /// One line of a hosts file (`ADDR NAME [ALIAS...]`, `#` comments); false when the line
+    /// holds neither a mapping nor only a comment.
+    pub fn add_file_line(&mut self, line: &str) -> bool {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            return true;
+        }
+        let mut words = line.split_whitespace();
+        let Some(addr) = words.next().and_then(|a| a.parse::<IpAddr>().ok()) else {
+            return false;
+        };
+        let mut any = false;
+        for w in words {
+            if let Some(n) = clean_name(w) {
+                self.file.push((addr, n.into()));
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// A whole `--names-from` file: a zeek dns.log (it starts with `#separator`), else hosts
+    /// format. Errors name the line.
+    pub fn add_file(&mut self, text: &str) -> Result<(), String> {
+        if text.starts_with("#separator") {
+            return self.add_zeek_dns(text);
+        }
+        for (n, line) in text.lines().enumerate() {
+            if !self.add_file_line(line) {
+                return Err(format!(
+                    "line {}: expected \"ADDRESS NAME...\" (hosts format) or a zeek dns.log",
+                    n + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// zeek's dns.log (TSV with a `#fields` header): each answer that is an address is named
+    /// by the query, for the client `id.orig_h`, from `ts` on for its TTL plus the grace.
+    fn add_zeek_dns(&mut self, text: &str) -> Result<(), String> {
+        let mut fields: Vec<&str> = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            if let Some(f) = line.strip_prefix("#fields\t") {
+                fields = f.split('\t').collect();
+                continue;
+            }
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let col = |name: &str| -> Option<&str> {
+                let i = fields.iter().position(|f| *f == name)?;
+                line.split('\t').nth(i)
+            };
+            let bad = || format!("line {}: not a zeek dns.log record", n + 1);
+            let ts: f64 = col("ts").and_then(|t| t.parse().ok()).ok_or_else(bad)?;
+            let client: IpAddr = col("id.orig_h")
+                .and_then(|a| a.parse().ok())
+                .ok_or_else(bad)?;
+            let Some(query) = col("query").and_then(clean_name) else {
+                continue;
+            };
+            let answers: Vec<&str> = col("answers").unwrap_or("-").split(',').collect();
+            let ttls: Vec<f64> = col("TTLs")
+                .unwrap_or("-")
+                .split(',')
+                .map(|t| t.parse().unwrap_or(0.0))
+                .collect();
+            let ts_ns = (ts.max(0.0) * 1e9) as u64;
+            for (i, a) in answers.iter().enumerate() {
+                let Ok(addr) = a.parse::<IpAddr>() else {
+                    continue;
+                };
+                let ttl = ttls.get(i).copied().unwrap_or(0.0).max(0.0);
+                self.learnt.push(Learnt {
+                    ts: ts_ns,
+                    addr,
+                    name: query.as_str().into(),
+                    source: NameSource::File,
+                    client: Client {
+                        container: None,
+                        addr: client,
+                    },
+                    until: ts_ns
+                        .saturating_add((ttl * 1e9) as u64)
+                        .saturating_add(GRACE_NS),
+                    ends: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything learnt, in an order that depends only on what was learnt.
+    pub fn finish(mut self) -> Names {
+        self.learnt.sort_unstable();
+        self.learnt.dedup();
+        let mut by_addr: BTreeMap<IpAddr, Vec<Learnt>> = BTreeMap::new();
+        for l in self.learnt {
+            by_addr.entry(l.addr).or_default().push(l);
+        }
+        let mut file: BTreeMap<IpAddr, Vec<Arc<str>>> = BTreeMap::new();
+        for (a, n) in self.file {
+            let v = file.entry(a).or_default();
+            if !v.contains(&n) {
+                v.push(n);
+            }
+        }
+        Names { by_addr, file }
+    }
+}
+
+/// The names of a whole run, to look up per flow.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    by_addr: BTreeMap<IpAddr, Vec<Learnt>>,
+    file: BTreeMap<IpAddr, Vec<Arc<str>>>,
+}
+
+impl Names {
+    pub fn is_empty(&self) -> bool {
+        self.by_addr.is_empty() && self.file.is_empty()
+    }
+
+    /// A hosts file's names of `addr`.
+    pub fn of_file(&self, addr: IpAddr) -> Vec<NameRecord> {
+        self.file
+            .get(&addr)
+            .into_iter()
+            .flatten()
+            .map(|n| NameRecord {
+                name: n.to_string(),
+                source: NameSource::File,
+            })
+            .collect()
+    }
+
+    /// The names of `target` in a flow from `client` (its container, when known) that lasted
+    /// from `first` to `last`: the server names and hosts the flow itself carried, then DNS
+    /// answers this client had received before the flow began (newest first) and still
+    /// valid, then the file's. Each name once per source.
+    #[allow(clippy::too_many_arguments)]
+    fn lookup(
+        &self,
+        target: &Endpoint,
+        client: &Endpoint,
+        container: Option<&str>,
+        proto: u8,
+        first: u64,
+        last: u64,
+        own_only: bool,
+    ) -> Vec<NameRecord> {
+        let mut out: Vec<NameRecord> = Vec::new();
+        let mut push = |name: &str, source: NameSource| {
+            if !out.iter().any(|n| n.name == name && n.source == source) {
+                out.push(NameRecord {
+                    name: name.to_string(),
+                    source,
+                });
+            }
+        };
+        let same_client = |c: &Client| match (&c.container, container) {
+            (Some(a), Some(b)) => &**a == b,
+            _ => c.addr == client.addr,
+        };
+        if let Some(list) = self.by_addr.get(&target.addr) {
+            for l in list {
+                if let Some((c, s, p)) = &l.ends {
+                    if *p == proto && c == client && s == target && l.ts >= first && l.ts <= last {
+                        push(&l.name, l.source);
+                    }
+                }
+            }
+            if !own_only {
+                for l in list.iter().rev() {
+                    if l.ends.is_none()
+                        && l.ts <= first
+                        && first <= l.until
+                        && same_client(&l.client)
+                    {
+                        push(&l.name, l.source);
+                    }
+                }
+            }
+        }
+        for n in self.file.get(&target.addr).into_iter().flatten() {
+            push(n, NameSource::File);
+        }
+        out
+    }
+
+    /// The initiator's and the responder's names of a flow.
+    pub fn of_flow(&self, f: &FlowRecord) -> [Vec<NameRecord>; 2] {
+        let container = |s: &crate::flows::SideRecord| {
+            s.owner
+                .as_ref()
+                .and_then(|o| o.container.as_ref())
+                .map(|c| c.id.clone())
+        };
+        let (ci, cr) = (container(&f.orig), container(&f.resp));
+        let resp = self.lookup(
+            &f.responder,
+            &f.initiator,
+            ci.as_deref(),
+            f.ip_proto,
+            f.first_ts_ns,
+            f.last_ts_ns,
+            false,
+        );
+        // The initiator as the responder's side knows it: what it resolved, the file.
+        let init = self.lookup(
+            &f.initiator,
+            &f.responder,
+            cr.as_deref(),
+            f.ip_proto,
+            f.first_ts_ns,
+            f.last_ts_ns,
+            false,
+        );
+        [init, resp]
+    }
+
+    /// Fills every flow's names.
+    pub fn annotate(&self, flows: &mut [FlowRecord]) {
+        if self.is_empty() {
+            return;
+        }
+        for f in flows {
+            let [i, r] = self.of_flow(f);
+            f.initiator.names = i;
+            f.responder.names = r;
+        }
+    }
+}
+
+/// A DNS name as shown: lower case, without the final dot; `None` for an empty name, an
+/// address literal or one with characters no host name has.
+fn clean_name(n: &str) -> Option<String> {
+    let n = n.trim().trim_end_matches('.');
+    if n.is_empty() || n.len() > 253 || n.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    if !n
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*'))
+    {
+        return None;
+    }
+    Some(n.to_ascii_lowercase())
+}
+
+fn read_name(msg: &[u8], at: usize) -> Option<(String, usize)> {
+    let mut name = String::new();
+    let end = walk_name(msg, at, |l| {
+        if !name.is_empty() {
+            name.push('.');
+        }
+        name.push_str(&String::from_utf8_lossy(l));
+    })
+    .ok()?;
+    Some((name.to_ascii_lowercase(), end))
+}
+
+/// The addresses a DNS response gives for the name asked, through its CNAME chain: each
+/// address is named by the question's name (and by the record's own name, when a CNAME led
+/// there).
+fn dns_answer(msg: &[u8], ts: u64, client: &Client, out: &mut Vec<Learnt>) {
+    let Ok(d) = DnsPacket::new_checked(msg) else {
+        return;
+    };
+    if !d.is_response() || d.opcode() != 0 || d.rcode() != 0 || d.qdcount() != 1 {
+        return;
+    }
+    let Some((qname, mut pos)) = read_name(msg, DnsPacket::<&[u8]>::HEADER_LEN) else {
+        return;
+    };
+    pos += 4;
+    let mut cnames: BTreeMap<String, String> = BTreeMap::new();
+    let mut addrs: Vec<(String, IpAddr, u32)> = Vec::new();
+    for _ in 0..d.ancount() {
+        let Some((owner, p)) = read_name(msg, pos) else {
+            break;
+        };
+        let Some(h) = msg.get(p..p + 10) else { break };
+        let rtype = u16::from_be_bytes([h[0], h[1]]);
+        let ttl = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+        let rdlen = usize::from(u16::from_be_bytes([h[8], h[9]]));
+        let rdata_at = p + 10;
+        let Some(rdata) = msg.get(rdata_at..rdata_at + rdlen) else {
+            break;
+        };
+        match (rtype, rdlen) {
+            (1, 4) => addrs.push((
+                owner,
+                IpAddr::from([rdata[0], rdata[1], rdata[2], rdata[3]]),
+                ttl,
+            )),
+            (28, 16) => {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(rdata);
+                addrs.push((owner, IpAddr::from(b), ttl));
+            }
+            (5, _) => {
+                if let Some((target, _)) = read_name(msg, rdata_at) {
+                    cnames.insert(owner, target);
+                }
+            }
+            _ => {}
+        }
+        pos = rdata_at + rdlen;
+    }
+    // The chain from the question's name (bounded: a loop ends it).
+    let mut chain: BTreeSet<String> = BTreeSet::new();
+    let mut at = qname.clone();
+    while chain.insert(at.clone()) {
+        match cnames.get(&at) {
+            Some(next) => at = next.clone(),
+            None => break,
+        }
+    }
+    for (owner, addr, ttl) in addrs {
+        if !chain.contains(&owner) {
+            continue;
+        }
+        let until = ts
+            .saturating_add(u64::from(ttl) * 1_000_000_000)
+            .saturating_add(GRACE_NS);
+        let mut names = vec![qname.as_str()];
+        if owner != qname {
+            names.push(owner.as_str());
+        }
+        for n in names {
+            let Some(n) = clean_name(n) else { continue };
+            out.push(Learnt {
+                ts,
+                addr,
+                name: n.into(),
+                source: NameSource::Dns,
+                client: client.clone(),
+                until,
+                ends: None,
+            });
+        }
+    }
+}
+
+/// The server name of a TLS ClientHello that begins in this segment.
+fn client_hello_sni(p: &[u8]) -> Option<String> {
+    // Record: handshake (22), TLS 1.x; handshake: ClientHello (1).
+    if p.len() < 9 || p[0] != 22 || p[1] != 3 || p[5] != 1 {
+        return None;
+    }
+    let mut at = 9 + 2 + 32;
+    let sid = usize::from(*p.get(at)?);
+    at += 1 + sid;
+    let suites = usize::from(u16::from_be_bytes([*p.get(at)?, *p.get(at + 1)?]));
+    at += 2 + suites;
+    let comp = usize::from(*p.get(at)?);
+    at += 1 + comp;
+    let ext_len = usize::from(u16::from_be_bytes([*p.get(at)?, *p.get(at + 1)?]));
+    at += 2;
+    let end = (at + ext_len).min(p.len());
+    while at + 4 <= end {
+        let ty = u16::from_be_bytes([p[at], p[at + 1]]);
+        let len = usize::from(u16::from_be_bytes([p[at + 2], p[at + 3]]));
+        let body = p.get(at + 4..at + 4 + len)?;
+        if ty == 0 {
+            // server_name_list: length, then (type, length, name) entries.
+            let mut i = 2;
+            while i + 3 <= body.len() {
+                let nt = body[i];
+                let nl = usize::from(u16::from_be_bytes([body[i + 1], body[i + 2]]));
+                let name = body.get(i + 3..i + 3 + nl)?;
+                if nt == 0 {
+                    return std::str::from_utf8(name).ok().map(str::to_string);
+                }
+                i += 3 + nl;
+            }
+            return None;
+        }
+        at += 4 + len;
+    }
+    None
+}
+
+/// The `Host:` of an HTTP/1 request that begins in this segment (without its port).
+fn http_host(p: &[u8]) -> Option<String> {
+    const METHODS: [&[u8]; 9] = [
+        b"GET ",
+        b"POST ",
+        b"HEAD ",
+        b"PUT ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"PATCH ",
+        b"CONNECT ",
+        b"TRACE ",
+    ];
+    if !METHODS.iter().any(|m| p.starts_with(m)) {
+        return None;
+    }
+    let head = &p[..p.len().min(8192)];
+    let text = String::from_utf8_lossy(head);
+    for line in text.split("\r\n").skip(1) {
+        if line.is_empty() {
+            break;
+        }
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        if k.trim().eq_ignore_ascii_case("host") {
+            let v = v.trim();
+            let host = if let Some(rest) = v.strip_prefix('[') {
+                rest.split(']').next().unwrap_or("")
+            } else {
+                v.rsplit_once(':').map_or(v, |(h, port)| {
+                    if port.bytes().all(|b| b.is_ascii_digit()) {
+                        h
+                    } else {
+                        v
+                    }
+                })
+            };
+            return Some(host.to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(name: &str) -> Vec<u8> {
+        let mut v = Vec::new();
+        for l in name.split('.') {
+            v.push(l.len() as u8);
+            v.extend(l.as_bytes());
+        }
+        v.push(0);
+        v
+    }
+
+    #[test]
+    fn cname_chain_names_the_asked_name() {
+        let mut m = vec![0, 1, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0];
+        m.extend(q("www.shop.test"));
+        m.extend([0, 1, 0, 1]);
+        // www.shop.test CNAME edge.cdn.test
+        m.extend([0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60]);
+        let t = q("edge.cdn.test");
+        m.extend((t.len() as u16).to_be_bytes());
+        let edge_at = m.len();
+        m.extend(t);
+        m.extend([
+            0xc0,
+            edge_at as u8,
+            0,
+            1,
+            0,
+            1,
+            0,
+            0,
+            0,
+            60,
+            0,
+            4,
+            198,
+            18,
+            3,
+            7,
+        ]);
+        // An unrelated A record is not taken.
+        m.extend(q("other.test"));
+        m.extend([0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 9, 9]);
+        let c = Client {
+            container: None,
+            addr: "198.18.0.1".parse().unwrap(),
+        };
+        let mut out = Vec::new();
+        dns_answer(&m, 5, &c, &mut out);
+        let got: Vec<(String, String)> = out
+            .iter()
+            .map(|l| (l.addr.to_string(), l.name.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("198.18.3.7".to_string(), "www.shop.test".to_string()),
+                ("198.18.3.7".to_string(), "edge.cdn.test".to_string())
+            ]
+        );
+        assert_eq!(out[0].until, 5 + 60_000_000_000 + GRACE_NS);
+    }
+
+    #[test]
+    fn http_host_and_sni() {
+        assert_eq!(
+            http_host(b"GET / HTTP/1.1\r\nUser-Agent: x\r\nhost: Api.Shop.test:8080\r\n\r\n"),
+            Some("Api.Shop.test".into())
+        );
+        assert_eq!(http_host(b"HTTP/1.1 200 OK\r\nHost: x\r\n\r\n"), None);
+        let mut ch = vec![22, 3, 1, 0, 0, 1, 0, 0, 0, 3, 3];
+        ch.extend([0u8; 32]);
+        ch.extend([0, 0, 2, 0x13, 0x01, 1, 0]);
+        let name = b"api.shop.test";
+        let mut sni = Vec::new();
+        sni.extend(((name.len() + 3) as u16).to_be_bytes());
+        sni.push(0);
+        sni.extend((name.len() as u16).to_be_bytes());
+        sni.extend(name);
+        let mut ext = vec![0, 0];
+        ext.extend((sni.len() as u16).to_be_bytes());
+        ext.extend(sni);
+        ch.extend((ext.len() as u16).to_be_bytes());
+        ch.extend(ext);
+        assert_eq!(client_hello_sni(&ch), Some("api.shop.test".into()));
+    }
+
+    #[test]
+    fn hosts_file() {
+        let mut t = NameTable::new();
+        assert!(t
+            .add_file("# c\n198.18.3.7 a.test b.test\n\n::1 localhost\n")
+            .is_ok());
+        assert!(t.add_file("nonsense\n").is_err());
+        let n = t.finish();
+        assert_eq!(n.of_file("198.18.3.7".parse().unwrap()).len(), 2);
+    }
+}
