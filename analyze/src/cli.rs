@@ -67,7 +67,7 @@ FLOWS
 NAMES
   Every flow's ends carry the names learnt for them: DNS answers (A, AAAA; through a CNAME
   chain, the name the client asked for and the chain's last name) name an address for the
-  client that received the answer (its container, else its address), from the answer on, for
+  client that received the answer (its container, else its process or address), from the answer on, for
   the TTL plus an hour; a TLS ClientHello's server name and an HTTP/1 Host header name the
   server of their own flow; --names-from adds a hosts file's names (any client, any time) or a
   zeek dns.log's answers (its client, from its time). Text: 198.18.3.7:443 (api.shop.test);

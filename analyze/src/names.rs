@@ -3,8 +3,8 @@
 //! and from a file (`--names-from`: hosts format or a zeek dns.log).
 //!
 //! A name belongs to an address *as seen by a client*: the container that received the DNS
-//! answer (else the client's address), from the answer on, for the answer's TTL plus
-//! [`GRACE_NS`]. A server name or host belongs to the flow that carried it.
+//! answer (else the process or the client's address), from the answer on, for the answer's
+//! TTL plus [`GRACE_NS`]. A server name or host belongs to the flow that carried it.
 //!
 //! The table is built for the parallel engine: each chunk collects what it learnt, with the
 //! packet's time; [`NameTable::merge`] appends, and [`NameTable::finish`] sorts every
@@ -52,10 +52,12 @@ pub struct NameRecord {
     pub source: NameSource,
 }
 
-/// Who resolved: the container that received the answer, and the client's address.
+/// Who resolved: the container and process that received the answer, and the client's
+/// address.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Client {
     container: Option<Arc<str>>,
+    pid: Option<u32>,
     addr: IpAddr,
 }
 
@@ -109,12 +111,10 @@ impl NameTable {
         if sport == 53 || sport == 5353 {
             // The receiver of the answer is the client; its container when the metadata's
             // owner is the receiving side.
-            let container = match pkt.owner_direction(Some(s)) {
-                Some(Direction::In) => pkt.meta.container.as_ref().map(|c| Arc::from(&*c.id)),
-                _ => None,
-            };
+            let (container, pid) = local_end(pkt, s, Direction::In);
             let client = Client {
                 container,
+                pid,
                 addr: s.dst,
             };
             let msg = if tcp {
@@ -144,10 +144,7 @@ impl NameTable {
         let Some(name) = clean_name(&name) else {
             return;
         };
-        let container = match pkt.owner_direction(Some(s)) {
-            Some(Direction::Out) => pkt.meta.container.as_ref().map(|c| Arc::from(&*c.id)),
-            _ => None,
-        };
+        let (container, pid) = local_end(pkt, s, Direction::Out);
         let (c, srv) = (
             Endpoint {
                 addr: s.src,
@@ -165,6 +162,7 @@ impl NameTable {
             source,
             client: Client {
                 container,
+                pid,
                 addr: s.src,
             },
             until: pkt.ts_ns,
@@ -259,6 +257,7 @@ impl NameTable {
                     source: NameSource::File,
                     client: Client {
                         container: None,
+                        pid: None,
                         addr: client,
                     },
                     until: ts_ns
@@ -324,7 +323,7 @@ impl Names {
         &self,
         target: &Endpoint,
         client: &Endpoint,
-        container: Option<&str>,
+        owner: (Option<&str>, Option<u32>),
         proto: u8,
         first: u64,
         last: u64,
@@ -339,9 +338,9 @@ impl Names {
                 });
             }
         };
-        let same_client = |c: &Client| match (&c.container, container) {
+        let same_client = |c: &Client| match (&c.container, owner.0) {
             (Some(a), Some(b)) => &**a == b,
-            _ => c.addr == client.addr,
+            _ => c.addr == client.addr || (c.pid.is_some() && c.pid == owner.1),
         };
         if let Some(list) = self.by_addr.get(&target.addr) {
             for l in list {
@@ -371,17 +370,18 @@ impl Names {
 
     /// The initiator's and the responder's names of a flow.
     pub fn of_flow(&self, f: &FlowRecord) -> [Vec<NameRecord>; 2] {
-        let container = |s: &crate::flows::SideRecord| {
-            s.owner
-                .as_ref()
-                .and_then(|o| o.container.as_ref())
-                .map(|c| c.id.clone())
+        let owner = |s: &crate::flows::SideRecord| {
+            let o = s.owner.as_ref();
+            (
+                o.and_then(|o| o.container.as_ref()).map(|c| c.id.clone()),
+                o.and_then(|o| o.process.as_ref()).map(|p| p.pid),
+            )
         };
-        let (ci, cr) = (container(&f.orig), container(&f.resp));
+        let (ci, cr) = (owner(&f.orig), owner(&f.resp));
         let resp = self.lookup(
             &f.responder,
             &f.initiator,
-            ci.as_deref(),
+            (ci.0.as_deref(), ci.1),
             f.ip_proto,
             f.first_ts_ns,
             f.last_ts_ns,
@@ -391,7 +391,7 @@ impl Names {
         let init = self.lookup(
             &f.initiator,
             &f.responder,
-            cr.as_deref(),
+            (cr.0.as_deref(), cr.1),
             f.ip_proto,
             f.first_ts_ns,
             f.last_ts_ns,
@@ -411,6 +411,23 @@ impl Names {
             f.responder.names = r;
         }
     }
+}
+
+/// The container and process at one end of a packet (`Out`: the sender, `In`: the receiver),
+/// when the metadata knows it: its owner if the owner is that end, else the local peer when the
+/// owner is the other end (ptcap records both ends of a packet between two local processes).
+fn local_end(
+    pkt: &Observed<'_>,
+    s: &PacketSummary,
+    end: Direction,
+) -> (Option<Arc<str>>, Option<u32>) {
+    let m = pkt.meta;
+    let (container, process) = match pkt.owner_direction(Some(s)) {
+        Some(d) if d == end => (m.container.as_ref(), m.process.as_ref()),
+        Some(_) => (m.peer.container.as_ref(), m.peer.process.as_ref()),
+        None => (None, None),
+    };
+    (container.map(|c| Arc::from(&*c.id)), process.map(|p| p.pid))
 }
 
 /// A DNS name as shown: lower case, without the final dot; `None` for an empty name, an
@@ -655,6 +672,7 @@ mod tests {
         m.extend([0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 9, 9]);
         let c = Client {
             container: None,
+            pid: None,
             addr: "198.18.0.1".parse().unwrap(),
         };
         let mut out = Vec::new();

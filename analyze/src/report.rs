@@ -31,10 +31,30 @@ pub const BUCKETS: u64 = 120;
 
 const SECOND: u64 = 1_000_000_000;
 
-/// Bytes per owner and second (merged in any order: sums).
-#[derive(Debug, Clone, Default)]
+/// One owner's bytes per bucket.
+pub type Series = (String, Vec<u64>);
+
+/// Fine buckets (10 ms) are kept while there are at most this many (owner, bucket) pairs.
+const FINE_CAP: usize = 50_000;
+const FINE: u64 = 10_000_000;
+
+/// Bytes per owner and second, and per 10 ms for short captures (merged in any order: sums).
+/// The fine counts are dropped once they exceed [`FINE_CAP`] pairs; a chunk's pairs are a
+/// subset of the whole run's, so whether they survive depends only on the run, not on the
+/// chunking.
+#[derive(Debug, Clone)]
 pub struct Timeline {
     bytes: KeyMap<(String, u64), u64>,
+    fine: Option<KeyMap<(String, u64), u64>>,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline {
+            bytes: KeyMap::default(),
+            fine: Some(KeyMap::default()),
+        }
+    }
 }
 
 impl Timeline {
@@ -45,29 +65,51 @@ impl Timeline {
             return;
         }
         let label = owner_label(pkt.meta);
-        *self.bytes.entry((label, pkt.ts_ns / SECOND)).or_insert(0) += u64::from(pkt.orig_len);
+        let n = u64::from(pkt.orig_len);
+        if let Some(fine) = &mut self.fine {
+            *fine.entry((label.clone(), pkt.ts_ns / FINE)).or_insert(0) += n;
+            if fine.len() > FINE_CAP {
+                self.fine = None;
+            }
+        }
+        *self.bytes.entry((label, pkt.ts_ns / SECOND)).or_insert(0) += n;
     }
 
     pub fn merge(&mut self, other: Timeline) {
         for (k, v) in other.bytes {
             *self.bytes.entry(k).or_insert(0) += v;
         }
+        self.fine = match (self.fine.take(), other.fine) {
+            (Some(mut a), Some(b)) => {
+                for (k, v) in b {
+                    *a.entry(k).or_insert(0) += v;
+                }
+                (a.len() <= FINE_CAP).then_some(a)
+            }
+            _ => None,
+        };
     }
 
-    /// (first second, bucket seconds), and the top `n` owners by bytes (then `other`), each
-    /// with bytes per bucket.
-    pub fn series(&self, n: usize) -> ((u64, u64), Vec<(String, Vec<u64>)>) {
-        let (Some(lo), Some(hi)) = (
-            self.bytes.keys().map(|k| k.1).min(),
-            self.bytes.keys().map(|k| k.1).max(),
-        ) else {
-            return ((0, 1), Vec::new());
+    /// (start, bucket width, both in ns), and the top `n` owners by bytes (then `other`),
+    /// each with bytes per bucket: 10 ms units for captures shorter than [`BUCKETS`] seconds
+    /// (when kept), else seconds.
+    pub fn series(&self, n: usize) -> ((u64, u64), Vec<Series>) {
+        let span_of = |m: &KeyMap<(String, u64), u64>| {
+            Some((m.keys().map(|k| k.1).min()?, m.keys().map(|k| k.1).max()?))
+        };
+        let short = span_of(&self.bytes).is_some_and(|(lo, hi)| hi - lo < BUCKETS);
+        let (map, unit) = match &self.fine {
+            Some(f) if short => (f, FINE),
+            _ => (&self.bytes, SECOND),
+        };
+        let Some((lo, hi)) = span_of(map) else {
+            return ((0, SECOND), Vec::new());
         };
         let span = hi - lo + 1;
         let width = span.div_ceil(BUCKETS).max(1);
         let buckets = span.div_ceil(width) as usize;
         let mut per: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
-        for ((label, sec), b) in &self.bytes {
+        for ((label, sec), b) in map {
             per.entry(label).or_insert_with(|| vec![0; buckets])[((sec - lo) / width) as usize] +=
                 b;
         }
@@ -87,7 +129,7 @@ impl Timeline {
             }
             all.push(("(other)".into(), other));
         }
-        ((lo, width), all)
+        ((lo * unit, width * unit), all)
     }
 }
 
@@ -150,9 +192,9 @@ struct Data<'a> {
     elapsed_ms: u64,
     generated_by: String,
     stats: &'a serde_json::Value,
-    timeline_start_s: u64,
-    timeline_bucket_s: u64,
-    series: Vec<(String, Vec<u64>)>,
+    timeline_start_ns: u64,
+    timeline_bucket_ns: u64,
+    series: Vec<Series>,
     flows: Vec<FlowRow>,
     flows_total: usize,
     edges: Vec<Edge>,
@@ -222,7 +264,11 @@ pub fn render(input: &Input<'_>) -> String {
     for f in input.flows {
         let from = side_owner(&f.orig).unwrap_or_else(|| f.initiator.addr.to_string());
         let (to_local, to) = match side_owner(&f.resp) {
-            Some(o) => (true, o),
+            // A local server: its owner, and the name the client used for it.
+            Some(o) => match f.responder.names.first() {
+                Some(n) => (true, format!("{o} · {}", n.name)),
+                None => (true, o),
+            },
             None => (
                 false,
                 f.responder
@@ -269,8 +315,8 @@ pub fn render(input: &Input<'_>) -> String {
         elapsed_ms: input.elapsed.as_millis() as u64,
         generated_by: format!("ptanalyze {}", env!("CARGO_PKG_VERSION")),
         stats: &input.stats_json,
-        timeline_start_s: start,
-        timeline_bucket_s: width,
+        timeline_start_ns: start,
+        timeline_bucket_ns: width,
         series,
         flows,
         flows_total: input.flows.len(),

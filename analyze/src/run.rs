@@ -834,7 +834,8 @@ fn run_inputs(
                 }
             }
         }
-    } else if report || cli.count_only {
+    } else if report || cli.report.is_some() || cli.count_only {
+        // --report alone writes its file and no listing (the summary line of --json stays).
         Sink::Nothing
     } else if cli.json {
         Sink::Json
