@@ -241,7 +241,7 @@ pub struct Cli {
     #[arg(
         long = "verify-policy",
         value_name = "POLICIES.yaml",
-        conflicts_with_all = ["flows", "stats", "write", "count_only"],
+        conflicts_with_all = ["flows", "stats", "report", "write", "count_only"],
         help_heading = "Output"
     )]
     pub verify_policy: Option<String>,

@@ -35,6 +35,11 @@ use crate::flows::{Endpoint, FlowRecord, Observed};
 /// cache beyond the TTL and keep connections (pools, HTTP/2) open for long.
 pub const GRACE_NS: u64 = 3600 * 1_000_000_000;
 
+/// The longest a DNS answer names its address: TTLs above a week count as a week (so a
+/// lookup scans a bounded stretch of answers).
+pub const MAX_TTL_NS: u64 = 7 * 86_400 * 1_000_000_000;
+const MAX_WINDOW_NS: u64 = MAX_TTL_NS + GRACE_NS;
+
 /// How a name was learnt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -261,7 +266,7 @@ impl NameTable {
                         addr: client,
                     },
                     until: ts_ns
-                        .saturating_add((ttl * 1e9) as u64)
+                        .saturating_add(((ttl * 1e9) as u64).min(MAX_TTL_NS))
                         .saturating_add(GRACE_NS),
                     ends: None,
                 });
@@ -274,9 +279,26 @@ impl NameTable {
     pub fn finish(mut self) -> Names {
         self.learnt.sort_unstable();
         self.learnt.dedup();
+        // Repeated answers to one client for one name and address become one entry whose
+        // validity spans them all (overlapping windows merge): lookups then scan few entries.
         let mut by_addr: BTreeMap<IpAddr, Vec<Learnt>> = BTreeMap::new();
+        let mut own: BTreeMap<OwnKey, Vec<(u64, Arc<str>, NameSource)>> = BTreeMap::new();
+        let mut open: BTreeMap<(IpAddr, Client, Arc<str>, NameSource), usize> = BTreeMap::new();
         for l in self.learnt {
-            by_addr.entry(l.addr).or_default().push(l);
+            if let Some(k) = l.ends {
+                own.entry(k).or_default().push((l.ts, l.name, l.source));
+                continue;
+            }
+            let list = by_addr.entry(l.addr).or_default();
+            let key = (l.addr, l.client.clone(), l.name.clone(), l.source);
+            if let Some(&i) = open.get(&key) {
+                if l.ts <= list[i].until {
+                    list[i].until = list[i].until.max(l.until);
+                    continue;
+                }
+            }
+            open.insert(key, list.len());
+            list.push(l);
         }
         let mut file: BTreeMap<IpAddr, Vec<Arc<str>>> = BTreeMap::new();
         for (a, n) in self.file {
@@ -285,20 +307,26 @@ impl NameTable {
                 v.push(n);
             }
         }
-        Names { by_addr, file }
+        Names { by_addr, own, file }
     }
 }
+
+/// A flow's client and server ends and protocol: what a server name or host belongs to.
+type OwnKey = (Endpoint, Endpoint, u8);
 
 /// The names of a whole run, to look up per flow.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
+    /// DNS (and zeek dns.log) entries by address, by answer time.
     by_addr: BTreeMap<IpAddr, Vec<Learnt>>,
+    /// Server names and hosts by flow ends, by time.
+    own: BTreeMap<OwnKey, Vec<(u64, Arc<str>, NameSource)>>,
     file: BTreeMap<IpAddr, Vec<Arc<str>>>,
 }
 
 impl Names {
     pub fn is_empty(&self) -> bool {
-        self.by_addr.is_empty() && self.file.is_empty()
+        self.by_addr.is_empty() && self.own.is_empty() && self.file.is_empty()
     }
 
     /// A hosts file's names of `addr`.
@@ -342,23 +370,22 @@ impl Names {
             (Some(a), Some(b)) => &**a == b,
             _ => c.addr == client.addr || (c.pid.is_some() && c.pid == owner.1),
         };
-        if let Some(list) = self.by_addr.get(&target.addr) {
-            for l in list {
-                if let Some((c, s, p)) = &l.ends {
-                    if *p == proto && c == client && s == target && l.ts >= first && l.ts <= last {
-                        push(&l.name, l.source);
-                    }
-                }
+        if let Some(list) = self.own.get(&(*client, *target, proto)) {
+            let from = list.partition_point(|e| e.0 < first);
+            for (_, name, source) in list[from..].iter().take_while(|e| e.0 <= last) {
+                push(name, *source);
             }
-            if !own_only {
-                for l in list.iter().rev() {
-                    if l.ends.is_none()
-                        && l.ts <= first
-                        && first <= l.until
-                        && same_client(&l.client)
-                    {
-                        push(&l.name, l.source);
-                    }
+        }
+        if let Some(list) = self.by_addr.get(&target.addr).filter(|_| !own_only) {
+            // Answers before the flow, newest first, as far back as a window can reach.
+            let upto = list.partition_point(|l| l.ts <= first);
+            for l in list[..upto]
+                .iter()
+                .rev()
+                .take_while(|l| first - l.ts <= MAX_WINDOW_NS)
+            {
+                if first <= l.until && same_client(&l.client) {
+                    push(&l.name, l.source);
                 }
             }
         }
@@ -520,7 +547,7 @@ fn dns_answer(msg: &[u8], ts: u64, client: &Client, out: &mut Vec<Learnt>) {
             continue;
         }
         let until = ts
-            .saturating_add(u64::from(ttl) * 1_000_000_000)
+            .saturating_add((u64::from(ttl) * 1_000_000_000).min(MAX_TTL_NS))
             .saturating_add(GRACE_NS);
         let mut names = vec![qname.as_str()];
         if owner != qname {
@@ -713,6 +740,71 @@ mod tests {
         ch.extend((ext.len() as u16).to_be_bytes());
         ch.extend(ext);
         assert_eq!(client_hello_sni(&ch), Some("api.shop.test".into()));
+    }
+
+    /// A DNS answer on a RAW link: `api.shop.test A 198.18.3.7`, TTL 60 s, to 198.18.0.1.
+    fn answer_packet() -> Vec<u8> {
+        let mut m = vec![0, 7, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        m.extend(q("api.shop.test"));
+        m.extend([
+            0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 3, 7,
+        ]);
+        let mut p = vec![
+            0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 3, 53, 198, 18, 0, 1,
+        ];
+        p.extend(53u16.to_be_bytes());
+        p.extend(5000u16.to_be_bytes());
+        p.extend(((8 + m.len()) as u16).to_be_bytes());
+        p.extend([0, 0]);
+        p.extend(m);
+        let total = (p.len() as u16).to_be_bytes();
+        p[2..4].copy_from_slice(&total);
+        p
+    }
+
+    #[test]
+    fn any_split_and_merge_order_gives_the_same_names() {
+        let pkt = answer_packet();
+        let meta = formats::meta::PacketMeta::default();
+        let times = [1u64, 30, 2_000, 5_000, 5_001, 9_000_000];
+        let observe = |t: &mut NameTable, ts_s: u64| {
+            let o = Observed {
+                ts_ns: ts_s * 1_000_000_000,
+                orig_len: pkt.len() as u32,
+                link_type: 101,
+                data: &pkt,
+                interface: None,
+                direction: None,
+                meta: &meta,
+            };
+            t.observe_summary(&o, o.summarize().as_ref());
+        };
+        let mut one = NameTable::new();
+        for &t in &times {
+            observe(&mut one, t);
+        }
+        let one = format!("{:?}", one.finish());
+        for cut in 0..=times.len() {
+            let (mut a, mut b) = (NameTable::new(), NameTable::new());
+            for &t in &times[..cut] {
+                observe(&mut a, t);
+            }
+            for &t in &times[cut..] {
+                observe(&mut b, t);
+            }
+            // Either order: the table is a set of observations.
+            b.merge(a);
+            assert_eq!(format!("{:?}", b.finish()), one, "cut at {cut}");
+        }
+        // Answers within each other's window merge: 1..5001 s is one entry, 9e6 s another.
+        let t = {
+            let mut t = NameTable::new();
+            for &x in &times {
+                observe(&mut t, x);
+            }
+            t.finish()
+        };
+        assert_eq!(t.by_addr.values().map(Vec::len).sum::<usize>(), 2);
     }
 
     #[test]

@@ -579,10 +579,26 @@ fn names_are_per_container_and_the_report_shows_drops() {
     udp.extend(&answer);
     let frames: Vec<(Vec<u8>, Direction, &PacketMeta)> = vec![
         (ip4(17, dns, me, &udp), Direction::In, &web1_in),
-        (ip4(6, me, api, &tcp(40000, 443, 1, 0x02)), Direction::Out, &web1_out),
-        (ip4(6, api, me, &tcp(443, 40000, 9, 0x12)), Direction::In, &web1_in),
-        (ip4(6, me, api, &tcp(40001, 443, 5, 0x02)), Direction::Out, &web2_out),
-        (ip4(6, me, api, &tcp(40001, 443, 5, 0x02)), Direction::Out, &web2_drop),
+        (
+            ip4(6, me, api, &tcp(40000, 443, 1, 0x02)),
+            Direction::Out,
+            &web1_out,
+        ),
+        (
+            ip4(6, api, me, &tcp(443, 40000, 9, 0x12)),
+            Direction::In,
+            &web1_in,
+        ),
+        (
+            ip4(6, me, api, &tcp(40001, 443, 5, 0x02)),
+            Direction::Out,
+            &web2_out,
+        ),
+        (
+            ip4(6, me, api, &tcp(40001, 443, 5, 0x02)),
+            Direction::Out,
+            &web2_drop,
+        ),
     ];
     let dir = ptcap_tests::TempDir::new("names-containers");
     let file = dir.path().join("c.pcapng");
