@@ -67,11 +67,13 @@ FLOWS
 NAMES
   Every flow's ends carry the names learnt for them: DNS answers (A, AAAA; through a CNAME
   chain, the name the client asked for and the chain's last name) name an address for the
-  client that received the answer (its container, else its process or address), from the answer on, for
-  the TTL plus an hour; a TLS ClientHello's server name and an HTTP/1 Host header name the
-  server of their own flow; --names-from adds a hosts file's names (any client, any time) or a
-  zeek dns.log's answers (its client, from its time). Text: 198.18.3.7:443 (api.shop.test);
-  JSON: initiator.names and responder.names, each {name, source: dns|sni|http|file}.
+  client that received the answer (its container, else its process or address), from the
+  answer on, for the TTL (at most a week) plus an hour; a TLS ClientHello's server name and an
+  HTTP/1 Host header name the server of their own flow; --names-from adds a hosts file's names
+  (any client, any time) or a zeek dns.log's answers (its client, from its time). Text:
+  198.18.3.7:443 (api.shop.test); JSON: initiator.names and responder.names, each
+  {name, source: dns|sni|http|file}. --report OUT.html: one self-contained page (no network)
+  of the --stats figures, traffic over time, who talked to whom, top flows and drops.
 
 VERIFY POLICY
   --verify-policy POLICIES.yaml reads networking.k8s.io/v1 NetworkPolicy objects (several YAML

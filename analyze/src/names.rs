@@ -808,6 +808,20 @@ mod tests {
     }
 
     #[test]
+    fn zeek_dns_log() {
+        let log = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tquery\tanswers\tTTLs\n\
+                   1700000000.5\tC1\t198.18.0.1\t5000\t198.18.0.53\tapi.shop.test\tedge.cdn.test,198.18.3.7\t60.0,30.0\n";
+        let mut t = NameTable::new();
+        t.add_file(log).unwrap();
+        let n = t.finish();
+        let l = &n.by_addr[&"198.18.3.7".parse::<IpAddr>().unwrap()][0];
+        assert_eq!(&*l.name, "api.shop.test");
+        assert_eq!(l.client.addr.to_string(), "198.18.0.1");
+        assert_eq!(l.ts, 1_700_000_000_500_000_000);
+        assert_eq!(l.until, l.ts + 30_000_000_000 + GRACE_NS);
+    }
+
+    #[test]
     fn hosts_file() {
         let mut t = NameTable::new();
         assert!(t
