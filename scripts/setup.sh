@@ -14,6 +14,8 @@ PACKAGES=(
   hyperfine bc time
   # the Parquet tests: Spark's Java, and a venv for PyPI's duckdb and pyspark (below)
   openjdk-17-jre-headless python3-venv
+  # the --report test opens the page in headless Chromium
+  chromium
   # container runtimes for the container tests (private instances; images built locally)
   containerd runc docker.io busybox-static
 )

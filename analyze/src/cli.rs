@@ -68,6 +68,17 @@ FLOWS
       --flow-timeout udp=10         UDP flows end after 10 s, the others keep the defaults
       --flow-timeout tcp=0          never split TCP for idleness (a close still counts)
 
+NAMES
+  Every flow's ends carry the names learnt for them: DNS answers (A, AAAA; through a CNAME
+  chain, the name the client asked for and the chain's last name) name an address for the
+  client that received the answer (its container, else its process or address), from the
+  answer on, for the TTL (at most a week) plus an hour; a TLS ClientHello's server name and an
+  HTTP/1 Host header name the server of their own flow; --names-from adds a hosts file's names
+  (any client, any time) or a zeek dns.log's answers (its client, from its time). Text:
+  198.18.3.7:443 (api.shop.test); JSON: initiator.names and responder.names, each
+  {name, source: dns|sni|http|file}. --report OUT.html: one self-contained page (no network)
+  of the --stats figures, traffic over time, who talked to whom, top flows and drops.
+
 VERIFY POLICY
   --verify-policy POLICIES.yaml reads networking.k8s.io/v1 NetworkPolicy objects (several YAML
   documents or a List) and Namespace objects (their labels, for namespaceSelector; every
@@ -227,6 +238,20 @@ pub struct Cli {
     /// kernel dropped (ptcap --drops) by reason.
     #[arg(long, help_heading = "Output")]
     pub stats: bool,
+    /// Names for addresses resolved before the capture began: a hosts-format file
+    /// (ADDRESS NAME...) or a zeek dns.log. Names learnt from the capture itself (DNS answers,
+    /// TLS server names, HTTP Host) need no flag. See NAMES below.
+    #[arg(long = "names-from", value_name = "FILE", help_heading = "Output")]
+    pub names_from: Option<String>,
+    /// Write a self-contained HTML report (no network: scripts, styles and data inline) of
+    /// the capture: summary, traffic over time, who talked to whom, top flows, drops.
+    #[arg(
+        long = "report",
+        value_name = "OUT.html",
+        conflicts_with_all = ["write", "count_only"],
+        help_heading = "Output"
+    )]
+    pub report: Option<String>,
     /// Check every flow against the Kubernetes NetworkPolicies (and Namespaces) of this YAML
     /// file: the violations (denied but it went through, allowed but dropped or unanswered),
     /// then a summary per policy. Exit status 3 when there is a violation, 2 for a file the
@@ -234,7 +259,7 @@ pub struct Cli {
     #[arg(
         long = "verify-policy",
         value_name = "POLICIES.yaml",
-        conflicts_with_all = ["flows", "stats", "write", "count_only"],
+        conflicts_with_all = ["flows", "stats", "report", "write", "count_only"],
         help_heading = "Output"
     )]
     pub verify_policy: Option<String>,

@@ -1181,8 +1181,8 @@ pub struct FlowRecord {
     /// `tcp`, `udp`, `icmp`, `icmp6`, or the protocol number.
     pub proto: String,
     pub ip_proto: u8,
-    pub initiator: Endpoint,
-    pub responder: Endpoint,
+    pub initiator: FlowEnd,
+    pub responder: FlowEnd,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp_echo_id: Option<u16>,
     pub first_ts_ns: u64,
@@ -1212,6 +1212,38 @@ pub struct FlowJson<'r> {
     last_ts: String,
     #[serde(flatten)]
     record: &'r FlowRecord,
+}
+
+/// One end of a flow: its address and port, and the names it is known by
+/// ([`crate::names`]; filled after the flows are finished, empty when none are known).
+/// Dereferences to the [`Endpoint`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowEnd {
+    #[serde(flatten)]
+    pub end: Endpoint,
+    pub names: Vec<crate::names::NameRecord>,
+}
+
+impl std::ops::Deref for FlowEnd {
+    type Target = Endpoint;
+    fn deref(&self) -> &Endpoint {
+        &self.end
+    }
+}
+
+impl fmt::Display for FlowEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.end.fmt(f)
+    }
+}
+
+impl From<Endpoint> for FlowEnd {
+    fn from(end: Endpoint) -> FlowEnd {
+        FlowEnd {
+            end,
+            names: Vec::new(),
+        }
+    }
 }
 
 impl<'r> FlowJson<'r> {
@@ -1350,8 +1382,8 @@ fn record(k: &FlowKey, f: Flow, reuse: u64) -> FlowRecord {
         reuse,
         proto: proto_name(k.protocol),
         ip_proto: k.protocol,
-        initiator,
-        responder,
+        initiator: initiator.into(),
+        responder: responder.into(),
         icmp_echo_id: (k.kind == KeyKind::EchoId).then_some(k.lo.1),
         first_ts_ns: first,
         last_ts_ns: last,
@@ -1548,6 +1580,24 @@ pub(crate) fn write_table(
 /// way (`>` initiator to responder), duration in seconds, TCP state and history (ICMP echo:
 /// `id=N`), each side's owner as `comm.pid[container]` (`-` when unknown); when some flow
 /// crossed a NAT, a last column with its translated ends (`A:p > B:q`, `-` for the others).
+/// `198.18.3.7:443 (api.shop.test)`: an end and, in parentheses, its names (each once,
+/// whatever taught it).
+pub fn with_names(end: &FlowEnd) -> String {
+    let mut s = end.to_string();
+    let mut shown: Vec<&str> = Vec::new();
+    for n in &end.names {
+        if !shown.contains(&n.name.as_str()) {
+            shown.push(&n.name);
+        }
+    }
+    if !shown.is_empty() {
+        s.push_str(" (");
+        s.push_str(&clean(&shown.join(",")));
+        s.push(')');
+    }
+    s
+}
+
 pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Result<()> {
     let any_nat = flows.iter().any(|f| f.nat.is_some());
     let mut rows = Vec::with_capacity(flows.len() + 1);
@@ -1590,8 +1640,8 @@ pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Resul
             } else {
                 format!("{}#{}", f.proto, f.reuse)
             },
-            f.initiator.to_string(),
-            f.responder.to_string(),
+            with_names(&f.initiator),
+            with_names(&f.responder),
             f.orig.packets.to_string(),
             f.orig.bytes.to_string(),
             f.resp.packets.to_string(),

@@ -21,9 +21,11 @@ use formats::pcapng::{Direction, ReadError};
 use formats::render::{PacketRef, Renderer};
 
 use analyze::flows::{write_flows_text, FlowJson, FlowTable, Observed, Timeouts};
+use analyze::names::NameTable;
 use analyze::policy::parse::parse_policies;
 use analyze::policy::verify::Verification;
 use analyze::policy::{self, PolicySet};
+use analyze::report::Timeline;
 use analyze::stats::{write_report_text, Rollups};
 
 use crate::cli::Cli;
@@ -107,18 +109,30 @@ struct Job<'n> {
     flows: bool,
     timeouts: Timeouts,
     stats: bool,
+    /// Names learnt from the packets (for flows, stats and the report).
+    learn_names: bool,
+    /// The HTML report's traffic over time.
+    timeline: bool,
 }
 
-/// A chunk's (and, merged, the run's) flow table and rollups.
+/// A chunk's (and, merged, the run's) flow table, rollups and names learnt.
 #[derive(Default)]
 struct Acc {
     flows: Option<FlowTable>,
     stats: Option<Rollups>,
+    names: Option<NameTable>,
+    timeline: Option<Timeline>,
 }
 
 impl Acc {
     fn merge(&mut self, later: Acc) {
         if let (Some(a), Some(b)) = (self.flows.as_mut(), later.flows) {
+            a.merge(b);
+        }
+        if let (Some(a), Some(b)) = (self.names.as_mut(), later.names) {
+            a.merge(b);
+        }
+        if let (Some(a), Some(b)) = (self.timeline.as_mut(), later.timeline) {
             a.merge(b);
         }
         if let (Some(a), Some(b)) = (self.stats.as_mut(), later.stats) {
@@ -303,6 +317,8 @@ impl Work for Job<'_> {
         Acc {
             flows: self.flows.then(|| FlowTable::with_timeouts(self.timeouts)),
             stats: self.stats.then(Rollups::new),
+            names: self.learn_names.then(NameTable::new),
+            timeline: self.timeline.then(Timeline::default),
         }
     }
     fn observe(&self, acc: &mut Acc, p: &PacketView<'_, '_>, text: &mut Vec<u8>) {
@@ -322,6 +338,12 @@ impl Work for Job<'_> {
             }
             if let Some(r) = acc.stats.as_mut() {
                 r.observe_summary(&o, summary.as_ref());
+            }
+            if let Some(n) = acc.names.as_mut() {
+                n.observe_summary(&o, summary.as_ref());
+            }
+            if let Some(t) = acc.timeline.as_mut() {
+                t.observe(&o, summary.as_ref());
             }
         }
         if self.json_packets {
@@ -981,6 +1003,15 @@ fn run_inputs(
     expr_text: Option<&str>,
     policies: Option<&PolicySet>,
 ) -> ExitCode {
+    let began = Instant::now();
+    let mut known_names = NameTable::new();
+    if let Some(path) = cli.names_from.as_deref() {
+        let read = std::fs::read_to_string(path).map_err(|e| e.to_string());
+        if let Err(msg) = read.and_then(|text| known_names.add_file(&text)) {
+            say!("ptanalyze: --names-from {path}: {msg}");
+            return ExitCode::from(2);
+        }
+    }
     let mut code = 0u8;
     let mut sources: Vec<Source<'_>> = Vec::new();
     let mut file_names: Vec<String> = Vec::new();
@@ -990,7 +1021,11 @@ fn run_inputs(
     // (every interface, the writer's scope) plan the whole input first.
     let streaming = cli.write.is_none()
         && cli.output.is_none()
-        && !(cli.flows || cli.stats || cli.count_only || policies.is_some())
+        && !(cli.flows
+            || cli.stats
+            || cli.report.is_some()
+            || cli.count_only
+            || policies.is_some())
         && cli.owner_filter().is_empty();
     for (name, input) in names.iter().zip(inputs) {
         let planned = match streaming {
@@ -1129,7 +1164,10 @@ fn run_inputs(
                 }
             }
         }
-    } else if cli.flows || cli.stats || cli.count_only {
+    } else if cli.flows || cli.stats || policies.is_some() || cli.report.is_some() || cli.count_only
+    {
+        // Reports (also `--flows -o TABLE`) and `--report` alone write no listing (the summary
+        // line of --json stays).
         Sink::Nothing
     } else if cli.json {
         Sink::Json
@@ -1157,9 +1195,12 @@ fn run_inputs(
     let job = Job {
         names: &file_names,
         json_packets: matches!(sink, Sink::Json | Sink::JsonFile(..)),
-        flows: cli.flows || policies.is_some(),
+        // --stats and the report rank destinations by flow, so they need the flows too.
+        flows: cli.flows || cli.stats || cli.report.is_some() || policies.is_some(),
         timeouts: cli.flow_timeout,
-        stats: cli.stats,
+        stats: cli.stats || cli.report.is_some(),
+        learn_names: cli.flows || cli.stats || cli.report.is_some(),
+        timeline: cli.report.is_some(),
     };
     let window = rayon::current_num_threads().max(1) * 3;
     let late = streaming.then(|| LateOnDemand::new(source_inputs.clone(), cli.chunk_size));
@@ -1330,6 +1371,13 @@ fn run_inputs(
             return ExitCode::from(2);
         }
     }
+    let wanted = Wanted {
+        flows: cli.flows,
+        stats: cli.stats,
+        html: cli.report.as_deref(),
+        file_names: known_names,
+        started: began,
+    };
     let reported = write_reports(
         &mut out,
         acc,
@@ -1339,6 +1387,7 @@ fn run_inputs(
         &totals,
         &file_names,
         verify.as_ref(),
+        wanted,
     );
     let checked = match reported {
         Ok(v) => v,
@@ -1400,8 +1449,37 @@ struct Verify<'a> {
     namespace: &'a str,
 }
 
-/// The --flows, --stats and --verify-policy reports, text or JSON, marked incomplete after
-/// damage; the policy check's result.
+/// The `--stats --json` object (the report embeds the same).
+fn stats_json(
+    report: &analyze::stats::Report,
+    incomplete: bool,
+    errors: &[String],
+) -> serde_json::Value {
+    let ts = |t: Option<u64>| t.map(formats::render::rfc3339_utc);
+    serde_json::json!({
+        "type": "stats",
+        "first_ts": ts(report.totals.first_ts_ns),
+        "last_ts": ts(report.totals.last_ts_ns),
+        "incomplete": incomplete,
+        "errors": errors,
+        "report": report,
+    })
+}
+
+/// Which reports the command line asked for (the accumulator may hold more: --stats needs the
+/// flows).
+struct Wanted<'a> {
+    flows: bool,
+    stats: bool,
+    /// --report OUT.html.
+    html: Option<&'a str>,
+    /// --names-from, read.
+    file_names: NameTable,
+    started: std::time::Instant,
+}
+
+/// The --flows, --stats, --report and --verify-policy reports, text or JSON, marked
+/// incomplete after damage; the policy check's result.
 #[allow(clippy::too_many_arguments)]
 fn write_reports(
     out: &mut impl Write,
@@ -1412,15 +1490,23 @@ fn write_reports(
     totals: &Totals,
     names: &[String],
     verify: Option<&Verify<'_>>,
+    wanted: Wanted<'_>,
 ) -> io::Result<Option<Verification>> {
     let errors: Vec<String> = totals
         .errors
         .iter()
         .map(|(f, e)| format!("{}: {e}", names[*f]))
         .collect();
-    // (Only with a policy: the flows stay for --flows otherwise.)
+    let mut learnt = wanted.file_names;
+    if let Some(n) = acc.names.take() {
+        learnt.merge(n);
+    }
+    let learnt = learnt.finish();
+    // (Taken only for a policy check: a tuple `(acc.flows.take(), verify)` would take the
+    // flows of every other run too.)
     if let Some((flows, v)) = verify.and_then(|v| Some((acc.flows.take()?, v))) {
-        let records = flows.finish();
+        let mut records = flows.finish();
+        learnt.annotate(&mut records);
         let result = policy::verify::verify(v.set, &records, v.namespace);
         if json {
             policy::verify::write_json(v.set, &records, &result, out)?;
@@ -1435,8 +1521,9 @@ fn write_reports(
         }
         return Ok(Some(result));
     }
-    if let Some(flows) = acc.flows {
-        let records = flows.finish();
+    let mut records = acc.flows.map(FlowTable::finish).unwrap_or_default();
+    learnt.annotate(&mut records);
+    if wanted.flows {
         if json {
             for r in &records {
                 serde_json::to_writer(&mut *out, &FlowJson::new(r))?;
@@ -1446,22 +1533,28 @@ fn write_reports(
             write_flows_text(&records, out)?;
         }
     }
-    let _ = totals;
     if let Some(stats) = acc.stats {
-        let report = stats.finish();
-        if json {
-            let ts = |t: Option<u64>| t.map(formats::render::rfc3339_utc);
-            let v = serde_json::json!({
-                "type": "stats",
-                "first_ts": ts(report.totals.first_ts_ns),
-                "last_ts": ts(report.totals.last_ts_ns),
-                "incomplete": incomplete,
-                "errors": errors,
-                "report": report,
+        let mut report = stats.finish();
+        report.add_destinations(&records);
+        if let Some(path) = wanted.html {
+            let html = analyze::report::render(&analyze::report::Input {
+                stats: &report,
+                stats_json: stats_json(&report, incomplete, &errors),
+                flows: &records,
+                timeline: acc.timeline.take().unwrap_or_default(),
+                files: names,
+                incomplete,
+                elapsed: wanted.started.elapsed(),
             });
-            serde_json::to_writer(&mut *out, &v)?;
+            if let Err(e) = std::fs::write(path, html) {
+                say!("ptanalyze: --report {path}: {e}");
+                return Err(io::Error::other(format!("--report {path}: {e}")));
+            }
+        }
+        if wanted.stats && json {
+            serde_json::to_writer(&mut *out, &stats_json(&report, incomplete, &errors))?;
             out.write_all(b"\n")?;
-        } else {
+        } else if wanted.stats {
             write_report_text(&report, out)?;
         }
     }

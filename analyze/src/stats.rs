@@ -469,6 +469,8 @@ impl Rollups {
             pods,
             processes,
             interfaces: sorted(ifs),
+            destinations: Vec::new(),
+            names_of_one_container: Vec::new(),
         }
     }
 }
@@ -577,6 +579,163 @@ pub struct Report {
     pub pods: Vec<Rollup>,
     pub processes: Vec<Rollup>,
     pub interfaces: Vec<Rollup>,
+    /// Per container, pod and process: the remote ends it contacted (it initiated the flow),
+    /// by name where one is known, top [`TOP_DESTINATIONS`] by bytes (filled by
+    /// [`Report::add_destinations`]).
+    pub destinations: Vec<OwnerDestinations>,
+    /// Names that only one container contacted (a first cut at "unexpected").
+    pub names_of_one_container: Vec<NameOfOne>,
+}
+
+/// How many destinations each owner lists.
+pub const TOP_DESTINATIONS: usize = 10;
+
+/// Where one owner's flows went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerDestinations {
+    /// `container`, `pod` or `process`.
+    pub kind: &'static str,
+    /// As the rollups name it (container name, `pod.namespace`, `comm.pid`).
+    pub owner: String,
+    pub destinations: Vec<Destination>,
+    /// Destinations beyond the top ones.
+    pub more: u64,
+}
+
+/// One remote end an owner contacted: its name, else its address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Destination {
+    pub name: String,
+    /// `name` is a name (not an address).
+    pub named: bool,
+    pub packets: u64,
+    pub bytes: u64,
+    pub flows: u64,
+    /// Packets of these flows the kernel dropped.
+    pub drops: u64,
+}
+
+/// A name contacted by one container only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NameOfOne {
+    pub name: String,
+    pub container: String,
+    pub flows: u64,
+    pub bytes: u64,
+}
+
+impl Report {
+    /// Ranks every owner's destinations from the flows (whose names are filled): each flow
+    /// counts for its initiator's container, pod and process, under the responder's first
+    /// name (else its address).
+    pub fn add_destinations(&mut self, flows: &[crate::flows::FlowRecord]) {
+        type Key = (&'static str, String);
+        let mut per: BTreeMap<Key, BTreeMap<(bool, String), Destination>> = BTreeMap::new();
+        let mut by_name: BTreeMap<String, BTreeMap<String, (u64, u64)>> = BTreeMap::new();
+        for f in flows {
+            let Some(o) = &f.orig.owner else { continue };
+            let (name, named) = match f.responder.names.first() {
+                Some(n) => (n.name.clone(), true),
+                None => (f.responder.addr.to_string(), false),
+            };
+            let packets = f.orig.packets + f.resp.packets;
+            let bytes = f.orig.bytes + f.resp.bytes;
+            let drops = f.orig.dropped_packets + f.resp.dropped_packets;
+            let mut owners: Vec<Key> = Vec::new();
+            let container = o.container.as_ref().map(|c| {
+                if c.name.is_empty() {
+                    c.id.get(..12).unwrap_or(&c.id).to_string()
+                } else {
+                    c.name.clone()
+                }
+            });
+            if let Some(c) = &container {
+                owners.push(("container", c.clone()));
+                if named {
+                    let e = by_name
+                        .entry(name.clone())
+                        .or_default()
+                        .entry(c.clone())
+                        .or_default();
+                    e.0 += 1;
+                    e.1 += bytes;
+                }
+            }
+            if let Some(p) = &o.pod {
+                owners.push(("pod", format!("{}.{}", p.name, p.namespace)));
+            }
+            if let Some(p) = &o.process {
+                let short = if p.comm.is_empty() {
+                    p.exe.rsplit('/').next().unwrap_or("")
+                } else {
+                    &p.comm
+                };
+                owners.push(("process", format!("{short}.{}", p.pid)));
+            }
+            for k in owners {
+                let d = per
+                    .entry(k)
+                    .or_default()
+                    .entry((named, name.clone()))
+                    .or_insert_with(|| Destination {
+                        name: name.clone(),
+                        named,
+                        packets: 0,
+                        bytes: 0,
+                        flows: 0,
+                        drops: 0,
+                    });
+                d.packets += packets;
+                d.bytes += bytes;
+                d.flows += 1;
+                d.drops += drops;
+            }
+        }
+        let rank = |k: &str| match k {
+            "container" => 0,
+            "pod" => 1,
+            _ => 2,
+        };
+        let mut out: Vec<OwnerDestinations> = per
+            .into_iter()
+            .map(|((kind, owner), m)| {
+                let mut d: Vec<Destination> = m.into_values().collect();
+                d.sort_by(|a, b| {
+                    b.bytes
+                        .cmp(&a.bytes)
+                        .then(b.flows.cmp(&a.flows))
+                        .then_with(|| a.name.cmp(&b.name))
+                });
+                let more = d.len().saturating_sub(TOP_DESTINATIONS) as u64;
+                d.truncate(TOP_DESTINATIONS);
+                OwnerDestinations {
+                    kind,
+                    owner,
+                    destinations: d,
+                    more,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            rank(a.kind)
+                .cmp(&rank(b.kind))
+                .then_with(|| a.owner.cmp(&b.owner))
+        });
+        self.destinations = out;
+        self.names_of_one_container = by_name
+            .into_iter()
+            .filter(|(_, m)| m.len() == 1)
+            .flat_map(|(name, m)| {
+                m.into_iter()
+                    .map(move |(container, (flows, bytes))| NameOfOne {
+                        name: name.clone(),
+                        container,
+                        flows,
+                        bytes,
+                    })
+            })
+            .collect();
+    }
 }
 
 /// A time as `tcpdump -tttt` prints it (local time; `TZ=UTC` for UTC).
@@ -744,7 +903,58 @@ pub fn write_report_text(r: &Report, out: &mut impl Write) -> io::Result<()> {
     rollup_table(out, "Containers", "CONTAINER", &r.containers)?;
     rollup_table(out, "Pods", "POD", &r.pods)?;
     rollup_table(out, "Processes", "PROCESS", &r.processes)?;
-    rollup_table(out, "Interfaces", "INTERFACE", &r.interfaces)
+    rollup_table(out, "Interfaces", "INTERFACE", &r.interfaces)?;
+    if !r.destinations.is_empty() {
+        writeln!(
+            out,
+            "\nDestinations (top {TOP_DESTINATIONS} by bytes per owner)"
+        )?;
+        let mut rows = vec![
+            ["OWNER", "DESTINATION", "FLOWS", "PACKETS", "BYTES", "DROPS"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for o in &r.destinations {
+            let who = format!("{} {}", o.kind, clean(&o.owner));
+            for d in &o.destinations {
+                rows.push(vec![
+                    who.clone(),
+                    clean(&d.name),
+                    d.flows.to_string(),
+                    d.packets.to_string(),
+                    d.bytes.to_string(),
+                    d.drops.to_string(),
+                ]);
+            }
+            if o.more > 0 {
+                rows.push(vec![
+                    who.clone(),
+                    format!("({} more)", o.more),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]);
+            }
+        }
+        write_table(out, &rows, &[false, false, true, true, true, true])?;
+    }
+    if !r.names_of_one_container.is_empty() {
+        writeln!(out, "\nNames contacted by one container only")?;
+        let mut rows = vec![["NAME", "CONTAINER", "FLOWS", "BYTES"]
+            .map(String::from)
+            .to_vec()];
+        for n in &r.names_of_one_container {
+            rows.push(vec![
+                clean(&n.name),
+                clean(&n.container),
+                n.flows.to_string(),
+                n.bytes.to_string(),
+            ]);
+        }
+        write_table(out, &rows, &[false, false, true, true])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

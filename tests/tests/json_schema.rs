@@ -159,7 +159,19 @@ pub fn full_metadata_file(path: &Path) {
             &client,
         ),
         (
-            ipv4_frame(6, a, b, &tcp_segment(40000, 80, 1001, 5001, 0x18, b"GET /")),
+            ipv4_frame(
+                6,
+                a,
+                b,
+                &tcp_segment(
+                    40000,
+                    80,
+                    1001,
+                    5001,
+                    0x18,
+                    b"GET / HTTP/1.1\r\nHost: api.shop.test\r\n\r\n",
+                ),
+            ),
             Direction::Out,
             &client,
         ),
@@ -384,7 +396,7 @@ fn packet_json_has_exact_times_addresses_and_tcpdump_summary() {
     assert_eq!(p["peer"]["process"]["pid"], 80);
     assert_eq!(lines[1]["tcp_flags"], "S.");
     assert_eq!(lines[2]["tcp_flags"], "P.");
-    assert_eq!(lines[2]["payload_len"], 5);
+    assert_eq!(lines[2]["payload_len"], 39);
     assert_eq!(lines[3]["protocol"], "udp");
     assert_eq!(lines[4]["protocol"], "icmp");
     assert_eq!(lines[4]["icmp_type"], 8);

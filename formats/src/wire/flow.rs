@@ -113,6 +113,43 @@ pub fn summarize(link_type: u16, data: &[u8]) -> Option<PacketSummary> {
 
 /// The network protocol (as an EtherType), the bytes after the link header and the direction
 /// a cooked header states.
+/// The TCP or UDP payload of a packet as captured (IPv4, or IPv6 without extension headers;
+/// not a later fragment): for the application-layer facts analysis reads (DNS answers, TLS
+/// server names, HTTP hosts).
+pub fn transport_payload(link_type: u16, data: &[u8]) -> Option<&[u8]> {
+    let (ethertype, ip, _) = link(link_type, data)?;
+    let (proto, rest): (u8, &[u8]) = match ethertype {
+        ethertype::IPV4 => {
+            let v = Ipv4Packet::new_checked(ip).ok()?;
+            if v.version() != 4 || v.frag_offset() != 0 {
+                return None;
+            }
+            let (h, total) = (v.header_len(), usize::from(v.total_len()));
+            (v.protocol(), ip.get(h..total.clamp(h, ip.len()))?)
+        }
+        ethertype::IPV6 => {
+            let v = Ipv6Packet::new_checked(ip).ok()?;
+            if v.version() != 6 {
+                return None;
+            }
+            let end = (40 + usize::from(v.payload_len())).min(ip.len());
+            (v.next_header(), ip.get(40..end)?)
+        }
+        _ => return None,
+    };
+    match proto {
+        ipproto::TCP => {
+            let h = TcpPacket::new_checked(rest).ok()?.header_len().max(20);
+            rest.get(h..)
+        }
+        ipproto::UDP => {
+            let l = usize::from(UdpPacket::new_checked(rest).ok()?.len());
+            rest.get(8..l.clamp(8, rest.len()))
+        }
+        _ => None,
+    }
+}
+
 fn link(link_type: u16, data: &[u8]) -> Option<(u16, &[u8], Option<Direction>)> {
     let cooked_direction = |t: u8| match t {
         pkttype::OUTGOING => Some(Direction::Out),
