@@ -50,6 +50,18 @@ pub enum NameSource {
     File,
 }
 
+impl NameSource {
+    /// As JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameSource::Dns => "dns",
+            NameSource::Sni => "sni",
+            NameSource::Http => "http",
+            NameSource::File => "file",
+        }
+    }
+}
+
 /// One name of an endpoint (JSON: `{"name", "source"}`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct NameRecord {

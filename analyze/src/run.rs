@@ -1360,7 +1360,14 @@ fn run_inputs(
     let mut acc = acc;
     if let Some((mut table, file)) = flow_table.take() {
         let path = cli.output.as_deref().unwrap_or_default();
-        let records = acc.flows.take().map(FlowTable::finish).unwrap_or_default();
+        let mut records = acc.flows.take().map(FlowTable::finish).unwrap_or_default();
+        // The names, as the --flows lines get them (write_reports learns them again for
+        // --stats and the report).
+        let mut learnt = known_names.clone();
+        if let Some(n) = acc.names.clone() {
+            learnt.merge(n);
+        }
+        learnt.finish().annotate(&mut records);
         let written = records
             .chunks(ROW_GROUP_ROWS)
             .try_for_each(|c| table.write(c))
@@ -1372,7 +1379,8 @@ fn run_inputs(
         }
     }
     let wanted = Wanted {
-        flows: cli.flows,
+        // `--flows -o TABLE` wrote the flows to the table: no text or JSON lines of them.
+        flows: cli.flows && cli.output.is_none(),
         stats: cli.stats,
         html: cli.report.as_deref(),
         file_names: known_names,

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, ListBuilder, MapBuilder, StringBuilder,
-    TimestampNanosecondBuilder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, ListBuilder, MapBuilder,
+    StringBuilder, StructBuilder, TimestampNanosecondBuilder,
 };
-use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 
 /// A column's kind: its Arrow type and so its Parquet type (docs/parquet.md).
@@ -22,6 +22,8 @@ pub enum Kind {
     List,
     /// A map of string to string.
     Map,
+    /// A list of `{name, source}` structs (an endpoint's names).
+    Names,
 }
 
 /// A column: name, kind, and whether it may be null.
@@ -35,6 +37,21 @@ enum Builder {
     Bool(BooleanBuilder),
     List(ListBuilder<StringBuilder>),
     Map(MapBuilder<StringBuilder, StringBuilder>),
+    Names(ListBuilder<StructBuilder>),
+}
+
+/// The struct of one name: `name` and `source`, both strings.
+fn name_struct() -> StructBuilder {
+    let fields: Fields = vec![
+        Field::new("name", DataType::Utf8, false),
+        Field::new("source", DataType::Utf8, false),
+    ]
+    .into();
+    let builders: Vec<Box<dyn ArrayBuilder>> = vec![
+        Box::new(StringBuilder::new()),
+        Box::new(StringBuilder::new()),
+    ];
+    StructBuilder::new(fields, builders)
 }
 
 impl Builder {
@@ -53,6 +70,7 @@ impl Builder {
                 StringBuilder::new(),
                 StringBuilder::new(),
             )),
+            Kind::Names => Builder::Names(ListBuilder::new(name_struct())),
         }
     }
 
@@ -65,6 +83,7 @@ impl Builder {
             Builder::Bool(b) => Arc::new(b.finish()),
             Builder::List(b) => Arc::new(b.finish()),
             Builder::Map(b) => Arc::new(b.finish()),
+            Builder::Names(b) => Arc::new(b.finish()),
         }
     }
 }
@@ -174,6 +193,24 @@ impl Rows {
             }
             None => b.append(false),
         }
+    }
+
+    /// A list of (name, source) pairs.
+    pub fn names<'s>(&mut self, v: impl IntoIterator<Item = (&'s str, &'s str)>) {
+        let Builder::Names(b) = self.next() else {
+            panic!("column kind")
+        };
+        let s = b.values();
+        for (name, source) in v {
+            s.field_builder::<StringBuilder>(0)
+                .expect("name field")
+                .append_value(name);
+            s.field_builder::<StringBuilder>(1)
+                .expect("source field")
+                .append_value(source);
+            s.append(true);
+        }
+        b.append(true);
     }
 
     pub fn map<'s>(&mut self, v: Option<impl IntoIterator<Item = (&'s String, &'s String)>>) {

@@ -16,6 +16,24 @@ fn nested_json(column: &dyn Array, row: usize) -> Option<String> {
         (0..s.len()).map(|i| s.value(i).to_string()).collect()
     };
     match column.data_type() {
+        DataType::List(f) if matches!(f.data_type(), DataType::Struct(_)) => {
+            // A list of structs of strings (an endpoint's names): `[{"name":..,"source":..}]`.
+            let items = column.as_list::<i32>().value(row);
+            let st = items.as_struct();
+            let names: Vec<String> = st.column_names().iter().map(|n| n.to_string()).collect();
+            let cols: Vec<Vec<String>> = st.columns().iter().map(|c| strings(c.as_ref())).collect();
+            let objects: Vec<serde_json::Value> = (0..st.len())
+                .map(|i| {
+                    let o: serde_json::Map<String, serde_json::Value> = names
+                        .iter()
+                        .zip(&cols)
+                        .map(|(n, c)| (n.clone(), serde_json::Value::String(c[i].clone())))
+                        .collect();
+                    serde_json::Value::Object(o)
+                })
+                .collect();
+            Some(serde_json::Value::Array(objects).to_string())
+        }
         DataType::List(_) => {
             let items = strings(column.as_list::<i32>().value(row).as_ref());
             Some(serde_json::to_string(&items).unwrap_or_default())

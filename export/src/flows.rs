@@ -71,6 +71,9 @@ const TAIL: &[Column] = &[
     ("tcp_handshake_rtt_ns", I64, true),
     ("tcp_syn_to_synack_ns", I64, true),
     ("tcp_synack_to_ack_ns", I64, true),
+    // Added at the end (flows/1 grows at the end only).
+    ("initiator_names", Names, false),
+    ("responder_names", Names, false),
 ];
 
 /// Every column, in order: docs/parquet.md lists the same.
@@ -140,6 +143,13 @@ pub fn batch(schema: SchemaRef, flows: &[FlowRecord]) -> RecordBatch {
         r.i64(tcp.and_then(|t| t.handshake_rtt_ns));
         r.i64(tcp.and_then(|t| t.syn_to_synack_ns));
         r.i64(tcp.and_then(|t| t.synack_to_ack_ns));
+        for end in [&f.initiator, &f.responder] {
+            r.names(
+                end.names
+                    .iter()
+                    .map(|n| (n.name.as_str(), n.source.as_str())),
+            );
+        }
         r.end_row();
     }
     r.finish()

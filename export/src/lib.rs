@@ -201,6 +201,7 @@ mod tests {
             Kind::Bool => "bool",
             Kind::List => "list<string>",
             Kind::Map => "map<string,string>",
+            Kind::Names => "list<struct<name,source>>",
         }
     }
 

@@ -545,6 +545,32 @@ fn duckdb_reads_every_layout_as_the_json_says() {
     check_file(dir.path(), "corpus", &corpus("eth-meta.pcapng"));
     check_file(dir.path(), "ptcpdump", &pt);
     check_file(dir.path(), "tcpdump", &corpus("real-eth.pcap"));
+    // Names (`--names-from`): the names columns hold what the JSON's `names` hold.
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "198.18.0.2 server.test\n198.18.0.1 client.test\n").unwrap();
+    let real = corpus("real-eth.pcap");
+    let (rs, hs) = (real.to_str().unwrap(), hosts.to_str().unwrap());
+    let named = dir.path().join("named-flows.parquet");
+    ptanalyze_ok([
+        "--flows",
+        "--names-from",
+        hs,
+        "-o",
+        named.to_str().unwrap(),
+        rs,
+    ]);
+    let rows = duckdb_rows(&named);
+    let want = json_lines(&["--flows", "--names-from", hs, "--json", rs], "flow");
+    assert!(
+        want.iter().any(|f| f["responder"]["names"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())),
+        "no flow has names: {want:?}"
+    );
+    assert_eq!(rows.len(), want.len());
+    for (i, (row, f)) in rows.iter().zip(&want).enumerate() {
+        assert_row("named flows", i, row, &expected_flow(f));
+    }
 }
 
 /// More than one row group, many chunks: the same file for -j 1 and -j 2, row groups of
