@@ -294,40 +294,20 @@ impl Node {
         run_checked(&["ip", "netns", "exec", &self.ns, "nft", "list", "ruleset"])
     }
 
-    /// `args` inside namespace `ns`. nsenter, not `ip netns exec`, which remounts /sys and
-    /// hides the cgroup hierarchy.
+    /// `args` inside namespace `ns` ([`ns_cmd`]).
     pub fn cmd(&self, ns: &str, args: &[&str]) -> Command {
-        let mut c = Command::new("nsenter");
-        c.arg(format!("--net={}", Node::ns_path(ns))).args(args);
-        c
+        ns_cmd(ns, args)
     }
 
     /// Runs `args` in `ns`; it must succeed; its standard output.
     pub fn run_in(&self, ns: &str, args: &[&str]) -> String {
-        let out = self
-            .cmd(ns, args)
-            .output()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "{args:?} in {ns} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        run_in_ns(ns, args)
     }
 
     /// Starts `args` in `ns` (killed on drop); stdin null, stderr piped. nsenter execs the
     /// program, so the child's pid is the program's.
     pub fn spawn(&mut self, ns: &str, args: &[&str], stdout: Stdio) -> Child {
-        let child = self
-            .cmd(ns, args)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        self.pids.push(child.id());
-        child
+        spawn_in_ns(&mut self.pids, ns, args, stdout)
     }
 
     /// Starts `args` in `ns` and waits (up to 15 s) until a stderr line contains `ready`.
@@ -353,22 +333,60 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        for pid in &self.pids {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
-        }
         // Deleting a namespace deletes its veths (both ends), the bridge and its ruleset.
-        for ns in self.namespaces() {
-            let _ = Command::new("ip")
-                .args(["netns", "del", &ns])
-                .stderr(Stdio::null())
-                .status();
-        }
+        kill_and_delete(&self.pids, &self.namespaces());
         for d in &self.dirs {
             let _ = std::fs::remove_dir_all(d);
         }
+    }
+}
+
+/// `args` inside namespace `ns`. nsenter, not `ip netns exec`, which remounts /sys and hides
+/// the cgroup hierarchy.
+pub fn ns_cmd(ns: &str, args: &[&str]) -> Command {
+    let mut c = Command::new("nsenter");
+    c.arg(format!("--net={}", Node::ns_path(ns))).args(args);
+    c
+}
+
+/// Runs `args` in `ns`; it must succeed; its standard output.
+pub fn run_in_ns(ns: &str, args: &[&str]) -> String {
+    let out = ns_cmd(ns, args)
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?} in {ns} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Starts `args` in `ns`, its pid added to `pids` (killed on drop); stdin null, stderr piped.
+fn spawn_in_ns(pids: &mut Vec<u32>, ns: &str, args: &[&str], stdout: Stdio) -> Child {
+    let child = ns_cmd(ns, args)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    pids.push(child.id());
+    child
+}
+
+/// Kills `pids` and deletes `namespaces` (errors ignored: cleanup).
+fn kill_and_delete(pids: &[u32], namespaces: &[String]) {
+    for pid in pids {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status();
+    }
+    for ns in namespaces {
+        let _ = Command::new("ip")
+            .args(["netns", "del", ns])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -465,39 +483,19 @@ impl UplinkNode {
         vec![self.ns.clone(), self.outside.ns.clone()]
     }
 
-    /// `args` inside namespace `ns` (nsenter --net: /sys and the cgroup hierarchy stay).
+    /// `args` inside namespace `ns` ([`ns_cmd`]).
     pub fn cmd(&self, ns: &str, args: &[&str]) -> Command {
-        let mut c = Command::new("nsenter");
-        c.arg(format!("--net={}", Node::ns_path(ns))).args(args);
-        c
+        ns_cmd(ns, args)
     }
 
     /// Runs `args` in `ns`; it must succeed; its standard output.
     pub fn run_in(&self, ns: &str, args: &[&str]) -> String {
-        let out = self
-            .cmd(ns, args)
-            .output()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "{args:?} in {ns} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        run_in_ns(ns, args)
     }
 
-    /// Starts `args` in `ns` (killed on drop); stdin null, stderr piped. nsenter execs the
-    /// program, so the child's pid is the program's.
+    /// Starts `args` in `ns` (killed on drop); stdin null, stderr piped.
     pub fn spawn(&mut self, ns: &str, args: &[&str], stdout: Stdio) -> Child {
-        let child = self
-            .cmd(ns, args)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        self.pids.push(child.id());
-        child
+        spawn_in_ns(&mut self.pids, ns, args, stdout)
     }
 
     /// Starts `args` in `ns` and waits (up to 15 s) until a stderr line contains `ready`.
@@ -509,17 +507,6 @@ impl UplinkNode {
 
 impl Drop for UplinkNode {
     fn drop(&mut self) {
-        for pid in &self.pids {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
-        }
-        for ns in self.namespaces() {
-            let _ = Command::new("ip")
-                .args(["netns", "del", &ns])
-                .stderr(Stdio::null())
-                .status();
-        }
+        kill_and_delete(&self.pids, &self.namespaces());
     }
 }

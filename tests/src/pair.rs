@@ -82,23 +82,12 @@ impl NamespacePair {
     /// `args` inside namespace `ns`. nsenter, not `ip netns exec`, which remounts /sys and
     /// hides the cgroup hierarchy.
     pub fn cmd(&self, ns: &str, args: &[&str]) -> Command {
-        let mut c = Command::new("nsenter");
-        c.arg(format!("--net=/var/run/netns/{ns}")).args(args);
-        c
+        crate::node::ns_cmd(ns, args)
     }
 
     /// Runs `args` in `ns`; it must succeed; its standard output.
     pub fn run_in(&self, ns: &str, args: &[&str]) -> String {
-        let out = self
-            .cmd(ns, args)
-            .output()
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "{args:?} in {ns} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        crate::node::run_in_ns(ns, args)
     }
 
     /// Starts `args` in `ns` (killed on drop); stderr is piped. A live ptcap gets
