@@ -490,6 +490,14 @@ fn namespace_traffic_matches_tshark() {
             server.args(["-c", SERVER]);
             hosts.spawn(server);
             let run = |c: &mut Command| ptcap_tests::netns::run(c);
+            // The client reconnects from the same source port while the server is not yet
+            // listening: a refused attempt on the first connection's tuple, which tshark's
+            // per-tuple frame sums would join to it. Start once the server listens.
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !run(hosts.cmd(&ns_b, "ss").args(["-Hltn", "sport = :8080"])).contains("8080") {
+                assert!(std::time::Instant::now() < deadline, "server not listening");
+                sleep(Duration::from_millis(20));
+            }
             run(hosts
                 .cmd(&ns_a, "ping")
                 .args(["-c", "3", "-i", "0.2", ADDR_B]));
