@@ -217,6 +217,22 @@ pub struct Cli {
     /// One row per matching packet, to the file of -o (which it needs).
     #[arg(long, help_heading = "Output")]
     pub packets: bool,
+    /// Write the --packets table of -o as a Hive-style directory of parts, a level per key
+    /// in the order given: node=NAME (the capturing host, from ptcap's section header, else
+    /// --node), date=YYYY-MM-DD and hour=HH (UTC; hour implies date). One part file per
+    /// input and directory, readable as soon as that input is done.
+    #[arg(
+        long = "partition-by",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "KEY,...",
+        help_heading = "Output"
+    )]
+    pub partition_by: Vec<crate::table::PartitionKey>,
+    /// The node of inputs whose section headers name none (tcpdump's, ptcpdump's files),
+    /// for --partition-by node [default: unknown].
+    #[arg(long, value_name = "NAME", help_heading = "Output")]
+    pub node: Option<String>,
     /// Comment text in -w output: ptcpdump's layout (full), one short line, or none.
     #[arg(long, value_enum, default_value = "full", help_heading = "Output")]
     pub comments: Comments,

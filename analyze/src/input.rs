@@ -172,8 +172,17 @@ unsafe impl Sync for Previous {}
 unsafe impl Send for Previous {}
 static PREVIOUS: OnceLock<Previous> = OnceLock::new();
 
-/// Cleanup to run before a fatal signal takes the process (the -w temporary file).
-pub static ON_FATAL: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+/// Cleanup to run before a fatal signal takes the process: the temporary files being written
+/// (`-w`, `-o`, the parts of `--partition-by`), one slot each.
+#[allow(clippy::declare_interior_mutable_const)]
+pub static ON_FATAL: [AtomicPtr<libc::c_char>; FATAL_SLOTS] = {
+    const EMPTY: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+    [EMPTY; FATAL_SLOTS]
+};
+
+/// Temporary files that can be open at once with their removal armed (more are still
+/// removed on errors, but not on a signal).
+pub const FATAL_SLOTS: usize = 72;
 
 /// Keeps the inputs watched; dropping it (before the inputs) ends the watch.
 pub struct Watch(());
@@ -290,11 +299,13 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut 
 
 /// Removes the -w temporary file, if any (async-signal-safe).
 pub fn fatal_cleanup() {
-    let p = ON_FATAL.swap(std::ptr::null_mut(), Ordering::SeqCst);
-    if !p.is_null() {
-        // SAFETY: a NUL-terminated path leaked by the output module.
-        unsafe {
-            libc::unlink(p);
+    for slot in &ON_FATAL {
+        let p = slot.swap(std::ptr::null_mut(), Ordering::SeqCst);
+        if !p.is_null() {
+            // SAFETY: a NUL-terminated path leaked by the output module.
+            unsafe {
+                libc::unlink(p);
+            }
         }
     }
 }

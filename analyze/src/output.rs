@@ -46,6 +46,8 @@ pub struct OutFile {
     /// The temporary name, while there is one.
     temp: Option<PathBuf>,
     target: PathBuf,
+    /// The slot of [`ON_FATAL`] that removes `temp` on a fatal signal.
+    slot: Option<usize>,
 }
 
 impl OutFile {
@@ -73,7 +75,7 @@ impl OutFile {
             .unwrap_or_else(|| "out".into());
         let mode = existing.as_ref().map_or(0o666, |m| m.mode() & 0o7777);
         let mut attempt = 0u32;
-        let (file, temp) = loop {
+        let (file, temp, slot) = loop {
             let name = if attempt == 0 {
                 format!(".{base}.ptanalyze-{}.tmp", std::process::id())
             } else {
@@ -81,26 +83,26 @@ impl OutFile {
             };
             let temp = dir.join(name);
             // Armed before the file exists: a signal right after its creation removes it.
-            arm(&temp);
+            let slot = arm(&temp);
             match fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(mode)
                 .open(&temp)
             {
-                Ok(f) => break (f, temp),
+                Ok(f) => break (f, temp, slot),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
-                    disarm();
+                    disarm(slot);
                     attempt += 1
                 }
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied && existing.is_some() => {
                     // A file we may write in a directory we may not: written in place, as
                     // before (refusing would be worse than the risk the rename avoids).
-                    disarm();
+                    disarm(slot);
                     return Ok((File::create(&target)?, OutFile::direct(&target)));
                 }
                 Err(e) => {
-                    disarm();
+                    disarm(slot);
                     return Err(e);
                 }
             }
@@ -115,6 +117,7 @@ impl OutFile {
             OutFile {
                 temp: Some(temp),
                 target,
+                slot,
             },
         ))
     }
@@ -123,6 +126,7 @@ impl OutFile {
         OutFile {
             temp: None,
             target: target.to_path_buf(),
+            slot: None,
         }
     }
 
@@ -135,7 +139,7 @@ impl OutFile {
             if renamed.is_err() {
                 let _ = fs::remove_file(&temp);
             }
-            disarm();
+            disarm(self.slot.take());
             renamed?;
         }
         Ok(())
@@ -154,7 +158,7 @@ impl OutFile {
     fn remove(&mut self) {
         if let Some(temp) = self.temp.take() {
             let _ = fs::remove_file(temp);
-            disarm();
+            disarm(self.slot.take());
         }
     }
 }
@@ -187,15 +191,24 @@ fn resolve(path: &Path) -> PathBuf {
 
 const FATAL: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
 
-/// Registers the temporary file for removal on a fatal signal, and the handlers that do it.
-fn arm(temp: &Path) {
-    let Ok(c) = CString::new(temp.as_os_str().as_bytes()) else {
-        return;
-    };
-    let old = ON_FATAL.swap(c.into_raw(), Ordering::SeqCst);
-    if !old.is_null() {
-        // SAFETY: made by CString::into_raw above, not shared any more.
-        drop(unsafe { CString::from_raw(old) });
+/// Registers the temporary file for removal on a fatal signal, and the handlers that do it:
+/// the slot it took (`None`: all are taken, or the path has a NUL).
+fn arm(temp: &Path) -> Option<usize> {
+    let c = CString::new(temp.as_os_str().as_bytes()).ok()?;
+    let raw = c.into_raw();
+    let slot = ON_FATAL.iter().position(|s| {
+        s.compare_exchange(
+            std::ptr::null_mut(),
+            raw,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        )
+        .is_ok()
+    });
+    if slot.is_none() {
+        // SAFETY: made by CString::into_raw above, not shared.
+        drop(unsafe { CString::from_raw(raw) });
+        return None;
     }
     for sig in FATAL {
         // SAFETY: a valid handler for a catchable signal.
@@ -211,10 +224,14 @@ fn arm(temp: &Path) {
             }
         }
     }
+    slot
 }
 
-fn disarm() {
-    let p = ON_FATAL.swap(std::ptr::null_mut(), Ordering::SeqCst);
+fn disarm(slot: Option<usize>) {
+    let Some(slot) = slot else {
+        return;
+    };
+    let p = ON_FATAL[slot].swap(std::ptr::null_mut(), Ordering::SeqCst);
     if !p.is_null() {
         // SAFETY: made by CString::into_raw in `arm`.
         drop(unsafe { CString::from_raw(p) });

@@ -37,8 +37,8 @@ use crate::filter::Expression;
 use crate::input::{self, Input};
 use crate::output::{identity_of, OutFile};
 use crate::table::{
-    EncodedRows, FlowTableWriter, OutputFormat, PacketRow, PacketTable, RowEncoder, Tables,
-    ROW_GROUP_ROWS,
+    part_name, EncodedRows, FlowTableWriter, OutputFormat, PacketRow, PacketTable, Partitioning,
+    RowEncoder, Tables, ROW_GROUP_ROWS,
 };
 
 /// One line on standard error; a closed or broken stderr is ignored (never a panic). Lines
@@ -420,26 +420,159 @@ struct RowRef<'a> {
     idx: usize,
 }
 
-/// A row group handed to a pool task for encoding.
+/// A row group handed to a pool task for encoding, for the part `part` of the table.
 struct RowGroup<'a> {
     rows: Arc<Vec<RowRef<'a>>>,
+    part: usize,
     index: usize,
     result: Arc<Promise<io::Result<EncodedRows>>>,
 }
 
-/// `--packets -o FILE.parquet|.csv`: rows are collected in output order into groups of
-/// `ROW_GROUP_ROWS`, encoded by pool tasks and appended in order.
-struct TableSink<'a> {
+/// One file of the `-o` table: the whole table, or with `--partition-by` the rows of one
+/// input in one directory.
+struct Part<'a> {
     table: Box<dyn PacketTable>,
     encoder: Arc<dyn RowEncoder>,
-    names: Arc<Vec<String>>,
-    /// Rows of the group being filled, and full groups not handed yet.
+    /// Rows of the group being filled.
     pending: Vec<RowRef<'a>>,
-    full: Vec<Vec<RowRef<'a>>>,
+    /// Row groups handed to encoding, and appended.
+    handed: usize,
+    appended: usize,
+    /// A partition's staged file, committed when the part closes (the whole table's is the
+    /// run's).
+    file: Option<OutFile>,
+    key: PartKey,
+    /// No more rows come: finished once its groups are appended.
+    closing: bool,
+    last_use: u64,
+}
+
+/// Which part a row goes to: its input, node and time bucket.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PartKey {
+    file: usize,
+    node: Option<Arc<str>>,
+    bucket: u64,
+}
+
+/// Parts open at once with `--partition-by`; opening one more closes the least recently
+/// used (a later row of its partition starts a new part file, `STEM-2.EXT`). It bounds the
+/// rows held and the files open.
+const MAX_OPEN_PARTS: usize = 32;
+
+/// `--partition-by`: where the parts go and how they are named.
+struct PartRoute {
+    partitioning: Partitioning,
+    root: std::path::PathBuf,
+    format: OutputFormat,
+    ext: String,
+    /// Each input's part file stem (its file name without the extension, unique).
+    stems: Vec<String>,
+    /// Part files made per (directory, input), to name the next one.
+    made: std::collections::HashMap<(String, usize), u32>,
+}
+
+impl PartRoute {
+    fn new(
+        partitioning: Partitioning,
+        root: &str,
+        format: OutputFormat,
+        names: &[String],
+    ) -> PartRoute {
+        let ext = std::path::Path::new(root)
+            .extension()
+            .map_or("parquet".into(), |e| {
+                e.to_string_lossy().to_ascii_lowercase()
+            });
+        let mut stems: Vec<String> = Vec::with_capacity(names.len());
+        for n in names {
+            let base = if n == "-" {
+                "stdin".to_string()
+            } else {
+                std::path::Path::new(n)
+                    .file_stem()
+                    .map_or("input".into(), |s| s.to_string_lossy().into_owned())
+            };
+            let mut stem = base.clone();
+            let mut k = 2;
+            while stems.contains(&stem) {
+                stem = format!("{base}-{k}");
+                k += 1;
+            }
+            stems.push(stem);
+        }
+        PartRoute {
+            partitioning,
+            root: std::path::PathBuf::from(root),
+            format,
+            ext,
+            stems,
+            made: Default::default(),
+        }
+    }
+
+    /// Creates the part file of `key` (its directory too) and its table writer.
+    fn open<'a>(&mut self, key: PartKey, ts_ns: u64) -> io::Result<Part<'a>> {
+        let rel = self.partitioning.dir(key.node.as_deref(), ts_ns);
+        let dir = self.root.join(&rel);
+        std::fs::create_dir_all(&dir).map_err(|e| annotate(e, &dir))?;
+        let n = self.made.entry((rel, key.file)).or_insert(0);
+        *n += 1;
+        let stem = match *n {
+            1 => self.stems[key.file].clone(),
+            k => format!("{}-{k}", self.stems[key.file]),
+        };
+        let path = dir.join(part_name(&stem, &self.ext));
+        let shown = path.to_string_lossy().into_owned();
+        let (f, staged) = OutFile::create(&shown).map_err(|e| annotate(e, &path))?;
+        let out: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(1 << 18, f));
+        let table = TABLES
+            .get()
+            .ok_or_else(|| io::Error::other("no table writers"))?
+            .packets(self.format, out)
+            .map_err(|e| annotate(e, &path))?;
+        Ok(Part {
+            encoder: table.encoder(),
+            table,
+            pending: Vec::new(),
+            handed: 0,
+            appended: 0,
+            file: Some(staged),
+            key,
+            closing: false,
+            last_use: 0,
+        })
+    }
+}
+
+/// An error about the file `path`.
+fn annotate(e: io::Error, path: &std::path::Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// `--packets -o FILE.parquet|.csv`: rows are collected in output order into groups of
+/// `ROW_GROUP_ROWS` per part, encoded by pool tasks and appended in order. Without
+/// `--partition-by` there is one part, the file of `-o`; with it, a part per input and
+/// partition, each committed (renamed into place, readable) as soon as its input is done.
+struct TableSink<'a> {
+    names: Arc<Vec<String>>,
+    route: Option<PartRoute>,
+    /// Parts by number; `None` once finished.
+    parts: Vec<Option<Part<'a>>>,
+    /// Open (not closing) parts by key.
+    open: std::collections::HashMap<PartKey, usize>,
+    /// The last row's (input, interface, bucket) and its part: most rows go where the one
+    /// before went.
+    last: Option<(usize, u32, u64, usize)>,
+    /// Full groups not handed yet, with their part.
+    full: Vec<(usize, Vec<RowRef<'a>>)>,
     encoding: VecDeque<RowGroup<'a>>,
-    /// Row groups handed to encoding and appended, since the start.
+    /// Row groups handed to encoding and appended, since the start (all parts).
     handed: u64,
     done: u64,
+    uses: u64,
+    /// The first error opening or finishing a part (reported as the run's write error).
+    error: Option<io::Error>,
 }
 
 /// The rows of a group as the table writers see them.
@@ -468,38 +601,194 @@ fn packet_rows<'r>(rows: &'r [RowRef<'_>], names: &'r [String]) -> Vec<PacketRow
 }
 
 impl<'a> TableSink<'a> {
-    /// Takes a row; a group that is full waits for `hand`.
-    fn push(&mut self, row: RowRef<'a>) {
-        self.pending.push(row);
-        if self.pending.len() == ROW_GROUP_ROWS {
-            let next = Vec::with_capacity(ROW_GROUP_ROWS);
-            self.full.push(std::mem::replace(&mut self.pending, next));
+    /// The table of `-o`: one part writing to `table`, or the parts of `route`.
+    fn new(
+        table: Option<Box<dyn PacketTable>>,
+        route: Option<PartRoute>,
+        names: Vec<String>,
+    ) -> TableSink<'a> {
+        let key = PartKey {
+            file: 0,
+            node: None,
+            bucket: 0,
+        };
+        let parts = table
+            .map(|table| Part {
+                encoder: table.encoder(),
+                table,
+                pending: Vec::with_capacity(ROW_GROUP_ROWS),
+                handed: 0,
+                appended: 0,
+                file: None,
+                key,
+                closing: false,
+                last_use: 0,
+            })
+            .into_iter()
+            .map(Some)
+            .collect();
+        TableSink {
+            names: Arc::new(names),
+            route,
+            parts,
+            open: Default::default(),
+            last: None,
+            full: Vec::new(),
+            encoding: VecDeque::new(),
+            handed: 0,
+            done: 0,
+            uses: 0,
+            error: None,
         }
     }
 
-    /// Hands the full groups (and with `all`, the one being filled) to pool tasks.
+    /// Takes a row; a group that is full waits for `hand`.
+    fn push(&mut self, row: RowRef<'a>) {
+        let p = if self.route.is_none() {
+            0
+        } else {
+            match self.route_row(&row) {
+                Some(p) => p,
+                None => return,
+            }
+        };
+        let Some(part) = self.parts[p].as_mut() else {
+            return;
+        };
+        part.pending.push(row);
+        if part.pending.len() == ROW_GROUP_ROWS {
+            let next = Vec::with_capacity(ROW_GROUP_ROWS);
+            let rows = std::mem::replace(&mut part.pending, next);
+            self.full.push((p, rows));
+        }
+    }
+
+    /// The part of a row with `--partition-by`, opened if need be; `None` after an error.
+    fn route_row(&mut self, row: &RowRef<'a>) -> Option<usize> {
+        if self.error.is_some() {
+            return None;
+        }
+        let route = self.route.as_mut()?;
+        let k = &row.chunk.kept[row.idx];
+        let bucket = route.partitioning.bucket(k.ts_ns);
+        if let Some((f, i, b, p)) = self.last {
+            if f == row.file && i == k.interface && b == bucket {
+                return Some(p);
+            }
+        }
+        // A new input: the parts of the inputs before are complete.
+        let earlier: Vec<usize> = self
+            .open
+            .iter()
+            .filter(|(key, _)| key.file != row.file)
+            .map(|(_, &p)| p)
+            .collect();
+        for p in earlier {
+            self.close(p);
+        }
+        let node = row
+            .chunk
+            .interfaces
+            .get(k.interface as usize)
+            .and_then(|i| i.node.clone());
+        let key = PartKey {
+            file: row.file,
+            node,
+            bucket,
+        };
+        let p = match self.open.get(&key) {
+            Some(&p) => p,
+            None => {
+                if self.open.len() >= MAX_OPEN_PARTS {
+                    let lru = self
+                        .open
+                        .values()
+                        .copied()
+                        .min_by_key(|&p| self.parts[p].as_ref().map_or(0, |x| x.last_use));
+                    if let Some(lru) = lru {
+                        self.close(lru);
+                    }
+                }
+                let route = self.route.as_mut()?;
+                match route.open(key.clone(), k.ts_ns) {
+                    Ok(part) => {
+                        self.parts.push(Some(part));
+                        let p = self.parts.len() - 1;
+                        self.open.insert(key, p);
+                        p
+                    }
+                    Err(e) => {
+                        self.error = Some(e);
+                        return None;
+                    }
+                }
+            }
+        };
+        self.uses += 1;
+        if let Some(part) = self.parts[p].as_mut() {
+            part.last_use = self.uses;
+        }
+        self.last = Some((row.file, k.interface, bucket, p));
+        Some(p)
+    }
+
+    /// No more rows for part `p`: its last group waits for `hand`, the part is finished once
+    /// its groups are appended.
+    fn close(&mut self, p: usize) {
+        let Some(part) = self.parts[p].as_mut() else {
+            return;
+        };
+        self.open.remove(&part.key);
+        part.closing = true;
+        if !part.pending.is_empty() {
+            let rows = std::mem::take(&mut part.pending);
+            self.full.push((p, rows));
+        }
+        if self.last.is_some_and(|l| l.3 == p) {
+            self.last = None;
+        }
+    }
+
+    /// Groups being filled (each will be one more handed group).
+    fn filling(&self) -> u64 {
+        self.parts
+            .iter()
+            .flatten()
+            .filter(|p| !p.pending.is_empty())
+            .count() as u64
+    }
+
+    /// Hands the full groups (and with `all`, those being filled) to pool tasks.
     fn hand<'sc>(&mut self, scope: &ScopeFifo<'sc>, all: bool)
     where
         'a: 'sc,
     {
-        if all && !self.pending.is_empty() {
-            self.full.push(std::mem::take(&mut self.pending));
+        if all {
+            for (p, part) in self.parts.iter_mut().enumerate() {
+                if let Some(part) = part.as_mut().filter(|x| !x.pending.is_empty()) {
+                    self.full.push((p, std::mem::take(&mut part.pending)));
+                }
+            }
         }
         let full = std::mem::take(&mut self.full);
-        for rows in full {
-            self.hand_group(scope, rows);
+        for (p, rows) in full {
+            self.hand_group(scope, p, rows);
         }
     }
 
-    fn hand_group<'sc>(&mut self, scope: &ScopeFifo<'sc>, rows: Vec<RowRef<'a>>)
+    fn hand_group<'sc>(&mut self, scope: &ScopeFifo<'sc>, p: usize, rows: Vec<RowRef<'a>>)
     where
         'a: 'sc,
     {
+        let Some(part) = self.parts[p].as_mut() else {
+            return;
+        };
         let rows = Arc::new(rows);
         let result = Arc::new(Promise::default());
-        let index = self.handed as usize;
+        let index = part.handed;
+        part.handed += 1;
         let (enc, names, promise, task_rows) = (
-            Arc::clone(&self.encoder),
+            Arc::clone(&part.encoder),
             Arc::clone(&self.names),
             Arc::clone(&result),
             Arc::clone(&rows),
@@ -509,13 +798,15 @@ impl<'a> TableSink<'a> {
         });
         self.encoding.push_back(RowGroup {
             rows,
+            part: p,
             index,
             result,
         });
         self.handed += 1;
     }
 
-    /// Appends the encoded groups in order (all with `wait`, or while too many are in flight).
+    /// Appends the encoded groups in order (all with `wait`, or while too many are in flight),
+    /// then finishes the closed parts that are complete.
     /// Rows whose packet the input no longer holds (it shrank) end the table before them.
     fn append_ready(
         &mut self,
@@ -538,6 +829,10 @@ impl<'a> TableSink<'a> {
                 break;
             };
             self.done += 1;
+            let Some(part) = self.parts[group.part].as_mut() else {
+                continue;
+            };
+            part.appended += 1;
             if error.is_some() || shrank_at.is_some() {
                 continue;
             }
@@ -565,13 +860,62 @@ impl<'a> TableSink<'a> {
                         continue;
                     }
                     let rows = packet_rows(&group.rows[..n], &self.names);
-                    self.encoder.encode(group.index, &rows)
+                    part.encoder.encode(group.index, &rows)
                 }
             };
-            if let Err(e) = result.and_then(|enc| self.table.append(enc)) {
+            if let Err(e) = result.and_then(|enc| part.table.append(enc)) {
                 *error = Some(e);
             }
         }
+        if error.is_none() {
+            if let Some(e) = self.error.take() {
+                *error = Some(e);
+            }
+        }
+        if error.is_none() && shrank_at.is_none() {
+            self.finish_closed(error);
+        }
+    }
+
+    /// Finishes and commits the closing parts whose every group is appended: from then on
+    /// they can be read (by DuckDB or Spark) while the run goes on.
+    fn finish_closed(&mut self, error: &mut Option<io::Error>) {
+        for slot in self.parts.iter_mut() {
+            let done = slot
+                .as_ref()
+                .is_some_and(|p| p.closing && p.pending.is_empty() && p.appended == p.handed);
+            if !done || error.is_some() {
+                continue;
+            }
+            if let Some(part) = slot.take() {
+                if let Err(e) = finish_part(part) {
+                    *error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// Finishes every part (the groups are all appended: after a `settle` with `wait`).
+    fn finish(mut self) -> io::Result<()> {
+        for slot in self.parts.iter_mut() {
+            if let Some(part) = slot.take() {
+                finish_part(part)?;
+            }
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+/// Writes what ends a part's file and puts a partition's file in place.
+fn finish_part(part: Part<'_>) -> io::Result<()> {
+    let Part { table, file, .. } = part;
+    table.finish()?;
+    match file {
+        Some(f) => f.commit(),
+        None => Ok(()),
     }
 }
 
@@ -671,8 +1015,9 @@ impl<'a> Deferred<'a> {
         }
         if let Sink::Table(t) = &mut self.sink {
             t.hand(scope, wait);
-            // A finished chunk's rows are in groups handed, or in the pending one.
-            let need = t.handed + u64::from(!t.pending.is_empty());
+            // A finished chunk's rows are in groups handed, or in those being filled (the
+            // release is a hint to the kernel: a page read again is read from the file).
+            let need = t.handed + t.filling();
             self.releases
                 .extend(self.finished.drain(..).map(|(f, r)| (need, f, r)));
             t.append_ready(wait, inputs, &mut self.error, &mut self.shrank);
@@ -905,7 +1250,17 @@ fn read_policies(path: &str) -> Result<PolicySet, String> {
 
 /// `-o` and `--packets` go together, with `--packets` or `--flows`, and a known extension.
 fn check_table_flags(cli: &Cli) -> Result<(), String> {
+    if cli.node.is_some() && !cli.partition_by.contains(&crate::table::PartitionKey::Node) {
+        return Err(
+            "--node names the node of inputs that name none, for --partition-by node; \
+                    give --partition-by node too"
+                .into(),
+        );
+    }
     let Some(path) = &cli.output else {
+        if !cli.partition_by.is_empty() {
+            return Err("--partition-by needs --packets -o DIR.parquet (or DIR.csv)".into());
+        }
         if cli.packets {
             return Err("--packets needs -o FILE (.parquet, .csv, .ndjson or .json)".into());
         }
@@ -935,6 +1290,21 @@ fn check_table_flags(cli: &Cli) -> Result<(), String> {
             "-o {path}: Parquet and CSV are written by ptanalyze (this program writes .ndjson)"
         ));
     }
+    if !cli.partition_by.is_empty() {
+        if format == OutputFormat::Ndjson {
+            return Err(format!(
+                "-o {path} --partition-by: partitions are written as .parquet or .csv parts; \
+                 name the directory DIR.parquet or DIR.csv"
+            ));
+        }
+        if cli.flows {
+            return Err(
+                "--partition-by partitions the --packets table (flows span files and nodes: \
+                 --flows -o writes one table)"
+                    .into(),
+            );
+        }
+    }
     Ok(())
 }
 
@@ -957,6 +1327,18 @@ fn table_is_no_input(output: Option<&str>, inputs: &[String]) -> Result<(), Stri
 fn open_table_file(path: &str) -> Result<(Box<dyn Write + Send>, OutFile), String> {
     let (f, staged) = OutFile::create(path).map_err(|e| format!("-o {path}: {e}"))?;
     Ok((Box::new(io::BufWriter::with_capacity(1 << 20, f)), staged))
+}
+
+/// Makes the directory of `-o DIR --partition-by` (an existing one is written into: the
+/// parts of an input replace those an earlier export of it wrote).
+fn open_partitioned(path: &str) -> Result<(), String> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_dir()) {
+        return Err(format!(
+            "-o {path}: exists and is no directory: --partition-by writes a directory of parts; \
+             give a new name"
+        ));
+    }
+    std::fs::create_dir_all(path).map_err(|e| format!("-o {path}: {e}"))
 }
 
 /// `--flows -o FILE.ndjson`: the `--flows --json` lines, to FILE.
@@ -1113,32 +1495,37 @@ fn run_inputs(
         }
     }
     let sink: Sink = if let (Some(path), true) = (&cli.output, cli.packets) {
-        let opened = open_table_file(path).and_then(|(w, f)| {
-            let sink = match OutputFormat::for_path(path)? {
-                OutputFormat::Ndjson => Sink::JsonFile(io::BufWriter::new(w)),
-                format => {
-                    let table = TABLES
-                        .get()
-                        .ok_or("no table writers")?
-                        .packets(format, w)
-                        .map_err(|e| format!("-o {path}: {e}"))?;
-                    Sink::Table(Box::new(TableSink {
-                        encoder: table.encoder(),
-                        table,
-                        names: Arc::new(file_names.clone()),
-                        pending: Vec::with_capacity(ROW_GROUP_ROWS),
-                        full: Vec::new(),
-                        encoding: VecDeque::new(),
-                        handed: 0,
-                        done: 0,
-                    }))
-                }
-            };
-            Ok((sink, f))
-        });
+        let opened = if cli.partition_by.is_empty() {
+            open_table_file(path).and_then(|(w, f)| {
+                let sink = match OutputFormat::for_path(path)? {
+                    OutputFormat::Ndjson => Sink::JsonFile(io::BufWriter::new(w)),
+                    format => {
+                        let table = TABLES
+                            .get()
+                            .ok_or("no table writers")?
+                            .packets(format, w)
+                            .map_err(|e| format!("-o {path}: {e}"))?;
+                        Sink::Table(Box::new(TableSink::new(
+                            Some(table),
+                            None,
+                            file_names.clone(),
+                        )))
+                    }
+                };
+                Ok((sink, Some(f)))
+            })
+        } else {
+            open_partitioned(path).map(|()| {
+                let partitioning = Partitioning::new(&cli.partition_by, cli.node.as_deref());
+                let format = OutputFormat::for_path(path).unwrap_or(OutputFormat::Parquet);
+                let route = PartRoute::new(partitioning, path, format, &file_names);
+                let sink = TableSink::new(None, Some(route), file_names.clone());
+                (Sink::Table(Box::new(sink)), None)
+            })
+        };
         match opened {
             Ok((s, f)) => {
-                out_file = Some(f);
+                out_file = f;
                 s
             }
             Err(msg) => {
@@ -1320,6 +1707,10 @@ fn run_inputs(
                     "ptanalyze: {out_name}: {e}; nothing written (the partial output was removed)"
                 );
             }
+            _ if !cli.partition_by.is_empty() => say!(
+                "ptanalyze: {out_name}: {e}; the part files already in place are complete, \
+                 the others were removed"
+            ),
             _ => say!("ptanalyze: {out_name}: {e}; the output holds the packets before it"),
         }
         return ExitCode::from(2);
@@ -1347,13 +1738,17 @@ fn run_inputs(
     });
     let finished = match std::mem::replace(&mut sink, Sink::Nothing) {
         Sink::JsonFile(mut w) => Some(w.flush()),
-        Sink::Table(t) => Some(t.table.finish()),
+        Sink::Table(t) => Some(t.finish()),
         _ => None,
     };
     if let Some(finished) = finished {
         let finished = finished.and_then(|()| out_file.take().map_or(Ok(()), OutFile::commit));
         if let Err(e) = finished {
-            say!("ptanalyze: {out_name}: {e}; nothing written");
+            if cli.partition_by.is_empty() {
+                say!("ptanalyze: {out_name}: {e}; nothing written");
+            } else {
+                say!("ptanalyze: {out_name}: {e}; the part files already in place are complete");
+            }
             return ExitCode::from(2);
         }
     }
@@ -1828,6 +2223,13 @@ fn pcapng_sink(
     );
     cfg.scope = Some(output_scope(sources, &what));
     let all: Vec<_> = sources.iter().flat_map(|s| s.interfaces.iter()).collect();
+    // One section is written: it names the inputs' node when they all have the same one.
+    let mut nodes = all.iter().map(|i| i.node.as_deref());
+    if let Some(Some(first)) = nodes.next() {
+        if nodes.all(|n| n == Some(first)) {
+            cfg.node = Some(first.to_string());
+        }
+    }
     let mixed = !cfg.format.is_classic()
         && all.first().is_some_and(|f| {
             all.iter()

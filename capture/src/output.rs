@@ -159,6 +159,8 @@ pub fn writer_config(comments: CommentMode) -> WriterConfig {
         &os(formats::pcapng::write::OSRELEASE_PATH),
     ));
     cfg.comments = comments;
+    // The host name of ptcap's UTS namespace: what tells a fleet's captures apart.
+    cfg.node = Some(os("/proc/sys/kernel/hostname")).filter(|n| !n.is_empty());
     cfg
 }
 

@@ -502,3 +502,59 @@ fn disk_full_stops_cleanly_with_a_valid_file() {
     assert_eq!(n, tshark_count(&file));
     assert_nothing_left(&net);
 }
+
+/// ptcap names the host it ran on (its UTS namespace's name) in the file's section header,
+/// and `ptanalyze --partition-by node` files the packets under it.
+#[test]
+fn the_file_names_the_host_ptcap_ran_on() {
+    root_only!();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = NamespacePair::new("cli", "node", 43);
+    net.link();
+    let dir = net.dir("node");
+    let file = dir.join("n.pcapng");
+    let a = net.a.clone();
+    let bin = ptcap_bin();
+    let cap = Running::start(
+        &mut net,
+        &a,
+        &[
+            "unshare",
+            "--uts",
+            "sh",
+            "-c",
+            "hostname ptcap-node-7 && exec \"$0\" \"$@\"",
+            bin.to_str().unwrap(),
+            "--drops",
+            "off",
+            "-w",
+            file.to_str().unwrap(),
+            "icmp",
+        ],
+    );
+    net.run_in(
+        &a,
+        &["ping", "-c", "3", "-i", "0.1", "-W", "2", &net.ip_b()],
+    );
+    let (code, stderr) = cap.stop(Some("-INT"));
+    assert_eq!(code, 0, "{stderr:?}");
+    let out = dir.join("t.parquet");
+    ptcap_tests::ptanalyze_ok([
+        "--packets",
+        "-o",
+        out.to_str().unwrap(),
+        "--partition-by",
+        "node",
+        file.to_str().unwrap(),
+    ]);
+    let part = out.join("node=ptcap-node-7/n.parquet");
+    assert!(part.is_file(), "{:?}", files_in(&out));
+    // The host's own name is untouched (the name was the namespace's).
+    assert_ne!(
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap()
+            .trim(),
+        "ptcap-node-7"
+    );
+    assert_nothing_left(&net);
+}

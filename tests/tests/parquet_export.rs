@@ -764,3 +764,273 @@ fn bad_outputs_are_one_line_usage_errors() {
     assert_eq!(lines.lines().count(), count(input));
     assert!(lines.lines().all(|l| l.starts_with("{\"type\":\"packet\"")));
 }
+
+/// A capture of `n` UDP packets from `t0` on, `step` ns apart, by a process in container
+/// `web-NODE`, written as ptcap writes it on host `node` (`None`: no node, as other tools'
+/// files).
+fn node_file(path: &Path, node: Option<&str>, t0: u64, step: u64, n: usize) {
+    let name = node.unwrap_or("plain");
+    let meta = PacketMeta {
+        process: Some(process(7000, "/usr/bin/wget")),
+        container: Some(Arc::new(ContainerInfo {
+            id: "c".repeat(64),
+            name: format!("web-{name}"),
+            image: "registry.local/web:1".into(),
+            runtime: "containerd".into(),
+            ..Default::default()
+        })),
+        provenance: Provenance::SocketCookie,
+        ..Default::default()
+    };
+    let mut cfg = WriterConfig::new("ptcap-test", "0");
+    cfg.node = node.map(str::to_string);
+    let out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut w = PcapngWriter::new(out, cfg).unwrap();
+    let eth = w
+        .add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262_144))
+        .unwrap();
+    for i in 0..n {
+        let f = udp_frame(40000 + (i % 7) as u16, 53, &vec![0x33; i % 50]);
+        w.write_packet(
+            eth,
+            t0 + i as u64 * step,
+            f.len() as u32,
+            &f,
+            Some(Direction::Out),
+            &meta,
+        )
+        .unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// `(node, date, hour)` → (packets, bytes) of `--json` over `inputs`, as the partitions
+/// must hold them (`node` for files that name none).
+fn expected_partitions(inputs: &[(&Path, &str)]) -> String {
+    let mut sums: BTreeMap<(String, String, u32), (u64, u64)> = BTreeMap::new();
+    for (input, node) in inputs {
+        for p in json_lines(&["--json", input.to_str().unwrap()], "packet") {
+            let ts = p["ts"].as_str().unwrap();
+            let key = (
+                node.to_string(),
+                ts[..10].to_string(),
+                ts[11..13].parse().unwrap(),
+            );
+            let e = sums.entry(key).or_default();
+            e.0 += 1;
+            e.1 += p["len"].as_u64().unwrap();
+        }
+    }
+    sums.iter()
+        .map(|((n, d, h), (c, b))| format!("{n} {d} {h} {c} {b}\n"))
+        .collect()
+}
+
+/// Three nodes' captures (two written by ptcap on hosts node-a and node-b, crossing an hour
+/// and a date; one by tcpdump, named by --node) exported with --partition-by into one
+/// directory tree, read as one table by DuckDB and by Spark: the same sums per node, date
+/// and hour as --json gives, one part per input and directory, no temporary file left.
+#[test]
+fn partitioned_exports_of_three_nodes_are_one_table_in_duckdb_and_spark() {
+    let dir = TempDir::new("parquet-partitions");
+    // 2026-12-01T23:59:58Z: 4 s of packets crosses midnight.
+    let midnight = 1_796_169_598_000_000_000u64;
+    let a = dir.path().join("a.pcapng");
+    node_file(&a, Some("node-a"), midnight, 4_000_000, 1_000);
+    // 2026-12-02T13:59:59.5Z: crosses 14:00.
+    let b = dir.path().join("b.pcapng");
+    node_file(
+        &b,
+        Some("node-b"),
+        1_796_219_999_500_000_000,
+        1_000_000,
+        1_000,
+    );
+    let c = corpus("real-eth.pcap");
+    let out = dir.path().join("fleet.parquet");
+    let out_s = out.to_str().unwrap();
+    let ins = [
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        c.to_str().unwrap(),
+    ];
+    // Two runs into one bucket: node-c's own export, then a's and b's.
+    ptanalyze_ok([
+        "--packets",
+        "-o",
+        out_s,
+        "--partition-by",
+        "node,date,hour",
+        "--node",
+        "node-c",
+        ins[2],
+    ]);
+    ptanalyze_ok([
+        "--packets",
+        "-o",
+        out_s,
+        "--partition-by",
+        "node,hour",
+        ins[0],
+        ins[1],
+    ]);
+    let want = expected_partitions(&[(&a, "node-a"), (&b, "node-b"), (&c, "node-c")]);
+    assert!(want.lines().count() >= 5, "{want}");
+
+    let mut files = Vec::new();
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p.strip_prefix(&out).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    files.sort();
+    let dirs: Vec<String> = want
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            let stem = match f[0] {
+                "node-a" => "a",
+                "node-b" => "b",
+                _ => "real-eth",
+            };
+            let hour: u32 = f[2].parse().unwrap();
+            format!("node={}/date={}/hour={hour:02}/{stem}.parquet", f[0], f[1])
+        })
+        .collect();
+    assert_eq!(
+        files, dirs,
+        "one part per input and partition, nothing else"
+    );
+
+    let duck = py(
+        r#"
+import sys, duckdb
+con = duckdb.connect()
+q = f"""SELECT node, CAST(date AS VARCHAR), CAST(hour AS INTEGER), count(*), sum(len)
+        FROM read_parquet('{sys.argv[1]}/**/*.parquet', hive_partitioning = true)
+        GROUP BY ALL ORDER BY ALL"""
+for r in con.execute(q).fetchall():
+    print(*r)
+"#,
+        &[&out],
+    );
+    assert_eq!(duck, want, "DuckDB");
+    let spark = py(
+        r#"
+import sys
+from pyspark.sql import SparkSession
+spark = (SparkSession.builder.master("local[2]")
+         .config("spark.ui.enabled", "false")
+         .config("spark.sql.shuffle.partitions", "2")
+         .config("spark.sql.legacy.parquet.nanosAsLong", "true")
+         .getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+spark.read.parquet(sys.argv[1]).createOrReplaceTempView("p")
+q = """SELECT node, CAST(date AS STRING), CAST(hour AS INT), count(*), sum(len)
+       FROM p GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""
+for r in spark.sql(q).collect():
+    print(*r)
+spark.stop()
+"#,
+        &[&out],
+    );
+    assert_eq!(spark, want, "Spark");
+
+    // Exporting an input again replaces its parts: the same table, not twice the rows.
+    ptanalyze_ok([
+        "--packets",
+        "-o",
+        out_s,
+        "--partition-by",
+        "node,date,hour",
+        ins[0],
+    ]);
+    let again = py(
+        r#"
+import sys, duckdb
+print(duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{sys.argv[1]}/**/*.parquet')").fetchone()[0])
+"#,
+        &[&out],
+    );
+    let total: u64 = want
+        .lines()
+        .map(|l| l.split(' ').nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(again.trim(), total.to_string());
+}
+
+/// The part of an input is in place, complete and readable, while ptanalyze still works on
+/// the next input.
+#[test]
+fn an_inputs_parts_are_readable_while_the_next_input_runs() {
+    let dir = TempDir::new("parquet-parts-early");
+    let small = dir.path().join("early.pcapng");
+    node_file(
+        &small,
+        Some("node-a"),
+        1_796_169_000_000_000_000,
+        1_000,
+        500,
+    );
+    let big = dir.path().join("late.pcapng");
+    node_file(
+        &big,
+        Some("node-a"),
+        1_796_170_000_000_000_000,
+        1_000,
+        400_000,
+    );
+    let out = dir.path().join("t.parquet");
+    let mut child = Command::new(ptanalyze_bin())
+        .args([
+            "--packets",
+            "-o",
+            out.to_str().unwrap(),
+            "--partition-by",
+            "node",
+        ])
+        .arg(&big)
+        .arg(&small)
+        .spawn()
+        .unwrap();
+    let part = out.join("node=node-a/early.parquet");
+    let t = Instant::now();
+    while !part.exists() && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let running = child.try_wait().unwrap().is_none();
+    let appeared = t.elapsed();
+    let rows = if part.exists() {
+        py(
+            "import sys, duckdb\nprint(duckdb.connect().execute(f\"SELECT count(*) FROM read_parquet('{sys.argv[1]}')\").fetchone()[0])",
+            &[&part],
+        )
+    } else {
+        String::new()
+    };
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    eprintln!(
+        "part in place after {:.2} s, run done after {:.2} s",
+        appeared.as_secs_f64(),
+        t.elapsed().as_secs_f64()
+    );
+    // Renamed into place only once complete: what was there while the run went on is what
+    // DuckDB read.
+    assert!(
+        running,
+        "the first input's part appeared only when the run ended"
+    );
+    assert_eq!(rows.trim(), "500");
+    let late = py(
+        "import sys, duckdb\nprint(duckdb.connect().execute(f\"SELECT count(*) FROM read_parquet('{sys.argv[1]}')\").fetchone()[0])",
+        &[&out.join("node=node-a/late.parquet")],
+    );
+    assert_eq!(late.trim(), "400000");
+}

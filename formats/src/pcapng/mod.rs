@@ -87,6 +87,19 @@ pub struct Interface {
     pub filter: Option<String>,
     /// Index of the pcapng section this interface belongs to (0 for classic pcap).
     pub section: u32,
+    /// The machine that captured on it, from its section header's [`SectionInfo`] (ptcap
+    /// writes the host name); `None` in files of other tools.
+    pub node: Option<std::sync::Arc<str>>,
+}
+
+/// What ptcap says of a whole section: a custom UTF-8 option (2988, our PEN) in the Section
+/// Header Block holding `{"ptcap":1,"node":"HOST"}`. pcapng has no option for the host name
+/// (`shb_hardware` is the machine's architecture or CPU), and a fleet's exports are told
+/// apart by it (`ptanalyze --partition-by node`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SectionInfo {
+    pub ptcap: u8,
+    pub node: String,
 }
 
 /// Counters written in an Interface Statistics Block at the end of a capture.

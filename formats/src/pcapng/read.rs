@@ -111,6 +111,8 @@ pub struct CaptureReader<'a> {
     section: u32,
     /// Global index of the current section's interface 0.
     section_base: usize,
+    /// The current section's node ([`super::SectionInfo`]), given to its interfaces.
+    section_node: Option<Arc<str>>,
     /// Interfaces in file order (global numbering), shared between clones. This reader has
     /// read the first `known`; a table longer than that was built by a reader further along
     /// the same input (see [`CaptureReader::at_checkpoint`]), and reading an interface block
@@ -138,6 +140,7 @@ impl<'a> CaptureReader<'a> {
             big_endian: false,
             section: 0,
             section_base: 0,
+            section_node: None,
             interfaces: Arc::default(),
             ts_units: Arc::default(),
             known: 0,
@@ -495,7 +498,16 @@ impl<'a> CaptureReader<'a> {
                 format!("section header of unsupported pcapng version {major}"),
             ));
         }
-        self.options(at, body.start + 16..body.end)?;
+        let (opts, _, _) = self.options(at, body.start + 16..body.end)?;
+        self.section_node = opts
+            .iter()
+            .filter(|(c, _)| *c == code::OPT_CUSTOM_UTF8)
+            .filter_map(|(_, v)| match crate::meta::record::split_pen(v) {
+                Some((true, data)) => serde_json::from_slice::<super::SectionInfo>(data).ok(),
+                _ => None,
+            })
+            .find(|i| i.ptcap == 1 && !i.node.is_empty())
+            .map(|i| Arc::from(i.node));
         if self.known != 0 || at != 0 {
             self.section += 1;
         }
@@ -518,6 +530,7 @@ impl<'a> CaptureReader<'a> {
             link_type,
             snaplen,
             section: self.section,
+            node: self.section_node.clone(),
             ..Interface::default()
         };
         let mut unit = TsUnit::MICROS;
@@ -966,6 +979,12 @@ impl<'a> CaptureReader<'a> {
         r.section = cp.section;
         r.section_base = cp.section_base;
         r.known = cp.known.min(self.known);
+        // The section header may lie before the checkpoint: its node is its interfaces'.
+        r.section_node = r
+            .interfaces
+            .get(cp.section_base)
+            .filter(|i| i.section == cp.section)
+            .and_then(|i| i.node.clone());
         r
     }
 

@@ -68,6 +68,8 @@ pub struct WriterConfig {
     pub os: Option<String>,
     /// `shb_hardware`: the machine architecture.
     pub hardware: Option<String>,
+    /// The capturing machine's name, written as a [`super::SectionInfo`] option.
+    pub node: Option<String>,
     pub comments: CommentMode,
     /// Write the structured copy (definitions and reference records). Always `true` for
     /// ptcap; `false` writes only ptcpdump's comment layout (compatibility and tests).
@@ -140,6 +142,7 @@ impl WriterConfig {
             user_appl: format!("{app} {version}"),
             os: None,
             hardware: Some(std::env::consts::ARCH.to_string()),
+            node: None,
             comments: CommentMode::Full,
             structured: true,
             allow_mixed_interfaces: false,
@@ -871,6 +874,15 @@ impl<W: Write> PcapngWriter<W> {
             b.option(code::SHB_OS, &[os.as_bytes()]);
         }
         b.option(code::SHB_USERAPPL, &[cfg.user_appl.as_bytes()]);
+        if let Some(node) = cfg.node.as_deref().filter(|n| !n.is_empty()) {
+            let info = super::SectionInfo {
+                ptcap: 1,
+                node: node.to_string(),
+            };
+            let json = serde_json::to_vec(&info).unwrap_or_default();
+            let mut skipped = 0;
+            b.custom(code::OPT_CUSTOM_UTF8, &json, &mut skipped);
+        }
         b.finish("section header block")?;
         w.emit("section header block")?;
         Ok(w)
