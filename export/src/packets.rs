@@ -124,11 +124,46 @@ impl std::fmt::Display for Proto {
     }
 }
 
+/// What a packet's Community ID depends on (`analyze::flows::community_id`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct CidKey {
+    src: std::net::IpAddr,
+    dst: std::net::IpAddr,
+    protocol: u8,
+    kind: u8,
+    a: u16,
+    b: u16,
+}
+
+impl CidKey {
+    fn of(s: &formats::wire::flow::PacketSummary) -> CidKey {
+        let (kind, a, b) = match s.transport {
+            Transport::Tcp(t) => (1, t.src_port, t.dst_port),
+            Transport::Udp {
+                src_port, dst_port, ..
+            } => (2, src_port, dst_port),
+            Transport::Icmp { msg_type, code, .. } => (3, msg_type.into(), code.into()),
+            Transport::None => (0, 0, 0),
+        };
+        CidKey {
+            src: s.src,
+            dst: s.dst,
+            protocol: s.protocol,
+            kind,
+            a,
+            b,
+        }
+    }
+}
+
 /// The rows of `packets`, as one batch.
 pub fn batch(schema: arrow::datatypes::SchemaRef, packets: &[PacketRow<'_>]) -> RecordBatch {
     let mut r = Rows::new(schema, COLUMNS, packets.len());
     // tcpdump's letters for every flags byte, made once per row group, not once per row.
     let tcp_flags: Vec<String> = (0..=255).map(analyze::run::tcp_flags).collect();
+    // A Community ID is a SHA-1 of the tuple: computed once per tuple of the group (the
+    // packets of a flow repeat it), not once per packet.
+    let mut cids: std::collections::HashMap<CidKey, Box<str>> = Default::default();
     for p in packets {
         let m = p.meta;
         let ip = summarize(p.link_type, p.data);
@@ -163,7 +198,11 @@ pub fn batch(schema: arrow::datatypes::SchemaRef, packets: &[PacketRow<'_>]) -> 
         r.str(flags.map(|f| tcp_flags[usize::from(f)].as_str()));
         r.i32(icmp.map(|i| i.0.into()));
         r.i32(icmp.map(|i| i.1.into()));
-        r.str(s.map(|s| analyze::flows::community_id(0, s)).as_deref());
+        r.str(s.map(|s| {
+            &**cids
+                .entry(CidKey::of(s))
+                .or_insert_with(|| analyze::flows::community_id(0, s).into())
+        }));
         r.str(Some(m.provenance.as_str()));
         let proc_ = m.process.as_deref();
         r.i32(proc_.map(|p| p.pid.into()));
