@@ -3,6 +3,23 @@
 //! programs run in the test's namespaces (`python3 -c SERVER NET V6WEB`,
 //! `python3 -c CLIENT NET SRC PLAN [V6SRC]`).
 
+use std::process::Stdio;
+
+use crate::pair::{NamespacePair, Running};
+
+/// Starts [`SERVER`] in `ns` for the pair's subnet, its AAAA `v6_web` (the addresses must be
+/// on `ns`'s interface), and waits until it listens; it is killed with the pair.
+pub fn start_server(net: &mut NamespacePair, ns: &str, v6_web: &str) -> Running {
+    let n = format!("198.18.{}", net.subnet);
+    Running::start_until(
+        net,
+        ns,
+        &["python3", "-c", SERVER, &n, v6_web],
+        Stdio::null(),
+        "ready",
+    )
+}
+
 /// DNS on 198.18.N.2:53 (UDP): www.shop.test CNAME edge.cdn.test, whose A depends on the
 /// client (.1 gets .7, .11 gets .8) and whose AAAA is V6_WEB. TCP 9000: reads, answers `ok`;
 /// 8080: HTTP; 8443: reads the ClientHello and closes (no TLS server is needed for SNI).

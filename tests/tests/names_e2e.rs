@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
-use ptcap_tests::names::{CLIENT, SERVER};
+use ptcap_tests::names::{start_server, CLIENT};
 use ptcap_tests::pair::{NamespacePair, Running};
 use ptcap_tests::{ptanalyze_bin, ptcap_bin, run_checked};
 
@@ -85,13 +85,7 @@ fn names_from_dns_sni_and_http_per_client() {
     let f = file.to_str().unwrap().to_string();
     let bin = ptcap_bin();
     let cap = Running::start(&mut net, &a, &[bin.to_str().unwrap(), "-i", "va", "-w", &f]);
-    let _server = Running::start_until(
-        &mut net,
-        &b,
-        &["python3", "-c", SERVER, &n, V6_WEB],
-        std::process::Stdio::null(),
-        "ready",
-    );
+    let _server = start_server(&mut net, &b, V6_WEB);
     net.run_in(
         &a,
         &[

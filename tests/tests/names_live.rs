@@ -11,7 +11,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ptcap_tests::names::{CLIENT, SERVER};
+use ptcap_tests::names::{start_server, CLIENT};
 use ptcap_tests::pair::{NamespacePair, Running};
 use ptcap_tests::{ptanalyze_bin, ptcap_bin, run_checked};
 
@@ -80,13 +80,7 @@ fn live_v_text_names_the_remote_once_the_answer_was_seen() {
         &a,
         &[bin.to_str().unwrap(), "-i", "va", "-v", "-w", &f, "--print"],
     );
-    let _server = Running::start_until(
-        &mut net,
-        &b,
-        &["python3", "-c", SERVER, &n, V6_WEB],
-        std::process::Stdio::null(),
-        "ready",
-    );
+    let _server = start_server(&mut net, &b, V6_WEB);
     net.run_in(
         &a,
         &["python3", "-c", CLIENT, &n, &format!("{n}.1"), "late"],
