@@ -644,10 +644,7 @@ fn context_lines(out: &mut Vec<u8>, m: &PacketMeta, c: &Context) {
 /// ptanalyze's `--flows` text writes an endpoint's names).
 fn remote_line(out: &mut Vec<u8>, r: &RemoteNames<'_>) {
     out.s("\n    Remote ");
-    match r.addr {
-        std::net::IpAddr::V4(v4) => out.ipv4(&v4.octets()),
-        std::net::IpAddr::V6(v6) => out.ipv6(&v6.octets()),
-    }
+    out.addr(r.addr);
     out.s(" (");
     for (i, n) in r.names.iter().enumerate() {
         if i > 0 {
@@ -663,10 +660,7 @@ fn remote_line(out: &mut Vec<u8>, r: &RemoteNames<'_>) {
 fn nat_line(out: &mut Vec<u8>, n: &crate::meta::NatInfo, reply: bool) {
     let t = n.untranslated(reply);
     let end = |out: &mut Vec<u8>, a: std::net::IpAddr, p: u16| {
-        match a {
-            std::net::IpAddr::V4(v4) => out.ipv4(&v4.octets()),
-            std::net::IpAddr::V6(v6) => out.ipv6(&v6.octets()),
-        }
+        out.addr(a);
         out.c(b'.');
         out.n(p);
     };
