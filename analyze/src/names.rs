@@ -20,24 +20,20 @@
 //! assert_eq!(n[0].source, NameSource::File);
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use formats::names::{clean_name, client_hello_sni, dns_message, http_host, is_dns_port};
+pub use formats::names::{GRACE_NS, MAX_TTL_NS};
 use formats::pcapng::Direction;
-use formats::wire::dns::{walk_name, DnsPacket};
 use formats::wire::flow::{transport_payload, PacketSummary, Transport};
 use serde::Serialize;
 
 use crate::flows::{Endpoint, FlowRecord, Observed};
 
-/// How long past its TTL a DNS answer still names its address: clients and their libraries
-/// cache beyond the TTL and keep connections (pools, HTTP/2) open for long.
-pub const GRACE_NS: u64 = 3600 * 1_000_000_000;
-
-/// The longest a DNS answer names its address: TTLs above a week count as a week (so a
-/// lookup scans a bounded stretch of answers).
-pub const MAX_TTL_NS: u64 = 7 * 86_400 * 1_000_000_000;
+// GRACE_NS and MAX_TTL_NS (a TTL above a week counts as a week, so a lookup scans a bounded
+// stretch of answers) are formats::names', shared with ptcap's live table.
 const MAX_WINDOW_NS: u64 = MAX_TTL_NS + GRACE_NS;
 
 /// How a name was learnt.
@@ -125,7 +121,7 @@ impl NameTable {
             return;
         }
         let tcp = matches!(s.transport, Transport::Tcp(_));
-        if sport == 53 || sport == 5353 {
+        if is_dns_port(sport) {
             // The receiver of the answer is the client; its container when the metadata's
             // owner is the receiving side.
             let (container, pid) = local_end(pkt, s, Direction::In);
@@ -134,16 +130,8 @@ impl NameTable {
                 pid,
                 addr: s.dst,
             };
-            let msg = if tcp {
-                // One whole message in the segment, after its length.
-                let Some(len) = payload.get(..2) else { return };
-                let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-                match payload.get(2..2 + len) {
-                    Some(m) => m,
-                    None => return,
-                }
-            } else {
-                payload
+            let Some(msg) = dns_message(payload, tcp) else {
+                return;
             };
             dns_answer(msg, pkt.ts_ns, &client, &mut self.learnt);
             return;
@@ -453,214 +441,31 @@ impl Names {
 }
 
 /// The container and process at one end of a packet (`Out`: the sender, `In`: the receiver),
-/// when the metadata knows it: its owner if the owner is that end, else the local peer when the
-/// owner is the other end (ptcap records both ends of a packet between two local processes).
+/// when the metadata knows it (formats::names::local_end, with the owner's end by role, else
+/// by the interface or cooked-header direction).
 fn local_end(
     pkt: &Observed<'_>,
     s: &PacketSummary,
     end: Direction,
 ) -> (Option<Arc<str>>, Option<u32>) {
-    let m = pkt.meta;
-    let (container, process) = match pkt.owner_direction(Some(s)) {
-        Some(d) if d == end => (m.container.as_ref(), m.process.as_ref()),
-        Some(_) => (m.peer.container.as_ref(), m.peer.process.as_ref()),
-        None => (None, None),
-    };
-    (container.map(|c| Arc::from(&*c.id)), process.map(|p| p.pid))
+    formats::names::local_end(Some(pkt.meta), pkt.owner_direction(Some(s)), end)
 }
 
-/// A DNS name as shown: lower case, without the final dot; `None` for an empty name, an
-/// address literal or one with characters no host name has.
-fn clean_name(n: &str) -> Option<String> {
-    let n = n.trim().trim_end_matches('.');
-    if n.is_empty() || n.len() > 253 || n.parse::<IpAddr>().is_ok() {
-        return None;
-    }
-    if !n
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*'))
-    {
-        return None;
-    }
-    Some(n.to_ascii_lowercase())
-}
-
-fn read_name(msg: &[u8], at: usize) -> Option<(String, usize)> {
-    let mut name = String::new();
-    let end = walk_name(msg, at, |l| {
-        if !name.is_empty() {
-            name.push('.');
-        }
-        name.push_str(&String::from_utf8_lossy(l));
-    })
-    .ok()?;
-    Some((name.to_ascii_lowercase(), end))
-}
-
-/// The addresses a DNS response gives for the name asked, through its CNAME chain: each
-/// address is named by the question's name (and by the record's own name, when a CNAME led
-/// there).
+/// What a DNS response names (formats::names::dns_answer: each address reached from the
+/// question through its CNAME chain, by the question's name and the chain's last name), for
+/// `client` from `ts` on.
 fn dns_answer(msg: &[u8], ts: u64, client: &Client, out: &mut Vec<Learnt>) {
-    let Ok(d) = DnsPacket::new_checked(msg) else {
-        return;
-    };
-    if !d.is_response() || d.opcode() != 0 || d.rcode() != 0 || d.qdcount() != 1 {
-        return;
-    }
-    let Some((qname, mut pos)) = read_name(msg, DnsPacket::<&[u8]>::HEADER_LEN) else {
-        return;
-    };
-    pos += 4;
-    let mut cnames: BTreeMap<String, String> = BTreeMap::new();
-    let mut addrs: Vec<(String, IpAddr, u32)> = Vec::new();
-    for _ in 0..d.ancount() {
-        let Some((owner, p)) = read_name(msg, pos) else {
-            break;
-        };
-        let Some(h) = msg.get(p..p + 10) else { break };
-        let rtype = u16::from_be_bytes([h[0], h[1]]);
-        let ttl = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
-        let rdlen = usize::from(u16::from_be_bytes([h[8], h[9]]));
-        let rdata_at = p + 10;
-        let Some(rdata) = msg.get(rdata_at..rdata_at + rdlen) else {
-            break;
-        };
-        match (rtype, rdlen) {
-            (1, 4) => addrs.push((
-                owner,
-                IpAddr::from([rdata[0], rdata[1], rdata[2], rdata[3]]),
-                ttl,
-            )),
-            (28, 16) => {
-                let mut b = [0u8; 16];
-                b.copy_from_slice(rdata);
-                addrs.push((owner, IpAddr::from(b), ttl));
-            }
-            (5, _) => {
-                if let Some((target, _)) = read_name(msg, rdata_at) {
-                    cnames.insert(owner, target);
-                }
-            }
-            _ => {}
-        }
-        pos = rdata_at + rdlen;
-    }
-    // The chain from the question's name (bounded: a loop ends it).
-    let mut chain: BTreeSet<String> = BTreeSet::new();
-    let mut at = qname.clone();
-    while chain.insert(at.clone()) {
-        match cnames.get(&at) {
-            Some(next) => at = next.clone(),
-            None => break,
-        }
-    }
-    for (owner, addr, ttl) in addrs {
-        if !chain.contains(&owner) {
-            continue;
-        }
-        let until = ts
-            .saturating_add((u64::from(ttl) * 1_000_000_000).min(MAX_TTL_NS))
-            .saturating_add(GRACE_NS);
-        let mut names = vec![qname.as_str()];
-        if owner != qname {
-            names.push(owner.as_str());
-        }
-        for n in names {
-            let Some(n) = clean_name(n) else { continue };
-            out.push(Learnt {
-                ts,
-                addr,
-                name: n.into(),
-                source: NameSource::Dns,
-                client: client.clone(),
-                until,
-                ends: None,
-            });
-        }
-    }
-}
-
-/// The server name of a TLS ClientHello that begins in this segment.
-fn client_hello_sni(p: &[u8]) -> Option<String> {
-    // Record: handshake (22), TLS 1.x; handshake: ClientHello (1).
-    if p.len() < 9 || p[0] != 22 || p[1] != 3 || p[5] != 1 {
-        return None;
-    }
-    let mut at = 9 + 2 + 32;
-    let sid = usize::from(*p.get(at)?);
-    at += 1 + sid;
-    let suites = usize::from(u16::from_be_bytes([*p.get(at)?, *p.get(at + 1)?]));
-    at += 2 + suites;
-    let comp = usize::from(*p.get(at)?);
-    at += 1 + comp;
-    let ext_len = usize::from(u16::from_be_bytes([*p.get(at)?, *p.get(at + 1)?]));
-    at += 2;
-    let end = (at + ext_len).min(p.len());
-    while at + 4 <= end {
-        let ty = u16::from_be_bytes([p[at], p[at + 1]]);
-        let len = usize::from(u16::from_be_bytes([p[at + 2], p[at + 3]]));
-        let body = p.get(at + 4..at + 4 + len)?;
-        if ty == 0 {
-            // server_name_list: length, then (type, length, name) entries.
-            let mut i = 2;
-            while i + 3 <= body.len() {
-                let nt = body[i];
-                let nl = usize::from(u16::from_be_bytes([body[i + 1], body[i + 2]]));
-                let name = body.get(i + 3..i + 3 + nl)?;
-                if nt == 0 {
-                    return std::str::from_utf8(name).ok().map(str::to_string);
-                }
-                i += 3 + nl;
-            }
-            return None;
-        }
-        at += 4 + len;
-    }
-    None
-}
-
-/// The `Host:` of an HTTP/1 request that begins in this segment (without its port).
-fn http_host(p: &[u8]) -> Option<String> {
-    const METHODS: [&[u8]; 9] = [
-        b"GET ",
-        b"POST ",
-        b"HEAD ",
-        b"PUT ",
-        b"DELETE ",
-        b"OPTIONS ",
-        b"PATCH ",
-        b"CONNECT ",
-        b"TRACE ",
-    ];
-    if !METHODS.iter().any(|m| p.starts_with(m)) {
-        return None;
-    }
-    let head = &p[..p.len().min(8192)];
-    let text = String::from_utf8_lossy(head);
-    for line in text.split("\r\n").skip(1) {
-        if line.is_empty() {
-            break;
-        }
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        if k.trim().eq_ignore_ascii_case("host") {
-            let v = v.trim();
-            let host = if let Some(rest) = v.strip_prefix('[') {
-                rest.split(']').next().unwrap_or("")
-            } else {
-                v.rsplit_once(':').map_or(v, |(h, port)| {
-                    if port.bytes().all(|b| b.is_ascii_digit()) {
-                        h
-                    } else {
-                        v
-                    }
-                })
-            };
-            return Some(host.to_string());
-        }
-    }
-    None
+    formats::names::dns_answer(msg, |addr, ttl, name| {
+        out.push(Learnt {
+            ts,
+            addr,
+            name: name.into(),
+            source: NameSource::Dns,
+            client: client.clone(),
+            until: formats::names::valid_until(ts, ttl),
+            ends: None,
+        })
+    });
 }
 
 #[cfg(test)]

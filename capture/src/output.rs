@@ -13,10 +13,12 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use formats::meta::{CommentMode, PacketMeta};
+use formats::names::LiveNames;
 use formats::pcapng::linktype;
 use formats::pcapng::write::{FileFormat, InterfaceSpec, WriterConfig};
 use formats::pcapng::{Direction, InterfaceStats};
-use formats::render::{PacketRef, RenderOptions, Renderer};
+use formats::render::{PacketRef, RemoteNames, RenderOptions, Renderer};
+use formats::wire::flow::summarize;
 
 use crate::rotate::{FileError, FileSink, InterfaceTable, Rotation};
 
@@ -73,6 +75,8 @@ pub struct OutInterface {
     pub native_linktype: u16,
     /// Free text for the IDB (the network namespace).
     pub description: Option<String>,
+    /// The network namespace's cookie, when known (scopes the `-v` names: see [`TextOut`]).
+    pub netns: Option<u64>,
 }
 
 /// Per-interface counters for the ISBs.
@@ -435,7 +439,7 @@ impl Output {
                 interface: Some(&entry.iface.name),
                 direction: Some(direction),
             };
-            text_error = t.write_packet(&pkt, p.meta).err();
+            text_error = t.write_packet(&pkt, p.meta, entry.iface.netns).err();
         }
         if let Some(e) = text_error {
             if let Err(e) = self.text_failed(e) {
@@ -565,13 +569,17 @@ fn sll2_frame(frame: &mut Vec<u8>, i: &OutInterface, inbound: bool, data: &[u8])
     20 - hdr
 }
 
-/// tcpdump-style text, one packet at a time.
+/// tcpdump-style text, one packet at a time. With `-v`, the names the DNS answers seen so far
+/// give the packet's remote address are shown in its context (`    Remote ADDR (NAMES)`);
+/// without `-v` there is no table and no look at any packet beyond rendering it.
 pub struct TextOut {
     renderer: Renderer,
     buf: Vec<u8>,
     out: Box<dyn Write>,
     /// The text goes to stderr (the pcapng stream has stdout).
     pub to_stderr: bool,
+    /// `-v`: what DNS answers named, per client (bounded).
+    names: Option<LiveNames>,
 }
 
 impl TextOut {
@@ -581,16 +589,35 @@ impl TextOut {
             buf: Vec::new(),
             out,
             to_stderr: false,
+            names: (opts.verbose > 0).then(LiveNames::new),
         }
     }
 
+    /// Prints one packet seen in network namespace `netns` (a cookie), then learns from it.
     pub fn write_packet(
         &mut self,
         pkt: &PacketRef<'_>,
         meta: Option<&PacketMeta>,
+        netns: Option<u64>,
     ) -> io::Result<()> {
         self.buf.clear();
-        self.renderer.render(&mut self.buf, pkt, meta);
+        let summary = self
+            .names
+            .as_ref()
+            .and_then(|_| summarize(pkt.link_type, pkt.data));
+        match (&mut self.names, summary) {
+            (Some(names), Some(s)) => {
+                let found = names.remote(pkt, &s, meta, netns);
+                let remote = found.as_ref().map(|(addr, of_addr)| RemoteNames {
+                    addr: *addr,
+                    names: of_addr,
+                });
+                self.renderer.render_named(&mut self.buf, pkt, meta, remote);
+                // After the answer's own line: a name shows from the next packet on.
+                names.observe(pkt, &s, meta, netns);
+            }
+            _ => self.renderer.render(&mut self.buf, pkt, meta),
+        }
         self.out.write_all(&self.buf)
     }
 
@@ -611,6 +638,7 @@ mod tests {
             arphrd: 1,
             native_linktype: linktype::ETHERNET,
             description: None,
+            netns: None,
         };
         let mut eth = vec![0xff; 6];
         eth.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06, 0xaa]);

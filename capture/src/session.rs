@@ -890,6 +890,7 @@ fn out_interface(i: &NetInterface, kind: LinkKind, netns: Option<u64>) -> OutInt
         arphrd: i.arphrd,
         native_linktype: kind.linktype(),
         description: netns.map(|c| format!("network namespace cookie {c}")),
+        netns,
     }
 }
 

@@ -6,6 +6,8 @@
 //!   carriers in pcapng: ptcpdump-layout comments and structured custom options.
 //! - [`wire`]: typed views over packet bytes (Ethernet, VLAN, SLL, SLL2, IPv4/6, TCP, UDP, ...).
 //! - [`render`]: tcpdump-style text (`-nn`, `-v`, dumps, timestamps) plus the process context.
+//! - [`names`]: names of addresses learnt from packets (DNS answers through CNAME chains, TLS
+//!   server names, HTTP hosts) and the bounded table of a live capture's `-v` text.
 //! - [`table`]: growth of the bounded, churned hash tables of a live capture.
 //!
 //! ```
@@ -15,6 +17,7 @@
 //! ```
 
 pub mod meta;
+pub mod names;
 pub mod pcapng;
 pub mod render;
 pub mod table;

@@ -6,6 +6,7 @@
 
 pub mod containerd;
 pub mod docker;
+pub mod names;
 pub mod netns;
 pub mod node;
 pub mod pair;

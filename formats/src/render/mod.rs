@@ -163,6 +163,15 @@ impl Context {
     }
 }
 
+/// The names of a packet's remote address, for its `-v` context (see
+/// [`Renderer::render_named`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteNames<'a> {
+    pub addr: std::net::IpAddr,
+    /// Newest first; never empty when printed.
+    pub names: &'a [std::sync::Arc<str>],
+}
+
 /// One packet to print.
 #[derive(Debug, Clone, Copy)]
 pub struct PacketRef<'a> {
@@ -232,10 +241,24 @@ impl Renderer {
 
     /// Appends the text of one packet (ending in a newline) to `out`.
     pub fn render(&mut self, out: &mut Vec<u8>, pkt: &PacketRef<'_>, meta: Option<&PacketMeta>) {
+        self.render_named(out, pkt, meta, None)
+    }
+
+    /// [`Renderer::render`], and with `-v` in ptcpdump's layout a context line naming the
+    /// packet's remote address (`    Remote 198.18.3.7 (www.shop.test,edge.cdn.test)`): ptcap
+    /// passes what its live table ([`crate::names::LiveNames`]) knows. The tcpdump lines stay
+    /// as they are.
+    pub fn render_named(
+        &mut self,
+        out: &mut Vec<u8>,
+        pkt: &PacketRef<'_>,
+        meta: Option<&PacketMeta>,
+        remote: Option<RemoteNames<'_>>,
+    ) {
         if self.opts.oneline {
             let mut buf = std::mem::take(&mut self.scratch);
             buf.clear();
-            self.render_lines(&mut buf, pkt, meta);
+            self.render_lines(&mut buf, pkt, meta, remote);
             let mut first = true;
             for line in buf.split(|&c| c == b'\n') {
                 // The first line keeps its start (`-#` pads the number).
@@ -256,11 +279,17 @@ impl Renderer {
             out.push(b'\n');
             self.scratch = buf;
         } else {
-            self.render_lines(out, pkt, meta);
+            self.render_lines(out, pkt, meta, remote);
         }
     }
 
-    fn render_lines(&mut self, out: &mut Vec<u8>, pkt: &PacketRef<'_>, meta: Option<&PacketMeta>) {
+    fn render_lines(
+        &mut self,
+        out: &mut Vec<u8>,
+        pkt: &PacketRef<'_>,
+        meta: Option<&PacketMeta>,
+        remote: Option<RemoteNames<'_>>,
+    ) {
         self.count += 1;
         if self.opts.number {
             // tcpdump: "%5u  ".
@@ -310,6 +339,9 @@ impl Renderer {
             } else {
                 context_suffix(out, m, &self.opts.context);
             }
+        }
+        if let Some(r) = remote.filter(|r| v && ptcpdump && !r.names.is_empty()) {
+            remote_line(out, &r);
         }
         let data = pkt.data;
         match self.opts.dump {
@@ -608,15 +640,27 @@ fn context_lines(out: &mut Vec<u8>, m: &PacketMeta, c: &Context) {
     }
 }
 
+/// `    Remote ADDR (NAME,NAME)`: the address as tcpdump prints it, its names beside it (as
+/// ptanalyze's `--flows` text writes an endpoint's names).
+fn remote_line(out: &mut Vec<u8>, r: &RemoteNames<'_>) {
+    out.s("\n    Remote ");
+    out.addr(r.addr);
+    out.s(" (");
+    for (i, n) in r.names.iter().enumerate() {
+        if i > 0 {
+            out.c(b',');
+        }
+        out.escaped(n);
+    }
+    out.c(b')');
+}
+
 /// `    NAT (original A.p > B.q)`: the packet's addresses and ports before netfilter rewrote
 /// them, in the packet's direction (tcpdump's `addr.port` notation).
 fn nat_line(out: &mut Vec<u8>, n: &crate::meta::NatInfo, reply: bool) {
     let t = n.untranslated(reply);
     let end = |out: &mut Vec<u8>, a: std::net::IpAddr, p: u16| {
-        match a {
-            std::net::IpAddr::V4(v4) => out.ipv4(&v4.octets()),
-            std::net::IpAddr::V6(v6) => out.ipv6(&v6.octets()),
-        }
+        out.addr(a);
         out.c(b'.');
         out.n(p);
     };

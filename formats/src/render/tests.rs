@@ -136,3 +136,49 @@ fn ascii_dump_drops_cr_like_tcpdump() {
     assert_eq!(dump(b"a\r\nb"), "\na\nb");
     assert_eq!(dump(b"\x01\x7f\t x"), "\n..\t x");
 }
+
+#[test]
+fn remote_names_only_with_v_and_beside_the_address() {
+    let data = udp_raw();
+    let pkt = PacketRef {
+        ts_ns: 1_000_000_000,
+        link_type: 101,
+        data: &data,
+        orig_len: data.len() as u32,
+        interface: Some("eth0"),
+        direction: Some(Direction::Out),
+    };
+    let names: Vec<Arc<str>> = vec!["www.shop.test".into(), "edge.cdn.test".into()];
+    let remote = RemoteNames {
+        addr: "198.18.0.2".parse().unwrap(),
+        names: &names,
+    };
+    let named = |opts: RenderOptions, pkt: &PacketRef<'_>| {
+        let mut r = Renderer::new(opts);
+        let mut out = Vec::new();
+        r.render_named(&mut out, pkt, None, Some(remote));
+        String::from_utf8(out).unwrap()
+    };
+    let q = RenderOptions {
+        timestamp: TimestampMode::None,
+        ..Default::default()
+    };
+    // Without -v: nothing changes.
+    assert_eq!(named(q, &pkt), render(q, &pkt, None));
+    let v = RenderOptions { verbose: 1, ..q };
+    let plain = render(v, &pkt, None);
+    assert_eq!(
+        named(v, &pkt),
+        format!(
+            "{}\n    Remote 198.18.0.2 (www.shop.test,edge.cdn.test)\n",
+            plain.trim_end()
+        )
+    );
+    // tcpdump's own layout (no interface, no metadata) is never added to.
+    let bare = PacketRef {
+        interface: None,
+        direction: None,
+        ..pkt
+    };
+    assert_eq!(named(v, &bare), render(v, &bare, None));
+}

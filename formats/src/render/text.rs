@@ -21,6 +21,13 @@ pub(crate) trait Out {
             self.ipv4(a)
         }
     }
+    /// An address as tcpdump prints it.
+    fn addr(&mut self, a: std::net::IpAddr) {
+        match a {
+            std::net::IpAddr::V4(v4) => self.ipv4(&v4.octets()),
+            std::net::IpAddr::V6(v6) => self.ipv6(&v6.octets()),
+        }
+    }
     /// Colon-separated hex bytes (link-layer addresses).
     fn lladdr(&mut self, a: &[u8]);
     /// Text from outside (names, args, labels): control characters become `\xNN`.
