@@ -1,0 +1,106 @@
+//! HTTP request and response lines (tcpdump's `print-http.c` over `txtproto_print`).
+
+use super::{txt_line, Printer};
+use crate::render::text::Out;
+
+impl Printer<'_> {
+    pub(super) fn http(&mut self, p: &[u8], len: usize) {
+        const CMDS: &[&str] = &[
+            "OPTIONS",
+            "GET",
+            "HEAD",
+            "POST",
+            "PUT",
+            "DELETE",
+            "TRACE",
+            "CONNECT",
+            "PROPFIND",
+            "PROPPATCH",
+            "MKCOL",
+            "COPY",
+            "MOVE",
+            "LOCK",
+            "UNLOCK",
+            "POLL",
+            "BCOPY",
+            "BMOVE",
+            "SEARCH",
+            "BDELETE",
+            "BPROPFIND",
+            "BPROPPATCH",
+            "SUBSCRIBE",
+            "UNSUBSCRIBE",
+            "NOTIFY",
+            "VERSION-CONTROL",
+            "REPORT",
+            "CHECKOUT",
+            "CHECKIN",
+            "UNCHECKOUT",
+            "MKWORKSPACE",
+            "UPDATE",
+            "LABEL",
+            "MERGE",
+            "BASELINE-CONTROL",
+            "MKACTIVITY",
+            "ORDERPATCH",
+            "ACL",
+            "PATCH",
+        ];
+        let mut is_reqresp = false;
+        if let Some((tok, _)) = fetch_token(p, 0) {
+            is_reqresp = CMDS.iter().any(|c| c.as_bytes().eq_ignore_ascii_case(tok));
+        }
+        if !is_reqresp {
+            if let Some((_, idx)) = fetch_token(p, 0) {
+                if let Some((code, _)) = fetch_token(p, idx) {
+                    is_reqresp = code.len() == 3 && code.iter().all(u8::is_ascii_digit);
+                }
+            }
+        }
+        self.out.s(": HTTP");
+        if !is_reqresp {
+            return;
+        }
+        let captured_all = p.len() >= len;
+        if self.opts.verbose > 0 {
+            self.out.s(", length: ");
+            self.out.n(len);
+            let mut idx = 0;
+            while idx < p.len() {
+                match txt_line(self.out, "\n\t", p, idx, "http", captured_all) {
+                    Some(next) => idx = next,
+                    None => break,
+                }
+            }
+        } else {
+            txt_line(self.out, ": ", p, 0, "http", captured_all);
+        }
+    }
+}
+
+/// A whitespace-delimited token at `idx` and the index after the blanks that follow it.
+fn fetch_token(p: &[u8], mut idx: usize) -> Option<(&[u8], usize)> {
+    let start = idx;
+    while idx < p.len() {
+        let c = p[idx];
+        if !c.is_ascii() {
+            return None;
+        }
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            break;
+        }
+        idx += 1;
+    }
+    if idx == start {
+        return None;
+    }
+    let tok = &p[start..idx];
+    while idx < p.len() {
+        let c = p[idx];
+        if c == b'\r' || c == b'\n' || !(0x20..0x7f).contains(&c) || (c != b' ' && c != b'\t') {
+            break;
+        }
+        idx += 1;
+    }
+    Some((tok, idx))
+}

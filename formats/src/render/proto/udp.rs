@@ -1,0 +1,60 @@
+//! UDP (tcpdump's `print-udp.c`) and the payload printers it dispatches to by port.
+
+use super::{trunc, IpCtx, Printer};
+use crate::render::text::Out;
+use crate::wire::checksum;
+use crate::wire::ipproto;
+use crate::wire::udp::{self, UdpPacket};
+
+impl Printer<'_> {
+    pub(super) fn udp(&mut self, b: &[u8], length: usize, ip: IpCtx<'_>) {
+        let Ok(u) = UdpPacket::new_checked(b) else {
+            self.addrs(ip.src, ip.dst);
+            trunc(self.out, "udp");
+            return;
+        };
+        let (sport, dport) = (u.src_port(), u.dst_port());
+        let ulen = usize::from(u.len());
+        if length < 8 {
+            self.ports(&ip, sport, dport);
+            self.out.s("truncated-udp ");
+            self.out.n(length);
+            return;
+        }
+        if ulen < 8 {
+            self.ports(&ip, sport, dport);
+            self.out.s("truncated-udplength ");
+            self.out.n(ulen);
+            return;
+        }
+        let dlen = (ulen - 8).min(length - 8);
+        self.ports(&ip, sport, dport);
+        if self.opts.verbose > 0 && !ip.fragmented && b.len() >= dlen + 8 {
+            let seg = &b[..dlen + 8];
+            let pseudo = ip.pseudo(ipproto::UDP, dlen + 8);
+            if ip.v6 || self.opts.verbose > 1 {
+                if !ip.v6 && u.checksum() == 0 {
+                    self.out.s("[no cksum] ");
+                } else if checksum::verify(pseudo, seg) {
+                    self.out.s("[udp sum ok] ");
+                } else {
+                    self.out.s("[bad udp cksum 0x");
+                    self.out.hex(u32::from(u.checksum()), 4);
+                    self.out.s(" -> 0x");
+                    self.out.hex(
+                        u32::from(checksum::expected(pseudo, seg, udp::CHECKSUM_OFFSET)),
+                        4,
+                    );
+                    self.out.s("!] ");
+                }
+            }
+        }
+        if !self.opts.quiet && (sport == 53 || dport == 53) {
+            let payload = u.payload();
+            self.dns(&payload[..payload.len().min(dlen)], dlen);
+            return;
+        }
+        self.out.s("UDP, length ");
+        self.out.n(dlen);
+    }
+}
