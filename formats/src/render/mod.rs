@@ -673,3 +673,33 @@ fn nat_line(out: &mut Vec<u8>, n: &crate::meta::NatInfo, reply: bool) {
 
 #[cfg(test)]
 mod tests;
+
+/// What the printers' unit tests share.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::{PacketRef, RenderOptions, Renderer, TimestampMode};
+
+    /// The text `tcpdump -nn -t` (with `verbose` `-v`) prints for an IP packet on a RAW
+    /// link, without the final newline.
+    pub(crate) fn line_v(data: &[u8], verbose: u8) -> String {
+        let mut r = Renderer::new(RenderOptions {
+            verbose,
+            timestamp: TimestampMode::None,
+            ..RenderOptions::default()
+        });
+        let mut out = Vec::new();
+        let pkt = PacketRef {
+            ts_ns: 0,
+            link_type: crate::pcapng::linktype::RAW,
+            data,
+            orig_len: data.len() as u32,
+            interface: None,
+            direction: None,
+        };
+        r.render(&mut out, &pkt, None);
+        String::from_utf8(out)
+            .unwrap()
+            .trim_end_matches('\n')
+            .to_string()
+    }
+}

@@ -1,10 +1,34 @@
 //! Ethernet and the EtherType dispatch (tcpdump's `print-ether.c`).
 
-use super::Printer;
+use super::{trunc, Printer};
 use crate::render::text::Out;
+use crate::wire::ethernet::EthernetFrame;
 use crate::wire::{ethertype, get_be16};
 
 impl Printer<'_> {
+    /// An Ethernet frame (a capture's link layer, or the inner frame of VXLAN, Geneve and
+    /// GRE); `wire_len` is its length on the wire. Returns the header length.
+    pub(super) fn ether(&mut self, data: &[u8], wire_len: u32) -> usize {
+        let Ok(eth) = EthernetFrame::new_checked(data) else {
+            trunc(self.out, "ether");
+            return data.len();
+        };
+        if self.opts.link_header {
+            return self.ethernet_header(data, wire_len);
+        }
+        let Some((ty, off)) = eth.inner() else {
+            self.out.s("[|vlan]");
+            return data.len();
+        };
+        if off == 14 && !matches!(ty, ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP) {
+            // tcpdump shows the addresses of a frame it cannot decode, -e or not.
+            return self.ethernet_header(data, wire_len);
+        }
+        let len = (wire_len as usize).saturating_sub(off);
+        self.ethertype(ty, &data[off..], len, wire_len);
+        off
+    }
+
     /// `-e` on Ethernet: `SRC > DST, ethertype NAME (0xXXXX), length N: ` (VLAN tags as
     /// `vlan V, p P, ethertype ...`; `-q`: the name only), then the payload without its own
     /// protocol label, as tcpdump prints it. Returns the link-layer header length.
@@ -141,6 +165,8 @@ pub(super) fn ethertype_name(ty: u16) -> &'static str {
         0x88f7 => "PTP",
         0x9000 => "Loopback",
         0x893a => "IEEE1905.1",
+        0x6558 => "TEB",
+        0x880b => "PPP",
         _ => "Unknown",
     }
 }

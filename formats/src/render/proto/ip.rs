@@ -3,15 +3,39 @@
 use super::{trunc, IpCtx, Printer};
 use crate::render::text::Out;
 use crate::wire::checksum;
-use crate::wire::ipproto;
 use crate::wire::ipv4::{self, Ipv4Packet};
+use crate::wire::{get_be16, ipproto};
+
+/// How the `-v` options list ended.
+enum Options {
+    Done,
+    /// The capture ends inside an option (tcpdump: `[truncated-option]`).
+    Cut,
+    /// The capture ends at an option's kind or length: the mark is printed, nothing follows.
+    Ended,
+}
 
 impl Printer<'_> {
     pub(super) fn ipv4(&mut self, b: &[u8]) {
+        if b.is_empty() {
+            trunc(self.out, "ip");
+            return;
+        }
         if !self.opts.link_header {
             self.out.s("IP ");
         }
-        let Ok(ip) = Ipv4Packet::new_checked(b) else {
+        // A capture that ends inside the options: tcpdump still prints the fixed header
+        // (and in -v the options it has), then the mark.
+        let hlen = usize::from(b[0] & 0x0f) * 4;
+        let cut = b.len() >= 20 && b.len() < hlen;
+        let mut whole = [0u8; 60];
+        let view = if cut {
+            whole[..b.len()].copy_from_slice(b);
+            &whole[..hlen]
+        } else {
+            b
+        };
+        let Ok(ip) = Ipv4Packet::new_checked(view) else {
             trunc(self.out, "ip");
             return;
         };
@@ -20,7 +44,6 @@ impl Printer<'_> {
             self.out.n(ip.version());
             return;
         }
-        let hlen = ip.header_len();
         let total = usize::from(ip.total_len());
         if total < hlen {
             self.out.s("[total length ");
@@ -73,12 +96,20 @@ impl Printer<'_> {
             self.out.n(ip.protocol());
             self.out.s("), length ");
             self.out.n(total);
+            let mut opts_cut = false;
             if hlen > 20 {
                 self.out.s(", options (");
-                self.ipv4_options(ip.options());
+                match self.ipv4_options(&b[20..hlen.min(b.len())], hlen - 20) {
+                    Options::Done => {}
+                    Options::Cut => {
+                        self.out.s(" [truncated-option]");
+                        opts_cut = true;
+                    }
+                    Options::Ended => return,
+                }
                 self.out.s(")");
             }
-            if !checksum::verify(0, ip.header()) {
+            if !cut && !checksum::verify(0, ip.header()) {
                 self.out.s(", bad cksum ");
                 self.out.hexn(u32::from(ip.checksum()));
                 self.out.s(" (->");
@@ -87,8 +118,23 @@ impl Printer<'_> {
                 self.out.s(")!");
             }
             self.out.s(")\n    ");
+            if opts_cut {
+                self.addrs(&ip.src(), &ip.dst());
+                trunc(self.out, "ip");
+                return;
+            }
         }
         let (src, dst) = (ip.src(), ip.dst());
+        if cut {
+            self.addrs(&src, &dst);
+            self.out.s(" [remaining caplen(");
+            self.out.n(b.len());
+            self.out.s(") < header length(");
+            self.out.n(hlen);
+            self.out.s(")]");
+            trunc(self.out, "ip");
+            return;
+        }
         let payload = ip.payload();
         let plen = total - hlen;
         let ctx = IpCtx {
@@ -125,52 +171,94 @@ impl Printer<'_> {
         }
     }
 
-    pub(super) fn ipv4_options(&mut self, mut o: &[u8]) {
-        let mut first = true;
-        while let Some(&kind) = o.first() {
-            if !first {
-                self.out.s(",");
+    /// `-v`: the options as tcpdump's `ip_optprint` lists them, comma-separated, up to the
+    /// first EOL (`RA`, `RA value 1`, `RR 198.18.0.1`, `unknown 153 [bad length 1]`).
+    /// `o`: the options as captured; `declared`: their length from the header.
+    fn ipv4_options(&mut self, o: &[u8], declared: usize) -> Options {
+        let mut i = 0;
+        while i < declared {
+            if i > 0 {
+                self.out.c(b',');
             }
-            first = false;
+            let Some(&kind) = o.get(i) else {
+                trunc(self.out, "ip");
+                return Options::Ended;
+            };
             match kind {
                 0 => {
                     self.out.s("EOL");
-                    o = &o[1..];
-                    // tcpdump reports the padding after EOL byte by byte, the same way.
-                    continue;
+                    return Options::Done;
                 }
                 1 => {
                     self.out.s("NOP");
-                    o = &o[1..];
+                    i += 1;
                     continue;
                 }
-                _ => {}
+                7 => self.out.s("RR"),
+                68 => self.out.s("timestamp"),
+                130 => self.out.s("security"),
+                131 => self.out.s("LSRR"),
+                137 => self.out.s("SSRR"),
+                148 => self.out.s("RA"),
+                82 => self.out.s("traceroute"),
+                k => {
+                    self.out.s("unknown ");
+                    self.out.n(k);
+                }
             }
-            let len = usize::from(o.get(1).copied().unwrap_or(0));
-            self.out.s(match kind {
-                7 => "RR",
-                68 => "TS",
-                130 => "security",
-                131 => "LSRR",
-                137 => "SSRR",
-                148 => "RA",
-                _ => "unknown",
-            });
-            if !matches!(kind, 7 | 68 | 130 | 131 | 137 | 148) {
-                self.out.s(" (");
-                self.out.n(kind);
-                self.out.s(")");
-            }
-            self.out.s(" len ");
-            self.out.n(len);
-            if len < 2 || len > o.len() {
+            let Some(&len) = o.get(i + 1) else {
+                trunc(self.out, "ip");
+                return Options::Ended;
+            };
+            let len = usize::from(len);
+            if len < 2 || len > declared - i {
                 self.out.s(" [bad length ");
                 self.out.n(len);
                 self.out.s("]");
-                return;
+                return Options::Done;
             }
-            o = &o[len..];
+            let Some(opt) = o.get(i..i + len) else {
+                return Options::Cut;
+            };
+            match kind {
+                148 => {
+                    if len < 4 {
+                        self.out.s(" [bad length ");
+                        self.out.n(len);
+                        self.out.s("]");
+                    } else if let Some(v) = get_be16(opt, 2).filter(|&v| v != 0) {
+                        self.out.s(" value ");
+                        self.out.n(v);
+                    }
+                }
+                7 | 131 | 137 => {
+                    if (len + 1) & 3 != 0 {
+                        self.out.s(" [bad length ");
+                        self.out.n(len);
+                        self.out.s("]");
+                    }
+                    let ptr = usize::from(opt.get(2).copied().unwrap_or(0));
+                    let p = ptr.wrapping_sub(1);
+                    if !(3..=len + 1).contains(&p) || (p + 1) & 3 != 0 {
+                        self.out.s(" [bad ptr ");
+                        self.out.n(ptr);
+                        self.out.s("]");
+                    }
+                    let mut at = 3;
+                    while at + 4 <= len {
+                        self.out.c(b' ');
+                        self.out.ipv4(&opt[at..at + 4]);
+                        if p > at {
+                            self.out.c(b',');
+                        }
+                        at += 4;
+                    }
+                }
+                _ => {}
+            }
+            i += len;
         }
+        Options::Done
     }
 }
 

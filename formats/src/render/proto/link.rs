@@ -5,8 +5,6 @@
 use super::{trunc, Printer};
 use crate::pcapng::linktype;
 use crate::render::text::Out;
-use crate::wire::ethernet::EthernetFrame;
-use crate::wire::ethertype;
 use crate::wire::sll::{Sll2Packet, SllPacket};
 
 impl Printer<'_> {
@@ -14,25 +12,7 @@ impl Printer<'_> {
     pub fn link(&mut self, link_type: u16, data: &[u8], orig_len: u32) -> usize {
         let wire_len = orig_len as usize;
         match link_type {
-            linktype::ETHERNET => {
-                let Ok(eth) = EthernetFrame::new_checked(data) else {
-                    self.out.s("[|ether]");
-                    return data.len();
-                };
-                if self.opts.link_header {
-                    return self.ethernet_header(data, orig_len);
-                }
-                let Some((ty, off)) = eth.inner() else {
-                    self.out.s("[|vlan]");
-                    return data.len();
-                };
-                if off == 14 && !matches!(ty, ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP) {
-                    // tcpdump shows the addresses of a frame it cannot decode, -e or not.
-                    return self.ethernet_header(data, orig_len);
-                }
-                self.ethertype(ty, &data[off..], wire_len.saturating_sub(off), orig_len);
-                off
-            }
+            linktype::ETHERNET => self.ether(data, orig_len),
             linktype::LINUX_SLL => {
                 let Ok(sll) = SllPacket::new_checked(data) else {
                     self.out.s("[|sll]");

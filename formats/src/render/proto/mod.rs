@@ -4,7 +4,8 @@
 //! - the link type ([`Printer::link`], `link.rs`),
 //! - the EtherType (`Printer::ethertype`, `ether.rs`),
 //! - the IP protocol (`Printer::transport`, here),
-//! - the UDP and TCP ports (`udp.rs`, `tcp.rs`).
+//! - the UDP and TCP ports (`udp.rs`, `tcp.rs`),
+//! - an encapsulation's inner protocol (GRE's and Geneve's EtherType, VXLAN's Ethernet).
 //!
 //! Shared helpers (the `[|proto]` mark, the default hex print, dumps, text lines) are in
 //! `shared.rs`.
@@ -12,15 +13,19 @@
 mod arp;
 mod dns;
 mod ether;
+mod geneve;
+mod gre;
 mod http;
 mod icmp;
 mod icmp6;
+mod igmp;
 mod ip;
 mod ip6;
 mod link;
 mod shared;
 mod tcp;
 mod udp;
+mod vxlan;
 
 pub(crate) use shared::{ascii_dump, hex_ascii_dump, hex_dump};
 pub(crate) use tcp::TcpSeqTable;
@@ -73,6 +78,12 @@ impl Printer<'_> {
             ipproto::UDP => self.udp(b, len, ip),
             ipproto::ICMP if !ip.v6 => self.icmp(b, len, ip),
             ipproto::ICMPV6 if ip.v6 => self.icmp6(b, len, ip),
+            ipproto::IGMP => self.igmp(b, len),
+            ipproto::GRE => self.gre(b, len),
+            // IP in IP (IPIP, SIT, IP6IP6): the inner packet's own line after the outer
+            // addresses, as tcpdump prints it.
+            ipproto::IPIP => self.ipv4(b),
+            ipproto::IPV6 => self.ipv6(b),
             ipproto::NONE if ip.v6 => {
                 self.out.s("no next header");
             }

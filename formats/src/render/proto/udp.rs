@@ -3,13 +3,16 @@
 use super::{trunc, IpCtx, Printer};
 use crate::render::text::Out;
 use crate::wire::checksum;
-use crate::wire::ipproto;
 use crate::wire::udp::{self, UdpPacket};
+use crate::wire::{get_be16, ipproto};
 
 impl Printer<'_> {
     pub(super) fn udp(&mut self, b: &[u8], length: usize, ip: IpCtx<'_>) {
         let Ok(u) = UdpPacket::new_checked(b) else {
-            self.addrs(ip.src, ip.dst);
+            match (get_be16(b, 0), get_be16(b, 2)) {
+                (Some(s), Some(d)) => self.ports(&ip, s, d),
+                _ => self.addrs(ip.src, ip.dst),
+            }
             trunc(self.out, "udp");
             return;
         };
@@ -49,10 +52,23 @@ impl Printer<'_> {
                 }
             }
         }
-        if !self.opts.quiet && (sport == 53 || dport == 53) {
+        // The payload printers, by port as tcpdump's udp_print picks them.
+        let port = |p: u16| sport == p || dport == p;
+        if !self.opts.quiet {
             let payload = u.payload();
-            self.dns(&payload[..payload.len().min(dlen)], dlen);
-            return;
+            let payload = &payload[..payload.len().min(dlen)];
+            if port(53) {
+                self.dns(payload, dlen);
+                return;
+            }
+            if port(super::vxlan::PORT) {
+                self.vxlan(payload, dlen);
+                return;
+            }
+            if port(super::geneve::PORT) {
+                self.geneve(payload, dlen);
+                return;
+            }
         }
         self.out.s("UDP, length ");
         self.out.n(dlen);
