@@ -6,7 +6,8 @@ use crate::wire::dns::{walk_name, DnsPacket, NameError};
 use crate::wire::{get_be16, get_be32};
 
 impl Printer<'_> {
-    pub(super) fn dns(&mut self, msg: &[u8], length: usize) {
+    /// `mdns`: multicast DNS (RFC 6762), whose classes carry the QU and cache-flush bits.
+    pub(super) fn dns(&mut self, msg: &[u8], length: usize, mdns: bool) {
         let Ok(d) = DnsPacket::new_checked(msg) else {
             if length >= 12 {
                 trunc(self.out, "domain");
@@ -60,10 +61,20 @@ impl Printer<'_> {
                 self.out.s("q]");
             }
             let mut ok = true;
-            for _ in 0..qd {
-                match walk_name(msg, pos, |_| {}) {
-                    Ok(e) => pos = e + 4,
-                    Err(_) => {
+            for i in 0..qd {
+                // -vv: the question section too.
+                let next = if self.opts.verbose > 1 {
+                    if i > 0 {
+                        self.out.c(b',');
+                    }
+                    self.out.s(" q:");
+                    self.dns_question(msg, pos, mdns)
+                } else {
+                    skip_name(msg, pos).map(|e| e + 4)
+                };
+                match next {
+                    Some(e) => pos = e,
+                    None => {
                         ok = false;
                         break;
                     }
@@ -76,21 +87,10 @@ impl Printer<'_> {
                 self.out.n(ns);
                 self.out.c(b'/');
                 self.out.n(ar);
-                for i in 0..an {
-                    if i > 0 {
-                        if pos >= msg.len() {
-                            ok = false;
-                            break;
-                        }
-                        self.out.c(b',');
-                    }
-                    match self.dns_rr(msg, pos) {
-                        Some(e) => pos = e,
-                        None => {
-                            ok = false;
-                            break;
-                        }
-                    }
+                ok = self.dns_section(msg, &mut pos, an, None, mdns);
+                if ok && self.opts.verbose > 1 {
+                    ok = self.dns_section(msg, &mut pos, ns, Some(" ns:"), mdns)
+                        && self.dns_section(msg, &mut pos, ar, Some(" ar:"), mdns);
                 }
             }
             ok
@@ -139,7 +139,7 @@ impl Printer<'_> {
                     ok = false;
                     break;
                 }
-                match self.dns_question(msg, pos) {
+                match self.dns_question(msg, pos, mdns) {
                     Some(e) => pos = e,
                     None => {
                         ok = false;
@@ -156,6 +156,34 @@ impl Printer<'_> {
         self.out.s(" (");
         self.out.n(length);
         self.out.s(")");
+    }
+
+    /// The records of one section, comma-separated, as tcpdump's ns_print lists them: the
+    /// answers' first record always, the others (and a labelled section's first) only while
+    /// captured bytes remain; `false` when records are left over (the truncation mark).
+    fn dns_section(
+        &mut self,
+        msg: &[u8],
+        pos: &mut usize,
+        count: u16,
+        label: Option<&str>,
+        mdns: bool,
+    ) -> bool {
+        for i in 0..count {
+            if (i > 0 || label.is_some()) && *pos >= msg.len() {
+                return false;
+            }
+            if i > 0 {
+                self.out.c(b',');
+            } else if let Some(l) = label {
+                self.out.s(l);
+            }
+            match self.dns_rr(msg, *pos, mdns) {
+                Some(e) => *pos = e,
+                None => return false,
+            }
+        }
+        true
     }
 
     /// Prints a name as tcpdump does; `None` when it cannot be read to the end.
@@ -186,40 +214,68 @@ impl Printer<'_> {
                 self.out.s(">");
                 None
             }
-            Err(NameError::Truncated) => None,
+            Err(NameError::Truncated) => {
+                // tcpdump prints a label cut by the end of the capture as far as it goes.
+                for &c in cut_label(msg, pos) {
+                    tcpdump_char(self.out, c);
+                }
+                None
+            }
         }
     }
 
-    pub(super) fn dns_question(&mut self, msg: &[u8], pos: usize) -> Option<usize> {
+    pub(super) fn dns_question(&mut self, msg: &[u8], pos: usize, mdns: bool) -> Option<usize> {
         let end = walk_name(msg, pos, |_| {}).ok()?;
         let ty = get_be16(msg, end)?;
         let class = get_be16(msg, end + 2)?;
         self.out.c(b' ');
         type_name(self.out, ty);
-        if class != 1 {
+        let c = if mdns { class & 0x7fff } else { class };
+        if c != 1 {
             self.out.c(b' ');
-            class_name(self.out, class);
+            class_name(self.out, c);
+        }
+        if mdns {
+            // The top bit asks for a unicast answer.
+            self.out.s(if class & 0x8000 != 0 {
+                " (QU)"
+            } else {
+                " (QM)"
+            });
         }
         self.out.s("? ");
         self.dns_name(msg, pos)?;
         Some(end + 4)
     }
 
-    pub(super) fn dns_rr(&mut self, msg: &[u8], pos: usize) -> Option<usize> {
+    pub(super) fn dns_rr(&mut self, msg: &[u8], pos: usize, mdns: bool) -> Option<usize> {
         let end = if self.opts.verbose > 0 {
             self.out.c(b' ');
             self.dns_name(msg, pos)?
         } else {
-            walk_name(msg, pos, |_| {}).ok()?
+            // tcpdump's ns_nskip: a length not captured ends the section quietly too.
+            let Some(e) = skip_name(msg, pos) else {
+                return Some(msg.len());
+            };
+            e
         };
+        if msg.len() < end + 10 {
+            // tcpdump's ns_rprint: a record whose fixed part was not captured ends the
+            // section quietly (the capture's end), not with the truncation mark.
+            return Some(msg.len());
+        }
         let ty = get_be16(msg, end)?;
         let class = get_be16(msg, end + 2)?;
         get_be32(msg, end + 4)?;
         let rdlen = usize::from(get_be16(msg, end + 8)?);
         let cp = end + 10;
-        if class != 1 && ty != 41 {
+        let c = if mdns { class & 0x7fff } else { class };
+        if c != 1 && ty != 41 {
             self.out.c(b' ');
-            class_name(self.out, class);
+            class_name(self.out, c);
+        }
+        if mdns && class & 0x8000 != 0 {
+            self.out.s(" (Cache flush)");
         }
         self.out.c(b' ');
         type_name(self.out, ty);
@@ -290,6 +346,49 @@ impl Printer<'_> {
         }
         Some(rp)
     }
+}
+
+/// The end of the name at `pos` as tcpdump's `ns_nskip` finds it: label lengths are read,
+/// label bytes and a pointer's second byte are not; `None` when a length is not captured.
+fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = *msg.get(pos)?;
+        pos += 1;
+        match len & 0xc0 {
+            0 if len == 0 => return Some(pos),
+            0 => pos += usize::from(len),
+            0xc0 => return Some(pos + 1),
+            _ => return walk_name(msg, pos - 1, |_| {}).ok(),
+        }
+    }
+}
+
+/// The captured part of the label that the end of `msg` cuts, in the name at `start`.
+fn cut_label(msg: &[u8], start: usize) -> &[u8] {
+    let (mut pos, mut limit) = (start, start);
+    while let Some(&len) = msg.get(pos) {
+        match len & 0xc0 {
+            0xc0 => {
+                let Some(&lo) = msg.get(pos + 1) else {
+                    break;
+                };
+                let target = usize::from(u16::from_be_bytes([len & 0x3f, lo]));
+                if target >= limit {
+                    break;
+                }
+                (pos, limit) = (target, target);
+            }
+            0 if len > 0 => {
+                let end = pos + 1 + usize::from(len);
+                if end > msg.len() {
+                    return &msg[pos + 1..];
+                }
+                pos = end;
+            }
+            _ => break,
+        }
+    }
+    &[]
 }
 
 fn rcode_name(r: u8) -> &'static str {

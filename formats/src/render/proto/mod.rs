@@ -22,6 +22,7 @@ mod igmp;
 mod ip;
 mod ip6;
 mod link;
+mod ntp;
 mod shared;
 mod tcp;
 mod udp;

@@ -58,7 +58,15 @@ impl Printer<'_> {
             let payload = u.payload();
             let payload = &payload[..payload.len().min(dlen)];
             if port(53) {
-                self.dns(payload, dlen);
+                self.dns(payload, dlen, false);
+                return;
+            }
+            if port(5353) {
+                self.dns(payload, dlen, true);
+                return;
+            }
+            if port(super::ntp::PORT) {
+                self.ntp(payload, dlen);
                 return;
             }
             if port(super::vxlan::PORT) {
