@@ -1,5 +1,6 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
-//! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN, Geneve, GRE, IPIP/SIT/IP6IP6.
+//! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN, Geneve, GRE, IPIP/SIT/IP6IP6,
+//! NTP, mDNS (and LLMNR, which tcpdump leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
 //! ptanalyze and ptcap print with) must print the same text for each, under each flag set.
@@ -352,6 +353,206 @@ fn ipip_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+fn over_udp(sport: u16, dport: u16, dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
+    let u = udp(&A, &dst, sport, dport, payload);
+    ether(0x0800, &V4::new(17, A, dst).build(&u))
+}
+
+/// An NTP message: LI/VN/mode, stratum, poll, precision, root delay and dispersion, the
+/// reference ID, four timestamps (seconds, fraction), then `tail` (key ID, digest).
+fn ntp(
+    status: u8,
+    stratum: u8,
+    poll: i8,
+    refid: [u8; 4],
+    ts: [(u32, u32); 4],
+    tail: &[u8],
+) -> Vec<u8> {
+    let mut m = vec![
+        status, stratum, poll as u8, 0xe9, 0, 0, 0x10, 0, 0, 3, 0x80, 0,
+    ];
+    m.extend_from_slice(&refid);
+    for (s, f) in ts {
+        m.extend_from_slice(&s.to_be_bytes());
+        m.extend_from_slice(&f.to_be_bytes());
+    }
+    m.extend_from_slice(tail);
+    over_udp(123, 123, B, &m)
+}
+
+fn ntp_packets() -> Vec<Vec<u8>> {
+    let t0 = 0xe900_0000;
+    let zero = (0, 0);
+    vec![
+        // A client's request (only the transmit time set) and a server's answer.
+        ntp(
+            0x23,
+            0,
+            6,
+            [0; 4],
+            [zero, zero, zero, (t0, 0x1234_5678)],
+            &[],
+        ),
+        ntp(
+            0x24,
+            2,
+            6,
+            [198, 18, 0, 9],
+            [
+                (t0 - 60, 0),
+                (t0, 0x1234_5678),
+                (t0 + 1, 0x8000_0000),
+                (t0 + 1, 0x9000_0000),
+            ],
+            &[],
+        ),
+        // The peer's clock behind ours: negative deltas.
+        ntp(
+            0x21,
+            1,
+            -3,
+            *b"GPS\0",
+            [
+                (t0, 0),
+                (t0 + 5, 0x4000_0000),
+                (t0 + 2, 0xc000_0000),
+                (t0 + 4, 0),
+            ],
+            &[],
+        ),
+        ntp(
+            0xdb,
+            16,
+            40,
+            [1, 2, 3, 4],
+            [zero, zero, (1, 1), (t0, 0xffff_ffff)],
+            &[],
+        ),
+        ntp(0x1c, 3, 10, [127, 127, 1, 0], [zero; 4], &[0, 0, 0, 7]),
+        ntp(
+            0x24,
+            3,
+            4,
+            [10, 0, 0, 1],
+            [zero; 4],
+            &[[0, 0, 0, 9].as_slice(), &[0xab; 16]].concat(),
+        ),
+        ntp(
+            0x24,
+            3,
+            4,
+            [10, 0, 0, 1],
+            [zero; 4],
+            &[[0, 0, 0, 9].as_slice(), &[0xcd; 20]].concat(),
+        ),
+        ntp(0x24, 3, 4, [10, 0, 0, 1], [zero; 4], &[0x11; 12]),
+        ntp(0x17, 0, 0, [0; 4], [zero; 4], &[]),
+        over_udp(123, 123, B, &[0x23, 0, 6, 0xe9, 0, 0, 0, 0]),
+    ]
+}
+
+fn dns_name(n: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for l in n.split('.') {
+        v.push(l.len() as u8);
+        v.extend_from_slice(l.as_bytes());
+    }
+    v.push(0);
+    v
+}
+
+fn header(id: u16, flags: u16, qd: u16, an: u16, ar: u16) -> Vec<u8> {
+    [id, flags, qd, an, 0, ar]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect()
+}
+
+fn question(name: &str, ty: u16, class: u16) -> Vec<u8> {
+    [
+        dns_name(name),
+        ty.to_be_bytes().to_vec(),
+        class.to_be_bytes().to_vec(),
+    ]
+    .concat()
+}
+
+/// A record named by a pointer to the first question's name.
+fn rr(ty: u16, class: u16, data: &[u8]) -> Vec<u8> {
+    let mut r = vec![0xc0, 0x0c];
+    r.extend_from_slice(&ty.to_be_bytes());
+    r.extend_from_slice(&class.to_be_bytes());
+    r.extend_from_slice(&120u32.to_be_bytes());
+    r.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    r.extend_from_slice(data);
+    r
+}
+
+/// Plain DNS on port 53, for the truncation rules the mDNS printer shares with it.
+fn dns_packets() -> Vec<Vec<u8>> {
+    let q = [
+        header(0x1001, 0x0100, 1, 0, 0),
+        question("www.example.com", 1, 1),
+    ]
+    .concat();
+    let cname = [
+        header(0x1001, 0x8180, 1, 2, 0),
+        question("www.example.com", 1, 1),
+        rr(5, 1, &[3, b'w', b'e', b'b', 0xc0, 0x10]),
+        rr(1, 1, &[198, 18, 0, 9]),
+    ]
+    .concat();
+    let mx = [
+        header(0x1002, 0x8180, 1, 1, 0),
+        question("example.com", 15, 1),
+        rr(15, 1, &[0, 10, 0xc0, 0x0c]),
+    ]
+    .concat();
+    let nx = [
+        header(0x1003, 0x8183, 1, 0, 0),
+        question("nx.example.com", 28, 1),
+    ]
+    .concat();
+    vec![
+        over_udp(40000, 53, B, &q),
+        over_udp(53, 40000, B, &cname),
+        over_udp(53, 40000, B, &mx),
+        over_udp(53, 40000, B, &nx),
+    ]
+}
+
+fn mdns_packets() -> Vec<Vec<u8>> {
+    let group = [224, 0, 0, 251];
+    let qu = [header(0, 0, 1, 0, 0), question("printer.local", 12, 0x8001)].concat();
+    let qm = [
+        header(0, 0, 2, 0, 0),
+        question("host-a.local", 1, 1),
+        question("host-a.local", 28, 3),
+    ]
+    .concat();
+    let answer = [
+        header(0, 0x8400, 0, 3, 0),
+        dns_name("printer.local"),
+        vec![0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 7],
+        rr(16, 0x8001, b"\x03a=b"),
+        rr(
+            28,
+            0x0001,
+            &[0xfd, 0, 1, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7],
+        ),
+    ]
+    .concat();
+    let llmnr = [header(0x1234, 0, 1, 0, 0), question("host1", 1, 1)].concat();
+    vec![
+        over_udp(5353, 5353, group, &qu),
+        over_udp(5353, 5353, group, &qm),
+        over_udp(5353, 5353, group, &answer),
+        over_udp(40000, 5353, B, &qu),
+        // LLMNR: tcpdump 4.99 does not decode it (nor do we).
+        over_udp(40000, 5355, [224, 0, 0, 252], &llmnr),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -419,13 +620,16 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 6] = [
+    let families: [(&str, Vec<Vec<u8>>); 9] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
         ("geneve", geneve_packets()),
         ("gre", gre_packets()),
         ("ipip", ipip_packets()),
+        ("ntp", ntp_packets()),
+        ("mdns", mdns_packets()),
+        ("dns", dns_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families
