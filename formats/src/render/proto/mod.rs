@@ -11,6 +11,7 @@
 //! `shared.rs`.
 
 mod arp;
+mod bootp;
 mod dns;
 mod ether;
 mod geneve;

@@ -65,6 +65,10 @@ impl Printer<'_> {
                 self.dns(payload, dlen, true);
                 return;
             }
+            if port(super::bootp::SERVER_PORT) || port(super::bootp::CLIENT_PORT) {
+                self.bootp(payload, dlen);
+                return;
+            }
             if port(super::ntp::PORT) {
                 self.ntp(payload, dlen);
                 return;
