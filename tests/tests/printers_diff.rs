@@ -1,6 +1,7 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN, Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, mDNS (and LLMNR, which tcpdump leaves undecoded), and DNS, whose printer mDNS shares.
+//! NTP, BOOTP/DHCP, mDNS (and LLMNR, which tcpdump leaves undecoded), and DNS, whose printer
+//! mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
 //! ptanalyze and ptcap print with) must print the same text for each, under each flag set.
@@ -553,6 +554,161 @@ fn mdns_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// A BOOTP message from 02:00:00:00:00:0a: op, xid, secs, flags, ciaddr/yiaddr/siaddr/giaddr,
+/// sname, file, then the vendor area (`vend`: cookie and options).
+#[allow(clippy::too_many_arguments)]
+fn bootp(
+    op: u8,
+    xid: u32,
+    secs: u16,
+    flags: u16,
+    addrs: [[u8; 4]; 4],
+    sname: &[u8],
+    file: &[u8],
+    vend: &[u8],
+) -> Vec<u8> {
+    let mut b = vec![op, 1, 6, if addrs[3] != [0; 4] { 1 } else { 0 }];
+    b.extend_from_slice(&xid.to_be_bytes());
+    b.extend_from_slice(&secs.to_be_bytes());
+    b.extend_from_slice(&flags.to_be_bytes());
+    for a in addrs {
+        b.extend_from_slice(&a);
+    }
+    b.extend_from_slice(&[2, 0, 0, 0, 0, 0x0a]);
+    b.extend_from_slice(&[0; 10]);
+    let mut s = sname.to_vec();
+    s.resize(64, 0);
+    let mut f = file.to_vec();
+    f.resize(128, 0);
+    b.extend_from_slice(&s);
+    b.extend_from_slice(&f);
+    b.extend_from_slice(vend);
+    b
+}
+
+fn dhcp_packets() -> Vec<Vec<u8>> {
+    const COOKIE: [u8; 4] = [0x63, 0x82, 0x53, 0x63];
+    let none = [[0; 4]; 4];
+    let server = [198, 18, 0, 1];
+    let client = [198, 18, 0, 50];
+    let bcast = [255, 255, 255, 255];
+    let over = |sport: u16, dport: u16, src: [u8; 4], dst: [u8; 4], m: &[u8]| {
+        let u = udp(&src, &dst, sport, dport, m);
+        ether(0x0800, &V4::new(17, src, dst).build(&u))
+    };
+    let discover = [
+        &COOKIE[..],
+        &[
+            53, 1, 1, 61, 7, 1, 2, 0, 0, 0, 0, 0x0a, 50, 4, 198, 18, 0, 50,
+        ],
+        &[12, 5],
+        b"host1",
+        &[
+            55, 9, 1, 3, 6, 15, 119, 252, 42, 121, 26, 57, 2, 5, 220, 255,
+        ],
+        &[0; 8],
+    ]
+    .concat();
+    let offer = [
+        &COOKIE[..],
+        &[
+            53, 1, 2, 54, 4, 198, 18, 0, 1, 51, 4, 0, 0, 14, 16, 58, 4, 0, 0, 7, 8,
+        ],
+        &[
+            59, 4, 0, 0, 12, 78, 1, 4, 255, 255, 255, 0, 28, 4, 198, 18, 0, 255,
+        ],
+        &[
+            3, 4, 198, 18, 0, 1, 6, 8, 198, 18, 0, 1, 198, 18, 0, 2, 15, 4,
+        ],
+        b"test",
+        &[121, 13, 24, 198, 19, 0, 198, 18, 0, 1, 0, 198, 18, 0, 1],
+        &[
+            2, 4, 0xff, 0xff, 0xf1, 0xf0, 26, 2, 5, 220, 19, 1, 0, 46, 1, 8, 52, 1, 3,
+        ],
+        &[255],
+    ]
+    .concat();
+    let request = [
+        &COOKIE[..],
+        &[53, 1, 3, 81, 9, 0, 0, 0],
+        b"h.test",
+        &[60, 8],
+        b"udhcp1.3",
+        &[61, 5, 0],
+        b"abcd",
+        &[
+            0, 0, 0, 200, 3, 1, 2, 3, 201, 4, 1, 2, 3, 4, 202, 2, 9, 9, 255,
+        ],
+    ]
+    .concat();
+    let decline = [&COOKIE[..], &[53, 1, 9, 56, 3], b"bad", &[255]].concat();
+    vec![
+        over(
+            68,
+            67,
+            [0; 4],
+            bcast,
+            &bootp(1, 0x1234_5678, 0, 0x8000, none, b"", b"", &discover),
+        ),
+        over(
+            67,
+            68,
+            server,
+            client,
+            &bootp(
+                2,
+                0x1234_5678,
+                0,
+                0,
+                [[0; 4], client, server, [0; 4]],
+                b"",
+                b"",
+                &offer,
+            ),
+        ),
+        over(
+            68,
+            67,
+            client,
+            server,
+            &bootp(
+                1,
+                1,
+                3,
+                0,
+                [client, [0; 4], [0; 4], [0; 4]],
+                b"",
+                b"",
+                &request,
+            ),
+        ),
+        over(
+            67,
+            67,
+            [198, 18, 0, 254],
+            server,
+            &bootp(
+                1,
+                7,
+                0,
+                0,
+                [[0; 4], [0; 4], [0; 4], [198, 18, 0, 254]],
+                b"boot",
+                b"pxelinux.0",
+                &decline,
+            ),
+        ),
+        // Plain BOOTP: no RFC 1048 cookie.
+        over(
+            68,
+            67,
+            [0; 4],
+            bcast,
+            &bootp(1, 0, 0, 0, none, b"", b"", &[0xde, 0xad, 0, 0, 0, 0]),
+        ),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -620,7 +776,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 9] = [
+    let families: [(&str, Vec<Vec<u8>>); 10] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -630,6 +786,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("ntp", ntp_packets()),
         ("mdns", mdns_packets()),
         ("dns", dns_packets()),
+        ("dhcp", dhcp_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families
