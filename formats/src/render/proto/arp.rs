@@ -110,3 +110,27 @@ impl Printer<'_> {
         self.out.n(length);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::line_on;
+
+    #[test]
+    fn request_and_reply() {
+        let mut f = vec![0xff; 6];
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 8, 6, 0, 1, 8, 0, 6, 4, 0, 1]);
+        f.extend_from_slice(&[
+            2, 0, 0, 0, 0, 1, 198, 18, 0, 1, 0, 0, 0, 0, 0, 0, 198, 18, 0, 2,
+        ]);
+        assert_eq!(
+            line_on(1, &f, 0),
+            "ARP, Request who-has 198.18.0.2 tell 198.18.0.1, length 28"
+        );
+        f[21] = 2;
+        assert_eq!(
+            line_on(1, &f, 1),
+            "ARP, Ethernet (len 6), IPv4 (len 4), Reply 198.18.0.1 is-at 02:00:00:00:00:01, length 28"
+        );
+        assert_eq!(line_on(1, &f[..20], 0), " [|arp]");
+    }
+}

@@ -505,3 +505,23 @@ fn class_name(out: &mut Vec<u8>, c: u16) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{ipv4, line_v, udp};
+
+    #[test]
+    fn query_and_cut_query() {
+        let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        let p = ipv4(17, &udp(40000, 53, &q));
+        assert_eq!(
+            line_v(&p, 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.53: 4660+ A? example.com. (29)"
+        );
+        assert_eq!(
+            line_v(&p[..p.len() - 6], 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.53: 4660+ [|domain]"
+        );
+    }
+}

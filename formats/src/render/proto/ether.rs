@@ -17,7 +17,7 @@ impl Printer<'_> {
             return self.ethernet_header(data, wire_len);
         }
         let Some((ty, off)) = eth.inner() else {
-            self.out.s("[|vlan]");
+            trunc(self.out, "vlan");
             return data.len();
         };
         if off == 14 && !matches!(ty, ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP) {
@@ -45,7 +45,7 @@ impl Printer<'_> {
         let mut off = 14;
         while ty == ethertype::VLAN || ty == ethertype::QINQ {
             let (Some(tci), Some(inner)) = (get_be16(data, off), get_be16(data, off + 2)) else {
-                self.out.s("[|vlan]");
+                trunc(self.out, "vlan");
                 return data.len();
             };
             self.out.s("vlan ");
@@ -168,5 +168,21 @@ pub(super) fn ethertype_name(ty: u16) -> &'static str {
         0x6558 => "TEB",
         0x880b => "PPP",
         _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::line_on;
+
+    #[test]
+    fn frames_it_cannot_decode_show_their_addresses() {
+        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xb5, 0xab];
+        assert_eq!(
+            line_on(1, &f, 0),
+            "02:00:00:00:00:01 > 02:00:00:00:00:02, ethertype Unknown (0x88b5), length 15: \n\t0x0000:  ab                                       ."
+        );
+        f.truncate(10);
+        assert_eq!(line_on(1, &f, 0), " [|ether]");
     }
 }

@@ -104,3 +104,20 @@ fn fetch_token(p: &[u8], mut idx: usize) -> Option<(&[u8], usize)> {
     }
     Some((tok, idx))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{ipv4, line_v};
+
+    #[test]
+    fn request_line() {
+        let mut t = vec![
+            0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 2, 0, 0, 0, 0, 0,
+        ];
+        t.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(
+            line_v(&ipv4(6, &t), 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.80: Flags [P.], seq 1:28, ack 1, win 512, length 27: HTTP: GET / HTTP/1.1"
+        );
+    }
+}

@@ -144,3 +144,18 @@ impl Printer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{ipv4, line_v};
+
+    #[test]
+    fn echo_request() {
+        let p = ipv4(1, &[8, 0, 0xf7, 0xfe, 0, 1, 0, 0]);
+        assert_eq!(
+            line_v(&p, 0),
+            "IP 198.18.0.1 > 198.18.0.2: ICMP echo request, id 1, seq 0, length 8"
+        );
+        assert_eq!(line_v(&p[..22], 0), "IP 198.18.0.1 > 198.18.0.2:  [|icmp]");
+    }
+}

@@ -302,3 +302,22 @@ impl Printer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::line_v;
+
+    #[test]
+    fn echo_request() {
+        let m = [128, 0, 0, 0, 0, 7, 0, 1];
+        let mut p = vec![0x60, 0, 0, 0, 0, 8, 58, 64];
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&m);
+        assert_eq!(
+            line_v(&p, 0),
+            "IP6 fd00::1 > fd00::2: ICMP6, echo request, id 7, seq 1, length 8"
+        );
+        assert_eq!(line_v(&p[..42], 0), "IP6 fd00::1 > fd00::2:  [|icmp6]");
+    }
+}

@@ -289,3 +289,37 @@ pub(super) fn proto_name(p: u8) -> &'static str {
         _ => "unknown",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{ipv4, line_v};
+
+    #[test]
+    fn options_and_a_header_cut_inside_them() {
+        let mut p = ipv4(1, &[8, 0, 0xf7, 0xfe, 0, 1, 0, 0]);
+        // Insert Router Alert (value 5): header length 6 words.
+        p.splice(20..20, [0x94, 4, 0, 5]);
+        p[0] = 0x46;
+        p[3] += 4;
+        p[10] = 0;
+        p[11] = 0;
+        let c = crate::wire::checksum::expected(0, &p[..24], 10);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+        assert!(line_v(&p, 1).starts_with(
+            "IP (tos 0x0, ttl 64, id 0, offset 0, flags [DF], proto ICMP (1), length 32, options (RA value 5))\n"
+        ));
+        assert_eq!(
+            line_v(&p[..22], 0),
+            "IP 198.18.0.1 > 198.18.0.2:  [remaining caplen(22) < header length(24)] [|ip]"
+        );
+        assert_eq!(line_v(&p[..10], 0), "IP  [|ip]");
+    }
+
+    #[test]
+    fn unknown_protocol() {
+        assert_eq!(
+            line_v(&ipv4(253, &[1, 2, 3]), 0),
+            "IP 198.18.0.1 > 198.18.0.2:  ip-proto-253 3"
+        );
+    }
+}

@@ -152,3 +152,25 @@ impl Printer<'_> {
         self.out.c(b' ');
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{line_v, udp};
+
+    #[test]
+    fn udp_over_ipv6() {
+        let u = udp(1000, 2000, b"x");
+        let mut p = vec![0x60, 0, 0, 0, 0, u.len() as u8, 17, 64];
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&u);
+        assert_eq!(
+            line_v(&p, 0),
+            "IP6 fd00::1.1000 > fd00::2.2000: UDP, length 1"
+        );
+        assert!(line_v(&p, 1).starts_with(
+            "IP6 (hlim 64, next-header UDP (17) payload length: 9) fd00::1.1000 > fd00::2.2000: [bad udp cksum"
+        ));
+        assert_eq!(line_v(&p[..30], 0), " [|ip6]");
+    }
+}

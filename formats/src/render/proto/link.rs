@@ -15,7 +15,7 @@ impl Printer<'_> {
             linktype::ETHERNET => self.ether(data, orig_len),
             linktype::LINUX_SLL => {
                 let Ok(sll) = SllPacket::new_checked(data) else {
-                    self.out.s("[|sll]");
+                    trunc(self.out, "sll");
                     return data.len();
                 };
                 let l = SllPacket::<&[u8]>::HEADER_LEN;
@@ -46,7 +46,7 @@ impl Printer<'_> {
             }
             linktype::LINUX_SLL2 => {
                 let Ok(sll) = Sll2Packet::new_checked(data) else {
-                    self.out.s("[|sll2]");
+                    trunc(self.out, "sll2");
                     return data.len();
                 };
                 if self.sll2_prefix {
@@ -111,7 +111,7 @@ impl Printer<'_> {
             }
             linktype::NULL | linktype::LOOP => {
                 let Some(fam) = data.get(..4) else {
-                    self.out.s("[|null]");
+                    trunc(self.out, "null");
                     return data.len();
                 };
                 let fam = if link_type == linktype::LOOP {
@@ -154,5 +154,22 @@ impl Printer<'_> {
                 0
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{ipv4, line_on};
+
+    #[test]
+    fn loopback_and_unknown_link_types() {
+        let mut p = vec![2, 0, 0, 0];
+        p.extend_from_slice(&ipv4(253, &[]));
+        assert_eq!(
+            line_on(0, &p, 0),
+            "IP 198.18.0.1 > 198.18.0.2:  ip-proto-253 0"
+        );
+        assert_eq!(line_on(0, &p[..3], 0), " [|null]");
+        assert_eq!(line_on(147, &p, 0), "[|link-type 147]");
     }
 }

@@ -140,3 +140,21 @@ pub(crate) fn ascii_dump(out: &mut Vec<u8>, data: &[u8]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dumps() {
+        let mut o = Vec::new();
+        hex_dump(&mut o, b"abc", "\n\t");
+        assert_eq!(o, b"\n\t0x0000:  6162 63");
+        o.clear();
+        hex_ascii_dump(&mut o, b"a\x01", "\n\t");
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            "\n\t0x0000:  6101                                     a."
+        );
+    }
+}

@@ -327,3 +327,26 @@ impl Printer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{ipv4, line_v};
+
+    #[test]
+    fn syn_with_options_and_a_cut_header() {
+        let mut t = vec![
+            0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 2, 0, 0, 0, 0, 0,
+        ];
+        t.extend_from_slice(&[2, 4, 5, 0xb4]);
+        let p = ipv4(6, &t);
+        assert_eq!(
+            line_v(&p, 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.80: Flags [S], seq 1, win 512, options [mss 1460], length 0"
+        );
+        assert_eq!(
+            line_v(&p[..26], 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.80:  [|tcp]"
+        );
+        assert_eq!(line_v(&p[..21], 0), "IP 198.18.0.1 > 198.18.0.2: [|tcp]");
+    }
+}

@@ -86,3 +86,22 @@ impl Printer<'_> {
         self.out.n(dlen);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{ipv4, line_v, udp};
+
+    #[test]
+    fn datagram_and_cut_header() {
+        let p = ipv4(17, &udp(5000, 9999, b"hello"));
+        assert_eq!(
+            line_v(&p, 0),
+            "IP 198.18.0.1.5000 > 198.18.0.2.9999: UDP, length 5"
+        );
+        assert_eq!(
+            line_v(&p[..24], 0),
+            "IP 198.18.0.1.5000 > 198.18.0.2.9999:  [|udp]"
+        );
+        assert_eq!(line_v(&p[..22], 0), "IP 198.18.0.1 > 198.18.0.2:  [|udp]");
+    }
+}
