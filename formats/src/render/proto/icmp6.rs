@@ -296,7 +296,8 @@ impl Printer<'_> {
                 }
             }
             if self.opts.verbose > 1 {
-                hex_dump(self.out, data, "\n\t  ");
+                // tcpdump's -vv dump of every option's data, indented under the option.
+                hex_dump(self.out, data, "\n\t    ");
             }
             o = &o[l..];
         }
