@@ -1,5 +1,5 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
-//! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN, Geneve, GRE, IPIP/SIT/IP6IP6,
+//! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
 //! NTP, BOOTP/DHCP, mDNS (and LLMNR, which tcpdump leaves undecoded), and DNS, whose printer
 //! mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
@@ -272,8 +272,20 @@ fn vxlan(flags: u8, vni: u32, inner: &[u8]) -> Vec<u8> {
     ether(0x0800, &V4::new(17, A, B).build(&u))
 }
 
+fn vxlan_gpe(flags: u8, next: u8, vni: u32, inner: &[u8]) -> Vec<u8> {
+    let mut v = vec![flags, 0, 0, next];
+    v.extend_from_slice(&(vni << 8).to_be_bytes());
+    v.extend_from_slice(inner);
+    let u = udp(&A, &B, 40000, 4790, &v);
+    ether(0x0800, &V4::new(17, A, B).build(&u))
+}
+
 fn vxlan_packets() -> Vec<Vec<u8>> {
     vec![
+        vxlan_gpe(0x0c, 1, 42, &inner_v4_icmp()),
+        vxlan_gpe(0x0d, 2, 7, &inner_v6_udp()),
+        vxlan_gpe(0x08, 3, 9, &ether(0x0806, &inner_arp())),
+        vxlan_gpe(0, 9, 1, b"next protocol 9"),
         vxlan(8, 42, &ether(0x0800, &inner_v4_icmp())),
         vxlan(8, 0xffffff, &ether(0x0800, &inner_v4_udp())),
         vxlan(8, 1, &ether(0x0806, &inner_arp())),

@@ -77,6 +77,10 @@ impl Printer<'_> {
                 self.vxlan(payload, dlen);
                 return;
             }
+            if port(super::vxlan::GPE_PORT) {
+                self.vxlan_gpe(payload, dlen);
+                return;
+            }
             if port(super::geneve::PORT) {
                 self.geneve(payload, dlen);
                 return;

@@ -1,11 +1,14 @@
 //! VXLAN (tcpdump's `print-vxlan.c`, UDP port 4789): the header, then the inner Ethernet
-//! frame on the next line.
+//! frame on the next line; VXLAN-GPE (`print-vxlan-gpe.c`, UDP port 4790): the header, then
+//! the inner packet by its next-protocol field.
 
 use super::{trunc, Printer};
 use crate::render::text::Out;
 
 /// The IANA port.
 pub(super) const PORT: u16 = 4789;
+/// VXLAN-GPE's IANA port.
+pub(super) const GPE_PORT: u16 = 4790;
 const HEADER_LEN: usize = 8;
 
 impl Printer<'_> {
@@ -36,6 +39,51 @@ impl Printer<'_> {
             return;
         };
         self.ether(inner, len.saturating_sub(HEADER_LEN) as u32);
+    }
+}
+
+impl Printer<'_> {
+    /// VXLAN-GPE. `b`: the UDP payload as captured; `len`: its length from the UDP header.
+    pub(super) fn vxlan_gpe(&mut self, b: &[u8], len: usize) {
+        self.out.s("VXLAN-GPE, ");
+        let Some(&flags) = b.first().filter(|_| len >= HEADER_LEN) else {
+            trunc(self.out, "vxlan_gpe");
+            return;
+        };
+        self.out.s("flags [");
+        let mut any = false;
+        for (bit, name) in [(0x08, "I"), (0x04, "P"), (0x01, "O")] {
+            if flags & bit != 0 {
+                self.out.s(name);
+                any = true;
+            }
+        }
+        if !any {
+            self.out.s("none");
+        }
+        self.out.s("], ");
+        // tcpdump reads the VNI with the reserved byte after it.
+        let (Some(&next), Some(vni)) = (b.get(3), b.get(4..8)) else {
+            trunc(self.out, "vxlan_gpe");
+            return;
+        };
+        self.out.s("vni ");
+        self.out
+            .n(u32::from(vni[0]) << 16 | u32::from(vni[1]) << 8 | u32::from(vni[2]));
+        self.out.s(if self.opts.verbose > 0 {
+            "\n    "
+        } else {
+            ": "
+        });
+        let inner = b.get(HEADER_LEN..).unwrap_or(&[]);
+        match next {
+            1 => self.ipv4(inner),
+            2 => self.ipv6(inner),
+            3 => {
+                self.ether(inner, (len - HEADER_LEN) as u32);
+            }
+            _ => self.out.s("ERROR: unknown-next-protocol (invalid)"),
+        }
     }
 }
 
