@@ -229,3 +229,117 @@ fn ptanalyze_prints_what_tcpdump_prints() {
     println!("all flag sets: {all_eq}/{all_total} lines equal");
     assert!(failures.is_empty(), "differences:\n{}", failures.join("\n"));
 }
+
+/// Real encapsulation between the namespaces (the kernel's VXLAN, the kind Flannel and Cilium
+/// use), and the kernel's own IGMP v3 and MLD v2 reports (with IPv4's Router Alert option)
+/// inside and outside the tunnel: ptanalyze's text against tcpdump's on tcpdump's capture of
+/// the underlay. (GRE, Geneve and IPIP are compared on crafted packets in printers_diff.rs:
+/// their kernel modules are not always loadable where the tests run.)
+#[test]
+fn vxlan_and_igmp_print_what_tcpdump_prints() {
+    require_tcpdump();
+    let ptanalyze = ptanalyze_bin();
+    let dir = TempDir::new("tcpdump-diff-vxlan");
+    let file = dir.path().join("vxlan.pcap");
+    let mut hosts = TestHosts::new();
+    let (ns_a, ns_b) = (hosts.ns_a.clone(), hosts.ns_b.clone());
+    let (veth_a, veth_b) = (hosts.veth_a.clone(), hosts.veth_b.clone());
+    let run = |c: &mut std::process::Command| ptcap_tests::netns::run(c);
+    let ends = [
+        (
+            &ns_a,
+            &veth_a,
+            "198.18.0.1",
+            "198.18.0.2",
+            "198.19.0.1",
+            "fd00:198:19::1",
+        ),
+        (
+            &ns_b,
+            &veth_b,
+            "198.18.0.2",
+            "198.18.0.1",
+            "198.19.0.2",
+            "fd00:198:19::2",
+        ),
+    ];
+    let dumper = hosts.start_tcpdump(&ns_a, &file, &["-i", &veth_a]);
+    for (ns, veth, local, remote, inner4, inner6) in ends {
+        let ip = |args: &[&str]| {
+            let mut c = std::process::Command::new("ip");
+            c.args(["-n", ns]).args(args);
+            c
+        };
+        run(&mut ip(&[
+            "link", "add", "vx42", "type", "vxlan", "id", "42", "local", local, "remote", remote,
+            "dstport", "4789", "dev", veth,
+        ]));
+        run(&mut ip(&[
+            "addr",
+            "add",
+            &format!("{inner4}/24"),
+            "dev",
+            "vx42",
+        ]));
+        run(&mut ip(&[
+            "addr",
+            "add",
+            &format!("{inner6}/64"),
+            "dev",
+            "vx42",
+            "nodad",
+        ]));
+        run(&mut ip(&["link", "set", "vx42", "up"]));
+    }
+    // Group joins: the kernel reports them (IGMP v3 with Router Alert), in and out of the tunnel.
+    for (dev, group) in [("vx42", "239.1.2.3"), (&*veth_a, "239.1.2.4")] {
+        run(hosts.cmd(&ns_a, "ip").args([
+            "addr",
+            "add",
+            &format!("{group}/32"),
+            "dev",
+            dev,
+            "autojoin",
+        ]));
+    }
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-c", "2", "-i", "0.2", "198.19.0.2"]));
+    run(hosts
+        .cmd(&ns_a, "ping")
+        .args(["-6", "-c", "2", "-i", "0.2", "fd00:198:19::2"]));
+    run(hosts.cmd(&ns_a, "python3").args([
+        "-c",
+        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b'over vxlan', ('198.19.0.2', 9999))",
+    ]));
+    sleep(Duration::from_millis(1200));
+    hosts.stop(dumper);
+    drop(hosts);
+
+    let tcpdump = PathBuf::from("tcpdump");
+    let expected = text_of(&tcpdump, &["-nn"], &[], &["-r"], &file);
+    for (what, needle) in [
+        ("VXLAN", ": VXLAN, flags [I] (0x08), vni 42"),
+        ("IGMP", "igmp v3 report"),
+        (
+            "ICMP over VXLAN",
+            "198.19.0.1 > 198.19.0.2: ICMP echo request",
+        ),
+    ] {
+        assert!(
+            expected.contains(needle),
+            "no {what} in the capture:\n{expected}"
+        );
+    }
+    let mut failures = Vec::new();
+    for flags in [&[][..], &["-v"], &["-vv"], &["-e"]] {
+        let expected = text_of(&tcpdump, &["-nn"], flags, &["-r"], &file);
+        let got = text_of(&ptanalyze, &[], flags, &[], &file);
+        let c = compare_lines(&expected, &got);
+        println!("vxlan {flags:?}: {}/{} lines equal", c.equal, c.total);
+        if !c.is_exact() {
+            failures.push(format!("{flags:?}: {:?}", c.diffs));
+        }
+    }
+    assert!(failures.is_empty(), "differences:\n{}", failures.join("\n"));
+}

@@ -511,7 +511,7 @@ pub fn local_date_time(ts_ns: u64, nano: bool) -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -673,3 +673,62 @@ fn nat_line(out: &mut Vec<u8>, n: &crate::meta::NatInfo, reply: bool) {
 
 #[cfg(test)]
 mod tests;
+
+/// What the printers' unit tests share.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::{PacketRef, RenderOptions, Renderer, TimestampMode};
+
+    /// The text `tcpdump -nn -t` (with `verbose` `-v`) prints for an IP packet on a RAW
+    /// link, without the final newline.
+    pub(crate) fn line_v(data: &[u8], verbose: u8) -> String {
+        line_on(crate::pcapng::linktype::RAW, data, verbose)
+    }
+
+    /// An IPv4 packet 198.18.0.1 > 198.18.0.2 (TTL 64, DF, id 0) with a correct header
+    /// checksum.
+    pub(crate) fn ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {
+        let total = (20 + payload.len()) as u16;
+        let mut p = vec![0x45, 0];
+        p.extend_from_slice(&total.to_be_bytes());
+        p.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2]);
+        let c = crate::wire::checksum::expected(0, &p, 10);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    /// A UDP header (checksum 0) and `payload`.
+    pub(crate) fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+        let mut u = Vec::new();
+        u.extend_from_slice(&sport.to_be_bytes());
+        u.extend_from_slice(&dport.to_be_bytes());
+        u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        u.extend_from_slice(&[0, 0]);
+        u.extend_from_slice(payload);
+        u
+    }
+
+    /// [`line_v`] for a packet of any link type.
+    pub(crate) fn line_on(link_type: u16, data: &[u8], verbose: u8) -> String {
+        let mut r = Renderer::new(RenderOptions {
+            verbose,
+            timestamp: TimestampMode::None,
+            ..RenderOptions::default()
+        });
+        let mut out = Vec::new();
+        let pkt = PacketRef {
+            ts_ns: 0,
+            link_type,
+            data,
+            orig_len: data.len() as u32,
+            interface: None,
+            direction: None,
+        };
+        r.render(&mut out, &pkt, None);
+        String::from_utf8(out)
+            .unwrap()
+            .trim_end_matches('\n')
+            .to_string()
+    }
+}

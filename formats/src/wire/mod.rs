@@ -72,16 +72,24 @@ pub mod ethertype {
     pub const VLAN: u16 = 0x8100;
     pub const QINQ: u16 = 0x88a8;
     pub const IPV6: u16 = 0x86dd;
+    /// Transparent Ethernet bridging: an Ethernet frame inside GRE or Geneve.
+    pub const TEB: u16 = 0x6558;
 }
 
 /// IP protocol numbers we dispatch on.
 pub mod ipproto {
     pub const HOPOPTS: u8 = 0;
     pub const ICMP: u8 = 1;
+    pub const IGMP: u8 = 2;
+    /// IPv4 in IP.
+    pub const IPIP: u8 = 4;
     pub const TCP: u8 = 6;
     pub const UDP: u8 = 17;
+    /// IPv6 in IP (SIT, IP6IP6).
+    pub const IPV6: u8 = 41;
     pub const ROUTING: u8 = 43;
     pub const FRAGMENT: u8 = 44;
+    pub const GRE: u8 = 47;
     pub const ICMPV6: u8 = 58;
     pub const NONE: u8 = 59;
     pub const DSTOPTS: u8 = 60;

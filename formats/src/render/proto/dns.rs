@@ -1,0 +1,527 @@
+//! DNS (tcpdump's `print-domain.c`).
+
+use super::{trunc, Printer};
+use crate::render::text::{tcpdump_char, Out};
+use crate::wire::dns::{walk_name, DnsPacket, NameError};
+use crate::wire::{get_be16, get_be32};
+
+impl Printer<'_> {
+    /// `mdns`: multicast DNS (RFC 6762), whose classes carry the QU and cache-flush bits.
+    pub(super) fn dns(&mut self, msg: &[u8], length: usize, mdns: bool) {
+        let Ok(d) = DnsPacket::new_checked(msg) else {
+            if length >= 12 {
+                trunc(self.out, "domain");
+                return;
+            }
+            self.out.s("domain [length ");
+            self.out.n(length);
+            self.out.s(" < 12] (invalid)");
+            return;
+        };
+        const OPS: [&str; 16] = [
+            "",
+            " inv_q",
+            " stat",
+            " op3",
+            " notify",
+            " update",
+            " op6",
+            " op7",
+            " op8",
+            " updateA",
+            " updateD",
+            " updateDA",
+            " updateM",
+            " updateMA",
+            " zoneInit",
+            " zoneRef",
+        ];
+        let f = d.flags();
+        let (qd, an, ns, ar) = (d.qdcount(), d.ancount(), d.nscount(), d.arcount());
+        self.out.n(d.id());
+        self.out.s(OPS[usize::from(d.opcode())]);
+        let mut pos = DnsPacket::<&[u8]>::HEADER_LEN;
+        let ok = if d.is_response() {
+            self.out.s(rcode_name(d.rcode()));
+            if f & 0x0400 != 0 {
+                self.out.c(b'*');
+            }
+            if f & 0x0080 == 0 {
+                self.out.c(b'-');
+            }
+            if f & 0x0200 != 0 {
+                self.out.c(b'|');
+            }
+            if f & 0x0020 != 0 {
+                self.out.c(b'$');
+            }
+            if qd != 1 {
+                self.out.s(" [");
+                self.out.n(qd);
+                self.out.s("q]");
+            }
+            let mut ok = true;
+            for i in 0..qd {
+                // -vv: the question section too.
+                let next = if self.opts.verbose > 1 {
+                    if i > 0 {
+                        self.out.c(b',');
+                    }
+                    self.out.s(" q:");
+                    self.dns_question(msg, pos, mdns)
+                } else {
+                    skip_name(msg, pos).map(|e| e + 4)
+                };
+                match next {
+                    Some(e) => pos = e,
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                self.out.c(b' ');
+                self.out.n(an);
+                self.out.c(b'/');
+                self.out.n(ns);
+                self.out.c(b'/');
+                self.out.n(ar);
+                ok = self.dns_section(msg, &mut pos, an, None, mdns);
+                if ok && self.opts.verbose > 1 {
+                    ok = self.dns_section(msg, &mut pos, ns, Some(" ns:"), mdns)
+                        && self.dns_section(msg, &mut pos, ar, Some(" ar:"), mdns);
+                }
+            }
+            ok
+        } else {
+            if f & 0x0100 != 0 {
+                self.out.c(b'+');
+            }
+            if f & 0x0010 != 0 {
+                self.out.c(b'%');
+            }
+            if f & 0x06cf != 0 {
+                self.out.s(" [b2&3=0x");
+                self.out.hexn(u32::from(f));
+                self.out.s("]");
+            }
+            let count = |out: &mut Vec<u8>, n: u16, tag: &str| {
+                out.s(" [");
+                out.n(n);
+                out.s(tag);
+                out.s("]");
+            };
+            if d.opcode() == 1 {
+                if qd != 0 {
+                    count(self.out, qd, "q");
+                }
+                if an != 1 {
+                    count(self.out, an, "a");
+                }
+            } else {
+                if an != 0 {
+                    count(self.out, an, "a");
+                }
+                if qd != 1 {
+                    count(self.out, qd, "q");
+                }
+            }
+            if ns != 0 {
+                count(self.out, ns, "n");
+            }
+            if ar != 0 {
+                count(self.out, ar, "au");
+            }
+            let mut ok = true;
+            for i in 0..qd {
+                if i > 0 && pos >= msg.len() {
+                    ok = false;
+                    break;
+                }
+                match self.dns_question(msg, pos, mdns) {
+                    Some(e) => pos = e,
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            ok
+        };
+        if !ok {
+            trunc(self.out, "domain");
+            return;
+        }
+        self.out.s(" (");
+        self.out.n(length);
+        self.out.s(")");
+    }
+
+    /// The records of one section, comma-separated, as tcpdump's ns_print lists them: the
+    /// answers' first record always, the others (and a labelled section's first) only while
+    /// captured bytes remain; `false` when records are left over (the truncation mark).
+    fn dns_section(
+        &mut self,
+        msg: &[u8],
+        pos: &mut usize,
+        count: u16,
+        label: Option<&str>,
+        mdns: bool,
+    ) -> bool {
+        for i in 0..count {
+            if (i > 0 || label.is_some()) && *pos >= msg.len() {
+                return false;
+            }
+            if i > 0 {
+                self.out.c(b',');
+            } else if let Some(l) = label {
+                self.out.s(l);
+            }
+            match self.dns_rr(msg, *pos, mdns) {
+                Some(e) => *pos = e,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Prints a name as tcpdump does; `None` when it cannot be read to the end.
+    pub(super) fn dns_name(&mut self, msg: &[u8], pos: usize) -> Option<usize> {
+        let mut any = false;
+        let out = &mut *self.out;
+        let r = walk_name(msg, pos, |label| {
+            any = true;
+            for &c in label {
+                tcpdump_char(out, c);
+            }
+            out.c(b'.');
+        });
+        match r {
+            Ok(e) => {
+                if !any {
+                    self.out.c(b'.');
+                }
+                Some(e)
+            }
+            Err(NameError::BadPointer) => {
+                self.out.s("<BAD PTR>");
+                None
+            }
+            Err(NameError::BadLabel(l)) => {
+                self.out.s("<ELT ");
+                self.out.n(l & 0x3f);
+                self.out.s(">");
+                None
+            }
+            Err(NameError::Truncated) => {
+                // tcpdump prints a label cut by the end of the capture as far as it goes.
+                for &c in cut_label(msg, pos) {
+                    tcpdump_char(self.out, c);
+                }
+                None
+            }
+        }
+    }
+
+    pub(super) fn dns_question(&mut self, msg: &[u8], pos: usize, mdns: bool) -> Option<usize> {
+        let end = walk_name(msg, pos, |_| {}).ok()?;
+        let ty = get_be16(msg, end)?;
+        let class = get_be16(msg, end + 2)?;
+        self.out.c(b' ');
+        type_name(self.out, ty);
+        let c = if mdns { class & 0x7fff } else { class };
+        if c != 1 {
+            self.out.c(b' ');
+            class_name(self.out, c);
+        }
+        if mdns {
+            // The top bit asks for a unicast answer.
+            self.out.s(if class & 0x8000 != 0 {
+                " (QU)"
+            } else {
+                " (QM)"
+            });
+        }
+        self.out.s("? ");
+        self.dns_name(msg, pos)?;
+        Some(end + 4)
+    }
+
+    pub(super) fn dns_rr(&mut self, msg: &[u8], pos: usize, mdns: bool) -> Option<usize> {
+        let end = if self.opts.verbose > 0 {
+            self.out.c(b' ');
+            self.dns_name(msg, pos)?
+        } else {
+            // tcpdump's ns_nskip: a length not captured ends the section quietly too.
+            let Some(e) = skip_name(msg, pos) else {
+                return Some(msg.len());
+            };
+            e
+        };
+        if msg.len() < end + 10 {
+            // tcpdump's ns_rprint: a record whose fixed part was not captured ends the
+            // section quietly (the capture's end), not with the truncation mark.
+            return Some(msg.len());
+        }
+        let ty = get_be16(msg, end)?;
+        let class = get_be16(msg, end + 2)?;
+        get_be32(msg, end + 4)?;
+        let rdlen = usize::from(get_be16(msg, end + 8)?);
+        let cp = end + 10;
+        let c = if mdns { class & 0x7fff } else { class };
+        if c != 1 && ty != 41 {
+            self.out.c(b' ');
+            class_name(self.out, c);
+        }
+        if mdns && class & 0x8000 != 0 {
+            self.out.s(" (Cache flush)");
+        }
+        self.out.c(b' ');
+        type_name(self.out, ty);
+        let rp = cp + rdlen;
+        let rd = msg.get(cp..rp)?;
+        match ty {
+            1 => {
+                let a = rd.get(..4)?;
+                self.out.c(b' ');
+                self.out.ipv4(a);
+            }
+            28 => {
+                let a = rd.get(..16)?;
+                self.out.c(b' ');
+                self.out.ipv6(a);
+            }
+            2 | 5 | 12 | 39 => {
+                self.out.c(b' ');
+                self.dns_name(msg, cp)?;
+            }
+            15 => {
+                self.out.c(b' ');
+                self.dns_name(msg, cp + 2)?;
+                self.out.c(b' ');
+                self.out.n(get_be16(rd, 0)?);
+            }
+            16 => {
+                let mut i = 0;
+                while i < rd.len() {
+                    let l = usize::from(rd[i]);
+                    let s = rd.get(i + 1..i + 1 + l)?;
+                    self.out.s(" \"");
+                    for &c in s {
+                        tcpdump_char(self.out, c);
+                    }
+                    self.out.c(b'"');
+                    i += 1 + l;
+                }
+            }
+            33 => {
+                self.out.c(b' ');
+                self.dns_name(msg, cp + 6)?;
+                self.out.c(b':');
+                self.out.n(get_be16(rd, 4)?);
+                self.out.c(b' ');
+                self.out.n(get_be16(rd, 0)?);
+                self.out.c(b' ');
+                self.out.n(get_be16(rd, 2)?);
+            }
+            6 if self.opts.verbose > 0 => {
+                self.out.c(b' ');
+                let e = self.dns_name(msg, cp)?;
+                self.out.c(b' ');
+                let e = self.dns_name(msg, e)?;
+                for i in 0..5 {
+                    self.out.c(b' ');
+                    self.out.n(get_be32(msg, e + 4 * i)?);
+                }
+            }
+            41 => {
+                self.out.s(" UDPsize=");
+                self.out.n(class);
+                if get_be16(msg, end + 6)? & 0x8000 != 0 {
+                    self.out.s(" DO");
+                }
+            }
+            _ => {}
+        }
+        Some(rp)
+    }
+}
+
+/// The end of the name at `pos` as tcpdump's `ns_nskip` finds it: label lengths are read,
+/// label bytes and a pointer's second byte are not; `None` when a length is not captured.
+fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = *msg.get(pos)?;
+        pos += 1;
+        match len & 0xc0 {
+            0 if len == 0 => return Some(pos),
+            0 => pos += usize::from(len),
+            0xc0 => return Some(pos + 1),
+            _ => return walk_name(msg, pos - 1, |_| {}).ok(),
+        }
+    }
+}
+
+/// The captured part of the label that the end of `msg` cuts, in the name at `start`.
+fn cut_label(msg: &[u8], start: usize) -> &[u8] {
+    let (mut pos, mut limit) = (start, start);
+    while let Some(&len) = msg.get(pos) {
+        match len & 0xc0 {
+            0xc0 => {
+                let Some(&lo) = msg.get(pos + 1) else {
+                    break;
+                };
+                let target = usize::from(u16::from_be_bytes([len & 0x3f, lo]));
+                if target >= limit {
+                    break;
+                }
+                (pos, limit) = (target, target);
+            }
+            0 if len > 0 => {
+                let end = pos + 1 + usize::from(len);
+                if end > msg.len() {
+                    return &msg[pos + 1..];
+                }
+                pos = end;
+            }
+            _ => break,
+        }
+    }
+    &[]
+}
+
+fn rcode_name(r: u8) -> &'static str {
+    match r {
+        0 => "",
+        1 => " FormErr",
+        2 => " ServFail",
+        3 => " NXDomain",
+        4 => " NotImp",
+        5 => " Refused",
+        6 => " YXDomain",
+        7 => " YXRRSet",
+        8 => " NXRRSet",
+        9 => " NotAuth",
+        10 => " NotZone",
+        11 => " Resp11",
+        12 => " Resp12",
+        13 => " Resp13",
+        14 => " Resp14",
+        _ => " NoChange",
+    }
+}
+
+fn type_name(out: &mut Vec<u8>, t: u16) {
+    const NAMES: [&str; 52] = [
+        "",
+        "A",
+        "NS",
+        "MD",
+        "MF",
+        "CNAME",
+        "SOA",
+        "MB",
+        "MG",
+        "MR",
+        "NULL",
+        "WKS",
+        "PTR",
+        "HINFO",
+        "MINFO",
+        "MX",
+        "TXT",
+        "RP",
+        "AFSDB",
+        "X25",
+        "ISDN",
+        "RT",
+        "NSAP",
+        "NSAP_PTR",
+        "SIG",
+        "KEY",
+        "PX",
+        "GPOS",
+        "AAAA",
+        "LOC",
+        "NXT",
+        "EID",
+        "NIMLOC",
+        "SRV",
+        "ATMA",
+        "NAPTR",
+        "KX",
+        "CERT",
+        "A6",
+        "DNAME",
+        "SINK",
+        "OPT",
+        "APL",
+        "DS",
+        "SSHFP",
+        "IPSECKEY",
+        "RRSIG",
+        "NSEC",
+        "DNSKEY",
+        "",
+        "NSEC3",
+        "NSEC3PARAM",
+    ];
+    let name = match t {
+        1..=51 => NAMES[usize::from(t)],
+        99 => "SPF",
+        100 => "UINFO",
+        101 => "UID",
+        102 => "GID",
+        103 => "UNSPEC",
+        104 => "UNSPECA",
+        249 => "TKEY",
+        250 => "TSIG",
+        251 => "IXFR",
+        252 => "AXFR",
+        253 => "MAILB",
+        254 => "MAILA",
+        255 => "ANY",
+        _ => "",
+    };
+    if name.is_empty() {
+        out.s("Type");
+        out.n(t);
+    } else {
+        out.s(name);
+    }
+}
+
+fn class_name(out: &mut Vec<u8>, c: u16) {
+    match c {
+        1 => out.s("IN"),
+        3 => out.s("CHAOS"),
+        4 => out.s("HS"),
+        255 => out.s("ANY"),
+        _ => {
+            out.s("(Class ");
+            out.n(c);
+            out.s(")");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{ipv4, line_v, udp};
+
+    #[test]
+    fn query_and_cut_query() {
+        let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        let p = ipv4(17, &udp(40000, 53, &q));
+        assert_eq!(
+            line_v(&p, 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.53: 4660+ A? example.com. (29)"
+        );
+        assert_eq!(
+            line_v(&p[..p.len() - 6], 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.53: 4660+ [|domain]"
+        );
+    }
+}

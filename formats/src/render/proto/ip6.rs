@@ -1,0 +1,176 @@
+//! IPv6 and its extension headers (tcpdump's `print-ip6.c`, `print-frag6.c`, `print-rt6.c`,
+//! `print-ip6opts.c`).
+
+use super::ip::proto_name;
+use super::{trunc, IpCtx, Printer};
+use crate::render::text::Out;
+use crate::wire::ipproto;
+use crate::wire::ipv6::{is_extension, ExtHeader, Ipv6Packet};
+use crate::wire::{get_be16, get_be32};
+
+impl Printer<'_> {
+    pub(super) fn ipv6(&mut self, b: &[u8]) {
+        let Ok(ip) = Ipv6Packet::new_checked(b) else {
+            trunc(self.out, "ip6");
+            return;
+        };
+        if !self.opts.link_header {
+            self.out.s("IP6 ");
+        }
+        let plen = usize::from(ip.payload_len());
+        let mut nh = ip.next_header();
+        if self.opts.verbose > 0 {
+            self.out.s("(");
+            if ip.traffic_class() != 0 {
+                self.out.s("class 0x");
+                self.out.hex(u32::from(ip.traffic_class()), 2);
+                self.out.s(", ");
+            }
+            if ip.flow_label() != 0 {
+                self.out.s("flowlabel 0x");
+                self.out.hex(ip.flow_label(), 5);
+                self.out.s(", ");
+            }
+            self.out.s("hlim ");
+            self.out.n(ip.hop_limit());
+            self.out.s(", next-header ");
+            self.out.s(proto_name(nh));
+            self.out.s(" (");
+            self.out.n(nh);
+            self.out.s(") payload length: ");
+            self.out.n(plen);
+            self.out.s(") ");
+        }
+        let (src, dst) = (ip.src(), ip.dst());
+        let mut rest = ip.payload();
+        let mut remaining = plen;
+        let mut fragmented = false;
+        if nh != ipproto::TCP && nh != ipproto::UDP {
+            self.addrs(&src, &dst);
+        }
+        while is_extension(nh) {
+            let Ok(ext) = ExtHeader::parse(nh, rest) else {
+                trunc(self.out, "ip6");
+                return;
+            };
+            match nh {
+                ipproto::HOPOPTS | ipproto::DSTOPTS => {
+                    self.out.s(if nh == ipproto::HOPOPTS {
+                        "HBH "
+                    } else {
+                        "DSTOPT "
+                    });
+                    if self.opts.verbose > 0 {
+                        self.ip6_options(ext.options());
+                    }
+                }
+                ipproto::FRAGMENT => {
+                    fragmented = true;
+                    let flen = remaining.saturating_sub(8);
+                    self.out.s("frag (");
+                    if self.opts.verbose > 0 {
+                        self.out.s("0x");
+                        self.out.hex(ext.frag_ident(), 8);
+                        self.out.c(b':');
+                    }
+                    self.out.n(ext.frag_offset());
+                    self.out.c(b'|');
+                    self.out.n(flen);
+                    self.out.s(")");
+                    if ext.frag_offset() != 0 {
+                        return;
+                    }
+                    self.out.c(b' ');
+                }
+                _ => {
+                    self.out.s("srcrt (len=");
+                    self.out.n(ext.bytes()[1]);
+                    self.out.s(", type=");
+                    self.out.n(ext.routing_type());
+                    self.out.s(", segleft=");
+                    self.out.n(ext.segments_left());
+                    if matches!(ext.routing_type(), 0 | 2) {
+                        for (i, a) in ext.bytes()[8..].chunks_exact(16).enumerate() {
+                            self.out.s(", [");
+                            self.out.n(i);
+                            self.out.s("]");
+                            self.out.ipv6(a);
+                        }
+                    }
+                    self.out.s(") ");
+                }
+            }
+            nh = ext.next_header();
+            rest = &rest[ext.len()..];
+            remaining = remaining.saturating_sub(ext.len());
+        }
+        let ctx = IpCtx {
+            src: &src,
+            dst: &dst,
+            v6: true,
+            fragmented,
+        };
+        self.transport(nh, rest, remaining, ctx);
+    }
+
+    pub(super) fn ip6_options(&mut self, o: &[u8]) {
+        let mut i = 0;
+        while i < o.len() {
+            let kind = o[i];
+            if kind == 0 {
+                self.out.s("(pad1)");
+                i += 1;
+                continue;
+            }
+            let Some(&len) = o.get(i + 1) else {
+                self.out.s("[trunc]");
+                return;
+            };
+            let data = o.get(i + 2..i + 2 + usize::from(len)).unwrap_or(&[]);
+            match kind {
+                1 => self.out.s("(padn)"),
+                5 => {
+                    self.out.s("(rtalert: 0x");
+                    self.out.hex(u32::from(get_be16(data, 0).unwrap_or(0)), 4);
+                    self.out.s(") ");
+                }
+                0xc2 => {
+                    self.out.s("(jumbo: ");
+                    self.out.n(get_be32(data, 0).unwrap_or(0));
+                    self.out.s(") ");
+                }
+                _ => {
+                    self.out.s("(opt_type 0x");
+                    self.out.hex(u32::from(kind), 2);
+                    self.out.s(": len=");
+                    self.out.n(len);
+                    self.out.s(")");
+                }
+            }
+            i += 2 + usize::from(len);
+        }
+        self.out.c(b' ');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::{line_v, udp};
+
+    #[test]
+    fn udp_over_ipv6() {
+        let u = udp(1000, 2000, b"x");
+        let mut p = vec![0x60, 0, 0, 0, 0, u.len() as u8, 17, 64];
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&u);
+        assert_eq!(
+            line_v(&p, 0),
+            "IP6 fd00::1.1000 > fd00::2.2000: UDP, length 1"
+        );
+        assert!(line_v(&p, 1).starts_with(
+            "IP6 (hlim 64, next-header UDP (17) payload length: 9) fd00::1.1000 > fd00::2.2000: [bad udp cksum"
+        ));
+        assert_eq!(line_v(&p[..30], 0), " [|ip6]");
+    }
+}

@@ -1,0 +1,910 @@
+//! Differential test of the protocol printers against the installed tcpdump, on crafted
+//! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
+//! NTP, BOOTP/DHCP, mDNS (and LLMNR, which tcpdump leaves undecoded), and DNS, whose printer
+//! mDNS shares.
+//! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
+//! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
+//! ptanalyze and ptcap print with) must print the same text for each, under each flag set.
+//!
+//! Needs tcpdump (missing tcpdump fails the test); no root, no network.
+//! The whole packets are also `testdata/corpus/crafted-printers.pcap`, which formats'
+//! render_props fuzzes; the test fails when that file differs (`PTCAP_WRITE_CORPUS=1`
+//! rewrites it).
+
+use std::path::{Path, PathBuf};
+
+use formats::render::{PacketRef, RenderOptions, Renderer, TimestampMode};
+use ptcap_tests::peers::{require_tcpdump, text_of};
+use ptcap_tests::TempDir;
+
+const A: [u8; 4] = [198, 18, 0, 1];
+const B: [u8; 4] = [198, 18, 0, 2];
+const INNER_A: [u8; 4] = [198, 19, 0, 1];
+const INNER_B: [u8; 4] = [198, 19, 0, 2];
+const A6: [u8; 16] = [0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const B6: [u8; 16] = [0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+fn sum16(data: &[u8], mut acc: u32) -> u32 {
+    for c in data.chunks(2) {
+        acc += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    acc
+}
+
+fn checksum(data: &[u8], acc: u32) -> u16 {
+    let mut s = sum16(data, acc);
+    while s >> 16 != 0 {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    !(s as u16)
+}
+
+struct V4 {
+    proto: u8,
+    src: [u8; 4],
+    dst: [u8; 4],
+    opts: Vec<u8>,
+    ttl: u8,
+    tos: u8,
+}
+
+impl V4 {
+    fn new(proto: u8, src: [u8; 4], dst: [u8; 4]) -> V4 {
+        V4 {
+            proto,
+            src,
+            dst,
+            opts: Vec::new(),
+            ttl: 64,
+            tos: 0,
+        }
+    }
+    fn opts(mut self, o: &[u8]) -> V4 {
+        self.opts = o.to_vec();
+        self
+    }
+    fn igmp(dst: [u8; 4]) -> V4 {
+        V4 {
+            ttl: 1,
+            tos: 0xc0,
+            ..V4::new(2, A, dst)
+        }
+        .opts(&[0x94, 4, 0, 0])
+    }
+    fn build(&self, payload: &[u8]) -> Vec<u8> {
+        let hl = 20 + self.opts.len();
+        let total = (hl + payload.len()) as u16;
+        let mut h = vec![0x40 | (hl / 4) as u8, self.tos];
+        h.extend_from_slice(&total.to_be_bytes());
+        h.extend_from_slice(&[0x12, 0x34, 0x40, 0, self.ttl, self.proto, 0, 0]);
+        h.extend_from_slice(&self.src);
+        h.extend_from_slice(&self.dst);
+        h.extend_from_slice(&self.opts);
+        let c = checksum(&h, 0);
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        h.extend_from_slice(payload);
+        h
+    }
+}
+
+fn ipv6(next: u8, src: [u8; 16], dst: [u8; 16], payload: &[u8]) -> Vec<u8> {
+    let mut h = vec![0x60, 0, 0, 0];
+    h.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    h.extend_from_slice(&[next, 64]);
+    h.extend_from_slice(&src);
+    h.extend_from_slice(&dst);
+    h.extend_from_slice(payload);
+    h
+}
+
+fn udp(src: &[u8], dst: &[u8], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let len = (8 + payload.len()) as u16;
+    let mut u = Vec::new();
+    u.extend_from_slice(&sport.to_be_bytes());
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&len.to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(payload);
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(src);
+    pseudo.extend_from_slice(dst);
+    pseudo.extend_from_slice(&[0, 17]);
+    pseudo.extend_from_slice(&len.to_be_bytes());
+    let c = match checksum(&u, sum16(&pseudo, 0)) {
+        0 => 0xffff,
+        c => c,
+    };
+    u[6..8].copy_from_slice(&c.to_be_bytes());
+    u
+}
+
+fn icmp_echo(id: u16) -> Vec<u8> {
+    let mut m = vec![8, 0, 0, 0];
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(&[0, 1]);
+    m.extend_from_slice(b"ptcap-printers");
+    let c = checksum(&m, 0);
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    m
+}
+
+fn ether(ty: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x02, 0, 0, 0, 0, 0x0b, 0x02, 0, 0, 0, 0, 0x0a];
+    f.extend_from_slice(&ty.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Inner packets an encapsulation carries: ICMP, UDP and ARP, over IPv4 and IPv6.
+fn inner_v4_icmp() -> Vec<u8> {
+    V4::new(1, INNER_A, INNER_B).build(&icmp_echo(7))
+}
+
+fn inner_v4_udp() -> Vec<u8> {
+    V4::new(17, INNER_A, INNER_B).build(&udp(&INNER_A, &INNER_B, 33000, 9999, b"hello"))
+}
+
+fn inner_v6_udp() -> Vec<u8> {
+    ipv6(17, A6, B6, &udp(&A6, &B6, 33000, 9999, b"hello6"))
+}
+
+fn inner_arp() -> Vec<u8> {
+    let mut a = vec![0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 0x0a];
+    a.extend_from_slice(&INNER_A);
+    a.extend_from_slice(&[0; 6]);
+    a.extend_from_slice(&INNER_B);
+    a
+}
+
+fn igmp(mut m: Vec<u8>) -> Vec<u8> {
+    m[2] = 0;
+    m[3] = 0;
+    let c = checksum(&m, 0);
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    m
+}
+
+fn igmp_packets() -> Vec<Vec<u8>> {
+    let g = [239, 1, 2, 3];
+    let all = [224, 0, 0, 1];
+    let v3 = [224, 0, 0, 22];
+    let mut msgs: Vec<(V4, Vec<u8>)> = vec![
+        // Queries: v1, v2 (default and other max response time, group-specific), v3.
+        (V4::igmp(all), igmp(vec![0x11, 0, 0, 0, 0, 0, 0, 0])),
+        (V4::igmp(all), igmp(vec![0x11, 100, 0, 0, 0, 0, 0, 0])),
+        (V4::igmp(g), igmp(vec![0x11, 10, 0, 0, 239, 1, 2, 3])),
+        (
+            V4::igmp(all),
+            igmp(vec![0x11, 100, 0, 0, 0, 0, 0, 0, 2, 125, 0, 0]),
+        ),
+        (
+            V4::igmp(all),
+            igmp(vec![0x11, 50, 0, 0, 0, 0, 0, 0, 2, 125, 0, 0]),
+        ),
+        (
+            V4::igmp(g),
+            igmp(vec![
+                0x11, 200, 0, 0, 239, 1, 2, 3, 2, 125, 0, 2, 198, 18, 0, 5, 198, 18, 0, 6,
+            ]),
+        ),
+        (
+            V4::igmp(g),
+            igmp(vec![0x11, 0x8f, 0, 0, 239, 1, 2, 3, 2, 125, 0, 9]),
+        ),
+        // Reports and leave.
+        (V4::igmp(g), igmp(vec![0x12, 0, 0, 0, 239, 1, 2, 3])),
+        (V4::igmp(g), igmp(vec![0x16, 0, 0, 0, 239, 1, 2, 3])),
+        (
+            V4::igmp([224, 0, 0, 2]),
+            igmp(vec![0x17, 0, 0, 0, 239, 1, 2, 3]),
+        ),
+        (
+            V4::igmp(v3),
+            igmp(vec![0x22, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 239, 1, 2, 3]),
+        ),
+        (
+            V4::igmp(v3),
+            igmp(vec![
+                0x22, 0, 0, 0, 0, 0, 0, 4, // 4 records
+                1, 0, 0, 2, 239, 1, 2, 4, 198, 18, 0, 5, 198, 18, 0, 6, // is_in, 2 sources
+                5, 0, 0, 1, 239, 1, 2, 5, 198, 18, 0, 7, // allow
+                6, 0, 0, 0, 239, 1, 2, 6, // block
+                9, 0, 0, 0, 239, 1, 2, 7, // unknown record type
+            ]),
+        ),
+        // Damaged: bad checksum, unknown type, invalid lengths, too many groups/sources.
+        (V4::igmp(g), vec![0x16, 0, 0x12, 0x34, 239, 1, 2, 3]),
+        (V4::igmp(g), igmp(vec![0x33, 0, 0, 0, 239, 1, 2, 3])),
+        (V4::igmp(g), igmp(vec![0x13, 0, 0, 0, 239, 1, 2, 3])),
+        (V4::igmp(g), igmp(vec![0x11, 0, 0, 0, 239, 1, 2, 3, 0, 0])),
+        (
+            V4::igmp(v3),
+            igmp(vec![0x22, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 239, 1, 2, 3]),
+        ),
+        (
+            V4::igmp(v3),
+            igmp(vec![0x22, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 5, 239, 1, 2, 3]),
+        ),
+        (
+            V4::igmp(v3),
+            igmp(vec![0x22, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 239, 1]),
+        ),
+        (
+            V4::igmp(g),
+            igmp(vec![0x11, 10, 0, 0, 239, 1, 2, 3, 2, 125, 0, 4, 1, 2, 3, 4]),
+        ),
+    ];
+    // Without the Router Alert option.
+    msgs.push((
+        V4 {
+            opts: Vec::new(),
+            ..V4::igmp(g)
+        },
+        igmp(vec![0x16, 0, 0, 0, 239, 1, 2, 3]),
+    ));
+    msgs.into_iter()
+        .map(|(ip, m)| ether(0x0800, &ip.build(&m)))
+        .collect()
+}
+
+fn ip_option_packets() -> Vec<Vec<u8>> {
+    let opts: [&[u8]; 9] = [
+        &[0x94, 4, 0, 5],
+        &[0x94, 4, 0, 0, 1, 1, 0, 0],
+        &[0x94, 8, 0, 0, 0, 0, 0, 0],
+        &[7, 7, 4, 0, 0, 0, 0, 0],
+        &[7, 11, 8, 198, 18, 0, 9, 0, 0, 0, 0, 0],
+        &[0x82, 4, 0, 0],
+        &[0x99, 4, 0, 0],
+        &[0x99, 1, 0, 0],
+        &[1, 1, 1, 0x99, 9, 0, 0, 0],
+    ];
+    opts.iter()
+        .map(|o| ether(0x0800, &V4::new(1, A, B).opts(o).build(&icmp_echo(3))))
+        .collect()
+}
+
+fn vxlan(flags: u8, vni: u32, inner: &[u8]) -> Vec<u8> {
+    let mut v = vec![flags, 0, 0, 0];
+    v.extend_from_slice(&(vni << 8).to_be_bytes());
+    v.extend_from_slice(inner);
+    let u = udp(&A, &B, 40000, 4789, &v);
+    ether(0x0800, &V4::new(17, A, B).build(&u))
+}
+
+fn vxlan_gpe(flags: u8, next: u8, vni: u32, inner: &[u8]) -> Vec<u8> {
+    let mut v = vec![flags, 0, 0, next];
+    v.extend_from_slice(&(vni << 8).to_be_bytes());
+    v.extend_from_slice(inner);
+    let u = udp(&A, &B, 40000, 4790, &v);
+    ether(0x0800, &V4::new(17, A, B).build(&u))
+}
+
+fn vxlan_packets() -> Vec<Vec<u8>> {
+    vec![
+        vxlan_gpe(0x0c, 1, 42, &inner_v4_icmp()),
+        vxlan_gpe(0x0d, 2, 7, &inner_v6_udp()),
+        vxlan_gpe(0x08, 3, 9, &ether(0x0806, &inner_arp())),
+        vxlan_gpe(0, 9, 1, b"next protocol 9"),
+        vxlan(8, 42, &ether(0x0800, &inner_v4_icmp())),
+        vxlan(8, 0xffffff, &ether(0x0800, &inner_v4_udp())),
+        vxlan(8, 1, &ether(0x0806, &inner_arp())),
+        vxlan(8, 7, &ether(0x86dd, &inner_v6_udp())),
+        vxlan(0, 42, &ether(0x0800, &inner_v4_icmp())),
+        vxlan(8, 42, &ether(0x88b5, b"local experimental")),
+    ]
+}
+
+fn geneve(ver_opt: u8, flags: u8, proto: u16, vni: u32, rsvd: u8, rest: &[u8]) -> Vec<u8> {
+    let mut g = vec![ver_opt, flags];
+    g.extend_from_slice(&proto.to_be_bytes());
+    g.extend_from_slice(&(vni << 8 | u32::from(rsvd)).to_be_bytes());
+    g.extend_from_slice(rest);
+    let u = udp(&A, &B, 40001, 6081, &g);
+    ether(0x0800, &V4::new(17, A, B).build(&u))
+}
+
+fn geneve_packets() -> Vec<Vec<u8>> {
+    let with = |opts: &[u8], inner: &[u8]| [opts, inner].concat();
+    let ovn = [
+        1, 2, 0x81, 2, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+    ];
+    let two = [
+        0, 0x10, 1, 0, 0x01, 0x00, 0x05, 1, 0xde, 0xad, 0xbe, 0xef, 0xff, 0xf1, 0, 0,
+    ];
+    vec![
+        geneve(0, 0, 0x6558, 42, 0, &ether(0x0800, &inner_v4_icmp())),
+        geneve(3, 0xc0, 0x0800, 0x1234, 5, &with(&ovn, &inner_v4_udp())),
+        geneve(4, 0, 0x86dd, 9, 0, &with(&two, &inner_v6_udp())),
+        geneve(0, 0x80, 0x0806, 1, 0, &inner_arp()),
+        geneve(1, 0, 0x0800, 1, 0, &with(&[1, 4, 0, 3], &inner_v4_udp())),
+        geneve(0, 0x3f, 0x88b5, 1, 0, b"unknown protocol"),
+        geneve(0x40, 0, 0x0800, 1, 0, &inner_v4_udp()),
+        geneve(0x3f, 0, 0x0800, 1, 0, &inner_v4_udp()),
+    ]
+}
+
+fn gre(flags: u16, proto: u16, fields: &[u8], inner: &[u8]) -> Vec<u8> {
+    let mut g = Vec::new();
+    g.extend_from_slice(&flags.to_be_bytes());
+    g.extend_from_slice(&proto.to_be_bytes());
+    g.extend_from_slice(fields);
+    g.extend_from_slice(inner);
+    ether(0x0800, &V4::new(47, A, B).build(&g))
+}
+
+fn gre_packets() -> Vec<Vec<u8>> {
+    vec![
+        gre(0, 0x0800, &[], &inner_v4_icmp()),
+        gre(
+            0x3000,
+            0x0800,
+            &[0, 0, 0x12, 0x34, 0, 0, 0, 7],
+            &inner_v4_udp(),
+        ),
+        gre(0x2000, 0x86dd, &[0xff, 0xff, 0xff, 0xff], &inner_v6_udp()),
+        gre(
+            0x8000,
+            0x6558,
+            &[0xab, 0xcd, 0, 0],
+            &ether(0x0800, &inner_v4_icmp()),
+        ),
+        gre(0x1000, 0x6558, &[0, 0, 1, 0], &ether(0x0806, &inner_arp())),
+        gre(0, 0x88b5, &[], b"unknown protocol"),
+        gre(0x2001, 0x880b, &[0, 0, 0, 9], &[]),
+        gre(0x0002, 0x0800, &[], &inner_v4_udp()),
+    ]
+}
+
+fn ipip_packets() -> Vec<Vec<u8>> {
+    vec![
+        ether(0x0800, &V4::new(4, A, B).build(&inner_v4_icmp())),
+        ether(0x0800, &V4::new(4, A, B).build(&inner_v4_udp())),
+        ether(0x0800, &V4::new(41, A, B).build(&inner_v6_udp())),
+        ether(0x86dd, &ipv6(41, A6, B6, &inner_v6_udp())),
+        ether(0x86dd, &ipv6(4, A6, B6, &inner_v4_icmp())),
+    ]
+}
+
+fn over_udp(sport: u16, dport: u16, dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
+    let u = udp(&A, &dst, sport, dport, payload);
+    ether(0x0800, &V4::new(17, A, dst).build(&u))
+}
+
+/// An NTP message: LI/VN/mode, stratum, poll, precision, root delay and dispersion, the
+/// reference ID, four timestamps (seconds, fraction), then `tail` (key ID, digest).
+fn ntp(
+    status: u8,
+    stratum: u8,
+    poll: i8,
+    refid: [u8; 4],
+    ts: [(u32, u32); 4],
+    tail: &[u8],
+) -> Vec<u8> {
+    let mut m = vec![
+        status, stratum, poll as u8, 0xe9, 0, 0, 0x10, 0, 0, 3, 0x80, 0,
+    ];
+    m.extend_from_slice(&refid);
+    for (s, f) in ts {
+        m.extend_from_slice(&s.to_be_bytes());
+        m.extend_from_slice(&f.to_be_bytes());
+    }
+    m.extend_from_slice(tail);
+    over_udp(123, 123, B, &m)
+}
+
+fn ntp_packets() -> Vec<Vec<u8>> {
+    let t0 = 0xe900_0000;
+    let zero = (0, 0);
+    vec![
+        // A client's request (only the transmit time set) and a server's answer.
+        ntp(
+            0x23,
+            0,
+            6,
+            [0; 4],
+            [zero, zero, zero, (t0, 0x1234_5678)],
+            &[],
+        ),
+        ntp(
+            0x24,
+            2,
+            6,
+            [198, 18, 0, 9],
+            [
+                (t0 - 60, 0),
+                (t0, 0x1234_5678),
+                (t0 + 1, 0x8000_0000),
+                (t0 + 1, 0x9000_0000),
+            ],
+            &[],
+        ),
+        // The peer's clock behind ours: negative deltas.
+        ntp(
+            0x21,
+            1,
+            -3,
+            *b"GPS\0",
+            [
+                (t0, 0),
+                (t0 + 5, 0x4000_0000),
+                (t0 + 2, 0xc000_0000),
+                (t0 + 4, 0),
+            ],
+            &[],
+        ),
+        ntp(
+            0xdb,
+            16,
+            40,
+            [1, 2, 3, 4],
+            [zero, zero, (1, 1), (t0, 0xffff_ffff)],
+            &[],
+        ),
+        ntp(0x1c, 3, 10, [127, 127, 1, 0], [zero; 4], &[0, 0, 0, 7]),
+        ntp(
+            0x24,
+            3,
+            4,
+            [10, 0, 0, 1],
+            [zero; 4],
+            &[[0, 0, 0, 9].as_slice(), &[0xab; 16]].concat(),
+        ),
+        ntp(
+            0x24,
+            3,
+            4,
+            [10, 0, 0, 1],
+            [zero; 4],
+            &[[0, 0, 0, 9].as_slice(), &[0xcd; 20]].concat(),
+        ),
+        ntp(0x24, 3, 4, [10, 0, 0, 1], [zero; 4], &[0x11; 12]),
+        ntp(0x17, 0, 0, [0; 4], [zero; 4], &[]),
+        over_udp(123, 123, B, &[0x23, 0, 6, 0xe9, 0, 0, 0, 0]),
+    ]
+}
+
+fn dns_name(n: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for l in n.split('.') {
+        v.push(l.len() as u8);
+        v.extend_from_slice(l.as_bytes());
+    }
+    v.push(0);
+    v
+}
+
+fn header(id: u16, flags: u16, qd: u16, an: u16, ar: u16) -> Vec<u8> {
+    [id, flags, qd, an, 0, ar]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect()
+}
+
+fn question(name: &str, ty: u16, class: u16) -> Vec<u8> {
+    [
+        dns_name(name),
+        ty.to_be_bytes().to_vec(),
+        class.to_be_bytes().to_vec(),
+    ]
+    .concat()
+}
+
+/// A record named by a pointer to the first question's name.
+fn rr(ty: u16, class: u16, data: &[u8]) -> Vec<u8> {
+    let mut r = vec![0xc0, 0x0c];
+    r.extend_from_slice(&ty.to_be_bytes());
+    r.extend_from_slice(&class.to_be_bytes());
+    r.extend_from_slice(&120u32.to_be_bytes());
+    r.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    r.extend_from_slice(data);
+    r
+}
+
+/// Plain DNS on port 53, for the truncation rules the mDNS printer shares with it.
+fn dns_packets() -> Vec<Vec<u8>> {
+    let q = [
+        header(0x1001, 0x0100, 1, 0, 0),
+        question("www.example.com", 1, 1),
+    ]
+    .concat();
+    let cname = [
+        header(0x1001, 0x8180, 1, 2, 0),
+        question("www.example.com", 1, 1),
+        rr(5, 1, &[3, b'w', b'e', b'b', 0xc0, 0x10]),
+        rr(1, 1, &[198, 18, 0, 9]),
+    ]
+    .concat();
+    let mx = [
+        header(0x1002, 0x8180, 1, 1, 0),
+        question("example.com", 15, 1),
+        rr(15, 1, &[0, 10, 0xc0, 0x0c]),
+    ]
+    .concat();
+    let nx = [
+        header(0x1003, 0x8183, 1, 0, 0),
+        question("nx.example.com", 28, 1),
+    ]
+    .concat();
+    vec![
+        over_udp(40000, 53, B, &q),
+        over_udp(53, 40000, B, &cname),
+        over_udp(53, 40000, B, &mx),
+        over_udp(53, 40000, B, &nx),
+    ]
+}
+
+fn mdns_packets() -> Vec<Vec<u8>> {
+    let group = [224, 0, 0, 251];
+    let qu = [header(0, 0, 1, 0, 0), question("printer.local", 12, 0x8001)].concat();
+    let qm = [
+        header(0, 0, 2, 0, 0),
+        question("host-a.local", 1, 1),
+        question("host-a.local", 28, 3),
+    ]
+    .concat();
+    let answer = [
+        header(0, 0x8400, 0, 3, 0),
+        dns_name("printer.local"),
+        vec![0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 7],
+        rr(16, 0x8001, b"\x03a=b"),
+        rr(
+            28,
+            0x0001,
+            &[0xfd, 0, 1, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7],
+        ),
+    ]
+    .concat();
+    let llmnr = [header(0x1234, 0, 1, 0, 0), question("host1", 1, 1)].concat();
+    vec![
+        over_udp(5353, 5353, group, &qu),
+        over_udp(5353, 5353, group, &qm),
+        over_udp(5353, 5353, group, &answer),
+        over_udp(40000, 5353, B, &qu),
+        // LLMNR: tcpdump 4.99 does not decode it (nor do we).
+        over_udp(40000, 5355, [224, 0, 0, 252], &llmnr),
+    ]
+}
+
+/// A BOOTP message from 02:00:00:00:00:0a: op, xid, secs, flags, ciaddr/yiaddr/siaddr/giaddr,
+/// sname, file, then the vendor area (`vend`: cookie and options).
+#[allow(clippy::too_many_arguments)]
+fn bootp(
+    op: u8,
+    xid: u32,
+    secs: u16,
+    flags: u16,
+    addrs: [[u8; 4]; 4],
+    sname: &[u8],
+    file: &[u8],
+    vend: &[u8],
+) -> Vec<u8> {
+    let mut b = vec![op, 1, 6, if addrs[3] != [0; 4] { 1 } else { 0 }];
+    b.extend_from_slice(&xid.to_be_bytes());
+    b.extend_from_slice(&secs.to_be_bytes());
+    b.extend_from_slice(&flags.to_be_bytes());
+    for a in addrs {
+        b.extend_from_slice(&a);
+    }
+    b.extend_from_slice(&[2, 0, 0, 0, 0, 0x0a]);
+    b.extend_from_slice(&[0; 10]);
+    let mut s = sname.to_vec();
+    s.resize(64, 0);
+    let mut f = file.to_vec();
+    f.resize(128, 0);
+    b.extend_from_slice(&s);
+    b.extend_from_slice(&f);
+    b.extend_from_slice(vend);
+    b
+}
+
+fn dhcp_packets() -> Vec<Vec<u8>> {
+    const COOKIE: [u8; 4] = [0x63, 0x82, 0x53, 0x63];
+    let none = [[0; 4]; 4];
+    let server = [198, 18, 0, 1];
+    let client = [198, 18, 0, 50];
+    let bcast = [255, 255, 255, 255];
+    let over = |sport: u16, dport: u16, src: [u8; 4], dst: [u8; 4], m: &[u8]| {
+        let u = udp(&src, &dst, sport, dport, m);
+        ether(0x0800, &V4::new(17, src, dst).build(&u))
+    };
+    let discover = [
+        &COOKIE[..],
+        &[
+            53, 1, 1, 61, 7, 1, 2, 0, 0, 0, 0, 0x0a, 50, 4, 198, 18, 0, 50,
+        ],
+        &[12, 5],
+        b"host1",
+        &[
+            55, 9, 1, 3, 6, 15, 119, 252, 42, 121, 26, 57, 2, 5, 220, 255,
+        ],
+        &[0; 8],
+    ]
+    .concat();
+    let offer = [
+        &COOKIE[..],
+        &[
+            53, 1, 2, 54, 4, 198, 18, 0, 1, 51, 4, 0, 0, 14, 16, 58, 4, 0, 0, 7, 8,
+        ],
+        &[
+            59, 4, 0, 0, 12, 78, 1, 4, 255, 255, 255, 0, 28, 4, 198, 18, 0, 255,
+        ],
+        &[
+            3, 4, 198, 18, 0, 1, 6, 8, 198, 18, 0, 1, 198, 18, 0, 2, 15, 4,
+        ],
+        b"test",
+        &[121, 13, 24, 198, 19, 0, 198, 18, 0, 1, 0, 198, 18, 0, 1],
+        &[
+            2, 4, 0xff, 0xff, 0xf1, 0xf0, 26, 2, 5, 220, 19, 1, 0, 46, 1, 8, 52, 1, 3,
+        ],
+        &[255],
+    ]
+    .concat();
+    let request = [
+        &COOKIE[..],
+        &[53, 1, 3, 81, 9, 0, 0, 0],
+        b"h.test",
+        &[60, 8],
+        b"udhcp1.3",
+        &[61, 5, 0],
+        b"abcd",
+        &[
+            0, 0, 0, 200, 3, 1, 2, 3, 201, 4, 1, 2, 3, 4, 202, 2, 9, 9, 255,
+        ],
+    ]
+    .concat();
+    let decline = [&COOKIE[..], &[53, 1, 9, 56, 3], b"bad", &[255]].concat();
+    vec![
+        over(
+            68,
+            67,
+            [0; 4],
+            bcast,
+            &bootp(1, 0x1234_5678, 0, 0x8000, none, b"", b"", &discover),
+        ),
+        over(
+            67,
+            68,
+            server,
+            client,
+            &bootp(
+                2,
+                0x1234_5678,
+                0,
+                0,
+                [[0; 4], client, server, [0; 4]],
+                b"",
+                b"",
+                &offer,
+            ),
+        ),
+        over(
+            68,
+            67,
+            client,
+            server,
+            &bootp(
+                1,
+                1,
+                3,
+                0,
+                [client, [0; 4], [0; 4], [0; 4]],
+                b"",
+                b"",
+                &request,
+            ),
+        ),
+        over(
+            67,
+            67,
+            [198, 18, 0, 254],
+            server,
+            &bootp(
+                1,
+                7,
+                0,
+                0,
+                [[0; 4], [0; 4], [0; 4], [198, 18, 0, 254]],
+                b"boot",
+                b"pxelinux.0",
+                &decline,
+            ),
+        ),
+        // Plain BOOTP: no RFC 1048 cookie.
+        over(
+            68,
+            67,
+            [0; 4],
+            bcast,
+            &bootp(1, 0, 0, 0, none, b"", b"", &[0xde, 0xad, 0, 0, 0, 0]),
+        ),
+    ]
+}
+
+/// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
+fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&4u16.to_le_bytes());
+    for v in [0u32, 0, 65535, 1] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    for (i, (p, caplen)) in packets.iter().enumerate() {
+        for v in [i as u32 + 1, 0, *caplen as u32, p.len() as u32] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&p[..*caplen]);
+    }
+    f
+}
+
+/// tcpdump's text split into packets: a packet starts at a line with its `-tt` time.
+fn split_packets(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let starts = line
+            .split_once(' ')
+            .map(|(t, _)| {
+                t.len() > 7
+                    && t.as_bytes()[t.len() - 7] == b'.'
+                    && t.bytes().filter(|&c| c != b'.').all(|c| c.is_ascii_digit())
+            })
+            .unwrap_or(false);
+        if starts || out.is_empty() {
+            out.push(String::new());
+        }
+        let last = out.last_mut().unwrap();
+        last.push_str(line);
+        last.push('\n');
+    }
+    out
+}
+
+fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
+    let mut r = Renderer::new(opts);
+    packets
+        .iter()
+        .enumerate()
+        .map(|(i, (p, caplen))| {
+            let mut out = Vec::new();
+            let pkt = PacketRef {
+                ts_ns: (i as u64 + 1) * 1_000_000_000,
+                link_type: 1,
+                data: &p[..*caplen],
+                orig_len: p.len() as u32,
+                interface: None,
+                direction: None,
+            };
+            r.render(&mut out, &pkt, None);
+            String::from_utf8(out).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
+    require_tcpdump();
+    let dir = TempDir::new("printers-diff");
+    let families: [(&str, Vec<Vec<u8>>); 10] = [
+        ("igmp", igmp_packets()),
+        ("ip-options", ip_option_packets()),
+        ("vxlan", vxlan_packets()),
+        ("geneve", geneve_packets()),
+        ("gre", gre_packets()),
+        ("ipip", ipip_packets()),
+        ("ntp", ntp_packets()),
+        ("mdns", mdns_packets()),
+        ("dns", dns_packets()),
+        ("dhcp", dhcp_packets()),
+    ];
+    // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
+    let whole: Vec<(Vec<u8>, usize)> = families
+        .iter()
+        .flat_map(|(_, ps)| ps.iter().map(|p| (p.clone(), p.len())))
+        .collect();
+    let corpus =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/corpus/crafted-printers.pcap");
+    if std::env::var_os("PTCAP_WRITE_CORPUS").is_some() {
+        std::fs::write(&corpus, pcap_bytes(&whole)).unwrap();
+    }
+    assert!(
+        std::fs::read(&corpus).ok() == Some(pcap_bytes(&whole)),
+        "{} is not this test's packets: run it with PTCAP_WRITE_CORPUS=1 and commit the file",
+        corpus.display()
+    );
+    let flag_sets: [(&[&str], RenderOptions); 5] = [
+        (&[], RenderOptions::default()),
+        (
+            &["-v"],
+            RenderOptions {
+                verbose: 1,
+                ..RenderOptions::default()
+            },
+        ),
+        (
+            &["-vv"],
+            RenderOptions {
+                verbose: 2,
+                ..RenderOptions::default()
+            },
+        ),
+        (
+            &["-q"],
+            RenderOptions {
+                quiet: true,
+                ..RenderOptions::default()
+            },
+        ),
+        (
+            &["-e"],
+            RenderOptions {
+                link_header: true,
+                ..RenderOptions::default()
+            },
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, packets) in &families {
+        // Whole packets first, then every cut of each.
+        let mut all: Vec<(Vec<u8>, usize)> = packets.iter().map(|p| (p.clone(), p.len())).collect();
+        let whole = all.len();
+        for p in packets {
+            // libpcap refuses a record of caplen 0 (and stops reading there).
+            for cut in 1..p.len() {
+                all.push((p.clone(), cut));
+            }
+        }
+        let file = dir.path().join(format!("{name}.pcap"));
+        std::fs::write(&file, pcap_bytes(&all)).unwrap();
+        for (flags, opts) in &flag_sets {
+            let expected = split_packets(&text_of(
+                Path::new("tcpdump"),
+                &["-nn", "-tt"],
+                flags,
+                &["-r"],
+                &file,
+            ));
+            let got = ours(
+                RenderOptions {
+                    timestamp: TimestampMode::Epoch,
+                    ..*opts
+                },
+                &all,
+            );
+            assert_eq!(
+                expected.len(),
+                all.len(),
+                "{name} {flags:?}: tcpdump's packets"
+            );
+            let (mut eq_whole, mut eq_cut, mut shown) = (0, 0, 0);
+            for (i, (e, g)) in expected.iter().zip(&got).enumerate() {
+                if e == g {
+                    if i < whole {
+                        eq_whole += 1;
+                    } else {
+                        eq_cut += 1;
+                    }
+                } else if shown < 4 {
+                    shown += 1;
+                    failures.push(format!(
+                        "{name} {flags:?} packet {} (caplen {} of {}):\n  tcpdump: {e:?}\n  ours:    {g:?}",
+                        i + 1,
+                        all[i].1,
+                        all[i].0.len()
+                    ));
+                }
+            }
+            println!(
+                "{name:<11} {:<6} whole {eq_whole}/{whole}, cut {eq_cut}/{}",
+                format!("{flags:?}"),
+                all.len() - whole
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "differences (the first 4 of each protocol and flag set):\n{}",
+        failures.join("\n")
+    );
+}
