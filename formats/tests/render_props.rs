@@ -1,7 +1,7 @@
 //! Bad input for the packet views and the text renderer: every truncation of real packets
 //! (captured by tcpdump from namespace traffic, `testdata/corpus/real-*.pcap`) and of the
 //! crafted packets of the printers' differential test (IGMP, IPv4 options, VXLAN, Geneve,
-//! GRE, IPIP: `crafted-printers.pcap`, written by `tests/tests/printers_diff.rs`), bit flips,
+//! GRE, IPIP: `testdata/printers/crafted-printers.pcap`, written by `tests/tests/printers_diff.rs`), bit flips,
 //! arbitrary bytes under every link type, hostile metadata. Rendering never panics, always ends
 //! with a newline, and never lets a control character other than newline and tab (tcpdump's
 //! hex dumps indent with a tab) reach the output.
@@ -27,9 +27,11 @@ const LINK_TYPES: [u16; 9] = [
     147, // a link type we do not decode
 ];
 
+/// A file of `testdata/`: `corpus/NAME` (captures every oracle test reads) or
+/// `printers/NAME` (the renderer's crafted packets).
 fn corpus(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata/corpus")
+        .join("../testdata")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -37,7 +39,11 @@ fn corpus(name: &str) -> Vec<u8> {
 /// (link type, packet bytes) of every packet of the real captures and the crafted ones.
 fn real_packets() -> Vec<(u16, Vec<u8>)> {
     let mut all = Vec::new();
-    for name in ["real-eth.pcap", "real-sll2.pcap", "crafted-printers.pcap"] {
+    for name in [
+        "corpus/real-eth.pcap",
+        "corpus/real-sll2.pcap",
+        "printers/crafted-printers.pcap",
+    ] {
         let bytes = corpus(name);
         let mut r = CaptureReader::new(&bytes).unwrap();
         while let Some(p) = r.next_packet().unwrap() {

@@ -7,7 +7,7 @@
 //! ptanalyze and ptcap print with) must print the same text for each, under each flag set.
 //!
 //! Needs tcpdump (missing tcpdump fails the test); no root, no network.
-//! The whole packets are also `testdata/corpus/crafted-printers.pcap`, which formats'
+//! The whole packets are also `testdata/printers/crafted-printers.pcap`, which formats'
 //! render_props fuzzes; the test fails when that file differs (`PTCAP_WRITE_CORPUS=1`
 //! rewrites it).
 
@@ -803,8 +803,8 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         .iter()
         .flat_map(|(_, ps)| ps.iter().map(|p| (p.clone(), p.len())))
         .collect();
-    let corpus =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/corpus/crafted-printers.pcap");
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/printers/crafted-printers.pcap");
     if std::env::var_os("PTCAP_WRITE_CORPUS").is_some() {
         std::fs::write(&corpus, pcap_bytes(&whole)).unwrap();
     }
