@@ -22,6 +22,7 @@
 #   startup exec -> first packet captured (a 10k pps flow already running; the packet's own
 #           timestamp), start-up CPU (stat, 0.3 s after the ready line, no traffic).
 #   pair    the older benchmark (two namespaces, no bridge; bench/capture_pair.sh).
+# PROFILE=DIR: perf profiles of the capturers (flood part, first round) into DIR.
 # KINDS (default "td pt ptn") may add pt0 and ptn0: the binary PTCAP0 (an earlier build), to
 # compare two builds in the same run. Medians over ROUNDS rounds; ratios are ptcap's median over tcpdump's.
 # Usage: sudo [ROUNDS=3] [SECS=4] [RATES="20000 100000"] [PARTS=...] bash bench/capture.sh
@@ -112,7 +113,19 @@ one() {
     start_cpu=$(ticks_s "$CAP"); c0=$(run_ns "$CAP")
   fi
   local secs=$SECS; [ "$part" = whole ] && secs=3
+  local perf=
+  if [ -n "${PROFILE:-}" ] && [ "$part" = flood ] && [ "$kind" != none ] && [ "$round" = 1 ]; then
+    perf record -q -F 1999 -g -p "$CAP" -o "$TMP/perf.data" -- sleep "$secs" 2>/dev/null & perf=$!
+  fi
   out=$(in_ns "$H1" "$FLOOD" send 198.18.251.2 9999 "$secs" "$rate" 64)
+  if [ -n "$perf" ]; then
+    wait "$perf" || true
+    perf report -i "$TMP/perf.data" --no-children --stdio --percent-limit 0.7 -g none 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' >"$PROFILE/perf-$kind-$ifc.txt" || true
+    perf report -i "$TMP/perf.data" --children --stdio --percent-limit 2 -g none 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' >"$PROFILE/perf-children-$kind-$ifc.txt" || true
+    rm -f "$TMP/perf.data"
+  fi
   if [ "$kind" != none ]; then
     sleep 0.5
     c1=$(run_ns "$CAP"); rss=$(rss_kb "$CAP"); whole=$(ticks_s "$CAP")

@@ -65,7 +65,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use formats::meta::{NatInfo, PacketMeta, Provenance, Role, Tuple};
-use formats::table::EarlyGrowth;
+use formats::table::{EarlyGrowth, IdMap};
 
 use crate::containers::Tracker;
 use crate::procs::ProcessCache;
@@ -150,7 +150,7 @@ const MAX_NATS: usize = 65_536;
 
 pub struct Attributor {
     procs: ProcessCache,
-    socks: HashMap<u64, Sock>,
+    socks: IdMap<u64, Sock>,
     /// Released sockets (cookie, release time): evicted after a grace period (a closed TCP
     /// socket still sends its FIN and last ACKs).
     released: VecDeque<(u64, u64)>,
@@ -298,7 +298,7 @@ impl Attributor {
         let procs = ProcessCache::scan(65_536);
         let mut a = Attributor {
             procs,
-            socks: HashMap::new(),
+            socks: IdMap::default(),
             released: VecDeque::new(),
             flows: HashMap::new(),
             flow_order: VecDeque::new(),
@@ -741,13 +741,13 @@ impl Attributor {
     }
 
     /// The packet's owner, how it was found, and whether the owner sent or received it.
+    /// `tuple`: the packet's, parsed once by [`Self::meta_for`].
     fn resolve(
         &self,
         p: &bpf::PacketEvent<'_>,
-        ethernet: bool,
+        tuple: Option<FlowKey>,
         nat: Option<&bpf::NatTuples>,
     ) -> Option<(&Sock, Provenance, Role)> {
-        let tuple = packet_tuple(p.data, ethernet);
         // A translated packet: its conntrack entry names the NATed side's owner. Before the
         // socket: a packet that crossed a veth into this namespace still carries the sender's
         // socket of the other namespace (the outside client of a port-forward).
@@ -866,8 +866,8 @@ impl Attributor {
 
     /// The local receiver of a packet (its reversed tuple's socket, or a listener on its
     /// destination port): a selected process's conversation is kept in both directions.
-    fn receiver_pid(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<u32> {
-        let key = packet_tuple(p.data, ethernet)?;
+    fn receiver_pid(&self, key: Option<FlowKey>) -> Option<u32> {
+        let key = key?;
         if let Some(s) = self.flow_owner(&key.reversed()) {
             return Some(s.pid);
         }
@@ -900,7 +900,7 @@ impl Attributor {
             meta.nat = Some(self.nat_info(n));
             meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
         }
-        if let Some((sock, prov, role)) = self.resolve(p, ethernet, nat.as_ref()) {
+        if let Some((sock, prov, role)) = self.resolve(p, key, nat.as_ref()) {
             if let Some(proc_) = self.procs.get(sock.pid) {
                 meta.process = Some(Arc::clone(&proc_.info));
                 meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
@@ -923,7 +923,7 @@ impl Attributor {
         let other = if let (Some(n), Some(o)) = (&nat, owner) {
             self.nat_other_end(n, o)
         } else if owner.is_some() || by_process || by_container {
-            self.other_end_pid(p, ethernet, meta.role)
+            self.other_end_pid(key, meta.role)
         } else {
             None
         };
@@ -952,12 +952,11 @@ impl Attributor {
 
     /// The packet's local end that is not its owner: the receiver when the owner sent it (or
     /// the role is unknown), the sender when the owner received it.
-    fn other_end_pid(&self, p: &bpf::PacketEvent<'_>, ethernet: bool, role: Role) -> Option<u32> {
+    fn other_end_pid(&self, key: Option<FlowKey>, role: Role) -> Option<u32> {
         if role == Role::Receiver {
-            let key = packet_tuple(p.data, ethernet)?;
-            return self.flow_owner(&key).map(|s| s.pid);
+            return self.flow_owner(&key?).map(|s| s.pid);
         }
-        self.receiver_pid(p, ethernet)
+        self.receiver_pid(key)
     }
 
     /// One line for the exit summary.
@@ -1000,7 +999,7 @@ mod tests {
     fn empty(netns: u64) -> Attributor {
         Attributor {
             procs: ProcessCache::empty(64),
-            socks: HashMap::new(),
+            socks: IdMap::default(),
             released: VecDeque::new(),
             flows: HashMap::new(),
             flow_order: VecDeque::new(),
