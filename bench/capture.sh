@@ -21,6 +21,9 @@
 #           (/proc/PID/stat utime+stime just before the stop).
 #   startup exec -> first packet captured (a 10k pps flow already running; the packet's own
 #           timestamp), start-up CPU (stat, 0.3 s after the ready line, no traffic).
+#   bpfcost the capture program's kernel time per packet (bpftool, kernel.bpf_stats_enabled
+#           on for the part, restored after): no filter, 'udp', a longer filter, --nat off.
+#           Not in the default PARTS.
 #   pair    the older benchmark (two namespaces, no bridge; bench/capture_pair.sh).
 # PROFILE=DIR: perf profiles of the capturers (flood part, first round) into DIR.
 # KINDS (default "td pt ptn") may add pt0 and ptn0: the binary PTCAP0 (an earlier build), to
@@ -124,7 +127,7 @@ one() {
       | grep -v '^#' | grep -v '^$' >"$PROFILE/perf-$kind-$ifc.txt" || true
     perf report -i "$TMP/perf.data" --children --stdio --percent-limit 2 -g none 2>/dev/null \
       | grep -v '^#' | grep -v '^$' >"$PROFILE/perf-children-$kind-$ifc.txt" || true
-    rm -f "$TMP/perf.data"
+    mv "$TMP/perf.data" "$PROFILE/perf-$kind-$ifc.data"
   fi
   if [ "$kind" != none ]; then
     sleep 0.5
@@ -176,6 +179,43 @@ if has startup; then
   done
   kill "$flow" 2>/dev/null || true
 fi
+if has bpfcost; then
+  # The capture program's own time per packet (kernel.bpf_stats_enabled for the run, restored
+  # after): ptcap --comments none on v1, unpaced, per filter and with --nat off.
+  old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+  trap 'sysctl -qw kernel.bpf_stats_enabled="$old_stats"; cleanup' EXIT
+  sysctl -qw kernel.bpf_stats_enabled=1
+  prog_ns() { bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+t = n = 0
+for p in json.load(sys.stdin):
+    if p.get("name", "").startswith("capture_"):
+        t += p.get("run_time_ns", 0); n += p.get("run_cnt", 0)
+print(t, n)'; }
+  echo "| tc program, ptcap --comments none on v1, unpaced | ns per packet (median) | sender pps |" >"$TMP/bpfcost"
+  echo "|---|---|---|" >>"$TMP/bpfcost"
+  for variant in "none" "udp" "long" "nat-off"; do
+    : >"$TMP/bc"
+    for r in $(seq "$ROUNDS"); do
+      case $variant in
+        none) set -- ;;
+        udp) set -- udp ;;
+        long) set -- "udp and dst port 9999 and not src net 10.0.0.0/8 and len < 200" ;;
+        nat-off) set -- --nat off ;;
+      esac
+      start_cap ptn v1 "$@"; sleep 0.3
+      read -r t0 n0 <<<"$(prog_ns)"
+      out=$(in_ns "$H1" "$FLOOD" send 198.18.251.2 9999 "$SECS" 0 64)
+      read -r t1 n1 <<<"$(prog_ns)"
+      stop_cap
+      echo "$(echo "($t1 - $t0) / ($n1 - $n0)" | bc -l) $(awk '{print $6}' <<<"$out")" >>"$TMP/bc"
+    done
+    printf '| %s | %.0f | %.0f |\n' "$variant" \
+      "$(awk '{print $1}' "$TMP/bc" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
+      "$(awk '{print $2}' "$TMP/bc" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" >>"$TMP/bpfcost"
+  done
+  sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+fi
 [ -n "${KEEP_ROWS:-}" ] && cp "$TMP/rows" "$KEEP_ROWS"
 python3 - "$TMP/rows" "$ROUNDS" "$SECS" <<'EOF'
 import sys, statistics as st
@@ -216,4 +256,5 @@ if w["td"]:
         ratio = f"{col(rs,11)/col(w['td'],11):.2f}x" if k != "td" else ""
         print(f"| {names[k]} | {col(rs,11):.2f} | {ratio} | {col(rs,12)*1000:.0f} | {col(rs,13):.0f} | {med(first):.1f} |")
 EOF
+if has bpfcost; then echo; cat "$TMP/bpfcost"; fi
 if has pair; then bash bench/capture_pair.sh "$ROUNDS"; fi

@@ -176,7 +176,17 @@ pub struct Attributor {
     /// per captured namespace, by namespace number.
     nat_lookup: Vec<Option<crate::conntrack::NatLookup>>,
     pub stats: AttributionStats,
+    /// Bumped by every change to the tables an owner is resolved from (socket, flow,
+    /// listener, process events; the selection; the watchers).
+    tables_gen: u64,
+    /// The last packet resolved without NAT: its (namespace number, socket cookie, tuple),
+    /// `tables_gen` then, its owner (pid, provenance, role) and its other local end. A flow's
+    /// packets come in runs: the next one with the same key gets the same answer without the
+    /// flow and listener lookups (SipHash: their keys come from the network).
+    last: Option<(LastKey, u64, Option<(u32, Provenance, Role)>, Option<u32>)>,
 }
+
+type LastKey = (usize, u64, Option<FlowKey>);
 
 fn ip(family: u8, raw: &[u8]) -> Option<IpAddr> {
     match family {
@@ -313,6 +323,8 @@ impl Attributor {
             nats: HashMap::new(),
             nat_lookup: Vec::new(),
             stats: AttributionStats::default(),
+            tables_gen: 0,
+            last: None,
         };
         a.load_sockdiag(sockdiag::snapshot());
         a.init_selection();
@@ -326,11 +338,13 @@ impl Attributor {
             self.nat_lookup.resize_with(no + 1, || None);
         }
         self.nat_lookup[no] = Some(lookup);
+        self.tables_gen += 1;
     }
 
     /// Container metadata and selection from the runtimes' watchers.
     pub fn set_containers(&mut self, containers: Tracker) {
         self.containers = containers;
+        self.tables_gen += 1;
     }
 
     fn load_sockdiag(&mut self, socks: Vec<sockdiag::DiagSocket>) {
@@ -385,6 +399,7 @@ impl Attributor {
     pub fn select_pid(&mut self, pid: u32) {
         self.selection.pids.push(pid);
         self.selected.insert(pid);
+        self.tables_gen += 1;
     }
 
     fn init_selection(&mut self) {
@@ -550,6 +565,7 @@ impl Attributor {
     pub fn on_sock_event(&mut self, ev: &bpf::SockEvent) {
         use bpf::SockKind;
         self.stats.sock_events += 1;
+        self.tables_gen += 1;
         if let Some(t) = &ev.task {
             let leader = t.tid == t.pid;
             self.procs
@@ -688,6 +704,7 @@ impl Attributor {
     pub fn on_proc_event(&mut self, ev: &bpf::ProcEvent<'_>) {
         use bpf::ProcKind;
         self.stats.proc_events += 1;
+        self.tables_gen += 1;
         match ev.kind {
             ProcKind::Exec => {
                 self.procs.on_exec(ev);
@@ -790,6 +807,17 @@ impl Attributor {
             }
         }
         None
+    }
+
+    /// [`Self::resolve`] parsing the tuple itself (tests).
+    #[cfg(test)]
+    fn resolve_frame(
+        &self,
+        p: &bpf::PacketEvent<'_>,
+        ethernet: bool,
+        nat: Option<&bpf::NatTuples>,
+    ) -> Option<(&Sock, Provenance, Role)> {
+        self.resolve(p, packet_tuple(p.data, ethernet), nat)
     }
 
     /// The owner of a translated packet by its conntrack entry's untranslated tuples: the
@@ -900,8 +928,21 @@ impl Attributor {
             meta.nat = Some(self.nat_info(n));
             meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
         }
-        if let Some((sock, prov, role)) = self.resolve(p, key, nat.as_ref()) {
-            if let Some(proc_) = self.procs.get(sock.pid) {
+        let last_key: LastKey = (no, p.socket_cookie, key);
+        let (found, last_other) = match &self.last {
+            Some((k, g, found, other))
+                if nat.is_none() && *k == last_key && *g == self.tables_gen =>
+            {
+                (*found, Some(*other))
+            }
+            _ => (
+                self.resolve(p, key, nat.as_ref())
+                    .map(|(s, prov, role)| (s.pid, prov, role)),
+                None,
+            ),
+        };
+        if let Some((pid, prov, role)) = found {
+            if let Some(proc_) = self.procs.get(pid) {
                 meta.process = Some(Arc::clone(&proc_.info));
                 meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
                 // No thread: the socket's tid is the thread that created (or last took over)
@@ -922,11 +963,16 @@ impl Attributor {
         // Looked up only when it can matter: an owner to pair it with, or a selection.
         let other = if let (Some(n), Some(o)) = (&nat, owner) {
             self.nat_other_end(n, o)
+        } else if let Some(o) = last_other {
+            o
         } else if owner.is_some() || by_process || by_container {
             self.other_end_pid(key, meta.role)
         } else {
             None
         };
+        if nat.is_none() {
+            self.last = Some((last_key, self.tables_gen, found, other));
+        }
         if let Some(pid) = other.filter(|&o| Some(o) != owner && owner.is_some()) {
             if let Some(proc_) = self.procs.get(pid) {
                 meta.peer.process = Some(Arc::clone(&proc_.info));
@@ -1014,6 +1060,8 @@ mod tests {
             nats: HashMap::new(),
             nat_lookup: Vec::new(),
             stats: AttributionStats::default(),
+            tables_gen: 0,
+            last: None,
         }
     }
 
@@ -1114,7 +1162,7 @@ mod tests {
         let down = frame(out, 80, node, 50_000);
         for (f, cookie, role) in [(&up, 0, Role::Sender), (&down, 602, Role::Receiver)] {
             let p = packet(f, cookie, Direction::In);
-            let (s, prov, r) = a.resolve(&p, true, Some(&masq)).unwrap();
+            let (s, prov, r) = a.resolve_frame(&p, true, Some(&masq)).unwrap();
             assert_eq!((s.pid, prov, r), (4_300_001, Provenance::Nat, role));
         }
         assert_eq!(a.nat_other_end(&masq, 4_300_001), Some(4_300_002));
@@ -1139,7 +1187,7 @@ mod tests {
         };
         let syn = frame(out, 45_000, node, 8080);
         let (s, prov, r) = a
-            .resolve(&packet(&syn, 0, Direction::In), true, Some(&fwd))
+            .resolve_frame(&packet(&syn, 0, Direction::In), true, Some(&fwd))
             .unwrap();
         assert_eq!(
             (s.pid, prov, r),
@@ -1147,7 +1195,7 @@ mod tests {
         );
         let synack = frame(node, 8080, out, 45_000);
         let (s, _, r) = a
-            .resolve(&packet(&synack, 0, Direction::Out), true, Some(&fwd))
+            .resolve_frame(&packet(&synack, 0, Direction::Out), true, Some(&fwd))
             .unwrap();
         assert_eq!((s.pid, r), (4_300_003, Role::Sender));
     }
@@ -1182,7 +1230,7 @@ mod tests {
         };
         let syn = frame(out, 45_000, node, 8080);
         let owner = |a: &Attributor| {
-            a.resolve(&packet(&syn, 0, Direction::In), true, Some(&fwd))
+            a.resolve_frame(&packet(&syn, 0, Direction::In), true, Some(&fwd))
                 .map(|(s, prov, r)| (s.pid, prov, r))
         };
         assert_eq!(
@@ -1226,21 +1274,21 @@ mod tests {
         for dir in [Direction::In, Direction::Out] {
             // Client's eth0 egress, host veth ingress and egress, server's eth0 ingress.
             let p = packet(&request, c_cookie, dir);
-            let (s, prov, role) = a.resolve(&p, true, None).unwrap();
+            let (s, prov, role) = a.resolve_frame(&p, true, None).unwrap();
             assert_eq!(
                 (s.pid, prov, role),
                 (4_200_001, Provenance::SocketCookie, Role::Sender)
             );
             let p = packet(&reply, s_cookie, dir);
-            let (s, _, role) = a.resolve(&p, true, None).unwrap();
+            let (s, _, role) = a.resolve_frame(&p, true, None).unwrap();
             assert_eq!((s.pid, role), (4_200_002, Role::Sender), "{dir:?}");
             // Hypothetically: a receiving socket attached (it is the packet's destination).
             let p = packet(&reply, c_cookie, dir);
-            let (s, _, role) = a.resolve(&p, true, None).unwrap();
+            let (s, _, role) = a.resolve_frame(&p, true, None).unwrap();
             assert_eq!((s.pid, role), (4_200_001, Role::Receiver), "{dir:?}");
             // No socket (loopback, routed): the tuple as sent names the sender.
             let p = packet(&request, 0, dir);
-            let (s, prov, role) = a.resolve(&p, true, None).unwrap();
+            let (s, prov, role) = a.resolve_frame(&p, true, None).unwrap();
             assert_eq!(
                 (s.pid, prov, role),
                 (4_200_001, Provenance::Tuple, Role::Sender)
@@ -1261,7 +1309,7 @@ mod tests {
         let out = frame("198.18.7.1", 5353, "198.18.7.2", 5353);
         let back = frame("198.18.7.2", 5353, "198.18.7.1", 5353);
         let role = |a: &Attributor, f: &[u8]| {
-            a.resolve(&packet(f, 7, Direction::In), true, None)
+            a.resolve_frame(&packet(f, 7, Direction::In), true, None)
                 .unwrap()
                 .2
         };
