@@ -179,12 +179,17 @@ pub struct Attributor {
     /// Bumped by every change to the tables an owner is resolved from (socket, flow,
     /// listener, process events; the selection; the watchers).
     tables_gen: u64,
-    /// The last packet resolved without NAT: its (namespace number, socket cookie, tuple),
-    /// `tables_gen` then, its owner (pid, provenance, role) and its other local end. A flow's
-    /// packets come in runs: the next one with the same key gets the same answer without the
-    /// flow and listener lookups (SipHash: their keys come from the network).
-    last: Option<(LastKey, u64, Option<(u32, Provenance, Role)>, Option<u32>)>,
+    /// The last two packets resolved without NAT (two: with `-i any` a packet alternates
+    /// between hooks, e.g. at the sender's veth with its socket and at the receiver's without):
+    /// their (namespace number, socket cookie, tuple), `tables_gen` then, their owner (pid,
+    /// provenance, role) and other local end. A flow's packets come in runs: the next one with
+    /// the same key gets the same answer without the flow and listener lookups (SipHash:
+    /// their keys come from the network). `last_next`: the slot to replace.
+    last: [Option<LastResolution>; 2],
+    last_next: usize,
 }
+
+type LastResolution = (LastKey, u64, Option<(u32, Provenance, Role)>, Option<u32>);
 
 type LastKey = (usize, u64, Option<FlowKey>);
 
@@ -324,7 +329,8 @@ impl Attributor {
             nat_lookup: Vec::new(),
             stats: AttributionStats::default(),
             tables_gen: 0,
-            last: None,
+            last: [None, None],
+            last_next: 0,
         };
         a.load_sockdiag(sockdiag::snapshot());
         a.init_selection();
@@ -929,13 +935,12 @@ impl Attributor {
             meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
         }
         let last_key: LastKey = (no, p.socket_cookie, key);
-        let (found, last_other) = match &self.last {
-            Some((k, g, found, other))
-                if nat.is_none() && *k == last_key && *g == self.tables_gen =>
-            {
-                (*found, Some(*other))
-            }
-            _ => (
+        let hit = self.last.iter().flatten().find(|(k, g, _, _)| {
+            nat.is_none() && *k == last_key && *g == self.tables_gen
+        });
+        let (found, last_other) = match hit {
+            Some((_, _, found, other)) => (*found, Some(*other)),
+            None => (
                 self.resolve(p, key, nat.as_ref())
                     .map(|(s, prov, role)| (s.pid, prov, role)),
                 None,
@@ -970,8 +975,9 @@ impl Attributor {
         } else {
             None
         };
-        if nat.is_none() {
-            self.last = Some((last_key, self.tables_gen, found, other));
+        if nat.is_none() && last_other.is_none() {
+            self.last[self.last_next] = Some((last_key, self.tables_gen, found, other));
+            self.last_next ^= 1;
         }
         if let Some(pid) = other.filter(|&o| Some(o) != owner && owner.is_some()) {
             if let Some(proc_) = self.procs.get(pid) {
@@ -1061,7 +1067,8 @@ mod tests {
             nat_lookup: Vec::new(),
             stats: AttributionStats::default(),
             tables_gen: 0,
-            last: None,
+            last: [None, None],
+            last_next: 0,
         }
     }
 
