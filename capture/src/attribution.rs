@@ -935,9 +935,11 @@ impl Attributor {
             meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
         }
         let last_key: LastKey = (no, p.socket_cookie, key);
-        let hit = self.last.iter().flatten().find(|(k, g, _, _)| {
-            nat.is_none() && *k == last_key && *g == self.tables_gen
-        });
+        let hit = self
+            .last
+            .iter()
+            .flatten()
+            .find(|(k, g, _, _)| nat.is_none() && *k == last_key && *g == self.tables_gen);
         let (found, last_other) = match hit {
             Some((_, _, found, other)) => (*found, Some(*other)),
             None => (

@@ -163,7 +163,11 @@ impl NatLookup {
             }
         }
         let now = Instant::now();
-        let now_mono = if ts_mono_ns != 0 { ts_mono_ns } else { mono_now_ns() };
+        let now_mono = if ts_mono_ns != 0 {
+            ts_mono_ns
+        } else {
+            mono_now_ns()
+        };
         if let Some((ans, at)) = self.cache.get(&key) {
             if ans.is_some() || now.duration_since(*at) < Duration::from_nanos(MISS_TTL_NS) {
                 // Its age by the packet clock: what is left of its time to live.

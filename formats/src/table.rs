@@ -126,7 +126,10 @@ mod tests {
                 buckets[(h.finish() & 255) as usize] += 1;
             }
             let max = *buckets.iter().max().unwrap();
-            assert!(max < 200, "step {step}: a bucket got {max} of 25600 (100 expected)");
+            assert!(
+                max < 200,
+                "step {step}: a bucket got {max} of 25600 (100 expected)"
+            );
         }
         let mut m: IdMap<u32, u32> = IdMap::default();
         for i in 0..1000 {
