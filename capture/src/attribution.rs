@@ -65,7 +65,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use formats::meta::{NatInfo, PacketMeta, Provenance, Role, Tuple};
-use formats::table::EarlyGrowth;
+use formats::table::{EarlyGrowth, IdMap};
 
 use crate::containers::Tracker;
 use crate::procs::ProcessCache;
@@ -150,7 +150,7 @@ const MAX_NATS: usize = 65_536;
 
 pub struct Attributor {
     procs: ProcessCache,
-    socks: HashMap<u64, Sock>,
+    socks: IdMap<u64, Sock>,
     /// Released sockets (cookie, release time): evicted after a grace period (a closed TCP
     /// socket still sends its FIN and last ACKs).
     released: VecDeque<(u64, u64)>,
@@ -176,7 +176,22 @@ pub struct Attributor {
     /// per captured namespace, by namespace number.
     nat_lookup: Vec<Option<crate::conntrack::NatLookup>>,
     pub stats: AttributionStats,
+    /// Bumped by every change to the tables an owner is resolved from (socket, flow,
+    /// listener, process events; the selection; the watchers).
+    tables_gen: u64,
+    /// The last two packets resolved without NAT (two: with `-i any` a packet alternates
+    /// between hooks, e.g. at the sender's veth with its socket and at the receiver's without):
+    /// their (namespace number, socket cookie, tuple), `tables_gen` then, their owner (pid,
+    /// provenance, role) and other local end. A flow's packets come in runs: the next one with
+    /// the same key gets the same answer without the flow and listener lookups (SipHash:
+    /// their keys come from the network). `last_next`: the slot to replace.
+    last: [Option<LastResolution>; 2],
+    last_next: usize,
 }
+
+type LastResolution = (LastKey, u64, Option<(u32, Provenance, Role)>, Option<u32>);
+
+type LastKey = (usize, u64, Option<FlowKey>);
 
 fn ip(family: u8, raw: &[u8]) -> Option<IpAddr> {
     match family {
@@ -298,7 +313,7 @@ impl Attributor {
         let procs = ProcessCache::scan(65_536);
         let mut a = Attributor {
             procs,
-            socks: HashMap::new(),
+            socks: IdMap::default(),
             released: VecDeque::new(),
             flows: HashMap::new(),
             flow_order: VecDeque::new(),
@@ -313,6 +328,9 @@ impl Attributor {
             nats: HashMap::new(),
             nat_lookup: Vec::new(),
             stats: AttributionStats::default(),
+            tables_gen: 0,
+            last: [None, None],
+            last_next: 0,
         };
         a.load_sockdiag(sockdiag::snapshot());
         a.init_selection();
@@ -326,11 +344,13 @@ impl Attributor {
             self.nat_lookup.resize_with(no + 1, || None);
         }
         self.nat_lookup[no] = Some(lookup);
+        self.tables_gen += 1;
     }
 
     /// Container metadata and selection from the runtimes' watchers.
     pub fn set_containers(&mut self, containers: Tracker) {
         self.containers = containers;
+        self.tables_gen += 1;
     }
 
     fn load_sockdiag(&mut self, socks: Vec<sockdiag::DiagSocket>) {
@@ -385,6 +405,7 @@ impl Attributor {
     pub fn select_pid(&mut self, pid: u32) {
         self.selection.pids.push(pid);
         self.selected.insert(pid);
+        self.tables_gen += 1;
     }
 
     fn init_selection(&mut self) {
@@ -550,6 +571,7 @@ impl Attributor {
     pub fn on_sock_event(&mut self, ev: &bpf::SockEvent) {
         use bpf::SockKind;
         self.stats.sock_events += 1;
+        self.tables_gen += 1;
         if let Some(t) = &ev.task {
             let leader = t.tid == t.pid;
             self.procs
@@ -688,6 +710,7 @@ impl Attributor {
     pub fn on_proc_event(&mut self, ev: &bpf::ProcEvent<'_>) {
         use bpf::ProcKind;
         self.stats.proc_events += 1;
+        self.tables_gen += 1;
         match ev.kind {
             ProcKind::Exec => {
                 self.procs.on_exec(ev);
@@ -741,13 +764,13 @@ impl Attributor {
     }
 
     /// The packet's owner, how it was found, and whether the owner sent or received it.
+    /// `tuple`: the packet's, parsed once by [`Self::meta_for`].
     fn resolve(
         &self,
         p: &bpf::PacketEvent<'_>,
-        ethernet: bool,
+        tuple: Option<FlowKey>,
         nat: Option<&bpf::NatTuples>,
     ) -> Option<(&Sock, Provenance, Role)> {
-        let tuple = packet_tuple(p.data, ethernet);
         // A translated packet: its conntrack entry names the NATed side's owner. Before the
         // socket: a packet that crossed a veth into this namespace still carries the sender's
         // socket of the other namespace (the outside client of a port-forward).
@@ -790,6 +813,17 @@ impl Attributor {
             }
         }
         None
+    }
+
+    /// [`Self::resolve`] parsing the tuple itself (tests).
+    #[cfg(test)]
+    fn resolve_frame(
+        &self,
+        p: &bpf::PacketEvent<'_>,
+        ethernet: bool,
+        nat: Option<&bpf::NatTuples>,
+    ) -> Option<(&Sock, Provenance, Role)> {
+        self.resolve(p, packet_tuple(p.data, ethernet), nat)
     }
 
     /// The owner of a translated packet by its conntrack entry's untranslated tuples: the
@@ -866,8 +900,8 @@ impl Attributor {
 
     /// The local receiver of a packet (its reversed tuple's socket, or a listener on its
     /// destination port): a selected process's conversation is kept in both directions.
-    fn receiver_pid(&self, p: &bpf::PacketEvent<'_>, ethernet: bool) -> Option<u32> {
-        let key = packet_tuple(p.data, ethernet)?;
+    fn receiver_pid(&self, key: Option<FlowKey>) -> Option<u32> {
+        let key = key?;
         if let Some(s) = self.flow_owner(&key.reversed()) {
             return Some(s.pid);
         }
@@ -900,8 +934,22 @@ impl Attributor {
             meta.nat = Some(self.nat_info(n));
             meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
         }
-        if let Some((sock, prov, role)) = self.resolve(p, ethernet, nat.as_ref()) {
-            if let Some(proc_) = self.procs.get(sock.pid) {
+        let last_key: LastKey = (no, p.socket_cookie, key);
+        let hit = self
+            .last
+            .iter()
+            .flatten()
+            .find(|(k, g, _, _)| nat.is_none() && *k == last_key && *g == self.tables_gen);
+        let (found, last_other) = match hit {
+            Some((_, _, found, other)) => (*found, Some(*other)),
+            None => (
+                self.resolve(p, key, nat.as_ref())
+                    .map(|(s, prov, role)| (s.pid, prov, role)),
+                None,
+            ),
+        };
+        if let Some((pid, prov, role)) = found {
+            if let Some(proc_) = self.procs.get(pid) {
                 meta.process = Some(Arc::clone(&proc_.info));
                 meta.parent = self.procs.get(proc_.ppid).map(|pp| Arc::clone(&pp.info));
                 // No thread: the socket's tid is the thread that created (or last took over)
@@ -922,11 +970,17 @@ impl Attributor {
         // Looked up only when it can matter: an owner to pair it with, or a selection.
         let other = if let (Some(n), Some(o)) = (&nat, owner) {
             self.nat_other_end(n, o)
+        } else if let Some(o) = last_other {
+            o
         } else if owner.is_some() || by_process || by_container {
-            self.other_end_pid(p, ethernet, meta.role)
+            self.other_end_pid(key, meta.role)
         } else {
             None
         };
+        if nat.is_none() && last_other.is_none() {
+            self.last[self.last_next] = Some((last_key, self.tables_gen, found, other));
+            self.last_next ^= 1;
+        }
         if let Some(pid) = other.filter(|&o| Some(o) != owner && owner.is_some()) {
             if let Some(proc_) = self.procs.get(pid) {
                 meta.peer.process = Some(Arc::clone(&proc_.info));
@@ -952,12 +1006,11 @@ impl Attributor {
 
     /// The packet's local end that is not its owner: the receiver when the owner sent it (or
     /// the role is unknown), the sender when the owner received it.
-    fn other_end_pid(&self, p: &bpf::PacketEvent<'_>, ethernet: bool, role: Role) -> Option<u32> {
+    fn other_end_pid(&self, key: Option<FlowKey>, role: Role) -> Option<u32> {
         if role == Role::Receiver {
-            let key = packet_tuple(p.data, ethernet)?;
-            return self.flow_owner(&key).map(|s| s.pid);
+            return self.flow_owner(&key?).map(|s| s.pid);
         }
-        self.receiver_pid(p, ethernet)
+        self.receiver_pid(key)
     }
 
     /// One line for the exit summary.
@@ -1000,7 +1053,7 @@ mod tests {
     fn empty(netns: u64) -> Attributor {
         Attributor {
             procs: ProcessCache::empty(64),
-            socks: HashMap::new(),
+            socks: IdMap::default(),
             released: VecDeque::new(),
             flows: HashMap::new(),
             flow_order: VecDeque::new(),
@@ -1015,6 +1068,9 @@ mod tests {
             nats: HashMap::new(),
             nat_lookup: Vec::new(),
             stats: AttributionStats::default(),
+            tables_gen: 0,
+            last: [None, None],
+            last_next: 0,
         }
     }
 
@@ -1115,7 +1171,7 @@ mod tests {
         let down = frame(out, 80, node, 50_000);
         for (f, cookie, role) in [(&up, 0, Role::Sender), (&down, 602, Role::Receiver)] {
             let p = packet(f, cookie, Direction::In);
-            let (s, prov, r) = a.resolve(&p, true, Some(&masq)).unwrap();
+            let (s, prov, r) = a.resolve_frame(&p, true, Some(&masq)).unwrap();
             assert_eq!((s.pid, prov, r), (4_300_001, Provenance::Nat, role));
         }
         assert_eq!(a.nat_other_end(&masq, 4_300_001), Some(4_300_002));
@@ -1140,7 +1196,7 @@ mod tests {
         };
         let syn = frame(out, 45_000, node, 8080);
         let (s, prov, r) = a
-            .resolve(&packet(&syn, 0, Direction::In), true, Some(&fwd))
+            .resolve_frame(&packet(&syn, 0, Direction::In), true, Some(&fwd))
             .unwrap();
         assert_eq!(
             (s.pid, prov, r),
@@ -1148,7 +1204,7 @@ mod tests {
         );
         let synack = frame(node, 8080, out, 45_000);
         let (s, _, r) = a
-            .resolve(&packet(&synack, 0, Direction::Out), true, Some(&fwd))
+            .resolve_frame(&packet(&synack, 0, Direction::Out), true, Some(&fwd))
             .unwrap();
         assert_eq!((s.pid, r), (4_300_003, Role::Sender));
     }
@@ -1183,7 +1239,7 @@ mod tests {
         };
         let syn = frame(out, 45_000, node, 8080);
         let owner = |a: &Attributor| {
-            a.resolve(&packet(&syn, 0, Direction::In), true, Some(&fwd))
+            a.resolve_frame(&packet(&syn, 0, Direction::In), true, Some(&fwd))
                 .map(|(s, prov, r)| (s.pid, prov, r))
         };
         assert_eq!(
@@ -1227,21 +1283,21 @@ mod tests {
         for dir in [Direction::In, Direction::Out] {
             // Client's eth0 egress, host veth ingress and egress, server's eth0 ingress.
             let p = packet(&request, c_cookie, dir);
-            let (s, prov, role) = a.resolve(&p, true, None).unwrap();
+            let (s, prov, role) = a.resolve_frame(&p, true, None).unwrap();
             assert_eq!(
                 (s.pid, prov, role),
                 (4_200_001, Provenance::SocketCookie, Role::Sender)
             );
             let p = packet(&reply, s_cookie, dir);
-            let (s, _, role) = a.resolve(&p, true, None).unwrap();
+            let (s, _, role) = a.resolve_frame(&p, true, None).unwrap();
             assert_eq!((s.pid, role), (4_200_002, Role::Sender), "{dir:?}");
             // Hypothetically: a receiving socket attached (it is the packet's destination).
             let p = packet(&reply, c_cookie, dir);
-            let (s, _, role) = a.resolve(&p, true, None).unwrap();
+            let (s, _, role) = a.resolve_frame(&p, true, None).unwrap();
             assert_eq!((s.pid, role), (4_200_001, Role::Receiver), "{dir:?}");
             // No socket (loopback, routed): the tuple as sent names the sender.
             let p = packet(&request, 0, dir);
-            let (s, prov, role) = a.resolve(&p, true, None).unwrap();
+            let (s, prov, role) = a.resolve_frame(&p, true, None).unwrap();
             assert_eq!(
                 (s.pid, prov, role),
                 (4_200_001, Provenance::Tuple, Role::Sender)
@@ -1262,7 +1318,7 @@ mod tests {
         let out = frame("198.18.7.1", 5353, "198.18.7.2", 5353);
         let back = frame("198.18.7.2", 5353, "198.18.7.1", 5353);
         let role = |a: &Attributor, f: &[u8]| {
-            a.resolve(&packet(f, 7, Direction::In), true, None)
+            a.resolve_frame(&packet(f, 7, Direction::In), true, None)
                 .unwrap()
                 .2
         };

@@ -29,11 +29,11 @@
 //!   the one the hook saw in the leader's context (else the pid may already be another
 //!   process's, and only what the hook saw is kept).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use formats::meta::{escape_bytes, ProcessInfo};
-use formats::table::EarlyGrowth;
+use formats::table::{EarlyGrowth, IdMap};
 
 /// One process.
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ pub const EXITED_MAX: usize = 4096;
 
 /// The bounded process table.
 pub struct ProcessCache {
-    procs: HashMap<u32, Proc>,
+    procs: IdMap<u32, Proc>,
     /// Its steady size under churn is the live processes and [`EXITED_MAX`] exited ones.
     growth: EarlyGrowth,
     /// Exited pids with their exit's serial number, oldest first (evicted first). An entry
@@ -175,7 +175,7 @@ pub fn read_proc(pid: u32) -> Option<Proc> {
 impl ProcessCache {
     /// Scans /proc. `max` bounds the table (live processes are never evicted).
     pub fn scan(max: usize) -> ProcessCache {
-        let mut procs = HashMap::new();
+        let mut procs = IdMap::default();
         if let Ok(dir) = std::fs::read_dir("/proc") {
             for e in dir.flatten() {
                 if let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) {
@@ -199,7 +199,7 @@ impl ProcessCache {
     #[allow(dead_code)]
     pub fn empty(max: usize) -> ProcessCache {
         ProcessCache {
-            procs: HashMap::new(),
+            procs: IdMap::default(),
             growth: EarlyGrowth::default(),
             exited: VecDeque::new(),
             exits: 0,

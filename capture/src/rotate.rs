@@ -34,7 +34,6 @@
 //! which the output's interface table implements, and reports failures as [`FileError`].
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
@@ -42,6 +41,7 @@ use std::rc::Rc;
 use formats::meta::PacketMeta;
 use formats::pcapng::write::{InterfaceSpec, PcapngWriter, WriterConfig};
 use formats::pcapng::{Direction, InterfaceStats};
+use formats::table::IdMap;
 
 /// What a file needs to know of the interfaces it describes: each new file's IDBs (of the
 /// interfaces attached then), and each ISB's counters when a file closes or an interface goes.
@@ -68,7 +68,7 @@ pub struct FileError {
 fn write_isbs<W: Write>(
     w: &mut PcapngWriter<W>,
     ifs: &impl InterfaceTable,
-    ids: &HashMap<u32, u32>,
+    ids: &IdMap<u32, u32>,
     start_ns: u64,
     end_ns: u64,
 ) -> io::Result<()> {
@@ -177,7 +177,7 @@ struct Current {
     part: Option<String>,
     w: Option<PcapngWriter<Box<dyn Write>>>,
     /// ifindex → IDB number in this file.
-    ids: HashMap<u32, u32>,
+    ids: IdMap<u32, u32>,
     start_ns: u64,
     /// Bytes the OS accepted, and a handle to cut the file (None for stdout).
     accepted: Option<Rc<Cell<u64>>>,
@@ -322,7 +322,7 @@ fn open_file(
         path: path.to_string(),
         part,
         w: Some(w),
-        ids: HashMap::new(),
+        ids: IdMap::default(),
         start_ns,
         accepted,
         trunc,
@@ -418,7 +418,7 @@ impl FileSink {
         let (Some(now), false) = (now_ns, self.cur.failed) else {
             return Ok(());
         };
-        let one = HashMap::from([(ifindex, id)]);
+        let one: IdMap<u32, u32> = [(ifindex, id)].into_iter().collect();
         let start = self.cur.start_ns;
         let w = self.cur.writer();
         write_isbs(w, ifs, &one, start, now).map_err(|e| self.cur.err(e))?;

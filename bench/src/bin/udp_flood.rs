@@ -1,5 +1,5 @@
 //! Sends a known number of UDP datagrams at a target rate (packets per second; 0 = as fast as
-//! possible) to one address, for ptcap's capture benchmark (bench/capture.sh).
+//! possible) to one address, for ptcap's capture benchmark (bench/capture_pair.sh).
 //!
 //! `udp_flood ADDR:PORT COUNT RATE [SIZE]` prints `sent N in S seconds (R pps)`.
 //! Pacing: the sender checks the clock every 32 datagrams and sleeps when it is more than

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use formats::meta::{ContainerInfo, PacketMeta, Peer, PodInfo};
-use formats::table::EarlyGrowth;
+use formats::table::{EarlyGrowth, IdMap};
 
 /// What the command line says about containers.
 #[derive(Debug, Clone)]
@@ -205,7 +205,7 @@ pub struct Tracker {
     /// Pod uid -> the pod's labels, from its sandbox container.
     pod_labels: HashMap<String, BTreeMap<String, String>>,
     generation: u64,
-    pids: HashMap<u32, PidState>,
+    pids: IdMap<u32, PidState>,
     pids_growth: EarlyGrowth,
     /// Exited pids with their exit's serial number, oldest first: the most recent
     /// `procs::EXITED_MAX` stay resolvable, as in the process table (a pid reused since is
@@ -465,7 +465,7 @@ impl Tracker {
             learned_cgroup_ids: HashMap::new(),
             pod_labels: HashMap::new(),
             generation: 1,
-            pids: HashMap::new(),
+            pids: IdMap::default(),
             pids_growth: EarlyGrowth::default(),
             exited: VecDeque::new(),
             exits: 0,

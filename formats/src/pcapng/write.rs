@@ -44,7 +44,7 @@ use crate::meta::record::{Definition, Entity, MetaRecord, RECORD_VERSION};
 use crate::meta::{
     CommentMode, ContainerInfo, NatInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo,
 };
-use crate::table::EarlyGrowth;
+use crate::table::{EarlyGrowth, IdMap};
 
 /// Largest option value pcapng can frame.
 pub const MAX_OPTION_LEN: usize = 65535;
@@ -185,19 +185,22 @@ impl InterfaceSpec {
 /// new id, and its definition is written again with its next packet, so every id a packet
 /// refers to is defined earlier in the file.
 struct EntityTable<T> {
-    by_ptr: HashMap<usize, (Arc<T>, u32)>,
+    by_ptr: IdMap<usize, (Arc<T>, u32)>,
     by_content: HashMap<Arc<T>, u32>,
     /// The last pointer looked up and its id (consecutive packets mostly share entities); its
     /// `Arc` is held by `by_ptr`, so the address cannot be reused while it is here.
     last: Option<(usize, u32)>,
     /// Comment texts (built once; shared with [`TextSnapshot`]s) and last use, per live id.
-    texts: HashMap<u32, (Arc<[String]>, u64)>,
+    texts: IdMap<u32, (Arc<[String]>, u64)>,
     next_id: u32,
     /// Use counter (the last-use clock).
     tick: u64,
     max: usize,
     /// `by_content` and `texts`, when bounded (their size is then steady under churn).
     growth: [EarlyGrowth; 2],
+    /// Bumped whenever `by_ptr` loses entries (then an address it held may be reused by
+    /// another entity): [`Entities`]' last-packet shortcut is valid only while this stays.
+    epoch: u64,
 }
 
 /// Bound on the pointer cache: a caller that builds a fresh `Arc` per packet must not grow it.
@@ -209,14 +212,15 @@ const ENTITY_MAX: usize = 4096;
 impl<T: Hash + Eq> EntityTable<T> {
     fn with_max(max: usize) -> Self {
         EntityTable {
-            by_ptr: HashMap::new(),
+            by_ptr: IdMap::default(),
             by_content: HashMap::new(),
             last: None,
-            texts: HashMap::new(),
+            texts: IdMap::default(),
             next_id: 1,
             tick: 0,
             max: max.max(32),
             growth: Default::default(),
+            epoch: 0,
         }
     }
 
@@ -239,6 +243,7 @@ impl<T: Hash + Eq> EntityTable<T> {
         }
         if self.by_ptr.len() >= PTR_CACHE_MAX {
             self.by_ptr.clear();
+            self.epoch += 1;
         }
         let (id, new) = match self.by_content.get(&**e) {
             Some(&id) => {
@@ -285,6 +290,7 @@ impl<T: Hash + Eq> EntityTable<T> {
         self.by_content.retain(|_, id| texts.contains_key(id));
         self.by_ptr.retain(|_, (_, id)| texts.contains_key(id));
         self.last = None;
+        self.epoch += 1;
     }
 
     fn texts_of(&self, id: u32) -> Option<&Arc<[String]>> {
@@ -339,6 +345,12 @@ struct Entities {
     pods: EntityTable<PodInfo>,
     threads: EntityTable<ThreadInfo>,
     nats: EntityTable<NatInfo>,
+    /// The last packet's entities (their addresses, in [`Prepared`]'s slot order), the tables'
+    /// epochs then, and its ids: a packet with the same entities (a flow's packets come in
+    /// runs) gets the same ids without a table lookup. The addresses are those of `Arc`s the
+    /// tables' `by_ptr` holds, so they cannot be another entity's while the epochs stay.
+    /// Skipping the tables' last-use ticks is exact: nothing else was used in between.
+    last: Option<([usize; 10], u64, Prepared)>,
 }
 
 /// The comment texts of the entities some packets use (see [`PcapngWriter::snapshot`]): what
@@ -622,11 +634,48 @@ fn has_metadata(meta: &PacketMeta) -> bool {
 }
 
 impl Entities {
+    fn epochs(&self) -> u64 {
+        self.processes.epoch
+            + self.containers.epoch
+            + self.pods.epoch
+            + self.threads.epoch
+            + self.nats.epoch
+    }
+
     fn prepare(&mut self, meta: &PacketMeta) -> Prepared {
-        let mut p = Prepared::default();
         if !has_metadata(meta) {
-            return p;
+            return Prepared::default();
         }
+        fn addr<T>(e: &Option<Arc<T>>) -> usize {
+            e.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize)
+        }
+        let sig = [
+            addr(&meta.process),
+            addr(&meta.parent),
+            addr(&meta.container),
+            addr(&meta.pod),
+            addr(&meta.thread),
+            addr(&meta.peer.process),
+            addr(&meta.peer.parent),
+            addr(&meta.peer.container),
+            addr(&meta.peer.pod),
+            addr(&meta.nat),
+        ];
+        if let Some((s, epochs, p)) = &self.last {
+            if *s == sig && *epochs == self.epochs() {
+                return Prepared {
+                    ids: p.ids,
+                    first_use: [false; 10],
+                };
+            }
+        }
+        let p = self.prepare_slow(meta);
+        self.last = Some((sig, self.epochs(), p));
+        p
+    }
+
+    fn prepare_slow(&mut self, meta: &PacketMeta) -> Prepared {
+        let mut p = Prepared::default();
         let processes = [
             &meta.process,
             &meta.parent,
@@ -849,6 +898,7 @@ impl<W: Write> PcapngWriter<W> {
                 pods: EntityTable::with_max(max),
                 threads: EntityTable::with_max(max),
                 nats: EntityTable::with_max(max),
+                last: None,
             },
             buf: Vec::with_capacity(4096),
             bytes_written: 0,
