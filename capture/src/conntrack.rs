@@ -77,15 +77,18 @@ fn mono_now_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// (IP protocol, source, destination): what a conntrack answer is looked up by.
+type FlowTuple = (u8, SocketAddr, SocketAddr);
+
 /// A ctnetlink socket in one network namespace and its answers.
 pub struct NatLookup {
     sock: OwnedFd,
     /// Ask for every TCP/UDP packet (no kernel lookup), not only for the kernel's misses.
     all: bool,
-    cache: HashMap<(u8, SocketAddr, SocketAddr), (Option<NatTuples>, Instant)>,
+    cache: HashMap<FlowTuple, (Option<NatTuples>, Instant)>,
     /// The last answer, its tuple and when it was made (CLOCK_MONOTONIC ns): a flow's packets
     /// come in runs, and the packet's own time spares a clock read and a hash per packet.
-    last: Option<((u8, SocketAddr, SocketAddr), Option<NatTuples>, u64)>,
+    last: Option<(FlowTuple, Option<NatTuples>, u64)>,
     seq: u32,
     window: Instant,
     in_window: u32,
