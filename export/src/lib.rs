@@ -307,6 +307,17 @@ mod tests {
         let reader =
             parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
         assert_eq!(reader.metadata().num_row_groups(), 2);
+        // Row-group statistics for what readers prune by, none for other text.
+        let rg = reader.metadata().row_group(0);
+        let stats_of = |name: &str| {
+            rg.columns()
+                .iter()
+                .find(|c| c.column_path().string() == name)
+                .map(|c| c.statistics().is_some())
+        };
+        assert_eq!(stats_of("ts"), Some(true));
+        assert_eq!(stats_of("container_name"), Some(true));
+        assert_eq!(stats_of("exe"), Some(false));
         let kv = reader
             .metadata()
             .file_metadata()

@@ -24,6 +24,36 @@ const UNIQUE: &[&str] = &[
 ];
 use parquet::file::writer::SerializedFileWriter;
 
+/// Text columns whose row-group min/max readers prune by (a time range, an address, a
+/// container, a pod, a process name). The others (argv, labels, exe, names, NAT and drop
+/// details...) get no statistics: a min/max of such text prunes nothing, and computing it
+/// compared every value of every row.
+const PRUNED_TEXT: &[&str] = &[
+    "file",
+    "interface",
+    "src",
+    "dst",
+    "protocol",
+    "community_id",
+    "comm",
+    "container_id",
+    "container_name",
+    "container_image",
+    "pod_name",
+    "pod_namespace",
+    "proto",
+    "initiator_addr",
+    "responder_addr",
+    "orig_comm",
+    "resp_comm",
+    "orig_container_id",
+    "resp_container_id",
+    "orig_container_name",
+    "resp_container_name",
+    "orig_pod_name",
+    "resp_pod_name",
+];
+
 fn io_error(e: ParquetError) -> io::Error {
     match e {
         ParquetError::External(inner) => match inner.downcast::<io::Error>() {
@@ -80,6 +110,17 @@ impl FileWriter {
             .set_statistics_enabled(EnabledStatistics::Chunk);
         for column in UNIQUE {
             props = props.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+        }
+        let leaves = ArrowSchemaConverter::new()
+            .convert(&schema)
+            .map_err(io_error)?;
+        for leaf in leaves.columns() {
+            let top = leaf.path().parts().first().map(String::as_str);
+            let text = leaf.physical_type() == parquet::basic::Type::BYTE_ARRAY;
+            if text && !top.is_some_and(|t| PRUNED_TEXT.contains(&t)) {
+                props = props
+                    .set_column_statistics_enabled(leaf.path().clone(), EnabledStatistics::None);
+            }
         }
         let props = props
             .set_created_by(format!("ptanalyze version {}", env!("CARGO_PKG_VERSION")))
