@@ -145,6 +145,16 @@ impl Printer<'_> {
     }
 }
 
+/// `, proto NAME (0xTTTT)`, as tcpdump's `-e` shows a tunnel's inner EtherType (GRE, Geneve).
+pub(super) fn inner_proto(out: &mut Vec<u8>, proto: u16) {
+    out.s(", proto ");
+    let name = ethertype_name(proto);
+    out.s(if name == "Unknown" { "unknown" } else { name });
+    out.s(" (0x");
+    out.hex(u32::from(proto), 4);
+    out.c(b')');
+}
+
 /// tcpdump's name of an EtherType (`ethertype_values`), `Unknown` otherwise.
 pub(super) fn ethertype_name(ty: u16) -> &'static str {
     match ty {

@@ -1,7 +1,7 @@
 //! Geneve (tcpdump's `print-geneve.c`, UDP port 6081): flags, VNI, options, then the inner
 //! packet by its EtherType.
 
-use super::{trunc, Printer};
+use super::{flag_names, trunc, Printer};
 use crate::render::text::Out;
 use crate::wire::{ethertype, get_be16, get_be32};
 
@@ -26,25 +26,21 @@ impl Printer<'_> {
         let (flags, proto) = (h[1], u16::from_be_bytes([h[2], h[3]]));
         let vni = u32::from_be_bytes([0, h[4], h[5], h[6]]);
         self.out.s(", Flags [");
-        let mut any = false;
-        for (bit, name) in [
-            (0x80, "O"),
-            (0x40, "C"),
-            (0x20, "R1"),
-            (0x10, "R2"),
-            (0x08, "R3"),
-            (0x04, "R4"),
-            (0x02, "R5"),
-            (0x01, "R6"),
-        ] {
-            if flags & bit != 0 {
-                self.out.s(name);
-                any = true;
-            }
-        }
-        if !any {
-            self.out.s("none");
-        }
+        flag_names(
+            self.out,
+            flags.into(),
+            "",
+            &[
+                (0x80, "O"),
+                (0x40, "C"),
+                (0x20, "R1"),
+                (0x10, "R2"),
+                (0x08, "R3"),
+                (0x04, "R4"),
+                (0x02, "R5"),
+                (0x01, "R6"),
+            ],
+        );
         self.out.s("], vni 0x");
         self.out.hexn(vni);
         if h[7] != 0 {
@@ -52,12 +48,7 @@ impl Printer<'_> {
             self.out.hexn(u32::from(h[7]));
         }
         if self.opts.link_header {
-            self.out.s(", proto ");
-            let name = super::ether::ethertype_name(proto);
-            self.out.s(if name == "Unknown" { "unknown" } else { name });
-            self.out.s(" (0x");
-            self.out.hex(u32::from(proto), 4);
-            self.out.c(b')');
+            super::ether::inner_proto(self.out, proto);
         }
         let opts_len = usize::from(h[0] & 0x3f) * 4;
         let rest = len.saturating_sub(HEADER_LEN);

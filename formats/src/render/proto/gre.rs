@@ -1,7 +1,7 @@
 //! GRE (tcpdump's `print-gre.c`): version 0 (RFC 2784/2890: checksum, key, sequence number)
 //! and version 1 (PPTP's enhanced GRE), then the inner packet by its EtherType.
 
-use super::{trunc, Printer};
+use super::{flag_names, trunc, Printer};
 use crate::render::text::Out;
 use crate::wire::{ethertype, get_be16, get_be32};
 
@@ -35,26 +35,19 @@ impl Printer<'_> {
         }
         if self.opts.verbose > 0 {
             self.out.s(", Flags [");
-            let mut any = false;
-            for (bit, name) in [
-                (CHECKSUM, "checksum present"),
-                (ROUTING, "routing present"),
-                (KEY, "key present"),
-                (SEQUENCE, "sequence# present"),
-                (STRICT_ROUTE, "source route"),
-                (ACK, "acknowledgment# present"),
-            ] {
-                if flags & bit != 0 {
-                    if any {
-                        self.out.s(", ");
-                    }
-                    self.out.s(name);
-                    any = true;
-                }
-            }
-            if !any {
-                self.out.s("none");
-            }
+            flag_names(
+                self.out,
+                flags.into(),
+                ", ",
+                &[
+                    (CHECKSUM.into(), "checksum present"),
+                    (ROUTING.into(), "routing present"),
+                    (KEY.into(), "key present"),
+                    (SEQUENCE.into(), "sequence# present"),
+                    (STRICT_ROUTE.into(), "source route"),
+                    (ACK.into(), "acknowledgment# present"),
+                ],
+            );
             self.out.c(b']');
         }
         let proto = get_be16(b, 2).ok_or(Cut)?;
@@ -124,12 +117,7 @@ impl Printer<'_> {
             }
         }
         if self.opts.link_header {
-            self.out.s(", proto ");
-            let name = super::ether::ethertype_name(proto);
-            self.out.s(if name == "Unknown" { "unknown" } else { name });
-            self.out.s(" (0x");
-            self.out.hex(u32::from(proto), 4);
-            self.out.c(b')');
+            super::ether::inner_proto(self.out, proto);
         }
         self.out.s(", length ");
         self.out.n(len);

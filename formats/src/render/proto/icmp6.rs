@@ -1,6 +1,6 @@
 //! ICMPv6, neighbour discovery and MLD (tcpdump's `print-icmp6.c`).
 
-use super::{hex_dump, trunc, IpCtx, Printer};
+use super::{flag_names, group_record_type, hex_dump, trunc, IpCtx, Printer};
 use crate::render::text::Out;
 use crate::wire::icmp::{self, IcmpPacket};
 use crate::wire::ipv6::{is_extension, ExtHeader, Ipv6Packet};
@@ -163,23 +163,16 @@ impl Printer<'_> {
                     if ty == 136 {
                         self.out.s(", Flags [");
                         let f = m.rest();
-                        let mut any = false;
-                        for (bit, n) in [
-                            (0x8000_0000u32, "router"),
-                            (0x4000_0000, "solicited"),
-                            (0x2000_0000, "override"),
-                        ] {
-                            if f & bit != 0 {
-                                if any {
-                                    self.out.s(", ");
-                                }
-                                self.out.s(n);
-                                any = true;
-                            }
-                        }
-                        if !any {
-                            self.out.s("none");
-                        }
+                        flag_names(
+                            self.out,
+                            f,
+                            ", ",
+                            &[
+                                (0x8000_0000, "router"),
+                                (0x4000_0000, "solicited"),
+                                (0x2000_0000, "override"),
+                            ],
+                        );
                         self.out.s("]");
                     }
                     self.nd_options(&b[24..]);
@@ -200,16 +193,11 @@ impl Printer<'_> {
                         self.out.s(" [gaddr ");
                         self.out.ipv6(&rec[4..20]);
                         self.out.c(b' ');
-                        match rec[0] {
-                            1 => self.out.s("is_in"),
-                            2 => self.out.s("is_ex"),
-                            3 => self.out.s("to_in"),
-                            4 => self.out.s("to_ex"),
-                            5 => self.out.s("allow"),
-                            6 => self.out.s("block"),
-                            t => {
+                        match group_record_type(rec[0]) {
+                            Some(name) => self.out.s(name),
+                            None => {
                                 self.out.s(" [v2-report-#");
-                                self.out.n(t);
+                                self.out.n(rec[0]);
                                 self.out.s("]");
                             }
                         }

@@ -1,6 +1,6 @@
 //! IGMP v1, v2 and v3 (tcpdump's `print-igmp.c`): queries, reports, leaves.
 
-use super::{trunc, Printer};
+use super::{group_record_type, trunc, Printer};
 use crate::render::text::Out;
 use crate::wire::{checksum, get_be16};
 
@@ -206,14 +206,10 @@ impl Printer<'_> {
             self.out.s(" [gaddr ");
             self.out.ipv4(g);
             self.out.c(b' ');
-            match m.u8(at)? {
-                1 => self.out.s("is_in"),
-                2 => self.out.s("is_ex"),
-                3 => self.out.s("to_in"),
-                4 => self.out.s("to_ex"),
-                5 => self.out.s("allow"),
-                6 => self.out.s("block"),
-                t => {
+            let t = m.u8(at)?;
+            match group_record_type(t) {
+                Some(name) => self.out.s(name),
+                None => {
                     self.out.s(" [v3-report-#");
                     self.out.n(t);
                     self.out.c(b']');

@@ -1,6 +1,6 @@
 //! IPv4 (tcpdump's `print-ip.c`).
 
-use super::{trunc, IpCtx, Printer};
+use super::{flag_names, trunc, IpCtx, Printer};
 use crate::render::text::Out;
 use crate::wire::checksum;
 use crate::wire::ipv4::{self, Ipv4Packet};
@@ -73,23 +73,16 @@ impl Printer<'_> {
             self.out.s(", offset ");
             self.out.n(ip.frag_offset());
             self.out.s(", flags [");
-            let mut any = false;
-            for (bit, name) in [
-                (ipv4::FLAG_MF, "+"),
-                (ipv4::FLAG_DF, "DF"),
-                (ipv4::FLAG_RESERVED, "rsvd"),
-            ] {
-                if off & bit != 0 {
-                    if any {
-                        self.out.s(", ");
-                    }
-                    self.out.s(name);
-                    any = true;
-                }
-            }
-            if !any {
-                self.out.s("none");
-            }
+            flag_names(
+                self.out,
+                off.into(),
+                ", ",
+                &[
+                    (ipv4::FLAG_MF.into(), "+"),
+                    (ipv4::FLAG_DF.into(), "DF"),
+                    (ipv4::FLAG_RESERVED.into(), "rsvd"),
+                ],
+            );
             self.out.s("], proto ");
             self.out.s(proto_name(ip.protocol()));
             self.out.s(" (");

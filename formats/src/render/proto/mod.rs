@@ -35,7 +35,7 @@ pub(crate) use tcp::TcpSeqTable;
 use super::text::Out;
 use super::RenderOptions;
 use crate::wire::{checksum, ipproto};
-use shared::{trunc, txt_line};
+use shared::{flag_names, group_record_type, trunc, txt_line};
 
 /// The network-layer context a transport printer needs.
 #[derive(Clone, Copy)]

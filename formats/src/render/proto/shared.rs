@@ -5,6 +5,38 @@ use super::{IpCtx, Printer};
 use crate::render::text::Out;
 use crate::render::DumpMode;
 
+/// The names of the bits of `value` set in `table`, joined by `sep`, or `none` when no listed
+/// bit is set (tcpdump's `bittok2str`: `flags [DF]`, `Flags [key present, sequence# present]`).
+pub(super) fn flag_names(out: &mut Vec<u8>, value: u32, sep: &str, table: &[(u32, &str)]) {
+    let mut any = false;
+    for &(bit, name) in table {
+        if value & bit != 0 {
+            if any {
+                out.s(sep);
+            }
+            out.s(name);
+            any = true;
+        }
+    }
+    if !any {
+        out.s("none");
+    }
+}
+
+/// The type of an IGMPv3 or MLDv2 group record (RFC 3376 4.2.12, RFC 3810 5.2.12) as tcpdump
+/// names it; `None` for a type neither defines.
+pub(super) fn group_record_type(t: u8) -> Option<&'static str> {
+    Some(match t {
+        1 => "is_in",
+        2 => "is_ex",
+        3 => "to_in",
+        4 => "to_ex",
+        5 => "allow",
+        6 => "block",
+        _ => return None,
+    })
+}
+
 /// tcpdump's mark for a packet cut short inside `proto`: ` [|proto]`.
 pub(crate) fn trunc(out: &mut Vec<u8>, proto: &str) {
     out.s(" [|");

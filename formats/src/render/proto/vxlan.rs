@@ -2,7 +2,7 @@
 //! frame on the next line; VXLAN-GPE (`print-vxlan-gpe.c`, UDP port 4790): the header, then
 //! the inner packet by its next-protocol field.
 
-use super::{trunc, Printer};
+use super::{flag_names, trunc, Printer};
 use crate::render::text::Out;
 
 /// The IANA port.
@@ -51,16 +51,12 @@ impl Printer<'_> {
             return;
         };
         self.out.s("flags [");
-        let mut any = false;
-        for (bit, name) in [(0x08, "I"), (0x04, "P"), (0x01, "O")] {
-            if flags & bit != 0 {
-                self.out.s(name);
-                any = true;
-            }
-        }
-        if !any {
-            self.out.s("none");
-        }
+        flag_names(
+            self.out,
+            flags.into(),
+            "",
+            &[(0x08, "I"), (0x04, "P"), (0x01, "O")],
+        );
         self.out.s("], ");
         // tcpdump reads the VNI with the reserved byte after it.
         let (Some(&next), Some(vni)) = (b.get(3), b.get(4..8)) else {
