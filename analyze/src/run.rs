@@ -465,7 +465,6 @@ struct PartRoute {
     partitioning: Partitioning,
     root: std::path::PathBuf,
     format: OutputFormat,
-    ext: String,
     /// Each input's part file stem (its file name without the extension, unique).
     stems: Vec<String>,
     /// Part files made per (directory, input), to name the next one.
@@ -479,11 +478,6 @@ impl PartRoute {
         format: OutputFormat,
         names: &[String],
     ) -> PartRoute {
-        let ext = std::path::Path::new(root)
-            .extension()
-            .map_or("parquet".into(), |e| {
-                e.to_string_lossy().to_ascii_lowercase()
-            });
         let mut stems: Vec<String> = Vec::with_capacity(names.len());
         for n in names {
             let base = if n == "-" {
@@ -505,7 +499,6 @@ impl PartRoute {
             partitioning,
             root: std::path::PathBuf::from(root),
             format,
-            ext,
             stems,
             made: Default::default(),
         }
@@ -522,7 +515,11 @@ impl PartRoute {
             1 => self.stems[key.file].clone(),
             k => format!("{}-{k}", self.stems[key.file]),
         };
-        let path = dir.join(part_name(&stem, &self.ext));
+        let ext = match self.format {
+            OutputFormat::Csv => "csv",
+            _ => "parquet",
+        };
+        let path = dir.join(part_name(&stem, ext));
         let shown = path.to_string_lossy().into_owned();
         let (f, staged) = OutFile::create(&shown).map_err(|e| annotate(e, &path))?;
         let out: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(1 << 18, f));
