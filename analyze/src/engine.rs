@@ -23,6 +23,7 @@ use rayon::ScopeFifo;
 use formats::meta::{ContainerInfo, LateResolutions, MetaReader, PacketMeta};
 use formats::pcapng::read::{find_boundary, ReadErrorKind};
 use formats::pcapng::{code, CaptureReader, Direction, Interface, RawOptions, ReadError};
+use formats::wire::flow::PacketSummary;
 
 use crate::filter::{Expression, OwnerCache, OwnerFilter};
 use crate::input::Input;
@@ -90,6 +91,9 @@ pub struct Kept<'a> {
     pub data: &'a [u8],
     pub direction: Option<Direction>,
     pub meta: PacketMeta,
+    /// Its IP summary, made while its bytes are in the cache, when [`Selection::summaries`]
+    /// asks (the packet table's columns); `None` otherwise and for packets without IP.
+    pub summary: Option<PacketSummary>,
     /// This packet's bytes in its chunk's `text`.
     pub text: Range<usize>,
 }
@@ -120,6 +124,8 @@ pub struct Selection<'e> {
     pub expression: Option<&'e Expression>,
     /// Keep matching packets (listing, -w).
     pub keep: bool,
+    /// Summarize the kept packets' IP headers (`Kept::summary`), for the packet table.
+    pub summaries: bool,
     /// `-Q`: only packets of this direction.
     pub direction: Option<Direction>,
     /// `-i`: only packets of these interfaces (by name; empty: all).
@@ -630,6 +636,11 @@ fn read_chunk<'a, W: Work>(
                 data: pkt.data,
                 direction: pkt.direction,
                 meta: m,
+                summary: if sel.summaries {
+                    formats::wire::flow::summarize(link_type, pkt.data)
+                } else {
+                    None
+                },
                 text: text_start..res.text.len(),
             });
         }

@@ -592,6 +592,7 @@ fn packet_rows<'r>(rows: &'r [RowRef<'_>], names: &'r [String]) -> Vec<PacketRow
                 data: k.data,
                 direction: k.direction,
                 meta: &k.meta,
+                summary: k.summary,
             }
         })
         .collect()
@@ -1567,6 +1568,7 @@ fn run_inputs(
         owners: cli.owner_filter(),
         expression: expression.as_ref(),
         keep,
+        summaries: matches!(sink, Sink::Table(..)),
         direction: cli.direction_filter(),
         interfaces: cli
             .interface

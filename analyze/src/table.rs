@@ -60,6 +60,8 @@ pub struct PacketRow<'a> {
     /// The pcapng packet flags' direction (the cooked header's is read from `data`).
     pub direction: Option<Direction>,
     pub meta: &'a PacketMeta,
+    /// `formats::wire::flow::summarize(link_type, data)`, made when the packet was read.
+    pub summary: Option<formats::wire::flow::PacketSummary>,
 }
 
 /// An encoded row group, opaque to the run.

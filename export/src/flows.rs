@@ -86,7 +86,7 @@ fn endpoint(r: &mut Rows, e: Option<&Endpoint>) {
     r.i32(e.and_then(|e| e.port).map(Into::into));
 }
 
-fn side(r: &mut Rows, s: &SideRecord) {
+fn side<'a>(r: &mut Rows<'a>, s: &'a SideRecord) {
     r.i64(Some(s.packets));
     r.i64(Some(s.bytes));
     r.i64(Some(s.ip_bytes));

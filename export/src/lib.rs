@@ -189,13 +189,13 @@ impl FlowTableWriter for FlowSink {
 mod tests {
     use super::*;
     use arrow::array::{Array, AsArray};
-    use arrow::datatypes::TimestampNanosecondType;
+    use arrow::datatypes::{DataType, TimestampNanosecondType};
     use formats::meta::{ContainerInfo, PacketMeta, ProcessInfo, Provenance};
 
     fn kind_name(k: Kind) -> &'static str {
         match k {
             Kind::Ts => "timestamp",
-            Kind::Str => "string",
+            Kind::Str | Kind::Text => "string",
             Kind::I32 => "int32",
             Kind::I64 => "int64",
             Kind::Bool => "bool",
@@ -288,6 +288,7 @@ mod tests {
                 data: &data,
                 direction: None,
                 meta: if i == 1 { &plain } else { &m },
+                summary: formats::wire::flow::summarize(1, &data),
             })
             .collect();
         let path = std::env::temp_dir().join(format!("export-unit-{}.parquet", std::process::id()));
@@ -375,6 +376,7 @@ mod tests {
             data: &data,
             direction: None,
             meta: &m,
+            summary: formats::wire::flow::summarize(1, &data),
         };
         let batch = packets::batch(schema(packets::COLUMNS), &[row]);
         let text = String::from_utf8(csv::encode(&batch, true).unwrap()).unwrap();
@@ -390,5 +392,122 @@ mod tests {
         );
         assert!(line.contains(r#","[""curl"",""-s""]","#), "{line}");
         assert!(line.contains(r#","{""app"":""api""}","#), "{line}");
+    }
+
+    /// A packet with every optional entity, and one with none.
+    fn full_meta() -> PacketMeta {
+        use formats::meta::{DropInfo, NatInfo, Peer, PodInfo, ThreadInfo, Tuple};
+        let t = |a: [u8; 4], p| (std::net::IpAddr::from(a), p);
+        let ((s, sp), (d, dp)) = (t([198, 18, 0, 1], 40000), t([198, 18, 0, 2], 80));
+        let proc_ = |pid, comm: &str| {
+            Some(Arc::new(ProcessInfo {
+                pid,
+                comm: comm.into(),
+                ..Default::default()
+            }))
+        };
+        let pod = Some(Arc::new(PodInfo {
+            name: "web-0".into(),
+            namespace: "shop".into(),
+            ..Default::default()
+        }));
+        let mut m = meta();
+        m.thread = Some(Arc::new(ThreadInfo {
+            tid: 4243,
+            name: "worker".into(),
+        }));
+        m.parent = proc_(1, "shim");
+        m.pod = pod.clone();
+        m.peer = Peer {
+            process: proc_(77, "nginx"),
+            parent: None,
+            container: m.container.clone(),
+            pod,
+        };
+        m.drop = Some(Arc::new(DropInfo {
+            reason: "NO_SOCKET".into(),
+            location: "tcp_v4_rcv+0x10".into(),
+        }));
+        m.nat = Some(Arc::new(NatInfo {
+            proto: 6,
+            original: Tuple {
+                src: s,
+                sport: sp,
+                dst: d,
+                dport: dp,
+            },
+            reply: Tuple {
+                src: d,
+                sport: dp,
+                dst: s,
+                dport: 30000,
+            },
+            snat: true,
+            dnat: false,
+        }));
+        m
+    }
+
+    #[test]
+    fn every_entity_column_is_filled_or_null_whether_or_not_the_group_has_it() {
+        let (full, plain, data) = (full_meta(), PacketMeta::default(), frame());
+        let row = |m| PacketRow {
+            file: "a.pcapng",
+            offset: 0,
+            ts_ns: 1,
+            interface: None,
+            link_type: 1,
+            orig_len: data.len() as u32,
+            data: &data,
+            direction: None,
+            meta: m,
+            summary: formats::wire::flow::summarize(1, &data),
+        };
+        let entity = |name: &str| {
+            [
+                "thread_",
+                "parent_",
+                "container_",
+                "pod_",
+                "peer_",
+                "drop_",
+                "nat_",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p))
+        };
+        let mixed = packets::batch(schema(packets::COLUMNS), &[row(&full), row(&plain)]);
+        let none = packets::batch(schema(packets::COLUMNS), &[row(&plain), row(&plain)]);
+        let mut checked = 0;
+        for (i, f) in mixed.schema().fields().iter().enumerate() {
+            if !entity(f.name()) {
+                continue;
+            }
+            checked += 1;
+            let (a, b) = (mixed.column(i), none.column(i));
+            assert!(a.is_valid(0), "{} set in the full row", f.name());
+            assert!(a.is_null(1), "{} null in the plain row", f.name());
+            assert_eq!(
+                b.logical_null_count(),
+                2,
+                "{} null without the entity",
+                f.name()
+            );
+            assert_eq!(a.data_type(), b.data_type(), "{}", f.name());
+        }
+        assert_eq!(checked, 34);
+        let text = |name: &str| {
+            let c = arrow::compute::cast(mixed.column_by_name(name).unwrap(), &DataType::Utf8);
+            c.unwrap().as_string::<i32>().value(0).to_string()
+        };
+        assert_eq!(text("thread_name"), "worker");
+        assert_eq!(text("parent_comm"), "shim");
+        assert_eq!(text("pod_namespace"), "shop");
+        assert_eq!(text("peer_comm"), "nginx");
+        assert_eq!(text("drop_location"), "tcp_v4_rcv+0x10");
+        assert_eq!(text("nat_direction"), "original");
+        assert_eq!(text("nat_reply_dst"), "198.18.0.1");
+        assert_eq!(text("nat_reply_dport"), "30000");
+        assert_eq!(text("nat_snat"), "true");
     }
 }

@@ -5,9 +5,9 @@ use arrow::record_batch::RecordBatch;
 use analyze::table::PacketRow;
 use formats::meta::{ContainerInfo, PodInfo, ProcessInfo};
 use formats::pcapng::Direction;
-use formats::wire::flow::{summarize, Transport};
+use formats::wire::flow::Transport;
 
-use crate::columns::{Column, Kind, Rows};
+use crate::columns::{Column, Kind, Rows, TextKey};
 
 /// The table's name and version, in the files' metadata (`ptcap.schema`).
 pub const SCHEMA_VERSION: &str = "packets/1";
@@ -17,64 +17,64 @@ use Kind::*;
 /// Every column, in order: docs/parquet.md lists the same.
 pub const COLUMNS: &[Column] = &[
     ("ts", Ts, false),
-    ("file", Str, false),
+    ("file", Text, false),
     ("offset", I64, false),
-    ("interface", Str, true),
+    ("interface", Text, true),
     ("link_type", I32, false),
-    ("direction", Str, true),
+    ("direction", Text, true),
     ("len", I32, false),
     ("caplen", I32, false),
-    ("src", Str, true),
-    ("dst", Str, true),
+    ("src", Text, true),
+    ("dst", Text, true),
     ("src_port", I32, true),
     ("dst_port", I32, true),
-    ("protocol", Str, true),
+    ("protocol", Text, true),
     ("ip_proto", I32, true),
     ("ip_len", I32, true),
     ("payload_len", I32, true),
-    ("tcp_flags", Str, true),
+    ("tcp_flags", Text, true),
     ("icmp_type", I32, true),
     ("icmp_code", I32, true),
-    ("community_id", Str, true),
-    ("provenance", Str, false),
+    ("community_id", Text, true),
+    ("provenance", Text, false),
     ("pid", I32, true),
     ("tid", I32, true),
-    ("comm", Str, true),
-    ("exe", Str, true),
+    ("comm", Text, true),
+    ("exe", Text, true),
     ("argv", List, true),
     ("uid", I64, true),
     ("gid", I64, true),
-    ("thread_name", Str, true),
+    ("thread_name", Text, true),
     ("parent_pid", I32, true),
-    ("parent_comm", Str, true),
-    ("parent_exe", Str, true),
-    ("container_id", Str, true),
-    ("container_name", Str, true),
-    ("container_image", Str, true),
-    ("container_runtime", Str, true),
-    ("container_namespace", Str, true),
+    ("parent_comm", Text, true),
+    ("parent_exe", Text, true),
+    ("container_id", Text, true),
+    ("container_name", Text, true),
+    ("container_image", Text, true),
+    ("container_runtime", Text, true),
+    ("container_namespace", Text, true),
     ("container_labels", Map, true),
-    ("pod_name", Str, true),
-    ("pod_namespace", Str, true),
-    ("pod_uid", Str, true),
+    ("pod_name", Text, true),
+    ("pod_namespace", Text, true),
+    ("pod_uid", Text, true),
     ("pod_labels", Map, true),
     ("pod_annotations", Map, true),
     ("peer_pid", I32, true),
-    ("peer_comm", Str, true),
-    ("peer_container_id", Str, true),
-    ("peer_container_name", Str, true),
-    ("peer_pod_name", Str, true),
-    ("peer_pod_namespace", Str, true),
-    ("drop_reason", Str, true),
-    ("drop_location", Str, true),
-    ("nat_direction", Str, true),
-    ("nat_original_src", Str, true),
+    ("peer_comm", Text, true),
+    ("peer_container_id", Text, true),
+    ("peer_container_name", Text, true),
+    ("peer_pod_name", Text, true),
+    ("peer_pod_namespace", Text, true),
+    ("drop_reason", Text, true),
+    ("drop_location", Text, true),
+    ("nat_direction", Text, true),
+    ("nat_original_src", Text, true),
     ("nat_original_sport", I32, true),
-    ("nat_original_dst", Str, true),
+    ("nat_original_dst", Text, true),
     ("nat_original_dport", I32, true),
-    ("nat_reply_src", Str, true),
+    ("nat_reply_src", Text, true),
     ("nat_reply_sport", I32, true),
-    ("nat_reply_dst", Str, true),
+    ("nat_reply_dst", Text, true),
     ("nat_reply_dport", I32, true),
     ("nat_snat", Bool, true),
     ("nat_dnat", Bool, true),
@@ -82,29 +82,29 @@ pub const COLUMNS: &[Column] = &[
 
 /// A string field of an optional entity: null when the entity is absent, else as the file
 /// gives it (possibly empty, as in the JSON).
-fn field<T>(e: Option<&T>, f: impl Fn(&T) -> &str) -> Option<&str> {
+fn field<'a, T>(e: Option<&'a T>, f: impl Fn(&'a T) -> &'a str) -> Option<&'a str> {
     e.map(f)
 }
 
-fn parent(r: &mut Rows, p: Option<&ProcessInfo>) {
+fn parent<'a>(r: &mut Rows<'a>, p: Option<&'a ProcessInfo>) {
     r.i32(p.map(|p| p.pid.into()));
-    r.str(field(p, |p| &p.comm));
-    r.str(field(p, |p| &p.exe));
+    r.text_str(field(p, |p| &p.comm));
+    r.text_str(field(p, |p| &p.exe));
 }
 
-fn container(r: &mut Rows, c: Option<&ContainerInfo>) {
-    r.str(field(c, |c| &c.id));
-    r.str(field(c, |c| &c.name));
-    r.str(field(c, |c| &c.image));
-    r.str(field(c, |c| &c.runtime));
-    r.str(field(c, |c| &c.namespace));
+fn container<'a>(r: &mut Rows<'a>, c: Option<&'a ContainerInfo>) {
+    r.text_str(field(c, |c| &c.id));
+    r.text_str(field(c, |c| &c.name));
+    r.text_str(field(c, |c| &c.image));
+    r.text_str(field(c, |c| &c.runtime));
+    r.text_str(field(c, |c| &c.namespace));
     r.map(c.map(|c| &c.labels));
 }
 
-fn pod(r: &mut Rows, p: Option<&PodInfo>) {
-    r.str(field(p, |p| &p.name));
-    r.str(field(p, |p| &p.namespace));
-    r.str(field(p, |p| &p.uid));
+fn pod<'a>(r: &mut Rows<'a>, p: Option<&'a PodInfo>) {
+    r.text_str(field(p, |p| &p.name));
+    r.text_str(field(p, |p| &p.namespace));
+    r.text_str(field(p, |p| &p.uid));
     r.map(p.map(|p| &p.labels));
     r.map(p.map(|p| &p.annotations));
 }
@@ -156,36 +156,117 @@ impl CidKey {
     }
 }
 
+/// The column prefixes of a packet's optional entities, in column order (`Present`'s).
+const GROUPS: [&str; 7] = [
+    "thread_",
+    "parent_",
+    "container_",
+    "pod_",
+    "peer_",
+    "drop_",
+    "nat_",
+];
+
+/// The first column with `prefix` and how many columns have it (they are consecutive).
+fn span(prefix: &'static str) -> (&'static str, usize) {
+    let mut cols = COLUMNS.iter().filter(|c| c.0.starts_with(prefix));
+    let first = cols.next().map_or("", |c| c.0);
+    (first, 1 + cols.count())
+}
+
+/// Which of a packet's optional entities some packet of a row group has.
+#[derive(Default)]
+struct Present {
+    thread: bool,
+    parent: bool,
+    container: bool,
+    pod: bool,
+    peer: bool,
+    drop: bool,
+    nat: bool,
+}
+
+impl Present {
+    fn of(packets: &[PacketRow<'_>]) -> Present {
+        let mut h = Present::default();
+        for p in packets {
+            let m = p.meta;
+            h.thread |= m.thread.is_some();
+            h.parent |= m.parent.is_some();
+            h.container |= m.container.is_some();
+            h.pod |= m.pod.is_some();
+            h.peer |= !m.peer.is_empty();
+            h.drop |= m.drop.is_some();
+            h.nat |= m.nat.is_some();
+        }
+        h
+    }
+}
+
+/// A packet's Community ID, computed when written (once per tuple of a row group).
+struct Cid<'s>(&'s formats::wire::flow::PacketSummary);
+
+impl std::fmt::Display for Cid<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&analyze::flows::community_id(0, self.0))
+    }
+}
+
 /// The rows of `packets`, as one batch.
 pub fn batch(schema: arrow::datatypes::SchemaRef, packets: &[PacketRow<'_>]) -> RecordBatch {
-    let mut r = Rows::new(schema, COLUMNS, packets.len());
     // tcpdump's letters for every flags byte, made once per row group, not once per row.
     let tcp_flags: Vec<String> = (0..=255).map(analyze::run::tcp_flags).collect();
-    // A Community ID is a SHA-1 of the tuple: computed once per tuple of the group (the
-    // packets of a flow repeat it), not once per packet.
-    let mut cids: std::collections::HashMap<CidKey, Box<str>> = Default::default();
+    let mut r = Rows::new(schema, COLUMNS, packets.len());
+    // The entities no packet of the group has are null columns, made without a look per row
+    // (most captures have no NAT, drops, peers or pods in most groups).
+    let has = Present::of(packets);
+    let [thread, parent_, container_, pod_, peer_, drop_, nat_] = GROUPS.map(span);
+    for (present, (first, len)) in [
+        has.thread,
+        has.parent,
+        has.container,
+        has.pod,
+        has.peer,
+        has.drop,
+        has.nat,
+    ]
+    .into_iter()
+    .zip([thread, parent_, container_, pod_, peer_, drop_, nat_])
+    {
+        if !present {
+            r.absent(first, len);
+        }
+    }
+    // A Community ID is a SHA-1 of the tuple: the tuples of the group by number, each ID
+    // computed the first time its tuple is written (the packets of a flow repeat it).
+    let mut cids: formats::table::IdMap<CidKey, u64> = Default::default();
+    let tuple_id = |s: &formats::wire::flow::PacketSummary,
+                    cids: &mut formats::table::IdMap<CidKey, u64>| {
+        let next = cids.len() as u64;
+        *cids.entry(CidKey::of(s)).or_insert(next)
+    };
     for p in packets {
         let m = p.meta;
-        let ip = summarize(p.link_type, p.data);
+        let ip = p.summary;
         r.ts(p.ts_ns);
-        r.str(Some(p.file));
+        r.text_str(Some(p.file));
         r.i64(Some(p.offset));
-        r.str(p.interface);
+        r.text_str(p.interface);
         r.i32(Some(p.link_type.into()));
         let dir = p.direction.or(ip.as_ref().and_then(|s| s.link_direction));
-        r.str(dir.map(|d| match d {
+        r.text_str(dir.map(|d| match d {
             Direction::In => "in",
             Direction::Out => "out",
         }));
         r.i32(Some(p.orig_len.into()));
         r.i32(Some(p.data.len() as i64));
         let s = ip.as_ref();
-        r.display(s.map(|s| s.src));
-        r.display(s.map(|s| s.dst));
+        r.ip(s.map(|s| s.src));
+        r.ip(s.map(|s| s.dst));
         let ports = s.and_then(|s| s.ports());
         r.i32(ports.map(|p| p.0.into()));
         r.i32(ports.map(|p| p.1.into()));
-        r.display(s.map(|s| Proto(s.protocol)));
+        r.text(s.map(|s| (TextKey::Num(s.protocol.into()), Proto(s.protocol))));
         r.i32(s.map(|s| s.protocol.into()));
         r.i32(s.map(|s| s.ip_len.into()));
         let (payload, flags, icmp) = match s.map(|s| s.transport) {
@@ -195,46 +276,52 @@ pub fn batch(schema: arrow::datatypes::SchemaRef, packets: &[PacketRow<'_>]) -> 
             _ => (None, None, None),
         };
         r.i32(payload.map(Into::into));
-        r.str(flags.map(|f| tcp_flags[usize::from(f)].as_str()));
+        r.text_str(flags.map(|f| tcp_flags[usize::from(f)].as_str()));
         r.i32(icmp.map(|i| i.0.into()));
         r.i32(icmp.map(|i| i.1.into()));
-        r.str(s.map(|s| {
-            &**cids
-                .entry(CidKey::of(s))
-                .or_insert_with(|| analyze::flows::community_id(0, s).into())
-        }));
-        r.str(Some(m.provenance.as_str()));
+        r.text(s.map(|s| (TextKey::Num(tuple_id(s, &mut cids)), Cid(s))));
+        r.text_str(Some(m.provenance.as_str()));
         let proc_ = m.process.as_deref();
         r.i32(proc_.map(|p| p.pid.into()));
         r.i32(m.tid().map(Into::into));
-        r.str(field(proc_, |p| &p.comm));
-        r.str(field(proc_, |p| &p.exe));
+        r.text_str(field(proc_, |p| &p.comm));
+        r.text_str(field(proc_, |p| &p.exe));
         r.list(proc_.map(|p| &p.argv));
         r.i64(proc_.and_then(|p| p.uid).map(Into::into));
         r.i64(proc_.and_then(|p| p.gid).map(Into::into));
-        r.str(field(m.thread.as_deref(), |t| &t.name));
-        parent(&mut r, m.parent.as_deref());
-        container(&mut r, m.container.as_deref());
-        pod(&mut r, m.pod.as_deref());
+        r.group(has.thread, thread.1, |r| {
+            r.text_str(field(m.thread.as_deref(), |t| &t.name))
+        });
+        r.group(has.parent, parent_.1, |r| parent(r, m.parent.as_deref()));
+        r.group(has.container, container_.1, |r| {
+            container(r, m.container.as_deref())
+        });
+        r.group(has.pod, pod_.1, |r| pod(r, m.pod.as_deref()));
         let peer = &m.peer;
-        r.i32(peer.process.as_deref().map(|p| p.pid.into()));
-        r.str(field(peer.process.as_deref(), |p| &p.comm));
-        r.str(field(peer.container.as_deref(), |c| &c.id));
-        r.str(field(peer.container.as_deref(), |c| &c.name));
-        r.str(field(peer.pod.as_deref(), |p| &p.name));
-        r.str(field(peer.pod.as_deref(), |p| &p.namespace));
-        r.str(field(m.drop.as_deref(), |d| &d.reason));
-        r.str(field(m.drop.as_deref(), |d| &d.location));
+        r.group(has.peer, peer_.1, |r| {
+            r.i32(peer.process.as_deref().map(|p| p.pid.into()));
+            r.text_str(field(peer.process.as_deref(), |p| &p.comm));
+            r.text_str(field(peer.container.as_deref(), |c| &c.id));
+            r.text_str(field(peer.container.as_deref(), |c| &c.name));
+            r.text_str(field(peer.pod.as_deref(), |p| &p.name));
+            r.text_str(field(peer.pod.as_deref(), |p| &p.namespace));
+        });
+        r.group(has.drop, drop_.1, |r| {
+            r.text_str(field(m.drop.as_deref(), |d| &d.reason));
+            r.text_str(field(m.drop.as_deref(), |d| &d.location));
+        });
         let nat = m.nat.as_deref();
-        r.str(nat.map(|_| if m.nat_reply { "reply" } else { "original" }));
-        for t in [nat.map(|n| n.original), nat.map(|n| n.reply)] {
-            r.display(t.map(|t| t.src));
-            r.i32(t.map(|t| t.sport.into()));
-            r.display(t.map(|t| t.dst));
-            r.i32(t.map(|t| t.dport.into()));
-        }
-        r.bool(nat.map(|n| n.snat));
-        r.bool(nat.map(|n| n.dnat));
+        r.group(has.nat, nat_.1, |r| {
+            r.text_str(nat.map(|_| if m.nat_reply { "reply" } else { "original" }));
+            for t in [nat.map(|n| n.original), nat.map(|n| n.reply)] {
+                r.ip(t.map(|t| t.src));
+                r.i32(t.map(|t| t.sport.into()));
+                r.ip(t.map(|t| t.dst));
+                r.i32(t.map(|t| t.dport.into()));
+            }
+            r.bool(nat.map(|n| n.snat));
+            r.bool(nat.map(|n| n.dnat));
+        });
         r.end_row();
     }
     r.finish()

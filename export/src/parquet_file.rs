@@ -101,7 +101,7 @@ pub struct FileWriter {
 }
 
 impl FileWriter {
-    /// zstd (level 3), dictionary encoding, and the table's name and version in the footer's
+    /// zstd (level 1), dictionary encoding, and the table's name and version in the footer's
     /// key-value metadata (`ptcap.schema`).
     pub fn new(out: Box<dyn Write + Send>, schema: SchemaRef, version: &str) -> io::Result<Self> {
         let level = ZstdLevel::try_new(1).map_err(io_error)?;
