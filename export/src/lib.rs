@@ -28,6 +28,21 @@ use analyze::table::{
 
 pub use columns::{schema, Column, Kind};
 
+/// Has the allocator keep what a row group frees for the next one. Each group's arrays and
+/// encoded pages are tens of MB of large allocations; glibc hands those back to the kernel
+/// when freed (mmap, trim) and the next group faults them in again, zeroed: 8% of the
+/// export's time went to those page faults. The memory kept is what the groups in flight
+/// use anyway (peak RSS is theirs).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before the pool tasks
+    // allocate any row group, and glibc serializes it with allocations.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
 /// The writers of `-o FILE.parquet` and `-o FILE.csv`.
 pub struct Writers;
 
@@ -39,6 +54,7 @@ impl Tables for Writers {
     ) -> io::Result<Box<dyn PacketTable>> {
         let schema = schema(packets::COLUMNS);
         let sink = Sink::new(format, out, Arc::clone(&schema), packets::SCHEMA_VERSION)?;
+        keep_freed_memory();
         Ok(Box::new(PacketSink {
             encoder: Arc::new(PacketEncoder {
                 schema,
