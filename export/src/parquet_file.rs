@@ -11,17 +11,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use parquet::schema::types::ColumnPath;
 
-/// Columns whose values are (nearly) all different: a dictionary would only cost time.
-const UNIQUE: &[&str] = &[
-    "ts",
-    "offset",
-    "first_ts",
-    "last_ts",
-    "first_ts_ns",
-    "last_ts_ns",
-];
 use parquet::file::writer::SerializedFileWriter;
 
 /// Text columns whose row-group min/max readers prune by (a time range, an address, a
@@ -108,9 +98,6 @@ impl FileWriter {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_statistics_enabled(EnabledStatistics::Chunk);
-        for column in UNIQUE {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(*column), false);
-        }
         let leaves = ArrowSchemaConverter::new()
             .convert(&schema)
             .map_err(io_error)?;
@@ -120,6 +107,11 @@ impl FileWriter {
             if text && !top.is_some_and(|t| PRUNED_TEXT.contains(&t)) {
                 props = props
                     .set_column_statistics_enabled(leaf.path().clone(), EnabledStatistics::None);
+            }
+            // Numbers are written PLAIN and left to zstd: a dictionary interned every value
+            // of every row (5% of the export's time) for a file 9% smaller.
+            if !text {
+                props = props.set_column_dictionary_enabled(leaf.path().clone(), false);
             }
         }
         let props = props
