@@ -479,19 +479,7 @@ mod tests {
             meta: m,
             summary: formats::wire::flow::summarize(1, &data),
         };
-        let entity = |name: &str| {
-            [
-                "thread_",
-                "parent_",
-                "container_",
-                "pod_",
-                "peer_",
-                "drop_",
-                "nat_",
-            ]
-            .iter()
-            .any(|p| name.starts_with(p))
-        };
+        let entity = |name: &str| packets::GROUPS.iter().any(|p| name.starts_with(p));
         let mixed = packets::batch(schema(packets::COLUMNS), &[row(&full), row(&plain)]);
         let none = packets::batch(schema(packets::COLUMNS), &[row(&plain), row(&plain)]);
         let mut checked = 0;

@@ -157,7 +157,7 @@ impl CidKey {
 }
 
 /// The column prefixes of a packet's optional entities, in column order (`Present`'s).
-const GROUPS: [&str; 7] = [
+pub(crate) const GROUPS: [&str; 7] = [
     "thread_",
     "parent_",
     "container_",
