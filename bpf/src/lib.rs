@@ -74,7 +74,7 @@ mod skel {
     #![allow(clippy::all, unused_imports, non_camel_case_types, dead_code)]
     include!(concat!(env!("OUT_DIR"), "/capture.skel.rs"));
 }
-use skel::{CaptureSkel, CaptureSkelBuilder, OpenCaptureSkel};
+use skel::{CaptureSkel, CaptureSkelBuilder};
 
 /// Largest snapshot length the kernel side copies (`PTCAP_MAX_SNAPLEN` in events.h).
 pub const MAX_SNAPLEN: u32 = 262144;
@@ -531,9 +531,6 @@ struct Interface {
 /// links are also released by the kernel when the process dies: nothing is pinned).
 pub struct PacketCapture {
     skel: CaptureSkel<'static>,
-    /// The egress packet programs (an object of their own, loaded on another thread; it
-    /// shares the main object's maps).
-    egress: CaptureSkel<'static>,
     interfaces: Vec<Interface>,
     /// Counter slots (`iface_stats` indexes) of detached interfaces, for reuse.
     free_slots: Vec<u32>,
@@ -599,20 +596,18 @@ impl PacketCapture {
             ));
         }
         raise_memlock();
-        let ((skel, egress), nat_in_kernel, nat_fallback) =
-            match Self::open_and_load(opts, opts.nat_lookup) {
-                Ok(skels) => (skels, opts.nat_lookup, None),
-                // A kernel without the conntrack kfuncs (or one whose verifier refuses their use)
-                // must still capture: the same object without the lookup branch.
-                Err(e) if opts.nat_lookup && e.kind != ErrorKind::Permission => {
-                    let skels = Self::open_and_load(opts, false)?;
-                    (skels, false, Some(e.message))
-                }
-                Err(e) => return Err(e),
-            };
+        let (skel, nat_in_kernel, nat_fallback) = match Self::open_and_load(opts, opts.nat_lookup) {
+            Ok(skel) => (skel, opts.nat_lookup, None),
+            // A kernel without the conntrack kfuncs (or one whose verifier refuses their use)
+            // must still capture: the same object without the lookup branch.
+            Err(e) if opts.nat_lookup && e.kind != ErrorKind::Permission => {
+                let skel = Self::open_and_load(opts, false)?;
+                (skel, false, Some(e.message))
+            }
+            Err(e) => return Err(e),
+        };
         Ok(PacketCapture {
             skel,
-            egress,
             interfaces: Vec::new(),
             free_slots: Vec::new(),
             next_slot: 0,
@@ -637,14 +632,11 @@ impl PacketCapture {
         self.nat_fallback.as_deref()
     }
 
-    /// Opens the object with the options' read-only data and map sizes, the programs of
-    /// `part` to be loaded and the others left out.
-    fn open_part(
+    fn open_and_load(
         opts: &CaptureOptions,
         nat_lookup: bool,
-        part: Part,
-    ) -> Result<OpenCaptureSkel<'static>, Error> {
-        // The skeleton borrows its object storage for its whole life; one per object, leaked
+    ) -> Result<CaptureSkel<'static>, Error> {
+        // The skeleton borrows its object storage for its whole life; one per capture, leaked
         // on purpose (a few hundred bytes) so the capture can own the skeleton.
         let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
             Box::leak(Box::new(MaybeUninit::uninit()));
@@ -665,61 +657,10 @@ impl PacketCapture {
         rodata.drops_all = (opts.drops == DropsMode::All) as u8;
         rodata.drops_filtered = opts.drops_filter.is_some() as u8;
         rodata.drops_filter = opts.drops_filter.unwrap_or(0);
-        rodata.nat_lookup = nat_lookup as u8;
-        // Which programs load: the egress packet programs in their own object (verified on
-        // another thread), everything else in the main one. The drop program not without
-        // --drops (a kernel without the tracepoint still captures); the packet programs'
-        // copies for namespaces the capture does not cover never.
-        let n = opts.netns.len();
-        let obj = open.open_object_mut().as_libbpf_object().as_ptr();
-        // SAFETY: `obj` is the open object; the names libbpf returns live as long as it.
-        unsafe {
-            let mut prog = libbpf_sys::bpf_object__next_program(obj, std::ptr::null_mut());
-            while !prog.is_null() {
-                let name = std::ffi::CStr::from_ptr(libbpf_sys::bpf_program__name(prog))
-                    .to_str()
-                    .unwrap_or("");
-                let load = match packet_prog_of(name) {
-                    Some((no, dir)) => no < n && (dir == Direction::Out) == (part == Part::Egress),
-                    None if part == Part::Egress => false,
-                    None if name == "ptcap_kfree_skb" => opts.drops != DropsMode::Off,
-                    None => true,
-                };
-                libbpf_sys::bpf_program__set_autoload(prog, load);
-                prog = libbpf_sys::bpf_object__next_program(obj, prog);
-            }
-        }
-        if part == Part::Main {
-            // SAFETY: plain libbpf query.
-            let cpus = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
-            if cpus <= 0 {
-                return Err(Error::new(
-                    ErrorKind::Load,
-                    "cannot read the number of possible CPUs",
-                ));
-            }
-            let resize = |r: libbpf_rs::Result<()>, what: &str| {
-                r.map_err(|e| Error::new(ErrorKind::Load, format!("sizing the {what} map: {e}")))
-            };
-            resize(open.maps.scratch.set_max_entries(cpus as u32), "scratch")?;
-            resize(
-                open.maps.events.set_max_entries(opts.ring_bytes),
-                "ring buffer",
-            )?;
-        }
-        Ok(open)
-    }
-
-    /// Loads the programs in two objects of the same ELF that share every map: the main one
-    /// (attribution, ingress, drops) is prepared first (its maps created, CO-RE relocated),
-    /// then the egress programs' object, which reuses those maps, is verified on another
-    /// thread while this one verifies the main object's programs. libbpf loads one object's
-    /// programs one after the other, and the kernel verifies loads of different threads at
-    /// the same time (docs/ARCHITECTURE.md, "Where the start-up goes").
-    fn open_and_load(
-        opts: &CaptureOptions,
-        nat_lookup: bool,
-    ) -> Result<(CaptureSkel<'static>, CaptureSkel<'static>), Error> {
+        // Not loaded without --drops (a kernel without the tracepoint still captures).
+        open.progs
+            .ptcap_kfree_skb
+            .set_autoload(opts.drops != DropsMode::Off);
         if opts.netns.is_empty() || opts.netns.len() > MAX_NETNS {
             return Err(Error::new(
                 ErrorKind::Load,
@@ -729,51 +670,48 @@ impl PacketCapture {
                 ),
             ));
         }
-        let mut main = Self::open_part(opts, nat_lookup, Part::Main)?;
-        let main_obj = main.open_object_mut().as_libbpf_object().as_ptr();
-        // SAFETY: the open object, prepared once (maps created, nothing loaded yet).
-        let rc = unsafe { libbpf_sys::bpf_object__prepare(main_obj) };
-        if rc != 0 {
-            return Err(load_error(&libbpf_rs::Error::from_raw_os_error(-rc)));
+        // The packet programs' copies for namespaces the capture does not cover stay out.
+        let n = opts.netns.len();
+        let progs = &mut open.progs;
+        for (no, ingress, egress) in [
+            (1, &mut progs.capture_ingress_1, &mut progs.capture_egress_1),
+            (2, &mut progs.capture_ingress_2, &mut progs.capture_egress_2),
+            (3, &mut progs.capture_ingress_3, &mut progs.capture_egress_3),
+            (4, &mut progs.capture_ingress_4, &mut progs.capture_egress_4),
+            (5, &mut progs.capture_ingress_5, &mut progs.capture_egress_5),
+            (6, &mut progs.capture_ingress_6, &mut progs.capture_egress_6),
+            (7, &mut progs.capture_ingress_7, &mut progs.capture_egress_7),
+        ] {
+            ingress.set_autoload(no < n);
+            egress.set_autoload(no < n);
         }
-        let mut egress = Self::open_part(opts, nat_lookup, Part::Egress)?;
-        let egress_obj = egress.open_object_mut().as_libbpf_object().as_ptr();
-        // SAFETY: both objects are open; every map of the egress object that is not its own
-        // data (.rodata) takes the main object's map of the same name (libbpf dups the fd).
-        unsafe {
-            let mut map = libbpf_sys::bpf_object__next_map(egress_obj, std::ptr::null_mut());
-            while !map.is_null() {
-                if !libbpf_sys::bpf_map__is_internal(map) {
-                    let name = libbpf_sys::bpf_map__name(map);
-                    let theirs = libbpf_sys::bpf_object__find_map_by_name(main_obj, name);
-                    let fd = if theirs.is_null() {
-                        -1
-                    } else {
-                        libbpf_sys::bpf_map__fd(theirs)
-                    };
-                    if fd < 0 || libbpf_sys::bpf_map__reuse_fd(map, fd) != 0 {
-                        return Err(Error::new(
-                            ErrorKind::Load,
-                            format!(
-                                "sharing the map {} between the BPF objects",
-                                std::ffi::CStr::from_ptr(name).to_string_lossy()
-                            ),
-                        ));
-                    }
-                }
-                map = libbpf_sys::bpf_object__next_map(egress_obj, map);
-            }
+        rodata.nat_lookup = nat_lookup as u8;
+        // SAFETY: plain libbpf query.
+        let cpus = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
+        if cpus <= 0 {
+            return Err(Error::new(
+                ErrorKind::Load,
+                "cannot read the number of possible CPUs",
+            ));
         }
-        let egress = SendOpen(egress);
-        let egress = std::thread::Builder::new()
-            .name("ptcap-load".into())
-            .spawn(move || egress.load())
-            .map_err(|e| Error::new(ErrorKind::Load, format!("starting a loader thread: {e}")))?;
-        let main = main.load().map_err(|e| load_error(&e));
-        let egress = egress
-            .join()
-            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Load, "the loader thread panicked")));
-        let (skel, egress) = (main?, egress?);
+        let resize = |r: libbpf_rs::Result<()>, what: &str| {
+            r.map_err(|e| Error::new(ErrorKind::Load, format!("sizing the {what} map: {e}")))
+        };
+        resize(open.maps.scratch.set_max_entries(cpus as u32), "scratch")?;
+        resize(
+            open.maps.events.set_max_entries(opts.ring_bytes),
+            "ring buffer",
+        )?;
+        let skel = open.load().map_err(|e| {
+            let kind = errno_kind(&e, ErrorKind::Load);
+            // EACCES at load is the verifier's refusal, EPERM missing privileges.
+            let hint = if e.to_string().contains("os error 1)") {
+                " (ptcap needs root, or CAP_BPF and CAP_NET_ADMIN)"
+            } else {
+                " (run with -v for libbpf's and the verifier's messages)"
+            };
+            Error::new(kind, format!("loading the BPF programs: {e}{hint}"))
+        })?;
         for (no, inode) in opts.netns.iter().enumerate() {
             let bits = (no as u32) << NETNS_SHIFT;
             skel.maps
@@ -786,7 +724,7 @@ impl PacketCapture {
                     )
                 })?;
         }
-        Ok((skel, egress))
+        Ok(skel)
     }
 
     /// Stores compiled filter number `index` (< [`MAX_FILTERS`]) for [`Self::attach`] to use.
@@ -912,7 +850,7 @@ impl PacketCapture {
             AttachMethod::Tcx
         };
         for &dir in directions {
-            let prog = packet_prog(&self.skel, &self.egress, netns_no, dir);
+            let prog = packet_prog(&self.skel, netns_no, dir);
             if method == AttachMethod::Tcx {
                 match attach_tcx(prog, real, dir) {
                     Ok(link) => {
@@ -1193,66 +1131,12 @@ impl Drop for PacketCapture {
 }
 
 /// The packet program of namespace number `netns_no` for direction `dir`.
-/// Which programs an object loads ([`PacketCapture::open_and_load`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    /// Attribution, drops, the ingress packet programs; it creates the maps.
-    Main,
-    /// The egress packet programs, with the main object's maps.
-    Egress,
-}
-
-/// An open object handed to the loader thread.
-struct SendOpen(OpenCaptureSkel<'static>);
-// SAFETY: a libbpf object has no tie to the thread that opened it; after the move only the
-// loader thread uses it (the main thread keeps no pointer into it).
-unsafe impl Send for SendOpen {}
-
-impl SendOpen {
-    fn load(self) -> Result<CaptureSkel<'static>, Error> {
-        self.0.load().map_err(|e| load_error(&e))
-    }
-}
-
-/// The namespace number and direction of a packet program's name (`capture_ingress`,
-/// `capture_egress_3`), None for the other programs.
-fn packet_prog_of(name: &str) -> Option<(usize, Direction)> {
-    let (dir, rest) = if let Some(r) = name.strip_prefix("capture_ingress") {
-        (Direction::In, r)
-    } else if let Some(r) = name.strip_prefix("capture_egress") {
-        (Direction::Out, r)
-    } else {
-        return None;
-    };
-    match rest.strip_prefix('_') {
-        None if rest.is_empty() => Some((0, dir)),
-        Some(no) => no.parse().ok().map(|no| (no, dir)),
-        None => None,
-    }
-}
-
-fn load_error(e: &libbpf_rs::Error) -> Error {
-    let kind = errno_kind(e, ErrorKind::Load);
-    // EACCES at load is the verifier's refusal, EPERM missing privileges.
-    let hint = if e.to_string().contains("os error 1)") {
-        " (ptcap needs root, or CAP_BPF and CAP_NET_ADMIN)"
-    } else {
-        " (run with -v for libbpf's and the verifier's messages)"
-    };
-    Error::new(kind, format!("loading the BPF programs: {e}{hint}"))
-}
-
 fn packet_prog<'a>(
     skel: &'a CaptureSkel<'static>,
-    egress: &'a CaptureSkel<'static>,
     netns_no: usize,
     dir: Direction,
 ) -> &'a libbpf_rs::ProgramMut<'static> {
-    let p = if dir == Direction::Out {
-        &egress.progs
-    } else {
-        &skel.progs
-    };
+    let p = &skel.progs;
 
     match (netns_no, dir) {
         (1, Direction::In) => &p.capture_ingress_1,
