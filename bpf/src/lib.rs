@@ -36,7 +36,8 @@
 //! translate cBPF into eBPF and splice it into the program before load, because:
 //! - The verifier checks the interpreter once, whatever the expression: an expression can never
 //!   make the program fail to load, and the load (the slow part of startup) does not depend on
-//!   the filter. A translation would be a second compiler whose every output must pass the
+//!   which expression it is. Without any ([`CaptureOptions::filters`] false) the programs are
+//!   loaded with the interpreter pruned (a rodata flag), which is most of their verification. A translation would be a second compiler whose every output must pass the
 //!   verifier, and splicing needs instruction patching after libbpf's relocations (subprogram
 //!   calls, BTF line and function info), which libbpf-rs does not expose.
 //! - One loaded object serves every interface and link type (a filter per link type, selected
