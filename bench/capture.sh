@@ -20,7 +20,8 @@
 #   whole   a 3-s unpaced flood on -i any, CPU of the whole run incl. start-up
 #           (/proc/PID/stat utime+stime just before the stop).
 #   startup exec -> first packet captured (a 10k pps flow already running; the packet's own
-#           timestamp), start-up CPU (stat, 0.3 s after the ready line, no traffic).
+#           timestamp), start-up CPU (stat, 0.3 s after the ready line, no traffic). The
+#           start-up alone, per variant and with its BPF load times: bench/startup.sh.
 #   bpfcost the capture program's kernel time per packet (bpftool, kernel.bpf_stats_enabled
 #           on for the part, restored after): no filter, 'udp', a longer filter, --nat off.
 #           Not in the default PARTS.

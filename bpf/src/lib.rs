@@ -36,7 +36,8 @@
 //! translate cBPF into eBPF and splice it into the program before load, because:
 //! - The verifier checks the interpreter once, whatever the expression: an expression can never
 //!   make the program fail to load, and the load (the slow part of startup) does not depend on
-//!   the filter. A translation would be a second compiler whose every output must pass the
+//!   which expression it is. Without any ([`CaptureOptions::filters`] false) the programs are
+//!   loaded with the interpreter pruned (a rodata flag), which is most of their verification. A translation would be a second compiler whose every output must pass the
 //!   verifier, and splicing needs instruction patching after libbpf's relocations (subprogram
 //!   calls, BTF line and function info), which libbpf-rs does not expose.
 //! - One loaded object serves every interface and link type (a filter per link type, selected
@@ -444,6 +445,11 @@ pub struct CaptureOptions {
     /// kfunc). Where the kernel lacks the kfuncs the programs load without the lookup
     /// ([`PacketCapture::nat_in_kernel`] says which).
     pub nat_lookup: bool,
+    /// Filters will be used ([`PacketCapture::set_filter`], a filter in
+    /// [`PacketCapture::attach`]). False loads the packet programs without the cBPF
+    /// interpreter, which the verifier then skips: the load takes a fraction of the time
+    /// (docs/ARCHITECTURE.md, "Where the start-up goes"); filters are then refused.
+    pub filters: bool,
 }
 
 /// Which hook to attach with.
@@ -469,6 +475,7 @@ impl Default for CaptureOptions {
             netns: vec![0],
             drops_filter: None,
             nat_lookup: true,
+            filters: true,
         }
     }
 }
@@ -543,6 +550,8 @@ pub struct PacketCapture {
     nat_fallback: Option<String>,
     /// Network namespaces the programs were loaded for (`CaptureOptions::netns`).
     netns_count: usize,
+    /// The packet programs were loaded with the interpreter (`CaptureOptions::filters`).
+    filters_on: bool,
 }
 
 /// Raises RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11; later
@@ -610,6 +619,7 @@ impl PacketCapture {
             nat_in_kernel,
             nat_fallback,
             netns_count: opts.netns.len(),
+            filters_on: opts.filters,
         })
     }
 
@@ -644,6 +654,7 @@ impl PacketCapture {
             .ok_or_else(|| Error::new(ErrorKind::Load, "the BPF object has no .rodata"))?;
         rodata.snaplen = opts.snaplen;
         rodata.deliver_rejected = opts.deliver_rejected as u8;
+        rodata.filters_on = opts.filters as u8;
         rodata.drops_all = (opts.drops == DropsMode::All) as u8;
         rodata.drops_filtered = opts.drops_filter.is_some() as u8;
         rodata.drops_filter = opts.drops_filter.unwrap_or(0);
@@ -725,6 +736,12 @@ impl PacketCapture {
                 format!("filter index {index} >= {MAX_FILTERS}"),
             ));
         }
+        if !self.filters_on {
+            return Err(Error::new(
+                ErrorKind::Filter,
+                "the programs were loaded without filters (CaptureOptions::filters)",
+            ));
+        }
         let insns = filter.instructions();
         if insns.is_empty() || insns.len() > MAX_FILTER_INSNS as usize {
             return Err(Error::new(
@@ -785,6 +802,12 @@ impl PacketCapture {
                 ))
             }
         };
+        if filter.is_some() && !self.filters_on {
+            return Err(Error::new(
+                ErrorKind::Filter,
+                format!("interface {ifindex}: the programs were loaded without filters"),
+            ));
+        }
         let mut flags = 0;
         if filter.is_some() {
             flags |= IFACE_FILTER;

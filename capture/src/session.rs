@@ -462,6 +462,9 @@ fn load_programs(
             .then(|| filters.slot(LinkKind::RawIp))
             .flatten(),
         nat_lookup: matches!(s.nat, NatMode::Auto | NatMode::Kernel),
+        // No expression: the packet programs are loaded without the interpreter (the verifier
+        // then skips it; issue 12's start-up).
+        filters: filters.expression,
     };
     let mut cap = match PacketCapture::load(&opts) {
         // The drop program is the one a kernel may refuse alone (no tp_btf, another
@@ -916,10 +919,20 @@ fn announce(
     );
     if s.verbose > 0 {
         eprintln!(
-            "ptcap: ready in {:.1} ms",
-            started.elapsed().as_secs_f64() * 1e3
+            "ptcap: ready in {:.1} ms, CPU {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3,
+            cpu_ms()
         );
     }
+}
+
+/// CPU time (user + system, every thread, also those that ended) the process used so far.
+fn cpu_ms() -> f64 {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    ms(u.ru_utime) + ms(u.ru_stime)
 }
 
 /// Counts of the filter check (`--check-filter`).
