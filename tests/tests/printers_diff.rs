@@ -1,7 +1,7 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, BOOTP/DHCP, mDNS (and LLMNR, which tcpdump leaves undecoded), and DNS, whose printer
-//! mDNS shares.
+//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, mDNS (and LLMNR and WireGuard, which
+//! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
 //! ptanalyze and ptcap print with) must print the same text for each, under each flag set.
@@ -721,6 +721,389 @@ fn dhcp_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+fn over_udp6(sport: u16, dport: u16, dst: [u8; 16], payload: &[u8]) -> Vec<u8> {
+    let u = udp(&A6, &dst, sport, dport, payload);
+    ether(0x86dd, &ipv6(17, A6, dst, &u))
+}
+
+/// A DHCPv6 option: code, length, data.
+fn opt6(code: u16, data: &[u8]) -> Vec<u8> {
+    [
+        &code.to_be_bytes()[..],
+        &(data.len() as u16).to_be_bytes(),
+        data,
+    ]
+    .concat()
+}
+
+fn dhcp6_packets() -> Vec<Vec<u8>> {
+    let all_servers = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2];
+    let msg = |ty: u8, xid: u32, opts: &[Vec<u8>]| {
+        let mut m = vec![ty];
+        m.extend_from_slice(&xid.to_be_bytes()[1..]);
+        m.extend_from_slice(&opts.concat());
+        m
+    };
+    let duid_llt = opt6(
+        1,
+        &[0, 1, 0, 1, 0x2a, 0xbc, 0xde, 0xf0, 2, 0, 0, 0, 0, 0x0a],
+    );
+    let duid_ll = opt6(2, &[0, 3, 0, 1, 2, 0, 0, 0, 0, 0x0b]);
+    let duid_en = opt6(1, &[0, 2, 0, 0, 0x30, 0x39, 1, 2, 3, 4, 5, 6, 7]);
+    let addr = |last: u8| {
+        let mut a = B6;
+        a[15] = last;
+        a.to_vec()
+    };
+    let ia_addr = opt6(
+        5,
+        &[
+            addr(0x50),
+            vec![0, 0, 0x0e, 0x10, 0, 0, 0x1c, 0x20],
+            opt6(13, &[0, 0, b'o', b'k']),
+        ]
+        .concat(),
+    );
+    let ia_na = |subs: &[u8]| {
+        opt6(
+            3,
+            &[&[0, 0, 0, 1, 0, 0, 3, 0x84, 0, 0, 5, 0x46][..], subs].concat(),
+        )
+    };
+    let solicit = msg(
+        1,
+        0x00ab_cdef,
+        &[
+            duid_llt.clone(),
+            opt6(6, &[0, 23, 0, 24, 0, 56, 3, 0xe7]),
+            opt6(8, &[0, 0]),
+            ia_na(&[]),
+            opt6(14, &[]),
+        ],
+    );
+    let advertise = msg(
+        2,
+        0x00ab_cdef,
+        &[
+            duid_ll.clone(),
+            duid_en.clone(),
+            ia_na(&ia_addr),
+            opt6(7, &[255]),
+            opt6(23, &[B6.to_vec(), addr(0x35)].concat()),
+            opt6(
+                24,
+                &[
+                    3, b'l', b'a', b'b', 4, b't', b'e', b's', b't', 0, 7, b'e', b'x', b'a', b'm',
+                    b'p', b'l', b'e', 0,
+                ],
+            ),
+        ],
+    );
+    let prefix = opt6(
+        26,
+        &[
+            vec![0, 0, 0x0e, 0x10, 0xff, 0xff, 0xff, 0xff, 56],
+            vec![0xfd, 0, 1, 0x98, 0, 0x18, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        ]
+        .concat(),
+    );
+    let reply = msg(
+        7,
+        0x0012_3456,
+        &[
+            duid_ll.clone(),
+            opt6(
+                25,
+                &[&[0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0][..], &prefix].concat(),
+            ),
+            opt6(13, &[0, 2, b'n', b'o']),
+            opt6(13, &[0, 42]),
+            opt6(13, &[1, 0x2c]),
+            opt6(31, &addr(0x7b)),
+            opt6(32, &[0, 0, 0x0e, 0x10]),
+            opt6(64, &[4, b'a', b'f', b't', b'r', 3, b'i', b's', b'p', 0]),
+            opt6(
+                56,
+                &[
+                    opt6(1, &addr(0x7b)),
+                    opt6(3, &[3, b'n', b't', b'p', 0]),
+                    opt6(9, &[1, 2]),
+                ]
+                .concat(),
+            ),
+        ],
+    );
+    let relayed = msg(1, 7, &[duid_llt.clone(), opt6(8, &[0x12, 0x34])]);
+    let mut relay = vec![12, 0];
+    relay.extend_from_slice(&addr(1));
+    relay.extend_from_slice(&A6);
+    relay.extend_from_slice(
+        &[
+            opt6(18, b"eth0-port-12"),
+            opt6(37, &[0, 0, 0x0d, 0xe9, 1, 2, 3]),
+            opt6(9, &relayed),
+        ]
+        .concat(),
+    );
+    let inf_req = msg(
+        11,
+        0x00ff_ffff,
+        &[
+            duid_en.clone(),
+            opt6(99, &[1, 2, 3]),
+            opt6(15, &[0, 3, b'a', b'b', b'c', 0, 2, b'x', b'y']),
+            opt6(59, b"tftp://[fd00::1]/boot"),
+            opt6(41, b"EST5EDT\0x"),
+            opt6(
+                11,
+                &[
+                    &[2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, b'r', b'l', 0, 0, 0, 1][..],
+                    &[0xaa; 16],
+                ]
+                .concat(),
+            ),
+            opt6(4, &[0, 0, 0, 3]),
+        ],
+    );
+    let reconfigure = msg(
+        10,
+        1,
+        &[
+            duid_ll.clone(),
+            opt6(19, &[5]),
+            opt6(
+                11,
+                &[&[3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1][..], &[0x55; 16]].concat(),
+            ),
+            opt6(20, &[]),
+        ],
+    );
+    // Damaged: lengths tcpdump rejects, an unknown type, an option past the message's end.
+    let damaged = msg(
+        9,
+        2,
+        &[
+            opt6(1, &[0]),
+            opt6(1, &[0, 7, 1]),
+            opt6(3, &[0, 0, 0, 1, 0]),
+            opt6(8, &[0, 0, 0]),
+            opt6(19, &[9]),
+            opt6(23, &[0; 8]),
+            opt6(11, &[9, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            vec![0, 8, 0, 9, 0],
+        ],
+    );
+    let release4 = msg(8, 3, &[duid_ll.clone(), opt6(2, &[0, 2, 0, 0, 0, 9])]);
+    vec![
+        over_udp6(546, 547, all_servers, &solicit),
+        over_udp6(547, 546, B6, &advertise),
+        over_udp6(547, 546, B6, &reply),
+        over_udp6(547, 547, B6, &relay),
+        over_udp6(546, 547, all_servers, &inf_req),
+        over_udp6(547, 546, B6, &reconfigure),
+        over_udp6(546, 547, B6, &damaged),
+        over_udp6(546, 547, B6, &msg(99, 5, &[])),
+        over_udp(546, 547, B, &release4),
+    ]
+}
+
+fn syslog_packets() -> Vec<Vec<u8>> {
+    let msgs: [&[u8]; 10] = [
+        b"<34>Oct 11 22:14:15 host su: 'su root' failed for lonvick on /dev/pts/8",
+        b"<13>1 2026-12-02T17:00:00Z host app 42 ID47 - message",
+        b"<191>debug from local7",
+        b"<0>",
+        b"<1000>facility beyond the table",
+        b"<7\x01\x80 control and high bytes\x7f\ttab\r\n",
+        b"<1234>too many digits",
+        b"<12 no closing bracket",
+        b"no priority at all",
+        b"<>empty priority",
+    ];
+    let mut v: Vec<Vec<u8>> = msgs.iter().map(|m| over_udp(40000, 514, B, m)).collect();
+    v.push(over_udp6(
+        514,
+        514,
+        B6,
+        b"<165>from syslog to syslog over IPv6",
+    ));
+    v
+}
+
+/// A BFD control packet: version/diagnostic, flags, multiplier, discriminators, the three
+/// intervals (microseconds), then `auth`.
+fn bfd(vd: u8, flags: u8, mult: u8, disc: [u32; 2], us: [u32; 3], auth: &[u8]) -> Vec<u8> {
+    let mut m = vec![vd, flags, mult, (24 + auth.len()) as u8];
+    for v in disc.iter().chain(&us) {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    m.extend_from_slice(auth);
+    m
+}
+
+fn bfd_packets() -> Vec<Vec<u8>> {
+    let us = [300_000, 300_000, 50_000];
+    let md5 = [&[2, 24, 5, 0, 0, 0, 1, 0][..], &[0xa5; 16]].concat();
+    let sha1 = [&[5, 28, 6, 0, 0x12, 0x34, 0x56, 0x78][..], &[0x5a; 20]].concat();
+    vec![
+        over_udp(50000, 3784, B, &bfd(0x20, 0xc0, 3, [1, 2], us, &[])),
+        over_udp(
+            50000,
+            3784,
+            B,
+            &bfd(0x21, 0x48, 5, [0xdead_beef, 0], [1_000_000, 2_000, 0], &[]),
+        ),
+        over_udp(
+            50000,
+            4784,
+            B,
+            &bfd(0x28, 0x7f, 255, [7, 8], [u32::MAX, 999, 12_345_678], &[]),
+        ),
+        over_udp(
+            50000,
+            3784,
+            B,
+            &bfd(
+                0x23,
+                0x84,
+                3,
+                [1, 2],
+                us,
+                &[1, 7, 1, b'p', b'w', 0x01, 0xe9],
+            ),
+        ),
+        over_udp(50000, 3784, B, &bfd(0x20, 0x44, 3, [1, 2], us, &md5)),
+        over_udp(50000, 3784, B, &bfd(0x20, 0x44, 3, [1, 2], us, &sha1)),
+        over_udp(
+            50000,
+            3784,
+            B,
+            &bfd(0x20, 0x44, 3, [1, 2], us, &[2, 20, 1, 0]),
+        ),
+        over_udp(
+            50000,
+            3784,
+            B,
+            &bfd(0x20, 0x44, 3, [1, 2], us, &[1, 30, 1, 0]),
+        ),
+        over_udp(
+            50000,
+            3784,
+            B,
+            &bfd(0x20, 0x44, 3, [1, 2], us, &[9, 4, 1, 0]),
+        ),
+        over_udp(50000, 3784, B, &bfd(0x00, 0xff, 3, [1, 2], us, &[])),
+        over_udp(
+            50000,
+            3784,
+            B,
+            &bfd(0x07, 0x14, 3, [1, 2], us, &[1, 5, 3, b'a', b'b']),
+        ),
+        over_udp(50000, 3784, B, &bfd(0x60, 0xc0, 3, [1, 2], us, &[])),
+        over_udp(3784, 50000, B, &bfd(0x20, 0xc0, 3, [1, 2], us, &[])),
+        over_udp(3785, 3785, B, b"echo payload 12345678"),
+        over_udp(50000, 6784, B, &bfd(0x20, 0xc0, 3, [1, 2], us, &[])),
+        over_udp6(50000, 3784, B6, &bfd(0x20, 0xc0, 3, [1, 2], us, &[])),
+        over_udp(50000, 3784, B, &[0x20, 0xc0, 3, 24, 0, 0]),
+    ]
+}
+
+/// WireGuard (udp 51820): tcpdump 4.99 has no printer for it (`UDP, length N`).
+fn wireguard_packets() -> Vec<Vec<u8>> {
+    let init = [&[1, 0, 0, 0, 0x11, 0x22, 0x33, 0x44][..], &[0x42; 140]].concat();
+    let data = [
+        &[4, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0, 0, 0, 0, 9][..],
+        &[0x77; 32],
+    ]
+    .concat();
+    vec![
+        over_udp(51820, 51820, B, &init),
+        over_udp(40000, 51820, B, &data),
+        over_udp6(51820, 51820, B6, &data),
+    ]
+}
+
+/// A VRRP message (checksum filled in): version/type, router ID, priority, address count,
+/// auth type (v2) or interval high bits (v3), interval, addresses, then `tail`.
+fn vrrp(vt: u8, vrid: u8, prio: u8, b4: u8, b5: u8, addrs: &[&[u8]], tail: &[u8]) -> Vec<u8> {
+    let mut m = vec![vt, vrid, prio, addrs.len() as u8, b4, b5, 0, 0];
+    for a in addrs {
+        m.extend_from_slice(a);
+    }
+    m.extend_from_slice(tail);
+    m
+}
+
+fn vrrp_packets() -> Vec<Vec<u8>> {
+    let group = [224, 0, 0, 18];
+    let v4 = |ttl: u8, mut m: Vec<u8>, v3: bool, good: bool| {
+        let pseudo = if v3 {
+            let mut p = Vec::new();
+            p.extend_from_slice(&A);
+            p.extend_from_slice(&group);
+            p.extend_from_slice(&[0, 112]);
+            p.extend_from_slice(&(m.len() as u16).to_be_bytes());
+            sum16(&p, 0)
+        } else {
+            0
+        };
+        let c = checksum(&m, pseudo) ^ if good { 0 } else { 0x0101 };
+        m[6..8].copy_from_slice(&c.to_be_bytes());
+        ether(
+            0x0800,
+            &V4 {
+                ttl,
+                ..V4::new(112, A, group)
+            }
+            .build(&m),
+        )
+    };
+    let v6 = |hlim: u8, mut m: Vec<u8>, good: bool| {
+        let dst = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12];
+        let mut p = Vec::new();
+        p.extend_from_slice(&A6);
+        p.extend_from_slice(&dst);
+        p.extend_from_slice(&(m.len() as u32).to_be_bytes());
+        p.extend_from_slice(&[0, 0, 0, 112]);
+        let c = checksum(&m, sum16(&p, 0)) ^ if good { 0 } else { 0x0101 };
+        m[6..8].copy_from_slice(&c.to_be_bytes());
+        let mut f = ether(0x86dd, &ipv6(112, A6, dst, &m));
+        f[14 + 7] = hlim;
+        f
+    };
+    let vip = [198, 18, 0, 100];
+    let vip2 = [198, 18, 0, 101];
+    let vip6 = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    vec![
+        v4(255, vrrp(0x21, 1, 100, 0, 1, &[&vip], &[0; 8]), false, true),
+        v4(
+            255,
+            vrrp(0x21, 51, 255, 1, 3, &[&vip, &vip2], b"secret\0\0"),
+            false,
+            true,
+        ),
+        v4(
+            255,
+            vrrp(0x21, 9, 0, 1, 1, &[&vip], b"12345678"),
+            false,
+            true,
+        ),
+        v4(64, vrrp(0x21, 2, 50, 2, 1, &[&vip], &[0; 8]), false, false),
+        v4(255, vrrp(0x21, 3, 50, 7, 1, &[], &[0; 8]), false, true),
+        v4(255, vrrp(0x31, 10, 100, 0, 100, &[&vip], &[]), true, true),
+        v4(
+            255,
+            vrrp(0x31, 11, 100, 0x0f, 0xff, &[&vip, &vip2], &[]),
+            true,
+            false,
+        ),
+        v4(255, vrrp(0x32, 1, 100, 0, 1, &[&vip], &[]), false, true),
+        v4(255, vrrp(0x11, 1, 100, 0, 1, &[&vip], &[]), false, true),
+        v6(255, vrrp(0x31, 20, 200, 0, 100, &[&vip6], &[]), true),
+        v6(1, vrrp(0x31, 21, 200, 0, 100, &[&vip6, &B6], &[]), false),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -786,7 +1169,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 10] = [
+    let families: [(&str, Vec<Vec<u8>>); 15] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -797,6 +1180,11 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("mdns", mdns_packets()),
         ("dns", dns_packets()),
         ("dhcp", dhcp_packets()),
+        ("dhcp6", dhcp6_packets()),
+        ("syslog", syslog_packets()),
+        ("bfd", bfd_packets()),
+        ("wireguard", wireguard_packets()),
+        ("vrrp", vrrp_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families

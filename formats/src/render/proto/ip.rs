@@ -135,6 +135,7 @@ impl Printer<'_> {
             dst: &dst,
             v6: false,
             fragmented,
+            ttl: ip.ttl(),
         };
         if off & 0x1fff == 0 {
             let p = ip.protocol();
