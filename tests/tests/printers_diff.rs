@@ -1,6 +1,6 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, mDNS (and LLMNR and WireGuard, which
+//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), mDNS (and LLMNR and WireGuard, which
 //! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
@@ -1104,6 +1104,93 @@ fn vrrp_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// An 802.3 frame from 02:00:00:00:00:0a with an LLC header (`llc`: SAPs and control), the
+/// length field counting the LLC part, then `pad` bytes of Ethernet padding.
+fn llc_frame(dst: [u8; 6], llc: &[u8], body: &[u8], pad: usize) -> Vec<u8> {
+    let mut f = dst.to_vec();
+    f.extend_from_slice(&[2, 0, 0, 0, 0, 0x0a]);
+    f.extend_from_slice(&((llc.len() + body.len()) as u16).to_be_bytes());
+    f.extend_from_slice(llc);
+    f.extend_from_slice(body);
+    f.resize(f.len() + pad, 0);
+    f
+}
+
+/// A configuration or RSTP BPDU: version, type, flags, root, cost, bridge, port, the four
+/// timers (1/256 s), then `tail` (RSTP's version 1 length, MSTP's fields).
+fn bpdu(version: u8, ty: u8, flags: u8, timers: [u16; 4], tail: &[u8]) -> Vec<u8> {
+    let mut b = vec![0, 0, version, ty, flags];
+    if ty != 0x80 {
+        b.extend_from_slice(&[0x80, 0, 2, 0, 0, 0, 0, 1]);
+        b.extend_from_slice(&20_000u32.to_be_bytes());
+        b.extend_from_slice(&[0x70, 0x05, 2, 0, 0, 0, 0, 2]);
+        b.extend_from_slice(&0x8001u16.to_be_bytes());
+        for t in timers {
+            b.extend_from_slice(&t.to_be_bytes());
+        }
+    }
+    b.extend_from_slice(tail);
+    b
+}
+
+fn stp_packets() -> Vec<Vec<u8>> {
+    const STP: [u8; 6] = [0x01, 0x80, 0xc2, 0, 0, 0];
+    const LLC: [u8; 3] = [0x42, 0x42, 0x03];
+    let std = [256, 20 * 256, 2 * 256, 15 * 256];
+    let odd = [0x0120, 0xffff, 1, 0x0180];
+    // MSTP: version 1 length 0, v3 length, the MST configuration, the CIST, then MSTIs.
+    let mstp = |mstis: &[[u8; 16]]| {
+        let mut t = vec![0];
+        t.extend_from_slice(&((64 + 16 * mstis.len()) as u16).to_be_bytes());
+        t.push(0);
+        let mut name = b"region-a".to_vec();
+        name.resize(32, 0);
+        t.extend_from_slice(&name);
+        t.extend_from_slice(&7u16.to_be_bytes());
+        t.extend_from_slice(&[0xd4; 16]);
+        t.extend_from_slice(&200_000u32.to_be_bytes());
+        t.extend_from_slice(&[0x80, 0, 2, 0, 0, 0, 0, 3]);
+        t.push(20);
+        for m in mstis {
+            t.extend_from_slice(m);
+        }
+        t
+    };
+    let msti = |id: u16, flags: u8| {
+        let mut m = [0u8; 16];
+        m[0] = flags;
+        m[1..3].copy_from_slice(&(0x8000 | id).to_be_bytes());
+        m[3..9].copy_from_slice(&[2, 0, 0, 0, 0, 4]);
+        m[9..13].copy_from_slice(&2000u32.to_be_bytes());
+        m[13] = 0x80;
+        m[14] = 0x90;
+        m[15] = 19;
+        m
+    };
+    vec![
+        llc_frame(STP, &LLC, &bpdu(0, 0, 0, std, &[]), 8),
+        llc_frame(STP, &LLC, &bpdu(0, 0, 0x81, odd, &[]), 0),
+        llc_frame(STP, &LLC, &bpdu(0, 0x80, 0, std, &[]), 0),
+        llc_frame(STP, &LLC, &bpdu(2, 2, 0x7e, std, &[0]), 7),
+        llc_frame(STP, &LLC, &bpdu(2, 2, 0x3d, odd, &[0]), 0),
+        llc_frame(STP, &LLC, &bpdu(2, 2, 0x0, std, &[]), 0),
+        llc_frame(STP, &LLC, &bpdu(3, 2, 0x7c, std, &mstp(&[])), 0),
+        llc_frame(
+            STP,
+            &LLC,
+            &bpdu(3, 2, 0x3c, std, &mstp(&[msti(1, 0x7c), msti(4094, 0x05)])),
+            0,
+        ),
+        llc_frame(STP, &LLC, &bpdu(3, 2, 0x3c, std, &mstp(&[])[..40]), 0),
+        llc_frame(STP, &LLC, &bpdu(9, 0, 0, std, &[]), 0),
+        llc_frame(STP, &LLC, &bpdu(0, 0x55, 0, std, &[]), 0),
+        llc_frame(STP, &LLC, &[0, 1, 0, 0], 0),
+        llc_frame(STP, &LLC, &[0, 0], 0),
+        llc_frame(STP, &[0x43, 0x43, 0x03], &bpdu(0, 0, 0, std, &[]), 0),
+        llc_frame([0xff; 6], &LLC, &bpdu(0, 0, 1, std, &[]), 0),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -1169,7 +1256,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 15] = [
+    let families: [(&str, Vec<Vec<u8>>); 16] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -1185,6 +1272,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("bfd", bfd_packets()),
         ("wireguard", wireguard_packets()),
         ("vrrp", vrrp_packets()),
+        ("stp", stp_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families

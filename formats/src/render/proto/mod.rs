@@ -27,6 +27,7 @@ mod ip6;
 mod link;
 mod ntp;
 mod shared;
+mod stp;
 mod syslog;
 mod tcp;
 mod udp;
