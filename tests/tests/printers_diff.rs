@@ -1,6 +1,6 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), mDNS (and LLMNR and WireGuard, which
+//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, mDNS (and LLMNR and WireGuard, which
 //! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
@@ -1191,6 +1191,127 @@ fn stp_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// An LLDP TLV: 7-bit type, 9-bit length, value.
+fn lldp_tlv(ty: u8, v: &[u8]) -> Vec<u8> {
+    let h = u16::from(ty) << 9 | v.len() as u16;
+    [&h.to_be_bytes()[..], v].concat()
+}
+
+fn lldp_packets() -> Vec<Vec<u8>> {
+    let frame = |tlvs: &[Vec<u8>], pad: usize| {
+        let mut f = vec![
+            0x01, 0x80, 0xc2, 0, 0, 0x0e, 2, 0, 0, 0, 0, 0x0a, 0x88, 0xcc,
+        ];
+        f.extend_from_slice(&tlvs.concat());
+        f.resize(f.len() + pad, 0);
+        f
+    };
+    let mac = [2, 0, 0, 0, 0, 0x0a];
+    let org = |oui: [u8; 3], sub: u8, v: &[u8]| lldp_tlv(127, &[&oui[..], &[sub], v].concat());
+    let i8021 = [0x00, 0x80, 0xc2];
+    let i8023 = [0x00, 0x12, 0x0f];
+    let end = lldp_tlv(0, &[]);
+    let switch = vec![
+        lldp_tlv(1, &[&[4][..], &mac].concat()),
+        lldp_tlv(2, b"\x05eth0"),
+        lldp_tlv(3, &120u16.to_be_bytes()),
+        lldp_tlv(4, b"uplink port"),
+        lldp_tlv(5, b"switch1"),
+        lldp_tlv(6, b"Linux 6.1 x86_64"),
+        lldp_tlv(7, &[0, 0x14, 0, 0x04]),
+        lldp_tlv(8, &[5, 1, 198, 18, 0, 1, 2, 0, 0, 0, 2, 0]),
+        lldp_tlv(
+            8,
+            &[
+                &[17, 2][..],
+                &A6,
+                &[3, 0, 0, 0, 9, 8, 0x2b, 6, 1, 2, 1, 2, 2, 1],
+            ]
+            .concat(),
+        ),
+        org(i8021, 1, &[0, 10]),
+        org(i8021, 2, &[6, 0, 20]),
+        org(i8021, 3, b"\x00\x1e\x05vlan3"),
+        org(i8021, 4, b"\x04lacp"),
+        org(i8021, 9, &[0; 21]),
+        org(
+            i8021,
+            9,
+            &[
+                0xcb, 0x01, 0x23, 0x45, 0x67, 10, 20, 30, 40, 0, 0, 0, 100, 0, 1, 2, 255, 0, 0, 0,
+                0, 0,
+            ],
+        ),
+        org(
+            i8021,
+            10,
+            &[
+                7, 0x76, 0x54, 0x32, 0x10, 12, 12, 12, 12, 13, 13, 13, 13, 2, 2, 2, 2, 0, 0, 0, 0,
+            ],
+        ),
+        org(i8021, 8, &[0xa5, 0x0f]),
+        org(i8021, 11, &[0xf8, 0x28]),
+        org(i8021, 12, &[0, 0x7c, 0x0c, 0xea, 0x23, 0x12, 0x34]),
+        org(i8021, 12, &[0, 1, 2]),
+        org(i8021, 13, &[0xff, 0xfe, 0xe5, 0x7f, 0xaa]),
+        org(
+            i8021,
+            14,
+            &[0xf8, 0, 0x0f, 0xff, 0x00, 0x10, 0x05, 0x12, 0x34, 0x56],
+        ),
+        org(i8021, 14, &[0x80, 0, 0, 1, 1]),
+        org(i8021, 99, &[1]),
+        org(i8023, 1, &[3, 0x6c, 0x01, 0, 0x10]),
+        org(i8023, 2, &[0x0f, 1, 3]),
+        org(i8023, 3, &[3, 0, 0, 0, 7]),
+        org(i8023, 4, &9216u16.to_be_bytes()),
+        org(i8023, 9, &[1, 2]),
+        org([0, 0, 0x0c], 1, &[1, 2, 3]),
+        lldp_tlv(99, b"reserved type"),
+        end.clone(),
+    ];
+    let odd = vec![
+        lldp_tlv(1, b"\x07chassis-local"),
+        lldp_tlv(2, &[&[3][..], &mac].concat()),
+        lldp_tlv(3, &0u16.to_be_bytes()),
+        lldp_tlv(
+            1,
+            &[
+                5, 2, 0xfd, 0, 1, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7,
+            ],
+        ),
+        lldp_tlv(2, &[4, 6, 2, 0, 0, 0, 0, 9]),
+        lldp_tlv(2, &[4, 42, 1, 2]),
+        lldp_tlv(1, &[9, 1, 2, 3]),
+        lldp_tlv(7, &[0, 0xff, 0, 0]),
+        lldp_tlv(8, &[1, 0, 1, 0, 0, 0, 1]),
+        org(i8023, 1, &[0, 0x80, 0, 0xff, 0xff]),
+        org(i8021, 3, b"\x00\x1e\x09vlan3"),
+        lldp_tlv(5, b"sw\0itch"),
+        end.clone(),
+    ];
+    vec![
+        frame(&switch, 0),
+        frame(&odd, 0),
+        frame(
+            &[
+                lldp_tlv(1, &[&[4][..], &mac].concat()),
+                lldp_tlv(3, &[0, 30]),
+                end.clone(),
+            ],
+            30,
+        ),
+        // Malformed: a TTL of one byte, a MAC chassis ID of three, a bad management address.
+        frame(&[lldp_tlv(3, &[1]), end.clone()], 0),
+        frame(&[lldp_tlv(1, &[4, 1, 2]), end.clone()], 0),
+        frame(&[lldp_tlv(8, &[9, 1, 198, 18]), end.clone()], 0),
+        frame(&[lldp_tlv(8, &[5, 1, 198, 18, 0, 1, 2, 0]), end.clone()], 0),
+        // No End TLV, a TLV longer than the frame.
+        frame(&[lldp_tlv(5, b"sw2")], 0),
+        frame(&[lldp_tlv(5, b"sw2"), vec![0x0a, 0x40, b'x']], 0),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -1256,7 +1377,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 16] = [
+    let families: [(&str, Vec<Vec<u8>>); 17] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -1273,6 +1394,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("wireguard", wireguard_packets()),
         ("vrrp", vrrp_packets()),
         ("stp", stp_packets()),
+        ("lldp", lldp_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families
@@ -1363,8 +1485,14 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
                     }
                 } else if shown < 4 {
                     shown += 1;
+                    // The first line that differs, then the whole texts.
+                    let (el, gl) = e
+                        .lines()
+                        .zip(g.lines().chain(std::iter::repeat("")))
+                        .find(|(a, b)| a != b)
+                        .unwrap_or(("", ""));
                     failures.push(format!(
-                        "{name} {flags:?} packet {} (caplen {} of {}):\n  tcpdump: {e:?}\n  ours:    {g:?}",
+                        "{name} {flags:?} packet {} (caplen {} of {}): first difference\n  tcpdump: {el:?}\n  ours:    {gl:?}\n  tcpdump: {e:?}\n  ours:    {g:?}",
                         i + 1,
                         all[i].1,
                         all[i].0.len()

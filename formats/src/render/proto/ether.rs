@@ -5,6 +5,7 @@ use crate::render::text::Out;
 use crate::wire::ethernet::EthernetFrame;
 use crate::wire::{ethertype, get_be16};
 
+const ETHERTYPE_LLDP: u16 = 0x88cc;
 /// The largest 802.3 length field; larger values are EtherTypes.
 const MAX_LENGTH: u16 = 1500;
 
@@ -27,7 +28,12 @@ impl Printer<'_> {
             self.llc_stp(&data[14..], usize::from(ty));
             return off;
         }
-        if off == 14 && !matches!(ty, ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP) {
+        if off == 14
+            && !matches!(
+                ty,
+                ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP | ETHERTYPE_LLDP
+            )
+        {
             // tcpdump shows the addresses of a frame it cannot decode, -e or not.
             return self.ethernet_header(data, wire_len);
         }
@@ -83,6 +89,7 @@ impl Printer<'_> {
             ethertype::IPV4 => self.ipv4(payload),
             ethertype::IPV6 => self.ipv6(payload),
             ethertype::ARP => self.arp(payload, (orig_len as usize).saturating_sub(off)),
+            ETHERTYPE_LLDP => self.lldp(payload, (orig_len as usize).saturating_sub(off)),
             _ => self.default_print(payload),
         }
         off
@@ -140,6 +147,7 @@ impl Printer<'_> {
             ethertype::IPV4 => self.ipv4(payload),
             ethertype::IPV6 => self.ipv6(payload),
             ethertype::ARP => self.arp(payload, length),
+            ETHERTYPE_LLDP => self.lldp(payload, length),
             _ => {
                 self.out.s("ethertype ");
                 self.out.s(match ty {

@@ -25,6 +25,7 @@ mod igmp;
 mod ip;
 mod ip6;
 mod link;
+mod lldp;
 mod ntp;
 mod shared;
 mod stp;
