@@ -1312,6 +1312,160 @@ fn lldp_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// A TCP segment 198.18.0.1.40000 > 198.18.0.2.80 with `opts` (padded with NOPs), checksums
+/// filled in.
+fn tcp_segment(opts: &[u8], flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut o = opts.to_vec();
+    while o.len() % 4 != 0 {
+        o.push(1);
+    }
+    let mut t = Vec::new();
+    t.extend_from_slice(&40000u16.to_be_bytes());
+    t.extend_from_slice(&80u16.to_be_bytes());
+    t.extend_from_slice(&1000u32.to_be_bytes());
+    t.extend_from_slice(&(if flags & 0x10 != 0 { 2000u32 } else { 0 }).to_be_bytes());
+    t.push((((20 + o.len()) / 4) << 4) as u8);
+    t.push(flags);
+    t.extend_from_slice(&[2, 0, 0, 0, 0, 0]);
+    t.extend_from_slice(&o);
+    t.extend_from_slice(payload);
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&A);
+    pseudo.extend_from_slice(&B);
+    pseudo.extend_from_slice(&[0, 6]);
+    pseudo.extend_from_slice(&(t.len() as u16).to_be_bytes());
+    let c = checksum(&t, sum16(&pseudo, 0));
+    t[16..18].copy_from_slice(&c.to_be_bytes());
+    ether(0x0800, &V4::new(6, A, B).build(&t))
+}
+
+fn tcp_option_packets() -> Vec<Vec<u8>> {
+    const SYN: u8 = 0x02;
+    const SYNACK: u8 = 0x12;
+    const ACK: u8 = 0x10;
+    let keys: Vec<u8> = (0..16).collect();
+    let mp = |body: &[u8]| [&[30, (body.len() + 2) as u8][..], body].concat();
+    let dss_full = [
+        &[0x20, 0x0f][..],
+        &[0, 0, 0, 0, 0, 0, 0, 9],
+        &[0, 0, 0, 5, 0, 0, 0, 6],
+        &[0, 0, 0, 7, 0, 10, 0xbe, 0xef],
+    ]
+    .concat();
+    vec![
+        // MPTCP (RFC 6824 and 8684): every subtype, the lengths each accepts, bad ones.
+        tcp_segment(&[&mp(&[0x00, 0x81]), &keys[..8]].concat(), SYN, b""),
+        tcp_segment(&[&mp(&[0x01, 0x01]), &keys[..8]].concat(), SYN, b""),
+        tcp_segment(&mp(&[0x01, 0x01]), SYN, b""),
+        tcp_segment(&[&mp(&[0x00, 0x80]), &keys[..]].concat(), ACK, b""),
+        tcp_segment(
+            &[&mp(&[0x01, 0xa1]), &keys[..], &[0, 100]].concat(),
+            ACK,
+            b"",
+        ),
+        tcp_segment(&[&mp(&[0x02, 0x81]), &keys[..8]].concat(), SYN, b""),
+        tcp_segment(&[&mp(&[0x00, 0x81]), &keys[..8]].concat(), ACK, b""),
+        tcp_segment(&mp(&[0x10, 1, 1, 2, 3, 4, 5, 6, 7, 8]), SYN, b""),
+        tcp_segment(&[&mp(&[0x11, 1]), &keys[..12]].concat(), SYNACK, b""),
+        tcp_segment(&[&mp(&[0x10, 0]), &[7; 20][..]].concat(), ACK, b""),
+        tcp_segment(&mp(&[0x10, 1, 1, 2, 3, 4, 5, 6, 7, 8]), ACK, b""),
+        tcp_segment(&mp(&dss_full), ACK, b"data"),
+        tcp_segment(&mp(&dss_full[..20]), ACK, b""),
+        tcp_segment(&mp(&[0x20, 0x01, 0, 0, 1, 0]), ACK, b""),
+        tcp_segment(&mp(&[0x20, 0x11, 0, 0, 1, 0]), ACK, b""),
+        tcp_segment(&mp(&[0x20, 0x04, 0, 0, 0, 5, 0, 0, 0, 6, 0, 10]), ACK, b""),
+        tcp_segment(&mp(&[0x20, 0x01, 0, 0, 1, 0]), SYN, b""),
+        tcp_segment(&mp(&[0x20, 0x03, 0, 0, 1, 0]), ACK, b""),
+        tcp_segment(&mp(&[0x34, 2, 198, 18, 0, 9]), ACK, b""),
+        tcp_segment(&mp(&[0x34, 2, 198, 18, 0, 9, 0x1f, 0x90]), ACK, b""),
+        tcp_segment(
+            &mp(&[0x30, 2, 198, 18, 0, 9, 1, 1, 1, 1, 1, 1, 1, 1]),
+            ACK,
+            b"",
+        ),
+        tcp_segment(
+            &mp(&[0x30, 2, 198, 18, 0, 9, 0x1f, 0x90, 1, 2, 3, 4, 5, 6, 7, 8]),
+            ACK,
+            b"",
+        ),
+        tcp_segment(&mp(&[0x31, 2, 198, 18, 0, 9]), ACK, b""),
+        tcp_segment(&mp(&[&[0x36, 3][..], &A6].concat()), ACK, b""),
+        tcp_segment(&mp(&[&[0x36, 3][..], &A6, &[0, 80]].concat()), ACK, b""),
+        tcp_segment(&mp(&[&[0x30, 3][..], &B6, &[9; 8]].concat()), ACK, b""),
+        tcp_segment(
+            &mp(&[&[0x30, 3][..], &B6, &[0, 80], &[9; 8]].concat()),
+            ACK,
+            b"",
+        ),
+        tcp_segment(&mp(&[0x32, 2, 198, 18, 0, 9]), ACK, b""),
+        tcp_segment(&mp(&[0x34, 2, 198, 18, 0]), ACK, b""),
+        tcp_segment(&mp(&[0x40, 1, 2, 3]), ACK, b""),
+        tcp_segment(&mp(&[0x40]), ACK, b""),
+        tcp_segment(&mp(&[0x51]), ACK, b""),
+        tcp_segment(&mp(&[0x50, 7]), ACK, b""),
+        tcp_segment(&mp(&[0x50, 7, 8]), ACK, b""),
+        tcp_segment(&mp(&[0x60, 0, 0, 0, 0, 0, 0, 0, 0, 5]), ACK, b""),
+        tcp_segment(&[&mp(&[0x70, 0]), &keys[..8]].concat(), ACK, b""),
+        tcp_segment(&mp(&[0x70, 0, 1]), ACK, b""),
+        tcp_segment(&mp(&[0x80, 0]), ACK, b""),
+        tcp_segment(&mp(&[0xf0, 0, 1, 2]), ACK, b""),
+        tcp_segment(&[2, 4, 5, 0xb4, 30, 2], SYN, b""),
+        // MPTCP after other options (a bad one then closes the list).
+        tcp_segment(
+            &[
+                &[2, 4, 5, 0xb4, 4, 2][..],
+                &mp(&[0x00, 0x81]),
+                &keys[..8],
+                &[1, 3, 3, 7],
+            ]
+            .concat(),
+            SYN,
+            b"",
+        ),
+        tcp_segment(&[&[1, 1][..], &mp(&[0x20, 0x0f, 0, 0])].concat(), ACK, b""),
+        // TCP Fast Open, and the experimental option with and without its magic.
+        tcp_segment(&[34, 2], SYN, b""),
+        tcp_segment(&[&[34, 10][..], &keys[..8]].concat(), SYN, b"early data"),
+        tcp_segment(&[&[34, 18][..], &keys[..]].concat(), SYN, b""),
+        tcp_segment(&[34, 5, 1, 2, 3], SYN, b""),
+        tcp_segment(&[34, 4, 1, 2], SYN, b""),
+        tcp_segment(&[&[34, 20][..], &keys[..], &[1, 2]].concat(), SYN, b""),
+        tcp_segment(&[254, 4, 0xf9, 0x89], SYN, b""),
+        tcp_segment(&[&[254, 12, 0xf9, 0x89][..], &keys[..8]].concat(), SYN, b""),
+        tcp_segment(&[254, 7, 0xf9, 0x89, 1, 2, 3], SYN, b""),
+        tcp_segment(&[254, 6, 0x12, 0x34, 0, 0], SYN, b""),
+        tcp_segment(&[254, 3, 0x12], SYN, b""),
+        tcp_segment(&[2, 4, 5, 0xb4, 254, 2], SYN, b""),
+        // The other options tcpdump decodes, with odd lengths.
+        tcp_segment(&[&[19, 18][..], &keys[..]].concat(), SYN, b""),
+        tcp_segment(&[28, 4, 0x01, 0x2d, 28, 4, 0x00, 0x78], ACK, b""),
+        tcp_segment(
+            &[29, 4, 1, 2, 29, 8, 3, 4, 0xaa, 0xbb, 0xcc, 0xdd, 29, 3, 9],
+            ACK,
+            b"",
+        ),
+        tcp_segment(
+            &[20, 4, 0x81, 9, 11, 6, 0, 0, 0, 7, 13, 6, 0, 0, 0, 8],
+            SYN,
+            b"",
+        ),
+        tcp_segment(
+            &[6, 6, 0, 0, 0, 1, 7, 6, 0, 0, 0, 2, 99, 5, 1, 2, 3, 77, 2],
+            SYN,
+            b"",
+        ),
+        tcp_segment(&[2, 3, 5, 0xb4, 3, 4, 7, 0, 0, 0], SYN, b""),
+        tcp_segment(
+            &[5, 10, 0, 0, 3, 0xe8, 0, 0, 7, 0xd0, 5, 5, 1, 2, 3],
+            ACK,
+            b"",
+        ),
+        tcp_segment(&[8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 9, 9, 9], ACK, b""),
+        tcp_segment(&[8, 12, 0, 0, 0, 1, 0, 0, 0, 2], ACK, b""),
+        tcp_segment(&[2, 1, 5, 0xb4], SYN, b""),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -1377,7 +1531,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 17] = [
+    let families: [(&str, Vec<Vec<u8>>); 18] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -1395,6 +1549,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("vrrp", vrrp_packets()),
         ("stp", stp_packets()),
         ("lldp", lldp_packets()),
+        ("tcp-options", tcp_option_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families
@@ -1443,6 +1598,11 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ),
     ];
     let mut failures = Vec::new();
+    // How many differences to report per protocol and flag set (PTCAP_DIFF_SHOW=N).
+    let show: usize = std::env::var("PTCAP_DIFF_SHOW")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
     for (name, packets) in &families {
         // Whole packets first, then every cut of each.
         let mut all: Vec<(Vec<u8>, usize)> = packets.iter().map(|p| (p.clone(), p.len())).collect();
@@ -1483,7 +1643,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
                     } else {
                         eq_cut += 1;
                     }
-                } else if shown < 4 {
+                } else if shown < show {
                     shown += 1;
                     // The first line that differs, then the whole texts.
                     let (el, gl) = e

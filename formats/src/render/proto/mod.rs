@@ -26,6 +26,7 @@ mod ip;
 mod ip6;
 mod link;
 mod lldp;
+mod mptcp;
 mod ntp;
 mod shared;
 mod stp;
