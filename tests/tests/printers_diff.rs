@@ -1,6 +1,6 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, mDNS (and LLMNR and WireGuard, which
+//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, mDNS (and LLMNR and WireGuard, which
 //! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
@@ -1315,13 +1315,18 @@ fn lldp_packets() -> Vec<Vec<u8>> {
 /// A TCP segment 198.18.0.1.40000 > 198.18.0.2.80 with `opts` (padded with NOPs), checksums
 /// filled in.
 fn tcp_segment(opts: &[u8], flags: u8, payload: &[u8]) -> Vec<u8> {
+    tcp_to(80, opts, flags, payload)
+}
+
+/// [`tcp_segment`] to another port.
+fn tcp_to(dport: u16, opts: &[u8], flags: u8, payload: &[u8]) -> Vec<u8> {
     let mut o = opts.to_vec();
     while o.len() % 4 != 0 {
         o.push(1);
     }
     let mut t = Vec::new();
     t.extend_from_slice(&40000u16.to_be_bytes());
-    t.extend_from_slice(&80u16.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
     t.extend_from_slice(&1000u32.to_be_bytes());
     t.extend_from_slice(&(if flags & 0x10 != 0 { 2000u32 } else { 0 }).to_be_bytes());
     t.push((((20 + o.len()) / 4) << 4) as u8);
@@ -1466,6 +1471,43 @@ fn tcp_option_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+fn resp_packets() -> Vec<Vec<u8>> {
+    const PSH_ACK: u8 = 0x18;
+    let msgs: [&[u8]; 16] = [
+        b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n",
+        b"+OK\r\n",
+        b"-ERR unknown command 'FOO'\r\n",
+        b":1000\r\n",
+        b"$-1\r\n*-1\r\n*0\r\n$0\r\n\r\n",
+        b"*2\r\n$4\r\nINCR\r\n$1\r\nz\r\n*2\r\n$4\r\nINCR\r\n$1\r\nz\r\n",
+        b"PING\r\nPING\n\r\nECHO hi\r\n",
+        b"*1\r\n$5\r\nab\x01\xffc\r\n",
+        b"$99999999999\r\nx\r\n",
+        b"$-7\r\n:1\r\n",
+        b"*x\r\n+after\r\n",
+        b"$3\rx\r\n+next\r\n",
+        b"$2\r\nabjunk\r\n+OK\r\n",
+        b"$10\r\nshort\r\n",
+        b"+no end",
+        b"\r\n\r\n",
+    ];
+    let mut v: Vec<Vec<u8>> = msgs.iter().map(|m| tcp_to(6379, &[], PSH_ACK, m)).collect();
+    // From the server's side, and with -v's RST rule.
+    let mut reply = tcp_to(6379, &[], PSH_ACK, b"$5\r\nhello\r\n");
+    let (s, d) = (14 + 20, 14 + 22);
+    reply.swap(s, d);
+    reply.swap(s + 1, d + 1);
+    v.push(reply);
+    v.push(tcp_to(6379, &[], 0x14, b"+OK\r\n"));
+    v.push(tcp_to(
+        6379,
+        &[],
+        0x04,
+        b"-ERR a reset's text longer than thirty bytes\r\n",
+    ));
+    v
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -1531,7 +1573,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 18] = [
+    let families: [(&str, Vec<Vec<u8>>); 19] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -1550,6 +1592,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("stp", stp_packets()),
         ("lldp", lldp_packets()),
         ("tcp-options", tcp_option_packets()),
+        ("resp", resp_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families

@@ -28,6 +28,7 @@ mod link;
 mod lldp;
 mod mptcp;
 mod ntp;
+mod resp;
 mod shared;
 mod stp;
 mod syslog;

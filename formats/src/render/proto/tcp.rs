@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{trunc, IpCtx, Printer};
-use crate::render::text::Out;
+use crate::render::text::{tcpdump_char, Out};
 use crate::wire::checksum;
 use crate::wire::tcp::{self, TcpPacket};
 use crate::wire::{get_be16, get_be32, ipproto};
@@ -190,13 +190,29 @@ impl Printer<'_> {
         if dlen == 0 {
             return;
         }
-        if flags & tcp::flags::RST != 0 && self.opts.verbose > 0 {
-            return;
-        }
         let payload = t.payload();
         let payload = &payload[..payload.len().min(dlen)];
+        if flags & tcp::flags::RST != 0 && self.opts.verbose > 0 {
+            // tcpdump's print_tcp_rst_data: the reset's text, at most 30 bytes.
+            self.out.s(if payload.len() >= dlen {
+                " [RST"
+            } else {
+                " [!RST"
+            });
+            if dlen > 30 {
+                self.out.c(b'+');
+            }
+            self.out.c(b' ');
+            for &c in &payload[..payload.len().min(30)] {
+                tcpdump_char(self.out, c);
+            }
+            self.out.c(b']');
+            return;
+        }
         if sport == 80 || dport == 80 || sport == 8080 || dport == 8080 {
             self.http(payload, dlen);
+        } else if sport == super::resp::PORT || dport == super::resp::PORT {
+            self.resp(payload, dlen);
         }
     }
 
