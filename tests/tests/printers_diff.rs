@@ -1,6 +1,6 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, mDNS (and LLMNR and WireGuard, which
+//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, ICMP, mDNS (and LLMNR and WireGuard, which
 //! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
@@ -1508,6 +1508,99 @@ fn resp_packets() -> Vec<Vec<u8>> {
     v
 }
 
+/// An ICMP message (checksum filled in): type, code, the 4 bytes after the checksum, data.
+fn icmp_msg(ty: u8, code: u8, rest: [u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut m = vec![ty, code, 0, 0];
+    m.extend_from_slice(&rest);
+    m.extend_from_slice(data);
+    let c = checksum(&m, 0);
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    m
+}
+
+fn icmp_packets() -> Vec<Vec<u8>> {
+    let over = |m: Vec<u8>| ether(0x0800, &V4::new(1, A, B).build(&m));
+    // What an error quotes: the offending datagram's header and 8 bytes.
+    let quoted_udp = {
+        let d = inner_v4_udp();
+        d[..28].to_vec()
+    };
+    let quoted_tcp =
+        V4::new(6, INNER_A, INNER_B).build(&[0x9c, 0x40, 0, 80, 0, 0, 0, 1])[..28].to_vec();
+    let quoted_gre = V4::new(47, INNER_A, INNER_B).build(&[0, 0, 8, 0, 0, 0, 0, 0])[..28].to_vec();
+    let mut v = vec![
+        over(icmp_msg(8, 0, [0, 7, 0, 1], b"ping")),
+        over(icmp_msg(0, 0, [0, 7, 0, 1], b"ping")),
+        over(icmp_msg(3, 3, [0; 4], &quoted_udp)),
+        over(icmp_msg(3, 3, [0; 4], &quoted_tcp)),
+        over(icmp_msg(3, 3, [0; 4], &quoted_gre)),
+        over(icmp_msg(3, 2, [0; 4], &quoted_gre)),
+        over(icmp_msg(3, 4, [0, 0, 0x05, 0xdc], &quoted_tcp)),
+        over(icmp_msg(3, 4, [0; 4], &quoted_tcp)),
+        over(icmp_msg(4, 0, [0; 4], &quoted_udp)),
+        over(icmp_msg(5, 0, [198, 18, 0, 254], &quoted_udp)),
+        over(icmp_msg(5, 1, [198, 18, 0, 254], &quoted_udp)),
+        over(icmp_msg(5, 2, [198, 18, 0, 254], &quoted_udp)),
+        over(icmp_msg(5, 3, [198, 18, 0, 254], &quoted_udp)),
+        over(icmp_msg(5, 9, [198, 18, 0, 254], &quoted_udp)),
+        over(icmp_msg(
+            9,
+            0,
+            [2, 2, 0x07, 0x08],
+            &[
+                198, 18, 0, 1, 0, 0, 0, 0, 198, 18, 0, 3, 0xff, 0xff, 0xff, 0xff,
+            ],
+        )),
+        over(icmp_msg(9, 0, [0, 2, 0, 30], &[])),
+        over(icmp_msg(
+            9,
+            16,
+            [1, 2, 0x0e, 0x11],
+            &[198, 18, 0, 1, 0, 0, 0, 7],
+        )),
+        over(icmp_msg(
+            9,
+            0,
+            [1, 3, 0, 59],
+            &[198, 18, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0],
+        )),
+        over(icmp_msg(10, 0, [0; 4], &[])),
+        over(icmp_msg(11, 0, [0; 4], &quoted_udp)),
+        over(icmp_msg(11, 1, [0; 4], &quoted_udp)),
+        over(icmp_msg(11, 7, [0; 4], &quoted_udp)),
+        over(icmp_msg(12, 0, [20, 0, 0, 0], &quoted_udp)),
+        over(icmp_msg(12, 1, [0; 4], &quoted_udp)),
+        over(icmp_msg(
+            13,
+            0,
+            [0x12, 0x34, 0, 5],
+            &[0, 0x0f, 0x42, 0x40, 0, 0, 0, 0, 0, 0, 0, 0],
+        )),
+        over(icmp_msg(
+            14,
+            0,
+            [0x12, 0x34, 0, 5],
+            &[
+                0, 0x0f, 0x42, 0x40, 0x03, 0x1d, 0xd8, 0x7f, 0x05, 0x26, 0x5c, 0x00,
+            ],
+        )),
+        over(icmp_msg(15, 0, [0, 1, 0, 2], &[])),
+        over(icmp_msg(16, 0, [0, 1, 0, 2], &[])),
+        over(icmp_msg(17, 0, [0, 1, 0, 2], &[0; 4])),
+        over(icmp_msg(18, 0, [0, 1, 0, 2], &[255, 255, 255, 0])),
+        over(icmp_msg(42, 3, [1, 2, 3, 4], b"x")),
+        over(icmp_msg(8, 0, [0, 7, 0, 1], &[0; 160])),
+    ];
+    for code in [0, 1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] {
+        v.push(over(icmp_msg(3, code, [0; 4], &quoted_udp)));
+    }
+    // A wrong checksum.
+    let mut bad = icmp_msg(13, 0, [0, 1, 0, 1], &[0; 12]);
+    bad[2] ^= 0xff;
+    v.push(over(bad));
+    v
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -1573,7 +1666,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 19] = [
+    let families: [(&str, Vec<Vec<u8>>); 20] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -1593,6 +1686,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("lldp", lldp_packets()),
         ("tcp-options", tcp_option_packets()),
         ("resp", resp_packets()),
+        ("icmp", icmp_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families
