@@ -1,6 +1,6 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, ICMP, mDNS (and LLMNR and WireGuard, which
+//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, ICMP, ICMPv6/ND/MLD, mDNS (and LLMNR and WireGuard, which
 //! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
@@ -1601,6 +1601,162 @@ fn icmp_packets() -> Vec<Vec<u8>> {
     v
 }
 
+/// An ICMPv6 message from A6 to `dst` (checksum filled in): type, code, 4 bytes, data.
+fn icmp6_msg(dst: [u8; 16], hlim: u8, ty: u8, code: u8, rest: [u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut m = vec![ty, code, 0, 0];
+    m.extend_from_slice(&rest);
+    m.extend_from_slice(data);
+    let mut p = Vec::new();
+    p.extend_from_slice(&A6);
+    p.extend_from_slice(&dst);
+    p.extend_from_slice(&(m.len() as u32).to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0, 58]);
+    let c = checksum(&m, sum16(&p, 0));
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    let mut f = ether(0x86dd, &ipv6(58, A6, dst, &m));
+    f[14 + 7] = hlim;
+    f
+}
+
+fn icmp6_packets() -> Vec<Vec<u8>> {
+    let all_nodes = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let all_routers = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+    let mld2 = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16];
+    let group = [0xff, 0x0e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34];
+    let lladdr = |ty: u8| vec![ty, 1, 2, 0, 0, 0, 0, 0x0a];
+    let mtu = vec![5, 1, 0, 0, 0, 0, 0x05, 0xdc];
+    let prefix = [
+        &[3, 4, 64, 0xc0][..],
+        &[0, 0, 0x0e, 0x10],
+        &[0, 0, 0x07, 0x08],
+        &[0; 4],
+        &[0xfd, 0, 1, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    ]
+    .concat();
+    let rdnss = [&[25, 3, 0, 0, 0, 0, 0x0e, 0x10][..], &B6].concat();
+    let dnssl = [
+        &[31, 3, 0, 0, 0, 0, 0x0e, 0x10][..],
+        &[
+            3, b'l', b'a', b'b', 4, b't', b'e', b's', b't', 0, 0, 0, 0, 0, 0, 0,
+        ],
+    ]
+    .concat();
+    let route = [
+        &[24, 2, 48, 0x08, 0, 0, 0x0e, 0x10][..],
+        &[0xfd, 0, 1, 0x98, 0, 0x18, 0, 0],
+    ]
+    .concat();
+    let unknown_opt = vec![99, 1, 1, 2, 3, 4, 5, 6];
+    let quoted = inner_v6_udp()[..48].to_vec();
+    let quoted_tcp = ipv6(6, A6, B6, &[0x9c, 0x40, 0, 80, 0, 0, 0, 1])[..48].to_vec();
+    let mut v = vec![
+        icmp6_msg(B6, 64, 128, 0, [0, 7, 0, 1], b"ping6"),
+        icmp6_msg(B6, 64, 129, 0, [0, 7, 0, 1], b"ping6"),
+        icmp6_msg(all_routers, 255, 133, 0, [0; 4], &lladdr(1)),
+        icmp6_msg(all_routers, 255, 133, 0, [0; 4], &[]),
+        icmp6_msg(
+            all_nodes,
+            255,
+            134,
+            0,
+            [64, 0xc8, 0x07, 0x08],
+            &[
+                &[0, 0, 0x75, 0x30, 0, 0, 0x03, 0xe8][..],
+                &lladdr(1),
+                &mtu,
+                &prefix,
+                &rdnss,
+                &dnssl,
+                &route,
+                &unknown_opt,
+            ]
+            .concat(),
+        ),
+        icmp6_msg(all_nodes, 255, 134, 0, [0, 0x18, 0, 0], &[0; 8]),
+        icmp6_msg(all_nodes, 255, 134, 0, [255, 0x3f, 0xff, 0xff], &[0xff; 8]),
+        icmp6_msg(B6, 255, 135, 0, [0; 4], &[&B6[..], &lladdr(1)].concat()),
+        icmp6_msg(
+            B6,
+            255,
+            136,
+            0,
+            [0xe0, 0, 0, 0],
+            &[&B6[..], &lladdr(2)].concat(),
+        ),
+        icmp6_msg(B6, 255, 136, 0, [0x40, 0, 0, 0], &B6),
+        icmp6_msg(
+            B6,
+            255,
+            137,
+            0,
+            [0; 4],
+            &[&A6[..], &B6, &lladdr(2), &[4, 7, 0, 0, 0, 0, 0, 0], &quoted].concat(),
+        ),
+        icmp6_msg(group, 1, 130, 0, [0x27, 0x10, 0, 0], &[0; 16]),
+        icmp6_msg(group, 1, 131, 0, [0; 4], &group),
+        icmp6_msg(group, 1, 132, 0, [0; 4], &group),
+        icmp6_msg(
+            all_nodes,
+            1,
+            130,
+            0,
+            [0x03, 0xe8, 0, 0],
+            &[&[0; 16][..], &[0x0a, 125, 0, 0]].concat(),
+        ),
+        icmp6_msg(
+            group,
+            1,
+            130,
+            0,
+            [0x80, 0x10, 0, 0],
+            &[&group[..], &[0x02, 10, 0, 2], &A6, &B6].concat(),
+        ),
+        icmp6_msg(
+            mld2,
+            1,
+            143,
+            0,
+            [0; 4],
+            &[
+                &[0, 2][..],
+                &[4, 0, 0, 0],
+                &group,
+                &[1, 0, 0, 1],
+                &group,
+                &B6,
+            ]
+            .concat(),
+        ),
+        icmp6_msg(B6, 64, 1, 0, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 1, 1, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 1, 2, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 1, 3, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 1, 4, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 1, 4, [0; 4], &quoted_tcp),
+        icmp6_msg(B6, 64, 1, 5, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 1, 6, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 1, 9, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 2, 0, [0, 0, 0x05, 0x00], &quoted),
+        icmp6_msg(B6, 64, 3, 0, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 3, 1, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 3, 5, [0; 4], &quoted),
+        icmp6_msg(B6, 64, 4, 0, [0, 0, 0, 6], &quoted),
+        icmp6_msg(B6, 64, 4, 1, [0, 0, 0, 40], &quoted),
+        icmp6_msg(B6, 64, 4, 2, [0, 0, 0, 41], &quoted),
+        icmp6_msg(B6, 64, 4, 7, [0, 0, 0, 1], &quoted),
+        icmp6_msg(B6, 64, 200, 0, [1, 2, 3, 4], b"private"),
+    ];
+    v.push(icmp6_msg(
+        B6,
+        64,
+        135,
+        0,
+        [0; 4],
+        &[&B6[..], &[1, 0, 0, 0]].concat(),
+    ));
+    v
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -1666,7 +1822,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 20] = [
+    let families: [(&str, Vec<Vec<u8>>); 21] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -1687,6 +1843,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("tcp-options", tcp_option_packets()),
         ("resp", resp_packets()),
         ("icmp", icmp_packets()),
+        ("icmp6", icmp6_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families
