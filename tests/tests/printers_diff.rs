@@ -1,6 +1,6 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, ICMP, ICMPv6/ND/MLD, mDNS (and LLMNR and WireGuard, which
+//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, ICMP, ICMPv6/ND/MLD, Broadcom LI, mDNS (and LLMNR and WireGuard, which
 //! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
@@ -1757,6 +1757,67 @@ fn icmp6_packets() -> Vec<Vec<u8>> {
     v
 }
 
+/// UDP port 49152: tcpdump 4.99 reads it as Broadcom's LI shim, before or after the other
+/// port printers; each of ours is tried against it.
+fn bcm_li_packets() -> Vec<Vec<u8>> {
+    let shim = |dir: u32, ty: u32, sub: u32, id: u32| {
+        (dir << 29 | ty << 25 | sub << 22 | id).to_be_bytes()
+    };
+    let with = |s: [u8; 4], inner: &[u8]| [&s[..], inner].concat();
+    let dns_q = [header(0x2002, 0x0100, 1, 0, 0), question("a.test", 1, 1)].concat();
+    let mut v = vec![
+        over_udp(40000, 49152, B, &with(shim(3, 5, 3, 77), &inner_v4_icmp())),
+        over_udp(
+            49152,
+            40000,
+            B,
+            &with(shim(2, 6, 1, 0x3f_ffff), &inner_v6_udp()),
+        ),
+        over_udp(
+            40000,
+            49152,
+            B,
+            &with(shim(1, 7, 2, 5), &ether(0x0800, &inner_v4_udp())),
+        ),
+        over_udp(40000, 49152, B, &with(shim(1, 4, 3, 6), &inner_v4_udp())),
+        over_udp(40000, 49152, B, &with(shim(1, 4, 3, 6), &inner_v6_udp())),
+        over_udp(40000, 49152, B, &with(shim(0, 4, 0, 7), b"\x11 neither")),
+        over_udp(40000, 49152, B, &with(shim(7, 9, 7, 8), b"type 9")),
+        over_udp(40000, 49152, B, &shim(1, 4, 3, 9)),
+        over_udp(40000, 49152, B, &[1, 2, 3]),
+        over_udp(40000, 49152, B, &[]),
+        over_udp(49152, 40000, B, &with(shim(3, 5, 3, 77), &inner_v4_icmp())),
+        over_udp(
+            49152,
+            40000,
+            B,
+            &with(shim(1, 7, 2, 5), &ether(0x0800, &inner_v4_udp())),
+        ),
+        over_udp(49152, 40000, B, &with(shim(1, 4, 3, 6), &inner_v6_udp())),
+        over_udp(49152, 40000, B, &with(shim(0, 4, 0, 7), b"\x11 neither")),
+        over_udp(49152, 40000, B, &with(shim(7, 9, 7, 8), b"type 9")),
+        over_udp(49152, 40000, B, &shim(1, 4, 3, 9)),
+        over_udp(49152, 40000, B, &[1, 2, 3]),
+        over_udp(49152, 40000, B, &[]),
+    ];
+    // Against the other port printers.
+    for (port, payload) in [
+        (53u16, dns_q.clone()),
+        (5353, dns_q.clone()),
+        (67, vec![1, 1, 6, 0]),
+        (546, vec![1, 0, 0, 1]),
+        (514, b"<13>x".to_vec()),
+        (3784, vec![0x20, 0xc0, 3, 24]),
+        (123, vec![0x23, 0, 6, 0xe9]),
+        (4789, vec![8, 0, 0, 0, 0, 0, 1, 0]),
+        (4790, vec![0x0c, 0, 0, 1, 0, 0, 1, 0]),
+        (6081, vec![0, 0, 0x65, 0x58, 0, 0, 1, 0]),
+    ] {
+        v.push(over_udp(49152, port, B, &payload));
+    }
+    v
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -1822,7 +1883,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 21] = [
+    let families: [(&str, Vec<Vec<u8>>); 22] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -1844,6 +1905,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("resp", resp_packets()),
         ("icmp", icmp_packets()),
         ("icmp6", icmp6_packets()),
+        ("bcm-li", bcm_li_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families

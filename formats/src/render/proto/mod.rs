@@ -11,6 +11,7 @@
 //! `shared.rs`.
 
 mod arp;
+mod bcm_li;
 mod bfd;
 mod bootp;
 mod dhcp6;

@@ -73,6 +73,15 @@ impl Printer<'_> {
                 self.dhcp6(payload, dlen);
                 return;
             }
+            if port(super::ntp::PORT) {
+                self.ntp(payload, dlen);
+                return;
+            }
+            // tcpdump 4.99 by the source port only, after the printers above.
+            if sport == super::bcm_li::PORT {
+                self.bcm_li(payload, dlen);
+                return;
+            }
             if port(super::syslog::PORT) {
                 self.syslog(payload, dlen);
                 return;
@@ -86,10 +95,6 @@ impl Printer<'_> {
                     | super::bfd::ECHO_PORT
             ) {
                 self.bfd(payload, dlen, dport);
-                return;
-            }
-            if port(super::ntp::PORT) {
-                self.ntp(payload, dlen);
                 return;
             }
             if port(super::vxlan::PORT) {
