@@ -1210,6 +1210,7 @@ fn lldp_packets() -> Vec<Vec<u8>> {
     let org = |oui: [u8; 3], sub: u8, v: &[u8]| lldp_tlv(127, &[&oui[..], &[sub], v].concat());
     let i8021 = [0x00, 0x80, 0xc2];
     let i8023 = [0x00, 0x12, 0x0f];
+    let tia = [0x00, 0x12, 0xbb];
     let end = lldp_tlv(0, &[]);
     let switch = vec![
         lldp_tlv(1, &[&[4][..], &mac].concat()),
@@ -1267,6 +1268,41 @@ fn lldp_packets() -> Vec<Vec<u8>> {
         org(i8023, 4, &9216u16.to_be_bytes()),
         org(i8023, 9, &[1, 2]),
         org([0, 0, 0x0c], 1, &[1, 2, 3]),
+        org(tia, 1, &[0, 0x33, 3]),
+        org(tia, 1, &[0, 0x33]),
+        org(tia, 2, &[1, 0x40, 0x0c, 0x8b, 0x2e]),
+        org(tia, 2, &[9, 0xe0, 0xff, 0xff, 0xff]),
+        org(
+            tia,
+            3,
+            &[
+                1, 0x49, 0x12, 0x34, 0x56, 0x78, 0x93, 0x0a, 0xbc, 0xde, 0xf0, 0x10, 0x40, 0, 0, 5,
+                1,
+            ],
+        ),
+        org(
+            tia,
+            3,
+            &[
+                &[2, 16, 2][..],
+                b"US",
+                &[1, 2],
+                b"CA",
+                &[3, 6],
+                b"Mtn Vw",
+                &[0x20, 1],
+            ]
+            .concat(),
+        ),
+        org(tia, 3, &[2, 5, 0, b'D', b'E', 6, 0]),
+        org(tia, 3, &[&[3][..], b"5551234567"].concat()),
+        org(tia, 3, &[7, 1, 2, 3]),
+        org(tia, 4, &[0x51, 0, 154]),
+        org(tia, 4, &[0x2e, 0x04, 0x00]),
+        org(tia, 5, b"rev A"),
+        org(tia, 9, b"ACME\0x"),
+        org(tia, 11, b""),
+        org(tia, 42, &[1]),
         lldp_tlv(99, b"reserved type"),
         end.clone(),
     ];

@@ -2,8 +2,8 @@
 //! `-v` every TLV (chassis and port IDs, TTL, descriptions, capabilities, management
 //! addresses, the IEEE 802.1 and 802.3 organisation TLVs), with `-vv` each TLV's bytes too.
 //!
-//! Not decoded here (tcpdump decodes them; we print the OUI line and the hex dump): TIA
-//! LLDP-MED, DCBX and IANA TLVs.
+//! Not decoded here (tcpdump decodes them; we print the OUI line and the hex dump): DCBX and
+//! IANA TLVs.
 
 use super::{flag_names, hex_dump, trunc, Printer};
 use crate::render::text::{tcpdump_char, Out};
@@ -11,6 +11,7 @@ use crate::render::text::{tcpdump_char, Out};
 const END: u8 = 0;
 const OUI_8021: u32 = 0x0080c2;
 const OUI_8023: u32 = 0x00120f;
+const OUI_TIA: u32 = 0x0012bb;
 
 const CAPABILITIES: [(u32, &str); 8] = [
     (1 << 0, "Other"),
@@ -325,6 +326,7 @@ impl Printer<'_> {
                 return Ok(match oui {
                     OUI_8021 => self.lldp_8021(d),
                     OUI_8023 => self.lldp_8023(d),
+                    OUI_TIA => self.lldp_tia(d),
                     _ => true,
                 });
             }
@@ -670,6 +672,274 @@ impl Printer<'_> {
                 self.out.c(b' ');
             }
         }
+    }
+
+    /// TIA LLDP-MED (ANSI/TIA-1057) organisation TLVs; true for tcpdump's hex dump.
+    fn lldp_tia(&mut self, d: &[u8]) -> bool {
+        let n = d.len();
+        if n < 4 {
+            return false;
+        }
+        let sub = d[3];
+        const INVENTORY: [&str; 7] = [
+            "Hardware revision",
+            "Firmware revision",
+            "Software revision",
+            "Serial number",
+            "Manufacturer name",
+            "Model name",
+            "Asset ID",
+        ];
+        let inventory_long = [
+            "Inventory - hardware revision",
+            "Inventory - firmware revision",
+            "Inventory - software revision",
+            "Inventory - serial number",
+            "Inventory - manufacturer name",
+            "Inventory - model name",
+            "Inventory - asset ID",
+        ];
+        self.lldp_subtype(
+            match sub {
+                1 => Some("LLDP-MED Capabilities"),
+                2 => Some("Network policy"),
+                3 => Some("Location identification"),
+                4 => Some("Extended power-via-MDI"),
+                5..=11 => Some(inventory_long[usize::from(sub - 5)]),
+                _ => None,
+            },
+            sub,
+        );
+        match sub {
+            1 => {
+                if n < 7 {
+                    return false;
+                }
+                let caps = be16(d, 4);
+                self.out.s("\n\t    Media capabilities [");
+                flag_names(
+                    self.out,
+                    u32::from(caps),
+                    ", ",
+                    &[
+                        (0x01, "LLDP-MED capabilities"),
+                        (0x02, "network policy"),
+                        (0x04, "location identification"),
+                        (0x08, "extended power via MDI-PSE"),
+                        (0x10, "extended power via MDI-PD"),
+                        (0x20, "Inventory"),
+                    ],
+                );
+                self.out.s("] (0x");
+                self.out.hex(u32::from(caps), 4);
+                self.out.s(")\n\t    Device type [");
+                self.out.s(match d[6] {
+                    1 => "endpoint class 1",
+                    2 => "endpoint class 2",
+                    3 => "endpoint class 3",
+                    4 => "network connectivity",
+                    _ => "unknown",
+                });
+                self.out.s("] (0x");
+                self.out.hex(u32::from(d[6]), 2);
+                self.out.c(b')');
+            }
+            2 => {
+                if n < 8 {
+                    return false;
+                }
+                self.out.s("\n\t    Application type [");
+                self.out.s(match d[4] {
+                    1 => "voice",
+                    2 => "voice signaling",
+                    3 => "guest voice",
+                    4 => "guest voice signaling",
+                    5 => "softphone voice",
+                    6 => "video conferencing",
+                    7 => "streaming video",
+                    8 => "video signaling",
+                    _ => "none",
+                });
+                self.out.s("] (0x");
+                self.out.hex(u32::from(d[4]), 2);
+                self.out.s("), Flags [");
+                flag_names(
+                    self.out,
+                    u32::from(d[5]),
+                    ", ",
+                    &[(0x80, "Unknown"), (0x40, "Tagged"), (0x20, "reserved")],
+                );
+                self.out.s("]\n\t    Vlan id ");
+                self.out.n((be16(d, 5) & 0x1ffe) >> 1);
+                self.out.s(", L2 priority ");
+                self.out.n((be16(d, 6) & 0x01ff) >> 6);
+                self.out.s(", DSCP value ");
+                self.out.n(be16(d, 6) & 0x003f);
+            }
+            3 => {
+                if n < 5 {
+                    return false;
+                }
+                let format = d[4];
+                self.out.s("\n\t    Location data format ");
+                self.out.s(match format {
+                    1 => "coordinate-based LCI",
+                    2 => "civic address LCI",
+                    3 => "ECS ELIN",
+                    _ => "unknown",
+                });
+                self.out.s(" (0x");
+                self.out.hex(u32::from(format), 2);
+                self.out.c(b')');
+                match format {
+                    1 => {
+                        if n < 21 {
+                            return false;
+                        }
+                        let latlon =
+                            |i: usize| (u64::from(d[i] & 3) << 32) | u64::from(be32(d, i + 1));
+                        self.out.s("\n\t    Latitude resolution ");
+                        self.out.n(d[5] >> 2);
+                        self.out.s(", latitude value ");
+                        self.out.n(latlon(5));
+                        self.out.s("\n\t    Longitude resolution ");
+                        self.out.n(d[10] >> 2);
+                        self.out.s(", longitude value ");
+                        self.out.n(latlon(10));
+                        self.out.s("\n\t    Altitude type ");
+                        self.out.s(match d[15] >> 4 {
+                            1 => "meters",
+                            2 => "floors",
+                            _ => "unknown",
+                        });
+                        self.out.s(" (");
+                        self.out.n(d[15] >> 4);
+                        self.out.s(")\n\t    Altitude resolution ");
+                        self.out.n((be16(d, 15) >> 6) & 0x3f);
+                        self.out.s(", altitude value 0x");
+                        self.out.hexn(be32(d, 16) & 0x3fff_ffff);
+                        self.out.s("\n\t    Datum ");
+                        self.out.s(match d[20] {
+                            1 => "World Geodesic System 1984",
+                            2 => "North American Datum 1983 (NAVD88)",
+                            3 => "North American Datum 1983 (MLLW)",
+                            _ => "unknown",
+                        });
+                        self.out.s(" (0x");
+                        self.out.hex(u32::from(d[20]), 2);
+                        self.out.c(b')');
+                    }
+                    2 => {
+                        if n < 6 {
+                            return false;
+                        }
+                        let mut lci = usize::from(d[5]);
+                        if lci < 3 || n < 7 + lci {
+                            return false;
+                        }
+                        self.out.s("\n\t    LCI length ");
+                        self.out.n(lci);
+                        self.out.s(", LCI what ");
+                        self.out.s(match d[6] {
+                            0 => "location of DHCP server",
+                            1 => "location of the network element believed to be closest to the client",
+                            2 => "location of the client",
+                            _ => "unknown",
+                        });
+                        self.out.s(" (0x");
+                        self.out.hex(u32::from(d[6]), 2);
+                        self.out.s("), Country-code ");
+                        self.lldp_text(&d[7..9]);
+                        lci -= 3;
+                        let mut p = 9;
+                        while lci > 0 {
+                            if lci < 2 {
+                                return false;
+                            }
+                            let (ca, cl) = (d[p], usize::from(d[p + 1]));
+                            p += 2;
+                            lci -= 2;
+                            self.out.s("\n\t      CA type '");
+                            self.out.s(match ca {
+                                1 => "national subdivisions (state,canton,region,province,prefecture)",
+                                2 => "county, parish, gun, district",
+                                3 => "city, township, shi",
+                                4 => "city division, borough, city district, ward chou",
+                                5 => "neighborhood, block",
+                                6 => "street",
+                                _ => "unknown",
+                            });
+                            self.out.s("' (");
+                            self.out.n(ca);
+                            self.out.s("), length ");
+                            self.out.n(cl);
+                            self.out.s(": ");
+                            if ca == 0 || cl == 0 || lci < cl {
+                                return false;
+                            }
+                            self.lldp_text(&d[p..p + cl]);
+                            p += cl;
+                            lci -= cl;
+                        }
+                    }
+                    3 => {
+                        self.out.s("\n\t    ECS ELIN id ");
+                        self.lldp_text(&d[5..]);
+                    }
+                    _ => {
+                        self.out.s("\n\t    Location ID ");
+                        hex_dump(self.out, &d[5..], "\n\t      ");
+                    }
+                }
+            }
+            4 => {
+                if n < 7 {
+                    return false;
+                }
+                let f = d[4];
+                self.out.s("\n\t    Power type [");
+                // tcpdump's test is `f & 0xC0 >> 6`, that is `f & 3`.
+                self.out.s(if f & 3 != 0 {
+                    "PD device"
+                } else {
+                    "PSE device"
+                });
+                self.out.s("], Power source [");
+                self.out.s(match (f & 0x30) >> 4 {
+                    1 => "PSE - primary power source",
+                    2 => "local - backup power source",
+                    3 => "PSE+local - reserved",
+                    _ => "none",
+                });
+                self.out.s("]\n\t    Power priority [");
+                self.out.s(match f & 0x0f {
+                    1 => "critical",
+                    2 => "high",
+                    3 => "low",
+                    _ => "none",
+                });
+                self.out.s("] (0x");
+                self.out.hex(u32::from(f & 0x0f), 2);
+                self.out.c(b')');
+                let power = be16(d, 5);
+                if power < 1024 {
+                    let w = f64::from(f32::from(power) / 10.0);
+                    self.out.s(&format!(", Power {w:.1} Watts"));
+                } else {
+                    self.out.s(", Power ");
+                    self.out.n(power);
+                    self.out.s(" (Reserved)");
+                }
+            }
+            5..=11 => {
+                self.out.s("\n\t  ");
+                self.out.s(INVENTORY[usize::from(sub - 5)]);
+                self.out.c(b' ');
+                self.lldp_text(&d[4..]);
+            }
+            _ => return true,
+        }
+        false
     }
 
     /// IEEE 802.3 organisation TLVs; true for tcpdump's hex dump.
