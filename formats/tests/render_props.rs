@@ -1,7 +1,8 @@
 //! Bad input for the packet views and the text renderer: every truncation of real packets
 //! (captured by tcpdump from namespace traffic, `testdata/corpus/real-*.pcap`) and of the
-//! crafted packets of the printers' differential test (IGMP, IPv4 options, VXLAN, Geneve,
-//! GRE, IPIP: `testdata/printers/crafted-printers.pcap`, written by `tests/tests/printers_diff.rs`), bit flips,
+//! crafted packets of the printers' differential test (every printer it compares: IGMP, IPv4
+//! options, VXLAN, Geneve, GRE, IPIP, NTP, DHCP, DHCPv6, syslog, BFD, VRRP...:
+//! `testdata/printers/crafted-printers.pcap`, written by `tests/tests/printers_diff.rs`), bit flips,
 //! arbitrary bytes under every link type, hostile metadata. Rendering never panics, always ends
 //! with a newline, and never lets a control character other than newline and tab (tcpdump's
 //! hex dumps indent with a tab) reach the output.

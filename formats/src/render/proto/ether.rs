@@ -5,6 +5,10 @@ use crate::render::text::Out;
 use crate::wire::ethernet::EthernetFrame;
 use crate::wire::{ethertype, get_be16};
 
+const ETHERTYPE_LLDP: u16 = 0x88cc;
+/// The largest 802.3 length field; larger values are EtherTypes.
+const MAX_LENGTH: u16 = 1500;
+
 impl Printer<'_> {
     /// An Ethernet frame (a capture's link layer, or the inner frame of VXLAN, Geneve and
     /// GRE); `wire_len` is its length on the wire. Returns the header length.
@@ -20,7 +24,16 @@ impl Printer<'_> {
             trunc(self.out, "vlan");
             return data.len();
         };
-        if off == 14 && !matches!(ty, ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP) {
+        if off == 14 && ty <= MAX_LENGTH && super::stp::is_stp_llc(&data[14..]) {
+            self.llc_stp(&data[14..], usize::from(ty));
+            return off;
+        }
+        if off == 14
+            && !matches!(
+                ty,
+                ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP | ETHERTYPE_LLDP
+            )
+        {
             // tcpdump shows the addresses of a frame it cannot decode, -e or not.
             return self.ethernet_header(data, wire_len);
         }
@@ -38,6 +51,14 @@ impl Printer<'_> {
         self.out.s(" > ");
         self.out.lladdr(&data[0..6]);
         self.out.s(", ");
+        if ty <= MAX_LENGTH && super::stp::is_stp_llc(&data[14..]) {
+            // An 802.3 frame: the field is the length of the LLC part.
+            self.out.s("802.3, length ");
+            self.out.n(ty);
+            self.out.s(": ");
+            self.llc_stp(&data[14..], usize::from(ty));
+            return 14;
+        }
         self.ether_type_name(ty);
         self.out.s(", length ");
         self.out.n(orig_len);
@@ -68,6 +89,7 @@ impl Printer<'_> {
             ethertype::IPV4 => self.ipv4(payload),
             ethertype::IPV6 => self.ipv6(payload),
             ethertype::ARP => self.arp(payload, (orig_len as usize).saturating_sub(off)),
+            ETHERTYPE_LLDP => self.lldp(payload, (orig_len as usize).saturating_sub(off)),
             _ => self.default_print(payload),
         }
         off
@@ -125,6 +147,7 @@ impl Printer<'_> {
             ethertype::IPV4 => self.ipv4(payload),
             ethertype::IPV6 => self.ipv6(payload),
             ethertype::ARP => self.arp(payload, length),
+            ETHERTYPE_LLDP => self.lldp(payload, length),
             _ => {
                 self.out.s("ethertype ");
                 self.out.s(match ty {

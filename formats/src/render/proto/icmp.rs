@@ -2,147 +2,282 @@
 
 use super::{trunc, IpCtx, Printer};
 use crate::render::text::Out;
-use crate::wire::icmp::{self, IcmpPacket};
-use crate::wire::ipv4::Ipv4Packet;
-use crate::wire::{checksum, get_be16, ipproto};
+use crate::wire::icmp;
+use crate::wire::{checksum, get_be16, get_be32, ipproto};
+
+/// The quoted datagram is cut before a field the message's text needs: tcpdump prints only
+/// ` [|icmp]`.
+struct Cut;
+
+/// Milliseconds since midnight UT as tcpdump prints a time stamp (`hh:mm:ss.mmm`).
+fn tstamp(out: &mut Vec<u8>, t: u32) {
+    let msec = t % 1000;
+    let mut sec = t / 1000;
+    let mut min = sec / 60;
+    sec -= min * 60;
+    let hrs = min / 60;
+    min -= hrs * 60;
+    for (i, (v, w)) in [(hrs, 2), (min, 2), (sec, 2), (msec, 3)]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.c(if i == 3 { b'.' } else { b':' });
+        }
+        let t = v.to_string();
+        for _ in t.len()..w {
+            out.c(b'0');
+        }
+        out.s(&t);
+    }
+}
 
 impl Printer<'_> {
     pub(super) fn icmp(&mut self, b: &[u8], plen: usize, ip: IpCtx<'_>) {
-        let Ok(m) = IcmpPacket::new_checked(b) else {
+        let mut text = Vec::new();
+        if icmp_text(&mut text, b).is_err() {
             trunc(self.out, "icmp");
             return;
-        };
-        let (ty, code) = (m.msg_type(), m.code());
-        self.out.s("ICMP ");
-        let body = m.body();
-        let inner = Ipv4Packet::new_checked(body).ok();
-        match ty {
-            0 | 8 => {
-                self.out.s(if ty == 0 {
-                    "echo reply"
-                } else {
-                    "echo request"
-                });
-                self.out.s(", id ");
-                self.out.n(m.echo_ident());
-                self.out.s(", seq ");
-                self.out.n(m.echo_seq());
-            }
-            3 => {
-                let Some(oip) = inner else {
-                    self.out.s("[|icmp]");
-                    return;
-                };
-                let dst = oip.dst();
-                let net = |out: &mut Vec<u8>, pre: &str, post: &str| {
-                    out.s(pre);
-                    out.ipv4(&dst);
-                    out.s(post);
-                };
-                match code {
-                    0 => net(self.out, "net ", " unreachable"),
-                    1 => net(self.out, "host ", " unreachable"),
-                    2 => {
-                        net(self.out, "", " protocol ");
-                        self.out.n(oip.protocol());
-                        self.out.s(" unreachable");
-                    }
-                    3 => {
-                        let op = oip.payload();
-                        let port = get_be16(op, 2).unwrap_or(0);
-                        net(self.out, "", "");
-                        match oip.protocol() {
-                            ipproto::TCP => self.out.s(" tcp port "),
-                            ipproto::UDP => self.out.s(" udp port "),
-                            p => {
-                                self.out.s(" protocol ");
-                                self.out.n(p);
-                                self.out.s(" port ");
-                            }
-                        }
-                        self.out.n(port);
-                        self.out.s(" unreachable");
-                    }
-                    4 => {
-                        net(self.out, "", " unreachable - need to frag");
-                        let mtu = m.rest() & 0xffff;
-                        if mtu != 0 {
-                            self.out.s(" (mtu ");
-                            self.out.n(mtu);
-                            self.out.s(")");
-                        }
-                    }
-                    5 => net(self.out, "", " unreachable - source route failed"),
-                    6 => net(self.out, "net ", " unreachable - unknown"),
-                    7 => net(self.out, "host ", " unreachable - unknown"),
-                    8 => net(self.out, "", " unreachable - source host isolated"),
-                    9 => net(self.out, "net ", " unreachable - admin prohibited"),
-                    10 => net(self.out, "host ", " unreachable - admin prohibited"),
-                    11 => net(self.out, "net ", " unreachable - tos prohibited"),
-                    12 => net(self.out, "host ", " unreachable - tos prohibited"),
-                    13 => net(self.out, "host ", " unreachable - admin prohibited filter"),
-                    14 => net(
-                        self.out,
-                        "host ",
-                        " unreachable - host precedence violation",
-                    ),
-                    15 => net(self.out, "host ", " unreachable - precedence cutoff"),
-                    c => {
-                        net(self.out, "", " unreachable - #");
-                        self.out.n(c);
-                    }
-                }
-            }
-            11 => match code {
-                0 => self.out.s("time exceeded in-transit"),
-                1 => self.out.s("ip reassembly time exceeded"),
-                c => {
-                    self.out.s("time exceeded-#");
-                    self.out.n(c);
-                }
-            },
-            _ => {
-                let name = match ty {
-                    4 => "source quench",
-                    5 => "redirect",
-                    9 => "router advertisement",
-                    10 => "router solicitation",
-                    12 => "parameter problem",
-                    13 => "time stamp request",
-                    14 => "time stamp reply",
-                    15 => "information request",
-                    16 => "information reply",
-                    17 => "address mask request",
-                    18 => "address mask reply",
-                    _ => "",
-                };
-                if name.is_empty() {
-                    self.out.s("type-#");
-                    self.out.n(ty);
-                } else {
-                    self.out.s(name);
-                }
-            }
         }
+        let ty = b[0];
+        self.out.s("ICMP ");
+        self.out.b(&text);
         self.out.s(", length ");
         self.out.n(plen);
         if self.opts.verbose > 0 && !ip.fragmented && b.len() >= plen {
             let seg = &b[..plen];
             if !checksum::verify(0, seg) {
                 self.out.s(" (wrong icmp cksum ");
-                self.out.hexn(u32::from(m.checksum()));
+                self.out.hexn(u32::from(get_be16(b, 2).unwrap_or(0)));
                 self.out.s(" (->");
                 self.out
                     .hexn(u32::from(checksum::expected(0, seg, icmp::CHECKSUM_OFFSET)));
                 self.out.s(")!)");
             }
         }
-        if self.opts.verbose > 0 && matches!(ty, 3 | 4 | 5 | 11 | 12) && body.len() >= 20 {
+        // The datagram an error quotes, as its own IP line.
+        if self.opts.verbose > 0 && matches!(ty, 3 | 4 | 5 | 11 | 12) {
             self.out.s("\n\t");
-            let ilen = get_be16(body, 2).map(usize::from).unwrap_or(0);
-            self.ipv4(&body[..ilen.min(body.len())]);
+            let body = b.get(8..).unwrap_or(&[]);
+            let Some(ilen) = get_be16(body, 2) else {
+                trunc(self.out, "icmp");
+                return;
+            };
+            self.ipv4(&body[..usize::from(ilen).min(body.len())]);
         }
     }
+}
+
+/// The message's text (tcpdump's `buf`), or `Cut` when a field it needs is not captured.
+fn icmp_text(out: &mut Vec<u8>, b: &[u8]) -> Result<(), Cut> {
+    let byte = |i: usize| b.get(i).copied().ok_or(Cut);
+    let be16 = |i: usize| get_be16(b, i).ok_or(Cut);
+    let be32 = |i: usize| get_be32(b, i).ok_or(Cut);
+    let (ty, code) = (byte(0)?, byte(1)?);
+    // The quoted datagram's destination (and that it was captured).
+    let quoted_dst = || b.get(24..28).ok_or(Cut);
+    match ty {
+        0 | 8 => {
+            let (id, seq) = (be16(4)?, be16(6)?);
+            out.s(if ty == 0 {
+                "echo reply, id "
+            } else {
+                "echo request, id "
+            });
+            out.n(id);
+            out.s(", seq ");
+            out.n(seq);
+        }
+        3 => {
+            let dst = quoted_dst()?;
+            match code {
+                2 => {
+                    let p = byte(17)?;
+                    out.ipv4(dst);
+                    out.s(" protocol ");
+                    out.n(p);
+                    out.s(" unreachable");
+                }
+                3 => {
+                    let p = byte(17)?;
+                    let hlen = usize::from(byte(8)? & 0x0f) * 4;
+                    let port = be16(8 + hlen + 2)?;
+                    out.ipv4(dst);
+                    match p {
+                        ipproto::TCP => out.s(" tcp port "),
+                        ipproto::UDP => out.s(" udp port "),
+                        p => {
+                            out.s(" protocol ");
+                            out.n(p);
+                            out.s(" port ");
+                        }
+                    }
+                    out.n(port);
+                    out.s(" unreachable");
+                }
+                4 => {
+                    let mtu = be16(6)?;
+                    out.ipv4(dst);
+                    out.s(" unreachable - need to frag");
+                    if mtu != 0 {
+                        out.s(" (mtu ");
+                        out.n(mtu);
+                        out.c(b')');
+                    }
+                }
+                c => {
+                    let (pre, post) = match c {
+                        0 => ("net ", " unreachable"),
+                        1 => ("host ", " unreachable"),
+                        5 => ("", " unreachable - source route failed"),
+                        6 => ("net ", " unreachable - unknown"),
+                        7 => ("host ", " unreachable - unknown"),
+                        8 => ("", " unreachable - source host isolated"),
+                        9 => ("net ", " unreachable - admin prohibited"),
+                        10 => ("host ", " unreachable - admin prohibited"),
+                        11 => ("net ", " unreachable - tos prohibited"),
+                        12 => ("host ", " unreachable - tos prohibited"),
+                        13 => ("host ", " unreachable - admin prohibited filter"),
+                        14 => ("host ", " unreachable - host precedence violation"),
+                        15 => ("host ", " unreachable - precedence cutoff"),
+                        _ => ("", " unreachable"),
+                    };
+                    out.s(pre);
+                    out.ipv4(dst);
+                    out.s(post);
+                    if c > 15 {
+                        out.s(" - #");
+                        out.n(c);
+                    }
+                }
+            }
+        }
+        5 => {
+            let dst = quoted_dst()?;
+            let gw = &b[4..8];
+            let (name, to) = match code {
+                0 => ("redirect ", " to net "),
+                1 => ("redirect ", " to host "),
+                2 => ("redirect-tos ", " to net "),
+                3 => ("redirect-tos ", " to host "),
+                _ => ("", " to "),
+            };
+            if code > 3 {
+                out.s("redirect-#");
+                out.n(code);
+                out.c(b' ');
+            }
+            out.s(name);
+            out.ipv4(dst);
+            out.s(to);
+            out.ipv4(gw);
+        }
+        9 => {
+            let (num, size, lifetime) = (byte(4)?, byte(5)?, be16(6)?);
+            out.s("router advertisement lifetime ");
+            let l = u32::from(lifetime);
+            let two = |out: &mut Vec<u8>, v: u32| {
+                if v < 10 {
+                    out.c(b'0');
+                }
+                out.n(v);
+            };
+            if l < 60 {
+                out.n(l);
+            } else if l < 3600 {
+                out.n(l / 60);
+                out.c(b':');
+                two(out, l % 60);
+            } else {
+                out.n(l / 3600);
+                out.c(b':');
+                two(out, (l % 3600) / 60);
+                out.c(b':');
+                two(out, l % 60);
+            }
+            out.c(b' ');
+            out.n(num);
+            out.c(b':');
+            if size != 2 {
+                out.s(" [size ");
+                out.n(size);
+                out.c(b']');
+                return Ok(());
+            }
+            for i in 0..usize::from(num) {
+                let e = b.get(8 + 8 * i..16 + 8 * i).ok_or(Cut)?;
+                out.s(" {");
+                out.ipv4(&e[..4]);
+                out.c(b' ');
+                out.n(u32::from_be_bytes([e[4], e[5], e[6], e[7]]));
+                out.c(b'}');
+            }
+        }
+        11 => {
+            quoted_dst()?;
+            match code {
+                0 => out.s("time exceeded in-transit"),
+                1 => out.s("ip reassembly time exceeded"),
+                c => {
+                    out.s("time exceeded-#");
+                    out.n(c);
+                }
+            }
+        }
+        12 => {
+            if code != 0 {
+                out.s("parameter problem - code ");
+                out.n(code);
+            } else {
+                let p = byte(4)?;
+                out.s("parameter problem - octet ");
+                out.n(p);
+            }
+        }
+        13 => {
+            let (id, seq) = (be16(4)?, be16(6)?);
+            out.s("time stamp query id ");
+            out.n(id);
+            out.s(" seq ");
+            out.n(seq);
+        }
+        14 => {
+            let (id, seq) = (be16(4)?, be16(6)?);
+            let (org, recv, xmit) = (be32(8)?, be32(12)?, be32(16)?);
+            out.s("time stamp reply id ");
+            out.n(id);
+            out.s(" seq ");
+            out.n(seq);
+            out.s(": org ");
+            tstamp(out, org);
+            out.s(", recv ");
+            tstamp(out, recv);
+            out.s(", xmit ");
+            tstamp(out, xmit);
+        }
+        18 => {
+            let mask = be32(8)?;
+            out.s("address mask is 0x");
+            out.hex(mask, 8);
+        }
+        t => {
+            let name = match t {
+                4 => "source quench",
+                10 => "router solicitation",
+                15 => "information request",
+                16 => "information reply",
+                17 => "address mask request",
+                _ => "",
+            };
+            if name.is_empty() {
+                out.s("type-#");
+                out.n(t);
+            } else {
+                out.s(name);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -157,5 +292,34 @@ mod tests {
             "IP 198.18.0.1 > 198.18.0.2: ICMP echo request, id 1, seq 0, length 8"
         );
         assert_eq!(line_v(&p[..22], 0), "IP 198.18.0.1 > 198.18.0.2:  [|icmp]");
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use crate::render::tests_support::{ipv4, line_v};
+
+    #[test]
+    fn redirect_router_advertisement_and_time_stamps() {
+        let mut quoted = ipv4(17, &[0, 1, 0, 2, 0, 8, 0, 0]);
+        quoted.truncate(28);
+        let p = ipv4(1, &[&[5, 1, 0, 0, 198, 18, 0, 254][..], &quoted].concat());
+        assert!(line_v(&p, 0).ends_with("ICMP redirect 198.18.0.2 to host 198.18.0.254, length 36"));
+        // The quoted destination is needed: without it, only the mark.
+        assert!(line_v(&p[..40], 0).ends_with(":  [|icmp]"));
+        let p = ipv4(
+            1,
+            &[9, 0, 0, 0, 1, 2, 0x07, 0x08, 198, 18, 0, 1, 0, 0, 0, 5],
+        );
+        assert!(line_v(&p, 0).contains("router advertisement lifetime 30:00 1: {198.18.0.1 5}"));
+        let p = ipv4(
+            1,
+            &[
+                14, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0x03, 0x1d, 0xd8, 0x7f, 0, 0, 0x03, 0xe8,
+            ],
+        );
+        assert!(line_v(&p, 0).contains(
+            "time stamp reply id 1 seq 2: org 00:00:00.000, recv 14:31:27.615, xmit 00:00:01.000"
+        ));
     }
 }

@@ -21,6 +21,18 @@ impl Printer<'_> {
             trunc(self.out, "ip");
             return;
         }
+        // tcpdump checks the version before anything else.
+        let version = b[0] >> 4;
+        if version != 4 {
+            if version == 6 {
+                self.out.s("IP6, wrong link-layer encapsulation");
+            } else {
+                self.out.s("IP");
+                self.out.n(version);
+            }
+            self.out.s(" (invalid)");
+            return;
+        }
         if !self.opts.link_header {
             self.out.s("IP ");
         }
@@ -39,11 +51,6 @@ impl Printer<'_> {
             trunc(self.out, "ip");
             return;
         };
-        if ip.version() != 4 {
-            self.out.s("IP");
-            self.out.n(ip.version());
-            return;
-        }
         let total = usize::from(ip.total_len());
         if total < hlen {
             self.out.s("[total length ");
@@ -135,6 +142,7 @@ impl Printer<'_> {
             dst: &dst,
             v6: false,
             fragmented,
+            ttl: ip.ttl(),
         };
         if off & 0x1fff == 0 {
             let p = ip.protocol();

@@ -109,6 +109,7 @@ impl Printer<'_> {
             dst: &dst,
             v6: true,
             fragmented,
+            ttl: ip.hop_limit(),
         };
         self.transport(nh, rest, remaining, ctx);
     }

@@ -11,7 +11,10 @@
 //! `shared.rs`.
 
 mod arp;
+mod bcm_li;
+mod bfd;
 mod bootp;
+mod dhcp6;
 mod dns;
 mod ether;
 mod geneve;
@@ -23,10 +26,16 @@ mod igmp;
 mod ip;
 mod ip6;
 mod link;
+mod lldp;
+mod mptcp;
 mod ntp;
+mod resp;
 mod shared;
+mod stp;
+mod syslog;
 mod tcp;
 mod udp;
+mod vrrp;
 mod vxlan;
 
 pub(crate) use shared::{ascii_dump, hex_ascii_dump, hex_dump};
@@ -44,6 +53,8 @@ pub(crate) struct IpCtx<'a> {
     pub(super) dst: &'a [u8],
     pub(super) v6: bool,
     pub(super) fragmented: bool,
+    /// The IPv4 TTL or the IPv6 hop limit.
+    pub(super) ttl: u8,
 }
 
 impl IpCtx<'_> {
@@ -82,6 +93,7 @@ impl Printer<'_> {
             ipproto::ICMPV6 if ip.v6 => self.icmp6(b, len, ip),
             ipproto::IGMP => self.igmp(b, len),
             ipproto::GRE => self.gre(b, len),
+            vrrp::PROTO => self.vrrp(b, len, ip),
             // IP in IP (IPIP, SIT, IP6IP6): the inner packet's own line after the outer
             // addresses, as tcpdump prints it.
             ipproto::IPIP => self.ipv4(b),

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use super::{trunc, IpCtx, Printer};
-use crate::render::text::Out;
+use crate::render::text::{tcpdump_char, Out};
 use crate::wire::checksum;
-use crate::wire::tcp::{self, TcpOption, TcpOptions, TcpPacket};
+use crate::wire::tcp::{self, TcpPacket};
 use crate::wire::{get_be16, get_be32, ipproto};
 
 /// Per-connection state for relative TCP sequence numbers, as tcpdump keeps it: one entry
@@ -161,82 +161,66 @@ impl Printer<'_> {
             self.out.n(t.urgent());
         }
         if hlen > 20 {
-            self.out.s(", options [");
             let captured = &b[20.min(b.len())..hlen.min(b.len())];
-            if captured.len() < hlen - 20 {
-                // The capture ends inside the options: print the whole ones, then the mark.
-                let mut i = 0;
-                let mut first = true;
-                loop {
+            let seq_base = if rev { thseq } else { thack };
+            match self.tcp_options(captured, hlen - 20, flags, seq_base, b.len() >= length) {
+                Ok(()) => {}
+                Err(OptStop::Cut(mark)) => {
+                    trunc(self.out, mark);
+                    return;
+                }
+                Err(OptStop::CutInOption { mark, first }) => {
+                    trunc(self.out, mark);
                     if !first {
-                        self.out.c(b',');
-                    }
-                    first = false;
-                    let Some(&k) = captured.get(i) else { break };
-                    if k <= 1 {
-                        self.out.s(if k == 0 { "eol" } else { "nop" });
-                        i += 1;
-                        continue;
-                    }
-                    let Some(&l) = captured.get(i + 1) else { break };
-                    let l = usize::from(l);
-                    if l < 2 || i + l > hlen - 20 {
-                        self.tcp_opt_name(k);
-                        self.out.s("[bad opt]]");
-                        return;
-                    }
-                    self.tcp_opt_name(k);
-                    let Some(d) = captured.get(i + 2..i + l) else {
-                        trunc(self.out, "tcp");
                         self.out.c(b'>');
-                        return;
-                    };
-                    self.tcp_opt_value(k, d, rev, thseq, thack);
-                    i += l;
-                }
-                trunc(self.out, "tcp");
-                return;
-            }
-            let opts = captured;
-            let mut first = true;
-            for o in TcpOptions::new(opts) {
-                if !first {
-                    self.out.c(b',');
-                }
-                first = false;
-                match o {
-                    TcpOption::End => self.out.s("eol"),
-                    TcpOption::Nop => self.out.s("nop"),
-                    TcpOption::Bad(k) => {
-                        self.tcp_opt_name(k);
-                        self.out.s(" [bad opt]");
-                        break;
                     }
-                    TcpOption::Other(k, d) => {
-                        self.tcp_opt_name(k);
-                        self.tcp_opt_value(k, d, rev, thseq, thack);
+                    return;
+                }
+                Err(OptStop::Bad { first }) => {
+                    self.out.s("[bad opt]");
+                    if !first {
+                        self.out.c(b']');
                     }
+                    return;
                 }
             }
-            self.out.s("]");
         }
         self.out.s(", length ");
         self.out.n(dlen);
         if dlen == 0 {
             return;
         }
-        if flags & tcp::flags::RST != 0 && self.opts.verbose > 0 {
-            return;
-        }
         let payload = t.payload();
         let payload = &payload[..payload.len().min(dlen)];
+        if flags & tcp::flags::RST != 0 && self.opts.verbose > 0 {
+            // tcpdump's print_tcp_rst_data: the reset's text, at most 30 bytes.
+            self.out.s(if payload.len() >= dlen {
+                " [RST"
+            } else {
+                " [!RST"
+            });
+            if dlen > 30 {
+                self.out.c(b'+');
+            }
+            self.out.c(b' ');
+            for &c in &payload[..payload.len().min(30)] {
+                tcpdump_char(self.out, c);
+            }
+            self.out.c(b']');
+            return;
+        }
         if sport == 80 || dport == 80 || sport == 8080 || dport == 8080 {
             self.http(payload, dlen);
+        } else if sport == super::resp::PORT || dport == super::resp::PORT {
+            self.resp(payload, dlen);
         }
     }
 
+    /// tcpdump's name of a TCP option (`tcp_option_values`).
     pub(super) fn tcp_opt_name(&mut self, k: u8) {
         match k {
+            0 => self.out.s("eol"),
+            1 => self.out.s("nop"),
             2 => self.out.s("mss"),
             3 => self.out.s("wscale"),
             4 => self.out.s("sackOK"),
@@ -244,11 +228,17 @@ impl Printer<'_> {
             6 => self.out.s("echo"),
             7 => self.out.s("echoreply"),
             8 => self.out.s("TS"),
+            11 => self.out.s("cc"),
+            12 => self.out.s("ccnew"),
+            // tcpdump names it with an empty string.
+            13 => {}
             19 => self.out.s("md5"),
+            20 => self.out.s("scps"),
             28 => self.out.s("uto"),
             29 => self.out.s("tcp-ao"),
             30 => self.out.s("mptcp"),
             34 => self.out.s("tfo"),
+            254 => self.out.s("exp"),
             _ => {
                 self.out.s("unknown-");
                 self.out.n(k);
@@ -256,76 +246,233 @@ impl Printer<'_> {
         }
     }
 
-    pub(super) fn tcp_opt_value(&mut self, k: u8, d: &[u8], rev: bool, thseq: u32, thack: u32) {
-        let bad = |out: &mut Vec<u8>| out.s(" [bad opt]");
-        match k {
-            2 => match get_be16(d, 0) {
-                Some(v) if d.len() == 2 => {
-                    self.out.c(b' ');
-                    self.out.n(v);
-                }
-                _ => bad(self.out),
-            },
-            3 => match d.first() {
-                Some(v) if d.len() == 1 => {
-                    self.out.c(b' ');
-                    self.out.n(*v);
-                }
-                _ => bad(self.out),
-            },
-            4 => {
-                if !d.is_empty() {
-                    bad(self.out)
-                }
+    /// `, options [...]` as tcpdump's option loop prints it: `o` the options as captured,
+    /// `declared` their length from the header, `flags` the TCP flags (MPTCP checks them),
+    /// `seq_base` what SACK blocks are relative to, `whole_segment` whether the capture has
+    /// the whole segment (tcpdump's MD5 check says so). An error ends the whole TCP print.
+    fn tcp_options(
+        &mut self,
+        o: &[u8],
+        declared: usize,
+        flags: u8,
+        seq_base: u32,
+        whole_segment: bool,
+    ) -> Result<(), OptStop> {
+        self.out.s(", options [");
+        let mut hlen = declared;
+        let mut cp = 0;
+        let mut first = true;
+        let mut cut = OptStop::Cut("tcp");
+        while hlen > 0 {
+            if !first {
+                self.out.c(b',');
             }
-            5 => {
-                if d.len() % 8 != 0 {
-                    self.out.s(" invalid sack");
-                } else {
+            let bad = OptStop::Bad { first };
+            let opt = *o.get(cp).ok_or(cut)?;
+            cp += 1;
+            let zero_len = opt <= 1;
+            let len = if zero_len {
+                1
+            } else {
+                let l = usize::from(*o.get(cp).ok_or(cut)?);
+                cp += 1;
+                if l < 2 || l > hlen {
+                    return Err(bad);
+                }
+                hlen -= 1;
+                l
+            };
+            hlen -= 1;
+            self.tcp_opt_name(opt);
+            // tcpdump's LENCHECK: the data must fit the header and the capture (its own
+            // check, whose mark gets a `>` after the first option).
+            let OptStop::Cut(mark) = cut else {
+                unreachable!()
+            };
+            let lencheck = |l: usize| -> Result<&[u8], OptStop> {
+                if l > hlen {
+                    return Err(bad);
+                }
+                o.get(cp..cp + l)
+                    .ok_or(OptStop::CutInOption { mark, first })
+            };
+            let datalen = match opt {
+                0 | 1 | 4 => 0,
+                2 => {
+                    let d = lencheck(2)?;
                     self.out.c(b' ');
-                    self.out.n(d.len() / 8);
+                    self.out.n(u16::from_be_bytes([d[0], d[1]]));
+                    2
+                }
+                3 => {
+                    let d = lencheck(1)?;
                     self.out.c(b' ');
-                    for blk in d.chunks_exact(8) {
-                        let (mut s, mut e) =
-                            (get_be32(blk, 0).unwrap_or(0), get_be32(blk, 4).unwrap_or(0));
-                        let base = if rev { thseq } else { thack };
-                        s = s.wrapping_sub(base);
-                        e = e.wrapping_sub(base);
-                        self.out.c(b'{');
-                        self.out.n(s);
-                        self.out.c(b':');
-                        self.out.n(e);
-                        self.out.c(b'}');
+                    self.out.n(d[0]);
+                    1
+                }
+                5 => {
+                    let datalen = len - 2;
+                    if datalen % 8 != 0 {
+                        self.out.s(" invalid sack");
+                    } else {
+                        self.out.c(b' ');
+                        self.out.n(datalen / 8);
+                        self.out.c(b' ');
+                        for i in (0..datalen).step_by(8) {
+                            let s = get_be32(lencheck(i + 4)?, i).unwrap_or(0);
+                            let e = get_be32(lencheck(i + 8)?, i + 4).unwrap_or(0);
+                            self.out.c(b'{');
+                            self.out.n(s.wrapping_sub(seq_base));
+                            self.out.c(b':');
+                            self.out.n(e.wrapping_sub(seq_base));
+                            self.out.c(b'}');
+                        }
                     }
+                    datalen
                 }
-            }
-            8 => {
-                if d.len() == 8 {
+                6 | 7 | 11 | 12 | 13 => {
+                    let d = lencheck(4)?;
+                    self.out.c(b' ');
+                    self.out.n(get_be32(d, 0).unwrap_or(0));
+                    4
+                }
+                8 => {
+                    let d = lencheck(8)?;
                     self.out.s(" val ");
                     self.out.n(get_be32(d, 0).unwrap_or(0));
                     self.out.s(" ecr ");
                     self.out.n(get_be32(d, 4).unwrap_or(0));
-                } else {
-                    bad(self.out)
+                    8
                 }
-            }
-            28 => {
-                if let Some(v) = get_be16(d, 0) {
-                    self.out.c(b' ');
-                    self.out.n(v & 0x7fff);
-                    self.out.s(if v & 0x8000 != 0 { "min" } else { "sec" });
-                }
-            }
-            _ => {
-                if !d.is_empty() {
-                    self.out.s(" 0x");
-                    for x in d {
-                        self.out.hex(u32::from(*x), 2);
+                19 => {
+                    // tcpdump (built with libcrypto) without -M.
+                    let d = lencheck(16)?;
+                    self.out.s(if whole_segment {
+                        " shared secret not supplied with -M, can't check - "
+                    } else {
+                        " snaplen too short, can't check - "
+                    });
+                    for &x in d {
+                        self.out.hex(u32::from(x), 2);
                     }
+                    16
                 }
+                20 => {
+                    let d = lencheck(2)?;
+                    self.out.s(" cap ");
+                    self.out.hex(u32::from(d[0]), 2);
+                    self.out.s(" id ");
+                    self.out.n(d[1]);
+                    2
+                }
+                28 => {
+                    let d = lencheck(2)?;
+                    let v = u16::from_be_bytes([d[0], d[1]]);
+                    self.out.s(" 0x");
+                    self.out.hexn(u32::from(v));
+                    self.out.c(b' ');
+                    self.out.n(if v & 1 != 0 {
+                        u32::from(v >> 1) * 60
+                    } else {
+                        u32::from(v >> 1)
+                    });
+                    2
+                }
+                29 => {
+                    let datalen = len - 2;
+                    if datalen < 2 {
+                        self.out.s(" (invalid)");
+                    } else {
+                        let key = lencheck(1)?[0];
+                        self.out.s(" keyid ");
+                        self.out.n(key);
+                        let next = lencheck(2)?[1];
+                        self.out.s(" rnextkeyid ");
+                        self.out.n(next);
+                        if datalen > 2 {
+                            self.out.s(" mac 0x");
+                            for i in 2..datalen {
+                                self.out.hex(u32::from(lencheck(i + 1)?[i]), 2);
+                            }
+                        }
+                    }
+                    datalen
+                }
+                30 => {
+                    let datalen = len - 2;
+                    let d = lencheck(datalen)?;
+                    cut = OptStop::Cut("mptcp");
+                    if !self.mptcp(d, len, flags) {
+                        return Err(bad);
+                    }
+                    datalen
+                }
+                34 => {
+                    let datalen = len - 2;
+                    let d = lencheck(datalen)?;
+                    self.out.c(b' ');
+                    self.tcp_fastopen(d, false);
+                    datalen
+                }
+                254 => {
+                    let datalen = len - 2;
+                    let d = lencheck(datalen)?;
+                    if datalen < 2 {
+                        return Err(bad);
+                    }
+                    self.out.c(b'-');
+                    match u16::from_be_bytes([d[0], d[1]]) {
+                        0xf989 => self.tcp_fastopen(&d[2..], true),
+                        magic => self.out.hex(u32::from(magic), 4),
+                    }
+                    datalen
+                }
+                _ => {
+                    let datalen = len - 2;
+                    if datalen > 0 {
+                        self.out.s(" 0x");
+                    }
+                    for i in 0..datalen {
+                        let d = lencheck(i + 1)?;
+                        self.out.hex(u32::from(d[i]), 2);
+                    }
+                    datalen
+                }
+            };
+            cp += datalen;
+            hlen = hlen.saturating_sub(datalen);
+            let spec = datalen + if zero_len { 1 } else { 2 };
+            if spec != len {
+                self.out.s("[len ");
+                self.out.n(len);
+                self.out.c(b']');
+            }
+            first = false;
+            if opt == 0 {
+                break;
             }
         }
+        self.out.c(b']');
+        Ok(())
     }
+}
+
+/// How tcpdump's option loop ends early: the capture ends (`[|tcp]`), or an option is
+/// malformed (`[bad opt]`, closed with `]` unless it was the first).
+#[derive(Clone, Copy)]
+enum OptStop {
+    /// The mark names the last protocol printed: after an MPTCP option, tcpdump's cut
+    /// mark says `mptcp`.
+    Cut(&'static str),
+    /// Cut inside an option's data where tcpdump's own check catches it: the mark, then `>`
+    /// unless it was the first option.
+    CutInOption {
+        mark: &'static str,
+        first: bool,
+    },
+    Bad {
+        first: bool,
+    },
 }
 
 #[cfg(test)]

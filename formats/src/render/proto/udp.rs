@@ -69,8 +69,32 @@ impl Printer<'_> {
                 self.bootp(payload, dlen);
                 return;
             }
+            if port(super::dhcp6::SERVER_PORT) || port(super::dhcp6::CLIENT_PORT) {
+                self.dhcp6(payload, dlen);
+                return;
+            }
             if port(super::ntp::PORT) {
                 self.ntp(payload, dlen);
+                return;
+            }
+            // tcpdump 4.99 by the source port only, after the printers above.
+            if sport == super::bcm_li::PORT {
+                self.bcm_li(payload, dlen);
+                return;
+            }
+            if port(super::syslog::PORT) {
+                self.syslog(payload, dlen);
+                return;
+            }
+            // BFD by the destination port alone, as tcpdump 4.99 picks it.
+            if matches!(
+                dport,
+                super::bfd::CONTROL_PORT
+                    | super::bfd::MULTIHOP_PORT
+                    | super::bfd::LAG_PORT
+                    | super::bfd::ECHO_PORT
+            ) {
+                self.bfd(payload, dlen, dport);
                 return;
             }
             if port(super::vxlan::PORT) {
