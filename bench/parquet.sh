@@ -75,10 +75,10 @@ row parquet1 "ptanalyze -j 1 --packets -o x.parquet"
 row csv2 "ptanalyze -j 2 --packets -o x.csv"
 row json2 "ptanalyze -j 2 --json > x.json"
 row flows2 "ptanalyze -j 2 --flows"
-[ "$TRUNS" -gt 0 ] && row tshark "tshark -T fields (12 fields) > x.tsv ($TRUNS runs)"
+if [ "$TRUNS" -gt 0 ]; then row tshark "tshark -T fields (12 fields) > x.tsv ($TRUNS runs)"; fi
 ratio() { echo "$(med "$1") / $(med "$2")" | bc -l | cut -c1-6; }
 echo "sizes: x.parquet $psize bytes, x.json $jsize bytes"
 echo "--packets -o parquet / --flows = $(ratio parquet2 flows2)x   (floor: at most 2x)"
 echo "--json to a file / --packets -o parquet = $(ratio json2 parquet2)x"
 echo "parquet -j 1 / -j 2 = $(ratio parquet1 parquet2)x"
-[ "$TRUNS" -gt 0 ] && echo "tshark -T fields / --packets -o parquet = $(ratio tshark parquet2)x"
+if [ "$TRUNS" -gt 0 ]; then echo "tshark -T fields / --packets -o parquet = $(ratio tshark parquet2)x"; fi
