@@ -505,6 +505,19 @@ struct Hooks<'a> {
     warned_attach: bool,
 }
 
+/// The hooks an interface gets for `-Q`'s directions. A loopback device hands every packet
+/// it sends straight back to itself, so both hooks would see each packet twice; libpcap
+/// drops the outgoing copy on loopback (tcpdump `-i lo` and `-i any` show each packet once,
+/// inbound), and so do we: with both directions asked, loopback gets its ingress hook only.
+/// `-Q out` alone still gets the outgoing copy (once as well).
+fn hook_directions(asked: &[Direction], loopback: bool) -> &[Direction] {
+    if loopback && asked.contains(&Direction::In) {
+        &[Direction::In]
+    } else {
+        asked
+    }
+}
+
 /// Phase 4: attaches the programs to every target, each from within its namespace (with
 /// `any`, one that vanished since the listing is skipped). Hands on the [`Hooks`] (kept to the
 /// end) and the attached interfaces (for attribution's link kinds and the output's IDBs).
@@ -531,7 +544,12 @@ fn attach_interfaces<'a>(
         let (no, _) = hooks.spaces.split(i.index);
         let cap = &mut hooks.cap;
         let done = hooks.spaces.within(no, || {
-            cap.attach(i.index, kind, filters.slot(kind), &s.directions)
+            cap.attach(
+                i.index,
+                kind,
+                filters.slot(kind),
+                hook_directions(&s.directions, i.loopback),
+            )
         });
         match done {
             Some(Ok(m)) => {
@@ -644,7 +662,7 @@ impl Hooks<'_> {
             ..i
         };
         let cap = &mut self.cap;
-        let dirs = &self.s.directions;
+        let dirs = hook_directions(&self.s.directions, i.loopback);
         let done = self
             .spaces
             .within(no, || cap.attach(key, kind, slot, dirs))
