@@ -1,6 +1,6 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
-//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, ICMP, ICMPv6/ND/MLD, Broadcom LI, mDNS (and LLMNR and WireGuard, which
+//! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...) and flags (ECN, AccECN), RESP, ICMP, ICMPv6/ND/MLD, IPv6 extension headers, Broadcom LI, mDNS (and LLMNR and WireGuard, which
 //! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
@@ -1854,6 +1854,227 @@ fn bcm_li_packets() -> Vec<Vec<u8>> {
     v
 }
 
+/// An IPv6 extension header (hop-by-hop, destination options, routing): next header, length
+/// in 8-octet units after the first 8, the body as given (already a multiple of 8 less 2).
+fn ext6(next: u8, body: &[u8]) -> Vec<u8> {
+    assert_eq!((body.len() + 2) % 8, 0, "extension header length");
+    let mut h = vec![next, ((body.len() + 2) / 8 - 1) as u8];
+    h.extend_from_slice(body);
+    h
+}
+
+/// A fragment header: next header, offset in 8-octet units, more fragments, identification.
+fn frag6(next: u8, offset: u16, more: bool, ident: u32) -> Vec<u8> {
+    let mut h = vec![next, 0];
+    h.extend_from_slice(&((offset << 3) | u16::from(more)).to_be_bytes());
+    h.extend_from_slice(&ident.to_be_bytes());
+    h
+}
+
+/// IPv6 packets with extension headers (tcpdump's print-ip6.c, -frag6, -rt6, -hbhopt/dstopt):
+/// hop-by-hop (Pad1, PadN, router alert, jumbo, unknown option), destination options, routing
+/// types 0, 2 and 4 (segment routing), first and later fragments, chains, and an unknown
+/// next header. The upper layer's checksum is over the final destination, as tcpdump's -vv
+/// checks it.
+fn ip6_ext_packets() -> Vec<Vec<u8>> {
+    const C6: [u8; 16] = [0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3];
+    let u = |dst: &[u8]| udp(&A6, dst, 33000, 9999, b"ext-headers");
+    let echo6 = {
+        let mut m = vec![128, 0, 0, 0, 0, 9, 0, 1];
+        m.extend_from_slice(b"ext");
+        let mut ph = Vec::new();
+        ph.extend_from_slice(&A6);
+        ph.extend_from_slice(&B6);
+        ph.extend_from_slice(&(m.len() as u32).to_be_bytes());
+        ph.extend_from_slice(&[0, 0, 0, 58]);
+        let c = checksum(&m, sum16(&ph, 0));
+        m[2..4].copy_from_slice(&c.to_be_bytes());
+        m
+    };
+    let v6 = |next: u8, dst: [u8; 16], body: &[u8]| ether(0x86dd, &ipv6(next, A6, dst, body));
+    let mut out = vec![
+        // Hop-by-hop: router alert (MLD's), PadN.
+        v6(0, B6, &[ext6(17, &[5, 2, 0, 0, 1, 0]), u(&B6)].concat()),
+        // Pad1s and an unknown option.
+        v6(
+            0,
+            B6,
+            &[ext6(17, &[0, 0, 0x3e, 2, 0xab, 0xcd]), u(&B6)].concat(),
+        ),
+        // Jumbo payload option (its value is not the real length here).
+        v6(0, B6, &[ext6(17, &[0xc2, 4, 0, 1, 0, 0]), u(&B6)].concat()),
+        // A longer hop-by-hop (two units) with a bad option length inside.
+        v6(
+            0,
+            B6,
+            &[
+                ext6(17, &[1, 4, 0, 0, 0, 0, 5, 9, 0, 0, 0, 0, 0, 0]),
+                u(&B6),
+            ]
+            .concat(),
+        ),
+        // Destination options, then ICMPv6.
+        v6(
+            60,
+            B6,
+            &[ext6(58, &[1, 4, 0, 0, 0, 0]), echo6.clone()].concat(),
+        ),
+        // Hop-by-hop, then destination options, then UDP.
+        v6(
+            0,
+            B6,
+            &[
+                ext6(60, &[1, 4, 0, 0, 0, 0]),
+                ext6(17, &[1, 4, 0, 0, 0, 0]),
+                u(&B6),
+            ]
+            .concat(),
+        ),
+        // Routing type 0 through C6 to B6 (segments left 1): the checksum is over B6.
+        v6(
+            43,
+            C6,
+            &[ext6(17, &[&[0, 1, 0, 0, 0, 0][..], &B6].concat()), u(&B6)].concat(),
+        ),
+        // Routing type 2 (mobile IPv6 home address).
+        v6(
+            43,
+            B6,
+            &[ext6(17, &[&[2, 1, 0, 0, 0, 0][..], &B6].concat()), u(&B6)].concat(),
+        ),
+        // Segment routing (type 4): two segments, last entry 1, tag.
+        v6(
+            43,
+            C6,
+            &[
+                ext6(17, &[&[4, 1, 1, 0, 0, 7][..], &B6, &C6].concat()),
+                u(&B6),
+            ]
+            .concat(),
+        ),
+        // Routing, segments left 0, an unknown type.
+        v6(43, B6, &[ext6(17, &[0xfe, 0, 0, 0, 0, 0]), u(&B6)].concat()),
+        // Fragments: the first (with UDP), a later one, the last.
+        v6(44, B6, &[frag6(17, 0, true, 0x1234_5678), u(&B6)].concat()),
+        v6(
+            44,
+            B6,
+            &[frag6(17, 2, true, 0x1234_5678), vec![0xaa; 16]].concat(),
+        ),
+        v6(
+            44,
+            B6,
+            &[frag6(17, 4, false, 0x1234_5678), vec![0xbb; 8]].concat(),
+        ),
+        // A fragment after a hop-by-hop header, ICMPv6 inside.
+        v6(
+            0,
+            B6,
+            &[
+                ext6(44, &[1, 4, 0, 0, 0, 0]),
+                frag6(58, 0, true, 7),
+                echo6.clone(),
+            ]
+            .concat(),
+        ),
+        // No next header (59) and an unknown protocol.
+        v6(59, B6, &[]),
+        v6(60, B6, &[ext6(59, &[1, 4, 0, 0, 0, 0])].concat()),
+        v6(
+            0,
+            B6,
+            &[ext6(253, &[1, 4, 0, 0, 0, 0]), vec![1, 2, 3, 4]].concat(),
+        ),
+        // A header whose length runs past the packet.
+        v6(0, B6, &[vec![17, 6], vec![1, 4, 0, 0, 0, 0]].concat()),
+    ];
+    // TCP after a hop-by-hop header (tcpdump prints its ports only), a SYN with options.
+    let mut t = tcp_to(443, &[2, 4, 5, 0xb4], 0x02, b"");
+    let seg = t.split_off(14 + 20);
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&A6);
+    pseudo.extend_from_slice(&B6);
+    pseudo.extend_from_slice(&(seg.len() as u32).to_be_bytes());
+    pseudo.extend_from_slice(&[0, 0, 0, 6]);
+    let mut seg6 = seg.clone();
+    seg6[16..18].copy_from_slice(&[0, 0]);
+    let c = checksum(&seg6, sum16(&pseudo, 0));
+    seg6[16..18].copy_from_slice(&c.to_be_bytes());
+    out.push(v6(
+        0,
+        B6,
+        &[ext6(6, &[1, 4, 0, 0, 0, 0]), seg6.clone()].concat(),
+    ));
+    // TCP behind a routing header whose final destination is B6.
+    out.push(v6(
+        43,
+        C6,
+        &[ext6(6, &[&[0, 1, 0, 0, 0, 0][..], &B6].concat()), seg6].concat(),
+    ));
+    // Routing type 0 with an odd length; two jumbo options; a jumbogram (payload length 0)
+    // with a valid jumbo option, and one without any.
+    out.push(v6(
+        43,
+        B6,
+        &[
+            ext6(17, &[0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            u(&B6),
+        ]
+        .concat(),
+    ));
+    out.push(v6(
+        0,
+        B6,
+        &[
+            ext6(17, &[0xc2, 4, 0, 1, 0, 0, 0xc2, 4, 0, 2, 0, 0, 1, 0]),
+            u(&B6),
+        ]
+        .concat(),
+    ));
+    let body = [ext6(17, &[0xc2, 4, 0, 1, 0, 0]), u(&B6)].concat();
+    let mut jumbo = v6(0, B6, &body);
+    jumbo[14 + 4..14 + 6].copy_from_slice(&[0, 0]);
+    jumbo[14 + 40 + 4..14 + 40 + 8].copy_from_slice(&(body.len() as u32).to_be_bytes());
+    // (A valid jumbogram, 65,536 bytes or more, is left out: tcpdump prints how many bytes
+    // its wire length misses, and our printers do not see the wire length at the IP layer.)
+    out.push(jumbo);
+    let mut no_jumbo = v6(0, B6, &[ext6(17, &[1, 4, 0, 0, 0, 0]), u(&B6)].concat());
+    no_jumbo[14 + 4..14 + 6].copy_from_slice(&[0, 0]);
+    out.push(no_jumbo);
+    // A jumbo option in destination options (not a hop-by-hop option there).
+    out.push(v6(
+        60,
+        B6,
+        &[ext6(17, &[0xc2, 4, 0, 1, 0, 0]), u(&B6)].concat(),
+    ));
+    // A payload length shorter than the extension chain.
+    let mut short = v6(0, B6, &[ext6(17, &[1, 4, 0, 0, 0, 0]), u(&B6)].concat());
+    short[14 + 4..14 + 6].copy_from_slice(&4u16.to_be_bytes());
+    out.push(short);
+    out
+}
+
+/// TCP's flag bits, ECN's among them: ECE and CWR (RFC 3168), and the bit AccECN calls AE
+/// (the old NS), alone and with the others, on SYNs and data.
+fn tcp_flag_packets() -> Vec<Vec<u8>> {
+    let with_ae = |mut f: Vec<u8>| {
+        f[14 + 20 + 12] |= 1;
+        f
+    };
+    let mut out = Vec::new();
+    for flags in [
+        0x02u8, 0x42, 0xc2, 0x52, 0x12, 0x10, 0x50, 0x90, 0xd0, 0x18, 0x19, 0x04, 0x14, 0x21, 0x3f,
+        0xff, 0x00, 0x80, 0x40,
+    ] {
+        let payload: &[u8] = if flags & 0x08 != 0 { b"data" } else { b"" };
+        out.push(tcp_to(5001, &[], flags, payload));
+    }
+    for flags in [0x02u8, 0xc2, 0x12, 0x52, 0x10, 0x00] {
+        out.push(with_ae(tcp_to(5001, &[], flags, b"")));
+    }
+    out
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -1919,7 +2140,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 22] = [
+    let families: [(&str, Vec<Vec<u8>>); 24] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -1942,6 +2163,8 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("icmp", icmp_packets()),
         ("icmp6", icmp6_packets()),
         ("bcm-li", bcm_li_packets()),
+        ("ip6-ext", ip6_ext_packets()),
+        ("tcp-flags", tcp_flag_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families

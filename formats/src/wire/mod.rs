@@ -85,6 +85,7 @@ pub mod ipproto {
     pub const IPIP: u8 = 4;
     pub const TCP: u8 = 6;
     pub const UDP: u8 = 17;
+    pub const DCCP: u8 = 33;
     /// IPv6 in IP (SIT, IP6IP6).
     pub const IPV6: u8 = 41;
     pub const ROUTING: u8 = 43;
@@ -93,4 +94,8 @@ pub mod ipproto {
     pub const ICMPV6: u8 = 58;
     pub const NONE: u8 = 59;
     pub const DSTOPTS: u8 = 60;
+    /// Mobile IPv6's mobility header, its early number and RFC 6275's.
+    pub const MOBILITY_OLD: u8 = 62;
+    pub const SCTP: u8 = 132;
+    pub const MOBILITY: u8 = 135;
 }

@@ -140,6 +140,8 @@ impl Printer<'_> {
         let ctx = IpCtx {
             src: &src,
             dst: &dst,
+            ck_dst: &dst,
+            ports_only: false,
             v6: false,
             fragmented,
             ttl: ip.ttl(),
@@ -264,6 +266,7 @@ impl Printer<'_> {
 }
 
 pub(super) fn proto_name(p: u8) -> &'static str {
+    // tcpdump 4.99's `ipproto_values` (IPv4 `proto` and IPv6 `next-header` in -v).
     match p {
         0 => "Options",
         1 => "ICMP",
@@ -276,17 +279,23 @@ pub(super) fn proto_name(p: u8) -> &'static str {
         33 => "DCCP",
         41 => "IPv6",
         43 => "Routing",
-        44 => "Frag",
+        44 => "Fragment",
         46 => "RSVP",
         47 => "GRE",
         50 => "ESP",
         51 => "AH",
+        55 => "Mobile IP",
         58 => "ICMPv6",
-        59 => "NONE",
-        60 => "DSTOPTS",
+        62 => "Mobile IP (old)",
+        88 => "EIGRP",
+        89 => "OSPF",
         103 => "PIM",
+        108 => "Compressed IP",
         112 => "VRRP",
+        113 => "PGM",
         132 => "SCTP",
+        135 => "Mobility",
+        240 => "pfsync",
         _ => "unknown",
     }
 }

@@ -51,6 +51,12 @@ use shared::{flag_names, group_record_type, trunc, txt_line};
 pub(crate) struct IpCtx<'a> {
     pub(super) src: &'a [u8],
     pub(super) dst: &'a [u8],
+    /// The destination the upper layer's checksum covers: IPv6's final destination when a
+    /// routing header names one (tcpdump's `ip6_finddst`), else `dst`.
+    pub(super) ck_dst: &'a [u8],
+    /// IPv6 with extension headers before UDP or TCP: tcpdump prints their ports without the
+    /// addresses (it printed the addresses before the first extension header).
+    pub(super) ports_only: bool,
     pub(super) v6: bool,
     pub(super) fragmented: bool,
     /// The IPv4 TTL or the IPv6 hop limit.
@@ -64,7 +70,7 @@ impl IpCtx<'_> {
             let mut s = [0u8; 16];
             let mut d = [0u8; 16];
             s.copy_from_slice(self.src);
-            d.copy_from_slice(self.dst);
+            d.copy_from_slice(self.ck_dst);
             checksum::pseudo_v6(s, d, proto, len)
         } else {
             let mut s = [0u8; 4];
@@ -102,11 +108,7 @@ impl Printer<'_> {
                 self.out.s("no next header");
             }
             p => {
-                if ip.v6 {
-                    self.out.s("ip-proto-");
-                } else {
-                    self.out.s(" ip-proto-");
-                }
+                self.out.s(" ip-proto-");
                 self.out.n(p);
                 self.out.c(b' ');
                 self.out.n(len);

@@ -59,6 +59,13 @@ impl Printer<'_> {
         self.out.s(": ");
     }
     pub(super) fn ports(&mut self, ip: &IpCtx<'_>, sport: u16, dport: u16) {
+        if ip.ports_only {
+            self.out.n(sport);
+            self.out.s(" > ");
+            self.out.n(dport);
+            self.out.s(": ");
+            return;
+        }
         self.out.ip(ip.src);
         self.out.c(b'.');
         self.out.n(sport);

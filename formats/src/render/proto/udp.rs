@@ -11,6 +11,7 @@ impl Printer<'_> {
         let Ok(u) = UdpPacket::new_checked(b) else {
             match (get_be16(b, 0), get_be16(b, 2)) {
                 (Some(s), Some(d)) => self.ports(&ip, s, d),
+                _ if ip.ports_only => {}
                 _ => self.addrs(ip.src, ip.dst),
             }
             trunc(self.out, "udp");
