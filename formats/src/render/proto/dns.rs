@@ -5,7 +5,37 @@ use crate::render::text::{tcpdump_char, Out};
 use crate::wire::dns::{walk_name, DnsPacket, NameError};
 use crate::wire::{get_be16, get_be32};
 
+/// DNS's port, over UDP and TCP.
+pub(super) const PORT: u16 = 53;
+
 impl Printer<'_> {
+    /// DNS over TCP (RFC 1035 4.2.2) as tcpdump 4.99 prints it: the segment must be one whole
+    /// message after its 2-byte length prefix; anything else (several messages in one
+    /// segment, a segment that starts inside a message) is only said to be invalid.
+    pub(super) fn dns_tcp(&mut self, seg: &[u8], length: usize) {
+        if length < 2 {
+            self.out.s(" [DNS over TCP: length ");
+            self.out.n(length);
+            self.out.s(" < 2] (invalid)");
+            return;
+        }
+        let Some(prefix) = get_be16(seg, 0) else {
+            trunc(self.out, "domain");
+            return;
+        };
+        let length = length - 2;
+        if usize::from(prefix) != length {
+            self.out.s(" [prefix length(");
+            self.out.n(prefix);
+            self.out.s(") != length(");
+            self.out.n(length);
+            self.out.s(")] (invalid)");
+            return;
+        }
+        self.out.c(b' ');
+        self.dns(&seg[2..], length, false);
+    }
+
     /// `mdns`: multicast DNS (RFC 6762), whose classes carry the QU and cache-flush bits.
     pub(super) fn dns(&mut self, msg: &[u8], length: usize, mdns: bool) {
         let Ok(d) = DnsPacket::new_checked(msg) else {
@@ -146,6 +176,13 @@ impl Printer<'_> {
                         break;
                     }
                 }
+            }
+            // -vv: a query's other sections too, when their counts say it has them
+            // (updates, NOTIFY, EDNS queries with an OPT record).
+            if ok && self.opts.verbose > 1 {
+                ok = self.dns_section(msg, &mut pos, an, None, mdns)
+                    && self.dns_section(msg, &mut pos, ns, Some(" ns:"), mdns)
+                    && self.dns_section(msg, &mut pos, ar, Some(" ar:"), mdns);
             }
             ok
         };
@@ -523,5 +560,44 @@ mod tests {
             line_v(&p[..p.len() - 6], 0),
             "IP 198.18.0.1.40000 > 198.18.0.2.53: 4660+ [|domain]"
         );
+    }
+
+    /// A TCP segment 40000 > 53 (PSH, no ACK: absolute sequence numbers) with `payload`.
+    fn over_tcp(payload: &[u8]) -> Vec<u8> {
+        let mut t = vec![0x9c, 0x40, 0, 53, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x08, 2, 0, 0, 0, 0, 0];
+        t.extend_from_slice(payload);
+        ipv4(6, &t)
+    }
+
+    #[test]
+    fn over_tcp_one_message_after_its_prefix() {
+        let mut q = vec![0, 29, 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        let head = "IP 198.18.0.1.40000 > 198.18.0.2.53: Flags [P], seq 1:32, win 512, length 31";
+        assert_eq!(
+            line_v(&over_tcp(&q), 0),
+            format!("{head} 4660+ A? example.com. (29)")
+        );
+        // Two messages in the segment: only their lengths are compared.
+        let two = [q.clone(), q.clone()].concat();
+        assert_eq!(
+            line_v(&over_tcp(&two), 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.53: Flags [P], seq 1:63, win 512, length 62 [prefix length(29) != length(60)] (invalid)"
+        );
+        let p = over_tcp(&q);
+        assert_eq!(
+            line_v(&p[..41], 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.53: Flags [P], seq 1:32, win 512, length 31 [|domain]"
+        );
+    }
+
+    #[test]
+    fn query_sections_under_vv() {
+        let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        q.extend_from_slice(&[0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0]);
+        let p = ipv4(17, &udp(40000, 53, &q));
+        assert!(line_v(&p, 2).ends_with("4660+ [1au] A? example.com. ar: . OPT UDPsize=4096 (40)"));
+        assert!(line_v(&p, 1).ends_with("4660+ [1au] A? example.com. (40)"));
     }
 }

@@ -45,7 +45,7 @@ impl Printer<'_> {
         let mut rest = ip.payload();
         let mut remaining = plen;
         let mut fragmented = false;
-        if nh != ipproto::TCP && nh != ipproto::UDP {
+        if nh != ipproto::TCP && nh != ipproto::UDP && nh != super::sctp::PROTO {
             self.addrs(&src, &dst);
         }
         while is_extension(nh) {
