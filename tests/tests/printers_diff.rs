@@ -2049,6 +2049,218 @@ fn sctp_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// A BER element: tag, length (short or long form), content.
+fn ber(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut e = vec![tag];
+    match content.len() {
+        n if n < 128 => e.push(n as u8),
+        n if n < 256 => e.extend_from_slice(&[0x81, n as u8]),
+        n => e.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
+    }
+    e.extend_from_slice(content);
+    e
+}
+
+fn ber_int(tag: u8, v: i64) -> Vec<u8> {
+    let b = v.to_be_bytes();
+    let mut i = 0;
+    while i < 7 && ((b[i] == 0 && b[i + 1] & 0x80 == 0) || (b[i] == 0xff && b[i + 1] & 0x80 != 0)) {
+        i += 1;
+    }
+    ber(tag, &b[i..])
+}
+
+fn ber_oid(arcs: &[u32]) -> Vec<u8> {
+    let mut c = vec![(arcs[0] * 40 + arcs[1]) as u8];
+    for &a in &arcs[2..] {
+        let mut parts = vec![(a & 0x7f) as u8];
+        let mut v = a >> 7;
+        while v > 0 {
+            parts.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        parts.reverse();
+        c.extend_from_slice(&parts);
+    }
+    ber(6, &c)
+}
+
+fn varbinds(vbs: &[(&[u32], Vec<u8>)]) -> Vec<u8> {
+    let body: Vec<u8> = vbs
+        .iter()
+        .flat_map(|(oid, v)| ber(0x30, &[ber_oid(oid), v.clone()].concat()))
+        .collect();
+    ber(0x30, &body)
+}
+
+/// A request-style PDU: request ID, error status and index, the variable bindings.
+fn snmp_pdu(tag: u8, id: i64, status: i64, index: i64, vbs: &[(&[u32], Vec<u8>)]) -> Vec<u8> {
+    ber(
+        tag,
+        &[ber_int(2, id), ber_int(2, status), ber_int(2, index), varbinds(vbs)].concat(),
+    )
+}
+
+/// An SNMPv1/v2c message (version 0/1) with a community.
+fn snmp_msg(version: i64, community: &[u8], pdu: &[u8]) -> Vec<u8> {
+    ber(0x30, &[ber_int(2, version), ber(4, community), pdu.to_vec()].concat())
+}
+
+/// An SNMPv3 message: msgID 7, max size 65507, `flags`, USM parameters, and the scoped PDU
+/// (or whatever `scoped` is, such as an encrypted octet string).
+fn snmp_v3(flags: u8, engine: &[u8], boots: i64, user: &[u8], scoped: &[u8]) -> Vec<u8> {
+    let header = ber(
+        0x30,
+        &[ber_int(2, 7), ber_int(2, 65507), ber(4, &[flags]), ber_int(2, 3)].concat(),
+    );
+    let usm = ber(
+        0x30,
+        &[
+            ber(4, engine),
+            ber_int(2, boots),
+            ber_int(2, 1234),
+            ber(4, user),
+            ber(4, if flags & 1 != 0 { &[0xaa; 12] } else { &[] }),
+            ber(4, if flags & 2 != 0 { &[0, 0, 0, 1, 0, 0, 0, 2] } else { &[] }),
+        ]
+        .concat(),
+    );
+    ber(
+        0x30,
+        &[ber_int(2, 3), header, ber(4, &usm), scoped.to_vec()].concat(),
+    )
+}
+
+fn snmp_packets() -> Vec<Vec<u8>> {
+    const SYS_DESCR: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 1, 0];
+    const SYS_UPTIME: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
+    const IF_DESCR: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 1];
+    const ENTERPRISE: &[u32] = &[1, 3, 6, 1, 4, 1, 8072, 3, 2, 10];
+    const TRAP_OID: &[u32] = &[1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
+    let null = || vec![5, 0];
+    let agent = |p: &[u8]| over_udp(40000, 161, B, p);
+    let manager = |p: &[u8]| over_udp(161, 40000, B, p);
+    let trap = |p: &[u8]| over_udp(40001, 162, B, p);
+    let v1_trap = |generic: i64, specific: i64| {
+        ber(
+            0xa4,
+            &[
+                ber_oid(ENTERPRISE),
+                ber(0x40, &[198, 18, 0, 1]),
+                ber_int(2, generic),
+                ber_int(2, specific),
+                ber_int(0x43, 123_456),
+                varbinds(&[(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 1, 3], ber_int(2, 3))]),
+            ]
+            .concat(),
+        )
+    };
+    let scoped = |engine: &[u8], pdu: &[u8]| {
+        ber(0x30, &[ber(4, engine), ber(4, b""), pdu.to_vec()].concat())
+    };
+    let engine = [0x80, 0, 0x1f, 0x88, 0x80, 0x12, 0x34, 0x56, 0x78];
+    let mut extra = snmp_msg(0, b"public", &snmp_pdu(0xa0, 1, 0, 0, &[(SYS_DESCR, null())]));
+    extra.push(0);
+    vec![
+        agent(&snmp_msg(0, b"public", &snmp_pdu(0xa0, 4660, 0, 0, &[(SYS_DESCR, null())]))),
+        agent(&snmp_msg(
+            0,
+            b"private",
+            &snmp_pdu(0xa1, 2, 0, 0, &[(SYS_DESCR, null()), (IF_DESCR, null())]),
+        )),
+        manager(&snmp_msg(
+            0,
+            b"public",
+            &snmp_pdu(
+                0xa2,
+                4660,
+                0,
+                0,
+                &[
+                    (SYS_DESCR, ber(4, b"Linux box 6.18")),
+                    (SYS_UPTIME, ber_int(0x43, 98_765_432)),
+                    (&[1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 1], ber_int(0x41, 4_000_000_000)),
+                    (&[1, 3, 6, 1, 2, 1, 2, 2, 1, 5, 1], ber_int(0x42, 1_000_000_000)),
+                    (&[1, 3, 6, 1, 2, 1, 4, 20, 1, 1, 1], ber(0x40, &[198, 18, 0, 9])),
+                    (&[1, 3, 6, 1, 2, 1, 1, 2, 0], ber_oid(ENTERPRISE)),
+                    (&[1, 3, 6, 1, 2, 1, 2, 2, 1, 6, 1], ber(4, &[2, 0, 0, 0, 0, 0x0b])),
+                    (&[1, 3, 6, 1, 2, 1, 1, 7, 0], ber_int(2, -5)),
+                    (&[1, 3, 6, 1, 2, 1, 1, 8, 0], ber(1, &[0xff])),
+                    (&[1, 3, 6, 1, 2, 1, 1, 9, 0], ber(0x44, &[1, 2])),
+                ],
+            ),
+        )),
+        agent(&snmp_msg(
+            0,
+            b"private",
+            &snmp_pdu(0xa3, 3, 0, 0, &[(&[1, 3, 6, 1, 2, 1, 1, 6, 0], ber(4, b"lab"))]),
+        )),
+        manager(&snmp_msg(0, b"public", &snmp_pdu(0xa2, 3, 2, 1, &[(SYS_DESCR, null())]))),
+        manager(&snmp_msg(0, b"public", &snmp_pdu(0xa2, 3, 25, 0, &[(SYS_DESCR, null())]))),
+        manager(&snmp_msg(0, b"public", &snmp_pdu(0xa2, 3, 0, 2, &[(SYS_DESCR, null())]))),
+        trap(&snmp_msg(0, b"public", &v1_trap(2, 0))),
+        trap(&snmp_msg(0, b"traps", &v1_trap(6, 17))),
+        trap(&snmp_msg(0, b"public", &v1_trap(9, 4))),
+        // SNMPv2c: GetBulk, a response with exceptions and a Counter64, V2Trap, Inform.
+        agent(&snmp_msg(1, b"public", &snmp_pdu(0xa5, 9, 0, 10, &[(IF_DESCR, null())]))),
+        manager(&snmp_msg(
+            1,
+            b"public",
+            &snmp_pdu(
+                0xa2,
+                9,
+                0,
+                0,
+                &[
+                    (IF_DESCR, vec![0x80, 0]),
+                    (SYS_DESCR, vec![0x81, 0]),
+                    (SYS_UPTIME, vec![0x82, 0]),
+                    (&[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, 1], ber_int(0x46, 1 << 40)),
+                ],
+            ),
+        )),
+        trap(&snmp_msg(
+            1,
+            b"public",
+            &snmp_pdu(
+                0xa7,
+                11,
+                0,
+                0,
+                &[(SYS_UPTIME, ber_int(0x43, 500)), (TRAP_OID, ber_oid(ENTERPRISE))],
+            ),
+        )),
+        trap(&snmp_msg(1, b"public", &snmp_pdu(0xa6, 12, 0, 0, &[(SYS_UPTIME, ber_int(0x43, 7))]))),
+        agent(&snmp_msg(1, b"public", &snmp_pdu(0xa0, 13, 1, 0, &[(SYS_DESCR, ber_int(2, 1))]))),
+        // SNMPv3: discovery (noAuthNoPriv, reportable), the agent's report, authPriv.
+        agent(&snmp_v3(4, b"", 0, b"", &scoped(b"", &snmp_pdu(0xa0, 21, 0, 0, &[])))),
+        manager(&snmp_v3(
+            0,
+            &engine,
+            3,
+            b"",
+            &scoped(
+                &engine,
+                &snmp_pdu(0xa8, 21, 0, 0, &[(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0], ber_int(0x41, 1))]),
+            ),
+        )),
+        agent(&snmp_v3(5, &engine, 3, b"admin", &scoped(&engine, &snmp_pdu(0xa0, 22, 0, 0, &[(SYS_DESCR, null())])))),
+        agent(&snmp_v3(7, &engine, 3, b"admin", &ber(4, &[0x5a; 24]))),
+        // Damaged: an unknown version, PDUs of the other version, a bad msgFlags, a byte
+        // after the message, a datagram that is no message, a long-form length.
+        agent(&snmp_msg(5, b"public", &snmp_pdu(0xa0, 1, 0, 0, &[]))),
+        trap(&snmp_msg(0, b"public", &snmp_pdu(0xa7, 1, 0, 0, &[]))),
+        trap(&snmp_msg(1, b"public", &v1_trap(0, 0))),
+        agent(&snmp_v3(2, b"", 0, b"", &scoped(b"", &snmp_pdu(0xa0, 21, 0, 0, &[])))),
+        agent(&extra),
+        agent(b"hello, agent"),
+        agent(&{
+            let inner = snmp_msg(0, b"public", &snmp_pdu(0xa0, 1, 0, 0, &[(SYS_DESCR, null())]));
+            [vec![0x30, 0x81, inner.len() as u8 - 2], inner[2..].to_vec()].concat()
+        }),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -2114,7 +2326,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 24] = [
+    let families: [(&str, Vec<Vec<u8>>); 25] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -2139,6 +2351,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("bcm-li", bcm_li_packets()),
         ("dns-tcp", dns_tcp_packets()),
         ("sctp", sctp_packets()),
+        ("snmp", snmp_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families

@@ -32,6 +32,7 @@ mod ntp;
 mod resp;
 mod sctp;
 mod shared;
+mod snmp;
 mod stp;
 mod syslog;
 mod tcp;
