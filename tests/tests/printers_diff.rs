@@ -2261,6 +2261,92 @@ fn snmp_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// A slow-protocols frame (EtherType 0x8809) to 01:80:c2:00:00:02.
+fn slow_frame(pdu: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x01, 0x80, 0xc2, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x0a, 0x88, 0x09];
+    f.extend_from_slice(pdu);
+    f
+}
+
+/// An LACP actor or partner TLV.
+fn lacp_info(ty: u8, prio: u16, sys: [u8; 6], key: u16, port: u16, state: u8) -> Vec<u8> {
+    let mut t = vec![ty, 20];
+    t.extend_from_slice(&prio.to_be_bytes());
+    t.extend_from_slice(&sys);
+    t.extend_from_slice(&key.to_be_bytes());
+    t.extend_from_slice(&0x00ffu16.to_be_bytes());
+    t.extend_from_slice(&port.to_be_bytes());
+    t.extend_from_slice(&[state, 0, 0, 0]);
+    t
+}
+
+fn slow_packets() -> Vec<Vec<u8>> {
+    let actor = lacp_info(1, 32768, [2, 0, 0, 0, 0, 0x0a], 13, 1, 0x3d);
+    let partner = lacp_info(2, 65535, [2, 0, 0, 0, 0, 0x0b], 0, 0, 0xc2);
+    let collector = [&[3u8, 16, 0, 50][..], &[0; 12]].concat();
+    let lacp = [&[1u8, 1][..], &actor, &partner, &collector, &[0, 0], &[0; 50]].concat();
+    let marker_info = |ty: u8| {
+        [
+            &[ty, 16, 0, 7][..],
+            &[2, 0, 0, 0, 0, 0x0a],
+            &0x1234_5678u32.to_be_bytes(),
+            &[0, 0],
+        ]
+        .concat()
+    };
+    let marker = [&[2u8, 1][..], &marker_info(1), &[0, 0], &[0; 90]].concat();
+    let marker_resp = [&[2u8, 1][..], &marker_info(2), &[0, 0], &[0; 90]].concat();
+    let oam_info = |ty: u8, oui: [u8; 3]| {
+        [
+            &[ty, 16, 1, 0, 2, 0x05, 0x1d, 0x05, 0xee][..],
+            &oui,
+            &0x1234_5678u32.to_be_bytes(),
+        ]
+        .concat()
+    };
+    let oam = |flags: u16, code: u8, data: &[u8]| {
+        [&[3u8][..], &flags.to_be_bytes(), &[code], data].concat()
+    };
+    let info = oam(
+        0x0050,
+        0,
+        &[
+            oam_info(1, [0, 0, 0]),
+            oam_info(2, [0, 0x12, 0x0f]),
+            vec![0xfe, 6, 0x00, 0x90, 0x69, 0x42],
+            vec![0, 0],
+        ]
+        .concat(),
+    );
+    let mut event = vec![2, 40, 0, 10];
+    for v in [1_000_000u64, 1, 17, 1234] {
+        event.extend_from_slice(&v.to_be_bytes());
+    }
+    event.extend_from_slice(&3u32.to_be_bytes());
+    let notif = oam(0x0001, 1, &[&[0u8, 5][..], &event, &[0xfe, 4, 1, 2], &[0, 0]].concat());
+    let mut bad_actor = lacp.clone();
+    bad_actor[3] = 18;
+    let mut short_tlv = lacp.clone();
+    short_tlv[3] = 1;
+    vec![
+        slow_frame(&lacp),
+        slow_frame(&marker),
+        slow_frame(&marker_resp),
+        slow_frame(&info),
+        slow_frame(&notif),
+        slow_frame(&oam(0, 4, &[1])),
+        slow_frame(&oam(0x0002, 2, &[0x07, 0, 0x02])),
+        slow_frame(&oam(0, 0x99, &[1, 2, 3])),
+        // Damaged: an unknown subtype, another version, TLV lengths that do not fit.
+        slow_frame(&[10, 1, 2, 3, 4]),
+        slow_frame(&[&[1u8, 2][..], &actor].concat()),
+        slow_frame(&bad_actor),
+        slow_frame(&short_tlv),
+        slow_frame(&[&[1u8, 1][..], &actor[..12]].concat()),
+        slow_frame(&oam(0x7f, 0, &[1, 15, 1, 0, 2])),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -2326,7 +2412,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 25] = [
+    let families: [(&str, Vec<Vec<u8>>); 26] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -2352,6 +2438,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("dns-tcp", dns_tcp_packets()),
         ("sctp", sctp_packets()),
         ("snmp", snmp_packets()),
+        ("slow", slow_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families

@@ -119,7 +119,7 @@ fn af_name(af: u8) -> &'static str {
 }
 
 /// tcpdump's `oui_values` (the organisations LLDP's TLVs name).
-fn oui_name(oui: u32) -> &'static str {
+pub(super) fn oui_name(oui: u32) -> &'static str {
     match oui {
         0x000000 => "Ethernet",
         0x00000c => "Cisco",

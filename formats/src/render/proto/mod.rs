@@ -32,6 +32,7 @@ mod ntp;
 mod resp;
 mod sctp;
 mod shared;
+mod slow;
 mod snmp;
 mod stp;
 mod syslog;
