@@ -2347,6 +2347,69 @@ fn slow_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// QUIC (RFC 9000) on UDP 443: tcpdump 4.99 has no QUIC printer and prints plain UDP.
+fn quic_packets() -> Vec<Vec<u8>> {
+    let cid = |b: u8| vec![8, b, b, b, b, b, b, b, b];
+    // Long header: Initial, Handshake (version 1), and a version negotiation (version 0).
+    let long = |first: u8, version: u32, rest: &[u8]| {
+        [&[first][..], &version.to_be_bytes(), &cid(0x11), &cid(0x22), rest].concat()
+    };
+    let initial = long(0xc3, 1, &[&[0u8, 0x40, 0x24, 0, 0, 0, 1][..], &[0x5a; 32]].concat());
+    let handshake = long(0xe1, 1, &[&[0x40u8, 0x14, 0, 2][..], &[0x6b; 18]].concat());
+    let vneg = long(0x80, 0, &[0, 0, 0, 1, 0x6b, 0x33, 0x43, 0xcf]);
+    // Short header (1-RTT): the destination connection ID, a packet number, payload.
+    let short = [&[0x43u8][..], &[0x22; 8], &[0, 0, 0, 9], &[0x7c; 24]].concat();
+    vec![
+        over_udp(40000, 443, B, &initial),
+        over_udp(443, 40000, B, &handshake),
+        over_udp(443, 40000, B, &vneg),
+        over_udp(40000, 443, B, &short),
+    ]
+}
+
+/// CARP (IP protocol 112, like VRRP): tcpdump 4.99 prints it with its VRRP printer unless
+/// `-T carp` is given, and so do we.
+fn carp_packets() -> Vec<Vec<u8>> {
+    let carp = |vhid: u8, advskew: u8, demote: u8, fix: bool| {
+        let mut m = vec![0x21, vhid, advskew, 7, demote, 1, 0, 0];
+        m.extend_from_slice(&0x0102_0304_0506_0708u64.to_be_bytes());
+        m.extend_from_slice(&[0xa5; 20]);
+        if fix {
+            let c = checksum(&m, 0);
+            m[6..8].copy_from_slice(&c.to_be_bytes());
+        }
+        let ip = V4 {
+            ttl: 255,
+            ..V4::new(112, A, [224, 0, 0, 18])
+        };
+        ether(0x0800, &ip.build(&m))
+    };
+    vec![
+        carp(1, 0, 0, true),
+        carp(7, 100, 1, true),
+        carp(200, 0, 0, false),
+    ]
+}
+
+/// ERSPAN type II (GRE protocol 0x88be) and type III (0x22eb): tcpdump 4.99 does not decode
+/// them (`gre-proto-0x88be`), nor do we.
+fn erspan_packets() -> Vec<Vec<u8>> {
+    let inner = ether(0x0800, &inner_v4_icmp());
+    let type2 = [&[0x10u8, 0x0a, 0, 7, 0, 0, 0, 3][..], &inner].concat();
+    let type3 = [
+        &[0x20u8, 0x0a, 0, 7][..],
+        &0x1234_5678u32.to_be_bytes(),
+        &[0, 0, 0, 0],
+        &inner,
+    ]
+    .concat();
+    vec![
+        gre(0x1000, 0x88be, &[0, 0, 0, 5], &type2),
+        gre(0, 0x88be, &[], &type2),
+        gre(0x1000, 0x22eb, &[0, 0, 0, 6], &type3),
+    ]
+}
+
 /// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
 fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     let mut f = Vec::new();
@@ -2412,7 +2475,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 26] = [
+    let families: [(&str, Vec<Vec<u8>>); 29] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -2439,6 +2502,9 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("sctp", sctp_packets()),
         ("snmp", snmp_packets()),
         ("slow", slow_packets()),
+        ("quic", quic_packets()),
+        ("carp", carp_packets()),
+        ("erspan", erspan_packets()),
     ];
     // The fuzz corpus holds the same packets (formats' render_props cuts and flips them).
     let whole: Vec<(Vec<u8>, usize)> = families
