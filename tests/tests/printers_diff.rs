@@ -534,7 +534,28 @@ fn dns_packets() -> Vec<Vec<u8>> {
         // Queries with answer, authority and additional records: -vv prints them.
         over_udp(40000, 53, B, &edns_query()),
         over_udp(40000, 53, B, &notify_query()),
+        // Extended response codes (EDNS): BADVERS, tcpdump's "Resp17", BADCOOKIE, 4095,
+        // and an OPT record after an answer.
+        over_udp(53, 40000, B, &edns_answer(0, 1, false)),
+        over_udp(53, 40000, B, &edns_answer(1, 1, false)),
+        over_udp(53, 40000, B, &edns_answer(7, 1, true)),
+        over_udp(53, 40000, B, &edns_answer(15, 0xff, false)),
+        over_udp(53, 40000, B, &edns_answer(3, 0, true)),
     ]
+}
+
+/// A response whose OPT record extends its 4-bit rcode with `ext` (the upper 8 bits).
+fn edns_answer(rcode: u16, ext: u8, with_answer: bool) -> Vec<u8> {
+    let mut m = [
+        header(0x2004, 0x8180 | rcode, 1, u16::from(with_answer), 1),
+        question("example.com", 1, 1),
+    ]
+    .concat();
+    if with_answer {
+        m.extend_from_slice(&rr(1, 1, &[198, 18, 0, 9]));
+    }
+    m.extend_from_slice(&[0, 0, 41, 0x10, 0, ext, 0, 0, 0, 0, 0]);
+    m
 }
 
 /// A query with an EDNS OPT record (the additional section).

@@ -72,7 +72,7 @@ impl Printer<'_> {
         self.out.s(OPS[usize::from(d.opcode())]);
         let mut pos = DnsPacket::<&[u8]>::HEADER_LEN;
         let ok = if d.is_response() {
-            self.out.s(rcode_name(d.rcode()));
+            rcode_name(self.out, extended_rcode(msg, d.rcode(), qd, an, ns, ar));
             if f & 0x0400 != 0 {
                 self.out.c(b'*');
             }
@@ -428,24 +428,96 @@ fn cut_label(msg: &[u8], start: usize) -> &[u8] {
     &[]
 }
 
-fn rcode_name(r: u8) -> &'static str {
-    match r {
-        0 => "",
-        1 => " FormErr",
-        2 => " ServFail",
-        3 => " NXDomain",
-        4 => " NotImp",
-        5 => " Refused",
-        6 => " YXDomain",
-        7 => " YXRRSet",
-        8 => " NXRRSet",
-        9 => " NotAuth",
-        10 => " NotZone",
-        11 => " Resp11",
-        12 => " Resp12",
-        13 => " Resp13",
-        14 => " Resp14",
-        _ => " NoChange",
+/// The response code with the EDNS extension (RFC 6891: the OPT record's TTL carries its
+/// upper 8 bits), found as tcpdump 4.99 looks for it: the first OPT record in the additional
+/// section, as long as the records before it were captured.
+fn extended_rcode(msg: &[u8], rcode: u8, qd: u16, an: u16, ns: u16, ar: u16) -> u32 {
+    let rcode = u32::from(rcode);
+    let len = msg.len();
+    let mut cp = DnsPacket::<&[u8]>::HEADER_LEN;
+    for _ in 0..qd {
+        let Some(e) = skip_name(msg, cp) else {
+            return rcode;
+        };
+        cp = e + 4;
+        if cp >= len {
+            return rcode;
+        }
+    }
+    for _ in 0..u32::from(an) + u32::from(ns) {
+        let Some(e) = skip_name(msg, cp) else {
+            return rcode;
+        };
+        cp = e + 8;
+        let Some(rdlen) = get_be16(msg, cp).filter(|_| cp + 2 <= len) else {
+            return rcode;
+        };
+        cp += 2 + usize::from(rdlen);
+        if cp >= len {
+            return rcode;
+        }
+    }
+    for _ in 0..ar {
+        let Some(e) = skip_name(msg, cp) else {
+            return rcode;
+        };
+        cp = e;
+        let Some(ty) = get_be16(msg, cp) else {
+            return rcode;
+        };
+        cp += 4;
+        let Some(&hi) = msg.get(cp) else {
+            return rcode;
+        };
+        if ty == 41 {
+            return rcode | u32::from(hi) << 4;
+        }
+        cp += 4;
+        let Some(rdlen) = get_be16(msg, cp) else {
+            return rcode;
+        };
+        cp += 2 + usize::from(rdlen);
+        if cp >= len {
+            return rcode;
+        }
+    }
+    rcode
+}
+
+/// tcpdump 4.99's names of (extended) response codes, its missing spaces included.
+fn rcode_name(out: &mut Vec<u8>, r: u32) {
+    const NAMES: [&str; 24] = [
+        "",
+        " FormErr",
+        " ServFail",
+        " NXDomain",
+        " NotImp",
+        " Refused",
+        " YXDomain",
+        " YXRRSet",
+        " NXRRSet",
+        " NotAuth",
+        " NotZone",
+        " Resp11",
+        " Resp12",
+        " Resp13",
+        " Resp14",
+        " NoChange",
+        " BadVers",
+        "Resp17",
+        " Resp18",
+        " Resp19",
+        " Resp20",
+        "Resp21",
+        " Resp22",
+        " BadCookie",
+    ];
+    match NAMES.get(r as usize) {
+        Some(n) => out.s(n),
+        None => {
+            out.s(" Resp");
+            out.n(r);
+        }
     }
 }
 
@@ -589,6 +661,20 @@ mod tests {
             line_v(&p[..41], 0),
             "IP 198.18.0.1.40000 > 198.18.0.2.53: Flags [P], seq 1:32, win 512, length 31 [|domain]"
         );
+    }
+
+    #[test]
+    fn extended_rcode_from_the_opt_record() {
+        let answer = |rcode: u8, ext: u8| {
+            let mut r = vec![0x12, 0x34, 0x81, 0x80 | rcode, 0, 1, 0, 0, 0, 0, 0, 1];
+            r.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+            r.extend_from_slice(&[0, 0, 41, 0x10, 0, ext, 0, 0, 0, 0, 0]);
+            line_v(&ipv4(17, &udp(53, 40000, &r)), 0)
+        };
+        assert!(answer(0, 1).ends_with(": 4660 BadVers 0/0/1 (40)"));
+        assert!(answer(1, 1).ends_with(": 4660Resp17 0/0/1 (40)"));
+        assert!(answer(15, 0xff).ends_with(": 4660 Resp4095 0/0/1 (40)"));
+        assert!(answer(3, 0).ends_with(": 4660 NXDomain 0/0/1 (40)"));
     }
 
     #[test]
