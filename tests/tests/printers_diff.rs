@@ -2355,6 +2355,18 @@ fn slow_packets() -> Vec<Vec<u8>> {
         slow_frame(&marker_resp),
         slow_frame(&info),
         slow_frame(&notif),
+        // Information TLVs naming other organisations (tcpdump's OUI table), one unknown.
+        slow_frame(&oam(
+            0x0008,
+            0,
+            &[
+                oam_info(1, [0, 0x23, 0x20]),
+                oam_info(2, [0x00, 0x10, 0x18]),
+                oam_info(2, [0x12, 0x34, 0x56]),
+                vec![0, 0],
+            ]
+            .concat(),
+        )),
         slow_frame(&oam(0, 4, &[1])),
         slow_frame(&oam(0x0002, 2, &[0x07, 0, 0x02])),
         slow_frame(&oam(0, 0x99, &[1, 2, 3])),
