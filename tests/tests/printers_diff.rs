@@ -2020,7 +2020,15 @@ fn sctp_packets() -> Vec<Vec<u8>> {
         s.extend_from_slice(&sctp_chunk(1, 0, &init_body(9)));
         ether(0x86dd, &ipv6(132, A6, B6, &s))
     };
+    // An ICMP port unreachable quoting an INIT (-v prints the quoted packet, SCTP too).
+    let quoted = {
+        let init = sctp_packet(&[sctp_chunk(1, 0, &init_body(3))]);
+        let q = &init[14..];
+        let m = icmp_msg(3, 3, [0; 4], q);
+        ether(0x0800, &V4::new(1, B, A).build(&m))
+    };
     vec![
+        quoted,
         sctp_packet(&[sctp_chunk(1, 0, &init)]),
         sctp_packet(&[sctp_chunk(2, 0, &init_ack)]),
         sctp_packet(&[sctp_chunk(0x0a, 0, &[1, 2, 3, 4, 5, 6, 7, 8])]),
@@ -2351,6 +2359,17 @@ fn slow_packets() -> Vec<Vec<u8>> {
     short_tlv[3] = 1;
     vec![
         slow_frame(&lacp),
+        // 802.1Q-tagged, and QinQ.
+        {
+            let mut f = slow_frame(&lacp);
+            f.splice(12..12, [0x81, 0, 0, 10]);
+            f
+        },
+        {
+            let mut f = slow_frame(&marker);
+            f.splice(12..12, [0x88, 0xa8, 0x20, 5, 0x81, 0, 0, 10]);
+            f
+        },
         slow_frame(&marker),
         slow_frame(&marker_resp),
         slow_frame(&info),

@@ -63,6 +63,11 @@ impl Printer<'_> {
             self.llc_stp(&data[14..], usize::from(ty));
             return 14;
         }
+        if (ty == ethertype::VLAN || ty == ethertype::QINQ) && data.len() < 18 {
+            // tcpdump checks that the tag was captured before it names the type.
+            trunc(self.out, "vlan");
+            return data.len();
+        }
         self.ether_type_name(ty);
         self.out.s(", length ");
         self.out.n(orig_len);
@@ -83,6 +88,10 @@ impl Printer<'_> {
             self.out.s(", ");
             ty = inner;
             off += 4;
+            if (ty == ethertype::VLAN || ty == ethertype::QINQ) && data.len() < off + 4 {
+                trunc(self.out, "vlan");
+                return data.len();
+            }
             if ty > 1500 {
                 self.ether_type_name(ty);
                 self.out.s(", ");
