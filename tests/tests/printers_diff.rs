@@ -607,8 +607,13 @@ fn dns_tcp_packets() -> Vec<Vec<u8>> {
             6,
             1,
             &[
-                [2, b'n', b's', 0xc0, 0x0c, 4, b'r', b'o', b'o', b't', 0xc0, 0x0c].as_slice(),
-                &[0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 3, 0x84, 0, 9, 0x3a, 0x80, 0, 0, 0, 60],
+                [
+                    2, b'n', b's', 0xc0, 0x0c, 4, b'r', b'o', b'o', b't', 0xc0, 0x0c,
+                ]
+                .as_slice(),
+                &[
+                    0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 3, 0x84, 0, 9, 0x3a, 0x80, 0, 0, 0, 60,
+                ],
             ]
             .concat(),
         ),
@@ -1969,7 +1974,9 @@ fn sctp_chunk(ty: u8, flags: u8, body: &[u8]) -> Vec<u8> {
 
 /// An SCTP packet 198.18.0.1.5000 > 198.18.0.2.6000 (tcpdump does not check its CRC32c).
 fn sctp_packet(chunks: &[Vec<u8>]) -> Vec<u8> {
-    let mut s = vec![0x13, 0x88, 0x17, 0x70, 0, 0, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef];
+    let mut s = vec![
+        0x13, 0x88, 0x17, 0x70, 0, 0, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef,
+    ];
     for c in chunks {
         s.extend_from_slice(c);
     }
@@ -2034,13 +2041,31 @@ fn sctp_packets() -> Vec<Vec<u8>> {
         sctp_packet(&[sctp_chunk(0x0a, 0, &[1, 2, 3, 4, 5, 6, 7, 8])]),
         sctp_packet(&[sctp_chunk(0x0b, 0, &[])]),
         sctp_packet(&[sctp_data(3, 1, 0, b"hello")]),
-        sctp_packet(&[sctp_data(4, 2, 46, b"middle fragment."), sctp_chunk(3, 0, &sack)]),
+        sctp_packet(&[
+            sctp_data(4, 2, 46, b"middle fragment."),
+            sctp_chunk(3, 0, &sack),
+        ]),
         sctp_packet(&[sctp_data(2, 3, 18, b"first"), sctp_data(1, 4, 99, b"last")]),
         // M3UA: ASP Up, a Transfer Data with parameters, an unknown class, a wrong length.
         sctp_packet(&[sctp_data(3, 5, 3, &m3ua(3, 1, &[]))]),
-        sctp_packet(&[sctp_data(3, 6, 3, &m3ua(1, 1, &[rc.as_slice(), &proto_data].concat()))]),
-        sctp_packet(&[sctp_data(3, 7, 3, &m3ua(4, 9, &[0, 0x11, 0, 8, 0, 0, 0, 1]))]),
-        sctp_packet(&[sctp_data(3, 8, 3, &m3ua(7, 1, &[0, 0x77, 0, 6, 1, 2, 0, 0]))]),
+        sctp_packet(&[sctp_data(
+            3,
+            6,
+            3,
+            &m3ua(1, 1, &[rc.as_slice(), &proto_data].concat()),
+        )]),
+        sctp_packet(&[sctp_data(
+            3,
+            7,
+            3,
+            &m3ua(4, 9, &[0, 0x11, 0, 8, 0, 0, 0, 1]),
+        )]),
+        sctp_packet(&[sctp_data(
+            3,
+            8,
+            3,
+            &m3ua(7, 1, &[0, 0x77, 0, 6, 1, 2, 0, 0]),
+        )]),
         sctp_packet(&[sctp_data(3, 9, 3, &{
             let mut m = m3ua(0, 1, &[0, 0x0d, 0, 8, 0, 1, 0, 2]);
             m[7] = 40;
@@ -2053,12 +2078,22 @@ fn sctp_packets() -> Vec<Vec<u8>> {
         sctp_packet(&[sctp_chunk(7, 0, &100u32.to_be_bytes())]),
         sctp_packet(&[sctp_chunk(8, 0, &[]), sctp_chunk(0x0e, 0, &[])]),
         sctp_packet(&[sctp_chunk(9, 0, &[0, 1, 0, 8, 0, 3, 0, 0])]),
-        sctp_packet(&[sctp_chunk(0x0c, 0, &5u32.to_be_bytes()), sctp_chunk(0x0d, 0, &5u32.to_be_bytes())]),
+        sctp_packet(&[
+            sctp_chunk(0x0c, 0, &5u32.to_be_bytes()),
+            sctp_chunk(0x0d, 0, &5u32.to_be_bytes()),
+        ]),
         sctp_packet(&[sctp_chunk(0xc0, 0, &200u32.to_be_bytes())]),
-        sctp_packet(&[sctp_chunk(0xc1, 0, &[0, 0, 0, 1]), sctp_chunk(0xc2, 0, &[0, 0, 0, 1])]),
+        sctp_packet(&[
+            sctp_chunk(0xc1, 0, &[0, 0, 0, 1]),
+            sctp_chunk(0xc2, 0, &[0, 0, 0, 1]),
+        ]),
         // Chunk types tcpdump 4.99 does not name: I-DATA, RE-CONFIG, ASCONF-ACK, 0x81, AUTH.
         sctp_packet(&[
-            sctp_chunk(0x40, 3, &[0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, b'x']),
+            sctp_chunk(
+                0x40,
+                3,
+                &[0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, b'x'],
+            ),
             sctp_chunk(0x82, 0, &[0, 13, 0, 16, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]),
         ]),
         sctp_packet(&[
@@ -2073,7 +2108,10 @@ fn sctp_packets() -> Vec<Vec<u8>> {
         sctp_packet(&[sctp_chunk(0x0b, 0, &[]), vec![0, 0]]),
         sctp_packet(&[sctp_chunk(0, 3, &[0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0])]),
         sctp_packet(&[sctp_chunk(1, 0, &[0, 0, 0, 1])]),
-        ether(0x0800, &V4::new(132, A, B).build(&[0x13, 0x88, 0x17, 0x70, 0, 0, 0, 1])),
+        ether(
+            0x0800,
+            &V4::new(132, A, B).build(&[0x13, 0x88, 0x17, 0x70, 0, 0, 0, 1]),
+        ),
         v6,
     ]
 }
@@ -2126,13 +2164,22 @@ fn varbinds(vbs: &[(&[u32], Vec<u8>)]) -> Vec<u8> {
 fn snmp_pdu(tag: u8, id: i64, status: i64, index: i64, vbs: &[(&[u32], Vec<u8>)]) -> Vec<u8> {
     ber(
         tag,
-        &[ber_int(2, id), ber_int(2, status), ber_int(2, index), varbinds(vbs)].concat(),
+        &[
+            ber_int(2, id),
+            ber_int(2, status),
+            ber_int(2, index),
+            varbinds(vbs),
+        ]
+        .concat(),
     )
 }
 
 /// An SNMPv1/v2c message (version 0/1) with a community.
 fn snmp_msg(version: i64, community: &[u8], pdu: &[u8]) -> Vec<u8> {
-    ber(0x30, &[ber_int(2, version), ber(4, community), pdu.to_vec()].concat())
+    ber(
+        0x30,
+        &[ber_int(2, version), ber(4, community), pdu.to_vec()].concat(),
+    )
 }
 
 /// An SNMPv3 message: msgID 7, max size 65507, `flags`, USM parameters, and the scoped PDU
@@ -2140,7 +2187,13 @@ fn snmp_msg(version: i64, community: &[u8], pdu: &[u8]) -> Vec<u8> {
 fn snmp_v3(flags: u8, engine: &[u8], boots: i64, user: &[u8], scoped: &[u8]) -> Vec<u8> {
     let header = ber(
         0x30,
-        &[ber_int(2, 7), ber_int(2, 65507), ber(4, &[flags]), ber_int(2, 3)].concat(),
+        &[
+            ber_int(2, 7),
+            ber_int(2, 65507),
+            ber(4, &[flags]),
+            ber_int(2, 3),
+        ]
+        .concat(),
     );
     let usm = ber(
         0x30,
@@ -2150,7 +2203,14 @@ fn snmp_v3(flags: u8, engine: &[u8], boots: i64, user: &[u8], scoped: &[u8]) -> 
             ber_int(2, 1234),
             ber(4, user),
             ber(4, if flags & 1 != 0 { &[0xaa; 12] } else { &[] }),
-            ber(4, if flags & 2 != 0 { &[0, 0, 0, 1, 0, 0, 0, 2] } else { &[] }),
+            ber(
+                4,
+                if flags & 2 != 0 {
+                    &[0, 0, 0, 1, 0, 0, 0, 2]
+                } else {
+                    &[]
+                },
+            ),
         ]
         .concat(),
     );
@@ -2188,10 +2248,18 @@ fn snmp_packets() -> Vec<Vec<u8>> {
         ber(0x30, &[ber(4, engine), ber(4, b""), pdu.to_vec()].concat())
     };
     let engine = [0x80, 0, 0x1f, 0x88, 0x80, 0x12, 0x34, 0x56, 0x78];
-    let mut extra = snmp_msg(0, b"public", &snmp_pdu(0xa0, 1, 0, 0, &[(SYS_DESCR, null())]));
+    let mut extra = snmp_msg(
+        0,
+        b"public",
+        &snmp_pdu(0xa0, 1, 0, 0, &[(SYS_DESCR, null())]),
+    );
     extra.push(0);
     vec![
-        agent(&snmp_msg(0, b"public", &snmp_pdu(0xa0, 4660, 0, 0, &[(SYS_DESCR, null())]))),
+        agent(&snmp_msg(
+            0,
+            b"public",
+            &snmp_pdu(0xa0, 4660, 0, 0, &[(SYS_DESCR, null())]),
+        )),
         agent(&snmp_msg(
             0,
             b"private",
@@ -2208,11 +2276,23 @@ fn snmp_packets() -> Vec<Vec<u8>> {
                 &[
                     (SYS_DESCR, ber(4, b"Linux box 6.18")),
                     (SYS_UPTIME, ber_int(0x43, 98_765_432)),
-                    (&[1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 1], ber_int(0x41, 4_000_000_000)),
-                    (&[1, 3, 6, 1, 2, 1, 2, 2, 1, 5, 1], ber_int(0x42, 1_000_000_000)),
-                    (&[1, 3, 6, 1, 2, 1, 4, 20, 1, 1, 1], ber(0x40, &[198, 18, 0, 9])),
+                    (
+                        &[1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 1],
+                        ber_int(0x41, 4_000_000_000),
+                    ),
+                    (
+                        &[1, 3, 6, 1, 2, 1, 2, 2, 1, 5, 1],
+                        ber_int(0x42, 1_000_000_000),
+                    ),
+                    (
+                        &[1, 3, 6, 1, 2, 1, 4, 20, 1, 1, 1],
+                        ber(0x40, &[198, 18, 0, 9]),
+                    ),
                     (&[1, 3, 6, 1, 2, 1, 1, 2, 0], ber_oid(ENTERPRISE)),
-                    (&[1, 3, 6, 1, 2, 1, 2, 2, 1, 6, 1], ber(4, &[2, 0, 0, 0, 0, 0x0b])),
+                    (
+                        &[1, 3, 6, 1, 2, 1, 2, 2, 1, 6, 1],
+                        ber(4, &[2, 0, 0, 0, 0, 0x0b]),
+                    ),
                     (&[1, 3, 6, 1, 2, 1, 1, 7, 0], ber_int(2, -5)),
                     (&[1, 3, 6, 1, 2, 1, 1, 8, 0], ber(1, &[0xff])),
                     (&[1, 3, 6, 1, 2, 1, 1, 9, 0], ber(0x44, &[1, 2])),
@@ -2222,16 +2302,38 @@ fn snmp_packets() -> Vec<Vec<u8>> {
         agent(&snmp_msg(
             0,
             b"private",
-            &snmp_pdu(0xa3, 3, 0, 0, &[(&[1, 3, 6, 1, 2, 1, 1, 6, 0], ber(4, b"lab"))]),
+            &snmp_pdu(
+                0xa3,
+                3,
+                0,
+                0,
+                &[(&[1, 3, 6, 1, 2, 1, 1, 6, 0], ber(4, b"lab"))],
+            ),
         )),
-        manager(&snmp_msg(0, b"public", &snmp_pdu(0xa2, 3, 2, 1, &[(SYS_DESCR, null())]))),
-        manager(&snmp_msg(0, b"public", &snmp_pdu(0xa2, 3, 25, 0, &[(SYS_DESCR, null())]))),
-        manager(&snmp_msg(0, b"public", &snmp_pdu(0xa2, 3, 0, 2, &[(SYS_DESCR, null())]))),
+        manager(&snmp_msg(
+            0,
+            b"public",
+            &snmp_pdu(0xa2, 3, 2, 1, &[(SYS_DESCR, null())]),
+        )),
+        manager(&snmp_msg(
+            0,
+            b"public",
+            &snmp_pdu(0xa2, 3, 25, 0, &[(SYS_DESCR, null())]),
+        )),
+        manager(&snmp_msg(
+            0,
+            b"public",
+            &snmp_pdu(0xa2, 3, 0, 2, &[(SYS_DESCR, null())]),
+        )),
         trap(&snmp_msg(0, b"public", &v1_trap(2, 0))),
         trap(&snmp_msg(0, b"traps", &v1_trap(6, 17))),
         trap(&snmp_msg(0, b"public", &v1_trap(9, 4))),
         // SNMPv2c: GetBulk, a response with exceptions and a Counter64, V2Trap, Inform.
-        agent(&snmp_msg(1, b"public", &snmp_pdu(0xa5, 9, 0, 10, &[(IF_DESCR, null())]))),
+        agent(&snmp_msg(
+            1,
+            b"public",
+            &snmp_pdu(0xa5, 9, 0, 10, &[(IF_DESCR, null())]),
+        )),
         manager(&snmp_msg(
             1,
             b"public",
@@ -2244,7 +2346,10 @@ fn snmp_packets() -> Vec<Vec<u8>> {
                     (IF_DESCR, vec![0x80, 0]),
                     (SYS_DESCR, vec![0x81, 0]),
                     (SYS_UPTIME, vec![0x82, 0]),
-                    (&[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, 1], ber_int(0x46, 1 << 40)),
+                    (
+                        &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, 1],
+                        ber_int(0x46, 1 << 40),
+                    ),
                 ],
             ),
         )),
@@ -2256,13 +2361,30 @@ fn snmp_packets() -> Vec<Vec<u8>> {
                 11,
                 0,
                 0,
-                &[(SYS_UPTIME, ber_int(0x43, 500)), (TRAP_OID, ber_oid(ENTERPRISE))],
+                &[
+                    (SYS_UPTIME, ber_int(0x43, 500)),
+                    (TRAP_OID, ber_oid(ENTERPRISE)),
+                ],
             ),
         )),
-        trap(&snmp_msg(1, b"public", &snmp_pdu(0xa6, 12, 0, 0, &[(SYS_UPTIME, ber_int(0x43, 7))]))),
-        agent(&snmp_msg(1, b"public", &snmp_pdu(0xa0, 13, 1, 0, &[(SYS_DESCR, ber_int(2, 1))]))),
+        trap(&snmp_msg(
+            1,
+            b"public",
+            &snmp_pdu(0xa6, 12, 0, 0, &[(SYS_UPTIME, ber_int(0x43, 7))]),
+        )),
+        agent(&snmp_msg(
+            1,
+            b"public",
+            &snmp_pdu(0xa0, 13, 1, 0, &[(SYS_DESCR, ber_int(2, 1))]),
+        )),
         // SNMPv3: discovery (noAuthNoPriv, reportable), the agent's report, authPriv.
-        agent(&snmp_v3(4, b"", 0, b"", &scoped(b"", &snmp_pdu(0xa0, 21, 0, 0, &[])))),
+        agent(&snmp_v3(
+            4,
+            b"",
+            0,
+            b"",
+            &scoped(b"", &snmp_pdu(0xa0, 21, 0, 0, &[])),
+        )),
         manager(&snmp_v3(
             0,
             &engine,
@@ -2270,21 +2392,43 @@ fn snmp_packets() -> Vec<Vec<u8>> {
             b"",
             &scoped(
                 &engine,
-                &snmp_pdu(0xa8, 21, 0, 0, &[(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0], ber_int(0x41, 1))]),
+                &snmp_pdu(
+                    0xa8,
+                    21,
+                    0,
+                    0,
+                    &[(&[1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0], ber_int(0x41, 1))],
+                ),
             ),
         )),
-        agent(&snmp_v3(5, &engine, 3, b"admin", &scoped(&engine, &snmp_pdu(0xa0, 22, 0, 0, &[(SYS_DESCR, null())])))),
+        agent(&snmp_v3(
+            5,
+            &engine,
+            3,
+            b"admin",
+            &scoped(&engine, &snmp_pdu(0xa0, 22, 0, 0, &[(SYS_DESCR, null())])),
+        )),
         agent(&snmp_v3(7, &engine, 3, b"admin", &ber(4, &[0x5a; 24]))),
         // Damaged: an unknown version, PDUs of the other version, a bad msgFlags, a byte
         // after the message, a datagram that is no message, a long-form length.
         agent(&snmp_msg(5, b"public", &snmp_pdu(0xa0, 1, 0, 0, &[]))),
         trap(&snmp_msg(0, b"public", &snmp_pdu(0xa7, 1, 0, 0, &[]))),
         trap(&snmp_msg(1, b"public", &v1_trap(0, 0))),
-        agent(&snmp_v3(2, b"", 0, b"", &scoped(b"", &snmp_pdu(0xa0, 21, 0, 0, &[])))),
+        agent(&snmp_v3(
+            2,
+            b"",
+            0,
+            b"",
+            &scoped(b"", &snmp_pdu(0xa0, 21, 0, 0, &[])),
+        )),
         agent(&extra),
         agent(b"hello, agent"),
         agent(&{
-            let inner = snmp_msg(0, b"public", &snmp_pdu(0xa0, 1, 0, 0, &[(SYS_DESCR, null())]));
+            let inner = snmp_msg(
+                0,
+                b"public",
+                &snmp_pdu(0xa0, 1, 0, 0, &[(SYS_DESCR, null())]),
+            );
             [vec![0x30, 0x81, inner.len() as u8 - 2], inner[2..].to_vec()].concat()
         }),
     ]
@@ -2292,7 +2436,9 @@ fn snmp_packets() -> Vec<Vec<u8>> {
 
 /// A slow-protocols frame (EtherType 0x8809) to 01:80:c2:00:00:02.
 fn slow_frame(pdu: &[u8]) -> Vec<u8> {
-    let mut f = vec![0x01, 0x80, 0xc2, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x0a, 0x88, 0x09];
+    let mut f = vec![
+        0x01, 0x80, 0xc2, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x0a, 0x88, 0x09,
+    ];
     f.extend_from_slice(pdu);
     f
 }
@@ -2313,7 +2459,15 @@ fn slow_packets() -> Vec<Vec<u8>> {
     let actor = lacp_info(1, 32768, [2, 0, 0, 0, 0, 0x0a], 13, 1, 0x3d);
     let partner = lacp_info(2, 65535, [2, 0, 0, 0, 0, 0x0b], 0, 0, 0xc2);
     let collector = [&[3u8, 16, 0, 50][..], &[0; 12]].concat();
-    let lacp = [&[1u8, 1][..], &actor, &partner, &collector, &[0, 0], &[0; 50]].concat();
+    let lacp = [
+        &[1u8, 1][..],
+        &actor,
+        &partner,
+        &collector,
+        &[0, 0],
+        &[0; 50],
+    ]
+    .concat();
     let marker_info = |ty: u8| {
         [
             &[ty, 16, 0, 7][..],
@@ -2352,7 +2506,11 @@ fn slow_packets() -> Vec<Vec<u8>> {
         event.extend_from_slice(&v.to_be_bytes());
     }
     event.extend_from_slice(&3u32.to_be_bytes());
-    let notif = oam(0x0001, 1, &[&[0u8, 5][..], &event, &[0xfe, 4, 1, 2], &[0, 0]].concat());
+    let notif = oam(
+        0x0001,
+        1,
+        &[&[0u8, 5][..], &event, &[0xfe, 4, 1, 2], &[0, 0]].concat(),
+    );
     let mut bad_actor = lacp.clone();
     bad_actor[3] = 18;
     let mut short_tlv = lacp.clone();
@@ -2404,9 +2562,20 @@ fn quic_packets() -> Vec<Vec<u8>> {
     let cid = |b: u8| vec![8, b, b, b, b, b, b, b, b];
     // Long header: Initial, Handshake (version 1), and a version negotiation (version 0).
     let long = |first: u8, version: u32, rest: &[u8]| {
-        [&[first][..], &version.to_be_bytes(), &cid(0x11), &cid(0x22), rest].concat()
+        [
+            &[first][..],
+            &version.to_be_bytes(),
+            &cid(0x11),
+            &cid(0x22),
+            rest,
+        ]
+        .concat()
     };
-    let initial = long(0xc3, 1, &[&[0u8, 0x40, 0x24, 0, 0, 0, 1][..], &[0x5a; 32]].concat());
+    let initial = long(
+        0xc3,
+        1,
+        &[&[0u8, 0x40, 0x24, 0, 0, 0, 1][..], &[0x5a; 32]].concat(),
+    );
     let handshake = long(0xe1, 1, &[&[0x40u8, 0x14, 0, 2][..], &[0x6b; 18]].concat());
     let vneg = long(0x80, 0, &[0, 0, 0, 1, 0x6b, 0x33, 0x43, 0xcf]);
     // Short header (1-RTT): the destination connection ID, a packet number, payload.

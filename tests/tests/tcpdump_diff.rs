@@ -245,13 +245,22 @@ fn ptanalyze_prints_what_tcpdump_prints() {
     let plain = text_of(&tcpdump, &["-nn"], &[], &["-r"], &caps[0].file);
     for (what, needle) in [
         ("DNS over TCP", ": Flags [P.], seq 1:36, ack 1, win "),
-        ("a DNS query over TCP", "length 35 8193+ A? www.example.com. (33)"),
+        (
+            "a DNS query over TCP",
+            "length 35 8193+ A? www.example.com. (33)",
+        ),
         (
             "two DNS messages in one segment",
             "length 62 [prefix length(29) != length(60)] (invalid)",
         ),
-        ("SNMP", "161:  C=\"private\" GetRequest(39)  .1.3.6.1.2.1.1.1.0"),
-        ("an SNMP response", ":  GetResponse(39)  .1.3.6.1.2.1.1.1.0= .1.3.6.1.2.1.1.3.0="),
+        (
+            "SNMP",
+            "161:  C=\"private\" GetRequest(39)  .1.3.6.1.2.1.1.1.0",
+        ),
+        (
+            "an SNMP response",
+            ":  GetResponse(39)  .1.3.6.1.2.1.1.1.0= .1.3.6.1.2.1.1.3.0=",
+        ),
     ] {
         assert!(plain.contains(needle), "no {what} in the capture:\n{plain}");
     }

@@ -636,7 +636,9 @@ mod tests {
 
     /// A TCP segment 40000 > 53 (PSH, no ACK: absolute sequence numbers) with `payload`.
     fn over_tcp(payload: &[u8]) -> Vec<u8> {
-        let mut t = vec![0x9c, 0x40, 0, 53, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x08, 2, 0, 0, 0, 0, 0];
+        let mut t = vec![
+            0x9c, 0x40, 0, 53, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x08, 2, 0, 0, 0, 0, 0,
+        ];
         t.extend_from_slice(payload);
         ipv4(6, &t)
     }

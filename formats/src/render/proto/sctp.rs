@@ -48,8 +48,7 @@ impl Printer<'_> {
             if remaining < 4 {
                 self.out.s(sep);
                 self.out.n(count + 1);
-                self.out
-                    .s(") [chunk descriptor cut off at end of packet]");
+                self.out.s(") [chunk descriptor cut off at end of packet]");
                 return;
             }
             let Some(clen) = get_be16(b, pos + 2) else {
@@ -445,10 +444,7 @@ fn ppid_name(p: u32) -> Option<&'static str> {
         "",
         "X2AP",
     ];
-    NAMES
-        .get(p as usize)
-        .copied()
-        .filter(|n| !n.is_empty())
+    NAMES.get(p as usize).copied().filter(|n| !n.is_empty())
 }
 
 fn m3ua_param_name(t: u16) -> Option<&'static str> {
@@ -506,7 +502,9 @@ mod tests {
             "IP 198.18.0.1.5000 > 198.18.0.2.6000: sctp [|sctp]"
         );
         assert_eq!(line_v(&p[..25], 0), "IP  [|sctp]");
-        let data = [0, 3, 0, 17, 0, 0, 0, 5, 0, 1, 0, 2, 0, 0, 0, 0x2a, b'x', 0, 0, 0];
+        let data = [
+            0, 3, 0, 17, 0, 0, 0, 5, 0, 1, 0, 2, 0, 0, 0, 0x2a, b'x', 0, 0, 0,
+        ];
         let p = packet(&data);
         assert_eq!(
             line_v(&p, 0),

@@ -353,7 +353,8 @@ impl Printer<'_> {
         self.out.n(get_be16(t, 3).unwrap_or(0));
         let state = t[5];
         self.out.s("\n\t    State-Parser-Action ");
-        self.out.s(["forwarding", "looping back", "discarding", "reserved"][usize::from(state & 3)]);
+        self.out
+            .s(["forwarding", "looping back", "discarding", "reserved"][usize::from(state & 3)]);
         self.out.s(", State-MUX-Action ");
         self.out.s(if state & 4 == 0 {
             "forwarding"
@@ -420,16 +421,19 @@ mod tests {
 
     #[test]
     fn lacp_summary_and_cut() {
-        let mut f = vec![0x01, 0x80, 0xc2, 0, 0, 0x02, 2, 0, 0, 0, 0, 1, 0x88, 0x09, 1, 1];
-        f.extend_from_slice(&[1, 20, 0x80, 0, 2, 0, 0, 0, 0, 1, 0, 7, 0x80, 0, 0, 3, 0x3d, 0, 0, 0]);
+        let mut f = vec![
+            0x01, 0x80, 0xc2, 0, 0, 0x02, 2, 0, 0, 0, 0, 1, 0x88, 0x09, 1, 1,
+        ];
+        f.extend_from_slice(&[
+            1, 20, 0x80, 0, 2, 0, 0, 0, 0, 1, 0, 7, 0x80, 0, 0, 3, 0x3d, 0, 0, 0,
+        ]);
         f.extend_from_slice(&[0, 0]);
         assert_eq!(line_on(1, &f, 0), "LACPv1, length 24");
         assert!(line_on(1, &f, 1).contains(
             "Actor Information TLV (0x01), length 20\n\t  System 02:00:00:00:00:01, System Priority 32768, Key 7, Port 3, Port Priority 32768\n\t  State Flags [Activity, Aggregation, Synchronization, Collecting, Distributing]"
         ));
         // (line_on keeps no wire length: a shorter frame is a shorter PDU.)
-        assert!(line_on(1, &f[..30], 1).ends_with(
-            "Actor Information TLV (0x01), length 20\n\t\t packet is too short"
-        ));
+        assert!(line_on(1, &f[..30], 1)
+            .ends_with("Actor Information TLV (0x01), length 20\n\t\t packet is too short"));
     }
 }

@@ -623,8 +623,7 @@ impl Printer<'_> {
             self.out.n(e.int);
         }
         self.out.c(b' ');
-        let Some(e) = self.snmp_next(&mut np, &mut len, Ty::Uns, "time-stamp!=TIMETICKS")
-        else {
+        let Some(e) = self.snmp_next(&mut np, &mut len, Ty::Uns, "time-stamp!=TIMETICKS") else {
             return;
         };
         self.asn1_print(&e);
@@ -699,7 +698,9 @@ impl Printer<'_> {
         if self.opts.verbose > 0 {
             self.out.s("{ ");
         }
-        if self.snmp_next(&mut np, &mut len, Ty::Int, "msgID!=INT").is_none()
+        if self
+            .snmp_next(&mut np, &mut len, Ty::Int, "msgID!=INT")
+            .is_none()
             || self
                 .snmp_next(&mut np, &mut len, Ty::Int, "msgMaxSize!=INT")
                 .is_none()
@@ -808,8 +809,12 @@ impl Printer<'_> {
         {
             return;
         }
-        let Some(e) = self.snmp_next(&mut np, &mut len, Ty::Int, "msgAuthoritativeEngineBoots!=INT")
-        else {
+        let Some(e) = self.snmp_next(
+            &mut np,
+            &mut len,
+            Ty::Int,
+            "msgAuthoritativeEngineBoots!=INT",
+        ) else {
             return;
         };
         if self.opts.verbose > 0 {
@@ -817,8 +822,12 @@ impl Printer<'_> {
             self.out.n(e.int);
             self.out.c(b' ');
         }
-        let Some(e) = self.snmp_next(&mut np, &mut len, Ty::Int, "msgAuthoritativeEngineTime!=INT")
-        else {
+        let Some(e) = self.snmp_next(
+            &mut np,
+            &mut len,
+            Ty::Int,
+            "msgAuthoritativeEngineTime!=INT",
+        ) else {
             return;
         };
         if self.opts.verbose > 0 {
@@ -833,7 +842,12 @@ impl Printer<'_> {
         self.asn1_string(&e);
         self.out.c(b' ');
         if self
-            .snmp_next(&mut np, &mut len, Ty::Str, "msgAuthenticationParameters!=STR")
+            .snmp_next(
+                &mut np,
+                &mut len,
+                Ty::Str,
+                "msgAuthenticationParameters!=STR",
+            )
             .is_none()
         {
             return;
