@@ -1,7 +1,9 @@
 //! Differential test of the protocol printers against the installed tcpdump, on crafted
 //! packets (no traffic): IGMP v1-v3 and IPv4 options, VXLAN(-GPE), Geneve, GRE, IPIP/SIT/IP6IP6,
 //! NTP, BOOTP/DHCP, DHCPv6, syslog, BFD, VRRP v2/v3, STP/RSTP/MSTP (802.3 LLC), LLDP, TCP options (MPTCP, TFO...), RESP, ICMP, ICMPv6/ND/MLD, Broadcom LI, mDNS (and LLMNR and WireGuard, which
-//! tcpdump 4.99 leaves undecoded), and DNS, whose printer mDNS shares.
+//! tcpdump 4.99 leaves undecoded), DNS over UDP and TCP, whose printer mDNS shares, SCTP (with
+//! M3UA), SNMP v1/v2c/v3, the slow protocols (LACP, Marker, OAM), and QUIC, CARP and ERSPAN as
+//! tcpdump 4.99 prints them (plain UDP, VRRP, an undecoded GRE protocol).
 //! Every packet is written whole and cut at every byte (caplen 0..=len, the wire length
 //! kept), to a classic pcap per protocol; `tcpdump -nn -tt -r` and our renderer (the one
 //! ptanalyze and ptcap print with) must print the same text for each, under each flag set.
