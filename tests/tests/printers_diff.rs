@@ -2073,6 +2073,37 @@ fn sctp_packets() -> Vec<Vec<u8>> {
             m[7] = 40;
             m
         })]),
+        // M3UA: SSNM with an unknown type, RKM, another version, too short for its header,
+        // a parameter shorter than its own header, a parameter running past the message.
+        sctp_packet(&[sctp_data(
+            3,
+            10,
+            3,
+            &m3ua(2, 99, &[0x02, 0x0b, 0, 8, 0, 0, 0, 9]),
+        )]),
+        sctp_packet(&[sctp_data(
+            3,
+            11,
+            3,
+            &m3ua(9, 2, &[0, 0x13, 0, 8, 0, 0, 0, 0x2a]),
+        )]),
+        sctp_packet(&[sctp_data(3, 12, 3, &{
+            let mut m = m3ua(3, 3, &[]);
+            m[0] = 2;
+            m
+        })]),
+        sctp_packet(&[sctp_data(3, 13, 3, &[1, 0, 3, 1, 0])]),
+        sctp_packet(&[sctp_data(3, 14, 3, &m3ua(3, 4, &[0, 9, 0, 2, 0, 0, 0, 0]))]),
+        sctp_packet(&[sctp_data(3, 15, 3, &m3ua(3, 4, &[0, 9, 0, 32, 0, 0, 0, 0]))]),
+        sctp_packet(&[sctp_data(3, 16, 3, &m3ua(3, 4, &[0, 6, 0, 6, 0, 0, 0, 0]))]),
+        sctp_packet(&[
+            sctp_data(3, 17, 3, &m3ua(3, 4, &[0, 9, 0, 32, 0, 0, 0, 0])),
+            sctp_chunk(0x0b, 0, &[]),
+        ]),
+        sctp_packet(&[
+            sctp_data(3, 18, 3, &m3ua(3, 4, &[0, 9, 0, 2, 0, 0, 0, 0])),
+            sctp_chunk(0x0b, 0, &[]),
+        ]),
         sctp_packet(&[sctp_chunk(3, 0, &sack)]),
         sctp_packet(&[sctp_chunk(4, 0, &heartbeat)]),
         sctp_packet(&[sctp_chunk(5, 0, &heartbeat)]),

@@ -90,7 +90,12 @@ impl Printer<'_> {
             }
             self.out.s("] ");
             let ok = match id {
-                0 => self.sctp_data(body, flags, forces(sport, dport)),
+                0 => match self.sctp_data(body, flags, forces(sport, dport)) {
+                    Data::Printed => true,
+                    Data::Bogus => false,
+                    // M3UA cut short: tcpdump's mark ends the whole packet.
+                    Data::Cut => return,
+                },
                 1 | 2 => {
                     if body.len() < 16 {
                         false
@@ -136,8 +141,8 @@ impl Printer<'_> {
     }
 
     /// A DATA chunk's flags and header, and under -vv its payload (M3UA decoded, the rest as
-    /// hex); `false` for a chunk too short for its header or without payload.
-    fn sctp_data(&mut self, body: &[u8], flags: u8, forces_port: bool) -> bool {
+    /// hex).
+    fn sctp_data(&mut self, body: &[u8], flags: u8, forces_port: bool) -> Data {
         if flags & 4 != 0 {
             self.out.s("(U)");
         }
@@ -151,7 +156,7 @@ impl Printer<'_> {
             self.out.c(b' ');
         }
         if body.len() < 12 {
-            return false;
+            return Data::Bogus;
         }
         let ppid = get_be32(body, 8).unwrap_or(0);
         self.out.s("[TSN: ");
@@ -171,15 +176,17 @@ impl Printer<'_> {
         self.out.s("] ");
         let payload = &body[12..];
         if payload.is_empty() {
-            return false;
+            return Data::Bogus;
         }
         if forces_port || (21..=23).contains(&ppid) {
             // tcpdump's ForCES printer: not decoded here (the crafted tests avoid it).
-            return true;
+            return Data::Printed;
         }
         if self.opts.verbose >= 2 {
             if ppid == PPID_M3UA {
-                self.m3ua(payload);
+                if !self.m3ua(payload) {
+                    return Data::Cut;
+                }
             } else {
                 self.out.s("[Payload");
                 if matches!(self.opts.dump, DumpMode::None | DumpMode::Ascii) {
@@ -189,7 +196,7 @@ impl Printer<'_> {
                 self.out.c(b']');
             }
         }
-        true
+        Data::Printed
     }
 
     fn sctp_sack(&mut self, body: &[u8]) -> bool {
@@ -244,14 +251,15 @@ impl Printer<'_> {
 
     /// An M3UA message (RFC 4666), as tcpdump's -vv prints a DATA chunk with PPID 3: its
     /// class and type, then its parameters (`m` is the whole message, always captured: the
-    /// SCTP printer checks the chunk first).
-    fn m3ua(&mut self, m: &[u8]) {
+    /// SCTP printer checks the chunk first, but a parameter may claim more); `false` when a
+    /// parameter runs past the chunk: tcpdump's `[|m3ua]` then ends the packet.
+    fn m3ua(&mut self, m: &[u8]) -> bool {
         if m.len() < 8 {
             self.out.s(" (invalid)");
-            return;
+            return true;
         }
         if m[0] != 1 {
-            return;
+            return true;
         }
         let (class, ty) = (m[2], m[3]);
         self.out.s("\n\t\t");
@@ -331,14 +339,14 @@ impl Printer<'_> {
             self.out.s("\n\t\t\t@@@@@@ Corrupted length ");
             self.out.n(len);
             self.out.s(" of message @@@@@@");
-            return;
+            return true;
         }
         let tags = &m[8..];
         let mut p = 0;
         while p < tags.len() {
             if p + 4 > tags.len() {
                 self.out.s(" (invalid)");
-                return;
+                return true;
             }
             let tag = get_be16(tags, p).unwrap_or(0);
             self.out.s("\n\t\t\t");
@@ -354,12 +362,12 @@ impl Printer<'_> {
             let hlen = usize::from(get_be16(tags, p + 2).unwrap_or(0));
             if hlen < 4 {
                 self.out.s(" (invalid)");
-                return;
+                return true;
             }
             let align = (4 - (p + hlen) % 4) % 4;
             if p + hlen + align > tags.len() {
                 trunc(self.out, "m3ua");
-                return;
+                return false;
             }
             match tag {
                 0x0200 | 0x0006 | 0x0013 => {
@@ -380,7 +388,17 @@ impl Printer<'_> {
             }
             p += hlen + align;
         }
+        true
     }
+}
+
+/// How a DATA chunk's print ended.
+enum Data {
+    Printed,
+    /// Too short for its header, or without payload: `bogus chunk length N]` ends the packet.
+    Bogus,
+    /// Its M3UA payload ran past the chunk: `[|m3ua]` ends the packet.
+    Cut,
 }
 
 fn forces(sport: u16, dport: u16) -> bool {
