@@ -1,5 +1,7 @@
 //! Differential test: ptanalyze's text against real tcpdump's, on real traffic between two
-//! network namespaces, captured by real tcpdump (Ethernet, LINUX_SLL, LINUX_SLL2, loopback).
+//! network namespaces, captured by real tcpdump (Ethernet, LINUX_SLL, LINUX_SLL2, loopback):
+//! ARP, ND, ICMP, HTTP, DNS over UDP and TCP, SNMP. (No SCTP: the kernels the tests run on
+//! have no SCTP sockets; SCTP is compared on crafted packets in printers_diff.rs.)
 //!
 //! Needs root and tcpdump (missing tcpdump fails the test). Build the binary first:
 //! `cargo build -p export && cargo test -p ptcap-tests` (CI builds the workspace first).
@@ -12,7 +14,8 @@ use ptcap_tests::netns::{TestHosts, ADDR6_B, ADDR_B};
 use ptcap_tests::peers::{compare_lines, require_tcpdump, text_of};
 use ptcap_tests::{ptanalyze_bin, TempDir};
 
-/// Answers HTTP on TCP 8080 and DNS-shaped queries on UDP 53, IPv4 and IPv6 (or one address).
+/// Answers HTTP on TCP 8080, DNS-shaped queries on UDP and TCP 53 (length-prefixed) and SNMP
+/// GetRequests on UDP 161 (as GetResponses), IPv4 and IPv6 (or one address).
 const SERVER: &str = r#"
 import socket, struct, sys, threading
 bind = sys.argv[1]
@@ -29,12 +32,7 @@ def tcp():
         c.close()
 def name(n):
     return b"".join(bytes([len(l)]) + l for l in n.split(b".")) + b"\0"
-def udp():
-    u = socket.socket(fam, socket.SOCK_DGRAM)
-    if fam == socket.AF_INET6: u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    u.bind((bind, 53))
-    while True:
-        d, a = u.recvfrom(4096)
+def answer(d):
         tid = d[:2]; q = d[12:]
         end = q.index(b"\0") + 1
         qname = q[:end]; qtype = struct.unpack(">H", q[end:end+2])[0]
@@ -55,9 +53,41 @@ def udp():
         else:
             ans.append(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + bytes([198, 18, 0, 9]))
             ans.append(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + bytes([198, 18, 0, 10]))
-        r = tid + struct.pack(">HHHHH", flags, 1, len(ans), 0, 0) + qname + q[end:end+4] + b"".join(ans)
-        u.sendto(r, a)
-for f in (tcp, udp):
+        return tid + struct.pack(">HHHHH", flags, 1, len(ans), 0, 0) + qname + q[end:end+4] + b"".join(ans)
+def udp():
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET6: u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    u.bind((bind, 53))
+    while True:
+        d, a = u.recvfrom(4096)
+        u.sendto(answer(d), a)
+def tcp53():
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind((bind, 53)); s.listen(16)
+    while True:
+        c, _ = s.accept()
+        buf = b""
+        while True:
+            d = c.recv(4096)
+            if not d: break
+            buf += d
+            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack(">H", buf[:2])[0]:
+                n = struct.unpack(">H", buf[:2])[0]
+                r = answer(buf[2:2 + n]); buf = buf[2 + n:]
+                c.sendall(struct.pack(">H", len(r)) + r)
+        c.close()
+def snmp():
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET6: u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    u.bind((bind, 161))
+    while True:
+        d, a = u.recvfrom(4096)
+        d = bytearray(d)
+        d[7 + d[6]] = 0xa2
+        u.sendto(bytes(d), a)
+for f in (tcp, udp, tcp53, snmp):
     threading.Thread(target=f, daemon=True).start()
 threading.Event().wait()
 "#;
@@ -89,6 +119,33 @@ for i, (n, t) in enumerate([(b"example.com", 1), (b"www.example.com", 1), (b"exa
     try: u.recvfrom(4096)
     except socket.timeout: pass
 u.sendto(b"hello udp", (host, 9999))
+# DNS over TCP: one query per write, then two in one write (one segment, two messages).
+def framed(m):
+    return struct.pack(">H", len(m)) + m
+def query(i, n, t):
+    return struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + name(n) + struct.pack(">HH", t, 1)
+t = socket.create_connection((host, 53), timeout=2)
+t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def answers(k):
+    got = b""
+    while k:
+        while len(got) < 2 or len(got) < 2 + struct.unpack(">H", got[:2])[0]:
+            d = t.recv(4096)
+            if not d: return
+            got += d
+        got = got[2 + struct.unpack(">H", got[:2])[0]:]; k -= 1
+t.sendall(framed(query(0x2001, b"www.example.com", 1))); answers(1)
+t.sendall(framed(query(0x2002, b"example.com", 28)) + framed(query(0x2003, b"example.com", 15))); answers(2)
+t.close()
+# SNMP v1 and v2c GetRequests (sysDescr.0, sysUpTime.0).
+def tlv(tag, c):
+    return bytes([tag, len(c)]) + c
+for ver, comm in ((0, b"public"), (1, b"private")):
+    vbs = b"".join(tlv(0x30, tlv(6, bytes([0x2b, 6, 1, 2, 1, 1, k, 0])) + b"\x05\x00") for k in (1, 3))
+    pdu = tlv(0xa0, tlv(2, bytes([0x10 + ver])) + tlv(2, b"\0") + tlv(2, b"\0") + tlv(0x30, vbs))
+    u.sendto(tlv(0x30, tlv(2, bytes([ver])) + tlv(4, comm) + pdu), (host, 161))
+    try: u.recvfrom(4096)
+    except socket.timeout: pass
 time.sleep(0.2)
 "#;
 
@@ -184,6 +241,29 @@ fn ptanalyze_prints_what_tcpdump_prints() {
         }
     }
 
+    // The traffic the printers under test need is there (tcpdump decodes it).
+    let plain = text_of(&tcpdump, &["-nn"], &[], &["-r"], &caps[0].file);
+    for (what, needle) in [
+        ("DNS over TCP", ": Flags [P.], seq 1:36, ack 1, win "),
+        (
+            "a DNS query over TCP",
+            "length 35 8193+ A? www.example.com. (33)",
+        ),
+        (
+            "two DNS messages in one segment",
+            "length 62 [prefix length(29) != length(60)] (invalid)",
+        ),
+        (
+            "SNMP",
+            "161:  C=\"private\" GetRequest(39)  .1.3.6.1.2.1.1.1.0",
+        ),
+        (
+            "an SNMP response",
+            ":  GetResponse(39)  .1.3.6.1.2.1.1.1.0= .1.3.6.1.2.1.1.3.0=",
+        ),
+    ] {
+        assert!(plain.contains(needle), "no {what} in the capture:\n{plain}");
+    }
     let flag_sets: &[&[&str]] = &[
         &[],
         &["-v"],

@@ -5,7 +5,37 @@ use crate::render::text::{tcpdump_char, Out};
 use crate::wire::dns::{walk_name, DnsPacket, NameError};
 use crate::wire::{get_be16, get_be32};
 
+/// DNS's port, over UDP and TCP.
+pub(super) const PORT: u16 = 53;
+
 impl Printer<'_> {
+    /// DNS over TCP (RFC 1035 4.2.2) as tcpdump 4.99 prints it: the segment must be one whole
+    /// message after its 2-byte length prefix; anything else (several messages in one
+    /// segment, a segment that starts inside a message) is only said to be invalid.
+    pub(super) fn dns_tcp(&mut self, seg: &[u8], length: usize) {
+        if length < 2 {
+            self.out.s(" [DNS over TCP: length ");
+            self.out.n(length);
+            self.out.s(" < 2] (invalid)");
+            return;
+        }
+        let Some(prefix) = get_be16(seg, 0) else {
+            trunc(self.out, "domain");
+            return;
+        };
+        let length = length - 2;
+        if usize::from(prefix) != length {
+            self.out.s(" [prefix length(");
+            self.out.n(prefix);
+            self.out.s(") != length(");
+            self.out.n(length);
+            self.out.s(")] (invalid)");
+            return;
+        }
+        self.out.c(b' ');
+        self.dns(&seg[2..], length, false);
+    }
+
     /// `mdns`: multicast DNS (RFC 6762), whose classes carry the QU and cache-flush bits.
     pub(super) fn dns(&mut self, msg: &[u8], length: usize, mdns: bool) {
         let Ok(d) = DnsPacket::new_checked(msg) else {
@@ -42,7 +72,7 @@ impl Printer<'_> {
         self.out.s(OPS[usize::from(d.opcode())]);
         let mut pos = DnsPacket::<&[u8]>::HEADER_LEN;
         let ok = if d.is_response() {
-            self.out.s(rcode_name(d.rcode()));
+            rcode_name(self.out, extended_rcode(msg, d.rcode(), qd, an, ns, ar));
             if f & 0x0400 != 0 {
                 self.out.c(b'*');
             }
@@ -146,6 +176,13 @@ impl Printer<'_> {
                         break;
                     }
                 }
+            }
+            // -vv: a query's other sections too, when their counts say it has them
+            // (updates, NOTIFY, EDNS queries with an OPT record).
+            if ok && self.opts.verbose > 1 {
+                ok = self.dns_section(msg, &mut pos, an, None, mdns)
+                    && self.dns_section(msg, &mut pos, ns, Some(" ns:"), mdns)
+                    && self.dns_section(msg, &mut pos, ar, Some(" ar:"), mdns);
             }
             ok
         };
@@ -391,24 +428,96 @@ fn cut_label(msg: &[u8], start: usize) -> &[u8] {
     &[]
 }
 
-fn rcode_name(r: u8) -> &'static str {
-    match r {
-        0 => "",
-        1 => " FormErr",
-        2 => " ServFail",
-        3 => " NXDomain",
-        4 => " NotImp",
-        5 => " Refused",
-        6 => " YXDomain",
-        7 => " YXRRSet",
-        8 => " NXRRSet",
-        9 => " NotAuth",
-        10 => " NotZone",
-        11 => " Resp11",
-        12 => " Resp12",
-        13 => " Resp13",
-        14 => " Resp14",
-        _ => " NoChange",
+/// The response code with the EDNS extension (RFC 6891: the OPT record's TTL carries its
+/// upper 8 bits), found as tcpdump 4.99 looks for it: the first OPT record in the additional
+/// section, as long as the records before it were captured.
+fn extended_rcode(msg: &[u8], rcode: u8, qd: u16, an: u16, ns: u16, ar: u16) -> u32 {
+    let rcode = u32::from(rcode);
+    let len = msg.len();
+    let mut cp = DnsPacket::<&[u8]>::HEADER_LEN;
+    for _ in 0..qd {
+        let Some(e) = skip_name(msg, cp) else {
+            return rcode;
+        };
+        cp = e + 4;
+        if cp >= len {
+            return rcode;
+        }
+    }
+    for _ in 0..u32::from(an) + u32::from(ns) {
+        let Some(e) = skip_name(msg, cp) else {
+            return rcode;
+        };
+        cp = e + 8;
+        let Some(rdlen) = get_be16(msg, cp).filter(|_| cp + 2 <= len) else {
+            return rcode;
+        };
+        cp += 2 + usize::from(rdlen);
+        if cp >= len {
+            return rcode;
+        }
+    }
+    for _ in 0..ar {
+        let Some(e) = skip_name(msg, cp) else {
+            return rcode;
+        };
+        cp = e;
+        let Some(ty) = get_be16(msg, cp) else {
+            return rcode;
+        };
+        cp += 4;
+        let Some(&hi) = msg.get(cp) else {
+            return rcode;
+        };
+        if ty == 41 {
+            return rcode | u32::from(hi) << 4;
+        }
+        cp += 4;
+        let Some(rdlen) = get_be16(msg, cp) else {
+            return rcode;
+        };
+        cp += 2 + usize::from(rdlen);
+        if cp >= len {
+            return rcode;
+        }
+    }
+    rcode
+}
+
+/// tcpdump 4.99's names of (extended) response codes, its missing spaces included.
+fn rcode_name(out: &mut Vec<u8>, r: u32) {
+    const NAMES: [&str; 24] = [
+        "",
+        " FormErr",
+        " ServFail",
+        " NXDomain",
+        " NotImp",
+        " Refused",
+        " YXDomain",
+        " YXRRSet",
+        " NXRRSet",
+        " NotAuth",
+        " NotZone",
+        " Resp11",
+        " Resp12",
+        " Resp13",
+        " Resp14",
+        " NoChange",
+        " BadVers",
+        "Resp17",
+        " Resp18",
+        " Resp19",
+        " Resp20",
+        "Resp21",
+        " Resp22",
+        " BadCookie",
+    ];
+    match NAMES.get(r as usize) {
+        Some(n) => out.s(n),
+        None => {
+            out.s(" Resp");
+            out.n(r);
+        }
     }
 }
 
@@ -523,5 +632,60 @@ mod tests {
             line_v(&p[..p.len() - 6], 0),
             "IP 198.18.0.1.40000 > 198.18.0.2.53: 4660+ [|domain]"
         );
+    }
+
+    /// A TCP segment 40000 > 53 (PSH, no ACK: absolute sequence numbers) with `payload`.
+    fn over_tcp(payload: &[u8]) -> Vec<u8> {
+        let mut t = vec![
+            0x9c, 0x40, 0, 53, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x08, 2, 0, 0, 0, 0, 0,
+        ];
+        t.extend_from_slice(payload);
+        ipv4(6, &t)
+    }
+
+    #[test]
+    fn over_tcp_one_message_after_its_prefix() {
+        let mut q = vec![0, 29, 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        let head = "IP 198.18.0.1.40000 > 198.18.0.2.53: Flags [P], seq 1:32, win 512, length 31";
+        assert_eq!(
+            line_v(&over_tcp(&q), 0),
+            format!("{head} 4660+ A? example.com. (29)")
+        );
+        // Two messages in the segment: only their lengths are compared.
+        let two = [q.clone(), q.clone()].concat();
+        assert_eq!(
+            line_v(&over_tcp(&two), 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.53: Flags [P], seq 1:63, win 512, length 62 [prefix length(29) != length(60)] (invalid)"
+        );
+        let p = over_tcp(&q);
+        assert_eq!(
+            line_v(&p[..41], 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.53: Flags [P], seq 1:32, win 512, length 31 [|domain]"
+        );
+    }
+
+    #[test]
+    fn extended_rcode_from_the_opt_record() {
+        let answer = |rcode: u8, ext: u8| {
+            let mut r = vec![0x12, 0x34, 0x81, 0x80 | rcode, 0, 1, 0, 0, 0, 0, 0, 1];
+            r.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+            r.extend_from_slice(&[0, 0, 41, 0x10, 0, ext, 0, 0, 0, 0, 0]);
+            line_v(&ipv4(17, &udp(53, 40000, &r)), 0)
+        };
+        assert!(answer(0, 1).ends_with(": 4660 BadVers 0/0/1 (40)"));
+        assert!(answer(1, 1).ends_with(": 4660Resp17 0/0/1 (40)"));
+        assert!(answer(15, 0xff).ends_with(": 4660 Resp4095 0/0/1 (40)"));
+        assert!(answer(3, 0).ends_with(": 4660 NXDomain 0/0/1 (40)"));
+    }
+
+    #[test]
+    fn query_sections_under_vv() {
+        let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        q.extend_from_slice(&[0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0]);
+        let p = ipv4(17, &udp(40000, 53, &q));
+        assert!(line_v(&p, 2).ends_with("4660+ [1au] A? example.com. ar: . OPT UDPsize=4096 (40)"));
+        assert!(line_v(&p, 1).ends_with("4660+ [1au] A? example.com. (40)"));
     }
 }

@@ -31,7 +31,11 @@ impl Printer<'_> {
         if off == 14
             && !matches!(
                 ty,
-                ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP | ETHERTYPE_LLDP
+                ethertype::IPV4
+                    | ethertype::IPV6
+                    | ethertype::ARP
+                    | ETHERTYPE_LLDP
+                    | super::slow::ETHERTYPE
             )
         {
             // tcpdump shows the addresses of a frame it cannot decode, -e or not.
@@ -59,6 +63,11 @@ impl Printer<'_> {
             self.llc_stp(&data[14..], usize::from(ty));
             return 14;
         }
+        if (ty == ethertype::VLAN || ty == ethertype::QINQ) && data.len() < 18 {
+            // tcpdump checks that the tag was captured before it names the type.
+            trunc(self.out, "vlan");
+            return data.len();
+        }
         self.ether_type_name(ty);
         self.out.s(", length ");
         self.out.n(orig_len);
@@ -79,6 +88,10 @@ impl Printer<'_> {
             self.out.s(", ");
             ty = inner;
             off += 4;
+            if (ty == ethertype::VLAN || ty == ethertype::QINQ) && data.len() < off + 4 {
+                trunc(self.out, "vlan");
+                return data.len();
+            }
             if ty > 1500 {
                 self.ether_type_name(ty);
                 self.out.s(", ");
@@ -90,6 +103,9 @@ impl Printer<'_> {
             ethertype::IPV6 => self.ipv6(payload),
             ethertype::ARP => self.arp(payload, (orig_len as usize).saturating_sub(off)),
             ETHERTYPE_LLDP => self.lldp(payload, (orig_len as usize).saturating_sub(off)),
+            super::slow::ETHERTYPE => {
+                self.slow(payload, (orig_len as usize).saturating_sub(off));
+            }
             _ => self.default_print(payload),
         }
         off
@@ -148,6 +164,7 @@ impl Printer<'_> {
             ethertype::IPV6 => self.ipv6(payload),
             ethertype::ARP => self.arp(payload, length),
             ETHERTYPE_LLDP => self.lldp(payload, length),
+            super::slow::ETHERTYPE => self.slow(payload, length),
             _ => {
                 self.out.s("ethertype ");
                 self.out.s(match ty {
@@ -189,6 +206,7 @@ pub(super) fn ethertype_name(ty: u16) -> &'static str {
         0x9100 => "802.1Q-9100",
         0x8035 => "Reverse ARP",
         0x88cc => "LLDP",
+        0x8809 => "Slow Protocols",
         0x8847 => "MPLS unicast",
         0x8848 => "MPLS multicast",
         0x888e => "EAPOL",

@@ -148,7 +148,7 @@ impl Printer<'_> {
         };
         if off & 0x1fff == 0 {
             let p = ip.protocol();
-            if p != ipproto::TCP && p != ipproto::UDP {
+            if p != ipproto::TCP && p != ipproto::UDP && p != super::sctp::PROTO {
                 self.addrs(&src, &dst);
             }
             self.transport(p, payload, plen, ctx);

@@ -30,7 +30,10 @@ mod lldp;
 mod mptcp;
 mod ntp;
 mod resp;
+mod sctp;
 mod shared;
+mod slow;
+mod snmp;
 mod stp;
 mod syslog;
 mod tcp;
@@ -100,6 +103,7 @@ impl Printer<'_> {
             ipproto::IGMP => self.igmp(b, len),
             ipproto::GRE => self.gre(b, len),
             vrrp::PROTO => self.vrrp(b, len, ip),
+            sctp::PROTO => self.sctp(b, len, ip),
             // IP in IP (IPIP, SIT, IP6IP6): the inner packet's own line after the outer
             // addresses, as tcpdump prints it.
             ipproto::IPIP => self.ipv4(b),

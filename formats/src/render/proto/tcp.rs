@@ -213,6 +213,8 @@ impl Printer<'_> {
             self.http(payload, dlen);
         } else if sport == super::resp::PORT || dport == super::resp::PORT {
             self.resp(payload, dlen);
+        } else if sport == super::dns::PORT || dport == super::dns::PORT {
+            self.dns_tcp(payload, dlen);
         }
     }
 

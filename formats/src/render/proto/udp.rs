@@ -78,6 +78,10 @@ impl Printer<'_> {
                 self.ntp(payload, dlen);
                 return;
             }
+            if port(super::snmp::PORT) || port(super::snmp::TRAP_PORT) {
+                self.snmp(payload, dlen);
+                return;
+            }
             // tcpdump 4.99 by the source port only, after the printers above.
             if sport == super::bcm_li::PORT {
                 self.bcm_li(payload, dlen);
