@@ -1119,10 +1119,11 @@ fn on_drop(st: &mut State, d: &DropEvent<'_>, s: &Settings, clock: &WallClock) {
         nat: None,
         ct_miss: true,
     };
-    let (mut meta, keep) = st.attributor.meta_for(&as_packet, false);
+    let (meta, keep) = st.attributor.meta_for(&as_packet, false);
     if !keep {
         return;
     }
+    let mut meta = meta.clone();
     let info = tracker.info(d);
     tracker.count(&info);
     meta.drop = Some(info);
@@ -1184,7 +1185,7 @@ fn on_packet(
         wire_len: p.wire_len,
         inbound: p.direction == Direction::In,
         data: p.data,
-        meta: Some(&meta),
+        meta: Some(meta),
         kernel_drop: false,
     };
     if let Err(e) = st.output.packet(&out) {

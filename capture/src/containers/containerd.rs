@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use containerd_client::events::{ContainerCreate, ContainerDelete, ContainerUpdate, TaskStart};
@@ -25,14 +24,14 @@ use containerd_client::tonic::transport::Channel;
 use containerd_client::tonic::Request;
 use prost::Message;
 
-use super::{cgroup_id_of, normalize_cgroups_path, pidns_of, Record, Source, Update};
+use super::{cgroup_id_of, normalize_cgroups_path, pidns_of, Feed, Record, Source, Update};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub fn spawn(address: PathBuf, tx: Sender<Update>, verbose: u8) {
+pub fn spawn(address: PathBuf, tx: Feed, verbose: u8) {
     let spawned = std::thread::Builder::new()
         .name("ptcap-containerd".into())
         .spawn(move || {
@@ -61,7 +60,7 @@ fn with_ns<T>(msg: T, ns: &str) -> Request<T> {
     req
 }
 
-async fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
+async fn watch(address: PathBuf, tx: Feed, verbose: u8) {
     let mut backoff = Duration::from_millis(250);
     let mut first = true;
     loop {
@@ -100,7 +99,7 @@ async fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
     }
 }
 
-async fn session(address: &Path, tx: &Sender<Update>, connected: &mut bool) -> Result<(), Error> {
+async fn session(address: &Path, tx: &Feed, connected: &mut bool) -> Result<(), Error> {
     if !address.exists() {
         return Err(format!("no socket at {}", address.display()).into());
     }

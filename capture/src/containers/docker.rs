@@ -12,16 +12,15 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{cgroup_id_of, pidns_of, Record, Source, Update};
+use super::{cgroup_id_of, pidns_of, Feed, Record, Source, Update};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-pub fn spawn(address: PathBuf, tx: Sender<Update>, verbose: u8) {
+pub fn spawn(address: PathBuf, tx: Feed, verbose: u8) {
     let spawned = std::thread::Builder::new()
         .name("ptcap-docker".into())
         .spawn(move || watch(address, tx, verbose));
@@ -30,7 +29,7 @@ pub fn spawn(address: PathBuf, tx: Sender<Update>, verbose: u8) {
     }
 }
 
-fn watch(address: PathBuf, tx: Sender<Update>, verbose: u8) {
+fn watch(address: PathBuf, tx: Feed, verbose: u8) {
     let mut backoff = Duration::from_millis(250);
     let mut first = true;
     loop {
@@ -183,7 +182,7 @@ fn inspect(address: &Path, id: &str) -> Option<Record> {
     })
 }
 
-fn session(address: &Path, tx: &Sender<Update>, connected: &mut bool) -> Result<(), Error> {
+fn session(address: &Path, tx: &Feed, connected: &mut bool) -> Result<(), Error> {
     if !address.exists() {
         return Err(format!("no socket at {}", address.display()).into());
     }

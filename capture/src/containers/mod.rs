@@ -33,7 +33,8 @@ pub mod docker;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -192,9 +193,40 @@ struct PidState {
     exit_serial: u64,
 }
 
+/// The watchers' end of the update channel: each update also raises `pending`, so that the
+/// packet path, which asks for updates before every packet's container, reads one atomic
+/// flag instead of the channel (`try_recv` was 5% of the capture's CPU at 400k packets/s).
+#[derive(Clone)]
+pub struct Feed {
+    tx: Sender<Update>,
+    pending: Arc<AtomicBool>,
+}
+
+impl Feed {
+    pub fn send(&self, u: Update) -> Result<(), Closed> {
+        self.tx.send(u).map_err(|_| Closed)?;
+        self.pending.store(true, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// The capture no longer reads container updates (it is ending): the watcher stops.
+#[derive(Debug)]
+pub struct Closed;
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the capture stopped reading container updates")
+    }
+}
+
+impl std::error::Error for Closed {}
+
 /// The packet side: container tables fed by the watchers, and the per-process cache.
 pub struct Tracker {
     rx: Option<Receiver<Update>>,
+    /// Raised by [`Feed::send`]: the channel may hold updates.
+    pending: Arc<AtomicBool>,
     entries: HashMap<Arc<str>, Entry>,
     by_cgroup: HashMap<String, Arc<str>>,
     by_pidns: HashMap<u64, Arc<str>>,
@@ -458,6 +490,7 @@ impl Tracker {
     pub fn inactive() -> Tracker {
         Tracker {
             rx: None,
+            pending: Arc::new(AtomicBool::new(false)),
             entries: HashMap::new(),
             by_cgroup: HashMap::new(),
             by_pidns: HashMap::new(),
@@ -483,6 +516,11 @@ impl Tracker {
     /// Starts both watchers (they never delay the caller).
     pub fn start(cfg: &Config) -> Tracker {
         let (tx, rx) = std::sync::mpsc::channel();
+        let pending = Arc::new(AtomicBool::new(false));
+        let tx = Feed {
+            tx,
+            pending: Arc::clone(&pending),
+        };
         let mut enabled = Vec::new();
         if !cfg.containerd_address.as_os_str().is_empty() {
             containerd::spawn(cfg.containerd_address.clone(), tx.clone(), cfg.verbose);
@@ -501,20 +539,32 @@ impl Tracker {
         let mut t = Tracker::inactive();
         t.enabled = enabled;
         t.rx = Some(rx);
+        t.pending = pending;
         t.matched = vec![false; cfg.selectors.len()];
         t.selectors = cfg.selectors.clone();
         t.warned = cfg.selectors.is_empty();
         t
     }
 
-    /// A tracker fed by `rx` (unit tests).
+    /// A tracker and the feed its updates come from (unit tests).
     #[cfg(test)]
-    fn with_channel(rx: Receiver<Update>, selectors: Vec<Selector>) -> Tracker {
+    fn with_feed(selectors: Vec<Selector>) -> (Tracker, Feed) {
+        let (tx, rx) = std::sync::mpsc::channel();
         let mut t = Tracker::inactive();
         t.rx = Some(rx);
         t.matched = vec![false; selectors.len()];
         t.selectors = selectors;
-        t
+        let feed = Feed {
+            tx,
+            pending: Arc::clone(&t.pending),
+        };
+        (t, feed)
+    }
+
+    /// Bumped whenever the watchers' updates change the tables (a packet's container or pod
+    /// may be another one since).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// True when a container selector is in force.
@@ -524,6 +574,12 @@ impl Tracker {
 
     /// Applies whatever the watchers sent, without waiting.
     pub fn poll(&mut self) {
+        if !self.pending.load(Ordering::Relaxed) {
+            return;
+        }
+        self.pending.store(false, Ordering::Relaxed);
+        // Pairs with the Release in `Feed::send`: what was sent before the flag is seen.
+        std::sync::atomic::fence(Ordering::Acquire);
         let Some(rx) = self.rx.as_ref() else { return };
         let mut updates = Vec::new();
         loop {
@@ -877,16 +933,21 @@ impl Tracker {
     }
 
     /// Sets `meta.container` and `meta.pod` from the process's container.
-    pub fn annotate(&mut self, meta: &mut PacketMeta, pid: u32) {
-        let Some((container, pod, known)) = self.entry_of(pid) else {
-            return;
-        };
+    pub fn annotate(&mut self, meta: &mut PacketMeta, pid: u32) -> Option<bool> {
+        let (container, pod, known) = self.entry_of(pid)?;
+        self.count(known);
+        meta.container = Some(container);
+        meta.pod = pod;
+        Some(known)
+    }
+
+    /// Counts a packet of a container (`known`: with the runtime's metadata), as
+    /// [`Tracker::annotate`] does, for a packet given the same metadata as the one before.
+    pub fn count(&mut self, known: bool) {
         self.stats.packets += 1;
         if !known {
             self.stats.pending += 1;
         }
-        meta.container = Some(container);
-        meta.pod = pod;
     }
 
     /// The container and pod of a packet's other local end (not counted: the packet is
@@ -1022,11 +1083,8 @@ mod tests {
 
     #[test]
     fn records_merge_and_select() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mut t = Tracker::with_channel(
-            rx,
-            vec![Selector::pod("web.shop"), Selector::Name("db".into())],
-        );
+        let (mut t, tx) =
+            Tracker::with_feed(vec![Selector::pod("web.shop"), Selector::Name("db".into())]);
         let mut labels = BTreeMap::new();
         labels.insert("io.kubernetes.pod.name".to_string(), "web".to_string());
         labels.insert(
@@ -1120,8 +1178,7 @@ mod tests {
             ]),
             ..Default::default()
         };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mut t = Tracker::with_channel(rx, Vec::new());
+        let (mut t, tx) = Tracker::with_feed(Vec::new());
         // An app container before its sandbox, one after.
         tx.send(Update::Upsert(Source::Containerd, app("nginx")))
             .unwrap();
