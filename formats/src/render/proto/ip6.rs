@@ -50,7 +50,15 @@ impl Printer<'_> {
         }
         while is_extension(nh) {
             let Ok(ext) = ExtHeader::parse(nh, rest) else {
-                trunc(self.out, "ip6");
+                // tcpdump names the options headers' own printers (print-ip6opts.c).
+                trunc(
+                    self.out,
+                    match nh {
+                        ipproto::HOPOPTS => "hbhopt",
+                        ipproto::DSTOPTS => "dstopt",
+                        _ => "ip6",
+                    },
+                );
                 return;
             };
             match nh {
@@ -173,5 +181,25 @@ mod tests {
             "IP6 (hlim 64, next-header UDP (17) payload length: 9) fd00::1.1000 > fd00::2.2000: [bad udp cksum"
         ));
         assert_eq!(line_v(&p[..30], 0), " [|ip6]");
+    }
+
+    /// A hop-by-hop or destination options header cut short is the options printer's
+    /// truncation, as in the kernel's MLD reports (Router Alert) cut inside the header.
+    #[test]
+    fn cut_options_header_names_its_printer() {
+        for (nh, mark) in [(0u8, " [|hbhopt]"), (60, " [|dstopt]")] {
+            let mut p = vec![0x60, 0, 0, 0, 0, 8, nh, 1];
+            p.extend_from_slice(&[0; 15]);
+            p.push(1);
+            p.extend_from_slice(&[0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16]);
+            p.extend_from_slice(&[58, 0, 5, 2, 0, 0, 1, 0]);
+            for cut in [41, 42, 47] {
+                assert!(
+                    line_v(&p[..cut], 0).ends_with(mark),
+                    "{cut}: {}",
+                    line_v(&p[..cut], 0)
+                );
+            }
+        }
     }
 }
