@@ -147,6 +147,13 @@ impl Printer<'_> {
                     }
                 }
             }
+            // -vv: a query's other sections too (an mDNS probe's authority records, an EDNS
+            // OPT record), as in a response.
+            if ok && self.opts.verbose > 1 {
+                ok = self.dns_section(msg, &mut pos, an, None, mdns)
+                    && self.dns_section(msg, &mut pos, ns, Some(" ns:"), mdns)
+                    && self.dns_section(msg, &mut pos, ar, Some(" ar:"), mdns);
+            }
             ok
         };
         if !ok {
@@ -522,6 +529,21 @@ mod tests {
         assert_eq!(
             line_v(&p[..p.len() - 6], 0),
             "IP 198.18.0.1.40000 > 198.18.0.2.53: 4660+ [|domain]"
+        );
+    }
+
+    /// dig's query with an EDNS OPT record: -vv prints the additional section of a query.
+    #[test]
+    fn query_additional_section_under_vv() {
+        let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        q.extend_from_slice(&[0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0]);
+        let p = ipv4(17, &udp(40000, 53, &q));
+        assert!(line_v(&p, 1).ends_with(" 4660+ [1au] A? example.com. (40)"));
+        let vv = line_v(&p, 2);
+        assert!(
+            vv.ends_with(" 4660+ [1au] A? example.com. ar: . OPT UDPsize=1232 (40)"),
+            "{vv}"
         );
     }
 }
