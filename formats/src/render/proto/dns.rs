@@ -221,6 +221,12 @@ impl Printer<'_> {
                 self.out.s(">");
                 None
             }
+            Err(NameError::Truncated) if ends_after_length(msg, pos) => {
+                // tcpdump's fqdn_print stops without complaint when the capture ends right
+                // after a label's length byte (or a later pointer's first byte): the record's
+                // fixed part is then missing, which ends the section quietly.
+                Some(msg.len())
+            }
             Err(NameError::Truncated) => {
                 // tcpdump prints a label cut by the end of the capture as far as it goes.
                 for &c in cut_label(msg, pos) {
@@ -551,6 +557,35 @@ fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
 }
 
 /// The captured part of the label that the end of `msg` cuts, in the name at `start`.
+/// Whether the capture ends right after the length byte of a label of the name at `start`,
+/// or after the first byte of a pointer that is not the name's first byte.
+fn ends_after_length(msg: &[u8], start: usize) -> bool {
+    let (mut pos, mut limit) = (start, start);
+    while let Some(&len) = msg.get(pos) {
+        let last = pos + 1 == msg.len();
+        match len & 0xc0 {
+            0xc0 => {
+                if last {
+                    return pos != start;
+                }
+                let target = usize::from(u16::from_be_bytes([len & 0x3f, msg[pos + 1]]));
+                if target >= limit {
+                    return false;
+                }
+                (pos, limit) = (target, target);
+            }
+            0 if len > 0 => {
+                if last {
+                    return true;
+                }
+                pos += 1 + usize::from(len);
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
 fn cut_label(msg: &[u8], start: usize) -> &[u8] {
     let (mut pos, mut limit) = (start, start);
     while let Some(&len) = msg.get(pos) {
@@ -772,5 +807,27 @@ mod tests {
             with(&[(14, &[0, 1, 0, 2]), (9, &[0, 0, 1, 0])]),
             "OPT UDPsize=1232 DO [KEY-TAG 1 2,EXPIRE 256 sec]"
         );
+    }
+
+    /// mDNS answers cut right after a name's label length byte: tcpdump ends the answers
+    /// there without the truncation mark (the record's fixed part is missing).
+    #[test]
+    fn answer_name_cut_after_a_length_byte() {
+        let mut r = vec![0, 0, 0x84, 0, 0, 0, 0, 2, 0, 0, 0, 0];
+        r.extend_from_slice(b"\x04host\x05local\x00\x00\x01\x80\x01\x00\x00\x00\x78\x00\x04");
+        r.extend_from_slice(&[198, 18, 0, 2]);
+        r.extend_from_slice(b"\x09_services\x07_dns-sd\x04_udp\xc0\x11\x00\x0c\x00\x01");
+        r.extend_from_slice(&[0, 0, 0, 0x78, 0, 2, 0xc0, 0x0c]);
+        let p = ipv4(17, &udp(5353, 5353, &r));
+        let head = 20 + 8 + 12 + 26;
+        for (cut, tail) in [
+            (head + 1, "(Cache flush) A 198.18.0.2,  (75)"),
+            (head + 11, "(Cache flush) A 198.18.0.2, _services. (75)"),
+            (head + 24, "(Cache flush) A 198.18.0.2, _services._dns-sd._udp. (75)"),
+            (head + 5, "(Cache flush) A 198.18.0.2, _ser [|domain]"),
+        ] {
+            let l = line_v(&p[..cut], 1);
+            assert!(l.ends_with(tail), "{cut}: {l}");
+        }
     }
 }
