@@ -442,7 +442,7 @@ impl Printer<'_> {
                 if alen > bits / 8
                     || usize::from(src) > bits
                     || usize::from(scope) > bits
-                    || (usize::from(src) + 7) / 8 != alen
+                    || usize::from(src).div_ceil(8) != alen
                 {
                     invalid(self.out);
                     return Some(at + 4 + len);
@@ -784,17 +784,26 @@ mod tests {
         };
         let c8: Vec<u8> = (0..8).collect();
         let c24: Vec<u8> = (0..24).collect();
-        assert_eq!(with(&[(10, &c8)]), "OPT UDPsize=1232 DO [COOKIE 0001020304050607]");
+        assert_eq!(
+            with(&[(10, &c8)]),
+            "OPT UDPsize=1232 DO [COOKIE 0001020304050607]"
+        );
         assert_eq!(
             with(&[(10, &c24)]),
             "OPT UDPsize=1232 DO [COOKIE 0001020304050607 08090a0b0c0d0e0f1011121314151617]"
         );
-        assert_eq!(with(&[(10, &c8[..5])]), "OPT UDPsize=1232 DO [COOKIE  (invalid)]");
+        assert_eq!(
+            with(&[(10, &c8[..5])]),
+            "OPT UDPsize=1232 DO [COOKIE  (invalid)]"
+        );
         assert_eq!(
             with(&[(8, &[0, 1, 24, 0, 198, 18, 0])]),
             "OPT UDPsize=1232 DO [ECS 198.18.0.0/24/0]"
         );
-        assert_eq!(with(&[(8, &[0, 3, 0, 0])]), "OPT UDPsize=1232 DO [ECS  (invalid)]");
+        assert_eq!(
+            with(&[(8, &[0, 3, 0, 0])]),
+            "OPT UDPsize=1232 DO [ECS  (invalid)]"
+        );
         assert_eq!(
             with(&[(5, &[8, 13, 15]), (11, &[0, 25]), (12, &[0; 5])]),
             "OPT UDPsize=1232 DO [DAU RSASHA256 ECDSAP256SHA256 ED25519,KEEPALIVE 2.5 sec,PADDING (5)]"
@@ -823,7 +832,10 @@ mod tests {
         for (cut, tail) in [
             (head + 1, "(Cache flush) A 198.18.0.2,  (75)"),
             (head + 11, "(Cache flush) A 198.18.0.2, _services. (75)"),
-            (head + 24, "(Cache flush) A 198.18.0.2, _services._dns-sd._udp. (75)"),
+            (
+                head + 24,
+                "(Cache flush) A 198.18.0.2, _services._dns-sd._udp. (75)",
+            ),
             (head + 5, "(Cache flush) A 198.18.0.2, _ser [|domain]"),
         ] {
             let l = line_v(&p[..cut], 1);

@@ -325,11 +325,7 @@ impl Printer<'_> {
                         at += 4;
                     }
                 }
-                68 => {
-                    if self.ipv4_timestamps(o, i, len).is_none() {
-                        return Options::Cut;
-                    }
-                }
+                68 if self.ipv4_timestamps(o, i, len).is_none() => return Options::Cut,
                 _ => {}
             }
             i += len;
