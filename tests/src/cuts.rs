@@ -81,7 +81,7 @@ pub fn whole_and_cuts_upto(packets: &[Vec<u8>], limit: usize) -> Vec<Record> {
     let mut seen = std::collections::HashSet::new();
     for p in packets {
         if seen.insert(p.clone()) {
-            for cut in 1..p.len().min(limit + 1) {
+            for cut in 1..p.len().min(limit.saturating_add(1)) {
                 all.push((p.clone(), cut));
             }
         }
