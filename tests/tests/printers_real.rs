@@ -490,6 +490,60 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
     ]);
 }
 
+/// dnsmasq as the authoritative server of a zone (its own SOA and NS): SOA, NS, NAPTR, CAA,
+/// answers with an authority section, NXDOMAIN with the SOA, a reverse lookup.
+#[test]
+fn dnsmasq_authoritative_dns_matches_tcpdump() {
+    let mut lab = Lab::new("dns-auth", &["dnsmasq", "dig"]);
+    let (a, b) = (lab.a(), lab.b());
+    let dir = lab.dir.path().display().to_string();
+    let conf = lab.write(
+        "dnsmasq.conf",
+        &format!(
+            "interface={}\nbind-interfaces\nexcept-interface=lo\nno-resolv\nno-hosts\nuser=root\n\
+             group=root\npid-file={dir}/dnsmasq.pid\n\
+             auth-server=ns.ptcap.test,{}\nauth-zone=ptcap.test,198.18.0.0/24\n\
+             host-record=ns.ptcap.test,{ADDR_B}\n\
+             host-record=www.ptcap.test,198.18.0.9,fd00:198:18::9\n\
+             naptr-record=ptcap.test,10,20,U,E2U+sip,!^.*$!sip:info@ptcap.test!,\n\
+             caa-record=ptcap.test,0,issue,ca.ptcap.test\n\
+             txt-record=txt.ptcap.test,\"v=1 hello\"\n",
+            lab.hosts.veth_b, lab.hosts.veth_b
+        ),
+    );
+    lab.capture();
+    let dm = lab.daemon(
+        &b,
+        "dnsmasq",
+        &["dnsmasq", "-k", "-C", &conf, "--log-facility=-"],
+    );
+    lab.wait_pid_file("dnsmasq", "dnsmasq.pid", dm);
+    for q in [
+        &["ptcap.test", "SOA"][..],
+        &["ptcap.test", "NS"],
+        &["ptcap.test", "NAPTR"],
+        &["ptcap.test", "CAA"],
+        &["www.ptcap.test", "A"],
+        &["www.ptcap.test", "AAAA"],
+        &["txt.ptcap.test", "TXT"],
+        &["nx.ptcap.test", "A"],
+        &["-x", "198.18.0.9"],
+        &["+nocookie", "ptcap.test", "SOA"],
+    ] {
+        let mut args = vec!["dig", "+tries=1", "+time=2", "@198.18.0.2"];
+        args.extend_from_slice(q);
+        lab.run(&a, &args);
+    }
+    lab.stop(dm);
+    lab.compare(&[
+        "SOA ns.ptcap.test. hostmaster.ns.ptcap.test.",
+        "NS ns.ptcap.test.",
+        "NAPTR",
+        "NXDomain*-",
+        "PTR www.ptcap.test.",
+    ]);
+}
+
 /// Two kernel bridges with STP on (one in each namespace, different priorities), joined by
 /// the veth pair: configuration BPDUs of the root and, once the other bridge's port forwards,
 /// its topology change notification.
