@@ -440,6 +440,34 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
             "AAAA",
         ],
     );
+    // ISC dhclient as a second DHCPv4 client (its own option list and client identifier),
+    // in the foreground until it is bound, then stopped by pid.
+    let (lease4, pid4) = (
+        format!("{dir}/dhclient4.leases"),
+        format!("{dir}/dhclient4.pid"),
+    );
+    let dh4 = lab.daemon(
+        &a,
+        "dhclient4",
+        &[
+            "dhclient",
+            "-4",
+            "-1",
+            "-d",
+            "-sf",
+            "/bin/true",
+            "-lf",
+            &lease4,
+            "-pf",
+            &pid4,
+            &veth_a,
+        ],
+    );
+    let log4 = lab.path("dhclient4.log");
+    wait_for("dhclient -4's lease", 15, || {
+        std::fs::read_to_string(&log4).is_ok_and(|t| t.contains("bound to"))
+    });
+    lab.stop(dh4);
     // dhclient binds A's link-local address: wait until duplicate address detection is done.
     wait_for("A's link-local address", 10, || {
         let shown = lab.try_run(
@@ -482,6 +510,7 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
     lab.compare(&[
         "DHCP-Message (53), length 1: Discover",
         "DHCP-Message (53), length 1: Release",
+        "DHCP-Message (53), length 1: ACK",
         "dhcp6 solicit",
         "dhcp6 inf-req",
         "router advertisement",
