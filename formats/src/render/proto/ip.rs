@@ -157,19 +157,6 @@ impl Printer<'_> {
             self.out.s(": ip-proto-");
             self.out.n(ip.protocol());
         }
-        if !self.opts.quiet && self.opts.verbose == 0 && fragmented {
-            // tcpdump appends the fragment description in non-verbose mode.
-            self.out.s(" (frag ");
-            self.out.n(ip.ident());
-            self.out.c(b':');
-            self.out.n(plen);
-            self.out.c(b'@');
-            self.out.n(ip.frag_offset());
-            if ip.more_frags() {
-                self.out.c(b'+');
-            }
-            self.out.c(b')');
-        }
     }
 
     /// The timestamp option as tcpdump's `ip_printts` prints it: ` TS{TSONLY 1@ ^ 0@}`,
@@ -347,7 +334,7 @@ pub(super) fn proto_name(p: u8) -> &'static str {
         33 => "DCCP",
         41 => "IPv6",
         43 => "Routing",
-        44 => "Frag",
+        44 => "Fragment",
         46 => "RSVP",
         47 => "GRE",
         50 => "ESP",
@@ -429,5 +416,32 @@ mod tests {
             l.contains("(timestamp TS{[bad length 8][bad ts type 7]})"),
             "{l}"
         );
+    }
+
+    /// Fragments as tcpdump 4.99 prints them: the first one's protocol line, the others
+    /// `ip-proto-N`, without the `(frag id:len@off+)` of older tcpdumps; -v shows the offset and
+    /// the `+` flag in the header line.
+    #[test]
+    fn fragments() {
+        let mut first = ipv4(1, &[8, 0, 0xf7, 0xfe, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        first[6] = 0x20; // MF
+        let c = crate::wire::checksum::expected(
+            0,
+            &{
+                let mut h = first[..20].to_vec();
+                h[10..12].copy_from_slice(&[0, 0]);
+                h
+            },
+            10,
+        );
+        first[10..12].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(
+            line_v(&first, 0),
+            "IP 198.18.0.1 > 198.18.0.2: ICMP echo request, id 1, seq 1, length 16"
+        );
+        assert!(line_v(&first, 1).contains("offset 0, flags [+], proto ICMP (1)"));
+        let mut later = first.clone();
+        later[6..8].copy_from_slice(&[0, 2]); // offset 16, last
+        assert_eq!(line_v(&later, 0), "IP 198.18.0.1 > 198.18.0.2: ip-proto-1");
     }
 }
