@@ -49,13 +49,25 @@ impl Printer<'_> {
             self.addrs(&src, &dst);
         }
         while is_extension(nh) {
+            // Without -v tcpdump reads only the fragment header's first 4 bytes (the offset).
+            if nh == ipproto::FRAGMENT && self.opts.verbose == 0 && (4..8).contains(&rest.len()) {
+                let off = get_be16(rest, 2).unwrap_or(0) & 0xfff8;
+                self.out.s("frag (");
+                self.out.n(off);
+                self.out.c(b'|');
+                self.out.n(remaining.saturating_sub(8));
+                self.out.s(if off != 0 { ")" } else { ") " });
+                return;
+            }
             let Ok(ext) = ExtHeader::parse(nh, rest) else {
-                // tcpdump names the options headers' own printers (print-ip6opts.c).
+                // tcpdump names the options headers' and the fragment header's own printers
+                // (print-ip6opts.c, print-frag6.c).
                 trunc(
                     self.out,
                     match nh {
                         ipproto::HOPOPTS => "hbhopt",
                         ipproto::DSTOPTS => "dstopt",
+                        ipproto::FRAGMENT => "frag6",
                         _ => "ip6",
                     },
                 );
@@ -89,6 +101,10 @@ impl Printer<'_> {
                         return;
                     }
                     self.out.c(b' ');
+                    // A first fragment captured up to the end of its header: nothing more.
+                    if rest.len() == ext.len() {
+                        return;
+                    }
                 }
                 _ => {
                     self.out.s("srcrt (len=");
@@ -187,13 +203,19 @@ mod tests {
     /// truncation, as in the kernel's MLD reports (Router Alert) cut inside the header.
     #[test]
     fn cut_options_header_names_its_printer() {
-        for (nh, mark) in [(0u8, " [|hbhopt]"), (60, " [|dstopt]")] {
+        for (nh, mark) in [(0u8, " [|hbhopt]"), (60, " [|dstopt]"), (44, " [|frag6]")] {
             let mut p = vec![0x60, 0, 0, 0, 0, 8, nh, 1];
             p.extend_from_slice(&[0; 15]);
             p.push(1);
             p.extend_from_slice(&[0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16]);
             p.extend_from_slice(&[58, 0, 5, 2, 0, 0, 1, 0]);
-            for cut in [41, 42, 47] {
+            // (Without -v a fragment header needs only its first 4 bytes.)
+            let cuts: &[usize] = if nh == 44 {
+                &[41, 42, 43]
+            } else {
+                &[41, 42, 47]
+            };
+            for &cut in cuts {
                 assert!(
                     line_v(&p[..cut], 0).ends_with(mark),
                     "{cut}: {}",
@@ -201,5 +223,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A first fragment cut inside or right after its fragment header, as tcpdump prints it:
+    /// without -v the offset needs 4 bytes, with -v the identification 8; nothing follows a
+    /// header that ends the capture.
+    #[test]
+    fn cut_fragment_header() {
+        let mut p = vec![0x60, 0, 0, 0, 0, 56, 44, 64];
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&[58, 0, 0, 1, 0xae, 0x6b, 0x52, 0x54]);
+        p.extend_from_slice(&[128, 0, 0, 0, 0, 1, 0, 1]);
+        p.extend_from_slice(&[0; 40]);
+        let head = "IP6 fd00::1 > fd00::2: ";
+        assert_eq!(line_v(&p[..43], 0), format!("{head} [|frag6]"));
+        assert_eq!(line_v(&p[..44], 0), format!("{head}frag (0|48) "));
+        assert_eq!(line_v(&p[..48], 0), format!("{head}frag (0|48) "));
+        let v = line_v(&p[..47], 1);
+        assert!(v.ends_with(":  [|frag6]"), "{v}");
+        let v = line_v(&p[..48], 1);
+        assert!(v.ends_with(": frag (0xae6b5254:0|48) "), "{v}");
     }
 }
