@@ -1101,7 +1101,7 @@ for i in range(2):  # the first asks for a cookie, the second carries data in it
 /// net unreachable (no route), host unreachable and administratively prohibited (unreachable
 /// and prohibit routes), fragmentation needed / packet too big (a route with a locked
 /// MTU of 1280), port unreachable and TCP resets from a closed port, and pings with the record
-/// route and timestamp IP options.
+/// route and timestamp IP options; and pings of 3,000 bytes, fragmented over IPv4 and IPv6.
 #[test]
 fn icmp_errors_match_tcpdump() {
     let mut lab = Lab::new("icmp", &["ping", "python3"]);
@@ -1183,6 +1183,9 @@ fn icmp_errors_match_tcpdump() {
     ping(&["-R", ADDR_B]);
     ping(&["-T", "tsonly", ADDR_B]);
     ping(&["-T", "tsandaddr", ADDR_B]);
+    // Fragments: IPv4 (offsets, more-fragments) and IPv6 (fragment headers), both ways.
+    ping(&["-s", "3000", ADDR_B]);
+    ping(&["-6", "-s", "3000", ADDR6_B]);
     ping(&["-6", "-t", "1", "fd00:198:20:5::9"]);
     ping(&["-6", "fd00:198:20:5::10"]);
     ping(&["-6", "-M", "do", "-s", "1400", "fd00:198:20:15::9"]);
@@ -1217,5 +1220,7 @@ for fam, host in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2]))
         "unreachable prohibited fd00:198:20:7::9",
         "udp port 9999",
         "Flags [R.]",
+        "flags [+], proto ICMP (1), length 1500",
+        ":0|1448) ICMP6, echo request",
     ]);
 }
