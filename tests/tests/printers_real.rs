@@ -204,6 +204,30 @@ impl Lab {
     }
 }
 
+/// Directories outside the lab that a daemon needs or makes (lldpd's chroot, avahi's run
+/// directory): those that did not exist before are removed on drop. Made before the lab, so
+/// that it is dropped after it (after the daemons are killed), also when a test fails.
+struct RunDirs(Vec<PathBuf>);
+
+impl RunDirs {
+    fn new(dirs: &[&str]) -> RunDirs {
+        RunDirs(
+            dirs.iter()
+                .map(PathBuf::from)
+                .filter(|d| !d.exists())
+                .collect(),
+        )
+    }
+}
+
+impl Drop for RunDirs {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
 /// Polls `ok` every 50 ms for up to `secs` seconds.
 fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -709,10 +733,11 @@ time.sleep(0.3)
 
 /// avahi-daemon in B (D-Bus off, its own host name, the workstation service): probes,
 /// announcements over IPv4 and IPv6, and its answers to dig's unicast queries on port 5353.
-/// avahi keeps its pid file where it was built to (/run/avahi-daemon/pid) and removes it on
-/// SIGTERM.
+/// avahi keeps its pid file where it was built to (/run/avahi-daemon/pid), removes it on
+/// SIGTERM, and leaves the directory (removed here when the test made it).
 #[test]
 fn avahi_mdns_matches_tcpdump() {
+    let _run = RunDirs::new(&["/run/avahi-daemon"]);
     let mut lab = Lab::new("avahi", &["avahi-daemon", "dig"]);
     let (a, b) = (lab.a(), lab.b());
     let conf = lab.write(
@@ -796,6 +821,7 @@ fn avahi_mdns_matches_tcpdump() {
 /// and its shutdown LLDPDU (TTL 0) when it stops.
 #[test]
 fn lldpd_lldp_matches_tcpdump() {
+    let _run = RunDirs::new(&["/run/lldpd"]);
     let mut lab = Lab::new("lldpd", &["lldpd"]);
     let b = lab.b();
     let conf = lab.write(
@@ -805,7 +831,7 @@ fn lldpd_lldp_matches_tcpdump() {
     );
     let sock = lab.path("lldpd.sock").display().to_string();
     // lldpd's privilege separation chroots to /run/lldpd, which its package does not create
-    // without systemd's tmpfiles.
+    // without systemd's tmpfiles (removed at the end when the test made it).
     std::fs::create_dir_all("/run/lldpd").unwrap();
     lab.capture();
     let veth_b = lab.hosts.veth_b.clone();
