@@ -18,6 +18,10 @@ PACKAGES=(
   chromium
   # container runtimes for the container tests (private instances; images built locally)
   containerd runc docker.io busybox-static
+  # real daemons and clients of tests/tests/printers_real.rs (run only inside the test's
+  # namespaces, with the test's own configuration; never as services)
+  chrony dnsmasq-base isc-dhcp-client bind9-dnsutils avahi-daemon lldpd keepalived
+  redis-server redis-tools
 )
 
 missing=()
@@ -34,7 +38,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   # tshark asks whether non-root users may capture; answer for it.
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
+  # Daemon packages (chrony, avahi-daemon, lldpd, keepalived, redis-server, docker.io,
+  # containerd) start their service from postinst: a policy-rc.d that refuses (exit 101) keeps
+  # every one of them from running in the root namespace. Ours is removed afterwards; one the
+  # machine already has is left as it is.
+  own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$own_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

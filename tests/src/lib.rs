@@ -5,6 +5,7 @@
 //! between the two namespaces' veth addresses or to 127.0.0.0/8 inside a namespace.
 
 pub mod containerd;
+pub mod cuts;
 pub mod docker;
 pub mod names;
 pub mod netns;

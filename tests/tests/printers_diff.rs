@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use formats::render::{PacketRef, RenderOptions, Renderer, TimestampMode};
+use ptcap_tests::cuts::{diff_packets, pcap_bytes, show_limit, split_packets};
 use ptcap_tests::peers::{require_tcpdump, text_of};
 use ptcap_tests::TempDir;
 
@@ -2885,46 +2886,6 @@ fn erspan_packets() -> Vec<Vec<u8>> {
     ]
 }
 
-/// A classic pcap (Ethernet) of `(bytes, caplen)`; packet i at i+1 seconds.
-fn pcap_bytes(packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    f.extend_from_slice(&2u16.to_le_bytes());
-    f.extend_from_slice(&4u16.to_le_bytes());
-    for v in [0u32, 0, 65535, 1] {
-        f.extend_from_slice(&v.to_le_bytes());
-    }
-    for (i, (p, caplen)) in packets.iter().enumerate() {
-        for v in [i as u32 + 1, 0, *caplen as u32, p.len() as u32] {
-            f.extend_from_slice(&v.to_le_bytes());
-        }
-        f.extend_from_slice(&p[..*caplen]);
-    }
-    f
-}
-
-/// tcpdump's text split into packets: a packet starts at a line with its `-tt` time.
-fn split_packets(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let starts = line
-            .split_once(' ')
-            .map(|(t, _)| {
-                t.len() > 7
-                    && t.as_bytes()[t.len() - 7] == b'.'
-                    && t.bytes().filter(|&c| c != b'.').all(|c| c.is_ascii_digit())
-            })
-            .unwrap_or(false);
-        if starts || out.is_empty() {
-            out.push(String::new());
-        }
-        let last = out.last_mut().unwrap();
-        last.push_str(line);
-        last.push('\n');
-    }
-    out
-}
-
 fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
     let mut r = Renderer::new(opts);
     packets
@@ -3030,11 +2991,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ),
     ];
     let mut failures = Vec::new();
-    // How many differences to report per protocol and flag set (PTCAP_DIFF_SHOW=N).
-    let show: usize = std::env::var("PTCAP_DIFF_SHOW")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4);
+    let show = show_limit();
     // PTCAP_DIFF_ONLY=a,b compares those protocols only (while working on a printer).
     let only = std::env::var("PTCAP_DIFF_ONLY").ok();
     for (name, packets) in &families {
@@ -3070,40 +3027,15 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
                 },
                 &all,
             );
-            assert_eq!(
-                expected.len(),
-                all.len(),
-                "{name} {flags:?}: tcpdump's packets"
-            );
-            let (mut eq_whole, mut eq_cut, mut shown) = (0, 0, 0);
-            for (i, (e, g)) in expected.iter().zip(&got).enumerate() {
-                if e == g {
-                    if i < whole {
-                        eq_whole += 1;
-                    } else {
-                        eq_cut += 1;
-                    }
-                } else if shown < show {
-                    shown += 1;
-                    // The first line that differs, then the whole texts.
-                    let (el, gl) = e
-                        .lines()
-                        .zip(g.lines().chain(std::iter::repeat("")))
-                        .find(|(a, b)| a != b)
-                        .unwrap_or(("", ""));
-                    failures.push(format!(
-                        "{name} {flags:?} packet {} (caplen {} of {}): first difference\n  tcpdump: {el:?}\n  ours:    {gl:?}\n  tcpdump: {e:?}\n  ours:    {g:?}",
-                        i + 1,
-                        all[i].1,
-                        all[i].0.len()
-                    ));
-                }
-            }
+            let d = diff_packets(name, flags, &all, whole, &expected, &got, show);
             println!(
-                "{name:<11} {:<6} whole {eq_whole}/{whole}, cut {eq_cut}/{}",
+                "{name:<11} {:<6} whole {}/{whole}, cut {}/{}",
                 format!("{flags:?}"),
-                all.len() - whole
+                d.whole_equal,
+                d.cuts_equal,
+                d.cuts
             );
+            failures.extend(d.shown);
         }
     }
     assert!(

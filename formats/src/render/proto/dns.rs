@@ -251,6 +251,12 @@ impl Printer<'_> {
                 self.out.s(">");
                 None
             }
+            Err(NameError::Truncated) if ends_after_length(msg, pos) => {
+                // tcpdump's fqdn_print stops without complaint when the capture ends right
+                // after a label's length byte (or a later pointer's first byte): the record's
+                // fixed part is then missing, which ends the section quietly.
+                Some(msg.len())
+            }
             Err(NameError::Truncated) => {
                 // tcpdump prints a label cut by the end of the capture as far as it goes.
                 for &c in cut_label(msg, pos) {
@@ -378,10 +384,190 @@ impl Printer<'_> {
                 if get_be16(msg, end + 6)? & 0x8000 != 0 {
                     self.out.s(" DO");
                 }
+                if cp < rp {
+                    self.out.s(" [");
+                    let mut at = cp;
+                    while at < rp {
+                        at = self.edns_option(msg, at)?;
+                        if at < rp {
+                            self.out.c(b',');
+                        }
+                    }
+                    self.out.c(b']');
+                }
             }
             _ => {}
         }
         Some(rp)
+    }
+}
+
+impl Printer<'_> {
+    /// One EDNS option of an OPT record as tcpdump's `eopt_print` prints it (`COOKIE c s`,
+    /// `ECS 198.18.0.0/24/0`, `PADDING (5)`, `Opt15 000e`, ` (invalid)` for a bad length);
+    /// the offset after it, `None` when it is not captured (the truncation mark).
+    fn edns_option(&mut self, msg: &[u8], at: usize) -> Option<usize> {
+        let code = get_be16(msg, at)?;
+        match code {
+            1 => self.out.s("LLQ"),
+            2 => self.out.s("UL"),
+            3 => self.out.s("NSID"),
+            5 => self.out.s("DAU"),
+            6 => self.out.s("DHU"),
+            7 => self.out.s("N3U"),
+            8 => self.out.s("ECS"),
+            9 => self.out.s("EXPIRE"),
+            10 => self.out.s("COOKIE"),
+            11 => self.out.s("KEEPALIVE"),
+            12 => self.out.s("PADDING"),
+            13 => self.out.s("CHAIN"),
+            14 => self.out.s("KEY-TAG"),
+            16 => self.out.s("CLIENT-TAG"),
+            17 => self.out.s("SERVER-TAG"),
+            c => {
+                self.out.s("Opt");
+                self.out.n(c);
+            }
+        }
+        let len = usize::from(get_be16(msg, at + 2)?);
+        let d = msg.get(at + 4..at + 4 + len)?;
+        if len == 0 {
+            return Some(at + 4);
+        }
+        self.out.c(b' ');
+        let invalid = |out: &mut Vec<u8>| out.s(" (invalid)");
+        let hex = |out: &mut Vec<u8>, b: &[u8]| {
+            for &x in b {
+                out.hex(u32::from(x), 2);
+            }
+        };
+        let algorithms = |out: &mut Vec<u8>, names: &dyn Fn(u8) -> Option<&'static str>| {
+            for (i, &a) in d.iter().enumerate() {
+                if i > 0 {
+                    out.c(b' ');
+                }
+                match names(a) {
+                    Some(n) => out.s(n),
+                    None => {
+                        out.s("Alg_");
+                        out.n(a);
+                    }
+                }
+            }
+        };
+        match code {
+            8 => {
+                // Family, source and scope prefix lengths, then the address's leading bytes.
+                let family = get_be16(msg, at + 4)?;
+                let (src, scope) = (*msg.get(at + 6)?, *msg.get(at + 7)?);
+                let bits = match family {
+                    1 => 32,
+                    2 => 128,
+                    _ => {
+                        invalid(self.out);
+                        return Some(at + 4 + len);
+                    }
+                };
+                let alen = len.wrapping_sub(4);
+                if alen > bits / 8
+                    || usize::from(src) > bits
+                    || usize::from(scope) > bits
+                    || usize::from(src).div_ceil(8) != alen
+                {
+                    invalid(self.out);
+                    return Some(at + 4 + len);
+                }
+                let mut a = [0u8; 16];
+                a[..alen].copy_from_slice(&d[4..]);
+                if family == 1 {
+                    self.out.ipv4(&a[..4]);
+                } else {
+                    self.out.ipv6(&a);
+                }
+                self.out.c(b'/');
+                self.out.n(src);
+                self.out.c(b'/');
+                self.out.n(scope);
+            }
+            10 => {
+                if len < 8 || (len > 8 && len < 16) || len > 40 {
+                    invalid(self.out);
+                } else {
+                    hex(self.out, &d[..8]);
+                    if len > 8 {
+                        self.out.c(b' ');
+                        hex(self.out, &d[8..]);
+                    }
+                }
+            }
+            11 => {
+                if len != 2 {
+                    invalid(self.out);
+                } else {
+                    let v = u16::from_be_bytes([d[0], d[1]]);
+                    self.out.s(&format!("{:.1} sec", f64::from(v) / 10.0));
+                }
+            }
+            9 => {
+                if len != 4 {
+                    invalid(self.out);
+                } else {
+                    self.out.n(u32::from_be_bytes([d[0], d[1], d[2], d[3]]));
+                    self.out.s(" sec");
+                }
+            }
+            12 => {
+                self.out.c(b'(');
+                self.out.n(len);
+                self.out.c(b')');
+            }
+            14 => {
+                if len % 2 != 0 {
+                    invalid(self.out);
+                } else {
+                    for (i, t) in d.chunks_exact(2).enumerate() {
+                        if i > 0 {
+                            self.out.c(b' ');
+                        }
+                        self.out.n(u16::from_be_bytes([t[0], t[1]]));
+                    }
+                }
+            }
+            5 => algorithms(self.out, &|a| match a {
+                0 => Some("DELETE"),
+                1 => Some("RSAMD5"),
+                2 => Some("DH"),
+                3 => Some("DS"),
+                5 => Some("RSASHA1"),
+                6 => Some("DSA-NSEC3-SHA1"),
+                7 => Some("RSASHA1-NSEC3-SHA1"),
+                8 => Some("RSASHA256"),
+                10 => Some("RSASHA512"),
+                12 => Some("ECC-GOST"),
+                13 => Some("ECDSAP256SHA256"),
+                14 => Some("ECDSAP384SHA384"),
+                15 => Some("ED25519"),
+                16 => Some("ED448"),
+                252 => Some("INDIRECT"),
+                253 => Some("PRIVATEDNS"),
+                254 => Some("PRIVATEOID"),
+                _ => None,
+            }),
+            6 => algorithms(self.out, &|a| match a {
+                1 => Some("SHA-1"),
+                2 => Some("SHA-256"),
+                3 => Some("GOST_R_34.11-94"),
+                4 => Some("SHA-384"),
+                _ => None,
+            }),
+            7 => algorithms(self.out, &|a| (a == 1).then_some("SHA-1")),
+            13 => {
+                // tcpdump ignores whether the name could be printed.
+                let _ = self.dns_name(msg, at + 4);
+            }
+            _ => hex(self.out, d),
+        }
+        Some(at + 4 + len)
     }
 }
 
@@ -401,6 +587,35 @@ fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
 }
 
 /// The captured part of the label that the end of `msg` cuts, in the name at `start`.
+/// Whether the capture ends right after the length byte of a label of the name at `start`,
+/// or after the first byte of a pointer that is not the name's first byte.
+fn ends_after_length(msg: &[u8], start: usize) -> bool {
+    let (mut pos, mut limit) = (start, start);
+    while let Some(&len) = msg.get(pos) {
+        let last = pos + 1 == msg.len();
+        match len & 0xc0 {
+            0xc0 => {
+                if last {
+                    return pos != start;
+                }
+                let target = usize::from(u16::from_be_bytes([len & 0x3f, msg[pos + 1]]));
+                if target >= limit {
+                    return false;
+                }
+                (pos, limit) = (target, target);
+            }
+            0 if len > 0 => {
+                if last {
+                    return true;
+                }
+                pos += 1 + usize::from(len);
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
 fn cut_label(msg: &[u8], start: usize) -> &[u8] {
     let (mut pos, mut limit) = (start, start);
     while let Some(&len) = msg.get(pos) {
@@ -687,5 +902,101 @@ mod tests {
         let p = ipv4(17, &udp(40000, 53, &q));
         assert!(line_v(&p, 2).ends_with("4660+ [1au] A? example.com. ar: . OPT UDPsize=4096 (40)"));
         assert!(line_v(&p, 1).ends_with("4660+ [1au] A? example.com. (40)"));
+    }
+
+    /// dig's query with an EDNS OPT record: -vv prints the additional section of a query.
+    #[test]
+    fn query_additional_section_under_vv() {
+        let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        q.extend_from_slice(&[0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0]);
+        let p = ipv4(17, &udp(40000, 53, &q));
+        assert!(line_v(&p, 1).ends_with(" 4660+ [1au] A? example.com. (40)"));
+        let vv = line_v(&p, 2);
+        assert!(
+            vv.ends_with(" 4660+ [1au] A? example.com. ar: . OPT UDPsize=1232 (40)"),
+            "{vv}"
+        );
+    }
+
+    /// EDNS options in a query's OPT record under -vv, as dig and dnsmasq send them (a
+    /// cookie, an extended error) and as tcpdump prints the others.
+    #[test]
+    fn edns_options_under_vv() {
+        let with = |opts: &[(u16, &[u8])]| {
+            let mut rd = Vec::new();
+            for (c, d) in opts {
+                rd.extend_from_slice(&c.to_be_bytes());
+                rd.extend_from_slice(&(d.len() as u16).to_be_bytes());
+                rd.extend_from_slice(d);
+            }
+            let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+            q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+            q.extend_from_slice(&[0, 0, 41, 4, 0xd0, 0, 0, 0x80, 0]);
+            q.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+            q.extend_from_slice(&rd);
+            let l = line_v(&ipv4(17, &udp(40000, 53, &q)), 2);
+            let at = l.find("OPT ").unwrap();
+            l[at..l.rfind(" (").unwrap()].to_string()
+        };
+        let c8: Vec<u8> = (0..8).collect();
+        let c24: Vec<u8> = (0..24).collect();
+        assert_eq!(
+            with(&[(10, &c8)]),
+            "OPT UDPsize=1232 DO [COOKIE 0001020304050607]"
+        );
+        assert_eq!(
+            with(&[(10, &c24)]),
+            "OPT UDPsize=1232 DO [COOKIE 0001020304050607 08090a0b0c0d0e0f1011121314151617]"
+        );
+        assert_eq!(
+            with(&[(10, &c8[..5])]),
+            "OPT UDPsize=1232 DO [COOKIE  (invalid)]"
+        );
+        assert_eq!(
+            with(&[(8, &[0, 1, 24, 0, 198, 18, 0])]),
+            "OPT UDPsize=1232 DO [ECS 198.18.0.0/24/0]"
+        );
+        assert_eq!(
+            with(&[(8, &[0, 3, 0, 0])]),
+            "OPT UDPsize=1232 DO [ECS  (invalid)]"
+        );
+        assert_eq!(
+            with(&[(5, &[8, 13, 15]), (11, &[0, 25]), (12, &[0; 5])]),
+            "OPT UDPsize=1232 DO [DAU RSASHA256 ECDSAP256SHA256 ED25519,KEEPALIVE 2.5 sec,PADDING (5)]"
+        );
+        assert_eq!(
+            with(&[(3, b"ab"), (15, &[0, 14]), (100, b""), (16, b"x")]),
+            "OPT UDPsize=1232 DO [NSID 6162,Opt15 000e,Opt100,CLIENT-TAG 78]"
+        );
+        assert_eq!(
+            with(&[(14, &[0, 1, 0, 2]), (9, &[0, 0, 1, 0])]),
+            "OPT UDPsize=1232 DO [KEY-TAG 1 2,EXPIRE 256 sec]"
+        );
+    }
+
+    /// mDNS answers cut right after a name's label length byte: tcpdump ends the answers
+    /// there without the truncation mark (the record's fixed part is missing).
+    #[test]
+    fn answer_name_cut_after_a_length_byte() {
+        let mut r = vec![0, 0, 0x84, 0, 0, 0, 0, 2, 0, 0, 0, 0];
+        r.extend_from_slice(b"\x04host\x05local\x00\x00\x01\x80\x01\x00\x00\x00\x78\x00\x04");
+        r.extend_from_slice(&[198, 18, 0, 2]);
+        r.extend_from_slice(b"\x09_services\x07_dns-sd\x04_udp\xc0\x11\x00\x0c\x00\x01");
+        r.extend_from_slice(&[0, 0, 0, 0x78, 0, 2, 0xc0, 0x0c]);
+        let p = ipv4(17, &udp(5353, 5353, &r));
+        let head = 20 + 8 + 12 + 26;
+        for (cut, tail) in [
+            (head + 1, "(Cache flush) A 198.18.0.2,  (75)"),
+            (head + 11, "(Cache flush) A 198.18.0.2, _services. (75)"),
+            (
+                head + 24,
+                "(Cache flush) A 198.18.0.2, _services._dns-sd._udp. (75)",
+            ),
+            (head + 5, "(Cache flush) A 198.18.0.2, _ser [|domain]"),
+        ] {
+            let l = line_v(&p[..cut], 1);
+            assert!(l.ends_with(tail), "{cut}: {l}");
+        }
     }
 }

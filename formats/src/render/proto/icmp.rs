@@ -63,9 +63,66 @@ impl Printer<'_> {
                 trunc(self.out, "icmp");
                 return;
             };
+            let before = self.out.len();
             self.ipv4(&body[..usize::from(ilen).min(body.len())]);
+            if !ends_cut(&self.out[before..]) {
+                self.multipart(b, plen, ty);
+            }
         }
     }
+
+    /// tcpdump's look for RFC 4884 multi-part extensions after the quoted datagram of an
+    /// unreachable, time exceeded or parameter problem message longer than 136 bytes: it needs
+    /// the 141 bytes up to the extension header captured (else ` [|icmp]`), skips a message
+    /// whose length field is 0 and whose bytes from 136 on do not sum as a checksum should, and
+    /// prints the version nibble it finds at byte 136. Extension objects (version 2, e.g. MPLS
+    /// labels) are not decoded.
+    fn multipart(&mut self, b: &[u8], plen: usize, ty: u8) {
+        const EXTD_MINLEN: usize = 136;
+        if plen <= EXTD_MINLEN || !matches!(ty, 3 | 11 | 12) {
+            return;
+        }
+        if b.len() < EXTD_MINLEN + 5 {
+            trunc(self.out, "icmp");
+            return;
+        }
+        let whole = b.len() >= plen;
+        if b[5] == 0 && whole && !checksum::verify(0, &b[EXTD_MINLEN..plen]) {
+            return;
+        }
+        let version = b[EXTD_MINLEN] >> 4;
+        self.out.s("\n\tICMP Multi-Part extension v");
+        self.out.n(version);
+        if version != 2 {
+            self.out.s(" packet not supported");
+            return;
+        }
+        if whole {
+            self.out.s(", checksum 0x");
+            self.out
+                .hex(u32::from(get_be16(b, EXTD_MINLEN + 2).unwrap_or(0)), 4);
+            self.out.s(if checksum::verify(0, &b[EXTD_MINLEN..plen]) {
+                " (correct), length "
+            } else {
+                " (incorrect), length "
+            });
+            self.out.n(plen - EXTD_MINLEN);
+        }
+    }
+}
+
+/// Whether a printer's text ends with its truncation mark (` [|proto]`): tcpdump stops the
+/// whole packet there.
+fn ends_cut(text: &[u8]) -> bool {
+    let Some(body) = text.strip_suffix(b"]") else {
+        return false;
+    };
+    let name_len = body
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-'))
+        .count();
+    body[..body.len() - name_len].ends_with(b" [|")
 }
 
 /// The message's text (tcpdump's `buf`), or `Cut` when a field it needs is not captured.
@@ -298,6 +355,41 @@ mod tests {
 #[cfg(test)]
 mod more_tests {
     use crate::render::tests_support::{ipv4, line_v};
+
+    /// A frag-needed error quoting 548 bytes of a ping, as Linux sends it (576 bytes): tcpdump
+    /// reads byte 136 as an extension version and needs 141 bytes for that.
+    #[test]
+    fn multipart_extension_check_after_the_quoted_datagram() {
+        let mut echo = vec![8, 0, 0, 0, 0x37, 0x8b, 0, 1];
+        echo.extend((0..520).map(|i| i as u8));
+        let mut quoted = ipv4(1, &echo);
+        quoted[2..4].copy_from_slice(&1428u16.to_be_bytes());
+        quoted[10..12].copy_from_slice(&[0, 0]);
+        let c = crate::wire::checksum::expected(0, &quoted[..20], 10);
+        quoted[10..12].copy_from_slice(&c.to_be_bytes());
+        let mut m = vec![3, 4, 0, 0, 0, 0, 0x05, 0x00];
+        m.extend_from_slice(&quoted);
+        let c = crate::wire::checksum::expected(0, &m, 2);
+        m[2..4].copy_from_slice(&c.to_be_bytes());
+        let p = ipv4(1, &m);
+        // Whole, the bytes from 136 on are no valid checksum (and the length field is 0):
+        // nothing more. Cut short of them, tcpdump cannot check and prints the version.
+        let full = line_v(&p, 1);
+        assert!(full.ends_with("length 1408"), "{full}");
+        let cut = line_v(&p[..20 + 300], 1);
+        assert!(
+            cut.ends_with("length 1408\n\tICMP Multi-Part extension v6 packet not supported"),
+            "{cut}"
+        );
+        // Cut after the quoted echo header: the datagram prints, the extension check is cut.
+        let cut = line_v(&p[..20 + 8 + 28], 1);
+        assert!(cut.ends_with("length 1408 [|icmp]"), "{cut}");
+        // Cut inside the quoted echo header: only the inner printer's mark.
+        let cut = line_v(&p[..20 + 8 + 20 + 4], 1);
+        assert!(cut.ends_with(":  [|icmp]"), "{cut}");
+        assert_eq!(cut.matches("[|icmp]").count(), 1, "{cut}");
+        assert!(!line_v(&p, 0).contains("Multi-Part"));
+    }
 
     #[test]
     fn redirect_router_advertisement_and_time_stamps() {

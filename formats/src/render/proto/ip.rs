@@ -4,7 +4,7 @@ use super::{flag_names, trunc, IpCtx, Printer};
 use crate::render::text::Out;
 use crate::wire::checksum;
 use crate::wire::ipv4::{self, Ipv4Packet};
-use crate::wire::{get_be16, ipproto};
+use crate::wire::{get_be16, get_be32, ipproto};
 
 /// How the `-v` options list ended.
 enum Options {
@@ -99,7 +99,7 @@ impl Printer<'_> {
             let mut opts_cut = false;
             if hlen > 20 {
                 self.out.s(", options (");
-                match self.ipv4_options(&b[20..hlen.min(b.len())], hlen - 20) {
+                match self.ipv4_options(&b[20..], hlen - 20) {
                     Options::Done => {}
                     Options::Cut => {
                         self.out.s(" [truncated-option]");
@@ -159,24 +159,81 @@ impl Printer<'_> {
             self.out.s(": ip-proto-");
             self.out.n(ip.protocol());
         }
-        if !self.opts.quiet && self.opts.verbose == 0 && fragmented {
-            // tcpdump appends the fragment description in non-verbose mode.
-            self.out.s(" (frag ");
-            self.out.n(ip.ident());
-            self.out.c(b':');
-            self.out.n(plen);
-            self.out.c(b'@');
-            self.out.n(ip.frag_offset());
-            if ip.more_frags() {
-                self.out.c(b'+');
-            }
-            self.out.c(b')');
+    }
+
+    /// The timestamp option as tcpdump's `ip_printts` prints it: ` TS{TSONLY 1@ ^ 0@}`,
+    /// ` TS{TS+ADDR 5@198.18.0.1 ^ 0@0.0.0.0}`, with its `[bad length]`, `[bad ptr]` and
+    /// `[N hops not recorded]` remarks. `o`: the captured options, the option at `at`, `len`
+    /// bytes long (all captured). None when a slot it reads is not captured.
+    fn ipv4_timestamps(&mut self, o: &[u8], at: usize, len: usize) -> Option<()> {
+        if len < 4 {
+            self.out.s("[bad length ");
+            self.out.n(len);
+            self.out.s("]");
+            return Some(());
         }
+        let (pointer, flags) = (o[at + 2], o[at + 3]);
+        self.out.s(" TS{");
+        let hoplen = if flags & 0x0f != 0 { 8 } else { 4 };
+        if (len - 4) & (hoplen - 1) != 0 {
+            self.out.s("[bad length ");
+            self.out.n(len);
+            self.out.s("]");
+        }
+        // An unsigned pointer - 1 in tcpdump: a pointer of 0 is past everything.
+        let ptr = usize::from(pointer).wrapping_sub(1);
+        if ptr < 4 || (ptr - 4) & (hoplen - 1) != 0 || ptr > len + 1 {
+            self.out.s("[bad ptr ");
+            self.out.n(pointer);
+            self.out.s("]");
+        }
+        let mut slot = 0;
+        let known = match flags & 0x0f {
+            0 => Some("TSONLY"),
+            1 => Some("TS+ADDR"),
+            3 => Some("PRESPEC"),
+            _ => None,
+        };
+        match known {
+            Some(name) => {
+                self.out.s(name);
+                slot = 4;
+                while slot < len {
+                    // Both read before anything of the slot prints.
+                    let v = get_be32(o, at + slot + hoplen - 4)?;
+                    let addr = o.get(at + slot..at + slot + 4)?;
+                    self.out.s(if ptr == slot { " ^ " } else { " " });
+                    self.out.n(v);
+                    self.out.c(b'@');
+                    if hoplen == 8 {
+                        self.out.ipv4(addr);
+                    }
+                    slot += hoplen;
+                }
+            }
+            None => {
+                self.out.s("[bad ts type ");
+                self.out.n(flags & 0x0f);
+                self.out.s("]");
+            }
+        }
+        if ptr == slot {
+            self.out.s(" ^ ");
+        }
+        if flags >> 4 != 0 {
+            self.out.s(" [");
+            self.out.n(flags >> 4);
+            self.out.s(" hops not recorded]} ");
+        } else {
+            self.out.s("}");
+        }
+        Some(())
     }
 
     /// `-v`: the options as tcpdump's `ip_optprint` lists them, comma-separated, up to the
     /// first EOL (`RA`, `RA value 1`, `RR 198.18.0.1`, `unknown 153 [bad length 1]`).
-    /// `o`: the options as captured; `declared`: their length from the header.
+    /// `o`: what is captured after the fixed header; `declared`: the options' length from the
+    /// header (a bad timestamp option reads past its end, as tcpdump does).
     fn ipv4_options(&mut self, o: &[u8], declared: usize) -> Options {
         let mut i = 0;
         while i < declared {
@@ -257,6 +314,7 @@ impl Printer<'_> {
                         at += 4;
                     }
                 }
+                68 if self.ipv4_timestamps(o, i, len).is_none() => return Options::Cut,
                 _ => {}
             }
             i += len;
@@ -331,5 +389,68 @@ mod tests {
             line_v(&ipv4(253, &[1, 2, 3]), 0),
             "IP 198.18.0.1 > 198.18.0.2:  ip-proto-253 3"
         );
+    }
+
+    /// The timestamp option as `ping -T tsonly` / `-T tsandaddr` sends it and as tcpdump
+    /// prints it, with the pointer mark, the overflow count and a bad pointer.
+    #[test]
+    fn timestamp_option() {
+        let with = |opt: &[u8]| {
+            let mut o = opt.to_vec();
+            while o.len() % 4 != 0 {
+                o.push(0);
+            }
+            let mut p = ipv4(1, &[8, 0, 0xf7, 0xfe, 0, 1, 0, 0]);
+            p[0] = 0x40 | (5 + o.len() / 4) as u8;
+            let total = (p.len() + o.len()) as u16;
+            p[2..4].copy_from_slice(&total.to_be_bytes());
+            p.splice(20..20, o);
+            p[10..12].copy_from_slice(&[0, 0]);
+            let hl = usize::from(p[0] & 0x0f) * 4;
+            let c = crate::wire::checksum::expected(0, &p[..hl], 10);
+            p[10..12].copy_from_slice(&c.to_be_bytes());
+            line_v(&p, 1)
+        };
+        let l = with(&[68, 12, 9, 0, 0, 0, 0, 7, 0, 0, 0, 0]);
+        assert!(l.contains("options (timestamp TS{TSONLY 7@ ^ 0@})"), "{l}");
+        let l = with(&[68, 12, 5, 1, 198, 18, 0, 1, 0, 0, 0, 5]);
+        assert!(l.contains("(timestamp TS{TS+ADDR ^ 5@198.18.0.1})"), "{l}");
+        let l = with(&[68, 8, 6, 0x20, 0, 0, 0, 1]);
+        assert!(
+            l.contains("(timestamp TS{[bad ptr 6]TSONLY 1@ [2 hops not recorded]} )"),
+            "{l}"
+        );
+        let l = with(&[68, 8, 5, 7, 0, 0, 0, 1]);
+        assert!(
+            l.contains("(timestamp TS{[bad length 8][bad ts type 7]})"),
+            "{l}"
+        );
+    }
+
+    /// Fragments as tcpdump 4.99 prints them: the first one's protocol line, the others
+    /// `ip-proto-N`, without the `(frag id:len@off+)` of older tcpdumps; -v shows the offset and
+    /// the `+` flag in the header line.
+    #[test]
+    fn fragments() {
+        let mut first = ipv4(1, &[8, 0, 0xf7, 0xfe, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        first[6] = 0x20; // MF
+        let c = crate::wire::checksum::expected(
+            0,
+            &{
+                let mut h = first[..20].to_vec();
+                h[10..12].copy_from_slice(&[0, 0]);
+                h
+            },
+            10,
+        );
+        first[10..12].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(
+            line_v(&first, 0),
+            "IP 198.18.0.1 > 198.18.0.2: ICMP echo request, id 1, seq 1, length 16"
+        );
+        assert!(line_v(&first, 1).contains("offset 0, flags [+], proto ICMP (1)"));
+        let mut later = first.clone();
+        later[6..8].copy_from_slice(&[0, 2]); // offset 16, last
+        assert_eq!(line_v(&later, 0), "IP 198.18.0.1 > 198.18.0.2: ip-proto-1");
     }
 }
