@@ -277,6 +277,51 @@ fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
     })
 }
 
+/// Whether a packet of `key` (its outer tuple) may be an encapsulation
+/// [`formats::wire::flow::summarize_inner`] opens: IPIP/SIT/ip6tnl, GRE, or UDP to or from
+/// the VXLAN (4789, 8472), VXLAN-GPE (4790) or Geneve (6081) port. A cheap test before the
+/// parse.
+fn may_be_tunnel(key: &FlowKey) -> bool {
+    let udp_port = |p: u16| matches!(p, 4789 | 4790 | 6081 | 8472);
+    match key.proto {
+        4 | 41 | 47 => true,
+        17 => udp_port(key.lport) || udp_port(key.rport),
+        _ => false,
+    }
+}
+
+/// The inner tuple of an encapsulated packet, as sent, from the packet view the flow table and
+/// the export use (`formats::wire::flow::summarize_inner`); `None` when the packet is not one
+/// or its payload holds no IP packet.
+fn inner_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
+    use formats::pcapng::linktype;
+    use formats::wire::flow::Transport;
+    let link = if ethernet {
+        linktype::ETHERNET
+    } else {
+        linktype::RAW
+    };
+    let s = formats::wire::flow::summarize_inner(link, data)?;
+    s.tunnel?;
+    let (lport, rport) = match s.transport {
+        Transport::Tcp(t) => (t.src_port, t.dst_port),
+        Transport::Udp {
+            src_port, dst_port, ..
+        } => (src_port, dst_port),
+        Transport::Icmp {
+            echo_id: Some(id), ..
+        } => (id, id),
+        _ => (0, 0),
+    };
+    Some(FlowKey {
+        proto: if s.later_fragment { 0 } else { s.protocol },
+        local: s.src,
+        lport,
+        remote: s.dst,
+        rport,
+    })
+}
+
 /// A conntrack tuple as a socket sees it from its source end.
 fn nat_key(proto: u8, (src, dst): (std::net::SocketAddr, std::net::SocketAddr)) -> FlowKey {
     FlowKey {
@@ -934,19 +979,32 @@ impl Attributor {
             meta.nat = Some(self.nat_info(n));
             meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
         }
+        // An encapsulated packet whose outer tuple is the tunnel's (a VXLAN datagram on the
+        // underlay) is resolved by its inner tuple, the pod's conversation, where the outer one
+        // names no owner; the last-packet cache is keyed by the outer tuple, which many inner
+        // conversations share, so such packets skip it.
+        let tunneled = key.as_ref().is_some_and(may_be_tunnel);
         let last_key: LastKey = (no, p.socket_cookie, key);
-        let hit = self
-            .last
-            .iter()
-            .flatten()
-            .find(|(k, g, _, _)| nat.is_none() && *k == last_key && *g == self.tables_gen);
+        let hit = self.last.iter().flatten().find(|(k, g, _, _)| {
+            nat.is_none() && !tunneled && *k == last_key && *g == self.tables_gen
+        });
+        let mut key = key;
         let (found, last_other) = match hit {
             Some((_, _, found, other)) => (*found, Some(*other)),
-            None => (
-                self.resolve(p, key, nat.as_ref())
-                    .map(|(s, prov, role)| (s.pid, prov, role)),
-                None,
-            ),
+            None => {
+                let mut found = self
+                    .resolve(p, key, nat.as_ref())
+                    .map(|(s, prov, role)| (s.pid, prov, role));
+                if found.is_none() && tunneled {
+                    if let Some(inner) = inner_tuple(p.data, ethernet) {
+                        key = Some(inner);
+                        found = self
+                            .resolve(p, key, None)
+                            .map(|(s, prov, role)| (s.pid, prov, role));
+                    }
+                }
+                (found, None)
+            }
         };
         if let Some((pid, prov, role)) = found {
             if let Some(proc_) = self.procs.get(pid) {
@@ -977,7 +1035,7 @@ impl Attributor {
         } else {
             None
         };
-        if nat.is_none() && last_other.is_none() {
+        if nat.is_none() && last_other.is_none() && !tunneled {
             self.last[self.last_next] = Some((last_key, self.tables_gen, found, other));
             self.last_next ^= 1;
         }
