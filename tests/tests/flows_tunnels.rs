@@ -349,3 +349,289 @@ fn vxlan_underlay_flows_and_owners_are_the_inner_conversations() {
         );
     }
 }
+
+// ---- Offline: crafted Geneve, GRE, IPIP, SIT and ip6tnl (and VXLAN) files ----
+
+const OUT_A: [u8; 4] = [198, 18, 0, 1];
+const OUT_B: [u8; 4] = [198, 18, 0, 2];
+const OUT_A6: [u8; 16] = [0xfd, 0, 1, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const OUT_B6: [u8; 16] = [0xfd, 0, 1, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+fn v4(proto: u8, src: &[u8], dst: &[u8], payload: &[u8]) -> Vec<u8> {
+    let total = (20 + payload.len()) as u16;
+    let mut p = vec![0x45, 0];
+    p.extend(total.to_be_bytes());
+    p.extend([0, 1, 0x40, 0, 64, proto, 0, 0]);
+    p.extend(src);
+    p.extend(dst);
+    let mut sum: u32 = p
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    p[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    p.extend(payload);
+    p
+}
+
+fn v6(next: u8, src: &[u8], dst: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0];
+    p.extend((payload.len() as u16).to_be_bytes());
+    p.extend([next, 64]);
+    p.extend(src);
+    p.extend(dst);
+    p.extend(payload);
+    p
+}
+
+fn ip(proto: u8, src: &[u8], dst: &[u8], payload: &[u8]) -> Vec<u8> {
+    if src.len() == 4 {
+        v4(proto, src, dst, payload)
+    } else {
+        v6(proto, src, dst, payload)
+    }
+}
+
+fn ether(ty: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+    f.extend(ty.to_be_bytes());
+    f.extend(payload);
+    f
+}
+
+fn ether_ip(p: &[u8]) -> Vec<u8> {
+    ether(if p[0] >> 4 == 4 { 0x0800 } else { 0x86dd }, p)
+}
+
+fn tcp(sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend(sport.to_be_bytes());
+    t.extend(dport.to_be_bytes());
+    t.extend(seq.to_be_bytes());
+    t.extend(ack.to_be_bytes());
+    t.extend([0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend(payload);
+    t
+}
+
+fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend(sport.to_be_bytes());
+    u.extend(dport.to_be_bytes());
+    u.extend(((8 + payload.len()) as u16).to_be_bytes());
+    u.extend([0, 0]);
+    u.extend(payload);
+    u
+}
+
+/// A TCP conversation (handshake, data both ways, FINs) and a UDP exchange between `a` and
+/// `b`: (sent by the initiator, inner IP packet).
+fn conversation(a: &[u8], b: &[u8]) -> Vec<(bool, Vec<u8>)> {
+    let t = |fwd: bool, seq, ack, flags, data: &[u8]| {
+        let (s, d, sp, dp) = if fwd {
+            (a, b, 40000, 8080)
+        } else {
+            (b, a, 8080, 40000)
+        };
+        (fwd, ip(6, s, d, &tcp(sp, dp, seq, ack, flags, data)))
+    };
+    let u = |fwd: bool, data: &[u8]| {
+        let (s, d, sp, dp) = if fwd {
+            (a, b, 40002, 9999)
+        } else {
+            (b, a, 9999, 40002)
+        };
+        (fwd, ip(17, s, d, &udp(sp, dp, data)))
+    };
+    vec![
+        t(true, 100, 0, 0x02, b""),
+        t(false, 500, 101, 0x12, b""),
+        t(true, 101, 501, 0x10, b""),
+        t(true, 101, 501, 0x18, b"GET / HTTP/1.0\r\n\r\n"),
+        t(false, 501, 119, 0x18, b"HTTP/1.0 200 OK\r\n\r\nhello"),
+        t(true, 119, 526, 0x11, b""),
+        t(false, 526, 120, 0x11, b""),
+        t(true, 120, 527, 0x10, b""),
+        u(true, b"question"),
+        u(false, b"answer!"),
+    ]
+}
+
+/// The frame of inner packet `inner` sent from the tunnel endpoint `src` to `dst`.
+type Wrap = fn(&[u8], &[u8], &[u8]) -> Vec<u8>;
+
+fn over_udp(src: &[u8], dst: &[u8], dport: u16, header: &[u8], inner: &[u8]) -> Vec<u8> {
+    let payload = [header, inner].concat();
+    ether_ip(&ip(17, src, dst, &udp(51234, dport, &payload)))
+}
+
+fn vxlan(src: &[u8], dst: &[u8], inner: &[u8]) -> Vec<u8> {
+    over_udp(src, dst, 4789, &[8, 0, 0, 0, 0, 0, 42, 0], &ether_ip(inner))
+}
+
+fn vxlan_flannel(src: &[u8], dst: &[u8], inner: &[u8]) -> Vec<u8> {
+    over_udp(src, dst, 8472, &[8, 0, 0, 0, 0, 0, 1, 0], &ether_ip(inner))
+}
+
+fn geneve(src: &[u8], dst: &[u8], inner: &[u8]) -> Vec<u8> {
+    // Version 0, 8 bytes of options (one of class 0x0102), Ethernet, VNI 0x1234.
+    let h = [
+        2, 0, 0x65, 0x58, 0, 0x12, 0x34, 0, 1, 2, 0x81, 1, 0xaa, 0xbb, 0xcc, 0xdd,
+    ];
+    over_udp(src, dst, 6081, &h, &ether_ip(inner))
+}
+
+fn gre_key(src: &[u8], dst: &[u8], inner: &[u8]) -> Vec<u8> {
+    let ty: u16 = if inner[0] >> 4 == 4 { 0x0800 } else { 0x86dd };
+    let mut g = vec![0x20, 0];
+    g.extend(ty.to_be_bytes());
+    g.extend(77u32.to_be_bytes());
+    g.extend(inner);
+    ether_ip(&ip(47, src, dst, &g))
+}
+
+fn gretap(src: &[u8], dst: &[u8], inner: &[u8]) -> Vec<u8> {
+    let g = [&[0x10, 0, 0x65, 0x58, 0, 0, 0, 3][..], &ether_ip(inner)].concat();
+    ether_ip(&ip(47, src, dst, &g))
+}
+
+fn ip_in_ip(src: &[u8], dst: &[u8], inner: &[u8]) -> Vec<u8> {
+    let proto = if inner[0] >> 4 == 4 { 4 } else { 41 };
+    ether_ip(&ip(proto, src, dst, inner))
+}
+
+fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut f = Vec::new();
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+        f.extend(v.to_le_bytes());
+    }
+    for (i, p) in frames.iter().enumerate() {
+        let (sec, usec) = (1_790_000_000 + i as u32 / 1000, (i as u32 % 1000) * 1000);
+        for v in [sec, usec, p.len() as u32, p.len() as u32] {
+            f.extend(v.to_le_bytes());
+        }
+        f.extend(p);
+    }
+    f
+}
+
+fn flows_json(file: &Path) -> Vec<Value> {
+    ptanalyze_ok(["--flows", "--json", file.to_str().unwrap()])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["type"] == "flow")
+        .collect()
+}
+
+#[test]
+fn crafted_tunnels_are_flows_of_their_inner_conversation() {
+    let tcpdump_here = Command::new("tcpdump").arg("--version").output().is_ok();
+    assert!(
+        tcpdump_here,
+        "tcpdump 4.99 is needed (the oracle of the crafted files)"
+    );
+    let dir = TempDir::new("flows-tunnels-crafted");
+    let inner4 = ([198u8, 19, 0, 1], [198u8, 19, 0, 2]);
+    let inner6: ([u8; 16], [u8; 16]) = (
+        [0xfd, 0, 1, 0x98, 0, 0x19, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        [0xfd, 0, 1, 0x98, 0, 0x19, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+    );
+    let v4_conv = conversation(&inner4.0, &inner4.1);
+    let v6_conv = conversation(&inner6.0, &inner6.1);
+    // (name, kind, id, outer v6, inner v6, wrap)
+    let cases: [(&str, &str, Option<u64>, bool, bool, Wrap); 9] = [
+        ("vxlan", "vxlan", Some(42), false, false, vxlan),
+        ("vxlan-8472", "vxlan", Some(1), false, false, vxlan_flannel),
+        ("geneve", "geneve", Some(0x1234), false, false, geneve),
+        ("geneve-v6", "geneve", Some(0x1234), true, true, geneve),
+        ("gre-key", "gre", Some(77), false, false, gre_key),
+        ("gretap", "gre", None, false, false, gretap),
+        ("ipip", "ipip", None, false, false, ip_in_ip),
+        ("sit", "sit", None, false, true, ip_in_ip),
+        ("ip6tnl", "ip6tnl", None, true, false, ip_in_ip),
+    ];
+    let mut plain_flows = BTreeMap::new();
+    for (v6, conv) in [(false, &v4_conv), (true, &v6_conv)] {
+        let file = dir.path().join(format!("plain-{v6}.pcap"));
+        let frames: Vec<Vec<u8>> = conv.iter().map(|(_, p)| ether_ip(p)).collect();
+        std::fs::write(&file, pcap(&frames)).unwrap();
+        let flows = flows_json(&file);
+        assert_eq!(flows.len(), 2, "{flows:?}");
+        assert!(flows.iter().all(|f| f.get("tunnel").is_none()), "{flows:?}");
+        let tcpdump = run_checked(&["tcpdump", "-nn", "-r", file.to_str().unwrap()]);
+        plain_flows.insert(v6, (flows, tcpdump));
+    }
+    for (name, kind, id, outer6, inner_v6, wrap) in cases {
+        let (a, b): (&[u8], &[u8]) = if outer6 {
+            (&OUT_A6, &OUT_B6)
+        } else {
+            (&OUT_A, &OUT_B)
+        };
+        let conv = if inner_v6 { &v6_conv } else { &v4_conv };
+        let frames: Vec<Vec<u8>> = conv
+            .iter()
+            .map(|(fwd, p)| if *fwd { wrap(a, b, p) } else { wrap(b, a, p) })
+            .collect();
+        let file = dir.path().join(format!("{name}.pcap"));
+        std::fs::write(&file, pcap(&frames)).unwrap();
+        let (plain, plain_text) = &plain_flows[&inner_v6];
+        // tcpdump reads the crafted encapsulation and prints each packet's inner line.
+        let text = run_checked(&["tcpdump", "-nn", "-r", file.to_str().unwrap()]);
+        let inner_lines = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter_map(|l| {
+                    let i = l.find(if inner_v6 {
+                        "IP6 fd00:198:19::"
+                    } else {
+                        "IP 198.19.0."
+                    })?;
+                    Some(l[i..].to_string())
+                })
+                .collect()
+        };
+        assert_eq!(
+            inner_lines(&text),
+            inner_lines(plain_text),
+            "{name}: tcpdump:\n{text}"
+        );
+        let flows = flows_json(&file);
+        assert_eq!(flows.len(), plain.len(), "{name}: {flows:#?}");
+        let outer = |x: &[u8]| -> String {
+            if x.len() == 4 {
+                std::net::Ipv4Addr::from(<[u8; 4]>::try_from(x).unwrap()).to_string()
+            } else {
+                std::net::Ipv6Addr::from(<[u8; 16]>::try_from(x).unwrap()).to_string()
+            }
+        };
+        for (f, p) in flows.iter().zip(plain) {
+            let mut want_tunnel = serde_json::json!({
+                "kind": kind, "initiator": outer(a), "responder": outer(b)
+            });
+            if let Some(id) = id {
+                want_tunnel["id"] = id.into();
+            }
+            assert_eq!(f["tunnel"], want_tunnel, "{name}: {f}");
+            assert_eq!(comparable(f), comparable(p), "{name}");
+            for side in ["orig", "resp"] {
+                assert!(
+                    f[side]["bytes"].as_u64() > p[side]["bytes"].as_u64(),
+                    "{name}: {side}: the frames carry the encapsulation"
+                );
+            }
+        }
+        // The text table names the tunnel in its last column.
+        let table = ptanalyze_ok(["--flows", file.to_str().unwrap()]);
+        let want = match id {
+            Some(id) => format!("{kind} {id} {} > {}", outer(a), outer(b)),
+            None => format!("{kind} {} > {}", outer(a), outer(b)),
+        };
+        assert!(
+            table.lines().next().unwrap().trim_end().ends_with("TUNNEL"),
+            "{table}"
+        );
+        assert_eq!(table.matches(&want).count(), 2, "{name}: {table}");
+        println!("{name}: {} flows, tunnel {want}", flows.len());
+    }
+}
