@@ -1363,6 +1363,75 @@ mod tests {
         }
     }
 
+    /// Ethernet + IPv4 `outer_src` > `outer_dst` protocol `proto` carrying `payload`.
+    fn outer(proto: u8, src: &str, dst: &str, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[16..18].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+        f[14 + 9] = proto;
+        f[26..30].copy_from_slice(&v4(src)[..4]);
+        f[30..34].copy_from_slice(&v4(dst)[..4]);
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// Issue 16: an encapsulated packet without a socket (a node's uplink receiving the
+    /// tunnel's datagrams) belongs to the owner of its inner conversation; two conversations
+    /// in one tunnel (GRE: one outer tuple for all) each get their own owner, not the one the
+    /// last-packet cache holds for the outer tuple.
+    #[test]
+    fn tunneled_packets_belong_to_their_inner_conversation() {
+        use bpf::{Direction, SockKind};
+        let mut a = empty(1);
+        for (cookie, pid, port) in [(11, 4_200_011, 40_000), (12, 4_200_012, 40_001)] {
+            a.on_sock_event(&sock_event(SockKind::Create, cookie, 1, pid));
+            let mut flow = sock_event(SockKind::Flow, cookie, 1, 0);
+            flow.task = None;
+            (flow.local_addr, flow.local_port) = (v4("198.19.0.1"), port);
+            (flow.remote_addr, flow.remote_port) = (v4("198.19.0.2"), 8080);
+            a.on_sock_event(&flow);
+        }
+        let inner = |port| {
+            let mut f = frame("198.19.0.2", 8080, "198.19.0.1", port);
+            f[16..18].copy_from_slice(&40u16.to_be_bytes());
+            f
+        };
+        let reply = |port| inner(port)[14..].to_vec();
+        let gre = |port| {
+            let mut g = vec![0, 0, 0x08, 0];
+            g.extend_from_slice(&reply(port));
+            outer(47, "198.18.0.2", "198.18.0.1", &g)
+        };
+        let vxlan = |port| {
+            let mut v = vec![0xc3, 0x50, 0x12, 0xb5, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 42, 0];
+            v.extend_from_slice(&inner(port));
+            let len = (v.len() as u16).to_be_bytes();
+            v[4..6].copy_from_slice(&len);
+            outer(17, "198.18.0.2", "198.18.0.1", &v)
+        };
+        for wrap in [&gre as &dyn Fn(u16) -> Vec<u8>, &vxlan] {
+            for _ in 0..2 {
+                for (port, pid) in [(40_000, 4_200_011), (40_001, 4_200_012)] {
+                    let f = wrap(port);
+                    let (meta, _) = a.meta_for(&packet(&f, 0, Direction::In), true);
+                    let owner = meta.process.as_ref().map(|p| p.pid);
+                    assert_eq!(owner, Some(pid), "{port}");
+                    assert_eq!(
+                        (meta.provenance, meta.role),
+                        (Provenance::ReverseTuple, Role::Receiver)
+                    );
+                }
+            }
+        }
+        // The same datagram to a port that is not a tunnel's stays unowned.
+        let mut v = vxlan(40_000);
+        v[34 + 2..34 + 4].copy_from_slice(&4790u16.to_be_bytes());
+        v[34..36].copy_from_slice(&5000u16.to_be_bytes());
+        let (meta, _) = a.meta_for(&packet(&v, 0, Direction::In), true);
+        assert!(meta.process.is_none());
+    }
+
     /// A socket whose tuple was not learnt (sock_diag, an evicted flow): its own end decides;
     /// with equal ports on both sides, the address does.
     #[test]
