@@ -279,13 +279,12 @@ fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
 
 /// Whether a packet of `key` (its outer tuple) may be an encapsulation
 /// [`formats::wire::flow::summarize_inner`] opens: IPIP/SIT/ip6tnl, GRE, or UDP to or from
-/// the VXLAN (4789, 8472), VXLAN-GPE (4790) or Geneve (6081) port. A cheap test before the
-/// parse.
+/// a tunnel's port (`formats::wire::flow::is_tunnel_port`). A cheap test before the parse.
 fn may_be_tunnel(key: &FlowKey) -> bool {
-    let udp_port = |p: u16| matches!(p, 4789 | 4790 | 6081 | 8472);
+    use formats::wire::flow::is_tunnel_port;
     match key.proto {
         4 | 41 | 47 => true,
-        17 => udp_port(key.lport) || udp_port(key.rport),
+        17 => is_tunnel_port(key.lport) || is_tunnel_port(key.rport),
         _ => false,
     }
 }

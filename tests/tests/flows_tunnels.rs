@@ -462,6 +462,9 @@ fn conversation(a: &[u8], b: &[u8]) -> Vec<(bool, Vec<u8>)> {
 /// The frame of inner packet `inner` sent from the tunnel endpoint `src` to `dst`.
 type Wrap = fn(&[u8], &[u8], &[u8]) -> Vec<u8>;
 
+/// (file name, tunnel kind, VNI or key, outer IPv6, inner IPv6, how to wrap).
+type Case = (&'static str, &'static str, Option<u64>, bool, bool, Wrap);
+
 fn over_udp(src: &[u8], dst: &[u8], dport: u16, header: &[u8], inner: &[u8]) -> Vec<u8> {
     let payload = [header, inner].concat();
     ether_ip(&ip(17, src, dst, &udp(51234, dport, &payload)))
@@ -540,8 +543,7 @@ fn crafted_tunnels_are_flows_of_their_inner_conversation() {
     );
     let v4_conv = conversation(&inner4.0, &inner4.1);
     let v6_conv = conversation(&inner6.0, &inner6.1);
-    // (name, kind, id, outer v6, inner v6, wrap)
-    let cases: [(&str, &str, Option<u64>, bool, bool, Wrap); 9] = [
+    let cases: [Case; 9] = [
         ("vxlan", "vxlan", Some(42), false, false, vxlan),
         ("vxlan-8472", "vxlan", Some(1), false, false, vxlan_flannel),
         ("geneve", "geneve", Some(0x1234), false, false, geneve),

@@ -181,6 +181,11 @@ pub const MAX_TUNNEL_DEPTH: usize = 4;
 pub fn summarize_inner(link_type: u16, data: &[u8]) -> Option<PacketSummary> {
     let (ethertype, payload, link_direction) = link(link_type, data)?;
     let (mut s, mut l4) = network(ethertype, payload)?;
+    s.link_direction = link_direction;
+    // Nearly every packet: no tunnel protocol or port, nothing more to read.
+    if !may_be_tunnel(&s) {
+        return Some(s);
+    }
     let mut tunnel: Option<Tunnel> = None;
     let mut outer = s;
     for _ in 0..MAX_TUNNEL_DEPTH {
@@ -201,9 +206,27 @@ pub fn summarize_inner(link_type: u16, data: &[u8]) -> Option<PacketSummary> {
     if tunnel.is_some() {
         s = outer;
         s.tunnel = tunnel;
+        s.link_direction = link_direction;
     }
-    s.link_direction = link_direction;
     Some(s)
+}
+
+/// A UDP port of a tunnel [`summarize_inner`] opens (VXLAN 4789 and 8472, VXLAN-GPE 4790,
+/// Geneve 6081), either end.
+pub fn is_tunnel_port(p: u16) -> bool {
+    matches!(p, 4789 | 4790 | 6081 | 8472)
+}
+
+/// Whether `s` may be a tunnel's packet: IPIP, IPv6 in IP, GRE, or UDP on a tunnel's port.
+fn may_be_tunnel(s: &PacketSummary) -> bool {
+    match s.protocol {
+        ipproto::IPIP | ipproto::IPV6 | ipproto::GRE => !s.later_fragment,
+        ipproto::UDP => matches!(
+            s.transport,
+            Transport::Udp { src_port, dst_port, .. } if is_tunnel_port(src_port) || is_tunnel_port(dst_port)
+        ),
+        _ => false,
+    }
 }
 
 /// The IP packet of `ethertype` at the start of `b`: its summary and its transport segment
@@ -249,7 +272,7 @@ fn decapsulate<'a>(
             let (sp, dp) = match s.transport {
                 Transport::Udp {
                     src_port, dst_port, ..
-                } => (src_port, dst_port),
+                } if is_tunnel_port(src_port) || is_tunnel_port(dst_port) => (src_port, dst_port),
                 _ => return None,
             };
             let udp = UdpPacket::new_checked(l4).ok()?;
