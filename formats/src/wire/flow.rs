@@ -153,7 +153,11 @@ impl PacketSummary {
 /// [`summarize_inner`].
 pub fn summarize(link_type: u16, data: &[u8]) -> Option<PacketSummary> {
     let (ethertype, payload, link_direction) = link(link_type, data)?;
-    let (mut s, _) = network(ethertype, payload)?;
+    let mut s = match ethertype {
+        ethertype::IPV4 => ipv4(payload)?,
+        ethertype::IPV6 => ipv6(payload)?.0,
+        _ => return None,
+    };
     s.link_direction = link_direction;
     Some(s)
 }
@@ -179,13 +183,15 @@ pub const MAX_TUNNEL_DEPTH: usize = 4;
 /// assert_eq!((t.kind, t.src.to_string()), (TunnelKind::Ipip, "198.18.0.1".into()));
 /// ```
 pub fn summarize_inner(link_type: u16, data: &[u8]) -> Option<PacketSummary> {
-    let (ethertype, payload, link_direction) = link(link_type, data)?;
-    let (mut s, mut l4) = network(ethertype, payload)?;
-    s.link_direction = link_direction;
-    // Nearly every packet: no tunnel protocol or port, nothing more to read.
+    let mut s = summarize(link_type, data)?;
+    // Nearly every packet: no tunnel protocol or port, nothing more to read, and exactly the
+    // path of `summarize`. Tunnel candidates re-read their (already checked) headers for the
+    // transport slice.
     if !may_be_tunnel(&s) {
         return Some(s);
     }
+    let (ethertype, payload, link_direction) = link(link_type, data)?;
+    let (_, mut l4) = network(ethertype, payload)?;
     let mut tunnel: Option<Tunnel> = None;
     let mut outer = s;
     for _ in 0..MAX_TUNNEL_DEPTH {
@@ -233,7 +239,13 @@ fn may_be_tunnel(s: &PacketSummary) -> bool {
 /// (the bytes after the IP header and the extension headers we walk, clipped to the IP length).
 fn network(ethertype: u16, b: &[u8]) -> Option<(PacketSummary, &[u8])> {
     match ethertype {
-        ethertype::IPV4 => ipv4(b),
+        ethertype::IPV4 => {
+            let s = ipv4(b)?;
+            // `ipv4` checked the header length against the buffer.
+            let h = usize::from(b[0] & 0x0f) * 4;
+            let end = usize::from(get_be16(b, 2)?).clamp(h, b.len());
+            Some((s, &b[h..end]))
+        }
         ethertype::IPV6 => ipv6(b),
         _ => None,
     }
@@ -482,7 +494,7 @@ fn skip_vlan(mut ty: u16, mut rest: &[u8]) -> Option<(u16, &[u8])> {
     Some((ty, rest))
 }
 
-fn ipv4(b: &[u8]) -> Option<(PacketSummary, &[u8])> {
+fn ipv4(b: &[u8]) -> Option<PacketSummary> {
     let ip = Ipv4Packet::new_checked(b).ok()?;
     if ip.version() != 4 {
         return None;
@@ -495,21 +507,16 @@ fn ipv4(b: &[u8]) -> Option<(PacketSummary, &[u8])> {
     } else {
         transport(ip.protocol(), ip.payload(), announced, false)
     };
-    let h = ip.header_len();
-    let l4 = &b[h..usize::from(ip.total_len()).clamp(h, b.len())];
-    Some((
-        PacketSummary {
-            src: IpAddr::V4(Ipv4Addr::from(ip.src())),
-            dst: IpAddr::V4(Ipv4Addr::from(ip.dst())),
-            protocol: ip.protocol(),
-            ip_len,
-            later_fragment,
-            link_direction: None,
-            transport,
-            tunnel: None,
-        },
-        l4,
-    ))
+    Some(PacketSummary {
+        src: IpAddr::V4(Ipv4Addr::from(ip.src())),
+        dst: IpAddr::V4(Ipv4Addr::from(ip.dst())),
+        protocol: ip.protocol(),
+        ip_len,
+        later_fragment,
+        link_direction: None,
+        transport,
+        tunnel: None,
+    })
 }
 
 fn ipv6(b: &[u8]) -> Option<(PacketSummary, &[u8])> {
