@@ -104,7 +104,9 @@ impl NameTable {
     /// Learns from one packet, already summarized.
     pub fn observe_summary(&mut self, pkt: &Observed<'_>, s: Option<&PacketSummary>) {
         let Some(s) = s else { return };
-        if pkt.meta.drop.is_some() {
+        // An encapsulated packet's summary is its inner packet's, while `transport_payload`
+        // reads the outer one: names are not learnt inside tunnels (not done yet).
+        if pkt.meta.drop.is_some() || s.tunnel.is_some() {
             return;
         }
         let (sport, dport) = match s.transport {
