@@ -93,15 +93,14 @@ c.close()
 print("done", got, flush=True)
 "#;
 
-/// The flows of `file` seen on `iface` whose responder port is 8080 or 9999, by responder port.
-fn flows_on(file: &Path, iface: &str) -> BTreeMap<u64, Value> {
-    let out = ptanalyze_ok([
-        "-i",
-        iface,
-        "--flows",
-        "--json",
-        file.to_str().expect("utf-8 path"),
-    ]);
+/// The flows of `file` seen on `iface` (all interfaces: `None`) whose responder port is 8080
+/// or 9999, by responder port.
+fn flows_on(file: &Path, iface: Option<&str>) -> BTreeMap<u64, Value> {
+    let mut args = vec!["--flows", "--json", file.to_str().expect("utf-8 path")];
+    if let Some(i) = iface {
+        args.splice(0..0, ["-i", i]);
+    }
+    let out = ptanalyze_ok(args);
     let mut m = BTreeMap::new();
     for v in out
         .lines()
@@ -289,8 +288,25 @@ fn vxlan_underlay_flows_and_owners_are_the_inner_conversations() {
         (&files[0], "ua", "198.18.71.1"),
         (&files[1], "ub", "198.18.72.1"),
     ] {
-        let on_tunnel = flows_on(file, under);
-        let on_vx = flows_on(file, "vx42");
+        let on_tunnel = flows_on(file, Some(under));
+        let on_vx = flows_on(file, Some("vx42"));
+        // Both interfaces at once: one flow per conversation (the key is the inner tuple, not
+        // the tunnel), seen on both, each packet counted on each.
+        let both = flows_on(file, None);
+        for (port, f) in &both {
+            let mut ifs: Vec<&str> = f["interfaces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_str().unwrap())
+                .collect();
+            ifs.sort();
+            assert_eq!(ifs, [under, "vx42"], "{f}");
+            let n = |x: &Value| x["orig"]["packets"].as_u64().unwrap();
+            assert_eq!(n(f), n(&on_tunnel[port]) + n(&on_vx[port]), "{f}");
+            assert_eq!(f["tunnel"]["kind"], "vxlan", "{f}");
+        }
+        assert_eq!(both.len(), 2, "{both:#?}");
         assert_eq!(
             on_tunnel.keys().collect::<Vec<_>>(),
             [&8080, &9999],
