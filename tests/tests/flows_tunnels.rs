@@ -11,7 +11,10 @@
 //! vxlan device (tuple, Community ID, packets, IP and payload bytes, TCP history, owners),
 //! plus the tunnel; and every underlay packet has the owner and role of its copy on the vxlan
 //! device. The kernel here has only the vxlan tunnel type (no geneve, gre, ipip, sit,
-//! ip6tnl modules), so those are checked offline, on crafted files (`crafted_tunnels_...`).
+//! ip6tnl modules), so those are checked offline, on crafted files (`crafted_tunnels_...`):
+//! a DNS answer, a TCP and a UDP conversation, plain and in each tunnel; tcpdump must print
+//! the same inner lines for both, and the flows (with the DNS name on the responder) must be
+//! the plain file's plus the tunnel.
 //!
 //! A guard deletes the namespaces and kills only the processes it started, also on panic.
 
@@ -136,6 +139,7 @@ fn comparable(f: &Value) -> Value {
         "responder": [f["responder"]["addr"], f["responder"]["port"]],
         "orig": side(&f["orig"]), "resp": side(&f["resp"]),
         "history": f["tcp"]["history"], "state": f["tcp"]["conn_state"],
+        "responder_names": f["responder"]["names"],
     })
 }
 
@@ -442,8 +446,22 @@ fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     u
 }
 
-/// A TCP conversation (handshake, data both ways, FINs) and a UDP exchange between `a` and
-/// `b`: (sent by the initiator, inner IP packet).
+/// A DNS answer `web.test` = `addr` (A or AAAA).
+fn dns_answer(addr: &[u8]) -> Vec<u8> {
+    let ty: u16 = if addr.len() == 4 { 1 } else { 28 };
+    let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    let question = [&b"\x03web\x04test\x00"[..], &ty.to_be_bytes(), &[0, 1]].concat();
+    m.extend(&question);
+    m.extend([0xc0, 0x0c]);
+    m.extend(ty.to_be_bytes());
+    m.extend([0, 1, 0, 0, 1, 0x2c]);
+    m.extend((addr.len() as u16).to_be_bytes());
+    m.extend(addr);
+    m
+}
+
+/// A DNS answer naming `b` (sent by `b`'s port 53 to `a`), a TCP conversation (handshake, data
+/// both ways, FINs) and a UDP exchange between `a` and `b`: (sent by `a`, inner IP packet).
 fn conversation(a: &[u8], b: &[u8]) -> Vec<(bool, Vec<u8>)> {
     let t = |fwd: bool, seq, ack, flags, data: &[u8]| {
         let (s, d, sp, dp) = if fwd {
@@ -462,6 +480,7 @@ fn conversation(a: &[u8], b: &[u8]) -> Vec<(bool, Vec<u8>)> {
         (fwd, ip(17, s, d, &udp(sp, dp, data)))
     };
     vec![
+        (false, ip(17, b, a, &udp(53, 40003, &dns_answer(b)))),
         t(true, 100, 0, 0x02, b""),
         t(false, 500, 101, 0x12, b""),
         t(true, 101, 501, 0x10, b""),
@@ -576,8 +595,14 @@ fn crafted_tunnels_are_flows_of_their_inner_conversation() {
         let frames: Vec<Vec<u8>> = conv.iter().map(|(_, p)| ether_ip(p)).collect();
         std::fs::write(&file, pcap(&frames)).unwrap();
         let flows = flows_json(&file);
-        assert_eq!(flows.len(), 2, "{flows:?}");
+        assert_eq!(flows.len(), 3, "{flows:?}");
         assert!(flows.iter().all(|f| f.get("tunnel").is_none()), "{flows:?}");
+        // The DNS answer names the TCP and UDP flows' responder.
+        let named = flows
+            .iter()
+            .filter(|f| f["responder"]["names"][0]["name"] == "web.test")
+            .count();
+        assert_eq!(named, 2, "{flows:#?}");
         let tcpdump = run_checked(&["tcpdump", "-nn", "-r", file.to_str().unwrap()]);
         plain_flows.insert(v6, (flows, tcpdump));
     }
@@ -623,16 +648,30 @@ fn crafted_tunnels_are_flows_of_their_inner_conversation() {
                 std::net::Ipv6Addr::from(<[u8; 16]>::try_from(x).unwrap()).to_string()
             }
         };
+        let inner_a = if inner_v6 {
+            outer(&inner6.0)
+        } else {
+            outer(&inner4.0)
+        };
         for (f, p) in flows.iter().zip(plain) {
+            // The outer ends follow the flow's: the DNS answer's flow starts at `b`.
+            let (oi, or) = if f["initiator"]["addr"] == inner_a.as_str() {
+                (outer(a), outer(b))
+            } else {
+                (outer(b), outer(a))
+            };
             let mut want_tunnel = serde_json::json!({
-                "kind": kind, "initiator": outer(a), "responder": outer(b)
+                "kind": kind, "initiator": oi, "responder": or
             });
             if let Some(id) = id {
                 want_tunnel["id"] = id.into();
             }
             assert_eq!(f["tunnel"], want_tunnel, "{name}: {f}");
             assert_eq!(comparable(f), comparable(p), "{name}");
-            for side in ["orig", "resp"] {
+            for side in ["orig", "resp"]
+                .into_iter()
+                .filter(|s| p[*s]["packets"] != 0)
+            {
                 assert!(
                     f[side]["bytes"].as_u64() > p[side]["bytes"].as_u64(),
                     "{name}: {side}: the frames carry the encapsulation"

@@ -190,6 +190,15 @@ pub fn summarize_inner(link_type: u16, data: &[u8]) -> Option<PacketSummary> {
     if !may_be_tunnel(&s) {
         return Some(s);
     }
+    if let Some((inner, _)) = open_tunnels(link_type, data, s) {
+        s = inner;
+    }
+    Some(s)
+}
+
+/// The innermost packet of a tunnel candidate `s` (the summary of `data`) and its transport
+/// segment, with `tunnel` set; `None` when `s` is no tunnel we open.
+fn open_tunnels(link_type: u16, data: &[u8], s: PacketSummary) -> Option<(PacketSummary, &[u8])> {
     let (ethertype, payload, link_direction) = link(link_type, data)?;
     let (_, mut l4) = network(ethertype, payload)?;
     let mut tunnel: Option<Tunnel> = None;
@@ -209,12 +218,24 @@ pub fn summarize_inner(link_type: u16, data: &[u8]) -> Option<PacketSummary> {
         });
         (outer, l4) = (next, next_l4);
     }
-    if tunnel.is_some() {
-        s = outer;
-        s.tunnel = tunnel;
-        s.link_direction = link_direction;
+    tunnel?;
+    outer.tunnel = tunnel;
+    outer.link_direction = link_direction;
+    Some((outer, l4))
+}
+
+/// [`transport_payload`] of the packet [`summarize_inner`] summarizes: for an encapsulated
+/// packet, the innermost packet's TCP or UDP payload (not a later fragment).
+pub fn inner_transport_payload(link_type: u16, data: &[u8]) -> Option<&[u8]> {
+    let s = summarize(link_type, data)?;
+    if !may_be_tunnel(&s) {
+        return transport_payload(link_type, data);
     }
-    Some(s)
+    match open_tunnels(link_type, data, s) {
+        Some((inner, l4)) if !inner.later_fragment => segment_payload(inner.protocol, l4),
+        Some(_) => None,
+        None => transport_payload(link_type, data),
+    }
 }
 
 /// A UDP port of a tunnel [`summarize_inner`] opens (VXLAN 4789 and 8472, VXLAN-GPE 4790,
@@ -414,6 +435,11 @@ pub fn transport_payload(link_type: u16, data: &[u8]) -> Option<&[u8]> {
         }
         _ => return None,
     };
+    segment_payload(proto, rest)
+}
+
+/// The payload of the TCP or UDP segment `rest`.
+fn segment_payload(proto: u8, rest: &[u8]) -> Option<&[u8]> {
     match proto {
         ipproto::TCP => {
             let h = TcpPacket::new_checked(rest).ok()?.header_len().max(20);
