@@ -689,6 +689,18 @@ fn crafted_tunnels_are_flows_of_their_inner_conversation() {
             "{table}"
         );
         assert_eq!(table.matches(&want).count(), 2, "{name}: {table}");
+        // The HTML report's top flows name the tunnel with the protocol.
+        let page = dir.path().join(format!("{name}.html"));
+        ptanalyze_ok(["--report", page.to_str().unwrap(), file.to_str().unwrap()]);
+        let html = std::fs::read_to_string(&page).unwrap();
+        let label = match id {
+            Some(id) => format!("tcp in {kind} {id}"),
+            None => format!("tcp in {kind}"),
+        };
+        assert!(
+            html.contains(&format!("\"{label}\"")),
+            "{name}: no {label:?} in the report"
+        );
         println!("{name}: {} flows, tunnel {want}", flows.len());
     }
 }
