@@ -689,6 +689,43 @@ fn crafted_tunnels_are_flows_of_their_inner_conversation() {
             "{table}"
         );
         assert_eq!(table.matches(&want).count(), 2, "{name}: {table}");
+        // The flows table (`-o .csv`: the Parquet export's rows) has the tunnel columns.
+        let csv = dir.path().join(format!("{name}.csv"));
+        ptanalyze_ok([
+            "--flows",
+            "-o",
+            csv.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ]);
+        let csv = std::fs::read_to_string(&csv).unwrap();
+        let mut lines = csv.lines();
+        // The last four columns (values without commas: split from the right).
+        let last4 = |l: &str| -> Vec<String> {
+            let mut v: Vec<String> = l.rsplitn(5, ',').take(4).map(String::from).collect();
+            v.reverse();
+            v
+        };
+        assert_eq!(
+            last4(lines.next().unwrap()),
+            [
+                "tunnel_kind",
+                "tunnel_id",
+                "tunnel_initiator_addr",
+                "tunnel_responder_addr"
+            ]
+        );
+        let rows: Vec<&str> = lines.collect();
+        assert_eq!(rows.len(), 3, "{csv}");
+        for row in rows {
+            let t = last4(row);
+            assert_eq!(t[0], kind, "{row}");
+            assert_eq!(t[1], id.map_or(String::new(), |i| i.to_string()), "{row}");
+            let ends = [t[2].clone(), t[3].clone()];
+            assert!(
+                ends == [outer(a), outer(b)] || ends == [outer(b), outer(a)],
+                "{row}"
+            );
+        }
         // The HTML report's top flows name the tunnel with the protocol.
         let page = dir.path().join(format!("{name}.html"));
         ptanalyze_ok(["--report", page.to_str().unwrap(), file.to_str().unwrap()]);
