@@ -53,7 +53,7 @@ use std::sync::Arc;
 
 use formats::meta::{PacketMeta, Provenance, Role};
 use formats::pcapng::Direction;
-use formats::wire::flow::{summarize, PacketSummary, Transport};
+use formats::wire::flow::{summarize_inner, PacketSummary, Transport, Tunnel};
 use formats::wire::ipproto;
 use formats::wire::tcp::flags;
 use serde::Serialize;
@@ -76,9 +76,10 @@ pub struct Observed<'a> {
 
 impl Observed<'_> {
     /// Parses the packet once, to hand to both [`FlowTable::observe_summary`] and
-    /// [`crate::stats::Rollups::observe_summary`].
+    /// [`crate::stats::Rollups::observe_summary`]: an encapsulated packet by its innermost IP
+    /// packet, with the tunnel (`formats::wire::flow::summarize_inner`).
     pub fn summarize(&self) -> Option<PacketSummary> {
-        summarize(self.link_type, self.data)
+        summarize_inner(self.link_type, self.data)
     }
 
     /// The record's direction, else the one a cooked header states.
@@ -540,6 +541,9 @@ struct Flow {
     interfaces: Vec<Box<str>>,
     /// The conntrack tuples of a NATed connection (the first packet that carried them).
     nat: Option<std::sync::Arc<formats::meta::NatInfo>>,
+    /// The tunnel of the first encapsulated packet (file order) and the canonical side that
+    /// sent it (which orients the outer addresses).
+    tunnel: Option<(Tunnel, usize)>,
 }
 
 impl Flow {
@@ -557,6 +561,7 @@ impl Flow {
             sides: [Side::default(), Side::default()],
             interfaces: Vec::new(),
             nat: None,
+            tunnel: None,
         }
     }
 
@@ -584,6 +589,9 @@ impl Flow {
         self.last_pkt_ts = later.last_pkt_ts;
         if self.nat.is_none() {
             self.nat = later.nat;
+        }
+        if self.tunnel.is_none() {
+            self.tunnel = later.tunnel;
         }
     }
 
@@ -824,11 +832,13 @@ impl FlowTable {
         };
         // One conversation across a NAT: a translated packet counts under its connection's
         // untranslated addresses (what the writer's conntrack entry says), so the packets on
-        // both sides of the NAT are one flow.
+        // both sides of the NAT are one flow. An encapsulated packet's conntrack entry is the
+        // underlay's (its outer tuple), not the inner conversation's: not applied.
         let untranslated = pkt
             .meta
             .nat
             .as_deref()
+            .filter(|_| s.tunnel.is_none())
             .and_then(|n| untranslate(s, n, pkt.meta.nat_reply));
         let s = untranslated.as_ref().unwrap_or(s);
         let (key, side) = FlowKey::of(s);
@@ -868,6 +878,9 @@ impl FlowTable {
         flow.last_pkt_ts = pkt.ts_ns;
         if flow.nat.is_none() && untranslated.is_some() {
             flow.nat = pkt.meta.nat.clone();
+        }
+        if flow.tunnel.is_none() {
+            flow.tunnel = s.tunnel.map(|t| (t, side));
         }
         if let Some(name) = pkt.interface {
             if !flow.interfaces.iter().any(|i| &**i == name) {
@@ -1200,6 +1213,38 @@ pub struct FlowRecord {
     /// originator's view), this the ends as translated (between the NAT and the responder).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nat: Option<NatRecord>,
+    /// The flow's packets (all or some: the first encapsulated one's tunnel is kept) came
+    /// through a tunnel; `initiator` and `responder` are then the inner conversation's ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<TunnelRecord>,
+}
+
+/// The tunnel of an encapsulated flow: its kind, VNI or key, and the outer (underlay)
+/// addresses on the initiator's and the responder's side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TunnelRecord {
+    /// `vxlan`, `vxlan-gpe`, `geneve`, `gre`, `ipip`, `sit`, `ip6tnl`.
+    pub kind: &'static str,
+    /// VXLAN/VXLAN-GPE/Geneve VNI, GRE key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    /// The tunnel endpoint on the initiator's side (the outer source of its packets).
+    pub initiator: IpAddr,
+    pub responder: IpAddr,
+}
+
+fn tunnel_record((t, sender): (Tunnel, usize), initiator_side: usize) -> TunnelRecord {
+    let (initiator, responder) = if sender == initiator_side {
+        (t.src, t.dst)
+    } else {
+        (t.dst, t.src)
+    };
+    TunnelRecord {
+        kind: t.kind.name(),
+        id: t.id,
+        initiator,
+        responder,
+    }
 }
 
 /// One `--flows --json` line: the record with its type and readable times.
@@ -1377,6 +1422,7 @@ fn record(k: &FlowKey, f: Flow, reuse: u64) -> FlowRecord {
     let last = f.sides[0].last_ts.max(f.sides[1].last_ts);
     let tcp = (k.protocol == ipproto::TCP && k.kind == KeyKind::Ports).then(|| tcp_record(&f, i));
     let nat = f.nat.as_deref().map(|n| nat_record(n, &initiator));
+    let tunnel = f.tunnel.map(|t| tunnel_record(t, i));
     FlowRecord {
         community_id,
         reuse,
@@ -1393,6 +1439,7 @@ fn record(k: &FlowKey, f: Flow, reuse: u64) -> FlowRecord {
         interfaces: f.interfaces.iter().map(|s| s.to_string()).collect(),
         tcp,
         nat,
+        tunnel,
     }
 }
 
@@ -1600,6 +1647,7 @@ pub fn with_names(end: &FlowEnd) -> String {
 
 pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Result<()> {
     let any_nat = flows.iter().any(|f| f.nat.is_some());
+    let any_tunnel = flows.iter().any(|f| f.tunnel.is_some());
     let mut rows = Vec::with_capacity(flows.len() + 1);
     rows.push(
         [
@@ -1621,6 +1669,9 @@ pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Resul
     );
     if any_nat {
         rows[0].push("NAT".into());
+    }
+    if any_tunnel {
+        rows[0].push("TUNNEL".into());
     }
     for f in flows {
         let (state, hist) = match (&f.tcp, f.icmp_echo_id) {
@@ -1658,6 +1709,16 @@ pub fn write_flows_text(flows: &[FlowRecord], out: &mut impl Write) -> io::Resul
                 |n| format!("{} > {}", n.initiator, n.responder),
             );
             rows.last_mut().expect("just pushed").push(nat);
+        }
+        if any_tunnel {
+            let t = f.tunnel.as_ref().map_or_else(
+                || "-".to_string(),
+                |t| match t.id {
+                    Some(id) => format!("{} {id} {} > {}", t.kind, t.initiator, t.responder),
+                    None => format!("{} {} > {}", t.kind, t.initiator, t.responder),
+                },
+            );
+            rows.last_mut().expect("just pushed").push(t);
         }
     }
     write_table(

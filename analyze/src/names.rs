@@ -27,7 +27,7 @@ use std::sync::Arc;
 use formats::names::{clean_name, client_hello_sni, dns_message, http_host, is_dns_port};
 pub use formats::names::{GRACE_NS, MAX_TTL_NS};
 use formats::pcapng::Direction;
-use formats::wire::flow::{transport_payload, PacketSummary, Transport};
+use formats::wire::flow::{inner_transport_payload, transport_payload, PacketSummary, Transport};
 use serde::Serialize;
 
 use crate::flows::{Endpoint, FlowRecord, Observed};
@@ -114,7 +114,13 @@ impl NameTable {
             } => (src_port, dst_port),
             _ => return,
         };
-        let Some(payload) = transport_payload(pkt.link_type, pkt.data) else {
+        // An encapsulated packet's summary is its inner packet's: so is the payload read.
+        let payload = if s.tunnel.is_some() {
+            inner_transport_payload(pkt.link_type, pkt.data)
+        } else {
+            transport_payload(pkt.link_type, pkt.data)
+        };
+        let Some(payload) = payload else {
             return;
         };
         if payload.is_empty() {

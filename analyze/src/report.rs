@@ -240,7 +240,15 @@ pub fn render(input: &Input<'_>) -> String {
                 }
             }
             FlowRow {
-                proto: f.proto.clone(),
+                // An encapsulated flow (its ends are the inner conversation's) names its
+                // tunnel: `tcp in vxlan 42`.
+                proto: match &f.tunnel {
+                    Some(t) => match t.id {
+                        Some(id) => format!("{} in {} {id}", f.proto, t.kind),
+                        None => format!("{} in {}", f.proto, t.kind),
+                    },
+                    None => f.proto.clone(),
+                },
                 initiator: with_names(&f.initiator),
                 responder: f.responder.to_string(),
                 owner,

@@ -191,7 +191,8 @@ pub struct Attributor {
     /// ([`Self::meta_for`]); `metas_next`: the slot to replace.
     metas: [CachedMeta; 2],
     metas_next: usize,
-    /// The last packet's metadata when it had NAT (not reused: built per packet).
+    /// The last packet's metadata when it had NAT or may be a tunnel's (not reused: built per
+    /// packet).
     nat_meta: PacketMeta,
 }
 
@@ -305,6 +306,50 @@ fn packet_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
         lport: sport,
         remote: dst,
         rport: dport,
+    })
+}
+
+/// Whether a packet of `key` (its outer tuple) may be an encapsulation
+/// [`formats::wire::flow::summarize_inner`] opens: IPIP/SIT/ip6tnl, GRE, or UDP to or from
+/// a tunnel's port (`formats::wire::flow::is_tunnel_port`). A cheap test before the parse.
+fn may_be_tunnel(key: &FlowKey) -> bool {
+    use formats::wire::flow::is_tunnel_port;
+    match key.proto {
+        4 | 41 | 47 => true,
+        17 => is_tunnel_port(key.lport) || is_tunnel_port(key.rport),
+        _ => false,
+    }
+}
+
+/// The inner tuple of an encapsulated packet, as sent, from the packet view the flow table and
+/// the export use (`formats::wire::flow::summarize_inner`); `None` when the packet is not one
+/// or its payload holds no IP packet.
+fn inner_tuple(data: &[u8], ethernet: bool) -> Option<FlowKey> {
+    use formats::pcapng::linktype;
+    use formats::wire::flow::Transport;
+    let link = if ethernet {
+        linktype::ETHERNET
+    } else {
+        linktype::RAW
+    };
+    let s = formats::wire::flow::summarize_inner(link, data)?;
+    s.tunnel?;
+    let (lport, rport) = match s.transport {
+        Transport::Tcp(t) => (t.src_port, t.dst_port),
+        Transport::Udp {
+            src_port, dst_port, ..
+        } => (src_port, dst_port),
+        Transport::Icmp {
+            echo_id: Some(id), ..
+        } => (id, id),
+        _ => (0, 0),
+    };
+    Some(FlowKey {
+        proto: if s.later_fragment { 0 } else { s.protocol },
+        local: s.src,
+        lport,
+        remote: s.dst,
+        rport,
     })
 }
 
@@ -971,7 +1016,9 @@ impl Attributor {
             l.lookup(k.proto, src, dst, p.ct_miss, p.ts_mono_ns)
         });
         let last_key: LastKey = (no, p.socket_cookie, key);
-        if nat.is_none() {
+        // A tunnel's outer tuple is shared by many inner conversations (`build_meta`).
+        let tunneled = key.as_ref().is_some_and(may_be_tunnel);
+        if nat.is_none() && !tunneled {
             self.containers.poll();
             let (gen, cgen) = (self.tables_gen, self.containers.generation());
             let hit = self
@@ -990,8 +1037,8 @@ impl Attributor {
                 return (&m.meta, m.keep);
             }
         }
-        let (meta, keep, known) = self.build_meta(p, key, last_key, nat);
-        if nat.is_some() {
+        let (meta, keep, known) = self.build_meta(p, ethernet, key, last_key, nat);
+        if nat.is_some() || tunneled {
             self.nat_meta = meta;
             return (&self.nat_meta, keep);
         }
@@ -1013,6 +1060,7 @@ impl Attributor {
     fn build_meta(
         &mut self,
         p: &bpf::PacketEvent<'_>,
+        ethernet: bool,
         key: Option<FlowKey>,
         last_key: LastKey,
         nat: Option<bpf::NatTuples>,
@@ -1022,18 +1070,31 @@ impl Attributor {
             meta.nat = Some(self.nat_info(n));
             meta.nat_reply = key.is_some_and(|k| nat_reply_direction(n, &k));
         }
-        let hit = self
-            .last
-            .iter()
-            .flatten()
-            .find(|(k, g, _, _)| nat.is_none() && *k == last_key && *g == self.tables_gen);
+        // An encapsulated packet whose outer tuple is the tunnel's (a VXLAN datagram on the
+        // underlay) is resolved by its inner tuple, the pod's conversation, where the outer one
+        // names no owner; the last-packet caches are keyed by the outer tuple, which many inner
+        // conversations share, so such packets skip them (here and in `meta_for`).
+        let tunneled = key.as_ref().is_some_and(may_be_tunnel);
+        let hit = self.last.iter().flatten().find(|(k, g, _, _)| {
+            nat.is_none() && !tunneled && *k == last_key && *g == self.tables_gen
+        });
+        let mut key = key;
         let (found, last_other) = match hit {
             Some((_, _, found, other)) => (*found, Some(*other)),
-            None => (
-                self.resolve(p, key, nat.as_ref())
-                    .map(|(s, prov, role)| (s.pid, prov, role)),
-                None,
-            ),
+            None => {
+                let mut found = self
+                    .resolve(p, key, nat.as_ref())
+                    .map(|(s, prov, role)| (s.pid, prov, role));
+                if found.is_none() && tunneled {
+                    if let Some(inner) = inner_tuple(p.data, ethernet) {
+                        key = Some(inner);
+                        found = self
+                            .resolve(p, key, None)
+                            .map(|(s, prov, role)| (s.pid, prov, role));
+                    }
+                }
+                (found, None)
+            }
         };
         if let Some((pid, prov, role)) = found {
             if let Some(proc_) = self.procs.get(pid) {
@@ -1062,7 +1123,7 @@ impl Attributor {
         } else {
             None
         };
-        if nat.is_none() && last_other.is_none() {
+        if nat.is_none() && last_other.is_none() && !tunneled {
             self.last[self.last_next] = Some((last_key, self.tables_gen, found, other));
             self.last_next ^= 1;
         }
@@ -1391,6 +1452,75 @@ mod tests {
                 (4_200_001, Provenance::Tuple, Role::Sender)
             );
         }
+    }
+
+    /// Ethernet + IPv4 `outer_src` > `outer_dst` protocol `proto` carrying `payload`.
+    fn outer(proto: u8, src: &str, dst: &str, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[16..18].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+        f[14 + 9] = proto;
+        f[26..30].copy_from_slice(&v4(src)[..4]);
+        f[30..34].copy_from_slice(&v4(dst)[..4]);
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// Issue 16: an encapsulated packet without a socket (a node's uplink receiving the
+    /// tunnel's datagrams) belongs to the owner of its inner conversation; two conversations
+    /// in one tunnel (GRE: one outer tuple for all) each get their own owner, not the one the
+    /// last-packet cache holds for the outer tuple.
+    #[test]
+    fn tunneled_packets_belong_to_their_inner_conversation() {
+        use bpf::{Direction, SockKind};
+        let mut a = empty(1);
+        for (cookie, pid, port) in [(11, 4_200_011, 40_000), (12, 4_200_012, 40_001)] {
+            a.on_sock_event(&sock_event(SockKind::Create, cookie, 1, pid));
+            let mut flow = sock_event(SockKind::Flow, cookie, 1, 0);
+            flow.task = None;
+            (flow.local_addr, flow.local_port) = (v4("198.19.0.1"), port);
+            (flow.remote_addr, flow.remote_port) = (v4("198.19.0.2"), 8080);
+            a.on_sock_event(&flow);
+        }
+        let inner = |port| {
+            let mut f = frame("198.19.0.2", 8080, "198.19.0.1", port);
+            f[16..18].copy_from_slice(&40u16.to_be_bytes());
+            f
+        };
+        let reply = |port| inner(port)[14..].to_vec();
+        let gre = |port| {
+            let mut g = vec![0, 0, 0x08, 0];
+            g.extend_from_slice(&reply(port));
+            outer(47, "198.18.0.2", "198.18.0.1", &g)
+        };
+        let vxlan = |port| {
+            let mut v = vec![0xc3, 0x50, 0x12, 0xb5, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 42, 0];
+            v.extend_from_slice(&inner(port));
+            let len = (v.len() as u16).to_be_bytes();
+            v[4..6].copy_from_slice(&len);
+            outer(17, "198.18.0.2", "198.18.0.1", &v)
+        };
+        for wrap in [&gre as &dyn Fn(u16) -> Vec<u8>, &vxlan] {
+            for _ in 0..2 {
+                for (port, pid) in [(40_000, 4_200_011), (40_001, 4_200_012)] {
+                    let f = wrap(port);
+                    let (meta, _) = a.meta_for(&packet(&f, 0, Direction::In), true);
+                    let owner = meta.process.as_ref().map(|p| p.pid);
+                    assert_eq!(owner, Some(pid), "{port}");
+                    assert_eq!(
+                        (meta.provenance, meta.role),
+                        (Provenance::ReverseTuple, Role::Receiver)
+                    );
+                }
+            }
+        }
+        // The same datagram to a port that is not a tunnel's stays unowned.
+        let mut v = vxlan(40_000);
+        v[34 + 2..34 + 4].copy_from_slice(&4790u16.to_be_bytes());
+        v[34..36].copy_from_slice(&5000u16.to_be_bytes());
+        let (meta, _) = a.meta_for(&packet(&v, 0, Direction::In), true);
+        assert!(meta.process.is_none());
     }
 
     /// A socket whose tuple was not learnt (sock_diag, an evicted flow): its own end decides;

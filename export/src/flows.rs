@@ -1,5 +1,5 @@
 //! The flows table: one row per flow, the fields of `--flows --json` flattened
-//! (docs/parquet.md, `flows` version 1).
+//! (docs/parquet.md, `flows` version 2).
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
@@ -8,7 +8,9 @@ use analyze::flows::{Endpoint, FlowRecord, SideRecord};
 
 use crate::columns::{Column, Kind, Rows};
 
-pub const SCHEMA_VERSION: &str = "flows/1";
+/// 2: an encapsulated flow's tuple columns are its inner conversation's, with the `tunnel_*`
+/// columns (version 1 keyed such packets by their outer tuple).
+pub const SCHEMA_VERSION: &str = "flows/2";
 
 use Kind::*;
 
@@ -74,6 +76,11 @@ const TAIL: &[Column] = &[
     // Added at the end (flows/1 grows at the end only).
     ("initiator_names", Names, false),
     ("responder_names", Names, false),
+    // flows/2.
+    ("tunnel_kind", Str, true),
+    ("tunnel_id", I64, true),
+    ("tunnel_initiator_addr", Str, true),
+    ("tunnel_responder_addr", Str, true),
 ];
 
 /// Every column, in order: docs/parquet.md lists the same.
@@ -150,6 +157,11 @@ pub fn batch(schema: SchemaRef, flows: &[FlowRecord]) -> RecordBatch {
                     .map(|n| (n.name.as_str(), n.source.as_str())),
             );
         }
+        let t = f.tunnel.as_ref();
+        r.str(t.map(|t| t.kind));
+        r.i64(t.and_then(|t| t.id).map(Into::into));
+        r.str(t.map(|t| t.initiator.to_string()).as_deref());
+        r.str(t.map(|t| t.responder.to_string()).as_deref());
         r.end_row();
     }
     r.finish()

@@ -1,10 +1,11 @@
 //! `wire::flow::summarize` never panics: arbitrary bytes under every link type, and every
-//! truncation and bit flip of the real captures (`testdata/corpus/real-*.pcap`).
+//! truncation and bit flip of the real captures (`testdata/corpus/real-*.pcap`) and
+//! of the printers' crafted packets (`testdata/printers/crafted-printers.pcap`).
 
 use std::path::PathBuf;
 
 use formats::pcapng::{linktype, CaptureReader};
-use formats::wire::flow::{summarize, Transport};
+use formats::wire::flow::{summarize, summarize_inner, Transport};
 use proptest::prelude::*;
 
 const LINK_TYPES: [u16; 9] = [
@@ -21,9 +22,14 @@ const LINK_TYPES: [u16; 9] = [
 
 fn real_packets() -> Vec<(u16, Vec<u8>)> {
     let mut all = Vec::new();
-    for name in ["real-eth.pcap", "real-sll2.pcap"] {
+    // With the printers' crafted packets: VXLAN, Geneve, GRE and IPIP among them.
+    for name in [
+        "corpus/real-eth.pcap",
+        "corpus/real-sll2.pcap",
+        "printers/crafted-printers.pcap",
+    ] {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../testdata/corpus")
+            .join("../testdata")
             .join(name);
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut r = CaptureReader::new(&bytes).unwrap();
@@ -47,9 +53,11 @@ fn every_truncation_of_real_packets() {
         }
         for cut in 0..data.len() {
             let _ = summarize(*lt, &data[..cut]);
+            let _ = summarize_inner(*lt, &data[..cut]);
         }
         for other in LINK_TYPES {
             let _ = summarize(other, data);
+            let _ = summarize_inner(other, data);
         }
     }
     // The real captures are TCP, UDP and ICMP traffic (plus a few ARP/ND packets).
@@ -61,6 +69,7 @@ proptest! {
     fn arbitrary_bytes(lt in prop::sample::select(LINK_TYPES.to_vec()),
                        data in prop::collection::vec(any::<u8>(), 0..200)) {
         let _ = summarize(lt, &data);
+        let _ = summarize_inner(lt, &data);
     }
 
     #[test]
@@ -77,6 +86,7 @@ proptest! {
             }
             let end = cut.index(d.len() + 1);
             let _ = summarize(*lt, &d[..end]);
+            let _ = summarize_inner(*lt, &d[..end]);
         });
     }
 }

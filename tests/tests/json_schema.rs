@@ -147,6 +147,7 @@ pub fn full_metadata_file(path: &Path) {
     let (a, b) = ([198, 18, 0, 1], [198, 18, 0, 2]);
     // Above 2^53 ns: jq would round ts_ns.
     let t0 = 1_795_976_747_134_988_181u64;
+    let none = PacketMeta::default();
     let frames: Vec<(Vec<u8>, Direction, &PacketMeta)> = vec![
         (
             ipv4_frame(6, a, b, &tcp_segment(40000, 80, 1000, 0, 0x02, b"")),
@@ -196,8 +197,27 @@ pub fn full_metadata_file(path: &Path) {
             Direction::In,
             &natted_reply,
         ),
+        // GRE with key 7 carrying a SYN between 198.19.0.1 and .2: a flow with a `tunnel`.
+        (
+            ipv4_frame(
+                47,
+                a,
+                b,
+                &[
+                    &[0x20, 0x00, 0x08, 0x00, 0, 0, 0, 7][..],
+                    &ipv4_frame(
+                        6,
+                        [198, 19, 0, 1],
+                        [198, 19, 0, 2],
+                        &tcp_segment(40100, 443, 1, 0, 0x02, b""),
+                    )[14..],
+                ]
+                .concat(),
+            ),
+            Direction::Out,
+            &none,
+        ),
     ];
-    let none = PacketMeta::default();
     let mut arp = vec![0xff; 6];
     arp.extend([2, 0, 0, 0, 0, 1, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1]);
     arp.extend([
