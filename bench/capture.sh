@@ -26,7 +26,9 @@
 #           on for the part, restored after): no filter, 'udp', a longer filter, --nat off.
 #           Not in the default PARTS.
 #   pair    the older benchmark (two namespaces, no bridge; bench/capture_pair.sh).
-# PROFILE=DIR: perf profiles of the capturers (flood part, first round) into DIR.
+# PROFILE=DIR: perf profiles of the capturers (flood part, first round) into DIR; PERF_CALLGRAPH
+# (default -g) is perf record's call-graph option, e.g. "--call-graph dwarf,16384" for Rust
+# frames without frame pointers.
 # KINDS (default "td pt ptn") may add pt0 and ptn0: the binary PTCAP0 (an earlier build), to
 # compare two builds in the same run. Medians over ROUNDS rounds; ratios are ptcap's median over tcpdump's.
 # Usage: sudo [ROUNDS=3] [SECS=4] [RATES="20000 100000"] [PARTS=...] bash bench/capture.sh
@@ -119,7 +121,7 @@ one() {
   local secs=$SECS; [ "$part" = whole ] && secs=3
   local perf=
   if [ -n "${PROFILE:-}" ] && [ "$part" = flood ] && [ "$kind" != none ] && [ "$round" = 1 ]; then
-    perf record -q -F 1999 -g -p "$CAP" -o "$TMP/perf.data" -- sleep "$secs" 2>/dev/null & perf=$!
+    perf record -q -F 1999 ${PERF_CALLGRAPH:--g} -p "$CAP" -o "$TMP/perf.data" -- sleep "$secs" 2>/dev/null & perf=$!
   fi
   out=$(in_ns "$H1" "$FLOOD" send 198.18.251.2 9999 "$secs" "$rate" 64)
   if [ -n "$perf" ]; then

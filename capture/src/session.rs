@@ -35,6 +35,7 @@ use bpf::{
     PacketCapture, PacketEvent, RingBuffer, WallClock,
 };
 use formats::meta::CommentMode;
+use formats::table::IdMap;
 use formats::render::RenderOptions;
 
 use crate::attribution::Attributor;
@@ -1013,7 +1014,8 @@ struct State {
     /// `--drops`: the kernel's dropped packets (None: off).
     drops: Option<DropTracker>,
     /// Link kind per attached ifindex (the filter check needs it).
-    kinds: HashMap<u32, LinkKind>,
+    /// By interface key (ifindex and namespace number): looked up per packet.
+    kinds: IdMap<u32, LinkKind>,
     check: CheckCounts,
     error: Option<OutputError>,
     /// The process selection in force (attribution reads it; `-- CMD` adds its pid).
