@@ -1903,6 +1903,123 @@ fn icmp6_packets() -> Vec<Vec<u8>> {
     v
 }
 
+/// ICMPv6 node information (RFC 4620: who-are-you, NOOP, supported qtypes, node names,
+/// node addresses, IPv4 addresses, subjects of each kind) and router renumbering (RFC 2894).
+fn icmp6_info_packets() -> Vec<Vec<u8>> {
+    let nonce = [1u8, 2, 3, 4, 5, 6, 7, 8];
+    let ni = |ty: u8, code: u8, qtype: u16, flags: u16, data: &[u8]| {
+        let mut rest = [0u8; 4];
+        rest[..2].copy_from_slice(&qtype.to_be_bytes());
+        rest[2..].copy_from_slice(&flags.to_be_bytes());
+        icmp6_msg(B6, 64, ty, code, rest, &[&nonce[..], data].concat())
+    };
+    let ttl = 3600u32.to_be_bytes();
+    let name = b"\x04host\x03lab\x00";
+    let rr_header = |flags: u8, rsvd: u32| [&[0u8, flags, 0, 10][..], &rsvd.to_be_bytes()].concat();
+    let pco_match = |code: u8, len: u8| [&[code, len, 1, 48, 32, 64, 0, 0][..], &B6].concat();
+    let pco_use = |flags: u8, vl: u32, pl: u32| {
+        [
+            &[64u8, 56, 0xff, 0xc0][..],
+            &vl.to_be_bytes(),
+            &pl.to_be_bytes(),
+            &[flags, 0, 0, 0],
+            &A6,
+        ]
+        .concat()
+    };
+    vec![
+        icmp6_msg(B6, 64, 139, 0, [0; 4], &[0; 4]),
+        icmp6_msg(B6, 64, 139, 0, [0; 4], &[]),
+        ni(139, 0, 0, 0, &[]),
+        ni(139, 0, 0, 0, &[0; 4]),
+        ni(139, 0, 1, 1, &[]),
+        ni(139, 0, 1, 2, &[]),
+        ni(139, 0, 3, 0x7e, &B6),
+        ni(139, 0, 3, 0, &A),
+        ni(139, 2, 4, 0, &[198, 18, 0, 2]),
+        ni(139, 2, 4, 0, &B6),
+        ni(139, 1, 2, 0, name),
+        ni(139, 1, 2, 0, b"\x08host.lab"),
+        ni(139, 1, 2, 0, b"\x04host\x03lab"),
+        ni(139, 1, 2, 0, b"\x04host\x09lab\x00"),
+        ni(139, 1, 2, 0, b"\x04ho\x01t\x00\x00\x05"),
+        ni(139, 5, 2, 0, name),
+        ni(139, 0, 3, 0, &[]),
+        ni(139, 0, 9, 0, &B6),
+        ni(
+            140,
+            0,
+            3,
+            0x7f,
+            &[&ttl[..], &A6, &ttl, &B6, &[0; 6]].concat(),
+        ),
+        ni(140, 0, 3, 0, &[&[0, 0, 0, 0][..], &A6].concat()),
+        ni(140, 1, 3, 0, &[]),
+        ni(140, 2, 3, 0, &[0; 4]),
+        ni(140, 7, 3, 0, &[]),
+        ni(140, 0, 2, 1, &[&ttl[..], name].concat()),
+        ni(140, 0, 2, 0, &[&ttl[..], b"\x08host.lab"].concat()),
+        ni(140, 0, 0, 0, &[]),
+        ni(140, 0, 0, 0, &[1, 2]),
+        ni(140, 0, 1, 1, &[]),
+        ni(140, 0, 6, 0, &[]),
+        icmp6_msg(B6, 64, 140, 0, [0; 4], &[0; 4]),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            0,
+            [0, 0, 0, 1],
+            &[
+                &rr_header(0xf8, 0)[..],
+                &pco_match(1, 11),
+                &pco_use(0xc0, 3600, u32::MAX),
+                &pco_use(0, u32::MAX, 1800),
+            ]
+            .concat(),
+        ),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            0,
+            [0, 0, 0, 2],
+            &[&rr_header(0x40, 7)[..], &pco_match(2, 3)].concat(),
+        ),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            0,
+            [0, 0, 0, 3],
+            &[&rr_header(0, 0)[..], &pco_match(3, 9), &pco_use(0x80, 0, 0)].concat(),
+        ),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            0,
+            [0, 0, 0, 4],
+            &[
+                &rr_header(0, 0)[..],
+                &pco_match(9, 11),
+                &pco_use(0x40, 1, 2),
+            ]
+            .concat(),
+        ),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            1,
+            [0, 0, 0, 5],
+            &[&rr_header(0x08, 0)[..], &[0; 8]].concat(),
+        ),
+        icmp6_msg(B6, 64, 138, 255, [0xff; 4], &rr_header(0, 0)),
+        icmp6_msg(B6, 64, 138, 9, [0, 0, 0, 6], &rr_header(0x20, 0)),
+    ]
+}
+
 /// UDP port 49152: tcpdump 4.99 reads it as Broadcom's LI shim, before or after the other
 /// port printers; each of ours is tried against it.
 fn bcm_li_packets() -> Vec<Vec<u8>> {
@@ -2911,7 +3028,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 31] = [
+    let families: [(&str, Vec<Vec<u8>>); 32] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -2933,6 +3050,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("resp", resp_packets()),
         ("icmp", icmp_packets()),
         ("icmp6", icmp6_packets()),
+        ("icmp6-info", icmp6_info_packets()),
         ("bcm-li", bcm_li_packets()),
         ("ip6-ext", ip6_ext_packets()),
         ("tcp-flags", tcp_flag_packets()),
