@@ -1747,6 +1747,92 @@ fn icmp_packets() -> Vec<Vec<u8>> {
     v
 }
 
+/// RFC 4884 multi-part ICMP errors (time exceeded, unreachable, parameter problem) with
+/// RFC 4950 MPLS label stack objects and the other objects tcpdump prints as hex.
+fn icmp_ext_packets() -> Vec<Vec<u8>> {
+    let over = |m: Vec<u8>| ether(0x0800, &V4::new(1, A, B).build(&m));
+    // The original datagram, 128 bytes as RFC 4884 pads it.
+    let quoted =
+        V4::new(17, INNER_A, INNER_B).build(&udp(&INNER_A, &INNER_B, 40000, 9999, &[0; 100]));
+    assert_eq!(quoted.len(), 128);
+    let object = |class: u8, ctype: u8, body: &[u8]| {
+        [
+            &((body.len() + 4) as u16).to_be_bytes()[..],
+            &[class, ctype],
+            body,
+        ]
+        .concat()
+    };
+    let label = |l: u32, tc: u32, s: bool, ttl: u32| {
+        (l << 12 | tc << 9 | u32::from(s) << 8 | ttl).to_be_bytes()
+    };
+    let ext = |version: u8, fix: bool, objects: &[Vec<u8>]| {
+        let mut e = [&[version << 4, 0, 0, 0][..], &objects.concat()].concat();
+        let c = checksum(&e, 0);
+        if fix {
+            e[2..4].copy_from_slice(&c.to_be_bytes());
+        } else {
+            e[2..4].copy_from_slice(&(c ^ 0x5555).to_be_bytes());
+        }
+        e
+    };
+    let msg = |ty: u8, code: u8, len_words: u8, e: &[u8]| {
+        over(icmp_msg(
+            ty,
+            code,
+            [0, len_words, 0, 0],
+            &[&quoted[..], e].concat(),
+        ))
+    };
+    let mpls1 = object(1, 1, &label(16001, 0, true, 1));
+    let mpls2 = object(
+        1,
+        1,
+        &[label(24000, 5, false, 254), label(3, 7, true, 64)].concat(),
+    );
+    let ifid = object(
+        2,
+        0x0e,
+        &[
+            0, 0, 0, 7, 0, 0, 0x05, 0xdc, 4, b'e', b't', b'h', b'0', 0, 0, 0,
+        ],
+    );
+    vec![
+        msg(11, 0, 32, &ext(2, true, std::slice::from_ref(&mpls1))),
+        msg(11, 0, 32, &ext(2, true, &[mpls2.clone(), ifid.clone()])),
+        msg(11, 0, 0, &ext(2, true, std::slice::from_ref(&mpls1))),
+        msg(11, 0, 0, &ext(2, false, std::slice::from_ref(&mpls1))),
+        msg(11, 0, 32, &ext(2, false, std::slice::from_ref(&mpls1))),
+        msg(3, 3, 32, &ext(2, true, &[ifid.clone(), mpls1.clone()])),
+        msg(
+            3,
+            1,
+            32,
+            &ext(
+                2,
+                true,
+                &[object(1, 2, &[1, 2, 3, 4]), object(9, 1, &[0xab; 6])],
+            ),
+        ),
+        msg(
+            12,
+            0,
+            32,
+            &ext(2, true, &[object(0, 1, &[1, 2, 3, 4]), mpls1.clone()]),
+        ),
+        msg(11, 1, 32, &ext(2, true, &[vec![0, 2, 1, 1, 0, 0, 0, 0]])),
+        msg(
+            11,
+            0,
+            32,
+            &ext(2, true, &[vec![0, 40, 1, 1, 0, 0x3e, 0x81, 1]]),
+        ),
+        msg(11, 0, 32, &ext(2, true, &[mpls1.clone(), vec![0, 8, 1]])),
+        msg(11, 0, 32, &ext(1, true, std::slice::from_ref(&mpls1))),
+        msg(5, 1, 32, &ext(2, true, &[mpls1])),
+    ]
+}
+
 /// An ICMPv6 message from A6 to `dst` (checksum filled in): type, code, 4 bytes, data.
 fn icmp6_msg(dst: [u8; 16], hlim: u8, ty: u8, code: u8, rest: [u8; 4], data: &[u8]) -> Vec<u8> {
     let mut m = vec![ty, code, 0, 0];
@@ -3028,7 +3114,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 32] = [
+    let families: [(&str, Vec<Vec<u8>>); 33] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -3049,6 +3135,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("tcp-options", tcp_option_packets()),
         ("resp", resp_packets()),
         ("icmp", icmp_packets()),
+        ("icmp-ext", icmp_ext_packets()),
         ("icmp6", icmp6_packets()),
         ("icmp6-info", icmp6_info_packets()),
         ("bcm-li", bcm_li_packets()),
