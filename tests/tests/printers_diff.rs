@@ -2106,6 +2106,72 @@ fn icmp6_info_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// The IPv6 mobility header (next header 135, and 62): every message type with options of
+/// each kind, a header too short for its type, unknown types and options. `tail` is what
+/// the IPv6 payload holds after the header (tcpdump wants the byte after each option).
+fn mobility_packets() -> Vec<Vec<u8>> {
+    let mh = |next: u8, ty: u8, body: &[u8], tail: &[u8]| {
+        let mut m = vec![59, 0, ty, 0, 0, 0];
+        m.extend_from_slice(body);
+        m.resize(m.len().div_ceil(8) * 8, 0);
+        m[1] = (m.len() / 8 - 1) as u8;
+        m.extend_from_slice(tail);
+        ether(0x86dd, &ipv6(next, A6, B6, &m))
+    };
+    let cookie = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88];
+    let token = [0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18];
+    let altcoa = [&[3u8, 16][..], &A6].concat();
+    let opts = [
+        &[0u8][..],
+        &[1, 1, 0],
+        &[2, 2, 0, 15],
+        &[4, 4, 0x12, 0x34, 0xab, 0xcd],
+        &altcoa,
+        &[5, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        &[9, 2, 0xee, 0xff],
+    ]
+    .concat();
+    let bu = |flags: u8, opts: &[u8]| [&[0u8, 7, flags, 0, 0, 10][..], opts].concat();
+    vec![
+        mh(135, 0, &[0, 0], &[]),
+        mh(135, 0, &[0, 0, 2, 2, 0, 3], &[0]),
+        mh(135, 1, &[&[0u8, 0][..], &cookie].concat(), &[]),
+        mh(135, 2, &[&[0u8, 0][..], &cookie].concat(), &[0]),
+        mh(
+            135,
+            3,
+            &[&[0x12u8, 0x34][..], &cookie, &token].concat(),
+            &[],
+        ),
+        mh(135, 4, &[&[0u8, 9][..], &cookie, &token].concat(), &[0]),
+        mh(135, 5, &bu(0xf0, &[]), &[]),
+        mh(135, 5, &bu(0x90, &opts), &[0]),
+        mh(135, 5, &bu(0, &[1, 0, 2, 2, 0, 5]), &[]),
+        mh(135, 5, &bu(0x40, &[1, 0, 2, 2, 0, 5]), &[0, 0]),
+        mh(62, 5, &bu(0x20, &[1, 4, 0, 0, 0, 0]), &[0]),
+        mh(135, 6, &[0, 0x80, 0, 7, 0, 100], &[0]),
+        mh(
+            135,
+            6,
+            &[129, 0, 0xff, 0xff, 0xff, 0xff, 4, 4, 0, 1, 0, 2],
+            &[0],
+        ),
+        mh(135, 7, &[&[1u8, 0][..], &B6].concat(), &[]),
+        mh(
+            135,
+            7,
+            &[&[2u8, 0][..], &B6, &[0, 0, 5, 1, 0, 0]].concat(),
+            &[0],
+        ),
+        mh(135, 9, &[1, 2, 3, 4], &[]),
+        mh(135, 5, &[0, 1], &[]),
+        mh(135, 3, &[0, 1, 0, 0, 0, 0, 0, 0, 0, 0], &[]),
+        mh(135, 0, &[0, 0, 3, 4, 0, 0], &[0]),
+        mh(135, 0, &[0, 0, 4, 2, 0, 0, 0, 0, 0, 0, 5, 2, 0, 0], &[0]),
+        mh(135, 0, &[0, 0, 0, 0, 0, 7], &[0]),
+    ]
+}
+
 /// UDP port 49152: tcpdump 4.99 reads it as Broadcom's LI shim, before or after the other
 /// port printers; each of ours is tried against it.
 fn bcm_li_packets() -> Vec<Vec<u8>> {
@@ -3114,7 +3180,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 33] = [
+    let families: [(&str, Vec<Vec<u8>>); 34] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -3138,6 +3204,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("icmp-ext", icmp_ext_packets()),
         ("icmp6", icmp6_packets()),
         ("icmp6-info", icmp6_info_packets()),
+        ("mobility", mobility_packets()),
         ("bcm-li", bcm_li_packets()),
         ("ip6-ext", ip6_ext_packets()),
         ("tcp-flags", tcp_flag_packets()),

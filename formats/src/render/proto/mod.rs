@@ -27,6 +27,7 @@ mod ip;
 mod ip6;
 mod link;
 mod lldp;
+mod mobility;
 mod mptcp;
 mod ntp;
 mod resp;
