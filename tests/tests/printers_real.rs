@@ -16,7 +16,6 @@
 //!
 //! Needs root, tcpdump and the daemons' packages (scripts/setup.sh installs them); a missing
 //! program fails the test. What the kernel cannot do here is said where it limits a test.
-//! DNS over TCP (`dig +tcp`) is left out until the DNS printer decodes it over TCP.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -361,7 +360,8 @@ fn chrony_ntp_matches_tcpdump() {
 
 /// dnsmasq in B: DHCPv4 to busybox udhcpc (discover, offer, request, ack, release), DHCPv6 to
 /// dhclient (solicit/advertise/request/reply, information-request), router advertisements,
-/// and DNS over UDP to dig (A, AAAA, TXT, MX, SRV, CNAME, PTR, refused, EDNS, DNSSEC OK bit).
+/// and DNS over UDP to dig (A, AAAA, TXT, MX, SRV, CNAME, PTR, refused, EDNS, DNSSEC OK bit),
+/// DNS over TCP (`dig +tcp`, over IPv4 and IPv6).
 #[test]
 fn dnsmasq_dhcp_and_dns_match_tcpdump() {
     let mut lab = Lab::new("dnsmasq", &["dnsmasq", "busybox", "dhclient", "dig"]);
@@ -380,6 +380,7 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
              dhcp-option=option6:dns-server,[{ADDR6_B}]\ndhcp-option=option6:domain-search,ptcap.test\n\
              dhcp-authoritative\nenable-ra\n\
              address=/www.ptcap.test/198.18.0.9\naddress=/www.ptcap.test/fd00:198:18::9\n\
+             address=/tcp.ptcap.test/198.18.0.10\n\
              txt-record=txt.ptcap.test,\"v=1 hello\",\"second string\"\n\
              mx-host=ptcap.test,mail.ptcap.test,10\n\
              srv-host=_http._tcp.ptcap.test,www.ptcap.test,80,0,5\n\
@@ -464,6 +465,14 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
             "AAAA",
         ],
     );
+    // DNS over TCP: the handshake, one query and one answer per segment, the close.
+    for server in ["@198.18.0.2", &format!("@{ADDR6_B}")] {
+        for q in [&["tcp.ptcap.test", "A"][..], &["txt.ptcap.test", "TXT"]] {
+            let mut args = vec!["dig", "+tcp", "+tries=1", "+time=2", server];
+            args.extend_from_slice(q);
+            lab.run(&a, &args);
+        }
+    }
     // ISC dhclient as a second DHCPv4 client (its own option list and client identifier),
     // in the foreground until it is bound, then stopped by pid.
     let (lease4, pid4) = (
@@ -540,6 +549,8 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
         "router advertisement",
         "TXT \"v=1 hello\" \"second string\"",
         "SRV www.ptcap.test.:80 0 5",
+        "A? tcp.ptcap.test.",
+        "tcp.ptcap.test. A 198.18.0.10",
     ]);
 }
 
