@@ -2172,6 +2172,42 @@ fn mobility_packets() -> Vec<Vec<u8>> {
     ]
 }
 
+/// 802.2 LLC frames to other SAPs than spanning tree: SNAP with OUI 0 and IPv4, IPv6 or ARP
+/// inside, RFC 948 IP (SAP 6), and unnumbered frames tcpdump prints generically (NetBEUI,
+/// SNA, unknown SAPs, SNAP and STP frames that are not UI, XID with its format byte).
+fn llc_packets() -> Vec<Vec<u8>> {
+    let dst = [1, 0x80, 0xc2, 0, 0, 0];
+    let snap = |et: u16| {
+        let mut h = vec![0xaa, 0xaa, 3, 0, 0, 0];
+        h.extend_from_slice(&et.to_be_bytes());
+        h
+    };
+    let v4 = inner_v4_udp();
+    let v6 = inner_v6_udp();
+    let arp = inner_arp();
+    vec![
+        llc_frame(dst, &snap(0x0800), &v4, 0),
+        llc_frame(dst, &snap(0x86dd), &v6, 0),
+        llc_frame(dst, &snap(0x0806), &arp, 0),
+        llc_frame(dst, &snap(0x0806), &arp, 10),
+        llc_frame(dst, &[6, 6, 3], &v4, 0),
+        llc_frame(dst, &[0xf0, 0xf0, 3], &[0xff, 0xef, 0, 0, 0, 0], 20),
+        llc_frame(dst, &[0xf0, 0xf1, 0x73], &[], 0),
+        llc_frame(dst, &[0x12, 0x34, 3], &[1, 2, 3, 4, 5], 0),
+        llc_frame(dst, &[0x34, 0x35, 0xf3], &[1, 2], 0),
+        llc_frame(dst, &[4, 5, 0x43], &[], 30),
+        llc_frame(dst, &[0x80, 0x20, 0x0f], &[9; 8], 0),
+        llc_frame(dst, &[0xaa, 0xaa, 0xbf], &[0x81, 1, 0], 0),
+        llc_frame(dst, &[0xaa, 0xab, 0xaf], &[0x82, 1, 0], 0),
+        llc_frame(dst, &[0xaa, 0xaa, 0xaf], &[], 0),
+        llc_frame(dst, &[0x42, 0x42, 0xe3], &[0; 6], 0),
+        llc_frame(dst, &[0x42, 0x43, 0x63], &[], 0),
+        llc_frame(dst, &[0x13, 0x12, 0x87], &[1, 2, 3], 0),
+        llc_frame(dst, &[0xf0, 0xf0, 0x6f], &[], 0),
+        llc_frame(dst, &[0x34, 0x34, 0x27], &[7], 0),
+    ]
+}
+
 /// UDP port 49152: tcpdump 4.99 reads it as Broadcom's LI shim, before or after the other
 /// port printers; each of ours is tried against it.
 fn bcm_li_packets() -> Vec<Vec<u8>> {
@@ -3180,7 +3216,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 34] = [
+    let families: [(&str, Vec<Vec<u8>>); 35] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -3197,6 +3233,7 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("wireguard", wireguard_packets()),
         ("vrrp", vrrp_packets()),
         ("stp", stp_packets()),
+        ("llc", llc_packets()),
         ("lldp", lldp_packets()),
         ("tcp-options", tcp_option_packets()),
         ("resp", resp_packets()),

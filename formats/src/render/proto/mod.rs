@@ -26,6 +26,7 @@ mod igmp;
 mod ip;
 mod ip6;
 mod link;
+mod llc;
 mod lldp;
 mod mobility;
 mod mptcp;

@@ -1,0 +1,238 @@
+//! 802.2 LLC frames to other SAPs than spanning tree (tcpdump's `print-llc.c`): SNAP with
+//! OUI 0 and the EtherTypes decoded here (IPv4, IPv6, ARP), RFC 948 IP (SAP 0x06), and the
+//! generic print of unnumbered frames (NetBEUI, SNA, unknown SAPs, SNAP and STP frames that
+//! are not UI): `SRC > DST NAME Unnumbered, ui, Flags [Command], length N` and the hex.
+//! IPX, OSI (IS-IS, ES-IS, CLNP), Cisco's SNAP protocols and I and S frames are not decoded
+//! here: those frames keep the generic Ethernet print.
+
+use super::{hex_ascii_dump, trunc, Printer};
+use crate::render::text::Out;
+use crate::render::DumpMode;
+use crate::wire::{ethertype, get_be16};
+
+const SAP_SNAP: u8 = 0xaa;
+const SAP_IP: u8 = 0x06;
+const LLC_UI: u8 = 0x03;
+
+/// tcpdump's `llc_values`, the SAPs decoded here.
+fn sap_name(sap: u8) -> Option<&'static str> {
+    Some(match sap {
+        0x04 => "SNA",
+        0x06 => "IP",
+        0x42 => "STP",
+        0xaa => "SNAP",
+        0xf0 => "NetBeui",
+        _ => return None,
+    })
+}
+
+/// The SAPs tcpdump 4.99 has no name for (checked against its output).
+fn sap_unknown(sap: u8) -> bool {
+    matches!(sap, 0x12 | 0x34 | 0x20 | 0x80)
+}
+
+/// Whether this module prints the LLC part `p` of an 802.3 frame (cut to its length field).
+pub(super) fn handled(p: &[u8]) -> bool {
+    if p.len() < 3 || p[2] & 3 != 3 {
+        return false;
+    }
+    let (dsap, ssap, control) = (p[0] & !1, p[1] & !1, p[2]);
+    if dsap == SAP_SNAP && ssap == SAP_SNAP && control == LLC_UI {
+        return p.len() < 8
+            || (p[3..6] == [0, 0, 0]
+                && matches!(
+                    get_be16(p, 6),
+                    Some(ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP)
+                ));
+    }
+    if dsap == ssap && dsap == SAP_IP && control == LLC_UI {
+        return true;
+    }
+    if dsap == ssap && dsap == 0x42 && control == LLC_UI {
+        return false;
+    }
+    let known = |s: u8| sap_name(s).is_some() || sap_unknown(s);
+    known(dsap) && known(ssap)
+}
+
+impl Printer<'_> {
+    /// An 802.3 frame `f` (from its destination address on) whose LLC part `handled`
+    /// accepted; `length`: its length field.
+    pub(super) fn llc_other(&mut self, f: &[u8], length: usize) {
+        let p = &f[14..f.len().min(14 + length)];
+        let e = self.opts.link_header;
+        let (dsap_f, ssap_f, control) = (p[0], p[1], p[2]);
+        let (dsap, ssap) = (dsap_f & !1, ssap_f & !1);
+        if e {
+            self.out.s("LLC, dsap ");
+            self.out.s(sap_name(dsap).unwrap_or("Unknown"));
+            self.out.s(" (0x");
+            self.out.hex(u32::from(dsap), 2);
+            self.out.s(if dsap_f & 1 != 0 {
+                ") Group"
+            } else {
+                ") Individual"
+            });
+            self.out.s(", ssap ");
+            self.out.s(sap_name(ssap).unwrap_or("Unknown"));
+            self.out.s(" (0x");
+            self.out.hex(u32::from(ssap), 2);
+            self.out.s(if ssap_f & 1 != 0 {
+                ") Response"
+            } else {
+                ") Command"
+            });
+            self.out.s(", ctrl 0x");
+            self.out.hex(u32::from(control), 2);
+            self.out.s(": ");
+        }
+        let body = &p[3..];
+        let blen = length - 3;
+        if dsap == SAP_SNAP && ssap == SAP_SNAP && control == LLC_UI {
+            if body.len() < 5 || blen < 5 {
+                trunc(self.out, "snap");
+                return;
+            }
+            let et = u16::from_be_bytes([body[3], body[4]]);
+            if e {
+                self.out.s("oui Ethernet (0x000000), ");
+                self.ether_type_name(et);
+                self.out.s(", length ");
+                self.out.n(blen - 5);
+                self.out.s(": ");
+            }
+            let (inner, ilen) = (&body[5..], blen - 5);
+            match et {
+                ethertype::IPV4 => self.ipv4(inner),
+                ethertype::IPV6 => self.ipv6(inner),
+                _ => self.arp(inner, ilen),
+            }
+            return;
+        }
+        if dsap == SAP_IP && ssap == SAP_IP && control == LLC_UI {
+            self.ipv4(body);
+            return;
+        }
+        if !e {
+            self.out.lladdr(&f[6..12]);
+            if ssap != dsap {
+                self.out.c(b' ');
+                self.sap_or(ssap, "Unknown SSAP 0x");
+            }
+            self.out.s(" > ");
+            self.out.lladdr(&f[0..6]);
+            self.out.c(b' ');
+            self.sap_or(dsap, "Unknown DSAP 0x");
+            self.out.c(b' ');
+        }
+        let cmd = control & 0xef;
+        self.out.s("Unnumbered, ");
+        match cmd {
+            0x03 => self.out.s("ui"),
+            0xe3 => self.out.s("test"),
+            0xaf => self.out.s("xid"),
+            0x63 => self.out.s("ua"),
+            0x43 => self.out.s("disc"),
+            0x0f => self.out.s("dm"),
+            0x6f => self.out.s("sabme"),
+            0x87 => self.out.s("frmr"),
+            c => self.out.hex(u32::from(c), 2),
+        }
+        self.out.s(", Flags [");
+        self.out.s(match (ssap_f & 1, control & 0x10 != 0) {
+            (0, false) => "Command",
+            (_, false) => "Response",
+            (0, true) => "Poll",
+            (_, true) => "Final",
+        });
+        self.out.s("], length ");
+        self.out.n(length);
+        if cmd == 0xaf {
+            // An XID without payload (SNA's short form) ends here.
+            if blen == 0 {
+                return;
+            }
+            if body.first() == Some(&0x81) {
+                if body.len() < 3 || blen < 3 {
+                    trunc(self.out, "llc");
+                    // tcpdump's own hex of what follows, -q or not.
+                    if matches!(self.opts.dump, DumpMode::None | DumpMode::Ascii) {
+                        hex_ascii_dump(self.out, body, "\n\t");
+                    }
+                } else {
+                    self.out.s(": ");
+                    self.out.hex(u32::from(body[1]), 2);
+                    self.out.c(b' ');
+                    self.out.hex(u32::from(body[2]), 2);
+                }
+                return;
+            }
+            if body.is_empty() {
+                trunc(self.out, "llc");
+                return;
+            }
+        }
+        self.default_print(p);
+    }
+
+    fn sap_or(&mut self, sap: u8, unknown: &str) {
+        match sap_name(sap) {
+            Some(n) => self.out.s(n),
+            None => {
+                self.out.s(unknown);
+                self.out.hex(u32::from(sap), 2);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::tests_support::line_on;
+
+    fn frame(llc: &[u8]) -> Vec<u8> {
+        let mut f = vec![1, 0x80, 0xc2, 0, 0, 0, 2, 0, 0, 0, 0, 0x0a];
+        f.extend_from_slice(&(llc.len() as u16).to_be_bytes());
+        f.extend_from_slice(llc);
+        f
+    }
+
+    #[test]
+    fn unnumbered_frames_to_other_saps() {
+        let f = frame(&[0x12, 0x34, 3, 0, 0]);
+        assert_eq!(
+            line_on(1, &f, 0),
+            "02:00:00:00:00:0a Unknown SSAP 0x34 > 01:80:c2:00:00:00 Unknown DSAP 0x12 \
+             Unnumbered, ui, Flags [Command], length 5\n\t0x0000:  1234 0300 00                             .4..."
+        );
+        // A NetBEUI response with the final bit: `ua`, no payload.
+        let f = frame(&[0xf0, 0xf1, 0x73]);
+        assert_eq!(
+            line_on(1, &f, 0),
+            "02:00:00:00:00:0a > 01:80:c2:00:00:00 NetBeui Unnumbered, ua, Flags [Final], length 3\
+             \n\t0x0000:  f0f1 73                                  ..s"
+        );
+        // An XID with the IEEE format byte prints its class and window, no hex.
+        let f = frame(&[0xaa, 0xaa, 0xbf, 0x81, 1, 0]);
+        assert_eq!(
+            line_on(1, &f, 0),
+            "02:00:00:00:00:0a > 01:80:c2:00:00:00 SNAP Unnumbered, xid, Flags [Poll], length 6: 01 00"
+        );
+    }
+
+    #[test]
+    fn snap_with_oui_zero_carries_ipv4() {
+        let mut llc = vec![0xaa, 0xaa, 3, 0, 0, 0, 8, 0];
+        let mut ip = vec![
+            0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+        ];
+        ip.extend_from_slice(&[0x9c, 0x40, 0x27, 0x0f, 0, 8, 0, 0]);
+        llc.extend_from_slice(&ip);
+        let f = frame(&llc);
+        assert_eq!(
+            line_on(1, &f, 0),
+            "IP 198.18.0.1.40000 > 198.18.0.2.9999: UDP, length 0"
+        );
+        assert_eq!(line_on(1, &f[..20], 0), " [|snap]");
+    }
+}
