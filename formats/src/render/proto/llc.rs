@@ -1,9 +1,9 @@
 //! 802.2 LLC frames to other SAPs than spanning tree (tcpdump's `print-llc.c`): SNAP with
 //! OUI 0 and the EtherTypes decoded here (IPv4, IPv6, ARP), RFC 948 IP (SAP 0x06), and the
-//! generic print of unnumbered frames (NetBEUI, SNA, unknown SAPs, SNAP and STP frames that
-//! are not UI): `SRC > DST NAME Unnumbered, ui, Flags [Command], length N` and the hex.
-//! IPX, OSI (IS-IS, ES-IS, CLNP), Cisco's SNAP protocols and I and S frames are not decoded
-//! here: those frames keep the generic Ethernet print.
+//! generic print of unnumbered, information and supervisory frames (NetBEUI, SNA, unknown
+//! SAPs, SNAP and STP frames that are not UI): `SRC > DST NAME Unnumbered, ui, Flags
+//! [Command], length N` and the hex. IPX, OSI (IS-IS, ES-IS, CLNP) and Cisco's SNAP
+//! protocols are not decoded here: those frames keep the generic Ethernet print.
 
 use super::{hex_ascii_dump, trunc, Printer};
 use crate::render::text::Out;
@@ -33,8 +33,13 @@ fn sap_unknown(sap: u8) -> bool {
 
 /// Whether this module prints the LLC part `p` of an 802.3 frame (cut to its length field).
 pub(super) fn handled(p: &[u8]) -> bool {
-    if p.len() < 3 || p[2] & 3 != 3 {
+    if p.len() < 3 {
         return false;
+    }
+    if p[2] & 3 != 3 {
+        // I and S frames (a 2-byte control field): the generic print, for the SAPs known.
+        let known = |s: u8| sap_name(s).is_some() || sap_unknown(s);
+        return p[0] != 0xff && known(p[0] & !1) && known(p[1] & !1);
     }
     let (dsap, ssap, control) = (p[0] & !1, p[1] & !1, p[2]);
     if dsap == SAP_SNAP && ssap == SAP_SNAP && control == LLC_UI {
@@ -63,6 +68,10 @@ impl Printer<'_> {
         let e = self.opts.link_header;
         let (dsap_f, ssap_f, control) = (p[0], p[1], p[2]);
         let (dsap, ssap) = (dsap_f & !1, ssap_f & !1);
+        if control & 3 != 3 {
+            self.llc_is_frame(f, p, length);
+            return;
+        }
         if e {
             self.out.s("LLC, dsap ");
             self.out.s(sap_name(dsap).unwrap_or("Unknown"));
@@ -175,6 +184,85 @@ impl Printer<'_> {
         self.default_print(p);
     }
 
+    /// An I or S frame (little-endian 2-byte control field): no SAP has a printer for them
+    /// here, tcpdump prints the generic line (an I frame's payload as hex).
+    fn llc_is_frame(&mut self, f: &[u8], p: &[u8], length: usize) {
+        if p.len() < 4 || length < 4 {
+            trunc(self.out, "llc");
+            if matches!(self.opts.dump, DumpMode::None | DumpMode::Ascii) {
+                hex_ascii_dump(self.out, p, "\n\t");
+            }
+            return;
+        }
+        let (dsap_f, ssap_f) = (p[0], p[1]);
+        let (dsap, ssap) = (dsap_f & !1, ssap_f & !1);
+        let control = u16::from_le_bytes([p[2], p[3]]);
+        if self.opts.link_header {
+            self.out.s("LLC, dsap ");
+            self.out.s(sap_name(dsap).unwrap_or("Unknown"));
+            self.out.s(" (0x");
+            self.out.hex(u32::from(dsap), 2);
+            self.out.s(if dsap_f & 1 != 0 {
+                ") Group"
+            } else {
+                ") Individual"
+            });
+            self.out.s(", ssap ");
+            self.out.s(sap_name(ssap).unwrap_or("Unknown"));
+            self.out.s(" (0x");
+            self.out.hex(u32::from(ssap), 2);
+            self.out.s(if ssap_f & 1 != 0 {
+                ") Response"
+            } else {
+                ") Command"
+            });
+            self.out.s(", ctrl 0x");
+            self.out.hex(u32::from(control), 4);
+            self.out.s(": ");
+        } else {
+            self.out.lladdr(&f[6..12]);
+            if ssap != dsap {
+                self.out.c(b' ');
+                self.sap_or(ssap, "Unknown SSAP 0x");
+            }
+            self.out.s(" > ");
+            self.out.lladdr(&f[0..6]);
+            self.out.c(b' ');
+            self.sap_or(dsap, "Unknown DSAP 0x");
+            self.out.c(b' ');
+        }
+        let flags = match (ssap_f & 1, control & 0x100 != 0) {
+            (0, false) => "Command",
+            (_, false) => "Response",
+            (0, true) => "Poll",
+            (_, true) => "Final",
+        };
+        let nr = (control >> 9) & 0x7f;
+        if control & 1 != 0 {
+            self.out.s("Supervisory, ");
+            self.out.s(match (control >> 2) & 3 {
+                0 => "Receiver Ready",
+                1 => "Receiver not Ready",
+                2 => "Reject",
+                _ => "?",
+            });
+            self.out.s(", rcv seq ");
+            self.out.n(nr);
+        } else {
+            self.out.s("Information, send seq ");
+            self.out.n((control >> 1) & 0x7f);
+            self.out.s(", rcv seq ");
+            self.out.n(nr);
+        }
+        self.out.s(", Flags [");
+        self.out.s(flags);
+        self.out.s("], length ");
+        self.out.n(length);
+        if control & 1 == 0 {
+            self.default_print(p);
+        }
+    }
+
     fn sap_or(&mut self, sap: u8, unknown: &str) {
         match sap_name(sap) {
             Some(n) => self.out.s(n),
@@ -217,6 +305,27 @@ mod tests {
         assert_eq!(
             line_on(1, &f, 0),
             "02:00:00:00:00:0a > 01:80:c2:00:00:00 SNAP Unnumbered, xid, Flags [Poll], length 6: 01 00"
+        );
+    }
+
+    #[test]
+    fn information_and_supervisory_frames() {
+        // N(S) 2, N(R) 5 with the poll bit; the payload follows as hex.
+        let f = frame(&[0xf0, 0xf0, 0x04, 0x0b, 1, 2]);
+        assert_eq!(
+            line_on(1, &f, 0),
+            "02:00:00:00:00:0a > 01:80:c2:00:00:00 NetBeui Information, send seq 2, rcv seq 5, \
+             Flags [Poll], length 6\n\t0x0000:  f0f0 040b 0102                           ......"
+        );
+        let f = frame(&[0x04, 0x05, 0x09, 0x03]);
+        assert_eq!(
+            line_on(1, &f, 0),
+            "02:00:00:00:00:0a > 01:80:c2:00:00:00 SNA Supervisory, Reject, rcv seq 1, Flags [Final], length 4"
+        );
+        // The 2-byte control field cut: the mark and the hex.
+        assert_eq!(
+            line_on(1, &f[..17], 0),
+            " [|llc]\n\t0x0000:  0405 09                                  ..."
         );
     }
 
