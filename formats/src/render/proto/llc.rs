@@ -1,5 +1,6 @@
 //! 802.2 LLC frames to other SAPs than spanning tree (tcpdump's `print-llc.c`): SNAP with
-//! OUI 0 and the EtherTypes decoded here (IPv4, IPv6, ARP), RFC 948 IP (SAP 0x06), and the
+//! OUI 0 and the EtherTypes decoded here (IPv4, IPv6, ARP; those tcpdump has no name for as
+//! hex), SNAP with OUIs tcpdump has no protocols for, RFC 948 IP (SAP 0x06), and the
 //! generic print of unnumbered, information and supervisory frames (NetBEUI, SNA, unknown
 //! SAPs, SNAP and STP frames that are not UI): `SRC > DST NAME Unnumbered, ui, Flags
 //! [Command], length N` and the hex. IPX, OSI (IS-IS, ES-IS, CLNP) and Cisco's SNAP
@@ -8,7 +9,7 @@
 use super::{hex_ascii_dump, trunc, Printer};
 use crate::render::text::Out;
 use crate::render::DumpMode;
-use crate::wire::{ethertype, get_be16};
+use crate::wire::ethertype;
 
 const SAP_SNAP: u8 = 0xaa;
 const SAP_IP: u8 = 0x06;
@@ -43,12 +44,20 @@ pub(super) fn handled(p: &[u8]) -> bool {
     }
     let (dsap, ssap, control) = (p[0] & !1, p[1] & !1, p[2]);
     if dsap == SAP_SNAP && ssap == SAP_SNAP && control == LLC_UI {
-        return p.len() < 8
-            || (p[3..6] == [0, 0, 0]
-                && matches!(
-                    get_be16(p, 6),
-                    Some(ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP)
-                ));
+        if p.len() < 8 {
+            return true;
+        }
+        let oui = u32::from_be_bytes([0, p[3], p[4], p[5]]);
+        let et = u16::from_be_bytes([p[6], p[7]]);
+        return match oui {
+            0 => {
+                matches!(et, ethertype::IPV4 | ethertype::IPV6 | ethertype::ARP)
+                    || super::ether::ethertype_name(et) == "Unknown"
+            }
+            // The OUIs tcpdump has protocols for (Cisco's, RFC 2684 bridging, AppleTalk).
+            0x0000f8 | 0x00000c | 0x0080c2 | 0x080007 => false,
+            _ => true,
+        };
     }
     if dsap == ssap && dsap == SAP_IP && control == LLC_UI {
         return true;
@@ -102,19 +111,55 @@ impl Printer<'_> {
                 trunc(self.out, "snap");
                 return;
             }
+            let oui = u32::from_be_bytes([0, body[0], body[1], body[2]]);
             let et = u16::from_be_bytes([body[3], body[4]]);
+            let (inner, ilen) = (&body[5..], blen - 5);
             if e {
-                self.out.s("oui Ethernet (0x000000), ");
-                self.ether_type_name(et);
+                self.out.s("oui ");
+                self.out.s(super::lldp::oui_name(oui));
+                self.out.s(" (0x");
+                self.out.hex(oui, 6);
+                self.out.s("), ");
+                if oui == 0 {
+                    self.snap_ethertype(et);
+                } else {
+                    self.out.s("pid Unknown (0x");
+                    self.out.hex(u32::from(et), 4);
+                    self.out.c(b')');
+                }
                 self.out.s(", length ");
-                self.out.n(blen - 5);
+                self.out.n(ilen);
                 self.out.s(": ");
             }
-            let (inner, ilen) = (&body[5..], blen - 5);
-            match et {
-                ethertype::IPV4 => self.ipv4(inner),
-                ethertype::IPV6 => self.ipv6(inner),
-                _ => self.arp(inner, ilen),
+            match (oui, et) {
+                (0, ethertype::IPV4) => self.ipv4(inner),
+                (0, ethertype::IPV6) => self.ipv6(inner),
+                (0, ethertype::ARP) => self.arp(inner, ilen),
+                _ => {
+                    // No printer: the addresses and the SNAP header, then the frame's
+                    // LLC part as hex.
+                    if !e {
+                        self.out.lladdr(&f[6..12]);
+                        self.out.s(" > ");
+                        self.out.lladdr(&f[0..6]);
+                        if oui == 0 {
+                            self.out.s(" SNAP, ");
+                            self.snap_ethertype(et);
+                        } else {
+                            self.out.s(" SNAP, oui ");
+                            self.out.s(super::lldp::oui_name(oui));
+                            self.out.s(" (0x");
+                            self.out.hex(oui, 6);
+                            self.out.s("), pid Unknown (0x");
+                            self.out.hex(u32::from(et), 4);
+                            self.out.c(b')');
+                        }
+                        self.out.s(", length ");
+                        self.out.n(ilen);
+                        self.out.s(": ");
+                    }
+                    self.default_print(p);
+                }
             }
             return;
         }
@@ -263,6 +308,15 @@ impl Printer<'_> {
         }
     }
 
+    /// `ethertype NAME (0xNNNN)`, `-q` or not.
+    fn snap_ethertype(&mut self, et: u16) {
+        self.out.s("ethertype ");
+        self.out.s(super::ether::ethertype_name(et));
+        self.out.s(" (0x");
+        self.out.hex(u32::from(et), 4);
+        self.out.c(b')');
+    }
+
     fn sap_or(&mut self, sap: u8, unknown: &str) {
         match sap_name(sap) {
             Some(n) => self.out.s(n),
@@ -343,5 +397,12 @@ mod tests {
             "IP 198.18.0.1.40000 > 198.18.0.2.9999: UDP, length 0"
         );
         assert_eq!(line_on(1, &f[..20], 0), " [|snap]");
+        // An EtherType without a printer: the SNAP header and the hex.
+        let f = frame(&[0xaa, 0xaa, 3, 0, 0, 0, 0x12, 0x34, 9]);
+        assert_eq!(
+            line_on(1, &f, 0),
+            "02:00:00:00:00:0a > 01:80:c2:00:00:00 SNAP, ethertype Unknown (0x1234), length 1: \
+             \n\t0x0000:  aaaa 0300 0000 1234 09                   .......4."
+        );
     }
 }
