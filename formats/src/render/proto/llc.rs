@@ -5,6 +5,7 @@
 //! SAPs, SNAP and STP frames that are not UI): `SRC > DST NAME Unnumbered, ui, Flags
 //! [Command], length N` and the hex. IPX, OSI (IS-IS, ES-IS, CLNP) and Cisco's SNAP
 //! protocols are not decoded here: those frames keep the generic Ethernet print.
+//! (tcpdump 4.99.3 as Debian builds it has no SMB printer: NetBEUI is generic too.)
 
 use super::{hex_ascii_dump, trunc, Printer};
 use crate::render::text::Out;
@@ -15,21 +16,25 @@ const SAP_SNAP: u8 = 0xaa;
 const SAP_IP: u8 = 0x06;
 const LLC_UI: u8 = 0x03;
 
-/// tcpdump's `llc_values`, the SAPs decoded here.
+/// tcpdump's `llc_values` (the SAP's group/response bit cleared: the odd ones, Global 0xff
+/// and 802.1B G 0x03, never show); measured with every even SAP.
 fn sap_name(sap: u8) -> Option<&'static str> {
     Some(match sap {
+        0x00 => "Null",
+        0x02 => "802.1B I",
         0x04 => "SNA",
         0x06 => "IP",
+        0x0e => "ProWay NM",
         0x42 => "STP",
+        0x4e => "RS511",
+        0x7e => "ISO8208",
+        0x8e => "ProWay",
         0xaa => "SNAP",
+        0xe0 => "IPX",
         0xf0 => "NetBeui",
+        0xfe => "OSI",
         _ => return None,
     })
-}
-
-/// The SAPs tcpdump 4.99 has no name for (checked against its output).
-fn sap_unknown(sap: u8) -> bool {
-    matches!(sap, 0x12 | 0x34 | 0x20 | 0x80)
 }
 
 /// Whether this module prints the LLC part `p` of an 802.3 frame (cut to its length field).
@@ -38,9 +43,9 @@ pub(super) fn handled(p: &[u8]) -> bool {
         return false;
     }
     if p[2] & 3 != 3 {
-        // I and S frames (a 2-byte control field): the generic print, for the SAPs known.
-        let known = |s: u8| sap_name(s).is_some() || sap_unknown(s);
-        return p[0] != 0xff && known(p[0] & !1) && known(p[1] & !1);
+        // I and S frames (a 2-byte control field): the generic print, but for IPX's
+        // Ethernet_802.3 frames (no LLC header, 0xffff first).
+        return !(p[0] == 0xff && p[1] == 0xff);
     }
     let (dsap, ssap, control) = (p[0] & !1, p[1] & !1, p[2]);
     if dsap == SAP_SNAP && ssap == SAP_SNAP && control == LLC_UI {
@@ -62,11 +67,9 @@ pub(super) fn handled(p: &[u8]) -> bool {
     if dsap == ssap && dsap == SAP_IP && control == LLC_UI {
         return true;
     }
-    if dsap == ssap && dsap == 0x42 && control == LLC_UI {
-        return false;
-    }
-    let known = |s: u8| sap_name(s).is_some() || sap_unknown(s);
-    known(dsap) && known(ssap)
+    // Raw IPX, STP, IPX and OSI UI frames have their own printers (not these).
+    let own = dsap == ssap && control == LLC_UI && matches!(dsap, 0x42 | 0xe0 | 0xfe);
+    !(own || (p[0] == 0xff && p[1] == 0xff))
 }
 
 impl Printer<'_> {
