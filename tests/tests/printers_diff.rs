@@ -1747,6 +1747,92 @@ fn icmp_packets() -> Vec<Vec<u8>> {
     v
 }
 
+/// RFC 4884 multi-part ICMP errors (time exceeded, unreachable, parameter problem) with
+/// RFC 4950 MPLS label stack objects and the other objects tcpdump prints as hex.
+fn icmp_ext_packets() -> Vec<Vec<u8>> {
+    let over = |m: Vec<u8>| ether(0x0800, &V4::new(1, A, B).build(&m));
+    // The original datagram, 128 bytes as RFC 4884 pads it.
+    let quoted =
+        V4::new(17, INNER_A, INNER_B).build(&udp(&INNER_A, &INNER_B, 40000, 9999, &[0; 100]));
+    assert_eq!(quoted.len(), 128);
+    let object = |class: u8, ctype: u8, body: &[u8]| {
+        [
+            &((body.len() + 4) as u16).to_be_bytes()[..],
+            &[class, ctype],
+            body,
+        ]
+        .concat()
+    };
+    let label = |l: u32, tc: u32, s: bool, ttl: u32| {
+        (l << 12 | tc << 9 | u32::from(s) << 8 | ttl).to_be_bytes()
+    };
+    let ext = |version: u8, fix: bool, objects: &[Vec<u8>]| {
+        let mut e = [&[version << 4, 0, 0, 0][..], &objects.concat()].concat();
+        let c = checksum(&e, 0);
+        if fix {
+            e[2..4].copy_from_slice(&c.to_be_bytes());
+        } else {
+            e[2..4].copy_from_slice(&(c ^ 0x5555).to_be_bytes());
+        }
+        e
+    };
+    let msg = |ty: u8, code: u8, len_words: u8, e: &[u8]| {
+        over(icmp_msg(
+            ty,
+            code,
+            [0, len_words, 0, 0],
+            &[&quoted[..], e].concat(),
+        ))
+    };
+    let mpls1 = object(1, 1, &label(16001, 0, true, 1));
+    let mpls2 = object(
+        1,
+        1,
+        &[label(24000, 5, false, 254), label(3, 7, true, 64)].concat(),
+    );
+    let ifid = object(
+        2,
+        0x0e,
+        &[
+            0, 0, 0, 7, 0, 0, 0x05, 0xdc, 4, b'e', b't', b'h', b'0', 0, 0, 0,
+        ],
+    );
+    vec![
+        msg(11, 0, 32, &ext(2, true, std::slice::from_ref(&mpls1))),
+        msg(11, 0, 32, &ext(2, true, &[mpls2.clone(), ifid.clone()])),
+        msg(11, 0, 0, &ext(2, true, std::slice::from_ref(&mpls1))),
+        msg(11, 0, 0, &ext(2, false, std::slice::from_ref(&mpls1))),
+        msg(11, 0, 32, &ext(2, false, std::slice::from_ref(&mpls1))),
+        msg(3, 3, 32, &ext(2, true, &[ifid.clone(), mpls1.clone()])),
+        msg(
+            3,
+            1,
+            32,
+            &ext(
+                2,
+                true,
+                &[object(1, 2, &[1, 2, 3, 4]), object(9, 1, &[0xab; 6])],
+            ),
+        ),
+        msg(
+            12,
+            0,
+            32,
+            &ext(2, true, &[object(0, 1, &[1, 2, 3, 4]), mpls1.clone()]),
+        ),
+        msg(11, 1, 32, &ext(2, true, &[vec![0, 2, 1, 1, 0, 0, 0, 0]])),
+        msg(
+            11,
+            0,
+            32,
+            &ext(2, true, &[vec![0, 40, 1, 1, 0, 0x3e, 0x81, 1]]),
+        ),
+        msg(11, 0, 32, &ext(2, true, &[mpls1.clone(), vec![0, 8, 1]])),
+        msg(11, 0, 32, &ext(1, true, std::slice::from_ref(&mpls1))),
+        msg(5, 1, 32, &ext(2, true, &[mpls1])),
+    ]
+}
+
 /// An ICMPv6 message from A6 to `dst` (checksum filled in): type, code, 4 bytes, data.
 fn icmp6_msg(dst: [u8; 16], hlim: u8, ty: u8, code: u8, rest: [u8; 4], data: &[u8]) -> Vec<u8> {
     let mut m = vec![ty, code, 0, 0];
@@ -1901,6 +1987,250 @@ fn icmp6_packets() -> Vec<Vec<u8>> {
         &[&B6[..], &[1, 0, 0, 0]].concat(),
     ));
     v
+}
+
+/// ICMPv6 node information (RFC 4620: who-are-you, NOOP, supported qtypes, node names,
+/// node addresses, IPv4 addresses, subjects of each kind) and router renumbering (RFC 2894).
+fn icmp6_info_packets() -> Vec<Vec<u8>> {
+    let nonce = [1u8, 2, 3, 4, 5, 6, 7, 8];
+    let ni = |ty: u8, code: u8, qtype: u16, flags: u16, data: &[u8]| {
+        let mut rest = [0u8; 4];
+        rest[..2].copy_from_slice(&qtype.to_be_bytes());
+        rest[2..].copy_from_slice(&flags.to_be_bytes());
+        icmp6_msg(B6, 64, ty, code, rest, &[&nonce[..], data].concat())
+    };
+    let ttl = 3600u32.to_be_bytes();
+    let name = b"\x04host\x03lab\x00";
+    let rr_header = |flags: u8, rsvd: u32| [&[0u8, flags, 0, 10][..], &rsvd.to_be_bytes()].concat();
+    let pco_match = |code: u8, len: u8| [&[code, len, 1, 48, 32, 64, 0, 0][..], &B6].concat();
+    let pco_use = |flags: u8, vl: u32, pl: u32| {
+        [
+            &[64u8, 56, 0xff, 0xc0][..],
+            &vl.to_be_bytes(),
+            &pl.to_be_bytes(),
+            &[flags, 0, 0, 0],
+            &A6,
+        ]
+        .concat()
+    };
+    vec![
+        icmp6_msg(B6, 64, 139, 0, [0; 4], &[0; 4]),
+        icmp6_msg(B6, 64, 139, 0, [0; 4], &[]),
+        ni(139, 0, 0, 0, &[]),
+        ni(139, 0, 0, 0, &[0; 4]),
+        ni(139, 0, 1, 1, &[]),
+        ni(139, 0, 1, 2, &[]),
+        ni(139, 0, 3, 0x7e, &B6),
+        ni(139, 0, 3, 0, &A),
+        ni(139, 2, 4, 0, &[198, 18, 0, 2]),
+        ni(139, 2, 4, 0, &B6),
+        ni(139, 1, 2, 0, name),
+        ni(139, 1, 2, 0, b"\x08host.lab"),
+        ni(139, 1, 2, 0, b"\x04host\x03lab"),
+        ni(139, 1, 2, 0, b"\x04host\x09lab\x00"),
+        ni(139, 1, 2, 0, b"\x04ho\x01t\x00\x00\x05"),
+        ni(139, 5, 2, 0, name),
+        ni(139, 0, 3, 0, &[]),
+        ni(139, 0, 9, 0, &B6),
+        ni(
+            140,
+            0,
+            3,
+            0x7f,
+            &[&ttl[..], &A6, &ttl, &B6, &[0; 6]].concat(),
+        ),
+        ni(140, 0, 3, 0, &[&[0, 0, 0, 0][..], &A6].concat()),
+        ni(140, 1, 3, 0, &[]),
+        ni(140, 2, 3, 0, &[0; 4]),
+        ni(140, 7, 3, 0, &[]),
+        ni(140, 0, 2, 1, &[&ttl[..], name].concat()),
+        ni(140, 0, 2, 0, &[&ttl[..], b"\x08host.lab"].concat()),
+        ni(140, 0, 0, 0, &[]),
+        ni(140, 0, 0, 0, &[1, 2]),
+        ni(140, 0, 1, 1, &[]),
+        ni(140, 0, 6, 0, &[]),
+        icmp6_msg(B6, 64, 140, 0, [0; 4], &[0; 4]),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            0,
+            [0, 0, 0, 1],
+            &[
+                &rr_header(0xf8, 0)[..],
+                &pco_match(1, 11),
+                &pco_use(0xc0, 3600, u32::MAX),
+                &pco_use(0, u32::MAX, 1800),
+            ]
+            .concat(),
+        ),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            0,
+            [0, 0, 0, 2],
+            &[&rr_header(0x40, 7)[..], &pco_match(2, 3)].concat(),
+        ),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            0,
+            [0, 0, 0, 3],
+            &[&rr_header(0, 0)[..], &pco_match(3, 9), &pco_use(0x80, 0, 0)].concat(),
+        ),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            0,
+            [0, 0, 0, 4],
+            &[
+                &rr_header(0, 0)[..],
+                &pco_match(9, 11),
+                &pco_use(0x40, 1, 2),
+            ]
+            .concat(),
+        ),
+        icmp6_msg(
+            B6,
+            64,
+            138,
+            1,
+            [0, 0, 0, 5],
+            &[&rr_header(0x08, 0)[..], &[0; 8]].concat(),
+        ),
+        icmp6_msg(B6, 64, 138, 255, [0xff; 4], &rr_header(0, 0)),
+        icmp6_msg(B6, 64, 138, 9, [0, 0, 0, 6], &rr_header(0x20, 0)),
+    ]
+}
+
+/// The IPv6 mobility header (next header 135, and 62): every message type with options of
+/// each kind, a header too short for its type, unknown types and options. `tail` is what
+/// the IPv6 payload holds after the header (tcpdump wants the byte after each option).
+fn mobility_packets() -> Vec<Vec<u8>> {
+    let mh = |next: u8, ty: u8, body: &[u8], tail: &[u8]| {
+        let mut m = vec![59, 0, ty, 0, 0, 0];
+        m.extend_from_slice(body);
+        m.resize(m.len().div_ceil(8) * 8, 0);
+        m[1] = (m.len() / 8 - 1) as u8;
+        m.extend_from_slice(tail);
+        ether(0x86dd, &ipv6(next, A6, B6, &m))
+    };
+    let cookie = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88];
+    let token = [0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18];
+    let altcoa = [&[3u8, 16][..], &A6].concat();
+    let opts = [
+        &[0u8][..],
+        &[1, 1, 0],
+        &[2, 2, 0, 15],
+        &[4, 4, 0x12, 0x34, 0xab, 0xcd],
+        &altcoa,
+        &[5, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        &[9, 2, 0xee, 0xff],
+    ]
+    .concat();
+    let bu = |flags: u8, opts: &[u8]| [&[0u8, 7, flags, 0, 0, 10][..], opts].concat();
+    vec![
+        mh(135, 0, &[0, 0], &[]),
+        mh(135, 0, &[0, 0, 2, 2, 0, 3], &[0]),
+        mh(135, 1, &[&[0u8, 0][..], &cookie].concat(), &[]),
+        mh(135, 2, &[&[0u8, 0][..], &cookie].concat(), &[0]),
+        mh(
+            135,
+            3,
+            &[&[0x12u8, 0x34][..], &cookie, &token].concat(),
+            &[],
+        ),
+        mh(135, 4, &[&[0u8, 9][..], &cookie, &token].concat(), &[0]),
+        mh(135, 5, &bu(0xf0, &[]), &[]),
+        mh(135, 5, &bu(0x90, &opts), &[0]),
+        mh(135, 5, &bu(0, &[1, 0, 2, 2, 0, 5]), &[]),
+        mh(135, 5, &bu(0x40, &[1, 0, 2, 2, 0, 5]), &[0, 0]),
+        mh(62, 5, &bu(0x20, &[1, 4, 0, 0, 0, 0]), &[0]),
+        mh(135, 6, &[0, 0x80, 0, 7, 0, 100], &[0]),
+        mh(
+            135,
+            6,
+            &[129, 0, 0xff, 0xff, 0xff, 0xff, 4, 4, 0, 1, 0, 2],
+            &[0],
+        ),
+        mh(135, 7, &[&[1u8, 0][..], &B6].concat(), &[]),
+        mh(
+            135,
+            7,
+            &[&[2u8, 0][..], &B6, &[0, 0, 5, 1, 0, 0]].concat(),
+            &[0],
+        ),
+        mh(135, 9, &[1, 2, 3, 4], &[]),
+        mh(135, 5, &[0, 1], &[]),
+        mh(135, 3, &[0, 1, 0, 0, 0, 0, 0, 0, 0, 0], &[]),
+        mh(135, 0, &[0, 0, 3, 4, 0, 0], &[0]),
+        mh(135, 0, &[0, 0, 4, 2, 0, 0, 0, 0, 0, 0, 5, 2, 0, 0], &[0]),
+        mh(135, 0, &[0, 0, 0, 0, 0, 7], &[0]),
+    ]
+}
+
+/// 802.2 LLC frames to other SAPs than spanning tree: SNAP with OUI 0 and IPv4, IPv6 or ARP
+/// inside, RFC 948 IP (SAP 6), and unnumbered frames tcpdump prints generically (NetBEUI,
+/// SNA, unknown SAPs, SNAP and STP frames that are not UI, XID with its format byte).
+fn llc_packets() -> Vec<Vec<u8>> {
+    let dst = [1, 0x80, 0xc2, 0, 0, 0];
+    let snap = |et: u16| {
+        let mut h = vec![0xaa, 0xaa, 3, 0, 0, 0];
+        h.extend_from_slice(&et.to_be_bytes());
+        h
+    };
+    let v4 = inner_v4_udp();
+    let v6 = inner_v6_udp();
+    let arp = inner_arp();
+    vec![
+        llc_frame(dst, &snap(0x0800), &v4, 0),
+        llc_frame(dst, &snap(0x86dd), &v6, 0),
+        llc_frame(dst, &snap(0x0806), &arp, 0),
+        llc_frame(dst, &snap(0x0806), &arp, 10),
+        llc_frame(dst, &[6, 6, 3], &v4, 0),
+        llc_frame(dst, &[0xf0, 0xf0, 3], &[0xff, 0xef, 0, 0, 0, 0], 20),
+        llc_frame(dst, &[0xf0, 0xf1, 0x73], &[], 0),
+        llc_frame(dst, &[0x12, 0x34, 3], &[1, 2, 3, 4, 5], 0),
+        llc_frame(dst, &[0x34, 0x35, 0xf3], &[1, 2], 0),
+        llc_frame(dst, &[4, 5, 0x43], &[], 30),
+        llc_frame(dst, &[0x80, 0x20, 0x0f], &[9; 8], 0),
+        llc_frame(dst, &[0xaa, 0xaa, 0xbf], &[0x81, 1, 0], 0),
+        llc_frame(dst, &[0xaa, 0xab, 0xaf], &[0x82, 1, 0], 0),
+        llc_frame(dst, &[0xaa, 0xaa, 0xaf], &[], 0),
+        llc_frame(dst, &[0x42, 0x42, 0xe3], &[0; 6], 0),
+        llc_frame(dst, &[0x42, 0x43, 0x63], &[], 0),
+        llc_frame(dst, &[0x13, 0x12, 0x87], &[1, 2, 3], 0),
+        llc_frame(dst, &[0xf0, 0xf0, 0x6f], &[], 0),
+        llc_frame(dst, &[0x34, 0x34, 0x27], &[7], 0),
+        llc_frame(dst, &[0xf0, 0xf0, 0x04, 0x0b], &[1, 2, 3, 4], 0),
+        llc_frame(dst, &[0xf0, 0xf1, 0x0a, 0x07], &[5, 6], 0),
+        llc_frame(dst, &[0x04, 0x04, 0x01, 0x03], &[], 20),
+        llc_frame(dst, &[0x12, 0x13, 0x05, 0xff], &[], 0),
+        llc_frame(dst, &[0xaa, 0xaa, 0x09, 0x00], &[], 0),
+        llc_frame(dst, &[0x42, 0x42, 0x0d, 0x01], &[0; 4], 0),
+        llc_frame(dst, &[0x80, 0x80, 0x00, 0x00], &[0xab], 0),
+        llc_frame(dst, &[0, 1, 0xe3], &[], 0),
+        llc_frame(dst, &[0x4e, 0x7e, 0x03], &[1], 0),
+        llc_frame(dst, &[0x0e, 0x8f, 0x03], &[1, 2], 0),
+        llc_frame(dst, &[0x02, 0x03, 0x03], &[], 0),
+        llc_frame(dst, &[0xe0, 0xe0, 0x63], &[1, 2, 3], 0),
+        llc_frame(dst, &[0xfe, 0xfe, 0x02, 0x04], &[0x83, 0x1b], 0),
+        llc_frame(dst, &[0xfe, 0xfe, 0x43], &[], 0),
+        llc_frame(dst, &[0x56, 0x56, 0x03], &[7; 4], 0),
+        llc_frame(dst, &snap(0x1234), &[0; 10], 0),
+        llc_frame(dst, &snap(0x88b5), &[1, 2, 3], 20),
+        llc_frame(
+            dst,
+            &[0xaa, 0xaa, 3, 0x00, 0x12, 0x0f, 0x00, 0x01],
+            &[1, 2, 3, 4],
+            0,
+        ),
+        llc_frame(dst, &[0xaa, 0xaa, 3, 0x00, 0x50, 0xc2, 0xab, 0xcd], &[], 0),
+        llc_frame(dst, &[0xab, 0xaa, 3, 0x12, 0x34, 0x56, 0x08, 0x00], &v4, 0),
+    ]
 }
 
 /// UDP port 49152: tcpdump 4.99 reads it as Broadcom's LI shim, before or after the other
@@ -2911,7 +3241,7 @@ fn ours(opts: RenderOptions, packets: &[(Vec<u8>, usize)]) -> Vec<String> {
 fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
     require_tcpdump();
     let dir = TempDir::new("printers-diff");
-    let families: [(&str, Vec<Vec<u8>>); 31] = [
+    let families: [(&str, Vec<Vec<u8>>); 35] = [
         ("igmp", igmp_packets()),
         ("ip-options", ip_option_packets()),
         ("vxlan", vxlan_packets()),
@@ -2928,11 +3258,15 @@ fn printers_match_tcpdump_on_crafted_packets_and_every_truncation() {
         ("wireguard", wireguard_packets()),
         ("vrrp", vrrp_packets()),
         ("stp", stp_packets()),
+        ("llc", llc_packets()),
         ("lldp", lldp_packets()),
         ("tcp-options", tcp_option_packets()),
         ("resp", resp_packets()),
         ("icmp", icmp_packets()),
+        ("icmp-ext", icmp_ext_packets()),
         ("icmp6", icmp6_packets()),
+        ("icmp6-info", icmp6_info_packets()),
+        ("mobility", mobility_packets()),
         ("bcm-li", bcm_li_packets()),
         ("ip6-ext", ip6_ext_packets()),
         ("tcp-flags", tcp_flag_packets()),

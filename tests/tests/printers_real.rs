@@ -2,7 +2,8 @@
 //! real daemons and clients from Debian's packages (chrony, dnsmasq with busybox udhcpc,
 //! dhclient and dig, the kernel's bridge with STP and its multicast querier, avahi-daemon,
 //! lldpd, keepalived, redis-server with redis-cli, util-linux logger) and by the kernel itself
-//! (IGMP/MLD joins, MPTCP, TCP Fast Open, ICMP and ICMPv6 errors through a router namespace).
+//! (IGMP/MLD joins, MPTCP, TCP Fast Open, ICMP and ICMPv6 errors through a router namespace),
+//! and iputils ping's ICMPv6 node information queries.
 //!
 //! Each test makes two namespaces joined by a veth pair (198.18.0.1/24 and 198.18.0.2/24,
 //! fd00:198:18::1/64 and ::2), runs the daemon in B with a configuration written into its
@@ -16,7 +17,6 @@
 //!
 //! Needs root, tcpdump and the daemons' packages (scripts/setup.sh installs them); a missing
 //! program fails the test. What the kernel cannot do here is said where it limits a test.
-//! DNS over TCP (`dig +tcp`) is left out until the DNS printer decodes it over TCP.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -361,7 +361,8 @@ fn chrony_ntp_matches_tcpdump() {
 
 /// dnsmasq in B: DHCPv4 to busybox udhcpc (discover, offer, request, ack, release), DHCPv6 to
 /// dhclient (solicit/advertise/request/reply, information-request), router advertisements,
-/// and DNS over UDP to dig (A, AAAA, TXT, MX, SRV, CNAME, PTR, refused, EDNS, DNSSEC OK bit).
+/// and DNS over UDP to dig (A, AAAA, TXT, MX, SRV, CNAME, PTR, refused, EDNS, DNSSEC OK bit),
+/// DNS over TCP (`dig +tcp`, over IPv4 and IPv6).
 #[test]
 fn dnsmasq_dhcp_and_dns_match_tcpdump() {
     let mut lab = Lab::new("dnsmasq", &["dnsmasq", "busybox", "dhclient", "dig"]);
@@ -380,6 +381,7 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
              dhcp-option=option6:dns-server,[{ADDR6_B}]\ndhcp-option=option6:domain-search,ptcap.test\n\
              dhcp-authoritative\nenable-ra\n\
              address=/www.ptcap.test/198.18.0.9\naddress=/www.ptcap.test/fd00:198:18::9\n\
+             address=/tcp.ptcap.test/198.18.0.10\n\
              txt-record=txt.ptcap.test,\"v=1 hello\",\"second string\"\n\
              mx-host=ptcap.test,mail.ptcap.test,10\n\
              srv-host=_http._tcp.ptcap.test,www.ptcap.test,80,0,5\n\
@@ -464,6 +466,14 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
             "AAAA",
         ],
     );
+    // DNS over TCP: the handshake, one query and one answer per segment, the close.
+    for server in ["@198.18.0.2", &format!("@{ADDR6_B}")] {
+        for q in [&["tcp.ptcap.test", "A"][..], &["txt.ptcap.test", "TXT"]] {
+            let mut args = vec!["dig", "+tcp", "+tries=1", "+time=2", server];
+            args.extend_from_slice(q);
+            lab.run(&a, &args);
+        }
+    }
     // ISC dhclient as a second DHCPv4 client (its own option list and client identifier),
     // in the foreground until it is bound, then stopped by pid.
     let (lease4, pid4) = (
@@ -540,6 +550,8 @@ fn dnsmasq_dhcp_and_dns_match_tcpdump() {
         "router advertisement",
         "TXT \"v=1 hello\" \"second string\"",
         "SRV www.ptcap.test.:80 0 5",
+        "A? tcp.ptcap.test.",
+        "tcp.ptcap.test. A 198.18.0.10",
     ]);
 }
 
@@ -1252,5 +1264,49 @@ for fam, host in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2]))
         "Flags [R.]",
         "flags [+], proto ICMP (1), length 1500",
         ":0|1448) ICMP6, echo request",
+    ]);
+}
+
+/// ICMPv6 node information queries (RFC 4620) from iputils ping (`-N`) to B: names, IPv6
+/// and IPv4 addresses, with IPv6, IPv4 and name subjects. Linux does not answer them, so the
+/// replies stay crafted (`printers_diff`). ping waits a second for each.
+#[test]
+fn icmp6_node_information_queries_match_tcpdump() {
+    let mut lab = Lab::new("nodeinfo", &["ping"]);
+    let a = lab.a();
+    lab.capture();
+    let subject6 = format!("subject-ipv6={ADDR6_B}");
+    let subject4 = format!("subject-ipv4={ADDR_B}");
+    for q in [
+        &["name"][..],
+        &["ipv6"],
+        &["ipv6-all"],
+        &["ipv6-global", "-N", "ipv6-linklocal"],
+        &["ipv4"],
+        &["ipv4-all"],
+        &["ipv6", "-N", &subject6],
+        &["name", "-N", &subject4],
+        &["ipv4", "-N", "subject-name=www.ptcap.test"],
+        &["name", "-N", "subject-fqdn=www.ptcap.test"],
+    ] {
+        let mut args = vec!["ping", "-6", "-c", "1", "-W", "1"];
+        for o in q.iter().copied() {
+            if o != "-N" && args.last() != Some(&"-N") {
+                args.push("-N");
+            }
+            args.push(o);
+        }
+        args.push(ADDR6_B);
+        lab.try_run(&a, &args);
+    }
+    // ping's default subject is the address it pings; IPv4 addresses (qtype 4) are
+    // `unknown` to tcpdump 4.99.3; a subject-name is a name without its root label.
+    lab.compare(&[
+        "node information query (DNS name, subject=fd00:198:18::2)",
+        "node information query (node addresses [GL], subject=fd00:198:18::2)",
+        "node information query (unknown, subject=fd00:198:18::2)",
+        "(DNS name, subject=198.18.0.2)",
+        "(unknown, subject=DNS name, \"www.ptcap.test.\")",
+        "(DNS name, subject=DNS name, \"www.ptcap.test\")",
     ]);
 }

@@ -28,6 +28,10 @@ impl Printer<'_> {
             self.llc_stp(&data[14..], usize::from(ty));
             return off;
         }
+        if off == 14 && ty <= MAX_LENGTH && self.llc_handled(data, ty) {
+            self.llc_other(data, usize::from(ty));
+            return off;
+        }
         if off == 14
             && !matches!(
                 ty,
@@ -46,6 +50,12 @@ impl Printer<'_> {
         off
     }
 
+    /// Whether `llc.rs` prints this 802.3 frame (its LLC part cut to the length field).
+    fn llc_handled(&self, data: &[u8], length: u16) -> bool {
+        let p = &data[14.min(data.len())..];
+        super::llc::handled(&p[..p.len().min(usize::from(length))])
+    }
+
     /// `-e` on Ethernet: `SRC > DST, ethertype NAME (0xXXXX), length N: ` (VLAN tags as
     /// `vlan V, p P, ethertype ...`; `-q`: the name only), then the payload without its own
     /// protocol label, as tcpdump prints it. Returns the link-layer header length.
@@ -61,6 +71,13 @@ impl Printer<'_> {
             self.out.n(ty);
             self.out.s(": ");
             self.llc_stp(&data[14..], usize::from(ty));
+            return 14;
+        }
+        if ty <= MAX_LENGTH && self.llc_handled(data, ty) {
+            self.out.s("802.3, length ");
+            self.out.n(ty);
+            self.out.s(": ");
+            self.llc_other(data, usize::from(ty));
             return 14;
         }
         if (ty == ethertype::VLAN || ty == ethertype::QINQ) && data.len() < 18 {

@@ -1,6 +1,6 @@
 //! ICMP (tcpdump's `print-icmp.c`).
 
-use super::{trunc, IpCtx, Printer};
+use super::{hex_dump, trunc, IpCtx, Printer};
 use crate::render::text::Out;
 use crate::wire::icmp;
 use crate::wire::{checksum, get_be16, get_be32, ipproto};
@@ -65,7 +65,10 @@ impl Printer<'_> {
             };
             let before = self.out.len();
             self.ipv4(&body[..usize::from(ilen).min(body.len())]);
-            if !ends_cut(&self.out[before..]) {
+            // tcpdump's IP and UDP printers mark a cut header and return (the extension
+            // check follows); the others' marks end the whole packet.
+            let quoted = &self.out[before..];
+            if !ends_cut(quoted) || quoted.ends_with(b" [|ip]") || quoted.ends_with(b" [|udp]") {
                 self.multipart(b, plen, ty);
             }
         }
@@ -75,8 +78,7 @@ impl Printer<'_> {
     /// unreachable, time exceeded or parameter problem message longer than 136 bytes: it needs
     /// the 141 bytes up to the extension header captured (else ` [|icmp]`), skips a message
     /// whose length field is 0 and whose bytes from 136 on do not sum as a checksum should, and
-    /// prints the version nibble it finds at byte 136. Extension objects (version 2, e.g. MPLS
-    /// labels) are not decoded.
+    /// prints the version nibble it finds at byte 136; version 2's objects follow.
     fn multipart(&mut self, b: &[u8], plen: usize, ty: u8) {
         const EXTD_MINLEN: usize = 136;
         if plen <= EXTD_MINLEN || !matches!(ty, 3 | 11 | 12) {
@@ -107,6 +109,63 @@ impl Printer<'_> {
                 " (incorrect), length "
             });
             self.out.n(plen - EXTD_MINLEN);
+        }
+        self.multipart_objects(&b[..b.len().min(plen)], plen - EXTD_MINLEN - 4);
+    }
+
+    /// The extension objects after the version 2 header, as tcpdump's loop reads them: each
+    /// header names its class, an MPLS label stack entry (class 1, C-Type 1) is decoded, any
+    /// other object is hex; a header not captured is ` [|icmp]`.
+    fn multipart_objects(&mut self, b: &[u8], mut hlen: usize) {
+        let mut at = 140;
+        while hlen > 4 {
+            let Some(h) = b.get(at..at + 4) else {
+                trunc(self.out, "icmp");
+                return;
+            };
+            let tlen = usize::from(u16::from_be_bytes([h[0], h[1]]));
+            let (class, ctype) = (h[2], h[3]);
+            at += 4;
+            self.out.s("\n\t  ");
+            self.out.s(match class {
+                1 => "MPLS Stack Entry",
+                2 => "Interface Identification",
+                _ => "unknown",
+            });
+            self.out.s(" Object (");
+            self.out.n(class);
+            self.out.s("), Class-Type: ");
+            self.out.n(ctype);
+            self.out.s(", length ");
+            self.out.n(tlen);
+            hlen -= 4;
+            if class == 0 || tlen < 4 {
+                return;
+            }
+            let tlen = tlen - 4;
+            if class == 1 && ctype == 1 {
+                let Some(l) = get_be32(b, at) else {
+                    trunc(self.out, "icmp");
+                    return;
+                };
+                self.out.s("\n\t    label ");
+                self.out.n(l >> 12);
+                self.out.s(", tc ");
+                self.out.n((l >> 9) & 7);
+                if l & 0x100 != 0 {
+                    self.out.s(", [S]");
+                }
+                self.out.s(", ttl ");
+                self.out.n(l & 0xff);
+            } else {
+                let end = (at + tlen).min(b.len());
+                hex_dump(self.out, &b[at.min(end)..end], "\n\t    ");
+            }
+            if hlen < tlen {
+                return;
+            }
+            hlen -= tlen;
+            at += tlen;
         }
     }
 }
@@ -413,5 +472,42 @@ mod more_tests {
         assert!(line_v(&p, 0).contains(
             "time stamp reply id 1 seq 2: org 00:00:00.000, recv 14:31:27.615, xmit 00:00:01.000"
         ));
+    }
+    /// A time exceeded error with an RFC 4884 extension: an MPLS label stack object (its
+    /// first entry decoded) and an interface object as hex.
+    #[test]
+    fn multipart_mpls_objects() {
+        let mut udp = vec![0x9c, 0x40, 0x27, 0x0f, 0, 108, 0, 0];
+        udp.resize(108, 0);
+        let mut quoted = ipv4(17, &udp);
+        quoted[10..12].copy_from_slice(&[0, 0]);
+        let c = crate::wire::checksum::expected(0, &quoted[..20], 10);
+        quoted[10..12].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(quoted.len(), 128);
+        let mut ext = vec![0x20, 0, 0, 0, 0, 12, 1, 1];
+        ext.extend_from_slice(&((24000u32 << 12) | (5 << 9) | 254).to_be_bytes());
+        ext.extend_from_slice(&((3u32 << 12) | (1 << 8) | 64).to_be_bytes());
+        ext.extend_from_slice(&[0, 8, 2, 3, 0xde, 0xad, 0xbe, 0xef]);
+        let c = crate::wire::checksum::expected(0, &ext, 2);
+        ext[2..4].copy_from_slice(&c.to_be_bytes());
+        let mut m = vec![11, 0, 0, 0, 0, 32, 0, 0];
+        m.extend_from_slice(&quoted);
+        m.extend_from_slice(&ext);
+        let c = crate::wire::checksum::expected(0, &m, 2);
+        m[2..4].copy_from_slice(&c.to_be_bytes());
+        let p = ipv4(1, &m);
+        let text = line_v(&p, 1);
+        let tail = format!(
+            "\n\tICMP Multi-Part extension v2, checksum 0x{c:04x} (correct), length 24\
+             \n\t  MPLS Stack Entry Object (1), Class-Type: 1, length 12\
+             \n\t    label 24000, tc 5, ttl 254\
+             \n\t  Interface Identification Object (2), Class-Type: 3, length 8\
+             \n\t    0x0000:  dead beef",
+            c = u16::from_be_bytes([ext[2], ext[3]])
+        );
+        assert!(text.ends_with(&tail), "{text}");
+        // Cut inside the second object's header: the mark ends the packet.
+        let cut = line_v(&p[..p.len() - 6], 1);
+        assert!(cut.ends_with("ttl 254 [|icmp]"), "{cut}");
     }
 }

@@ -1,7 +1,7 @@
 //! ICMPv6, neighbour discovery and MLD (tcpdump's `print-icmp6.c`).
 
 use super::{flag_names, group_record_type, hex_dump, trunc, IpCtx, Printer};
-use crate::render::text::Out;
+use crate::render::text::{tcpdump_char, Out};
 use crate::wire::icmp;
 use crate::wire::{checksum, get_be16, get_be32, ipproto};
 
@@ -236,6 +236,8 @@ impl Printer<'_> {
                     self.nd_options(b.get(40..).unwrap_or(&[]), length as isize - 40)?;
                 }
             }
+            138 => self.rrenum(b)?,
+            139 | 140 => self.nodeinfo(b, length, ty)?,
             141 | 142 => {}
             143 => self.mldv2_report(b, length)?,
             144 | 146 => {
@@ -255,6 +257,333 @@ impl Printer<'_> {
         if v == 0 {
             self.out.s(", length ");
             self.out.n(length);
+        }
+        Ok(())
+    }
+
+    /// Node information queries and replies (RFC 4620), as `icmp6_nodeinfo_print` reads
+    /// them: `b` is what was captured of the message (its size decides, not `length`). A
+    /// check of the fixed part that fails prints ` [|icmp6]` and lets the line end as usual.
+    fn nodeinfo(&mut self, b: &[u8], length: usize, ty: u8) -> Result<(), Cut> {
+        let v = self.opts.verbose;
+        let siz = b.len();
+        let qtype = |b: &[u8]| get_be16(b, 4).ok_or(Cut);
+        let flags = |b: &[u8]| get_be16(b, 6).ok_or(Cut);
+        if ty == 139 {
+            if siz == 12 {
+                // KAME's who-are-you.
+                self.out.s(" who-are-you request");
+                return Ok(());
+            }
+            self.out.s(" node information query");
+            if siz < 16 {
+                trunc(self.out, "icmp6");
+                return Ok(());
+            }
+            self.out.s(" (");
+            let q = qtype(b)?;
+            match q {
+                0 => self.out.s("noop"),
+                1 => {
+                    self.out.s("supported qtypes");
+                    let f = flags(b)?;
+                    if f != 0 {
+                        self.out.s(if f & 1 != 0 { " [C]" } else { " []" });
+                    }
+                }
+                2 => self.out.s("DNS name"),
+                3 => {
+                    self.out.s("node addresses");
+                    let f = flags(b)?;
+                    if f != 0 {
+                        self.out.s(" [");
+                        node_addr_flags(self.out, f, false);
+                        self.out.c(b']');
+                    }
+                }
+                _ => self.out.s("unknown"),
+            }
+            if q <= 1 {
+                if siz != 16 && v > 0 {
+                    self.out.s(", invalid len");
+                }
+                self.out.c(b')');
+                return Ok(());
+            }
+            if siz == 16 {
+                self.out.s(", 03 draft)");
+                return Ok(());
+            }
+            match b[1] {
+                0 | 2 => {
+                    let want = if b[1] == 0 { 32 } else { 20 };
+                    if siz >= want {
+                        if siz != want {
+                            if v > 0 {
+                                self.out.s(", invalid subject len");
+                            }
+                        } else {
+                            self.out.s(", subject=");
+                            if b[1] == 0 {
+                                self.out.ipv6(&b[16..32]);
+                            } else {
+                                self.out.ipv4(&b[16..20]);
+                            }
+                        }
+                    }
+                }
+                1 => {
+                    self.out.s(", subject=DNS name");
+                    self.ni_name(b, 16);
+                }
+                _ => self.out.s(", unknown subject"),
+            }
+            self.out.c(b')');
+            return Ok(());
+        }
+        if length > siz || siz < 16 {
+            trunc(self.out, "icmp6");
+            return Ok(());
+        }
+        self.out.s(" node information reply (");
+        let mut comma = false;
+        match b[1] {
+            0 if v > 0 => {
+                self.out.s("success");
+                comma = true;
+            }
+            c @ (1 | 2) => {
+                self.out.s(if c == 1 { "refused" } else { "unknown" });
+                comma = true;
+                if siz != 16 && v > 0 {
+                    self.out.s(", invalid length");
+                }
+            }
+            _ => {}
+        }
+        if b[1] != 0 {
+            self.out.c(b')');
+            return Ok(());
+        }
+        if comma {
+            self.out.s(", ");
+        }
+        match qtype(b)? {
+            0 => {
+                self.out.s("noop");
+                if siz != 16 && v > 0 {
+                    self.out.s(", invalid length");
+                }
+            }
+            1 => {
+                self.out.s("supported qtypes");
+                let f = flags(b)?;
+                if f != 0 {
+                    self.out.s(if f & 1 != 0 { " [C]" } else { " []" });
+                }
+            }
+            2 => {
+                self.out.s("DNS name");
+                b.get(20).ok_or(Cut)?;
+                self.ni_name(b, 20);
+                if flags(b)? & 1 != 0 {
+                    self.out.s(" [TTL=");
+                    self.out.n(get_be32(b, 16).ok_or(Cut)?);
+                    self.out.c(b']');
+                }
+            }
+            3 => {
+                self.out.s("node addresses");
+                let mut i = 16;
+                while i + 20 <= siz {
+                    self.out.c(b' ');
+                    self.out.ipv6(&b[i + 4..i + 20]);
+                    self.out.c(b'(');
+                    self.out.n(get_be32(b, i).ok_or(Cut)?);
+                    self.out.c(b')');
+                    i += 20;
+                }
+                let f = flags(b)?;
+                if f != 0 {
+                    self.out.s(" [");
+                    node_addr_flags(self.out, f, true);
+                    self.out.c(b']');
+                }
+            }
+            _ => self.out.s("unknown"),
+        }
+        self.out.c(b')');
+        Ok(())
+    }
+
+    /// A node information name from `at` to the end of the capture: the old draft's
+    /// length-prefixed string when its first byte counts the rest, else DNS labels
+    /// (tcpdump's `dnsname_print`, no compression).
+    fn ni_name(&mut self, b: &[u8], at: usize) {
+        let ep = b.len();
+        if usize::from(b[at]) == ep - at - 1 {
+            if self.opts.verbose > 0 {
+                self.out.s(", 03 draft");
+            }
+            self.out.s(", \"");
+            for &c in &b[at + 1..] {
+                tcpdump_char(self.out, c);
+            }
+            self.out.c(b'"');
+            return;
+        }
+        self.out.s(", \"");
+        let mut cp = at;
+        while cp < ep {
+            let i = usize::from(b[cp]);
+            cp += 1;
+            if i != 0 {
+                if i > ep - cp {
+                    self.out.s("???");
+                    break;
+                }
+                for &c in &b[cp..cp + i] {
+                    tcpdump_char(self.out, c);
+                }
+                cp += i;
+                if cp + 1 < ep && b[cp] != 0 {
+                    self.out.c(b'.');
+                }
+            } else {
+                if cp == ep {
+                    self.out.c(b'.');
+                } else if !(cp + 1 == ep && b[cp] == 0) {
+                    self.out.s("???");
+                }
+                break;
+            }
+        }
+        self.out.c(b'"');
+    }
+
+    /// Router renumbering (RFC 2894), as `icmp6_rrenum_print` reads it.
+    fn rrenum(&mut self, b: &[u8]) -> Result<(), Cut> {
+        let v = self.opts.verbose;
+        if b.len() < 16 {
+            trunc(self.out, "icmp6");
+            return Ok(());
+        }
+        let code = b[1];
+        match code {
+            0 => self.out.s(", command"),
+            1 => self.out.s(", result"),
+            255 => self.out.s(", sequence number reset"),
+            c => {
+                self.out.s(", code-#");
+                self.out.n(c);
+            }
+        }
+        self.out.s(", seq=");
+        self.out.n(u32::from_be_bytes([b[4], b[5], b[6], b[7]]));
+        if v > 0 {
+            let f = b[9];
+            self.out.c(b'[');
+            if f != 0 {
+                for (bit, l) in [
+                    (0x80, b'T'),
+                    (0x40, b'R'),
+                    (0x20, b'A'),
+                    (0x10, b'S'),
+                    (0x08, b'P'),
+                ] {
+                    if f & bit != 0 {
+                        self.out.c(l);
+                    }
+                }
+                self.out.c(b',');
+            }
+            self.out.s("seg=");
+            self.out.n(b[8]);
+            self.out.s(",maxdelay=");
+            self.out.n(u16::from_be_bytes([b[10], b[11]]));
+            let rsvd = u32::from_be_bytes([b[12], b[13], b[14], b[15]]);
+            if rsvd != 0 {
+                self.out.s("rsvd=0x");
+                self.out.hexn(rsvd);
+            }
+            self.out.c(b']');
+        }
+        if code != 0 {
+            return Ok(());
+        }
+        let sep = if v > 1 { "\n\t" } else { " " };
+        let Some(m) = b.get(16..40) else {
+            trunc(self.out, "icmp6");
+            return Ok(());
+        };
+        self.out.s(sep);
+        self.out.s("match(");
+        match m[0] {
+            1 => self.out.s("add"),
+            2 => self.out.s("change"),
+            3 => self.out.s("setglobal"),
+            c => {
+                self.out.c(b'#');
+                self.out.n(c);
+            }
+        }
+        if v > 0 {
+            self.out.s(",ord=");
+            self.out.n(m[2]);
+            self.out.s(",min=");
+            self.out.n(m[4]);
+            self.out.s(",max=");
+            self.out.n(m[5]);
+        }
+        self.out.c(b',');
+        self.out.ipv6(&m[8..24]);
+        self.out.c(b'/');
+        self.out.n(m[3]);
+        self.out.c(b')');
+        let n = i32::from(m[1]) - 3;
+        if n % 4 != 0 {
+            trunc(self.out, "icmp6");
+            return Ok(());
+        }
+        for k in 0..(n / 4).max(0) as usize {
+            let Some(u) = b.get(40 + 32 * k..72 + 32 * k) else {
+                trunc(self.out, "icmp6");
+                return Ok(());
+            };
+            self.out.s(sep);
+            self.out.s("use(");
+            if u[12] != 0 {
+                if u[12] & 0x80 != 0 {
+                    self.out.c(b'V');
+                }
+                if u[12] & 0x40 != 0 {
+                    self.out.c(b'P');
+                }
+                self.out.c(b',');
+            }
+            if v > 0 {
+                self.out.s("mask=0x");
+                self.out.hexn(u32::from(u[2]));
+                self.out.s(",raflags=0x");
+                self.out.hexn(u32::from(u[3]));
+                self.out.c(b',');
+                for (name, at) in [("vltime=", 4), ("pltime=", 8)] {
+                    self.out.s(name);
+                    let t = u32::from_be_bytes([u[at], u[at + 1], u[at + 2], u[at + 3]]);
+                    if t == u32::MAX {
+                        self.out.s("infty");
+                    } else {
+                        self.out.n(t);
+                    }
+                    self.out.c(b',');
+                }
+            }
+            self.out.ipv6(&u[16..32]);
+            self.out.c(b'/');
+            self.out.n(u[0]);
+            self.out.c(b'/');
+            self.out.n(u[1]);
+            self.out.c(b')');
         }
         Ok(())
     }
@@ -543,6 +872,8 @@ fn type_name(t: u8) -> Option<&'static str> {
         136 => "neighbor advertisement",
         137 => "redirect",
         138 => "router renumbering",
+        139 => "who-are-you request",
+        140 => "who-are-you reply",
         141 => "inverse neighbor solicitation",
         142 => "inverse neighbor advertisement",
         143 => "multicast listener report v2",
@@ -555,6 +886,25 @@ fn type_name(t: u8) -> Option<&'static str> {
         201 => "mtrace message",
         _ => return None,
     })
+}
+
+/// Node address flags in tcpdump's order (`T`, truncated, in replies only).
+fn node_addr_flags(out: &mut Vec<u8>, f: u16, reply: bool) {
+    for (bit, l) in [
+        (0x40, b'a'),
+        (0x20, b'G'),
+        (0x10, b'S'),
+        (0x08, b'L'),
+        (0x04, b'C'),
+        (0x02, b'A'),
+    ] {
+        if f & bit != 0 {
+            out.c(l);
+        }
+    }
+    if reply && f & 1 != 0 {
+        out.c(b'T');
+    }
 }
 
 /// A router preference (RFC 4191) from the flags byte.
@@ -619,5 +969,67 @@ mod tests {
             "IP6 fd00::1 > fd00::2: ICMP6, echo request [|icmp6]"
         );
         assert_eq!(line_v(&p[..40], 0), "IP6 fd00::1 > fd00::2:  [|icmp6]");
+    }
+    fn v6_msg(m: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0, 0, m.len() as u8, 58, 64];
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(m);
+        p
+    }
+
+    #[test]
+    fn node_information() {
+        let head = "IP6 fd00::1 > fd00::2: ICMP6, ";
+        // A query for node addresses with an IPv6 subject.
+        let mut m = vec![139, 0, 0, 0, 0, 3, 0, 0x3e, 1, 2, 3, 4, 5, 6, 7, 8];
+        m.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        let p = v6_msg(&m);
+        assert_eq!(
+            line_v(&p, 0),
+            format!("{head}who-are-you request node information query (node addresses [GSLCA], subject=fd00::2), length 32")
+        );
+        // Cut to 12 bytes, it is KAME's who-are-you; shorter, a cut that keeps the length.
+        assert_eq!(
+            line_v(&p[..52], 0),
+            format!("{head}who-are-you request who-are-you request, length 32")
+        );
+        assert_eq!(
+            line_v(&p[..50], 0),
+            format!("{head}who-are-you request node information query [|icmp6], length 32")
+        );
+        // A reply with a DNS name and its TTL.
+        let mut m = vec![
+            140, 0, 0, 0, 0, 2, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0x0e, 0x10,
+        ];
+        m.extend_from_slice(b"\x04host\x03lab\x00");
+        assert_eq!(
+            line_v(&v6_msg(&m), 0),
+            format!("{head}who-are-you reply node information reply (DNS name, \"host.lab.\" [TTL=3600]), length 30")
+        );
+    }
+
+    #[test]
+    fn router_renumbering() {
+        let mut m = vec![138, 0, 0, 0, 0, 0, 0, 1, 0, 0xf8, 0, 10, 0, 0, 0, 0];
+        m.extend_from_slice(&[1, 7, 0, 48, 32, 64, 0, 0]);
+        m.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        m.extend_from_slice(&[64, 64, 0xff, 0xc0, 0, 0, 0xe, 0x10, 0xff, 0xff, 0xff, 0xff]);
+        m.extend_from_slice(&[0xc0, 0, 0, 0]);
+        m.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        let p = v6_msg(&m);
+        let head = "IP6 fd00::1 > fd00::2: ICMP6, router renumbering, command, seq=1";
+        assert_eq!(
+            line_v(&p, 0),
+            format!("{head} match(add,fd00::2/48) use(VP,fd00::1/64/64), length 72")
+        );
+        assert_eq!(
+            line_v(&p[..100], 0),
+            format!("{head} match(add,fd00::2/48) [|icmp6], length 72")
+        );
+        assert_eq!(
+            line_v(&p[..55], 0),
+            format!("{head} [|icmp6], length 72").replace(", command, seq=1", "")
+        );
     }
 }

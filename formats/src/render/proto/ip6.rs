@@ -131,6 +131,11 @@ impl Printer<'_> {
                         None => return,
                     }
                 }
+                62 | 135 => {
+                    // The mobility header ends what tcpdump prints of the packet.
+                    self.mobility(data.get(pos..).unwrap_or(&[]));
+                    return;
+                }
                 _ => break,
             };
             found_ext = true;
