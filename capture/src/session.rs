@@ -35,8 +35,8 @@ use bpf::{
     PacketCapture, PacketEvent, RingBuffer, WallClock,
 };
 use formats::meta::CommentMode;
-use formats::table::IdMap;
 use formats::render::RenderOptions;
+use formats::table::IdMap;
 
 use crate::attribution::Attributor;
 use crate::drops::DropTracker;
