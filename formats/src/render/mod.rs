@@ -699,6 +699,15 @@ pub(crate) mod tests_support {
     }
 
     /// A UDP header (checksum 0) and `payload`.
+    /// An IPv6 packet fd00::1 -> fd00::2 (hop limit 64) with next header `next`.
+    pub(crate) fn ipv6(next: u8, body: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0, 0, body.len() as u8, next, 64];
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(body);
+        p
+    }
+
     pub(crate) fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
         let mut u = Vec::new();
         u.extend_from_slice(&sport.to_be_bytes());

@@ -416,7 +416,7 @@ fn final_destination(mut nh: u8, data: &[u8]) -> Option<[u8; 16]> {
 
 #[cfg(test)]
 mod tests {
-    use crate::render::tests_support::{line_v, udp};
+    use crate::render::tests_support::{ipv6 as v6, line_v, udp};
 
     #[test]
     fn udp_over_ipv6() {
@@ -433,14 +433,6 @@ mod tests {
             "IP6 (hlim 64, next-header UDP (17) payload length: 9) fd00::1.1000 > fd00::2.2000: [bad udp cksum"
         ));
         assert_eq!(line_v(&p[..30], 0), " [|ip6]");
-    }
-
-    fn v6(next: u8, body: &[u8]) -> Vec<u8> {
-        let mut p = vec![0x60, 0, 0, 0, 0, body.len() as u8, next, 64];
-        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-        p.extend_from_slice(body);
-        p
     }
 
     #[test]

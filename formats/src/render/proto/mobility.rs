@@ -221,15 +221,7 @@ impl Printer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::render::tests_support::line_v;
-
-    fn v6(next: u8, body: &[u8]) -> Vec<u8> {
-        let mut p = vec![0x60, 0, 0, 0, 0, body.len() as u8, next, 64];
-        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-        p.extend_from_slice(body);
-        p
-    }
+    use crate::render::tests_support::{ipv6 as v6, line_v};
 
     #[test]
     fn binding_update() {
