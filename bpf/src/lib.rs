@@ -8,11 +8,10 @@
 //! let f = filter::compile("tcp port 80", LinkKind::Ethernet, 262144)?;
 //! cap.set_filter(0, &f)?;
 //! cap.attach(2, LinkKind::Ethernet, Some(0), &[Direction::In, Direction::Out])?;
-//! let ring = cap.ring_buffer(|bytes| {
+//! let mut ring = cap.ring()?;
+//! ring.consume(|bytes| {
 //!     if let Some(Event::Packet(p)) = bpf::parse_event(bytes) { println!("{} bytes", p.wire_len) }
-//!     0
-//! })?;
-//! ring.poll(std::time::Duration::from_millis(100))?;
+//! });
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -59,17 +58,17 @@ use std::os::fd::AsFd;
 use std::ptr::NonNull;
 
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags, RingBufferBuilder};
+use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags};
 
 pub mod attribution;
 pub mod drops;
 pub mod filter;
+mod ring;
 pub mod tc;
 
 pub use attribution::{cgroup2_root, ProcEvent, ProcKind, SockEvent, SockKind, TaskContext};
 pub use drops::{DropCounters, DropEvent, DropReasons, DropsMode, KernelSymbols};
-/// The consumer [`PacketCapture::ring_buffer`] returns.
-pub use libbpf_rs::RingBuffer;
+pub use ring::Ring;
 
 mod skel {
     #![allow(clippy::all, unused_imports, non_camel_case_types, dead_code)]
@@ -963,19 +962,11 @@ impl PacketCapture {
         Some(c)
     }
 
-    /// A consumer of the ring buffer calling `callback` with each record (decode it with
-    /// [`parse_event`]); a negative return stops the current poll.
-    pub fn ring_buffer<'cb, F>(&self, callback: F) -> Result<RingBuffer<'cb>, Error>
-    where
-        F: FnMut(&[u8]) -> i32 + 'cb,
-    {
-        let mut builder = RingBufferBuilder::new();
-        builder
-            .add(&self.skel.maps.events, callback)
-            .map_err(|e| Error::new(ErrorKind::Map, format!("opening the ring buffer: {e}")))?;
-        builder
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Map, format!("opening the ring buffer: {e}")))
+    /// The consumer of the ring buffer every event arrives in: [`Ring::consume`] hands each
+    /// record over (decode it with [`parse_event`]); poll [`Ring::fd`] for wake-ups.
+    pub fn ring(&self) -> Result<Ring, Error> {
+        let map = &self.skel.maps.events;
+        Ring::new(map.as_fd(), u64::from(map.max_entries()))
     }
 
     /// Detaches every program from every interface (and removes qdiscs it created), and the

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use bpf::{
     filter, AttachMethod, CaptureOptions, Direction, DropEvent, DropsMode, Event, LinkKind,
-    PacketCapture, PacketEvent, RingBuffer, WallClock,
+    PacketCapture, PacketEvent, Ring, WallClock,
 };
 use formats::meta::CommentMode;
 use formats::render::RenderOptions;
@@ -231,12 +231,14 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
 
     let state = RefCell::new(State::new(s, output, attributor, drops, &attached));
     let mut child = start_command(s, &mut state.borrow_mut())?;
-    let ring = hooks.cap.ring_buffer(|bytes| {
-        on_record(&mut state.borrow_mut(), bytes, s, &filters, &clock);
-        0
-    })?;
-    poll_loop(&ring, &mut hooks, &state, &mut child)?;
-    drain(ring, &mut hooks, &state);
+    let mut reader = Reader {
+        ring: hooks.cap.ring().map_err(|e| CaptureError(e.to_string()))?,
+        s,
+        filters: &filters,
+        clock: &clock,
+    };
+    poll_loop(&mut reader, &mut hooks, &state, &mut child)?;
+    drain(reader, &mut hooks, &state);
     report(s, state.into_inner(), child)
 }
 
@@ -1199,16 +1201,23 @@ fn on_packet(
     }
 }
 
-/// Reads what the ring holds (each record through the callback); whether there was any.
-fn consume(ring: &RingBuffer<'_>) -> Result<bool, CaptureError> {
-    let n = ring.consume_raw();
-    if n < 0 && n != -libc::EINTR {
-        return Err(CaptureError(format!(
-            "reading the ring buffer: {}",
-            io::Error::from_raw_os_error(-n)
-        )));
+/// The ring and what its records are handled with.
+struct Reader<'a> {
+    ring: Ring,
+    s: &'a Settings,
+    filters: &'a Filters,
+    clock: &'a WallClock,
+}
+
+impl Reader<'_> {
+    /// Handles every record the ring holds ([`on_record`]); whether there was any.
+    fn consume(&mut self, state: &RefCell<State>) -> bool {
+        let st = &mut *state.borrow_mut();
+        let (s, filters, clock) = (self.s, self.filters, self.clock);
+        self.ring
+            .consume(|bytes| on_record(st, bytes, s, filters, clock))
+            > 0
     }
-    Ok(n > 0)
 }
 
 /// Phase 8: waits on the ring and the netlink socket together and handles what comes, until
@@ -1216,14 +1225,14 @@ fn consume(ring: &RingBuffer<'_>) -> Result<bool, CaptureError> {
 /// interface deleted, `-- CMD` ended). Every 100 ms the kernel counters are refreshed and
 /// `-G` rotation runs; written packets are flushed every 50 ms. Hands back to [`drain`].
 fn poll_loop(
-    ring: &RingBuffer<'_>,
+    reader: &mut Reader<'_>,
     hooks: &mut Hooks<'_>,
     state: &RefCell<State>,
     child: &mut Option<Child>,
 ) -> Result<(), CaptureError> {
     const FLUSH_EVERY: Duration = Duration::from_millis(50);
     const PACKET_POLL: Duration = Duration::from_millis(50);
-    let ring_fd = ring.epoll_fd();
+    let ring_fd = reader.ring.fd();
     let mut dirty = false;
     let mut last_flush = Instant::now();
     let mut last_counters = Instant::now();
@@ -1252,7 +1261,7 @@ fn poll_loop(
                 return Err(CaptureError(format!("waiting for packets: {e}")));
             }
         }
-        dirty |= consume(ring)?;
+        dirty |= reader.consume(state);
         for (k, fd) in fds.iter().enumerate().skip(1) {
             if fd.revents == 0 {
                 continue;
@@ -1262,7 +1271,7 @@ fn poll_loop(
             // A deleted interface's packets were all in the ring before its RTM_DELLINK
             // was sent: take them while the interface is still known (and before an
             // interface reusing its ifindex can be attached).
-            dirty |= consume(ring)?;
+            dirty |= reader.consume(state);
             hooks.on_link_events(&mut state.borrow_mut(), no, events);
         }
         {
@@ -1303,9 +1312,9 @@ fn poll_loop(
 /// Phase 9: detach every interface (nothing arrives after), then read the final counters,
 /// then drain the ring: every packet the kernel counted as accepted and not dropped is read
 /// and counted once. The ring goes here, so the [`State`] is the report's alone.
-fn drain(ring: RingBuffer<'_>, hooks: &mut Hooks<'_>, state: &RefCell<State>) {
+fn drain(mut reader: Reader<'_>, hooks: &mut Hooks<'_>, state: &RefCell<State>) {
     hooks.detach_all(&mut state.borrow_mut().output);
-    let _ = consume(&ring);
+    reader.consume(state);
     state.borrow_mut().drop_counters = hooks.cap.drop_counters();
 }
 
