@@ -628,3 +628,80 @@ fn metadata_bytes_per_packet() {
     );
     assert!(per(none) < per(ptcpdump) / 10.0);
 }
+
+/// The live writer copies a block's options from the last packets with the same entities,
+/// direction and record fields. Its files must be byte for byte what the encoder (which
+/// encodes every packet's options, as ptanalyze does on its threads) makes of the same
+/// packets: runs of one flow, two flows alternating (`-i any`'s two hooks), first uses,
+/// drops, and an entity too long for one option (shrunk to fit).
+#[test]
+fn reused_block_options_are_the_encoders_bytes() {
+    let c = cast();
+    let mut metas = meta_variants(&c);
+    let mut dropped = metas[1].clone();
+    dropped.drop = Some(Arc::new(formats::meta::DropInfo {
+        reason: "NO_SOCKET".into(),
+        location: "__udp4_lib_rcv+0x5a".into(),
+    }));
+    metas.push(dropped);
+    let mut long = metas[2].clone();
+    long.process = Some(Arc::new(ProcessInfo {
+        argv: vec!["x".repeat(70_000)],
+        ..(*c.curl).clone()
+    }));
+    metas.push(long);
+    let n = metas.len();
+    // Runs of 1..5 packets of one metadata, then pairs alternating between two.
+    let mut seq: Vec<(usize, Option<Direction>)> = Vec::new();
+    for i in 0..40 {
+        for _ in 0..(i % 5 + 1) {
+            seq.push((i % n, Some(Direction::Out)));
+        }
+        for _ in 0..3 {
+            seq.push(((i * 3 + 1) % n, Some(Direction::In)));
+            seq.push(((i * 3 + 1) % n, Some(Direction::Out)));
+            seq.push(((i * 7 + 2) % n, None));
+        }
+    }
+    for mode in [CommentMode::Full, CommentMode::Short, CommentMode::None] {
+        for big_endian in [false, true] {
+            let cfg = || {
+                let mut cfg = config(77);
+                cfg.comments = mode;
+                cfg.big_endian = big_endian;
+                cfg
+            };
+            let spec = InterfaceSpec::new("eth0", linktype::ETHERNET, 262144);
+            let mut live = PcapngWriter::new(Vec::new(), cfg()).unwrap();
+            let mut enc = PcapngWriter::new(Vec::new(), cfg()).unwrap();
+            live.add_interface(&spec).unwrap();
+            enc.add_interface(&spec).unwrap();
+            for (k, &(m, direction)) in seq.iter().enumerate() {
+                let data = eth_tcp(40000 + m as u16, 80, k % 50, k as u32);
+                let (ts, len) = (BASE_TS + k as u64, data.len() as u32);
+                live.write_packet(0, ts, len, &data, direction, &metas[m])
+                    .unwrap();
+                let prep = enc.prepare(&metas[m]);
+                let texts = enc.snapshot([&prep]);
+                let mut buf = Vec::new();
+                let packet = formats::pcapng::write::PacketFields {
+                    iface: 0,
+                    ts_ns: ts,
+                    orig_len: len,
+                    data: &data,
+                    direction,
+                };
+                let skipped = enc
+                    .encoder()
+                    .encode_packet(&texts, &mut buf, packet, &metas[m], &prep)
+                    .unwrap();
+                enc.write_encoded(&buf, 1, skipped).unwrap();
+            }
+            assert_eq!(live.skipped_options(), enc.skipped_options());
+            let (a, b) = (live.finish().unwrap(), enc.finish().unwrap());
+            assert!(a == b, "{mode:?} big_endian={big_endian}: files differ");
+            let (read, _) = read_all(&a);
+            assert_eq!(read.len(), seq.len());
+        }
+    }
+}

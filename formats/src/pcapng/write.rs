@@ -42,7 +42,8 @@ use crate::meta::comment::{
 };
 use crate::meta::record::{Definition, Entity, MetaRecord, RECORD_VERSION};
 use crate::meta::{
-    CommentMode, ContainerInfo, NatInfo, PacketMeta, PodInfo, ProcessInfo, ThreadInfo,
+    CommentMode, ContainerInfo, NatInfo, PacketMeta, PodInfo, ProcessInfo, Provenance, Role,
+    ThreadInfo,
 };
 use crate::table::{EarlyGrowth, IdMap};
 
@@ -313,6 +314,26 @@ pub struct Prepared {
     first_use: [bool; 10],
 }
 
+/// The options of an Enhanced Packet Block: encoded from the metadata, or the bytes (with
+/// the end-of-options marker) and skipped-option count of an earlier block with the same
+/// [`OptionsKey`].
+enum Options<'a> {
+    Encode(&'a PacketMeta, &'a Prepared),
+    Raw(&'a [u8], u64),
+}
+
+/// See [`Encoder::options_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OptionsKey {
+    ids: [u32; 10],
+    direction: Option<Direction>,
+    has_metadata: bool,
+    provenance: Provenance,
+    role: Role,
+    tid: u32,
+    nat_reply: bool,
+}
+
 /// Which entity table each slot of [`Prepared`] uses: 0 processes, 1 containers, 2 pods,
 /// 3 threads, 4 NAT connections.
 const SLOT_TABLES: [u8; 10] = [0, 0, 1, 2, 3, 0, 0, 1, 2, 4];
@@ -405,6 +426,12 @@ pub struct PcapngWriter<W: Write> {
     skipped_options: u64,
     /// Set after an I/O error: the file ends with a possibly partial block.
     failed: bool,
+    /// The last two packet blocks' options, for the next packets with the same keys: two,
+    /// because with `-i any` a flow's packets alternate between two interfaces (a veth's
+    /// ingress, the bridge port's egress), each with its own direction.
+    last_options: [(Option<OptionsKey>, Vec<u8>, u64); 2],
+    /// The slot of `last_options` to fill next.
+    last_options_next: usize,
 }
 
 fn invalid(msg: String) -> io::Error {
@@ -546,6 +573,20 @@ impl<'b> BlockBuilder<'b> {
     fn u32(&mut self, v: u32) {
         let b = ordered(self.big, v.to_le_bytes(), v.to_be_bytes());
         self.buf.extend_from_slice(&b);
+    }
+
+    /// Several `u32`s in one copy (a block's fixed fields).
+    #[inline]
+    fn u32s<const N: usize>(&mut self, v: [u32; N]) {
+        let mut b = [0u8; 64];
+        for (i, v) in v.into_iter().enumerate() {
+            b[i * 4..i * 4 + 4].copy_from_slice(&ordered(
+                self.big,
+                v.to_le_bytes(),
+                v.to_be_bytes(),
+            ));
+        }
+        self.buf.extend_from_slice(&b[..N * 4]);
     }
 
     fn u64(&mut self, v: u64) {
@@ -729,6 +770,48 @@ impl Encoder {
         meta: &PacketMeta,
         prep: &Prepared,
     ) -> io::Result<u64> {
+        self.encode_epb(texts, out, packet, Options::Encode(meta, prep))
+            .map(|(skipped, _)| skipped)
+    }
+
+    /// What identifies the options [`Self::encode_packet`] writes for `meta` and `prep`, when
+    /// another packet with the same key gets the very same option bytes: the entity ids (an id
+    /// names one entity, and its texts, for the whole file), the record's own fields and the
+    /// direction. None when the options depend on more: a definition (an entity's first use),
+    /// a drop, short comments (made from the metadata itself), classic pcap (no options).
+    fn options_key(
+        &self,
+        meta: &PacketMeta,
+        prep: &Prepared,
+        direction: Option<Direction>,
+    ) -> Option<OptionsKey> {
+        if self.cfg.format.is_classic()
+            || prep.first_use.iter().any(|&f| f)
+            || meta.drop.is_some()
+            || self.cfg.comments == CommentMode::Short
+        {
+            return None;
+        }
+        Some(OptionsKey {
+            ids: prep.ids,
+            direction,
+            has_metadata: has_metadata(meta),
+            provenance: meta.provenance,
+            role: meta.role,
+            tid: meta.tid().unwrap_or(0),
+            nat_reply: meta.nat_reply,
+        })
+    }
+
+    /// An Enhanced Packet Block with `options` encoded, or copied from an earlier block's;
+    /// the options skipped and where the options start in `out`.
+    fn encode_epb<T: CommentTexts>(
+        &self,
+        texts: &T,
+        out: &mut Vec<u8>,
+        packet: PacketFields<'_>,
+        options: Options<'_>,
+    ) -> io::Result<(u64, usize)> {
         let PacketFields {
             iface,
             ts_ns,
@@ -757,16 +840,29 @@ impl Encoder {
                 out.extend_from_slice(&v.to_le_bytes());
             }
             out.extend_from_slice(data);
-            return Ok(0);
+            let at = out.len();
+            return Ok((0, at));
         }
         let mut skipped = 0;
         let mut b = BlockBuilder::begin(out, self.cfg.big_endian, code::BLOCK_EPB);
-        b.u32(iface);
-        b.u32((ts_ns >> 32) as u32);
-        b.u32(ts_ns as u32);
-        b.u32(caplen);
-        b.u32(orig_len.max(caplen));
+        b.u32s([
+            iface,
+            (ts_ns >> 32) as u32,
+            ts_ns as u32,
+            caplen,
+            orig_len.max(caplen),
+        ]);
         b.bytes(data);
+        let at = b.buf.len();
+        let (meta, prep) = match options {
+            Options::Encode(meta, prep) => (meta, prep),
+            Options::Raw(bytes, skipped) => {
+                // The end-of-options marker is part of the copied bytes.
+                b.buf.extend_from_slice(bytes);
+                b.finish("enhanced packet block")?;
+                return Ok((skipped, at));
+            }
+        };
         if let Some(d) = direction {
             let flags: u32 = match d {
                 Direction::In => 1,
@@ -781,7 +877,7 @@ impl Encoder {
         }
         self.metadata(&mut b, texts, meta, prep, &mut skipped);
         b.finish("enhanced packet block")?;
-        Ok(skipped)
+        Ok((skipped, at))
     }
 
     fn metadata<T: CommentTexts>(
@@ -905,6 +1001,8 @@ impl<W: Write> PcapngWriter<W> {
             packets: 0,
             skipped_options: 0,
             failed: false,
+            last_options: Default::default(),
+            last_options_next: 0,
         };
         let cfg = &w.enc.cfg;
         if cfg.format.is_classic() {
@@ -1067,9 +1165,36 @@ impl<W: Write> PcapngWriter<W> {
             data,
             direction,
         };
-        let skipped = self
-            .enc
-            .encode_packet(&self.entities, &mut self.buf, packet, meta, &prep)?;
+        // A run of packets of one flow has the same options: encoded once, then copied.
+        let key = self.enc.options_key(meta, &prep, direction);
+        let hit = key.and_then(|k| self.last_options.iter().position(|l| l.0 == Some(k)));
+        let skipped = match hit {
+            Some(i) => {
+                let (_, bytes, skipped) = &self.last_options[i];
+                let options = Options::Raw(bytes, *skipped);
+                self.enc
+                    .encode_epb(&self.entities, &mut self.buf, packet, options)?
+                    .0
+            }
+            None => {
+                let options = Options::Encode(meta, &prep);
+                let (skipped, at) =
+                    self.enc
+                        .encode_epb(&self.entities, &mut self.buf, packet, options)?;
+                // A key's bytes never change in a file (its ids are never reused), so a packet
+                // that could not use them (a definition, a drop) leaves them for the next.
+                if let Some(k) = key {
+                    let i = self.last_options_next;
+                    self.last_options_next ^= 1;
+                    let (last, bytes, last_skipped) = &mut self.last_options[i];
+                    bytes.clear();
+                    bytes.extend_from_slice(&self.buf[at..self.buf.len() - 4]);
+                    *last = Some(k);
+                    *last_skipped = skipped;
+                }
+                skipped
+            }
+        };
         self.emit("enhanced packet block")?;
         self.skipped_options += skipped;
         self.packets += 1;
