@@ -62,12 +62,38 @@ struct flow_key {
 	__u8 pad[2];
 };
 
+_Static_assert(sizeof(struct flow_key) == 48, "flow_key_eq compares six words");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 131072);
 	__type(key, struct flow_key);
 	__type(value, __u64);
 } flow_seen SEC(".maps");
+
+/* Per socket, the flow tuple it last reported or found reported (flow_learn's fast path): a
+ * socket's every packet has the same tuple unless it is unconnected, and the socket's own
+ * storage is found without hashing the 48-byte key, nor touching the LRU's shared state. Valid
+ * only while flow_gen is what it was then: flow_gen changes whenever flow_seen gets a new or
+ * changed entry, so a tuple another socket took over is looked up again. */
+struct flow_memo {
+	struct flow_key k;
+	__u64 gen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct flow_memo);
+} flow_last SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} flow_gen SEC(".maps");
 
 /* Counts events the ring had no room for (index 0: socket events, 1: process events). */
 struct {
@@ -395,12 +421,30 @@ static __always_inline void flow_swap(struct flow_key *k)
 	k->rport = p;
 }
 
+static __always_inline int flow_key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4] &&
+	       x[5] == y[5];
+}
+
+static __always_inline void flow_memo_set(struct flow_memo *m, const struct flow_key *k, __u64 gen)
+{
+	if (!m)
+		return;
+	__builtin_memcpy(&m->k, k, sizeof(*k));
+	m->gen = gen;
+}
+
 static __always_inline int flow_learn(struct __sk_buff *skb, int ingress)
 {
 	struct flow_key k = {};
 	struct ptcap_sock_event *e;
 	struct bpf_sock *sk = skb->sk;
-	__u64 cookie, *seen;
+	struct flow_memo *memo;
+	__u64 cookie, *seen, *gen;
+	__u32 zero = 0;
 
 	if (!sk)
 		return 1;
@@ -408,12 +452,21 @@ static __always_inline int flow_learn(struct __sk_buff *skb, int ingress)
 		return 1;
 	if (ingress)
 		flow_swap(&k);
-	cookie = bpf_get_socket_cookie(skb);
 	k.netns = bpf_get_netns_cookie(skb);
-	seen = bpf_map_lookup_elem(&flow_seen, &k);
-	if (seen && *seen == cookie)
+	gen = bpf_map_lookup_elem(&flow_gen, &zero);
+	if (!gen)
 		return 1;
+	memo = bpf_sk_storage_get(&flow_last, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (memo && memo->gen == *gen && flow_key_eq(&memo->k, &k))
+		return 1;
+	cookie = bpf_get_socket_cookie(skb);
+	seen = bpf_map_lookup_elem(&flow_seen, &k);
+	if (seen && *seen == cookie) {
+		flow_memo_set(memo, &k, *gen);
+		return 1;
+	}
 	bpf_map_update_elem(&flow_seen, &k, &cookie, BPF_ANY);
+	flow_memo_set(memo, &k, __sync_add_and_fetch(gen, 1));
 	e = sock_event_new(PTCAP_SOCK_FLOW);
 	if (!e)
 		return 1;
