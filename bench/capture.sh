@@ -121,7 +121,7 @@ one() {
   local secs=$SECS; [ "$part" = whole ] && secs=3
   local perf=
   if [ -n "${PROFILE:-}" ] && [ "$part" = flood ] && [ "$kind" != none ] && [ "$round" = 1 ]; then
-    perf record -q -F 1999 ${PERF_CALLGRAPH:--g} -p "$CAP" -o "$TMP/perf.data" -- sleep "$secs" 2>/dev/null & perf=$!
+    perf record -q -F ${PERF_FREQ:-1999} ${PERF_CALLGRAPH:--g} -p "$CAP" -o "$TMP/perf.data" -- sleep "$secs" 2>/dev/null & perf=$!
   fi
   out=$(in_ns "$H1" "$FLOOD" send 198.18.251.2 9999 "$secs" "$rate" 64)
   if [ -n "$perf" ]; then
