@@ -608,6 +608,18 @@ static __always_inline int nat_of(struct __sk_buff *skb, __u32 l3, __u8 directio
 
 /* ---- the hook ---------------------------------------------------------------------------------- */
 
+/* bpf_ringbuf_output's flags for a record of `len` bytes (events.h, PTCAP_WAKEUP_BYTES). */
+static __always_inline __u64 ptcap_wakeup_flags(__u64 len)
+{
+	__u64 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if ((unread < PTCAP_WAKEUP_BYTES && unread + len >= PTCAP_WAKEUP_BYTES) ||
+	    unread >= PTCAP_WAKEUP_ALWAYS)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+
 static __always_inline void count_drop(struct ptcap_iface_stats *stats)
 {
 	if (stats)
@@ -749,11 +761,9 @@ send:;
 	/* Wake the reader only once a batch has accumulated: a wakeup per packet costs more than
 	 * the packet at tens of thousands of packets per second. User space polls with a short
 	 * timeout, so a trickle still arrives within milliseconds. */
-	__u64 rb_flags = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= PTCAP_WAKEUP_BYTES)
-		rb_flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct ptcap_packet_event) + size + trailer,
-			       rb_flags))
+	__u64 len = sizeof(struct ptcap_packet_event) + size + trailer;
+
+	if (bpf_ringbuf_output(&events, s, len, ptcap_wakeup_flags(len)))
 		count_drop(stats);
 	return TCX_NEXT;
 }

@@ -203,10 +203,9 @@ int BPF_PROG(ptcap_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop
 	if (size > PTCAP_DROP_MAX_BYTES)
 		size = PTCAP_DROP_MAX_BYTES;
 	barrier_var(size);
-	__u64 rb_flags = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= PTCAP_WAKEUP_BYTES)
-		rb_flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, d, sizeof(struct ptcap_drop_event) + size, rb_flags))
+	__u64 rec_len = sizeof(struct ptcap_drop_event) + size;
+
+	if (bpf_ringbuf_output(&events, d, rec_len, ptcap_wakeup_flags(rec_len)))
 		stats->ring_drops++;
 out:
 	d->busy = 0;

@@ -13,8 +13,13 @@
 /* Largest snapshot length the kernel side copies (tcpdump's default, 256 KiB). */
 #define PTCAP_MAX_SNAPLEN 262144
 /* Packets accumulated in the ring (bytes) before the reader is woken; below that, user space
- * picks them up at its poll timeout (PACKET_POLL in capture/src/session.rs). */
+ * picks them up at its poll timeout (PACKET_POLL in capture/src/session.rs). A record wakes it
+ * when it takes the unread bytes across the threshold, not every record above it: between the
+ * wake-up and the reader's first published position every record would raise an irq_work,
+ * paid by the sender (ptcap_wakeup_flags). Beyond PTCAP_WAKEUP_ALWAYS unread bytes (a
+ * crossing two CPUs raced past, a reader that slept through it) every record wakes it again. */
 #define PTCAP_WAKEUP_BYTES (256 * 1024)
+#define PTCAP_WAKEUP_ALWAYS (1024 * 1024)
 /* cBPF programs are at most BPF_MAXINSNS long. */
 #define PTCAP_MAX_FILTER_INSNS 4096
 /* Filter programs loaded at once (one per link type in use). */
