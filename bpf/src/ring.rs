@@ -39,6 +39,8 @@ pub struct Ring {
     page: usize,
     /// Data area size (a power of two).
     size: u64,
+    /// [`PUBLISH_EVERY`], or an eighth of a smaller ring.
+    publish_every: u64,
 }
 
 // SAFETY: the mappings belong to this value alone; the kernel side only writes the producer
@@ -104,6 +106,7 @@ impl Ring {
             producer: producer.cast(),
             page,
             size,
+            publish_every: PUBLISH_EVERY.min(size / 8),
         })
     }
 
@@ -176,7 +179,7 @@ impl Ring {
                     n += 1;
                 }
                 cons = next;
-                self.publish(cons, &mut published, PUBLISH_EVERY);
+                self.publish(cons, &mut published, self.publish_every);
             }
         }
         self.publish(cons, &mut published, 0);

@@ -608,13 +608,17 @@ static __always_inline int nat_of(struct __sk_buff *skb, __u32 l3, __u8 directio
 
 /* ---- the hook ---------------------------------------------------------------------------------- */
 
+/* The wake-up thresholds (events.h), lowered by user space for a ring too small for them
+ * (`-B`): an eighth and half of the ring. */
+const volatile __u64 wakeup_bytes = PTCAP_WAKEUP_BYTES;
+const volatile __u64 wakeup_always = PTCAP_WAKEUP_ALWAYS;
+
 /* bpf_ringbuf_output's flags for a record of `len` bytes (events.h, PTCAP_WAKEUP_BYTES). */
 static __always_inline __u64 ptcap_wakeup_flags(__u64 len)
 {
 	__u64 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
-	if ((unread < PTCAP_WAKEUP_BYTES && unread + len >= PTCAP_WAKEUP_BYTES) ||
-	    unread >= PTCAP_WAKEUP_ALWAYS)
+	if ((unread < wakeup_bytes && unread + len >= wakeup_bytes) || unread >= wakeup_always)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
