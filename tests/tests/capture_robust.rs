@@ -771,7 +771,10 @@ fn a_small_ring_wraps_and_every_packet_is_whole_or_counted() {
     eprintln!("-B 16: {received} received, {captured} captured, {dropped} dropped by kernel");
     assert_eq!(received, 6000, "{stderr:?}");
     // 6000 records of ~340 bytes through 16 KiB: more than a hundred wraps.
-    assert!(captured > 3000, "the reader kept up with too few: {stderr:?}");
+    assert!(
+        captured > 3000,
+        "the reader kept up with too few: {stderr:?}"
+    );
     let out = Command::new("tcpdump")
         .args(["-nn", "-r", file.to_str().unwrap()])
         .output()
@@ -782,6 +785,13 @@ fn a_small_ring_wraps_and_every_packet_is_whole_or_counted() {
         .map(str::to_string)
         .collect();
     assert_eq!(lines.len() as u64, captured, "{stderr:?}");
-    let whole = lines.iter().filter(|l| l.ends_with("UDP, length 277")).count();
-    assert_eq!(whole, lines.len(), "a packet came out cut or damaged: {lines:?}");
+    let whole = lines
+        .iter()
+        .filter(|l| l.ends_with("UDP, length 277"))
+        .count();
+    assert_eq!(
+        whole,
+        lines.len(),
+        "a packet came out cut or damaged: {lines:?}"
+    );
 }
