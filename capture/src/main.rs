@@ -140,12 +140,12 @@ struct Args {
     /// Start each line with the packet's number.
     #[arg(short = '#', long = "number")]
     number: bool,
-    /// Line-buffered text (tcpdump -l). Accepted: ptcap flushes its text and file after each
-    /// batch of packets anyway (at most ~5 ms while packets flow, at once when idle).
+    /// Line-buffered text (tcpdump -l): packets are handled and text and file flushed every
+    /// ~5 ms (without it, every ~50 ms).
     #[arg(short = 'l')]
     line_buffered: bool,
-    /// Packet-buffered output (tcpdump -U). Accepted: ptcap flushes after each batch of
-    /// packets anyway (at most ~5 ms while packets flow, at once when idle).
+    /// Packet-buffered output (tcpdump -U): as -l, the output is flushed every ~5 ms (without
+    /// it, every ~50 ms).
     #[arg(short = 'U', long = "packet-buffered")]
     packet_buffered: bool,
     /// With -r: print only the number of matching packets (tcpdump 4.99).
@@ -162,7 +162,8 @@ struct Args {
     /// Accepted (tcpdump -p): ptcap never puts an interface into promiscuous mode.
     #[arg(short = 'p', long = "no-promiscuous-mode")]
     no_promiscuous: bool,
-    /// Accepted (tcpdump --immediate-mode): packets reach ptcap in batches of at most ~5 ms.
+    /// Deliver packets at once (tcpdump --immediate-mode): as -l, batches of ~5 ms instead of
+    /// ~50 ms.
     #[arg(long = "immediate-mode")]
     immediate: bool,
     /// Accepted (tcpdump -N): names are never resolved.
@@ -617,6 +618,7 @@ fn main() -> ExitCode {
             follow_children: false,
         },
         ring_bytes,
+        immediate: args.line_buffered || args.packet_buffered || args.immediate,
         nat: args.nat,
         netns: args.netns,
         containers: containers::Config {

@@ -19,7 +19,8 @@
 //!
 //! One thread does everything: it polls the ring buffer's epoll descriptor and the netlink
 //! socket together, so a new interface is attached (and its IDB written) between two packets,
-//! the output is flushed per batch of packets (at most every ~5 ms while packets flow, so a
+//! the output is flushed per batch of packets (at most every ~50 ms, ~5 ms with `-l`, `-U` or
+//! `--immediate-mode`, so a
 //! killed ptcap leaves a file readable up to its last batch and `-w -` readers see packets
 //! live), and nothing needs a lock.
 
@@ -84,6 +85,8 @@ pub struct Settings {
     pub select: Selection,
     /// `-B`: the ring buffer's size in bytes (`None`: the default).
     pub ring_bytes: Option<u32>,
+    /// `-l`, `-U`, `--immediate-mode`: packets handled and flushed every ~5 ms instead of ~50.
+    pub immediate: bool,
     /// `--drops`: packets the kernel dropped, on the captured interfaces.
     pub drops: DropsMode,
     /// `--nat`: how a NATed packet's conntrack entry is found.
@@ -1230,8 +1233,12 @@ fn poll_loop(
     state: &RefCell<State>,
     child: &mut Option<Child>,
 ) -> Result<(), CaptureError> {
-    const FLUSH_EVERY: Duration = Duration::from_millis(50);
-    const PACKET_POLL: Duration = Duration::from_millis(50);
+    // Batches of up to 50 ms: the kernel wakes ptcap only per 256 KiB of packets
+    // (PTCAP_WAKEUP_BYTES), a trickle is collected at the poll timeout. `-l`, `-U` and
+    // `--immediate-mode` ask for packets as they come: 5 ms, at the price of 200 wake-ups a
+    // second when idle.
+    let batch = Duration::from_millis(if reader.s.immediate { 5 } else { 50 });
+    let (flush_every, packet_poll) = (batch, batch);
     let ring_fd = reader.ring.fd();
     let mut dirty = false;
     let mut last_flush = Instant::now();
@@ -1249,9 +1256,9 @@ fn poll_loop(
         // The kernel wakes us only for batches (PTCAP_WAKEUP_BYTES); a trickle of packets is
         // collected at this timeout.
         let timeout = if dirty {
-            FLUSH_EVERY.saturating_sub(last_flush.elapsed()).as_millis() as i32
+            flush_every.saturating_sub(last_flush.elapsed()).as_millis() as i32
         } else {
-            PACKET_POLL.as_millis() as i32
+            packet_poll.as_millis() as i32
         };
         // SAFETY: valid array of pollfds.
         let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
@@ -1289,7 +1296,7 @@ fn poll_loop(
                     }
                 }
             }
-            if dirty && last_flush.elapsed() >= FLUSH_EVERY {
+            if dirty && last_flush.elapsed() >= flush_every {
                 if let Err(e) = st.output.flush() {
                     st.error.get_or_insert(e);
                     STOP.store(true, Ordering::SeqCst);
