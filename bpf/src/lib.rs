@@ -654,11 +654,11 @@ impl PacketCapture {
         rodata.snaplen = opts.snaplen;
         rodata.deliver_rejected = opts.deliver_rejected as u8;
         rodata.filters_on = opts.filters as u8;
-        // events.h's wake-up thresholds, for a ring smaller than 8 MiB (-B) lowered to an
-        // eighth and a half of it: a 64 KiB ring must wake its reader before it is full.
+        // events.h's wake-up thresholds (the rodata's defaults), for a small ring (-B) lowered
+        // to an eighth and a half of it: a 64 KiB ring must wake its reader before it is full.
         let ring = u64::from(opts.ring_bytes.max(4096));
-        rodata.wakeup_bytes = (256u64 << 10).min(ring / 8);
-        rodata.wakeup_always = (1u64 << 20).min(ring / 2);
+        rodata.wakeup_bytes = rodata.wakeup_bytes.min(ring / 8);
+        rodata.wakeup_always = rodata.wakeup_always.min(ring / 2);
         rodata.drops_all = (opts.drops == DropsMode::All) as u8;
         rodata.drops_filtered = opts.drops_filter.is_some() as u8;
         rodata.drops_filter = opts.drops_filter.unwrap_or(0);

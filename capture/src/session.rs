@@ -20,9 +20,8 @@
 //! One thread does everything: it polls the ring buffer's epoll descriptor and the netlink
 //! socket together, so a new interface is attached (and its IDB written) between two packets,
 //! the output is flushed per batch of packets (at most every ~50 ms, ~5 ms with `-l`, `-U` or
-//! `--immediate-mode`, so a
-//! killed ptcap leaves a file readable up to its last batch and `-w -` readers see packets
-//! live), and nothing needs a lock.
+//! `--immediate-mode`, so a killed ptcap leaves a file readable up to its last batch and `-w -`
+//! readers see packets live), and nothing needs a lock.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -1226,7 +1225,8 @@ impl Reader<'_> {
 /// Phase 8: waits on the ring and the netlink socket together and handles what comes, until
 /// STOP (-c reached, SIGINT/SIGTERM/SIGHUP, the last `-G -W` file, an output error, a named
 /// interface deleted, `-- CMD` ended). Every 100 ms the kernel counters are refreshed and
-/// `-G` rotation runs; written packets are flushed every 50 ms. Hands back to [`drain`].
+/// `-G` rotation runs; written packets are flushed every batch (50 ms, 5 ms with
+/// [`Settings::immediate`]). Hands back to [`drain`].
 fn poll_loop(
     reader: &mut Reader<'_>,
     hooks: &mut Hooks<'_>,
@@ -1238,7 +1238,6 @@ fn poll_loop(
     // `--immediate-mode` ask for packets as they come: 5 ms, at the price of 200 wake-ups a
     // second when idle.
     let batch = Duration::from_millis(if reader.s.immediate { 5 } else { 50 });
-    let (flush_every, packet_poll) = (batch, batch);
     let ring_fd = reader.ring.fd();
     let mut dirty = false;
     let mut last_flush = Instant::now();
@@ -1256,9 +1255,9 @@ fn poll_loop(
         // The kernel wakes us only for batches (PTCAP_WAKEUP_BYTES); a trickle of packets is
         // collected at this timeout.
         let timeout = if dirty {
-            flush_every.saturating_sub(last_flush.elapsed()).as_millis() as i32
+            batch.saturating_sub(last_flush.elapsed()).as_millis() as i32
         } else {
-            packet_poll.as_millis() as i32
+            batch.as_millis() as i32
         };
         // SAFETY: valid array of pollfds.
         let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
@@ -1296,7 +1295,7 @@ fn poll_loop(
                     }
                 }
             }
-            if dirty && last_flush.elapsed() >= flush_every {
+            if dirty && last_flush.elapsed() >= batch {
                 if let Err(e) = st.output.flush() {
                     st.error.get_or_insert(e);
                     STOP.store(true, Ordering::SeqCst);

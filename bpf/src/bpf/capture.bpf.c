@@ -623,7 +623,6 @@ static __always_inline __u64 ptcap_wakeup_flags(__u64 len)
 	return BPF_RB_NO_WAKEUP;
 }
 
-
 static __always_inline void count_drop(struct ptcap_iface_stats *stats)
 {
 	if (stats)

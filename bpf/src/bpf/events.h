@@ -13,7 +13,7 @@
 /* Largest snapshot length the kernel side copies (tcpdump's default, 256 KiB). */
 #define PTCAP_MAX_SNAPLEN 262144
 /* Packets accumulated in the ring (bytes) before the reader is woken; below that, user space
- * picks them up at its poll timeout (PACKET_POLL in capture/src/session.rs). A record wakes it
+ * picks them up at its poll timeout (poll_loop in capture/src/session.rs). A record wakes it
  * when it takes the unread bytes across the threshold, not every record above it: between the
  * wake-up and the reader's first published position every record would raise an irq_work,
  * paid by the sender (ptcap_wakeup_flags). Beyond PTCAP_WAKEUP_ALWAYS unread bytes (a
