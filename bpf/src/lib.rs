@@ -4,9 +4,9 @@
 //!
 //! ```no_run
 //! use bpf::{filter, Direction, LinkKind, PacketCapture, CaptureOptions, Event};
-//! let mut cap = PacketCapture::load(&CaptureOptions::default())?;
 //! let f = filter::compile("tcp port 80", LinkKind::Ethernet, 262144)?;
-//! cap.set_filter(0, &f)?;
+//! let opts = CaptureOptions { filters: vec![(0, f.instructions().to_vec())], ..Default::default() };
+//! let mut cap = PacketCapture::load(&opts)?;
 //! cap.attach(2, LinkKind::Ethernet, Some(0), &[Direction::In, Direction::Out])?;
 //! let mut ring = cap.ring()?;
 //! ring.consume(|bytes| {
@@ -27,27 +27,18 @@
 //! never alter traffic. The ingress program is inserted first in the tcx chain (it sees packets
 //! before other programs may drop them), the egress program last (it sees what leaves).
 //!
-//! # The filter expression in the kernel: a cBPF interpreter (choice (a))
+//! # The filter expression in the kernel: translated to eBPF, else interpreted
 //! libpcap compiles the expression to classic BPF for the link type the hook sees (Ethernet,
-//! or raw IP on L3 devices). The eBPF program runs that cBPF program itself before it copies
-//! anything, so a rejected packet costs neither a copy nor a wake-up. We chose to interpret
-//! the cBPF instructions, stored in an array map, with a `bpf_loop` callback, rather than to
-//! translate cBPF into eBPF and splice it into the program before load, because:
-//! - The verifier checks the interpreter once, whatever the expression: an expression can never
-//!   make the program fail to load, and the load (the slow part of startup) does not depend on
-//!   which expression it is. Without any ([`CaptureOptions::filters`] false) the programs are
-//!   loaded with the interpreter pruned (a rodata flag), which is most of their verification. A translation would be a second compiler whose every output must pass the
-//!   verifier, and splicing needs instruction patching after libbpf's relocations (subprogram
-//!   calls, BTF line and function info), which libbpf-rs does not expose.
-//! - One loaded object serves every interface and link type (a filter per link type, selected
-//!   per interface), and a filter can be replaced at run time by rewriting the map.
-//! - The semantics are libpcap's own `bpf_filter()` (out-of-bounds loads and division by zero
-//!   reject), which the differential test compares packet by packet with `pcap_offline_filter`.
-//!
-//! The cost is speed: roughly one helper call and a map lookup per executed instruction. A
-//! typical expression executes 5 to 20 instructions per packet, which is small next to the
-//! copy into the ring for accepted packets; a JIT-compiled translation would be a later
-//! optimisation behind the same API.
+//! or raw IP on L3 devices), one filter per link type, chosen per interface. Before load the
+//! loader translates those cBPF programs into eBPF instructions ([`jit`]) and writes them into
+//! a place every filtering program keeps for them, so the filter runs as the program's own
+//! code, checked by the verifier for this expression. A translation too long for the place
+//! (about a hundred loads) falls back to the interpreter: the cBPF instructions in an array
+//! map, run by a `bpf_loop` callback ([`CaptureOptions::filter_engine`] can ask for it). A
+//! rodata flag tells the programs which, and the verifier prunes the other (without an
+//! expression, both). Both follow libpcap's `bpf_filter()` (out-of-bounds loads and division
+//! by zero reject); the differential test compares the kernel's verdicts with
+//! `pcap_offline_filter` packet by packet. Filters are fixed at load.
 //!
 //! The packet the filter and the copy see is the one libpcap shows on Linux: with an offloaded
 //! VLAN tag (`skb->vlan_tci`) put back after the MAC addresses.
@@ -63,6 +54,7 @@ use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags};
 pub mod attribution;
 pub mod drops;
 pub mod filter;
+pub mod jit;
 mod ring;
 pub mod tc;
 
@@ -74,7 +66,7 @@ mod skel {
     #![allow(clippy::all, unused_imports, non_camel_case_types, dead_code)]
     include!(concat!(env!("OUT_DIR"), "/capture.skel.rs"));
 }
-use skel::{CaptureSkel, CaptureSkelBuilder};
+use skel::{CaptureSkel, CaptureSkelBuilder, OpenCaptureSkel};
 
 /// Largest snapshot length the kernel side copies (`PTCAP_MAX_SNAPLEN` in events.h).
 pub const MAX_SNAPLEN: u32 = 262144;
@@ -444,11 +436,23 @@ pub struct CaptureOptions {
     /// kfunc). Where the kernel lacks the kfuncs the programs load without the lookup
     /// ([`PacketCapture::nat_in_kernel`] says which).
     pub nat_lookup: bool,
-    /// Filters will be used ([`PacketCapture::set_filter`], a filter in
-    /// [`PacketCapture::attach`]). False loads the packet programs without the cBPF
-    /// interpreter, which the verifier then skips: the load takes a fraction of the time
-    /// (docs/ARCHITECTURE.md, "Where the start-up goes"); filters are then refused.
-    pub filters: bool,
+    /// The compiled filters by number (< [`MAX_FILTERS`]), for [`PacketCapture::attach`] and
+    /// [`Self::drops_filter`] to name. None: the packet programs are loaded without any filter
+    /// code, which the verifier then skips (docs/ARCHITECTURE.md, "Where the start-up goes").
+    pub filters: Vec<(u32, Vec<filter::CbpfInsn>)>,
+    /// How the programs run the filters.
+    pub filter_engine: FilterEngine,
+}
+
+/// How the packet programs run the filters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FilterEngine {
+    /// Translated into the programs' own eBPF code, else (too long for the place kept for
+    /// it) interpreted.
+    #[default]
+    Translated,
+    /// Interpreted: the cBPF instructions in a map, run by a `bpf_loop` callback.
+    Interpreted,
 }
 
 /// Which hook to attach with.
@@ -474,7 +478,8 @@ impl Default for CaptureOptions {
             netns: vec![0],
             drops_filter: None,
             nat_lookup: true,
-            filters: true,
+            filters: Vec::new(),
+            filter_engine: FilterEngine::Translated,
         }
     }
 }
@@ -549,8 +554,11 @@ pub struct PacketCapture {
     nat_fallback: Option<String>,
     /// Network namespaces the programs were loaded for (`CaptureOptions::netns`).
     netns_count: usize,
-    /// The packet programs were loaded with the interpreter (`CaptureOptions::filters`).
-    filters_on: bool,
+    /// The filters' numbers (`CaptureOptions::filters`).
+    filters: Vec<u32>,
+    /// How they run, and why not translated when that was asked for.
+    filter_engine: FilterEngine,
+    filter_fallback: Option<String>,
 }
 
 /// Raises RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11; later
@@ -567,7 +575,13 @@ fn raise_memlock() {
 /// Sends libbpf's own messages (warnings, verifier logs on failure) to stderr, or silences them.
 pub fn set_libbpf_messages(verbose: bool) {
     if verbose {
-        libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Warn, |_, msg: String| {
+        // PTCAP_VERIFIER_STATS: libbpf prints a successful load's verifier log at debug level.
+        let level = if std::env::var_os("PTCAP_VERIFIER_STATS").is_some() {
+            libbpf_rs::PrintLevel::Debug
+        } else {
+            libbpf_rs::PrintLevel::Warn
+        };
+        libbpf_rs::set_print(Some((level, |_, msg: String| {
             // Not eprint!: a closed stderr must not panic inside libbpf's callback.
             use std::io::Write as _;
             let _ = write!(std::io::stderr(), "libbpf: {msg}");
@@ -595,18 +609,37 @@ impl PacketCapture {
                 ),
             ));
         }
-        raise_memlock();
-        let (skel, nat_in_kernel, nat_fallback) = match Self::open_and_load(opts, opts.nat_lookup) {
-            Ok(skel) => (skel, opts.nat_lookup, None),
-            // A kernel without the conntrack kfuncs (or one whose verifier refuses their use)
-            // must still capture: the same object without the lookup branch.
-            Err(e) if opts.nat_lookup && e.kind != ErrorKind::Permission => {
-                let skel = Self::open_and_load(opts, false)?;
-                (skel, false, Some(e.message))
+        for (index, insns) in &opts.filters {
+            if *index >= MAX_FILTERS {
+                return Err(Error::new(
+                    ErrorKind::Filter,
+                    format!("filter index {index} >= {MAX_FILTERS}"),
+                ));
             }
-            Err(e) => return Err(e),
-        };
-        Ok(PacketCapture {
+            if insns.is_empty() || insns.len() > MAX_FILTER_INSNS as usize {
+                return Err(Error::new(
+                    ErrorKind::Filter,
+                    format!(
+                        "the filter has {} instructions (1..={MAX_FILTER_INSNS})",
+                        insns.len()
+                    ),
+                ));
+            }
+        }
+        raise_memlock();
+        let (skel, nat_in_kernel, nat_fallback, engine) =
+            match Self::open_and_load(opts, opts.nat_lookup) {
+                Ok((skel, engine)) => (skel, opts.nat_lookup, None, engine),
+                // A kernel without the conntrack kfuncs (or one whose verifier refuses their
+                // use) must still capture: the same object without the lookup branch.
+                Err(e) if opts.nat_lookup && e.kind != ErrorKind::Permission => {
+                    let (skel, engine) = Self::open_and_load(opts, false)?;
+                    (skel, false, Some(e.message), engine)
+                }
+                Err(e) => return Err(e),
+            };
+        let (filter_engine, filter_fallback) = engine;
+        let mut cap = PacketCapture {
             skel,
             interfaces: Vec::new(),
             free_slots: Vec::new(),
@@ -618,8 +651,22 @@ impl PacketCapture {
             nat_in_kernel,
             nat_fallback,
             netns_count: opts.netns.len(),
-            filters_on: opts.filters,
-        })
+            filters: opts.filters.iter().map(|(i, _)| *i).collect(),
+            filter_engine,
+            filter_fallback,
+        };
+        if filter_engine == FilterEngine::Interpreted {
+            for (index, insns) in &opts.filters {
+                cap.store_filter(*index, insns)?;
+            }
+        }
+        Ok(cap)
+    }
+
+    /// How the programs run the filters, and why not translated where that was asked for (a
+    /// translation longer than the place the programs keep for it).
+    pub fn filter_engine(&self) -> (FilterEngine, Option<&str>) {
+        (self.filter_engine, self.filter_fallback.as_deref())
     }
 
     /// Whether the packet programs look NATed packets up in conntrack (the kfuncs loaded).
@@ -635,7 +682,7 @@ impl PacketCapture {
     fn open_and_load(
         opts: &CaptureOptions,
         nat_lookup: bool,
-    ) -> Result<CaptureSkel<'static>, Error> {
+    ) -> Result<(CaptureSkel<'static>, (FilterEngine, Option<String>)), Error> {
         // The skeleton borrows its object storage for its whole life; one per capture, leaked
         // on purpose (a few hundred bytes) so the capture can own the skeleton.
         let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
@@ -653,7 +700,7 @@ impl PacketCapture {
             .ok_or_else(|| Error::new(ErrorKind::Load, "the BPF object has no .rodata"))?;
         rodata.snaplen = opts.snaplen;
         rodata.deliver_rejected = opts.deliver_rejected as u8;
-        rodata.filters_on = opts.filters as u8;
+        rodata.filters_on = !opts.filters.is_empty() as u8;
         // events.h's wake-up thresholds (the rodata's defaults), for a small ring (-B) lowered
         // to an eighth and a half of it: a 64 KiB ring must wake its reader before it is full.
         let ring = u64::from(opts.ring_bytes.max(4096));
@@ -707,6 +754,25 @@ impl PacketCapture {
             open.maps.events.set_max_entries(opts.ring_bytes),
             "ring buffer",
         )?;
+        // Diagnostics: the verifier's statistics for the packet programs, printed with libbpf's
+        // messages (ptcap -vvv).
+        if std::env::var_os("PTCAP_VERIFIER_STATS").is_some() {
+            open.progs.capture_ingress.set_log_level(4);
+            open.progs.capture_egress.set_log_level(4);
+            open.progs.ptcap_kfree_skb.set_log_level(4);
+        }
+        let mut engine = (FilterEngine::Interpreted, None);
+        if !opts.filters.is_empty() && opts.filter_engine == FilterEngine::Translated {
+            match splice_filters(&open, &opts.filters) {
+                Ok(()) => engine = (FilterEngine::Translated, None),
+                Err(why) => engine.1 = Some(why),
+            }
+        }
+        open.maps
+            .rodata_data
+            .as_deref_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Load, "the BPF object has no .rodata"))?
+            .filters_jit = (engine.0 == FilterEngine::Translated) as u8;
         let skel = open.load().map_err(|e| {
             let kind = errno_kind(&e, ErrorKind::Load);
             // EACCES at load is the verifier's refusal, EPERM missing privileges.
@@ -729,33 +795,11 @@ impl PacketCapture {
                     )
                 })?;
         }
-        Ok(skel)
+        Ok((skel, engine))
     }
 
-    /// Stores compiled filter number `index` (< [`MAX_FILTERS`]) for [`Self::attach`] to use.
-    pub fn set_filter(&mut self, index: u32, filter: &filter::CompiledFilter) -> Result<(), Error> {
-        if index >= MAX_FILTERS {
-            return Err(Error::new(
-                ErrorKind::Map,
-                format!("filter index {index} >= {MAX_FILTERS}"),
-            ));
-        }
-        if !self.filters_on {
-            return Err(Error::new(
-                ErrorKind::Filter,
-                "the programs were loaded without filters (CaptureOptions::filters)",
-            ));
-        }
-        let insns = filter.instructions();
-        if insns.is_empty() || insns.len() > MAX_FILTER_INSNS as usize {
-            return Err(Error::new(
-                ErrorKind::Filter,
-                format!(
-                    "the filter has {} instructions (1..={MAX_FILTER_INSNS})",
-                    insns.len()
-                ),
-            ));
-        }
+    /// Stores filter number `index` in the interpreter's map.
+    fn store_filter(&mut self, index: u32, insns: &[filter::CbpfInsn]) -> Result<(), Error> {
         for (pc, insn) in insns.iter().enumerate() {
             let key = (index * MAX_FILTER_INSNS + pc as u32).to_ne_bytes();
             let mut value = [0u8; 8];
@@ -806,10 +850,10 @@ impl PacketCapture {
                 ))
             }
         };
-        if filter.is_some() && !self.filters_on {
+        if let Some(f) = filter.filter(|f| !self.filters.contains(f)) {
             return Err(Error::new(
                 ErrorKind::Filter,
-                format!("interface {ifindex}: the programs were loaded without filters"),
+                format!("interface {ifindex}: no filter number {f} was loaded"),
             ));
         }
         let mut flags = 0;
@@ -1158,6 +1202,43 @@ fn packet_prog<'a>(
 fn cpus() -> usize {
     // SAFETY: plain libbpf query.
     unsafe { libbpf_sys::libbpf_num_possible_cpus() }.max(1) as usize
+}
+
+/// Writes the translation of `filters` into every program's place for it ([`jit`]); all or
+/// none: on an error no program was changed.
+fn splice_filters(
+    open: &OpenCaptureSkel<'static>,
+    filters: &[(u32, Vec<filter::CbpfInsn>)],
+) -> Result<(), String> {
+    let slots: Vec<(u32, &[filter::CbpfInsn])> =
+        filters.iter().map(|(i, f)| (*i, f.as_slice())).collect();
+    let mut changed = Vec::new();
+    let mut places = 0;
+    for prog in open.open_object().progs() {
+        let raw = prog.as_libbpf_object();
+        let insns = prog.insns();
+        if jit::find(insns)?.is_empty() {
+            continue;
+        }
+        let mut copy = insns.to_vec();
+        places += jit::splice(&mut copy, &slots)
+            .map_err(|e| format!("{}: {e}", prog.name().to_string_lossy()))?;
+        changed.push((raw, copy));
+    }
+    if places == 0 {
+        return Err("the programs have no place for a translated filter".into());
+    }
+    for (raw, mut insns) in changed {
+        // SAFETY: the program belongs to the open object, not loaded yet; libbpf copies the
+        // instructions. Same length as before, so its relocation records stay in place.
+        let rc = unsafe {
+            libbpf_sys::bpf_program__set_insns(raw.as_ptr(), insns.as_mut_ptr(), insns.len() as _)
+        };
+        if rc != 0 {
+            return Err(format!("bpf_program__set_insns: error {rc}"));
+        }
+    }
+    Ok(())
 }
 
 fn attach_tcx(

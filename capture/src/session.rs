@@ -31,8 +31,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bpf::{
-    filter, AttachMethod, CaptureOptions, Direction, DropEvent, DropsMode, Event, LinkKind,
-    PacketCapture, PacketEvent, Ring, WallClock,
+    filter, AttachMethod, CaptureOptions, Direction, DropEvent, DropsMode, Event, FilterEngine,
+    LinkKind, PacketCapture, PacketEvent, Ring, WallClock,
 };
 use formats::meta::CommentMode;
 use formats::render::RenderOptions;
@@ -467,11 +467,20 @@ fn load_programs(
             .then(|| filters.slot(LinkKind::RawIp))
             .flatten(),
         nat_lookup: matches!(s.nat, NatMode::Auto | NatMode::Kernel),
-        // No expression: the packet programs are loaded without the interpreter (the verifier
+        // No expression: the packet programs are loaded without filter code (the verifier
         // then skips it; issue 12's start-up).
-        filters: filters.expression,
+        filters: filters
+            .by_kind
+            .values()
+            .map(|(n, f)| (*n, f.instructions().to_vec()))
+            .collect(),
+        // The interpreter on request, for comparing the two (tests, bench/capture.sh).
+        filter_engine: match std::env::var("PTCAP_FILTER_ENGINE").as_deref() {
+            Ok("interpreted") => FilterEngine::Interpreted,
+            _ => FilterEngine::Translated,
+        },
     };
-    let mut cap = match PacketCapture::load(&opts) {
+    let cap = match PacketCapture::load(&opts) {
         // The drop program is the one a kernel may refuse alone (no tp_btf, another
         // sk_buff): capture without it rather than not at all.
         Err(e) if opts.drops != DropsMode::Off => {
@@ -486,8 +495,12 @@ fn load_programs(
         }
         r => r?,
     };
-    for (index, f) in filters.by_kind.values() {
-        cap.set_filter(*index, f)?;
+    if s.verbose > 0 && filters.expression {
+        match cap.filter_engine() {
+            (FilterEngine::Translated, _) => eprintln!("ptcap: filter: translated to eBPF"),
+            (_, Some(why)) => eprintln!("ptcap: filter: interpreted ({why})"),
+            (_, None) => eprintln!("ptcap: filter: interpreted"),
+        }
     }
     Ok(cap)
 }

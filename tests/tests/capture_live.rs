@@ -237,6 +237,7 @@ crafted.append(eth(B, A, 0x86dd, struct.pack('!IHBB16s16s', 0x60000000, 12, 17, 
 crafted.append(eth(mac('33:33:00:00:00:01'), A, 0x86dd, struct.pack('!IHBB16s16s', 0x60000000, 8, 58, 255, b'\xfe\x80' + b'\0'*13 + b'\x01', b'\xff\x02' + b'\0'*13 + b'\x01') + struct.pack('!BBHI', 134, 0, 0, 0)))
 crafted.append(vlan(B, A, 10, 0x0800, ipv4(17, udp(5556, 5556, b'PTCA' + b'v' * 10), ip_a, ip_b)))
 crafted.append(vlan(B, A, 20, 0x0800, ipv4(6, tcp(40002, 5555, 0x02), ip_a, ip_b)))
+crafted.append(vlan(B, A, 10, 0x0800, ipv4(17, udp(5556, 5556, b'PTCA' + b'v' * 600), ip_a, ip_b)))
 crafted.append(vlan(BC, A, 10, 0x0806, struct.pack('!HHBBH6s4s6s4s', 1, 0x0800, 6, 4, 1, A, ip4(ip_a), b'\0'*6, ip4(ip_b))))
 crafted.append(eth(mac('01:80:c2:00:00:0e'), X, 0x88cc, b'\x02\x07\x04' + b'l' * 40))
 crafted.append(eth(B, A, 0x0800, b'\x45\x00'))  # truncated IPv4
@@ -303,6 +304,27 @@ const EXPRESSIONS: &[&str] = &[
     "tcp dst port 5555 and tcp[tcpflags] & tcp-syn != 0",
     "ip host {A} and ip host {B}",
     "ether[0] & 1 != 0",
+    // Loads beyond the first 256 bytes (the translated filter's buffer): bpf_skb_load_bytes,
+    // at constant and at X-relative offsets, with and without a re-inserted VLAN tag.
+    "ip[300] = 0x7a",
+    "ether[1000] = 0x7a",
+    "udp[400] = 0x7a",
+    "tcp[250:4] = 0x79797979",
+    "vlan and udp[300] = 0x76",
+    "tcp[100:2] = 0x7979",
+    // Arithmetic, shifts, scratch memory, negation.
+    "ip[2:2] / 4 > 100",
+    "ip[2:2] % 7 = 3",
+    "ip[8] * 3 > 150",
+    "ip[0] >> 4 = 4 and ip[9] << 4 = 0x60",
+    "ip[1] ^ 0xff = 0xff and ip[6] | 0x40 = 0x40",
+    "ip[2:2] - 20 > 300",
+    "(ip[2:2] + ip[8]) % 5 = 1",
+    "ip[2:2] >> (ip[8] & 3) > 100",
+    "ip and -ip[8] & 0xff = 0xc0",
+    "len - 14 > 100",
+    "ip6 and ip6[6] = 17",
+    "udp[8:4] = 0x50544341 or tcp[20:4] = 0x79797979",
 ];
 
 #[test]
@@ -370,7 +392,11 @@ fn capture_kernel_filter_matches_libpcap() {
     //    are replayed from va; every packet's kernel verdict is compared with libpcap's.
     let mut nontrivial = 0;
     let mut total_checked = 0;
-    for template in EXPRESSIONS {
+    // Both engines: the translation (the default) and the interpreter it falls back to.
+    let runs = EXPRESSIONS
+        .iter()
+        .flat_map(|t| [("translated", t), ("interpreted", t)]);
+    for (engine, template) in runs {
         let expr = template
             .replace("{A}", &ip_a)
             .replace("{B}", &ip_b)
@@ -380,7 +406,10 @@ fn capture_kernel_filter_matches_libpcap() {
             &mut net,
             &b,
             &[
+                "env",
+                &format!("PTCAP_FILTER_ENGINE={engine}"),
                 bin.to_str().unwrap(),
+                "-v",
                 "--check-filter",
                 "-Q",
                 "in",
@@ -413,6 +442,11 @@ fn capture_kernel_filter_matches_libpcap() {
             .expect("replay count");
         std::thread::sleep(Duration::from_millis(250));
         let (code, _, stderr) = cap.interrupt();
+        let said = format!("ptcap: filter: {engine}");
+        assert!(
+            stderr.iter().any(|l| l.starts_with(&said)),
+            "{expr}: no {said:?}: {stderr:?}"
+        );
         let check = stderr
             .iter()
             .find(|l| l.starts_with("filter check: ") && l.contains(" packets, "))
@@ -435,16 +469,16 @@ fn capture_kernel_filter_matches_libpcap() {
             nontrivial += 1;
         }
         total_checked += checked;
-        eprintln!("{expr:50} checked {checked:4} accepted {accepted:4}");
+        eprintln!("{engine:11} {expr:50} checked {checked:4} accepted {accepted:4}");
     }
     assert_nothing_left(&net);
     assert!(
-        nontrivial * 10 >= EXPRESSIONS.len() * 9,
-        "only {nontrivial} of {} expressions split the corpus",
-        EXPRESSIONS.len()
+        nontrivial * 10 >= 2 * EXPRESSIONS.len() * 9,
+        "only {nontrivial} of {} runs split the corpus",
+        2 * EXPRESSIONS.len()
     );
     eprintln!(
-        "{} expressions, {total_checked} verdicts compared, {nontrivial} split the corpus",
+        "{} expressions under both engines, {total_checked} verdicts compared, {nontrivial} runs split the corpus",
         EXPRESSIONS.len()
     );
     let _ = std::fs::remove_dir_all(&dir);

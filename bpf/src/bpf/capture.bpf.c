@@ -25,6 +25,10 @@ const volatile __u8 deliver_rejected = 0;
  * (issue 12: 130-190 ms per program). The per-interface PTCAP_IFACE_FILTER flag still decides
  * when it is 1. */
 const volatile __u8 filters_on = 1;
+/* With filters_on: 1 runs the filters as eBPF code user space translated from them and put in
+ * the programs' placeholders (PTCAP_JIT_PLACE), 0 interprets them (a translation too long for
+ * the placeholder). Either way the verifier prunes the other. */
+const volatile __u8 filters_jit = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -57,6 +61,7 @@ struct {
  * here and handed to bpf_ringbuf_output with its real length, so a 60-byte ACK takes 60 bytes of
  * ring, not snaplen. tc programs do not nest on a CPU, so one slot per CPU is enough. */
 struct scratch {
+	struct ptcap_jit_frame jit; /* the translated filter's (before hdr: short offsets to data) */
 	struct ptcap_packet_event hdr;
 	__u8 data[PTCAP_MAX_SNAPLEN + sizeof(struct ptcap_nat)]; /* bytes, then a NAT trailer */
 	struct ptcap_nat nat; /* built here (the stack is full), then copied after the bytes */
@@ -384,6 +389,34 @@ static __always_inline __u32 run_filter(struct view *v, __u32 filter)
 	return run_filter_on(v, filter, 0);
 }
 
+/* ---- the filter translated to eBPF ----------------------------------------------------------- */
+
+#define PT_STR_(x) #x
+#define PT_STR(x) PT_STR_(x)
+
+/* The translated filter's place (bpf/src/jit.rs overwrites it before load, keeping its length).
+ * The marker: r0 = PTCAP_JIT_MAGIC, then moves that tell the translator what the compiler chose
+ * and what the buffer is: r1 = the context's register, r2 = the frame's (a struct
+ * ptcap_jit_frame in a map value), r3 = the buffer's offset from the frame, r4 = the bytes the
+ * buffer can hold (a bound the verifier can check the loads against), r5 = PTCAP_JIT_* flags.
+ * The code may use r0-r7 (clobbered) and must leave the context's and the frame's registers as
+ * they were; it ends by falling through, with the verdict in frame->ret. Until overwritten the
+ * place is no-op jumps; without filters_jit it is dead code the verifier removes. */
+#define PTCAP_JIT_PLACE(ctx, frame, buf_off, buf_max, flags)                                     \
+	asm volatile("r0 = " PT_STR(PTCAP_JIT_MAGIC) "\n\t"                                        \
+		     "r1 = %[c]\n\t"                                                                \
+		     "r2 = %[f]\n\t"                                                                \
+		     "r3 = %[d]\n\t"                                                                \
+		     "r4 = %[h]\n\t"                                                                \
+		     "r5 = %[fl]\n\t"                                                               \
+		     ".rept " PT_STR(PTCAP_JIT_INSNS) "\n\t"                                        \
+		     "goto +0\n\t"                                                                  \
+		     ".endr\n\t"                                                                    \
+		     :                                                                               \
+		     : [c] "r"(ctx), [f] "r"(frame), [d] "i"(buf_off), [h] "i"(buf_max),             \
+		       [fl] "i"(flags)                                                               \
+		     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "memory")
+
 /* ---- NAT: the conntrack entry behind a translated packet --------------------------------------- */
 
 /* Set by user space before load. 0 leaves the lookup out: the verifier removes the dead branch,
@@ -629,6 +662,62 @@ static __always_inline void count_drop(struct ptcap_iface_stats *stats)
 		stats->ring_drops++;
 }
 
+/* Copies the view's bytes [0, cap) to data; nonzero when the skb has fewer. */
+static __always_inline int copy_head(struct __sk_buff *skb, struct view *v, __u8 *data,
+				     __u32 cap)
+{
+	if (v->vlan) {
+		__u64 head = cap < 12 ? cap : 12;
+
+		barrier_var(head);
+		if (head > 12)
+			head = 12;
+		if (head > 0 && bpf_skb_load_bytes(skb, 0, data, head))
+			return -1;
+		data[12] = v->tag[0];
+		data[13] = v->tag[1];
+		data[14] = v->tag[2];
+		data[15] = v->tag[3];
+		if (cap > 16) {
+			__u64 rest = cap - 16;
+
+			barrier_var(rest);
+			if (rest > PTCAP_MAX_SNAPLEN - 16)
+				rest = PTCAP_MAX_SNAPLEN - 16;
+			barrier_var(rest);
+			if (rest > 0 && bpf_skb_load_bytes(skb, 12, data + 16, rest))
+				return -1;
+		}
+	} else if (cap > 0) {
+		__u64 n = cap;
+
+		barrier_var(n);
+		if (n > PTCAP_MAX_SNAPLEN)
+			n = PTCAP_MAX_SNAPLEN;
+		barrier_var(n);
+		if (n > 0 && bpf_skb_load_bytes(skb, 0, data, n))
+			return -1;
+	}
+	return 0;
+}
+
+/* Copies the view's bytes [PTCAP_JIT_HEAD, cap) to data, after copy_head's first
+ * PTCAP_JIT_HEAD. */
+static __always_inline int copy_tail(struct __sk_buff *skb, struct view *v, __u8 *data,
+				     __u32 cap)
+{
+	__u64 n = cap - PTCAP_JIT_HEAD;
+
+	barrier_var(n);
+	if (n > PTCAP_MAX_SNAPLEN - PTCAP_JIT_HEAD)
+		n = PTCAP_MAX_SNAPLEN - PTCAP_JIT_HEAD;
+	barrier_var(n);
+	if (n > 0 && bpf_skb_load_bytes(skb, PTCAP_JIT_HEAD - (v->vlan ? 4 : 0),
+					data + PTCAP_JIT_HEAD, n))
+		return -1;
+	return 0;
+}
+
 static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 netns_no)
 {
 	/* The interface's key (events.h, PTCAP_NETNS_SHIFT); namespace 0's is its ifindex. */
@@ -637,7 +726,7 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 
 	struct ptcap_iface_stats *stats;
 	struct scratch *s;
 	struct view v = {};
-	__u32 ret, cap, cpu, slot;
+	__u32 ret, cap, cpu, slot, head;
 	__u8 flags = 0;
 
 	cfg = bpf_map_lookup_elem(&ifaces, &ifindex);
@@ -660,25 +749,7 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 
 		v.tag[1] = (proto >> 8) & 0xff;
 		v.tag[2] = (tci >> 8) & 0xff;
 		v.tag[3] = tci & 0xff;
-		flags |= PTCAP_PKT_VLAN;
 	}
-
-	ret = snaplen;
-	if (filters_on && (cfg->flags & PTCAP_IFACE_FILTER))
-		ret = run_filter(&v, cfg->filter);
-	if (ret == 0) {
-		if (!deliver_rejected)
-			return TCX_NEXT;
-		flags |= PTCAP_PKT_REJECTED;
-	} else if (stats) {
-		stats->accepted++;
-	}
-
-	cap = v.len;
-	if (cap > snaplen)
-		cap = snaplen;
-	if (!deliver_rejected && cap > ret)
-		cap = ret;
 
 	cpu = bpf_get_smp_processor_id();
 	s = bpf_map_lookup_elem(&scratch, &cpu);
@@ -686,6 +757,49 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 
 		count_drop(stats);
 		return TCX_NEXT;
 	}
+
+	ret = snaplen;
+	head = 0; /* view bytes already in s->data */
+	if (filters_on && (cfg->flags & PTCAP_IFACE_FILTER)) {
+		if (filters_jit) {
+			/* The translated filter reads the first bytes from the scratch (they are the
+			 * first bytes to keep too), deeper ones with bpf_skb_load_bytes. */
+			head = v.len < PTCAP_JIT_HEAD ? v.len : PTCAP_JIT_HEAD;
+			s->jit.ret = 0;
+			if (copy_head(skb, &v, s->data, head)) {
+				if (stats)
+					stats->copy_errors++;
+				head = 0;
+			} else {
+				s->jit.len = v.len;
+				s->jit.head = head;
+				s->jit.slot = cfg->filter;
+				s->jit.shift = v.vlan ? 4 : 0;
+				PTCAP_JIT_PLACE(skb, &s->jit,
+						__builtin_offsetof(struct scratch, data) -
+						    __builtin_offsetof(struct scratch, jit),
+						PTCAP_JIT_HEAD, PTCAP_JIT_HELPER);
+			}
+			ret = s->jit.ret;
+		} else {
+			ret = run_filter(&v, cfg->filter);
+		}
+	}
+	if (ret == 0) {
+		if (!deliver_rejected)
+			return TCX_NEXT;
+		flags |= PTCAP_PKT_REJECTED;
+	} else if (stats) {
+		stats->accepted++;
+	}
+	if (v.vlan)
+		flags |= PTCAP_PKT_VLAN;
+
+	cap = v.len;
+	if (cap > snaplen)
+		cap = snaplen;
+	if (!deliver_rejected && cap > ret)
+		cap = ret;
 	if (cap > PTCAP_MAX_SNAPLEN)
 		cap = PTCAP_MAX_SNAPLEN;
 	/* Only for packets that are kept and only where the data has no in-band VLAN tag. */
@@ -693,36 +807,12 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 
 	    nat_of(skb, (cfg->flags & PTCAP_IFACE_ETHERNET) ? 14 : 0, direction, &s->nat, &flags))
 		flags |= PTCAP_PKT_NAT;
 
-	if (v.vlan) {
-		__u64 head = cap < 12 ? cap : 12;
-
-		barrier_var(head);
-		if (head > 12)
-			head = 12;
-		if (head > 0 && bpf_skb_load_bytes(skb, 0, s->data, head))
+	if (head == 0) {
+		if (copy_head(skb, &v, s->data, cap))
 			goto copy_failed;
-		s->data[12] = v.tag[0];
-		s->data[13] = v.tag[1];
-		s->data[14] = v.tag[2];
-		s->data[15] = v.tag[3];
-		if (cap > 16) {
-			__u64 rest = cap - 16;
-
-			barrier_var(rest);
-			if (rest > PTCAP_MAX_SNAPLEN - 16)
-				rest = PTCAP_MAX_SNAPLEN - 16;
-			barrier_var(rest);
-			if (rest > 0 && bpf_skb_load_bytes(skb, 12, s->data + 16, rest))
-				goto copy_failed;
-		}
-	} else if (cap > 0) {
-		__u64 n = cap;
-
-		barrier_var(n);
-		if (n > PTCAP_MAX_SNAPLEN)
-			n = PTCAP_MAX_SNAPLEN;
-		barrier_var(n);
-		if (n > 0 && bpf_skb_load_bytes(skb, 0, s->data, n))
+	} else if (cap > head) {
+		/* head is PTCAP_JIT_HEAD here (a shorter head is the whole view) */
+		if (copy_tail(skb, &v, s->data, cap))
 			goto copy_failed;
 	}
 	goto send;
@@ -766,7 +856,7 @@ send:;
 	 * timeout, so a trickle still arrives within milliseconds. */
 	__u64 len = sizeof(struct ptcap_packet_event) + size + trailer;
 
-	if (bpf_ringbuf_output(&events, s, len, ptcap_wakeup_flags(len)))
+	if (bpf_ringbuf_output(&events, &s->hdr, len, ptcap_wakeup_flags(len)))
 		count_drop(stats);
 	return TCX_NEXT;
 }

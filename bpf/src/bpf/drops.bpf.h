@@ -29,6 +29,7 @@ const volatile __u8 drops_filtered = 0;
 const volatile __u32 drops_rate = PTCAP_DROP_RATE;
 
 struct drop_scratch {
+	struct ptcap_jit_frame jit; /* the translated filter's (before hdr: short offsets to data) */
 	struct ptcap_drop_event hdr;
 	__u8 data[PTCAP_DROP_MAX_BYTES];
 	/* Rate window (per CPU): start and events in it. */
@@ -155,8 +156,22 @@ int BPF_PROG(ptcap_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop
 	v.len = wire;
 	v.caplen = cap;
 	ret = snaplen;
-	if (drops_filtered)
+	if (drops_filtered && filters_jit) {
+		/* The copy is all the filter sees (loads beyond it reject, as beyond libpcap's
+		 * caplen). */
+		d->jit.len = wire;
+		d->jit.head = cap;
+		d->jit.slot = drops_filter;
+		d->jit.shift = 0;
+		d->jit.ret = 0;
+		PTCAP_JIT_PLACE(ctx, &d->jit,
+				__builtin_offsetof(struct drop_scratch, data) -
+				    __builtin_offsetof(struct drop_scratch, jit),
+				PTCAP_DROP_MAX_BYTES, 0);
+		ret = d->jit.ret;
+	} else if (drops_filtered) {
 		ret = run_filter_on(&v, drops_filter, 1);
+	}
 	if (ret == 0)
 		goto out;
 	stats->accepted++;
@@ -205,7 +220,7 @@ int BPF_PROG(ptcap_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop
 	barrier_var(size);
 	__u64 rec_len = sizeof(struct ptcap_drop_event) + size;
 
-	if (bpf_ringbuf_output(&events, d, rec_len, ptcap_wakeup_flags(rec_len)))
+	if (bpf_ringbuf_output(&events, &d->hdr, rec_len, ptcap_wakeup_flags(rec_len)))
 		stats->ring_drops++;
 out:
 	d->busy = 0;

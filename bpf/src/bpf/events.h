@@ -216,6 +216,34 @@ struct ptcap_iface_stats {
 	__u64 copy_errors;
 };
 
+/* ---- the filter translated to eBPF (bpf/src/jit.rs) -------------------------------------------- */
+
+/* The place a program keeps for the translated filter (PTCAP_JIT_PLACE in capture.bpf.c):
+ * PTCAP_JIT_INSNS no-op jumps after a marker that user space finds and overwrites, same length,
+ * before load. A translation that does not fit falls back to the interpreter. */
+#define PTCAP_JIT_INSNS 4096
+#define PTCAP_JIT_MAGIC 0x7470746a
+/* Bytes of the view a tc program copies into its scratch before the filter runs (then the
+ * buffer holds min(len, PTCAP_JIT_HEAD) bytes, an invariant the translation relies on);
+ * deeper loads call bpf_skb_load_bytes. */
+#define PTCAP_JIT_HEAD 256
+/* Placeholder flags: loads beyond the buffer call bpf_skb_load_bytes on the program's context
+ * (tc); without it they reject (the drop program's copy is all there is, as for libpcap's
+ * caplen). */
+#define PTCAP_JIT_HELPER 1
+
+/* What the translated filter reads and writes, in the scratch record before its header. */
+struct ptcap_jit_frame {
+	__u32 len;     /* the view's length (libpcap's wire length): loads beyond it reject */
+	__u32 head;    /* view bytes in the buffer */
+	__u32 slot;    /* which filter */
+	__u32 ret;     /* the verdict: 0 rejects, else bytes to keep */
+	__u32 shift;   /* helper loads: view offset - shift is the skb offset (a re-inserted tag) */
+	__u32 reserved;
+	__u32 mem[16]; /* cBPF's scratch memory M[] */
+	__u8 tmp[8];   /* bpf_skb_load_bytes' destination */
+};
+
 /* One classic BPF instruction, as struct sock_filter / struct bpf_insn. */
 struct ptcap_cbpf_insn {
 	__u16 code;
