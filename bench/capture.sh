@@ -16,14 +16,16 @@
 #           (start-up excluded; the summed /proc/PID/task/*/schedstat run times, in ns: the
 #           10 ms ticks of /proc/PID/stat are too coarse at 20k pps), and its RSS at the end.
 #   paced   the same at 20000 and 100000 packets/s (RATES).
-#   filter  unpaced on v1 with the filter 'udp' (tcpdump, ptcap): the filter's cost.
+#   filter  unpaced on v1 with the filter 'udp', then with a longer one (LONG_FILTER, which
+#           accepts the flood too), tcpdump and ptcap: the filter's cost.
 #   whole   a 3-s unpaced flood on -i any, CPU of the whole run incl. start-up
 #           (/proc/PID/stat utime+stime just before the stop).
 #   startup exec -> first packet captured (a 10k pps flow already running; the packet's own
 #           timestamp), start-up CPU (stat, 0.3 s after the ready line, no traffic). The
 #           start-up alone, per variant and with its BPF load times: bench/startup.sh.
 #   bpfcost the capture program's kernel time per packet (bpftool, kernel.bpf_stats_enabled
-#           on for the part, restored after): no filter, 'udp', a longer filter, --nat off.
+#           on for the part, restored after): no filter, 'udp' and the longer filter (each
+#           translated and interpreted: PTCAP_FILTER_ENGINE), --nat off.
 #           Not in the default PARTS.
 #   pair    the older benchmark (two namespaces, no bridge; bench/capture_pair.sh).
 # PROFILE=DIR: perf profiles of the capturers (flood part, first round) into DIR; PERF_CALLGRAPH
@@ -39,6 +41,7 @@ SECS=${SECS:-4}
 RATES=${RATES:-"20000 100000"}
 PARTS=${PARTS:-"flood paced filter whole startup"}
 KINDS=${KINDS:-"td pt ptn"}
+LONG_FILTER="udp and dst port 9999 and not src net 10.0.0.0/8 and len < 200"
 export PATH="$HOME/.cargo/bin:$PATH"
 if [ -z "${PTCAP:-}" ]; then
   cargo build --release --locked -q -p capture --bin ptcap
@@ -156,6 +159,7 @@ for r in $(seq "$ROUNDS"); do
   fi
   if has filter; then
     for k in $(rot "$r"); do one filter "$k" v1 0 "$r" udp; done
+    for k in $(rot "$r"); do one filterlong "$k" v1 0 "$r" $LONG_FILTER; done
   fi
   if has whole; then
     for k in $(rot "$r"); do one whole "$k" any 0 "$r"; done
@@ -197,13 +201,17 @@ for p in json.load(sys.stdin):
 print(t, n)'; }
   echo "| tc program, ptcap --comments none on v1, unpaced | ns per packet (median) | sender pps |" >"$TMP/bpfcost"
   echo "|---|---|---|" >>"$TMP/bpfcost"
-  for variant in "none" "udp" "long" "nat-off"; do
+  for variant in "none" "udp" "udp-interpreted" "long" "long-interpreted" "nat-off"; do
     : >"$TMP/bc"
     for r in $(seq "$ROUNDS"); do
+      # *-interpreted: the same filter run by the interpreter instead of translated.
+      export PTCAP_FILTER_ENGINE=translated
       case $variant in
         none) set -- ;;
         udp) set -- udp ;;
-        long) set -- "udp and dst port 9999 and not src net 10.0.0.0/8 and len < 200" ;;
+        udp-interpreted) set -- udp; PTCAP_FILTER_ENGINE=interpreted ;;
+        long) set -- "$LONG_FILTER" ;;
+        long-interpreted) set -- "$LONG_FILTER"; PTCAP_FILTER_ENGINE=interpreted ;;
         nat-off) set -- --nat off ;;
       esac
       start_cap ptn v1 "$@"; sleep 0.3
@@ -218,6 +226,7 @@ print(t, n)'; }
       "$(awk '{print $2}' "$TMP/bc" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" >>"$TMP/bpfcost"
   done
   sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+  unset PTCAP_FILTER_ENGINE
 fi
 [ -n "${KEEP_ROWS:-}" ] && cp "$TMP/rows" "$KEEP_ROWS"
 python3 - "$TMP/rows" "$ROUNDS" "$SECS" <<'EOF'
@@ -236,7 +245,7 @@ print("|---|---|---|---|---|---|---|---|---|---|")
 none = sel("flood", "none", "-", "0")
 if none:
     print(f"| unpaced | - | (no capture) | {col(none,5):.0f} | | | | | | |")
-for part in ("flood", "paced", "filter"):
+for part in ("flood", "paced", "filter", "filterlong"):
     keys = sorted({(r[3], r[2]) for r in rows if r[0] == part and r[1] != "none"},
                   key=lambda k: (-1 if k[0] == "0" else -int(k[0]), k[1] != "v1"))
     for rate, ifc in keys:
@@ -244,7 +253,7 @@ for part in ("flood", "paced", "filter"):
         for k in KINDS:
             rs = sel(part, k, ifc, rate)
             if not rs: continue
-            what = ("unpaced" if rate == "0" else f"{int(rate)//1000}k pps") + (" 'udp'" if part == "filter" else "")
+            what = ("unpaced" if rate == "0" else f"{int(rate)//1000}k pps") + {"filter": " 'udp'", "filterlong": " longer filter"}.get(part, "")
             ratio = f"{col(rs,9)/col(td,9):.2f}x" if td and k != "td" and col(td,9) > 0 else ""
             pr = f"{col(rs,5)/col(td,5):.2f}x" if td and k != "td" else ""
             print(f"| {what} | {ifc} | {names[k]} | {col(rs,5):.0f} | {col(rs,7):.0f} | {col(rs,8):.0f} | {col(rs,9):.2f} | {ratio} | {pr} | {col(rs,10)/1024:.1f} |")

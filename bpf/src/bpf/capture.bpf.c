@@ -726,8 +726,8 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 
 	struct ptcap_iface_stats *stats;
 	struct scratch *s;
 	struct view v = {};
-	__u32 ret, cap, cpu, slot, head;
-	__u8 flags = 0;
+	__u32 ret, cap, cpu, slot;
+	__u8 flags = 0, copied;
 
 	cfg = bpf_map_lookup_elem(&ifaces, &ifindex);
 	if (!cfg)
@@ -759,28 +759,30 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 
 	}
 
 	ret = snaplen;
-	head = 0; /* view bytes already in s->data */
+	copied = 0; /* the view's first min(len, PTCAP_JIT_HEAD) bytes are in s->data */
 	if (filters_on && (cfg->flags & PTCAP_IFACE_FILTER)) {
 		if (filters_jit) {
 			/* The translated filter reads the first bytes from the scratch (they are the
 			 * first bytes to keep too), deeper ones with bpf_skb_load_bytes. */
-			head = v.len < PTCAP_JIT_HEAD ? v.len : PTCAP_JIT_HEAD;
-			s->jit.ret = 0;
+			__u32 head = v.len < PTCAP_JIT_HEAD ? v.len : PTCAP_JIT_HEAD;
+
 			if (copy_head(skb, &v, s->data, head)) {
 				if (stats)
 					stats->copy_errors++;
-				head = 0;
+				ret = 0; /* in a register: the verifier then ends this path here */
 			} else {
+				copied = 1;
 				s->jit.len = v.len;
 				s->jit.head = head;
 				s->jit.slot = cfg->filter;
 				s->jit.shift = v.vlan ? 4 : 0;
+				s->jit.ret = 0;
 				PTCAP_JIT_PLACE(skb, &s->jit,
 						__builtin_offsetof(struct scratch, data) -
 						    __builtin_offsetof(struct scratch, jit),
 						PTCAP_JIT_HEAD, PTCAP_JIT_HELPER);
+				ret = s->jit.ret;
 			}
-			ret = s->jit.ret;
 		} else {
 			ret = run_filter(&v, cfg->filter);
 		}
@@ -807,11 +809,11 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 
 	    nat_of(skb, (cfg->flags & PTCAP_IFACE_ETHERNET) ? 14 : 0, direction, &s->nat, &flags))
 		flags |= PTCAP_PKT_NAT;
 
-	if (head == 0) {
+	if (!copied) {
 		if (copy_head(skb, &v, s->data, cap))
 			goto copy_failed;
-	} else if (cap > head) {
-		/* head is PTCAP_JIT_HEAD here (a shorter head is the whole view) */
+	} else if (cap > PTCAP_JIT_HEAD) {
+		/* then the view is longer: its first PTCAP_JIT_HEAD bytes are there */
 		if (copy_tail(skb, &v, s->data, cap))
 			goto copy_failed;
 	}

@@ -220,8 +220,9 @@ struct ptcap_iface_stats {
 
 /* The place a program keeps for the translated filter (PTCAP_JIT_PLACE in capture.bpf.c):
  * PTCAP_JIT_INSNS no-op jumps after a marker that user space finds and overwrites, same length,
- * before load. A translation that does not fit falls back to the interpreter. */
-#define PTCAP_JIT_INSNS 4096
+ * before load. A typical expression takes 20-100 instructions per link type; a translation
+ * that does not fit falls back to the interpreter. */
+#define PTCAP_JIT_INSNS 2048
 #define PTCAP_JIT_MAGIC 0x7470746a
 /* Bytes of the view a tc program copies into its scratch before the filter runs (then the
  * buffer holds min(len, PTCAP_JIT_HEAD) bytes, an invariant the translation relies on);
