@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Packet capture at tcx (or tc clsact) ingress and egress: every packet of the chosen
- * interfaces passes libpcap's compiled filter (classic BPF, run by the interpreter below) and,
+ * interfaces passes libpcap's compiled filter (classic BPF, translated to eBPF by user space
+ * into PTCAP_JIT_PLACE, else run by the interpreter below) and,
  * when accepted, goes to user space through the one ring buffer as a ptcap_packet_event
  * followed by its first min(len, snaplen, filter result) bytes. The programs never change
  * traffic: they always return TCX_NEXT (== TC_ACT_UNSPEC). */
@@ -20,11 +21,11 @@ const volatile __u32 snaplen = PTCAP_MAX_SNAPLEN;
 /* Check mode: deliver rejected packets too (flagged), whole, so user space can compare the
  * kernel's verdict with libpcap's on the same bytes. */
 const volatile __u8 deliver_rejected = 0;
-/* Some interface may run a filter (an expression was given). 0 leaves the cBPF interpreter out
- * of the packet programs: the verifier knows the frozen value, never reaches the `bpf_loop`
- * below and so never verifies its callback, which is most of a packet program's verification
- * (issue 12: 130-190 ms per program). The per-interface PTCAP_IFACE_FILTER flag still decides
- * when it is 1. */
+/* Some interface may run a filter (an expression was given). 0 leaves all filter code out of
+ * the packet programs: the verifier knows the frozen value and never reaches it (the
+ * interpreter's `bpf_loop` callback was most of a packet program's verification, issue 12:
+ * 130-190 ms per program). The per-interface PTCAP_IFACE_FILTER flag still decides when it
+ * is 1. */
 const volatile __u8 filters_on = 1;
 /* With filters_on: 1 runs the filters as eBPF code user space translated from them and put in
  * the programs' placeholders (PTCAP_JIT_PLACE), 0 interprets them (a translation too long for

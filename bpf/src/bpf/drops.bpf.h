@@ -9,7 +9,7 @@
  * Reason values are the running kernel's (CO-RE enum relocations); names are decoded in user
  * space from its BTF. Bounded: at most PTCAP_DROP_RATE events per CPU per second, the rest and
  * those the ring has no room for are counted, never waited for. Included by capture.bpf.c
- * after attribution.bpf.h (it uses the interpreter, the ring and the interface table). */
+ * after attribution.bpf.h (it uses the filter code, the ring and the interface table). */
 #ifndef PTCAP_DROPS_BPF_H
 #define PTCAP_DROPS_BPF_H
 
