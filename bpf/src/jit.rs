@@ -6,7 +6,8 @@
 //! compiler gave the context and the frame (a `struct ptcap_jit_frame`), where the packet's
 //! buffer is and how much it can hold, then `PTCAP_JIT_INSNS` no-op jumps. Before load,
 //! [`splice`] overwrites the marker and the jumps with the translated filters and pads the rest,
-//! keeping the program's length, so libpcap's relocations and BTF line records stay valid.
+//! keeping the program's length, so libbpf's relocation records and the BTF line records stay
+//! valid.
 //!
 //! The code follows libpcap's `bpf_filter`: A and X are 32-bit (r6, r7), a load beyond the
 //! packet's length rejects, division by zero rejects, shifts by 32 or more give 0, running off
