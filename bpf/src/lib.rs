@@ -1216,15 +1216,13 @@ fn splice_filters(
     let mut changed = Vec::new();
     let mut places = 0;
     for prog in open.open_object().progs() {
-        let raw = prog.as_libbpf_object();
-        let insns = prog.insns();
-        if jit::find(insns)?.is_empty() {
-            continue;
-        }
-        let mut copy = insns.to_vec();
-        places += jit::splice(&mut copy, &slots)
+        let mut copy = prog.insns().to_vec();
+        let n = jit::splice(&mut copy, &slots)
             .map_err(|e| format!("{}: {e}", prog.name().to_string_lossy()))?;
-        changed.push((raw, copy));
+        if n > 0 {
+            places += n;
+            changed.push((prog.as_libbpf_object(), copy));
+        }
     }
     if places == 0 {
         return Err("the programs have no place for a translated filter".into());
