@@ -47,7 +47,6 @@
 use std::fmt;
 use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
-use std::ptr::NonNull;
 
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{AsRawLibbpf, Link, MapCore, MapFlags};
@@ -526,7 +525,8 @@ struct Interface {
     /// Its ifindex in its namespace.
     real: u32,
     slot: u32,
-    links: Vec<Link>,
+    /// Its tcx links: closing one detaches it.
+    links: Vec<std::os::fd::OwnedFd>,
     tc: Vec<TcAttachment>,
     /// The clsact qdisc is ours (we created it, or a killed ptcap did: we removed its
     /// filters): remove it on detach when no filter is left in it.
@@ -555,6 +555,8 @@ pub struct PacketCapture {
     nat_fallback: Option<String>,
     /// Network namespaces the programs were loaded for (`CaptureOptions::netns`).
     netns_count: usize,
+    /// One packet program serves both hooks ([`one_program_possible`]).
+    one_program: bool,
     /// The filters' numbers (`CaptureOptions::filters`).
     filters: Vec<u32>,
     /// How they run, and why not translated when that was asked for.
@@ -652,6 +654,7 @@ impl PacketCapture {
             nat_in_kernel,
             nat_fallback,
             netns_count: opts.netns.len(),
+            one_program: one_program_possible(),
             filters: opts.filters.iter().map(|(i, _)| *i).collect(),
             filter_engine,
             filter_fallback,
@@ -724,19 +727,23 @@ impl PacketCapture {
             ));
         }
         // The packet programs' copies for namespaces the capture does not cover stay out.
+        // With one program for both hooks, the egress copies stay out too.
         let n = opts.netns.len();
+        let one = one_program_possible();
+        rodata.one_program = one as u8;
         let progs = &mut open.progs;
+        progs.capture_egress.set_autoload(!one);
         for (no, ingress, egress) in [
-            (1, &mut progs.capture_ingress_1, &mut progs.capture_egress_1),
-            (2, &mut progs.capture_ingress_2, &mut progs.capture_egress_2),
-            (3, &mut progs.capture_ingress_3, &mut progs.capture_egress_3),
-            (4, &mut progs.capture_ingress_4, &mut progs.capture_egress_4),
-            (5, &mut progs.capture_ingress_5, &mut progs.capture_egress_5),
-            (6, &mut progs.capture_ingress_6, &mut progs.capture_egress_6),
-            (7, &mut progs.capture_ingress_7, &mut progs.capture_egress_7),
+            (1, &mut progs.capture_1, &mut progs.capture_egress_1),
+            (2, &mut progs.capture_2, &mut progs.capture_egress_2),
+            (3, &mut progs.capture_3, &mut progs.capture_egress_3),
+            (4, &mut progs.capture_4, &mut progs.capture_egress_4),
+            (5, &mut progs.capture_5, &mut progs.capture_egress_5),
+            (6, &mut progs.capture_6, &mut progs.capture_egress_6),
+            (7, &mut progs.capture_7, &mut progs.capture_egress_7),
         ] {
             ingress.set_autoload(no < n);
-            egress.set_autoload(no < n);
+            egress.set_autoload(no < n && !one);
         }
         rodata.nat_lookup = nat_lookup as u8;
         // SAFETY: plain libbpf query.
@@ -758,9 +765,9 @@ impl PacketCapture {
         // Diagnostics: the verifier's statistics for the packet programs, printed with libbpf's
         // messages (ptcap -vvv).
         if std::env::var_os("PTCAP_VERIFIER_STATS").is_some() {
-            open.progs.capture_ingress.set_log_level(4);
-            open.progs.capture_egress.set_log_level(4);
-            open.progs.ptcap_kfree_skb.set_log_level(4);
+            for mut prog in open.open_object_mut().progs_mut() {
+                prog.set_log_level(4);
+            }
         }
         let mut engine = (FilterEngine::Interpreted, None);
         if !opts.filters.is_empty() && opts.filter_engine == FilterEngine::Translated {
@@ -900,7 +907,7 @@ impl PacketCapture {
             AttachMethod::Tcx
         };
         for &dir in directions {
-            let prog = packet_prog(&self.skel, netns_no, dir);
+            let prog = packet_prog(&self.skel, netns_no, dir, self.one_program);
             if method == AttachMethod::Tcx {
                 match attach_tcx(prog, real, dir) {
                     Ok(link) => {
@@ -1172,31 +1179,65 @@ impl Drop for PacketCapture {
     }
 }
 
-/// The packet program of namespace number `netns_no` for direction `dir`.
+/// The packet program of namespace number `netns_no` for direction `dir` (with `one`, the
+/// ingress program serves both).
 fn packet_prog<'a>(
     skel: &'a CaptureSkel<'static>,
     netns_no: usize,
     dir: Direction,
+    one: bool,
 ) -> &'a libbpf_rs::ProgramMut<'static> {
     let p = &skel.progs;
-
+    let dir = if one { Direction::In } else { dir };
     match (netns_no, dir) {
-        (1, Direction::In) => &p.capture_ingress_1,
+        (1, Direction::In) => &p.capture_1,
         (1, Direction::Out) => &p.capture_egress_1,
-        (2, Direction::In) => &p.capture_ingress_2,
+        (2, Direction::In) => &p.capture_2,
         (2, Direction::Out) => &p.capture_egress_2,
-        (3, Direction::In) => &p.capture_ingress_3,
+        (3, Direction::In) => &p.capture_3,
         (3, Direction::Out) => &p.capture_egress_3,
-        (4, Direction::In) => &p.capture_ingress_4,
+        (4, Direction::In) => &p.capture_4,
         (4, Direction::Out) => &p.capture_egress_4,
-        (5, Direction::In) => &p.capture_ingress_5,
+        (5, Direction::In) => &p.capture_5,
         (5, Direction::Out) => &p.capture_egress_5,
-        (6, Direction::In) => &p.capture_ingress_6,
+        (6, Direction::In) => &p.capture_6,
         (6, Direction::Out) => &p.capture_egress_6,
-        (7, Direction::In) => &p.capture_ingress_7,
+        (7, Direction::In) => &p.capture_7,
         (7, Direction::Out) => &p.capture_egress_7,
-        (_, Direction::In) => &p.capture_ingress,
+        (_, Direction::In) => &p.capture,
         (_, Direction::Out) => &p.capture_egress,
+    }
+}
+
+/// Whether one packet program can serve both hooks: it tells them apart by sk_buff's
+/// `tc_at_ingress`, read through `bpf_cast_to_kern_ctx`, a kfunc of Linux 6.2 and later
+/// (capture.bpf.c, `hook_direction`). Older kernels get a program per direction, as before.
+/// From the release: asking the kernel's BTF for the kfunc means parsing 5 MB again.
+fn one_program_possible() -> bool {
+    static ONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ONE.get_or_init(|| {
+        if std::env::var("PTCAP_PACKET_PROGRAMS").as_deref() == Ok("two") {
+            return false;
+        }
+        // SAFETY: uname fills the struct it is given.
+        let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+        if unsafe { libc::uname(&mut u) } != 0 {
+            return false;
+        }
+        // SAFETY: the kernel NUL-terminates release.
+        let release = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) };
+        release_at_least(&release.to_string_lossy(), (6, 2))
+    })
+}
+
+/// `release` (uname -r: "6.18.0-1-amd64") is `want` or later.
+fn release_at_least(release: &str, want: (u32, u32)) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= want,
+        _ => false,
     }
 }
 
@@ -1244,24 +1285,31 @@ fn attach_tcx(
     prog: &libbpf_rs::ProgramMut<'_>,
     ifindex: u32,
     dir: Direction,
-) -> std::io::Result<Link> {
-    let mut opts = libbpf_sys::bpf_tcx_opts {
-        sz: std::mem::size_of::<libbpf_sys::bpf_tcx_opts>() as _,
+) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut opts = libbpf_sys::bpf_link_create_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_link_create_opts>() as _,
         ..Default::default()
     };
     if dir == Direction::In {
         // First in the chain: see packets before other programs drop or redirect them.
         opts.flags = libbpf_sys::BPF_F_BEFORE;
     }
-    // SAFETY: the program pointer is valid while the skeleton lives; opts is a valid struct.
-    let link = unsafe {
-        libbpf_sys::bpf_program__attach_tcx(prog.as_libbpf_object().as_ptr(), ifindex as i32, &opts)
+    // The hook from the direction, not from the program's expected attach type (what
+    // bpf_program__attach_tcx takes): one program may serve both hooks.
+    let hook = match dir {
+        Direction::In => libbpf_sys::BPF_TCX_INGRESS,
+        Direction::Out => libbpf_sys::BPF_TCX_EGRESS,
     };
-    match NonNull::new(link) {
-        // SAFETY: libbpf returned a valid link that we now own.
-        Some(ptr) => Ok(unsafe { Link::from_ptr(ptr) }),
-        None => Err(std::io::Error::last_os_error()),
+    // SAFETY: a valid program fd and options struct; the kernel returns a new fd or an error.
+    let fd = unsafe {
+        libbpf_sys::bpf_link_create(prog.as_fd().as_raw_fd(), ifindex as i32, hook, &opts)
+    };
+    if fd < 0 {
+        return Err(std::io::Error::from_raw_os_error(-fd));
     }
+    // SAFETY: a new fd that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }
 
 fn tc_hook(ifindex: u32, point: libbpf_sys::bpf_tc_attach_point) -> libbpf_sys::bpf_tc_hook {
@@ -1386,5 +1434,15 @@ mod key_tests {
         // Too large to share the key space, or beyond the copies of the programs.
         assert_eq!(netns_key(1, 1 << NETNS_SHIFT), None);
         assert_eq!(netns_key(MAX_NETNS, 1), None);
+    }
+
+    #[test]
+    fn kernel_releases_compare() {
+        assert!(release_at_least("6.18.0-1-amd64", (6, 2)));
+        assert!(release_at_least("6.2.0", (6, 2)));
+        assert!(release_at_least("7.0-rc1", (6, 2)));
+        assert!(!release_at_least("6.1.0-28-cloud-amd64", (6, 2)));
+        assert!(!release_at_least("5.15.0-91-generic", (6, 2)));
+        assert!(!release_at_least("weird", (6, 2)));
     }
 }

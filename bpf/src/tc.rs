@@ -1,6 +1,7 @@
 //! Our tc filters, recognisable: the tc fallback (`--attach tc`, kernels without tcx) attaches
 //! at priority [`TC_PRIORITY`] with the owning process's pid as the handle, and libbpf names
-//! the filter after the program (`capture_ingress:[ID]`, `capture_egress:[ID]`). Unlike a tcx
+//! the filter after the program (`capture:[ID]`, or `capture_egress:[ID]` on kernels that need a
+//! program per direction; `capture_ingress:[ID]` before). Unlike a tcx
 //! link, a tc filter outlives a SIGKILLed ptcap; the next run finds such filters with a
 //! netlink dump of the interface's clsact hooks and removes those of ours whose owner is gone
 //! (no process with the handle's pid holds the program). Anyone else's filters (another
@@ -44,9 +45,7 @@ pub struct TcFilter {
 impl TcFilter {
     /// Attached by a ptcap (ours: our priority, our programs' names).
     pub fn is_ptcap(&self) -> bool {
-        self.kind == "bpf"
-            && self.priority == TC_PRIORITY
-            && (self.name.starts_with("capture_ingress") || self.name.starts_with("capture_egress"))
+        self.kind == "bpf" && self.priority == TC_PRIORITY && self.name.starts_with("capture")
     }
 
     /// A ptcap's filter whose process is gone: no process with the handle's pid holds the

@@ -309,7 +309,9 @@ pub fn assert_nothing_left(net: &NamespacePair) {
             let shown = net.run_in(ns, &["bpftool", "net", "show"]);
             let left: Vec<_> = shown
                 .lines()
-                .filter(|l| l.contains("capture_ingress") || l.contains("capture_egress"))
+                // Our packet programs: capture, capture_N, capture_egress[_N] (capture_ingress
+                // before).
+                .filter(|l| l.split_whitespace().any(|w| w.starts_with("capture")))
                 .map(str::to_owned)
                 .collect();
             if left.is_empty() {

@@ -658,3 +658,112 @@ fn loopback_packets_once_as_tcpdump_shows_them() {
     }
     assert_nothing_left(&net);
 }
+
+/// Each packet's direction is its hook's, whether one program serves both hooks (Linux 6.2+:
+/// it reads sk_buff's tc_at_ingress) or each hook has its own (`PTCAP_PACKET_PROGRAMS=two`,
+/// what older kernels get): on `-i any`, where tcpdump prints In/Out from the file's SLL2
+/// packet type, ptcap's file reads as tcpdump's own capture of the same ping does, and `-Q
+/// in` / `-Q out` keep only the replies / only the requests. Also with tc clsact hooks
+/// (`--attach tc`), where the kernel sets tc_at_ingress too.
+#[test]
+fn directions_are_the_hooks_with_one_program_or_two() {
+    if !is_root() {
+        panic!("cannot run this test: needs root; CI runs it as root after scripts/setup.sh");
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = test_net("dir", 8);
+    let bin = ptcap_bin();
+    let a = net.a.clone();
+    let dir = net.dir("dir");
+    // "In"/"Out" and the ICMP type of each line of `tcpdump -r`.
+    let shape = |file: &std::path::Path| -> Vec<String> {
+        let text = run_checked(&["tcpdump", "-nn", "-r", file.to_str().unwrap()]);
+        text.lines()
+            .map(|l| {
+                let d = if l.contains(" In ") {
+                    "In"
+                } else if l.contains(" Out ") {
+                    "Out"
+                } else {
+                    "?"
+                };
+                let t = if l.contains("echo request") {
+                    "request"
+                } else if l.contains("echo reply") {
+                    "reply"
+                } else {
+                    "other"
+                };
+                format!("{d} {t}")
+            })
+            .collect()
+    };
+    for (programs, attach) in [("one", "tcx"), ("two", "tcx"), ("one", "tc")] {
+        for q in ["inout", "in", "out"] {
+            let theirs = dir.join(format!("tcpdump-{programs}-{attach}-{q}.pcap"));
+            let ours = dir.join(format!("ptcap-{programs}-{attach}-{q}.pcapng"));
+            let dump = Running::start_until(
+                &mut net,
+                &a,
+                &[
+                    "tcpdump",
+                    "-U",
+                    "-nn",
+                    "-Q",
+                    q,
+                    "-i",
+                    "any",
+                    "-w",
+                    theirs.to_str().unwrap(),
+                    "icmp",
+                ],
+                Stdio::piped(),
+                "listening on",
+            );
+            let cap = Running::start_until(
+                &mut net,
+                &a,
+                &[
+                    "env",
+                    &format!("PTCAP_PACKET_PROGRAMS={programs}"),
+                    bin.to_str().unwrap(),
+                    "--attach",
+                    attach,
+                    "-Q",
+                    q,
+                    "-i",
+                    "any",
+                    "-w",
+                    ours.to_str().unwrap(),
+                    "icmp",
+                ],
+                Stdio::piped(),
+                "capturing on",
+            );
+            net.run_in(
+                &a,
+                &["ping", "-c", "4", "-i", "0.2", "-W", "2", &net.ip_b()],
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            let (code, _, stderr) = cap.interrupt();
+            let (_, _, dump_err) = dump.interrupt();
+            assert_eq!(code, 0, "{stderr:?}");
+            let got = shape(&ours);
+            let want = match q {
+                "in" => vec!["In reply"; 4],
+                "out" => vec!["Out request"; 4],
+                _ => ["Out request", "In reply"].repeat(4),
+            };
+            let what = format!("{programs} program(s), --attach {attach}, -Q {q}");
+            assert!(
+                stderr.iter().any(|l| l.ends_with(&format!(", {attach}"))),
+                "{what}: {stderr:?}"
+            );
+            assert_eq!(got, want, "{what}: {stderr:?}");
+            if count_line(&dump_err, "dropped by kernel") == 0 {
+                assert_eq!(got, shape(&theirs), "{what}: vs tcpdump");
+            }
+        }
+    }
+    assert_nothing_left(&net);
+}

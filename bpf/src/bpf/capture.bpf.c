@@ -564,7 +564,7 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
  * in a namespace only once something there needs it (NAT, a stateful rule): it then hooks
  * PRE_ROUTING and LOCAL_OUT of the family. Without either hook the lookup, a hash of the tuple
  * in the global table that costs a third of the program, would miss (issue 12). */
-static __always_inline int ct_possible(struct __sk_buff *skb)
+__noinline int ct_possible(struct __sk_buff *skb)
 {
 	struct sk_buff *k;
 	struct net_device *dev;
@@ -756,8 +756,27 @@ static __always_inline int copy_tail(struct __sk_buff *skb, struct view *v, __u8
 	return 0;
 }
 
-static __always_inline int capture(struct __sk_buff *skb, __u8 direction, __u32 netns_no)
+/* One program for both hooks (issue 12's start-up: the packet program is most of the verifier's
+ * work, and the two copies were the same code): user space sets one_program where the kernel has
+ * bpf_cast_to_kern_ctx (6.2+), attaches the ingress program to both hooks and leaves the egress
+ * copies unloaded. The hook is then the one sk_buff's tc_at_ingress names: tcx and tc clsact set
+ * it on ingress and clear it on egress. Elsewhere each program has its fixed direction. */
+const volatile __u8 one_program = 0;
+
+static __always_inline __u8 hook_direction(struct __sk_buff *skb, __u8 fixed)
 {
+	struct sk_buff *k;
+
+	if (!one_program || !bpf_ksym_exists(bpf_cast_to_kern_ctx) ||
+	    !bpf_core_field_exists(k->tc_at_ingress))
+		return fixed;
+	k = bpf_cast_to_kern_ctx(skb);
+	return BPF_CORE_READ_BITFIELD(k, tc_at_ingress) ? PTCAP_DIR_IN : PTCAP_DIR_OUT;
+}
+
+static __always_inline int capture_packet(struct __sk_buff *skb, __u8 fixed_direction, __u32 netns_no)
+{
+	__u8 direction = hook_direction(skb, fixed_direction);
 	/* The interface's key (events.h, PTCAP_NETNS_SHIFT); namespace 0's is its ifindex. */
 	__u32 ifindex = skb->ifindex | (netns_no << PTCAP_NETNS_SHIFT);
 	struct ptcap_iface_config *cfg;
@@ -901,17 +920,18 @@ send:;
 	return TCX_NEXT;
 }
 
-/* tcx/* sets the expected attach type, which tcx links require; tc clsact ignores it. */
+/* tcx/* sets the expected attach type; a tcx link accepts a tc program on either hook, and tc
+ * clsact ignores it. `capture` is the ingress program, and with one_program both hooks'. */
 SEC("tcx/ingress")
-int capture_ingress(struct __sk_buff *skb)
+int capture(struct __sk_buff *skb)
 {
-	return capture(skb, PTCAP_DIR_IN, 0);
+	return capture_packet(skb, PTCAP_DIR_IN, 0);
 }
 
 SEC("tcx/egress")
 int capture_egress(struct __sk_buff *skb)
 {
-	return capture(skb, PTCAP_DIR_OUT, 0);
+	return capture_packet(skb, PTCAP_DIR_OUT, 0);
 }
 
 /* The copies for namespaces 1 .. PTCAP_MAX_NETNS - 1 (`--netns` given several times). A tc
@@ -920,14 +940,14 @@ int capture_egress(struct __sk_buff *skb)
  * copies it needs (autoload), so one namespace costs what it did. */
 #define PTCAP_NETNS_COPY(n)                                                                    \
 	SEC("tcx/ingress")                                                                      \
-	int capture_ingress_##n(struct __sk_buff *skb)                                          \
+	int capture_##n(struct __sk_buff *skb)                                                  \
 	{                                                                                       \
-		return capture(skb, PTCAP_DIR_IN, n);                                           \
+		return capture_packet(skb, PTCAP_DIR_IN, n);                                    \
 	}                                                                                       \
 	SEC("tcx/egress")                                                                       \
 	int capture_egress_##n(struct __sk_buff *skb)                                           \
 	{                                                                                       \
-		return capture(skb, PTCAP_DIR_OUT, n);                                          \
+		return capture_packet(skb, PTCAP_DIR_OUT, n);                                   \
 	}
 PTCAP_NETNS_COPY(1)
 PTCAP_NETNS_COPY(2)
