@@ -382,11 +382,46 @@ fn is_listening_pair(proto: u8) -> bool {
     proto == 6 || proto == 17
 }
 
+/// The process table's bound (live processes are never evicted).
+const PROCESS_TABLE_MAX: usize = 65_536;
+
+/// The scans of what exists before the hooks saw it: the processes (/proc) and the sockets
+/// (sock_diag), each on its own thread, started together and joined by [`Attributor::new`].
+pub struct Scan {
+    started: std::time::Instant,
+    procs: std::thread::JoinHandle<ProcessCache>,
+    socks: std::thread::JoinHandle<Vec<sockdiag::DiagSocket>>,
+}
+
+impl Scan {
+    pub fn start(started: std::time::Instant) -> Scan {
+        Scan {
+            started,
+            procs: std::thread::spawn(|| ProcessCache::scan(PROCESS_TABLE_MAX)),
+            socks: std::thread::spawn(sockdiag::snapshot),
+        }
+    }
+
+    /// When the attribution's start began (its hooks), for `-v`'s "attribution ready" line.
+    pub fn started(&self) -> std::time::Instant {
+        self.started
+    }
+
+    /// A scan that panicked leaves its table empty: the hooks still fill it as they go.
+    fn join(self) -> (ProcessCache, Vec<sockdiag::DiagSocket>) {
+        let procs = self
+            .procs
+            .join()
+            .unwrap_or_else(|_| ProcessCache::empty(PROCESS_TABLE_MAX));
+        (procs, self.socks.join().unwrap_or_default())
+    }
+}
+
 impl Attributor {
     /// Scans /proc and takes a sock_diag snapshot of every namespace. Call it after the
     /// kernel hooks are attached (nothing then falls between the snapshot and the events).
-    pub fn new(netns_cookies: Vec<u64>, selection: Selection) -> Attributor {
-        let procs = ProcessCache::scan(65_536);
+    pub fn new(netns_cookies: Vec<u64>, selection: Selection, scan: Scan) -> Attributor {
+        let (procs, socks) = scan.join();
         let mut a = Attributor {
             procs,
             socks: IdMap::default(),
@@ -411,7 +446,7 @@ impl Attributor {
             metas_next: 0,
             nat_meta: PacketMeta::default(),
         };
-        a.load_sockdiag(sockdiag::snapshot());
+        a.load_sockdiag(socks);
         a.init_selection();
         a
     }

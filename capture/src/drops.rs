@@ -18,7 +18,9 @@ use formats::meta::DropInfo;
 
 /// Names, locations and counts of the drops of one capture.
 pub struct DropTracker {
-    reasons: DropReasons,
+    /// Read from the kernel's BTF at the first drop (parsing its 5 MB costs start-up 5 ms of
+    /// CPU otherwise; issue 12).
+    reasons: std::cell::OnceCell<DropReasons>,
     symbols: KernelSymbols,
     /// One shared [`DropInfo`] per (reason, location): the writer's tables and the text
     /// renderer see few distinct ones.
@@ -33,7 +35,7 @@ pub struct DropTracker {
 impl DropTracker {
     pub fn new() -> DropTracker {
         DropTracker {
-            reasons: DropReasons::from_kernel(),
+            reasons: std::cell::OnceCell::new(),
             symbols: KernelSymbols::new(),
             infos: HashMap::new(),
             by_reason: HashMap::new(),
@@ -42,9 +44,18 @@ impl DropTracker {
         }
     }
 
-    /// Whether the kernel's BTF named the reasons (else `reason N`).
-    pub fn has_names(&self) -> bool {
-        !self.reasons.is_empty()
+    /// The reasons' names; the first call reads them (and says so when the kernel's BTF has
+    /// none).
+    fn reasons(&self) -> &DropReasons {
+        self.reasons.get_or_init(|| {
+            let r = DropReasons::from_kernel();
+            if r.is_empty() {
+                eprintln!(
+                    "ptcap: warning: this kernel's BTF has no enum skb_drop_reason: drop reasons are shown as numbers"
+                );
+            }
+            r
+        })
     }
 
     /// The drop's reason and location.
@@ -53,7 +64,7 @@ impl DropTracker {
             return Arc::clone(i);
         }
         let info = Arc::new(DropInfo {
-            reason: self.reasons.name(d.reason),
+            reason: self.reasons().name(d.reason),
             location: self.symbols.describe(d.location),
         });
         if self.infos.len() < 4096 {
@@ -82,7 +93,7 @@ impl DropTracker {
             _ => None,
         };
         matches!(icmp_type, Some((t, reply)) if t == reply)
-            && self.reasons.name(d.reason) == "NO_SOCKET"
+            && self.reasons().name(d.reason) == "NO_SOCKET"
     }
 
     /// The frame as the interface's hook would have delivered it (see the module doc), and its

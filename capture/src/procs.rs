@@ -195,8 +195,7 @@ impl ProcessCache {
         }
     }
 
-    /// An empty table (tests).
-    #[allow(dead_code)]
+    /// An empty table (tests; a scan that failed).
     pub fn empty(max: usize) -> ProcessCache {
         ProcessCache {
             procs: IdMap::default(),

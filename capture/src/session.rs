@@ -2,9 +2,10 @@
 //!
 //! 1. [`resolve_interfaces`]: the interfaces `-i` names, or every one (`any`) → [`Targets`].
 //! 2. [`compile_filters`]: the expression, once per link kind → [`Filters`] (`-d` prints them).
-//! 3. [`load_programs`]: the BPF object, loaded and verified, its filter table filled.
+//! 3. [`load_programs`]: the BPF object, loaded and verified, its filter table filled; then
+//!    [`start_scans`]: the process/socket hooks, and the /proc and sock_diag scans started.
 //! 4. [`attach_interfaces`]: the programs on every target → [`Hooks`] and the attached list.
-//! 5. [`start_attribution`]: the process/socket hooks and tables → the [`Attributor`]; then
+//! 5. [`start_attribution`]: the scans' tables → the [`Attributor`]; then
 //!    [`start_drops`]: the `skb:kfree_skb` program (`--drops`) → a [`DropTracker`].
 //! 6. [`open_outputs`]: the first file and the text output → the [`Output`]; then privileges
 //!    are dropped (`-Z`) and [`announce`] prints the "capturing on" line.
@@ -218,11 +219,15 @@ pub fn run(s: &Settings) -> Result<i32, CaptureError> {
     // connect while the BPF object loads; after the arguments are checked, so a bad expression
     // or interface is the one line printed.
     let containers = crate::containers::Tracker::start(&s.containers);
-    let cap = load_programs(s, &filters, &spaces)?;
+    let mut cap = load_programs(s, &filters, &spaces)?;
     install_signal_handlers();
+    // The /proc and sock_diag scans run on their own threads while the interfaces attach
+    // (issue 12's start-up); after the process and socket hooks, so that what the scans miss
+    // the hooks report.
+    let scan = start_scans(&mut cap);
     let (mut hooks, attached) = attach_interfaces(cap, spaces, s, &filters, targets)?;
     let clock = WallClock::new();
-    let attributor = start_attribution(&mut hooks.cap, s, &hooks.spaces, containers);
+    let attributor = start_attribution(&mut hooks.cap, s, &hooks.spaces, containers, scan);
     let drops = start_drops(&mut hooks.cap, &filters);
     let output = open_outputs(s, &hooks, &attached)?;
     // Everything that needs root is open: the BPF object, the attachments, the first file.
@@ -788,16 +793,12 @@ impl Hooks<'_> {
     }
 }
 
-/// Phase 5: attaches the attribution hooks at the cgroup v2 root, then builds the tables
-/// (/proc scan, sock_diag snapshot) so nothing falls between the two. Without the hooks (no
-/// cgroup v2, an older kernel) packets are still attributed from the snapshot, with a warning.
-/// Hands the [`Attributor`] (with the container runtimes' tracker) to the packet path.
-fn start_attribution(
-    cap: &mut PacketCapture,
-    s: &Settings,
-    spaces: &Namespaces,
-    containers: crate::containers::Tracker,
-) -> Attributor {
+/// Phase 3b: attaches the attribution hooks at the cgroup v2 root, then starts the scans of
+/// what exists already (/proc, sock_diag), each on its own thread while the interfaces
+/// attach, so nothing falls between the two. Without the hooks (no cgroup v2, an older
+/// kernel) packets are still attributed from the snapshot, with a warning. Hands the
+/// [`crate::attribution::Scan`] to [`start_attribution`].
+fn start_scans(cap: &mut PacketCapture) -> crate::attribution::Scan {
     let t = Instant::now();
     match bpf::cgroup2_root() {
         Some(root) => {
@@ -812,12 +813,25 @@ fn start_attribution(
             "ptcap: warning: no cgroup v2 hierarchy is mounted: process attribution is limited to sockets open at start"
         ),
     }
+    crate::attribution::Scan::start(t)
+}
+
+/// Phase 5: the scans' tables (joined here) → the [`Attributor`], with the container
+/// runtimes' tracker and the NAT lookups; handed to the packet path.
+fn start_attribution(
+    cap: &mut PacketCapture,
+    s: &Settings,
+    spaces: &Namespaces,
+    containers: crate::containers::Tracker,
+    scan: crate::attribution::Scan,
+) -> Attributor {
+    let t = scan.started();
     let selection = crate::attribution::Selection {
         pids: s.select.pids.clone(),
         names: s.select.pnames.clone(),
         uids: s.select.uids.clone(),
     };
-    let mut a = Attributor::new(spaces.cookies(), selection);
+    let mut a = Attributor::new(spaces.cookies(), selection, scan);
     if s.verbose > 0 {
         eprintln!(
             "ptcap: attribution ready in {:.1} ms",
@@ -843,13 +857,7 @@ fn start_drops(cap: &mut PacketCapture, filters: &Filters) -> Option<DropTracker
         );
         return None;
     }
-    let t = DropTracker::new();
-    if !t.has_names() {
-        eprintln!(
-            "ptcap: warning: this kernel's BTF has no enum skb_drop_reason: drop reasons are shown as numbers"
-        );
-    }
-    Some(t)
+    Some(DropTracker::new())
 }
 
 /// The owner through NAT: the packet programs' conntrack lookup when it loaded, and ctnetlink

@@ -442,13 +442,14 @@ fn stale_tc_filters_of_a_killed_ptcap_are_removed_and_no_one_elses() {
     let b = bin();
     let tc_args = [b.as_str(), "-i", "vb", "--attach", "tc", "icmp"];
 
-    // A SIGKILLed ptcap leaves its filters (the kernel holds them in the qdisc).
+    // A SIGKILLed ptcap leaves its filters (the kernel holds them in the qdisc), named after
+    // the program: capture (both hooks), or capture_egress where each hook has its own.
     let cap = Running::start(&mut net, &nb, &tc_args);
     let (code, _) = cap.stop(Some("-KILL"));
     assert_eq!(code, 128 + 9);
     for hook in ["ingress", "egress"] {
         let f = tc_filters(&net, &nb, "vb", hook);
-        assert!(f.contains("capture_"), "{hook}: {f}");
+        assert!(f.contains("capture"), "{hook}: {f}");
     }
     // Someone else's filters on the same hooks: a u32 one, and a (classic, unnamed) bpf one
     // at our very priority. Both only ever answer "no match".
@@ -513,7 +514,7 @@ fn stale_tc_filters_of_a_killed_ptcap_are_removed_and_no_one_elses() {
     for hook in ["ingress", "egress"] {
         let f = tc_filters(&net, &nb, "vb", hook);
         assert!(f.contains("u32") && f.contains("bytecode"), "{hook}: {f}");
-        assert!(!f.contains("capture_"), "{hook}: {f}");
+        assert!(!f.contains("capture"), "{hook}: {f}");
     }
     net.run_in(&nb, &["tc", "qdisc", "del", "dev", "vb", "clsact"]);
     assert_nothing_left(&net);
