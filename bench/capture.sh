@@ -196,7 +196,9 @@ if has bpfcost; then
 import json, sys
 t = n = 0
 for p in json.load(sys.stdin):
-    if p.get("name", "").startswith("capture_"):
+    name = p.get("name", "")
+    # capture (both hooks, Linux 6.2+), capture_egress, capture_ingress (older builds)
+    if name == "capture" or name.startswith("capture_"):
         t += p.get("run_time_ns", 0); n += p.get("run_cnt", 0)
 print(t, n)'; }
   echo "| tc program, ptcap --comments none on v1, unpaced | ns per packet (median) | sender pps |" >"$TMP/bpfcost"
