@@ -407,19 +407,25 @@ impl Scan {
         self.started
     }
 
-    /// A scan that panicked leaves its table empty: the hooks still fill it as they go.
+    /// A scan that panicked leaves its table empty, with a warning: the hooks still fill it
+    /// as they go, but what existed before ptcap is unattributed.
     fn join(self) -> (ProcessCache, Vec<sockdiag::DiagSocket>) {
-        let procs = self
-            .procs
-            .join()
-            .unwrap_or_else(|_| ProcessCache::empty(PROCESS_TABLE_MAX));
-        (procs, self.socks.join().unwrap_or_default())
+        let procs = self.procs.join().unwrap_or_else(|_| {
+            eprintln!("ptcap: warning: the /proc scan failed: processes that existed before ptcap started are not attributed until they act");
+            ProcessCache::empty(PROCESS_TABLE_MAX)
+        });
+        let socks = self.socks.join().unwrap_or_else(|_| {
+            eprintln!("ptcap: warning: the sock_diag snapshot failed: sockets open before ptcap started are not attributed until they are used");
+            Vec::new()
+        });
+        (procs, socks)
     }
 }
 
 impl Attributor {
-    /// Scans /proc and takes a sock_diag snapshot of every namespace. Call it after the
-    /// kernel hooks are attached (nothing then falls between the snapshot and the events).
+    /// The tables from the /proc scan and the sock_diag snapshot of every namespace ([`Scan`],
+    /// joined here). Start the scan after the kernel hooks are attached (nothing then falls
+    /// between the snapshot and the events).
     pub fn new(netns_cookies: Vec<u64>, selection: Selection, scan: Scan) -> Attributor {
         let (procs, socks) = scan.join();
         let mut a = Attributor {
