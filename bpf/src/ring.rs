@@ -110,6 +110,11 @@ impl Ring {
         })
     }
 
+    /// The data area's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
     /// The descriptor to poll (readable when records are waiting and the kernel woke us).
     pub fn fd(&self) -> i32 {
         self.fd.as_raw_fd()
@@ -134,14 +139,25 @@ impl Ring {
     /// Hands every complete record waiting in the ring to `f`, in order, until the ring is
     /// empty (records written meanwhile included) or a record is still being written; the
     /// number handed over. Discarded records are skipped.
-    pub fn consume(&mut self, mut f: impl FnMut(&[u8])) -> usize {
+    pub fn consume(&mut self, f: impl FnMut(&[u8])) -> usize {
+        self.consume_up_to(u64::MAX, f).0
+    }
+
+    /// As [`Ring::consume`], but once the records the ring held at the call are handed over,
+    /// records written meanwhile only while fewer than `more_bytes` bytes have been read past
+    /// those (0: just the ring as it was at the call). A producer as fast as the reader would
+    /// otherwise keep one call going for as long as it sends, and the reader's other duties
+    /// (flushing, counters, signals) would wait for the end of the flood. The number handed
+    /// over, and whether complete or pending records remain.
+    pub fn consume_up_to(&mut self, more_bytes: u64, mut f: impl FnMut(&[u8])) -> (usize, bool) {
         let mask = self.size - 1;
         let data = self.data();
         let mut n = 0;
         let mut cons = self.consumer_pos().load(Ordering::Acquire);
         let mut published = cons;
+        let mut prod = self.producer_pos().load(Ordering::Acquire);
+        let limit = prod.saturating_add(more_bytes);
         loop {
-            let prod = self.producer_pos().load(Ordering::Acquire);
             if cons >= prod {
                 break;
             }
@@ -154,7 +170,7 @@ impl Ring {
                     // Reserved, not yet committed: later records wait for it (the kernel
                     // commits out of order, the consumer reads in order).
                     self.publish(cons, &mut published, 0);
-                    return n;
+                    return (n, true);
                 }
                 let body = (len & !(BUSY_BIT | DISCARD_BIT)) as u64;
                 let next = cons + ((body + HEADER + 7) & !7);
@@ -181,9 +197,13 @@ impl Ring {
                 cons = next;
                 self.publish(cons, &mut published, self.publish_every);
             }
+            if cons >= limit {
+                break;
+            }
+            prod = self.producer_pos().load(Ordering::Acquire);
         }
         self.publish(cons, &mut published, 0);
-        n
+        (n, self.producer_pos().load(Ordering::Acquire) > cons)
     }
 
     /// Publishes `cons` when it is at least `every` bytes past the last published position.

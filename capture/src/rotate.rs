@@ -187,9 +187,14 @@ struct Current {
     /// Block ends written since the last successful flush, each with the packets written up
     /// to it (and that flush's end and packets).
     bounds: Vec<(u64, u64)>,
+    /// `bounds`' length at which [`Current::prune`] runs.
+    prune_at: usize,
     flushed: (u64, u64),
     failed: bool,
 }
+
+/// See [`Current::prune`].
+const PRUNE_AT: usize = 16 << 10;
 
 impl Current {
     /// Gives the complete file its final name.
@@ -225,6 +230,33 @@ impl Current {
     fn block_written(&mut self) {
         let end = self.writer().bytes_written();
         self.bounds.push((end, self.packets));
+        if self.bounds.len() >= self.prune_at {
+            self.prune();
+        }
+    }
+
+    /// Forgets the block ends the OS has accepted all of, but the last (a flush clears the
+    /// list; between flushes it grew by 16 bytes a packet, 16 MB in a flood).
+    fn prune(&mut self) {
+        match &self.accepted {
+            // stdout: only the flushed count is used.
+            None => self.bounds.clear(),
+            Some(acc) => {
+                let accepted = acc.get();
+                if let Some(last) = self
+                    .bounds
+                    .iter()
+                    .copied()
+                    .filter(|&(b, _)| b <= accepted)
+                    .max()
+                {
+                    self.flushed = self.flushed.max(last);
+                }
+                self.bounds.retain(|&(b, _)| b > accepted);
+            }
+        }
+        // The buffer's blocks stay (up to its 1 MiB); prune again only when they doubled.
+        self.prune_at = (2 * self.bounds.len()).max(PRUNE_AT);
     }
 
     /// Drops the writer and cuts the file at the last complete block the OS accepted; the
@@ -328,6 +360,7 @@ fn open_file(
         trunc,
         packets: 0,
         bounds: Vec::new(),
+        prune_at: PRUNE_AT,
         flushed: (0, 0),
         failed: false,
     };
@@ -589,6 +622,60 @@ impl FileSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct OneInterface;
+
+    impl InterfaceTable for OneInterface {
+        fn ifindexes(&self) -> Vec<u32> {
+            vec![1]
+        }
+        fn spec(&self, _: u32) -> Option<InterfaceSpec> {
+            Some(InterfaceSpec::new("lo", 1, 262_144))
+        }
+        fn stats(&self, _: u32) -> Option<InterfaceStats> {
+            None
+        }
+    }
+
+    /// Many packets between two flushes (a flood read in one pass): the list of block ends
+    /// kept for a write error stays bounded, and the file's end and packet count are right.
+    #[test]
+    fn block_ends_are_pruned_between_flushes() {
+        let dir = std::env::temp_dir().join(format!("ptcap-rotate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("prune.pcapng");
+        let cfg = WriterConfig::new("ptcap-test", "0");
+        let ifs = OneInterface;
+        let mut sink =
+            FileSink::open(path.to_str().unwrap(), Rotation::default(), cfg, &ifs, 0).unwrap();
+        let frame = [0u8; 60];
+        let n = 200_000u64;
+        let mut most = 0;
+        for i in 0..n {
+            let ok = sink
+                .write_packet(
+                    &ifs,
+                    1,
+                    i,
+                    60,
+                    &frame,
+                    Direction::In,
+                    &PacketMeta::default(),
+                )
+                .unwrap();
+            assert!(ok);
+            most = most.max(sink.cur.bounds.len());
+        }
+        // 200k blocks of 92 bytes, 18 MB: unpruned, the list would hold them all.
+        assert!(most < 4 * PRUNE_AT, "{most} block ends kept");
+        let (end, kept) = sink.cur.flushed;
+        assert!(end > 0 && kept > 0 && kept < n, "{end} {kept}");
+        // Everything written is accepted at the end: nothing is cut.
+        assert_eq!(sink.cur.cut(), 0);
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(len > n * 92, "{len}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn tcpdump_names() {

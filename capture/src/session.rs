@@ -28,6 +28,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -1143,7 +1144,7 @@ fn on_drop(st: &mut State, d: &DropEvent<'_>, s: &Settings, clock: &WallClock) {
         // The kernel's lookup did not run on it: its own tuple is asked of ctnetlink (cached
         // per tuple). A masqueraded connection's reply dropped on the uplink before netfilter
         // reversed the rewrite still names the container's process, not the sender's socket.
-        nat: None,
+        nat_trailer: None,
         ct_miss: true,
     };
     let (meta, keep) = st.attributor.meta_for(&as_packet, false);
@@ -1235,11 +1236,18 @@ struct Reader<'a> {
 impl Reader<'_> {
     /// Handles every record the ring holds ([`on_record`]); whether there was any.
     fn consume(&mut self, state: &RefCell<State>) -> bool {
+        self.consume_up_to(state, u64::MAX).0
+    }
+
+    /// Handles the records the ring holds, and those written meanwhile up to `more_bytes`
+    /// ([`Ring::consume_up_to`]); whether there was any, and whether records remain.
+    fn consume_up_to(&mut self, state: &RefCell<State>, more_bytes: u64) -> (bool, bool) {
         let st = &mut *state.borrow_mut();
         let (s, filters, clock) = (self.s, self.filters, self.clock);
-        self.ring
-            .consume(|bytes| on_record(st, bytes, s, filters, clock))
-            > 0
+        let (n, more) = self
+            .ring
+            .consume_up_to(more_bytes, |bytes| on_record(st, bytes, s, filters, clock));
+        (n > 0, more)
     }
 }
 
@@ -1255,50 +1263,45 @@ fn poll_loop(
     child: &mut Option<Child>,
 ) -> Result<(), CaptureError> {
     // Batches of up to 50 ms: the kernel wakes ptcap only per 256 KiB of packets
-    // (PTCAP_WAKEUP_BYTES), a trickle is collected at the poll timeout. `-l`, `-U` and
+    // (PTCAP_WAKEUP_BYTES), a trickle is collected at the timeout. `-l`, `-U` and
     // `--immediate-mode` ask for packets as they come: 5 ms, at the price of 200 wake-ups a
     // second when idle.
     let batch = Duration::from_millis(if reader.s.immediate { 5 } else { 50 });
-    let ring_fd = reader.ring.fd();
+    let mut waiter = Waiter::new(
+        reader.ring.fd(),
+        hooks.spaces.iter().map(|(_, n)| n.watcher.raw_fd()),
+    )?;
+    // One pass reads what the ring held and at most a quarter of it more: a sender as fast
+    // as ptcap kept a pass going for its whole flood, without a flush (the file's bytes, and
+    // the list of block ends kept for a write error, grew in memory), a counter or a signal.
+    let pass = reader.ring.size() / 4;
+    let mut ready = Vec::new();
     let mut dirty = false;
+    let mut more = false;
     let mut last_flush = Instant::now();
     let mut last_counters = Instant::now();
     while !STOP.load(Ordering::SeqCst) {
-        // The ring, then each namespace's netlink watcher.
-        let mut fds: Vec<libc::pollfd> = std::iter::once(ring_fd)
-            .chain(hooks.spaces.iter().map(|(_, n)| n.watcher.raw_fd()))
-            .map(|fd| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        // The kernel wakes us only for batches (PTCAP_WAKEUP_BYTES); a trickle of packets is
-        // collected at this timeout.
-        let timeout = if dirty {
-            batch.saturating_sub(last_flush.elapsed()).as_millis() as i32
+        // Until the flush is due (rounded up: a timeout rounded down to 0 ms made the loop
+        // spin through the last millisecond of every batch, a third of ptcap's CPU at 20k
+        // packets/s), or a batch's wake-up, or a netlink message; not at all when the last
+        // pass left records.
+        let timeout = if more {
+            Duration::ZERO
+        } else if dirty {
+            batch.saturating_sub(last_flush.elapsed())
         } else {
-            batch.as_millis() as i32
+            batch
         };
-        // SAFETY: valid array of pollfds.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-        if rc < 0 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EINTR) {
-                return Err(CaptureError(format!("waiting for packets: {e}")));
-            }
-        }
-        dirty |= reader.consume(state);
-        for (k, fd) in fds.iter().enumerate().skip(1) {
-            if fd.revents == 0 {
-                continue;
-            }
-            let no = k - 1;
+        waiter.wait(timeout, &mut ready)?;
+        let (got, left) = reader.consume_up_to(state, pass);
+        (dirty, more) = (dirty | got, left);
+        for &no in &ready {
             let events = hooks.spaces.watcher_mut(no).read_events();
             // A deleted interface's packets were all in the ring before its RTM_DELLINK
             // was sent: take them while the interface is still known (and before an
             // interface reusing its ifindex can be attached).
-            dirty |= reader.consume(state);
+            let (got, left) = reader.consume_up_to(state, 0);
+            (dirty, more) = (dirty | got, more | left);
             hooks.on_link_events(&mut state.borrow_mut(), no, events);
         }
         {
@@ -1326,7 +1329,7 @@ fn poll_loop(
             }
         }
         if let Some(c) = child.as_mut() {
-            // SIGCHLD (CHILD_EXITED) makes poll return at once; waitpid(WNOHANG) is the truth.
+            // SIGCHLD (CHILD_EXITED) makes the wait return at once; waitpid(WNOHANG) is the truth.
             CHILD_EXITED.store(false, Ordering::SeqCst);
             if c.wait(false).is_some() {
                 STOP.store(true, Ordering::SeqCst);
@@ -1334,6 +1337,90 @@ fn poll_loop(
         }
     }
     Ok(())
+}
+
+/// The loop's wait: an epoll set of the ring (edge-triggered) and the namespaces' netlink
+/// watchers (level-triggered). Edge-triggered because the ring's descriptor is readable
+/// whenever it holds a record: `poll` returned at once after every batch while packets kept
+/// coming, a few records at a time, where the programs' wake-up threshold means to wake ptcap
+/// once per 256 KiB; the edge is the kernel's wake-up itself (or, for the records that do not
+/// ask for one, the timeout collects them).
+struct Waiter {
+    epoll: OwnedFd,
+    /// Filled by `epoll_wait`; each registered with its data: [`Waiter::RING`] for the ring, the namespace's number for a
+    /// watcher.
+    events: Vec<libc::epoll_event>,
+}
+
+impl Waiter {
+    const RING: u64 = u64::MAX;
+
+    fn new(ring: RawFd, watchers: impl Iterator<Item = RawFd>) -> Result<Waiter, CaptureError> {
+        let fail = |what: &str| {
+            CaptureError(format!(
+                "waiting for packets: {what}: {}",
+                io::Error::last_os_error()
+            ))
+        };
+        // SAFETY: no pointers; the descriptor is owned from here on.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(fail("epoll_create1"));
+        }
+        // SAFETY: a fresh descriptor that nothing else owns.
+        let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+        let add = |fd: RawFd, flags: u32, data: u64| {
+            let mut ev = libc::epoll_event {
+                events: flags,
+                u64: data,
+            };
+            // SAFETY: valid descriptors and event.
+            if unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+                return Err(fail("epoll_ctl"));
+            }
+            Ok(())
+        };
+        add(ring, (libc::EPOLLIN | libc::EPOLLET) as u32, Self::RING)?;
+        let mut n = 1;
+        for (no, fd) in watchers.enumerate() {
+            add(fd, libc::EPOLLIN as u32, no as u64)?;
+            n += 1;
+        }
+        Ok(Waiter {
+            epoll,
+            events: vec![libc::epoll_event { events: 0, u64: 0 }; n],
+        })
+    }
+
+    /// Waits up to `timeout` (rounded up to the millisecond) and puts into `ready` the
+    /// numbers of the namespaces whose watcher has messages. A signal ends the wait early.
+    fn wait(&mut self, timeout: Duration, ready: &mut Vec<usize>) -> Result<(), CaptureError> {
+        ready.clear();
+        let ms = timeout.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+        // SAFETY: the buffer holds events.len() entries.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.epoll.as_raw_fd(),
+                self.events.as_mut_ptr(),
+                self.events.len() as i32,
+                ms,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                return Ok(());
+            }
+            return Err(CaptureError(format!("waiting for packets: {e}")));
+        }
+        for ev in &self.events[..n as usize] {
+            let data = ev.u64;
+            if data != Self::RING {
+                ready.push(data as usize);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Phase 9: detach every interface (nothing arrives after), then read the final counters,
