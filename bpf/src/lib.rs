@@ -252,12 +252,24 @@ pub struct PacketEvent<'a> {
     /// bpf_get_socket_cookie(skb): 0 when the packet has no socket.
     pub socket_cookie: u64,
     pub data: &'a [u8],
-    /// The conntrack entry of a NATed connection, when the packet's tuple is not its owner's
-    /// socket's view (the kernel's lookup; see `struct ptcap_nat` in events.h).
-    pub nat: Option<NatTuples>,
+    /// The record's `struct ptcap_nat` trailer (events.h), when the kernel's lookup found the
+    /// packet's tuple is not its owner's socket's view; [`PacketEvent::nat`] parses it. Kept
+    /// as bytes: a parsed `Option<NatTuples>` made every packet's event 132 bytes larger, a
+    /// copy that took a tenth of ptcap's CPU per packet (issue 12).
+    pub nat_trailer: Option<&'a [u8]>,
     /// The kernel looked the packet up in conntrack and found no entry (a connection's first
-    /// packet at ingress, before netfilter made the entry; or no conntrack there).
+    /// packet at ingress, before netfilter made the entry). Not set where the namespace has no
+    /// conntrack at all.
     pub ct_miss: bool,
+}
+
+impl PacketEvent<'_> {
+    /// The conntrack entry of a NATed connection, when the packet's tuple is not its owner's
+    /// socket's view (the kernel's lookup; see `struct ptcap_nat` in events.h); `None` also
+    /// for a trailer too short or of an unknown family.
+    pub fn nat(&self) -> Option<NatTuples> {
+        self.nat_trailer.and_then(parse_nat)
+    }
 }
 
 /// A NATed connection's conntrack tuples (`struct ptcap_nat`): `original` as its originator
@@ -338,8 +350,8 @@ pub fn parse_event(bytes: &[u8]) -> Option<Event<'_>> {
     let flags = bytes[5];
     let cap_len = u32_at(bytes, 16) as usize;
     let data = bytes.get(header_len..header_len + cap_len)?;
-    let nat = if flags & PKT_NAT != 0 {
-        parse_nat(bytes.get(header_len + cap_len..)?)
+    let nat_trailer = if flags & PKT_NAT != 0 {
+        Some(bytes.get(header_len + cap_len..)?)
     } else {
         None
     };
@@ -358,7 +370,7 @@ pub fn parse_event(bytes: &[u8]) -> Option<Event<'_>> {
         vlan_reinserted: flags & PKT_VLAN != 0,
         copy_failed: flags & PKT_COPY_FAILED != 0,
         data,
-        nat,
+        nat_trailer,
         ct_miss: flags & PKT_CT_MISS != 0,
     }))
 }

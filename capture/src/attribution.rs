@@ -1048,7 +1048,7 @@ impl Attributor {
         if let Some(&c) = self.netns_cookies.get(no) {
             self.netns = c;
         }
-        let nat = p.nat.or_else(|| {
+        let nat = p.nat().or_else(|| {
             let (l, k) = (self.nat_lookup.get_mut(no)?.as_mut()?, key?);
             let (src, dst) = (
                 std::net::SocketAddr::new(k.local, k.lport),
@@ -1310,7 +1310,7 @@ mod tests {
 
     fn packet(data: &[u8], cookie: u64, direction: bpf::Direction) -> bpf::PacketEvent<'_> {
         bpf::PacketEvent {
-            nat: None,
+            nat_trailer: None,
             ct_miss: false,
             ifindex: 1,
             direction,

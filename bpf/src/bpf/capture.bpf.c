@@ -604,10 +604,11 @@ static __always_inline int nat_of(struct __sk_buff *skb, __u32 l3, __u8 directio
 
 	if (!bpf_ksym_exists(bpf_skb_ct_lookup))
 		return 0;
-	if (!ct_possible(skb)) {
-		*flags |= PTCAP_PKT_CT_MISS; /* what the lookup would have said */
+	/* No conntrack in the namespace: no entry now, none later (not PTCAP_PKT_CT_MISS, which
+	 * has user space ask ctnetlink for an entry still to come: a query per flow, and a cache
+	 * lookup per packet, for nothing). */
+	if (!ct_possible(skb))
 		return 0;
-	}
 	if (pkt_tuple_parse(skb, l3, &t))
 		return 0;
 	/* Only on egress: at ingress a packet that crossed a veth still carries the sender's socket

@@ -41,7 +41,8 @@
 #define PTCAP_PKT_COPY_FAILED 4 /* bpf_skb_load_bytes failed: no bytes follow */
 #define PTCAP_PKT_NAT 8        /* a struct ptcap_nat follows the cap_len packet bytes */
 #define PTCAP_PKT_CT_MISS 16   /* conntrack had no entry for it when the program looked (a
-                                * connection's first packet at ingress, or no conntrack) */
+                                * connection's first packet at ingress); not set where the
+                                * namespace has no conntrack (ct_possible) */
 
 /* struct ptcap_iface_config.flags */
 #define PTCAP_IFACE_FILTER 1   /* run filter number `filter` */
