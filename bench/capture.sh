@@ -28,7 +28,8 @@
 #           translated and interpreted: PTCAP_FILTER_ENGINE), --nat off.
 #           Not in the default PARTS.
 #   pair    the older benchmark (two namespaces, no bridge; bench/capture_pair.sh).
-# PROFILE=DIR: perf profiles of the capturers (flood part, first round) into DIR; PERF_CALLGRAPH
+# PROFILE=DIR: perf profiles of the capturers (the part PROFILE_PART, default flood; first
+# round) into DIR, named by capturer, interface and rate; PERF_CALLGRAPH
 # (default -g) is perf record's call-graph option, e.g. "--call-graph dwarf,16384" for Rust
 # frames without frame pointers.
 # KINDS (default "td pt ptn") may add pt0 and ptn0: the binary PTCAP0 (an earlier build), to
@@ -57,6 +58,15 @@ cleanup() {
 }
 trap cleanup EXIT
 cc -O2 -o "$TMP/flood" bench/flood.c
+# Warm the page cache's memory: on this VM a page the guest has not touched since boot costs a
+# fault on the host when the page cache first takes it (dd of 1 GB to a file: 2.3 s of system
+# time on fresh memory, 0.2 s on reused), so on a freshly booted machine the capturer writing
+# the most bytes paid several times the copy of the others. The capturers' files then reuse
+# these pages (each file is removed after its run). WARM_MB=0 skips it.
+if [ "${WARM_MB:-4096}" -gt 0 ]; then
+  dd if=/dev/zero of="$TMP/warm" bs=1M count="${WARM_MB:-4096}" status=none
+  rm -f "$TMP/warm"
+fi
 FLOOD=$TMP/flood
 for ns in "$N" "$H1" "$H2"; do
   ip netns add "$ns"
@@ -83,7 +93,7 @@ for _ in $(seq 100); do grep -q ready "$TMP/sink.out" 2>/dev/null && break; slee
 
 TCK=$(getconf CLK_TCK)
 ticks_s() { awk -v t="$TCK" '{print ($14+$15)/t}' "/proc/$1/stat"; }
-run_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+run_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s+=$1} END {printf "%.0f\n", s}'; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 wait_line() { # FILE PATTERN: wait up to 15 s for a line
   for _ in $(seq 1500); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.01; done
@@ -123,20 +133,25 @@ one() {
   fi
   local secs=$SECS; [ "$part" = whole ] && secs=3
   local perf=
-  if [ -n "${PROFILE:-}" ] && [ "$part" = flood ] && [ "$kind" != none ] && [ "$round" = 1 ]; then
+  if [ -n "${PROFILE:-}" ] && [ "$part" = "${PROFILE_PART:-flood}" ] && [ "$kind" != none ] && [ "$round" = 1 ]; then
     perf record -q -F ${PERF_FREQ:-1999} ${PERF_CALLGRAPH:--g} -p "$CAP" -o "$TMP/perf.data" -- sleep "$secs" 2>/dev/null & perf=$!
   fi
   out=$(in_ns "$H1" "$FLOOD" send 198.18.251.2 9999 "$secs" "$rate" 64)
   if [ -n "$perf" ]; then
     wait "$perf" || true
     perf report -i "$TMP/perf.data" --no-children --stdio --percent-limit 0.7 -g none 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' >"$PROFILE/perf-$kind-$ifc.txt" || true
+      | grep -v '^#' | grep -v '^$' >"$PROFILE/perf-$kind-$ifc-$rate.txt" || true
     perf report -i "$TMP/perf.data" --children --stdio --percent-limit 2 -g none 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' >"$PROFILE/perf-children-$kind-$ifc.txt" || true
-    mv "$TMP/perf.data" "$PROFILE/perf-$kind-$ifc.data"
+      | grep -v '^#' | grep -v '^$' >"$PROFILE/perf-children-$kind-$ifc-$rate.txt" || true
+    mv "$TMP/perf.data" "$PROFILE/perf-$kind-$ifc-$rate.data"
   fi
   if [ "$kind" != none ]; then
     sleep 0.5
+    if ! kill -0 "$CAP" 2>/dev/null || grep -q "^State:.*Z" "/proc/$CAP/status" 2>/dev/null; then
+      echo "bench: $kind on $ifc ($part, rate $rate) ended before it was stopped:" >&2
+      cat "$TMP/cap.err" >&2
+      exit 1
+    fi
     c1=$(run_ns "$CAP"); rss=$(rss_kb "$CAP"); whole=$(ticks_s "$CAP")
     stop_cap; capt=$CAPT; drop=$DROP
   fi
