@@ -503,3 +503,67 @@ fn loopback_inside_a_namespace_is_attributed_as_outside() {
         }
     }
 }
+
+/// Pod-to-pod through the node's bridge where nothing in the node uses conntrack (its nftables
+/// table removed): every packet keeps its owner, and no packet is asked of ctnetlink. The
+/// bridge alone puts a netfilter hook at PRE_ROUTING (br_netfilter's, where
+/// bridge-nf-call-iptables is on, as here), which is not conntrack's: the programs look for
+/// conntrack's own hooks (`ct_possible`); taking any hook for conntrack made user space ask
+/// ctnetlink for entries that cannot exist, and its cache for every packet.
+#[test]
+fn pod_to_pod_through_a_bridge_without_conntrack_asks_no_ctnetlink() {
+    let _g = setup();
+    let mut node = Node::new(
+        "noct",
+        NodeRules {
+            masquerade: false,
+            port_forward: None,
+            drop_tcp: None,
+            extra: String::new(),
+        },
+    );
+    node.nft("delete table ip ptnode");
+    let dir = node.dir("cap");
+    let (c0, c1) = (node.containers[0].ns.clone(), node.containers[1].ns.clone());
+    let c1_ip = node.containers[1].ip.clone();
+    let (server, _s) = start(&mut node, &c1, &["server", &c1_ip, "80"], "ready");
+    let file = dir.join("pods.pcapng");
+    let cap = Capture::start(
+        &[],
+        &file,
+        &["--netns", &node.ns, "-i", "any", "tcp port 80"],
+    );
+    let (client, c) = start(&mut node, &c0, &["client", &c1_ip, "80", "20"], "local");
+    wait_done(c, "the pod-to-pod client");
+    let (err, pkts) = cap.stop();
+    let summary = err
+        .iter()
+        .find(|l| l.starts_with("attribution:"))
+        .unwrap_or_else(|| panic!("no attribution line: {err:?}"));
+    assert!(
+        !summary.contains("ctnetlink"),
+        "packets of a node without conntrack were asked of ctnetlink: {summary}"
+    );
+    let on_veths: Vec<&Pkt> = pkts
+        .iter()
+        .filter(|p| p.iface == "c0" || p.iface == "c1")
+        .collect();
+    assert!(
+        on_veths.len() >= 20,
+        "{} packets on the veths; {err:?}",
+        on_veths.len()
+    );
+    for p in &on_veths {
+        let want = if p.dport == 80 { client } else { server };
+        assert_eq!(
+            p.meta.process.as_ref().map(|x| x.pid),
+            Some(want),
+            "{} {}.{} > {}.{}; {err:?}",
+            p.iface,
+            p.src,
+            p.sport,
+            p.dst,
+            p.dport
+        );
+    }
+}

@@ -560,10 +560,50 @@ static __always_inline int addr_eq(const __u32 *a, const __u32 *b)
  * the other direction's tuple (and an untranslated one is found that way too). */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
+/* Conntrack's own hooks (nf_conntrack_proto.c), for ct_possible: their addresses, which the
+ * verifier resolves from the BTF ids libbpf gives. Weak: a kernel without them (conntrack not
+ * built, or not in its BTF) leaves them 0. */
+extern unsigned int ipv4_conntrack_in(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state) __ksym __weak;
+extern unsigned int ipv4_conntrack_local(void *priv, struct sk_buff *skb,
+					 const struct nf_hook_state *state) __ksym __weak;
+extern unsigned int ipv6_conntrack_in(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state) __ksym __weak;
+extern unsigned int ipv6_conntrack_local(void *priv, struct sk_buff *skb,
+					 const struct nf_hook_state *state) __ksym __weak;
+
+/* Whether the hook list `entries` (a struct nf_hook_entries, or NULL) holds `fn`; up to 16
+ * entries are looked at, and a longer list is taken to hold it. */
+static __always_inline int hook_list_has(struct nf_hook_entries *entries, __u64 fn)
+{
+	__u16 n = 0;
+	int i;
+
+	if (!entries)
+		return 0;
+	if (bpf_core_read(&n, sizeof(n), &entries->num_hook_entries))
+		return 1;
+	for (i = 0; i < 16; i++) {
+		__u64 f = 0;
+
+		if (i >= n)
+			return 0;
+		if (bpf_core_read(&f, sizeof(f), &entries->hooks[i].hook))
+			return 1;
+		if (f == fn)
+			return 1;
+	}
+	return 1;
+}
+
 /* Whether conntrack can hold an entry for the packet in its device's namespace. Conntrack runs
  * in a namespace only once something there needs it (NAT, a stateful rule): it then hooks
- * PRE_ROUTING and LOCAL_OUT of the family. Without either hook the lookup, a hash of the tuple
- * in the global table that costs a third of the program, would miss (issue 12). */
+ * PRE_ROUTING and LOCAL_OUT of the family. Without its hooks the lookup, a hash of the tuple
+ * in the global table that costs a third of the program, would miss (issue 12). Conntrack's
+ * own hook functions are looked for, not just any hook: a namespace with a bridge has
+ * br_netfilter's `ip_sabotage_in` at PRE_ROUTING (where bridge-nf-call-iptables is on), and
+ * every bridged packet of a node without NAT was looked up in vain, in the kernel and then
+ * again in user space. */
 __noinline int ct_possible(struct __sk_buff *skb)
 {
 	struct sk_buff *k;
@@ -571,6 +611,7 @@ __noinline int ct_possible(struct __sk_buff *skb)
 	struct net *net = 0;
 	void *hooks[4] = {}; /* NF_INET_PRE_ROUTING .. NF_INET_LOCAL_OUT */
 	int v4 = skb->protocol == bpf_htons(0x0800);
+	__u64 in, local;
 
 	if (!bpf_ksym_exists(bpf_cast_to_kern_ctx))
 		return 1;
@@ -587,7 +628,13 @@ __noinline int ct_possible(struct __sk_buff *skb)
 	if (v4 ? bpf_core_read(hooks, sizeof(hooks), &net->nf.hooks_ipv4[0])
 	       : bpf_core_read(hooks, sizeof(hooks), &net->nf.hooks_ipv6[0]))
 		return 1;
-	return hooks[0] || hooks[3];
+	if (!hooks[0] && !hooks[3])
+		return 0;
+	in = v4 ? (__u64)ipv4_conntrack_in : (__u64)ipv6_conntrack_in;
+	local = v4 ? (__u64)ipv4_conntrack_local : (__u64)ipv6_conntrack_local;
+	if (!in || !local)
+		return 1; /* cannot tell conntrack's hooks from others */
+	return hook_list_has(hooks[0], in) || hook_list_has(hooks[3], local);
 }
 
 static __always_inline int nat_of(struct __sk_buff *skb, __u32 l3, __u8 direction,
