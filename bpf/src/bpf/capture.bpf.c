@@ -560,17 +560,15 @@ static __always_inline int addr_eq(const __u32 *a, const __u32 *b)
  * the other direction's tuple (and an untranslated one is found that way too). */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
-/* Conntrack's own hooks (nf_conntrack_proto.c), for ct_possible: their addresses, which the
- * verifier resolves from the BTF ids libbpf gives. Weak: a kernel without them (conntrack not
- * built, or not in its BTF) leaves them 0. */
+/* Conntrack's own PRE_ROUTING hooks (nf_conntrack_proto.c), for ct_possible: their addresses,
+ * which the verifier resolves from the BTF ids libbpf gives. Conntrack registers its hooks of
+ * a family together (PRE_ROUTING, LOCAL_OUT, the confirm hooks), so the one tells. Weak: a
+ * kernel without them (conntrack not built, or not in its BTF) leaves them 0. Each is a search
+ * of the kernel's BTF by libbpf at load (about a millisecond): two, not four. */
 extern unsigned int ipv4_conntrack_in(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state) __ksym __weak;
-extern unsigned int ipv4_conntrack_local(void *priv, struct sk_buff *skb,
-					 const struct nf_hook_state *state) __ksym __weak;
 extern unsigned int ipv6_conntrack_in(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state) __ksym __weak;
-extern unsigned int ipv6_conntrack_local(void *priv, struct sk_buff *skb,
-					 const struct nf_hook_state *state) __ksym __weak;
 
 /* Whether the hook list `entries` (a struct nf_hook_entries, or NULL) holds `fn`; up to 16
  * entries are looked at, and a longer list is taken to hold it. */
@@ -611,7 +609,7 @@ __noinline int ct_possible(struct __sk_buff *skb)
 	struct net *net = 0;
 	void *hooks[4] = {}; /* NF_INET_PRE_ROUTING .. NF_INET_LOCAL_OUT */
 	int v4 = skb->protocol == bpf_htons(0x0800);
-	__u64 in, local;
+	__u64 in;
 
 	if (!bpf_ksym_exists(bpf_cast_to_kern_ctx))
 		return 1;
@@ -631,10 +629,9 @@ __noinline int ct_possible(struct __sk_buff *skb)
 	if (!hooks[0] && !hooks[3])
 		return 0;
 	in = v4 ? (__u64)ipv4_conntrack_in : (__u64)ipv6_conntrack_in;
-	local = v4 ? (__u64)ipv4_conntrack_local : (__u64)ipv6_conntrack_local;
-	if (!in || !local)
+	if (!in)
 		return 1; /* cannot tell conntrack's hooks from others */
-	return hook_list_has(hooks[0], in) || hook_list_has(hooks[3], local);
+	return hook_list_has(hooks[0], in);
 }
 
 static __always_inline int nat_of(struct __sk_buff *skb, __u32 l3, __u8 direction,
