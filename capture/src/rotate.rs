@@ -185,10 +185,11 @@ struct Current {
     /// Packets written to this file (into the buffer).
     packets: u64,
     /// Block ends written since the last successful flush, each with the packets written up
-    /// to it (and that flush's end and packets).
+    /// to it (those the OS accepted in the meantime are pruned: [`Current::prune`]).
     bounds: Vec<(u64, u64)>,
     /// `bounds`' length at which [`Current::prune`] runs.
     prune_at: usize,
+    /// The last flush's end and packets, or a later block end the OS accepted.
     flushed: (u64, u64),
     failed: bool,
 }

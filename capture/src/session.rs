@@ -1347,8 +1347,8 @@ fn poll_loop(
 /// ask for one, the timeout collects them).
 struct Waiter {
     epoll: OwnedFd,
-    /// Filled by `epoll_wait`; each registered with its data: [`Waiter::RING`] for the ring, the namespace's number for a
-    /// watcher.
+    /// Filled by `epoll_wait`. Each descriptor is registered with its data: [`Waiter::RING`]
+    /// for the ring, the namespace's number for a watcher.
     events: Vec<libc::epoll_event>,
 }
 
