@@ -42,6 +42,7 @@ SECS=${SECS:-4}
 RATES=${RATES:-"20000 100000"}
 PARTS=${PARTS:-"flood paced filter whole startup"}
 KINDS=${KINDS:-"td pt ptn"}
+WARM_MB=${WARM_MB:-4096}
 LONG_FILTER="udp and dst port 9999 and not src net 10.0.0.0/8 and len < 200"
 export PATH="$HOME/.cargo/bin:$PATH"
 if [ -z "${PTCAP:-}" ]; then
@@ -63,8 +64,8 @@ cc -O2 -o "$TMP/flood" bench/flood.c
 # time on fresh memory, 0.2 s on reused), so on a freshly booted machine the capturer writing
 # the most bytes paid several times the copy of the others. The capturers' files then reuse
 # these pages (each file is removed after its run). WARM_MB=0 skips it.
-if [ "${WARM_MB:-4096}" -gt 0 ]; then
-  dd if=/dev/zero of="$TMP/warm" bs=1M count="${WARM_MB:-4096}" status=none
+if [ "$WARM_MB" -gt 0 ]; then
+  dd if=/dev/zero of="$TMP/warm" bs=1M count="$WARM_MB" status=none
   rm -f "$TMP/warm"
 fi
 FLOOD=$TMP/flood

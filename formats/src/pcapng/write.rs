@@ -335,15 +335,26 @@ struct OptionsKey {
 }
 
 /// Compared once or twice per packet: the derived comparison called `memcmp` for the ids.
+/// Every field is named (a field added to the key and left out here would not compile: two
+/// packets with different options would share one encoding).
 impl PartialEq for OptionsKey {
     fn eq(&self, o: &Self) -> bool {
-        same_words(&self.ids, &o.ids)
-            && self.direction == o.direction
-            && self.has_metadata == o.has_metadata
-            && self.provenance == o.provenance
-            && self.role == o.role
-            && self.tid == o.tid
-            && self.nat_reply == o.nat_reply
+        let OptionsKey {
+            ids,
+            direction,
+            has_metadata,
+            provenance,
+            role,
+            tid,
+            nat_reply,
+        } = self;
+        same_words(ids, &o.ids)
+            && *direction == o.direction
+            && *has_metadata == o.has_metadata
+            && *provenance == o.provenance
+            && *role == o.role
+            && *tid == o.tid
+            && *nat_reply == o.nat_reply
     }
 }
 
