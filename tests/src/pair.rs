@@ -216,6 +216,27 @@ impl Running {
         Running::start_with(net, ns, args, Stdio::piped())
     }
 
+    /// Waits until a stderr line (one read before included) contains `what`, 15 s at most.
+    pub fn wait_for(&mut self, what: &str) {
+        if self.stderr().iter().any(|l| l.contains(what)) {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.contains(what);
+                    self.stderr.push(line);
+                    if done {
+                        return;
+                    }
+                }
+                Err(_) => panic!("no stderr line with {what:?}: {:?}", self.stderr),
+            }
+        }
+    }
+
     /// The process's standard output, to read or pipe elsewhere.
     pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
         self.child.stdout.take()
