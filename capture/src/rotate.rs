@@ -35,7 +35,7 @@
 
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::rc::Rc;
 
 use formats::meta::PacketMeta;
@@ -328,29 +328,28 @@ fn open_file(
         quiet: false,
         error: e,
     };
+    // The writer gathers the blocks itself (WriterConfig::buffer) and hands them over in
+    // writes of 1 MiB (64 KiB to a pipe): a BufWriter in between copied every block once more,
+    // 13% of ptcap's CPU at 100k packets/s.
+    let mut cfg = cfg.clone();
     let (out, accepted, trunc): (Box<dyn Write>, _, _) = if path == "-" {
-        (
-            Box::new(BufWriter::with_capacity(1 << 16, io::stdout())),
-            None,
-            None,
-        )
+        cfg.buffer = 1 << 16;
+        (Box::new(io::stdout()), None, None)
     } else {
+        cfg.buffer = 1 << 20;
         let f = File::create(part.as_deref().unwrap_or(path)).map_err(mk_err)?;
         let trunc = f.try_clone().map_err(mk_err)?;
         let acc = Rc::new(Cell::new(0));
         (
-            Box::new(BufWriter::with_capacity(
-                1 << 20,
-                CountingFile {
-                    f,
-                    accepted: acc.clone(),
-                },
-            )),
+            Box::new(CountingFile {
+                f,
+                accepted: acc.clone(),
+            }),
             Some(acc),
             Some(trunc),
         )
     };
-    let w = PcapngWriter::new(out, cfg.clone()).map_err(mk_err)?;
+    let w = PcapngWriter::new(out, cfg).map_err(mk_err)?;
     let mut cur = Current {
         path: path.to_string(),
         part,

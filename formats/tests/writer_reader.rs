@@ -705,3 +705,92 @@ fn reused_block_options_are_the_encoders_bytes() {
         }
     }
 }
+
+/// A writer that records the size of every write it is given, into a shared log.
+struct Writes(std::rc::Rc<std::cell::RefCell<(Vec<u8>, Vec<usize>)>>);
+
+impl Write for Writes {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut log = self.0.borrow_mut();
+        log.0.extend_from_slice(buf);
+        log.1.push(buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `WriterConfig::buffer`: the same bytes as block-by-block writing, in writes of at least
+/// the buffer's size (but the last), `bytes_written` counting held blocks, `flush` and drop
+/// handing over what is held, and a full disk failing with the offset of the held bytes.
+#[test]
+fn a_buffering_writer_writes_the_same_bytes_in_large_writes() {
+    let pkts = packets(300, 2, false, BASE_TS);
+    let plain = write_file(config(5), 2, false, &pkts);
+    for hold in [1usize, 700, 4096, 1 << 20] {
+        let mut cfg = config(5);
+        cfg.buffer = hold;
+        assert_eq!(
+            write_file(cfg.clone(), 2, false, &pkts),
+            plain,
+            "buffer {hold}"
+        );
+        let log = std::rc::Rc::new(std::cell::RefCell::new((Vec::new(), Vec::new())));
+        let mut w = PcapngWriter::new(Writes(log.clone()), cfg).unwrap();
+        w.add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262144))
+            .unwrap();
+        for p in &pkts[..150] {
+            w.write_packet(0, p.ts_ns, p.orig_len, &p.data, p.direction, &p.meta)
+                .unwrap();
+        }
+        let counted = w.bytes_written() as usize;
+        let handed = log.borrow().0.len();
+        assert!(
+            handed <= counted && counted - handed < hold.max(1),
+            "{hold}"
+        );
+        w.flush().unwrap();
+        assert_eq!(log.borrow().0.len(), counted, "flush hands everything over");
+        for p in &pkts[150..] {
+            w.write_packet(0, p.ts_ns, p.orig_len, &p.data, p.direction, &p.meta)
+                .unwrap();
+        }
+        let counted = w.bytes_written() as usize;
+        drop(w);
+        let (bytes, sizes) = log.borrow().clone();
+        assert_eq!(bytes.len(), counted, "a dropped writer writes what it held");
+        assert_eq!(read_all(&bytes).0.len(), 300);
+        // Every write but each one before a flush or the drop is at least `hold` bytes.
+        let small = sizes.iter().filter(|&&n| n < hold).count();
+        assert!(small <= 2, "buffer {hold}: {sizes:?}");
+    }
+    // A full disk: the error names where the held bytes start; the prefix stays readable.
+    let mut cfg = config(2);
+    cfg.buffer = 4096;
+    let mut w = PcapngWriter::new(
+        FullDisk {
+            data: Vec::new(),
+            room: 9000,
+        },
+        cfg,
+    )
+    .unwrap();
+    w.add_interface(&InterfaceSpec::new("eth0", linktype::ETHERNET, 262144))
+        .unwrap();
+    let err = pkts
+        .iter()
+        .find_map(|p| {
+            w.write_packet(0, p.ts_ns, p.orig_len, &p.data, p.direction, &p.meta)
+                .err()
+        })
+        .expect("the disk fills");
+    assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+    assert!(err.to_string().contains("byte offset"), "{err}");
+    let at = format!("byte offset {} ", w.bytes_written());
+    assert!(err.to_string().contains(&at), "{err} ({at})");
+    assert!(w.bytes_written() <= 9000);
+    assert!(w
+        .write_packet(0, 0, 1, &[0], None, &PacketMeta::default())
+        .is_err());
+}

@@ -91,7 +91,13 @@ fn any_attaches_interfaces_created_during_the_capture() {
     let mut cap = Running::start(
         &mut net,
         &a,
-        &[bin.to_str().unwrap(), "-v", "-w", file.to_str().unwrap(), "icmp"],
+        &[
+            bin.to_str().unwrap(),
+            "-v",
+            "-w",
+            file.to_str().unwrap(),
+            "icmp",
+        ],
     );
     assert!(
         cap.stderr()

@@ -90,6 +90,12 @@ pub struct WriterConfig {
     /// [`PcapngWriter::snapshot`] (ptanalyze's parallel `-w`) must not forget entities in
     /// between, and sets `usize::MAX` (its input already holds every entity anyway).
     pub max_entities: usize,
+    /// Bytes of blocks the writer gathers before it hands them to the inner writer in one
+    /// `write_all` (0: each block in its own). A writer over an unbuffered file sets it: the
+    /// blocks are then encoded straight into the one buffer that is written, where a
+    /// `BufWriter` would copy each block once more. [`PcapngWriter::flush`] and
+    /// [`PcapngWriter::finish`] write what is held; so does dropping the writer.
+    pub buffer: usize,
 }
 
 /// What a writer writes.
@@ -151,6 +157,7 @@ impl WriterConfig {
             scope: None,
             format: FileFormat::Pcapng,
             max_entities: ENTITY_MAX,
+            buffer: 0,
         }
     }
 }
@@ -456,11 +463,15 @@ impl CommentTexts for TextSnapshot {
 
 /// Writes one pcapng section. See the module documentation.
 pub struct PcapngWriter<W: Write> {
-    out: W,
+    /// `None` only once [`PcapngWriter::finish`] took it.
+    out: Option<W>,
     enc: Encoder,
     entities: Entities,
-    /// The block being built; reused.
+    /// The blocks not yet handed to `out` (up to [`WriterConfig::buffer`] bytes), the one
+    /// being built last; reused.
     buf: Vec<u8>,
+    /// [`WriterConfig::buffer`].
+    hold: usize,
     bytes_written: u64,
     packets: u64,
     skipped_options: u64,
@@ -1021,8 +1032,9 @@ impl<W: Write> PcapngWriter<W> {
         }
         let scope = cfg.scope.unwrap_or_else(random_scope);
         let max = cfg.max_entities;
+        let hold = cfg.buffer;
         let mut w = PcapngWriter {
-            out,
+            out: Some(out),
             enc: Encoder {
                 cfg: Arc::new(cfg),
                 scope,
@@ -1036,7 +1048,8 @@ impl<W: Write> PcapngWriter<W> {
                 nats: EntityTable::with_max(max),
                 last: None,
             },
-            buf: Vec::with_capacity(4096),
+            buf: Vec::with_capacity(hold + 4096),
+            hold,
             bytes_written: 0,
             packets: 0,
             skipped_options: 0,
@@ -1049,7 +1062,7 @@ impl<W: Write> PcapngWriter<W> {
             // The file header needs the link type: written with the first interface.
             return Ok(w);
         }
-        w.buf.clear();
+        let start = w.buf.len();
         let mut b = BlockBuilder::begin(&mut w.buf, cfg.big_endian, code::BLOCK_SHB);
         b.u32(0x1a2b_3c4d);
         b.u16(1);
@@ -1072,7 +1085,7 @@ impl<W: Write> PcapngWriter<W> {
             b.custom(code::OPT_CUSTOM_UTF8, &json, &mut skipped);
         }
         b.finish("section header block")?;
-        w.emit("section header block")?;
+        w.emit(start, "section header block")?;
         Ok(w)
     }
 
@@ -1081,7 +1094,7 @@ impl<W: Write> PcapngWriter<W> {
         self.enc.scope
     }
 
-    /// Bytes handed to the inner writer so far.
+    /// Bytes of the blocks written so far (those the writer still holds included).
     pub fn bytes_written(&self) -> u64 {
         self.bytes_written
     }
@@ -1120,7 +1133,7 @@ impl<W: Write> PcapngWriter<W> {
             }
         }
         self.check_usable()?;
-        self.buf.clear();
+        let start = self.buf.len();
         let mut b = BlockBuilder::begin(&mut self.buf, self.enc.cfg.big_endian, code::BLOCK_IDB);
         b.u16(spec.link_type);
         b.u16(0);
@@ -1134,7 +1147,7 @@ impl<W: Write> PcapngWriter<W> {
             b.option(code::IF_FILTER, &[&[0], f.as_bytes()]);
         }
         b.finish("interface description block")?;
-        self.emit("interface description block")?;
+        self.emit(start, "interface description block")?;
         self.enc.interfaces.push((spec.link_type, spec.snaplen));
         Ok(self.enc.interfaces.len() as u32 - 1)
     }
@@ -1156,7 +1169,7 @@ impl<W: Write> PcapngWriter<W> {
             } else {
                 0xa1b2_c3d4
             };
-            self.buf.clear();
+            let start = self.buf.len();
             self.buf.extend_from_slice(&magic.to_le_bytes());
             self.buf.extend_from_slice(&2u16.to_le_bytes());
             self.buf.extend_from_slice(&4u16.to_le_bytes());
@@ -1170,7 +1183,7 @@ impl<W: Write> PcapngWriter<W> {
             self.buf.extend_from_slice(&snap.to_le_bytes());
             self.buf
                 .extend_from_slice(&u32::from(spec.link_type).to_le_bytes());
-            self.emit("pcap file header")?;
+            self.emit(start, "pcap file header")?;
         }
         let snap = self.enc.interfaces.first().map_or(spec.snaplen, |i| i.1);
         self.enc.interfaces.push((spec.link_type, snap));
@@ -1197,7 +1210,7 @@ impl<W: Write> PcapngWriter<W> {
             )));
         }
         let prep = self.prepare(meta);
-        self.buf.clear();
+        let start = self.buf.len();
         let packet = PacketFields {
             iface,
             ts_ns,
@@ -1235,7 +1248,7 @@ impl<W: Write> PcapngWriter<W> {
                 skipped
             }
         };
-        self.emit("enhanced packet block")?;
+        self.emit(start, "enhanced packet block")?;
         self.skipped_options += skipped;
         self.packets += 1;
         Ok(())
@@ -1298,7 +1311,14 @@ impl<W: Write> PcapngWriter<W> {
         skipped_options: u64,
     ) -> io::Result<()> {
         self.check_usable()?;
-        self.write_out(blocks, "enhanced packet blocks")?;
+        if self.buf.len() + blocks.len() < self.hold {
+            let start = self.buf.len();
+            self.buf.extend_from_slice(blocks);
+            self.emit(start, "enhanced packet blocks")?;
+        } else {
+            self.write_held("blocks")?;
+            self.write_out(blocks, "enhanced packet blocks")?;
+        }
         self.packets += packets;
         self.skipped_options += skipped_options;
         Ok(())
@@ -1327,7 +1347,7 @@ impl<W: Write> PcapngWriter<W> {
         }
         let ts = end_ns.or(start_ns).unwrap_or(0);
         let big = self.enc.cfg.big_endian;
-        self.buf.clear();
+        let start = self.buf.len();
         let mut b = BlockBuilder::begin(&mut self.buf, big, code::BLOCK_ISB);
         b.u32(iface);
         b.u32((ts >> 32) as u32);
@@ -1363,11 +1383,15 @@ impl<W: Write> PcapngWriter<W> {
             }
         }
         b.finish("interface statistics block")?;
-        self.emit("interface statistics block")
+        self.emit(start, "interface statistics block")
     }
 
+    /// Writes the blocks held ([`WriterConfig::buffer`]) and flushes the inner writer.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush().map_err(|e| {
+        if !self.failed {
+            self.write_held("blocks")?;
+        }
+        self.out_mut().flush().map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!(
@@ -1381,7 +1405,16 @@ impl<W: Write> PcapngWriter<W> {
     /// Flushes and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.flush()?;
-        Ok(self.out)
+        Ok(self
+            .out
+            .take()
+            .expect("the inner writer is taken only here"))
+    }
+
+    fn out_mut(&mut self) -> &mut W {
+        self.out
+            .as_mut()
+            .expect("the inner writer is taken only by finish")
     }
 
     fn check_usable(&self) -> io::Result<()> {
@@ -1393,16 +1426,34 @@ impl<W: Write> PcapngWriter<W> {
         Ok(())
     }
 
-    /// Writes the block in `buf` in one call.
-    fn emit(&mut self, what: &str) -> io::Result<()> {
-        let buf = std::mem::take(&mut self.buf);
+    /// The block from `start` to the end of `buf` is complete: counted, and written (with the
+    /// blocks held before it, in one call) once [`WriterConfig::buffer`] bytes are held.
+    fn emit(&mut self, start: usize, what: &str) -> io::Result<()> {
+        self.bytes_written += (self.buf.len() - start) as u64;
+        if self.buf.len() < self.hold {
+            return Ok(());
+        }
+        // A failure names the block when it was written alone.
+        let what = if start == 0 { what } else { "blocks" };
+        self.write_held(what)
+    }
+
+    /// Hands the blocks held to the inner writer.
+    fn write_held(&mut self, what: &str) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        // Counted again by write_out once written; after a failure the count is what was.
+        self.bytes_written -= buf.len() as u64;
         let r = self.write_out(&buf, what);
+        buf.clear();
         self.buf = buf;
         r
     }
 
     fn write_out(&mut self, bytes: &[u8], what: &str) -> io::Result<()> {
-        if let Err(e) = self.out.write_all(bytes) {
+        if let Err(e) = self.out_mut().write_all(bytes) {
             self.failed = true;
             return Err(io::Error::new(
                 e.kind(),
@@ -1414,6 +1465,16 @@ impl<W: Write> PcapngWriter<W> {
         }
         self.bytes_written += bytes.len() as u64;
         Ok(())
+    }
+}
+
+/// A writer dropped without [`PcapngWriter::finish`] still writes the blocks it holds, as a
+/// `BufWriter` would (errors are lost then: call `finish` or `flush` to see them).
+impl<W: Write> Drop for PcapngWriter<W> {
+    fn drop(&mut self) {
+        if !self.failed && self.out.is_some() {
+            let _ = self.write_held("blocks");
+        }
     }
 }
 
