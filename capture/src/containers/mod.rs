@@ -572,11 +572,17 @@ impl Tracker {
         !self.selectors.is_empty()
     }
 
-    /// Applies whatever the watchers sent, without waiting.
+    /// Applies whatever the watchers sent, without waiting. Called per packet: the flag's
+    /// test is inlined there, the rest is a call only when something came.
+    #[inline]
     pub fn poll(&mut self) {
-        if !self.pending.load(Ordering::Relaxed) {
-            return;
+        if self.pending.load(Ordering::Relaxed) {
+            self.apply_pending();
         }
+    }
+
+    #[inline(never)]
+    fn apply_pending(&mut self) {
         self.pending.store(false, Ordering::Relaxed);
         // Pairs with the Release in `Feed::send`: what was sent before the flag is seen.
         std::sync::atomic::fence(Ordering::Acquire);
