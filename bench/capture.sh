@@ -34,7 +34,7 @@
 # frames without frame pointers.
 # KINDS (default "td pt ptn") may add pt0 and ptn0: the binary PTCAP0 (an earlier build), to
 # compare two builds in the same run. Medians over ROUNDS rounds; ratios are ptcap's median over tcpdump's.
-# Usage: sudo [ROUNDS=3] [SECS=4] [RATES="20000 100000"] [PARTS=...] bash bench/capture.sh
+# Usage: sudo [ROUNDS=3] [SECS=4] [RATES="20000 100000"] [PARTS=...] [OUT=/dev/null] bash bench/capture.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -44,6 +44,11 @@ PARTS=${PARTS:-"flood paced filter whole startup"}
 KINDS=${KINDS:-"td pt ptn"}
 WARM_MB=${WARM_MB:-4096}
 if [ -n "${PROFILE:-}" ]; then mkdir -p "$PROFILE"; fi
+# OUT=/dev/null: the capturers write nowhere, which leaves out the page cache's copy. On this
+# VM a page the guest freed is handed back to the host (virtio-balloon free page reporting),
+# and the next write into fresh page cache pays the host's fault: its cost moves by a factor
+# of several between runs, and lands on whoever writes the most bytes.
+OUTF=${OUT:-}
 LONG_FILTER="udp and dst port 9999 and not src net 10.0.0.0/8 and len < 200"
 export PATH="$HOME/.cargo/bin:$PATH"
 if [ -z "${PTCAP:-}" ]; then
@@ -51,6 +56,7 @@ if [ -z "${PTCAP:-}" ]; then
   PTCAP=$PWD/target/release/ptcap
 fi
 TMP=$(mktemp -d /tmp/ptcap-bench-XXXXXX)
+OUTF=${OUTF:-$TMP/out}
 N=ptb-$$-node; H1=ptb-$$-h1; H2=ptb-$$-h2
 PIDS=()
 cleanup() {
@@ -107,11 +113,11 @@ start_cap() {
   local t0; t0=$(date +%s%N)
   case $kind in
     # nsenter execs the capturer: $! is its pid (a shell function would add a subshell).
-    td) nsenter --net=/var/run/netns/"$N" tcpdump -i "$ifc" -w "$TMP/out" "$@" 2>"$TMP/cap.err" & ;;
-    pt) nsenter --net=/var/run/netns/"$N" "$PTCAP" -i "$ifc" -w "$TMP/out" "$@" 2>"$TMP/cap.err" & ;;
-    ptn) nsenter --net=/var/run/netns/"$N" "$PTCAP" -i "$ifc" -w "$TMP/out" --comments none "$@" 2>"$TMP/cap.err" & ;;
-    pt0) nsenter --net=/var/run/netns/"$N" "$PTCAP0" -i "$ifc" -w "$TMP/out" "$@" 2>"$TMP/cap.err" & ;;
-    ptn0) nsenter --net=/var/run/netns/"$N" "$PTCAP0" -i "$ifc" -w "$TMP/out" --comments none "$@" 2>"$TMP/cap.err" & ;;
+    td) nsenter --net=/var/run/netns/"$N" tcpdump -i "$ifc" -w "$OUTF" "$@" 2>"$TMP/cap.err" & ;;
+    pt) nsenter --net=/var/run/netns/"$N" "$PTCAP" -i "$ifc" -w "$OUTF" "$@" 2>"$TMP/cap.err" & ;;
+    ptn) nsenter --net=/var/run/netns/"$N" "$PTCAP" -i "$ifc" -w "$OUTF" --comments none "$@" 2>"$TMP/cap.err" & ;;
+    pt0) nsenter --net=/var/run/netns/"$N" "$PTCAP0" -i "$ifc" -w "$OUTF" "$@" 2>"$TMP/cap.err" & ;;
+    ptn0) nsenter --net=/var/run/netns/"$N" "$PTCAP0" -i "$ifc" -w "$OUTF" --comments none "$@" 2>"$TMP/cap.err" & ;;
   esac
   CAP=$!; PIDS+=("$CAP")
   if [ "$kind" = td ]; then wait_line "$TMP/cap.err" "listening on"; else wait_line "$TMP/cap.err" "capturing on"; fi
