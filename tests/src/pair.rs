@@ -191,18 +191,26 @@ impl Running {
             lines: rx,
             stderr: Vec::new(),
         };
+        if !r.wait_line(ready) {
+            panic!("{args:?} did not print {ready:?}; stderr: {:?}", r.stderr);
+        }
+        r
+    }
+
+    /// Reads stderr lines until one contains `what` (true), 15 s at most (false).
+    fn wait_line(&mut self, what: &str) -> bool {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match r.lines.recv_timeout(left) {
+            match self.lines.recv_timeout(left) {
                 Ok(line) => {
-                    let done = line.contains(ready);
-                    r.stderr.push(line);
+                    let done = line.contains(what);
+                    self.stderr.push(line);
                     if done {
-                        return r;
+                        return true;
                     }
                 }
-                Err(_) => panic!("{args:?} did not print {ready:?}; stderr: {:?}", r.stderr),
+                Err(_) => return false,
             }
         }
     }
@@ -221,19 +229,8 @@ impl Running {
         if self.stderr().iter().any(|l| l.contains(what)) {
             return;
         }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let done = line.contains(what);
-                    self.stderr.push(line);
-                    if done {
-                        return;
-                    }
-                }
-                Err(_) => panic!("no stderr line with {what:?}: {:?}", self.stderr),
-            }
+        if !self.wait_line(what) {
+            panic!("no stderr line with {what:?}: {:?}", self.stderr);
         }
     }
 
