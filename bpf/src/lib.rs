@@ -742,6 +742,12 @@ impl PacketCapture {
                 ),
             ));
         }
+        // The drop program's namespaces (its frozen table: the verifier knows the count).
+        let rodata = open.maps.rodata_data.as_deref_mut().expect("checked above");
+        for (slot, inode) in rodata.drop_netns_inum.iter_mut().zip(&opts.netns) {
+            *slot = *inode;
+        }
+        rodata.drop_netns_count = opts.netns.len() as u32;
         // The packet programs' copies for namespaces the capture does not cover stay out.
         // With one program for both hooks, the egress copies stay out too.
         let n = opts.netns.len();
@@ -807,18 +813,6 @@ impl PacketCapture {
             };
             Error::new(kind, format!("loading the BPF programs: {e}{hint}"))
         })?;
-        for (no, inode) in opts.netns.iter().enumerate() {
-            let bits = (no as u32) << NETNS_SHIFT;
-            skel.maps
-                .drop_netns
-                .update(&inode.to_ne_bytes(), &bits.to_ne_bytes(), MapFlags::ANY)
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Map,
-                        format!("registering a network namespace: {e}"),
-                    )
-                })?;
-        }
         Ok((skel, engine))
     }
 
